@@ -1,0 +1,19 @@
+import { readConfig } from '../kernel/config.ts';
+import { openDatabase } from '../kernel/db.ts';
+import { migrate } from '../kernel/migrations.ts';
+import { subgraphs } from '../subgraphs/index.ts';
+import { runCommand } from './command.ts';
+
+/** Applies every subgraph's pending migrations, for deployments that migrate before they start. */
+runCommand(async () => {
+  const config = readConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    for (const subgraph of subgraphs) {
+      const { applied } = await migrate(database, subgraph.name);
+      console.log(`${subgraph.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+    }
+  } finally {
+    await database.close();
+  }
+});

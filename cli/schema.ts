@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  CompositionError,
+  checkSchema,
+  composeSupergraph,
+  formatReport,
+  readSubgraphSdls,
+  supergraphFile,
+} from '../gateway/composition.ts';
+
+const USAGE = 'usage: node --import tsx cli/schema.ts compose|check [--base <git-ref>] [--allow-breaking]';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const schemaDir = join(root, 'schema');
+const supergraphPath = join(schemaDir, 'supergraph.graphql');
+
+function compose(): number {
+  const subgraphs = readSubgraphSdls(schemaDir);
+  writeFileSync(supergraphPath, supergraphFile(composeSupergraph(subgraphs).supergraphSdl));
+  console.log(`Wrote schema/supergraph.graphql from ${subgraphs.map((subgraph) => subgraph.name).join(', ')}.`);
+  return 0;
+}
+
+async function check(base: string, allowBreaking: boolean): Promise<number> {
+  const baselineSupergraph = gitShow(base, 'schema/supergraph.graphql');
+  if (baselineSupergraph === null) console.log(`no baseline on ${base}: breaking-change diff skipped`);
+  const committedSupergraph = existsSync(supergraphPath) ? readFileSync(supergraphPath, 'utf8') : null;
+  const report = await checkSchema({ subgraphs: readSubgraphSdls(schemaDir), committedSupergraph, baselineSupergraph, allowBreaking });
+  console.log(formatReport(report));
+  return report.ok ? 0 : 1;
+}
+
+/** The file at `ref`, or null when git, the ref or the file is missing: a first commit has no baseline. */
+function gitShow(ref: string, path: string): string | null {
+  try {
+    // `./` makes the path relative to the repository root we run in, not to git's top level.
+    return execFileSync('git', ['show', `${ref}:./${path}`], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return null;
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { base: { type: 'string', default: 'main' }, 'allow-breaking': { type: 'boolean', default: false } },
+  });
+  const [command, ...extra] = positionals;
+  if (command === 'compose' && !extra.length) return compose();
+  if (command === 'check' && !extra.length) return check(values.base, values['allow-breaking']);
+  console.error(USAGE);
+  return 1;
+}
+
+const isArgumentError = (error: unknown): error is TypeError =>
+  error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof CompositionError) && !isArgumentError(error)) throw error;
+  console.error(error instanceof CompositionError ? error.message : `${error.message}\n${USAGE}`);
+  process.exitCode = 1;
+}

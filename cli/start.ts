@@ -1,0 +1,24 @@
+import { startSystem } from '../gateway/system.ts';
+import { readConfig } from '../kernel/config.ts';
+import { runCommand } from './command.ts';
+
+runCommand(async () => {
+  const startedAt = performance.now();
+  const config = readConfig();
+  const storage = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
+  console.log(`Register Graph starting: ${config.serve} on ${storage}`);
+  const system = await startSystem(config);
+  console.log(`GraphQL: ${system.url}`);
+  console.log(`Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${system.serve}). Stop with Ctrl-C.`);
+  const stop = (signal: string) => {
+    console.log(`${signal}: stopping`);
+    system.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+});

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  CompositionError,
+  apiSchemaOf,
+  checkSchema,
+  composeSupergraph,
+  formatReport,
+  readSubgraphSdls,
+  supergraphFile,
+} from './composition.ts';
+
+const repositorySchemaDir = fileURLToPath(new URL('../schema', import.meta.url));
+const fixture = (variant: string) => readSubgraphSdls(fileURLToPath(new URL(`../test/fixtures/schema/${variant}`, import.meta.url)));
+const composedFile = (variant: string) => supergraphFile(composeSupergraph(fixture(variant)).supergraphSdl);
+
+/** Checks `variant` as if base were on main and the variant's own supergraph were committed. */
+const checkAgainstBase = (variant: string, allowBreaking = false) =>
+  checkSchema({
+    subgraphs: fixture(variant),
+    committedSupergraph: composedFile(variant),
+    baselineSupergraph: composedFile('base'),
+    allowBreaking,
+  });
+
+describe('reading subgraph SDLs', () => {
+  it('reads every .graphql but the supergraph, sorted by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'schema-'));
+    try {
+      for (const file of ['learners.graphql', 'absence.graphql', 'supergraph.graphql', 'README.md']) writeFileSync(join(dir, file), 'type Query { x: Int }');
+      expect(readSubgraphSdls(dir).map((subgraph) => subgraph.name)).toEqual(['absence', 'learners']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('composition', () => {
+  it("composes the repository's real schema/*.graphql without errors", () => {
+    const subgraphs = readSubgraphSdls(repositorySchemaDir);
+    expect(subgraphs.map((subgraph) => subgraph.name)).toContain('institutions');
+    const api = apiSchemaOf(composeSupergraph(subgraphs).supergraphSdl);
+    expect(api.getQueryType()?.getFields()).toHaveProperty('branch');
+    expect(api.getDirective('join__field')).toBeUndefined();
+  });
+
+  it('reports a composition error readably, with its code', async () => {
+    expect(() => composeSupergraph(fixture('conflict'))).toThrow(CompositionError);
+    expect(() => composeSupergraph(fixture('conflict'))).toThrow(/INVALID_FIELD_SHARING: .*"Board\.name"/);
+    const report = await checkSchema({ subgraphs: fixture('conflict'), committedSupergraph: null, baselineSupergraph: null, allowBreaking: false });
+    expect(report.ok).toBe(false);
+    expect(formatReport(report)).toMatch(/Composition failed:\n {2}- INVALID_FIELD_SHARING: /);
+  });
+
+  it('reports a subgraph that does not parse, naming the subgraph', () => {
+    expect(() => composeSupergraph([{ name: 'learners', typeDefs: 'type Query {' }])).toThrow(/GRAPHQL_PARSE_FAILED: subgraph "learners"/);
+  });
+});
+
+describe('schema check', () => {
+  it('passes when the committed supergraph matches, ignoring trailing whitespace', async () => {
+    const committed = composedFile('base').replace(/\n/g, '  \r\n') + '\n\n';
+    const report = await checkSchema({ subgraphs: fixture('base'), committedSupergraph: committed, baselineSupergraph: null, allowBreaking: false });
+    expect(report).toMatchObject({ ok: true, stale: false, changes: null });
+  });
+
+  it('detects a stale committed supergraph', async () => {
+    const report = await checkSchema({ subgraphs: fixture('additive'), committedSupergraph: composedFile('base'), baselineSupergraph: null, allowBreaking: false });
+    expect(report).toMatchObject({ ok: false, stale: true });
+    expect(formatReport(report)).toContain('schema/supergraph.graphql is stale: run npm run schema:compose');
+  });
+
+  it('treats a missing committed supergraph as stale', async () => {
+    const report = await checkSchema({ subgraphs: fixture('base'), committedSupergraph: null, baselineSupergraph: null, allowBreaking: false });
+    expect(report).toMatchObject({ ok: false, stale: true });
+  });
+
+  it('passes an additive change (new optional field, new type) as not breaking', async () => {
+    const report = await checkAgainstBase('additive');
+    expect(report.ok).toBe(true);
+    expect(report.changes?.breaking).toEqual([]);
+    expect(report.changes?.safe.map((change) => change.path)).toEqual(expect.arrayContaining(['Board.address', 'BoardAddress']));
+  });
+
+  it('fails on a breaking change and names it', async () => {
+    const report = await checkAgainstBase('breaking');
+    expect(report.ok).toBe(false);
+    expect(report.changes?.breaking.map((change) => change.path)).toEqual(expect.arrayContaining(['Board.name', 'Query.boards.first']));
+    const text = formatReport(report);
+    expect(text).toMatch(/Breaking changes \(\d+\):\n {2}- /);
+    expect(text).toContain('Board.name: ');
+    expect(text).toMatch(/Schema check failed: \d+ breaking change\(s\)\./);
+  });
+
+  it('allowBreaking turns the verdict to ok while still listing the breaking change', async () => {
+    const report = await checkAgainstBase('breaking', true);
+    expect(report.ok).toBe(true);
+    expect(report.changes?.breaking.map((change) => change.path)).toContain('Board.name');
+    expect(formatReport(report)).toMatch(/Board\.name: [\s\S]*Schema check passed: \d+ breaking change\(s\) allowed\./);
+  });
+
+  it('reports an added enum value as dangerous, not breaking', async () => {
+    const report = await checkAgainstBase('dangerous');
+    expect(report.ok).toBe(true);
+    expect(report.changes?.breaking).toEqual([]);
+    expect(report.changes?.dangerous).toEqual([expect.objectContaining({ path: 'BoardKind.PUBLIC_BODY', criticality: 'DANGEROUS' })]);
+    expect(formatReport(report)).toContain('Dangerous changes (1):');
+  });
+});

@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { Supergraph } from '@apollo/federation-internals';
+import { CriticalityLevel, diff } from '@graphql-inspector/core';
+import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+
+export interface SubgraphSdl {
+  name: string;
+  typeDefs: string;
+}
+
+export interface Change {
+  message: string;
+  path?: string;
+  criticality: CriticalityLevel;
+}
+
+export interface ApiChanges {
+  breaking: Change[];
+  dangerous: Change[];
+  safe: Change[];
+}
+
+export interface SchemaCheckReport {
+  ok: boolean;
+  subgraphs: string[];
+  /** "CODE: message" per composition error; empty when composition succeeded. */
+  compositionErrors: string[];
+  stale: boolean;
+  /** Null when there was no baseline to diff against, or composition failed. */
+  changes: ApiChanges | null;
+  allowBreaking: boolean;
+}
+
+export const SUPERGRAPH_HEADER = '# Composed from schema/*.graphql by npm run schema:compose. Do not edit.';
+
+/** Thrown for a subgraph set that does not compose: an expected failure, readable without a stack. */
+export class CompositionError extends Error {
+  override readonly name = 'CompositionError';
+  constructor(readonly errors: string[]) {
+    super(`Composition failed:\n${errors.map((error) => `  - ${error}`).join('\n')}`);
+  }
+}
+
+export function readSubgraphSdls(schemaDir: string): SubgraphSdl[] {
+  return readdirSync(schemaDir)
+    .filter((file) => extname(file) === '.graphql' && file !== 'supergraph.graphql')
+    .sort()
+    .map((file) => ({ name: basename(file, '.graphql'), typeDefs: readFileSync(join(schemaDir, file), 'utf8') }));
+}
+
+export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): { supergraphSdl: string } {
+  const result = composeServices(
+    // Composition accepts a missing url but then writes `url: ""`, which the gateway logs as an error.
+    // The placeholder is never dialled: the gateway maps subgraph names to its own data sources.
+    subgraphs.map(({ name, typeDefs }) => ({ name, typeDefs: parseSubgraph(name, typeDefs), url: `http://${name}/graphql` })),
+  );
+  if (result.errors) throw new CompositionError(result.errors.map(describeError));
+  return { supergraphSdl: result.supergraphSdl };
+}
+
+/** The supergraph as committed in schema/supergraph.graphql. */
+export function supergraphFile(supergraphSdl: string): string {
+  return `${SUPERGRAPH_HEADER}\n${supergraphSdl.trimEnd()}\n`;
+}
+
+export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
+  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+}
+
+export async function diffApiSchemas(oldSupergraphSdl: string, newSupergraphSdl: string): Promise<ApiChanges> {
+  const changes = (await diff(apiSchemaOf(oldSupergraphSdl), apiSchemaOf(newSupergraphSdl))).map(
+    ({ message, path, criticality }): Change => ({ message, path, criticality: criticality.level }),
+  );
+  const at = (level: CriticalityLevel) => changes.filter((change) => change.criticality === level);
+  return { breaking: at(CriticalityLevel.Breaking), dangerous: at(CriticalityLevel.Dangerous), safe: at(CriticalityLevel.NonBreaking) };
+}
+
+export async function checkSchema(input: {
+  subgraphs: readonly SubgraphSdl[];
+  committedSupergraph: string | null;
+  baselineSupergraph: string | null;
+  allowBreaking: boolean;
+}): Promise<SchemaCheckReport> {
+  const report = { subgraphs: input.subgraphs.map((subgraph) => subgraph.name), allowBreaking: input.allowBreaking };
+  let supergraphSdl: string;
+  try {
+    ({ supergraphSdl } = composeSupergraph(input.subgraphs));
+  } catch (error) {
+    if (!(error instanceof CompositionError)) throw error;
+    return { ...report, ok: false, compositionErrors: error.errors, stale: false, changes: null };
+  }
+  const stale = normalise(input.committedSupergraph ?? '') !== normalise(supergraphFile(supergraphSdl));
+  const changes = input.baselineSupergraph === null ? null : await diffApiSchemas(input.baselineSupergraph, supergraphSdl);
+  const ok = !stale && (input.allowBreaking || !changes?.breaking.length);
+  return { ...report, ok, compositionErrors: [], stale, changes };
+}
+
+export function formatReport(report: SchemaCheckReport): string {
+  const lines = [`Subgraphs: ${report.subgraphs.join(', ') || '(none)'}`];
+  if (report.compositionErrors.length) lines.push('Composition failed:', ...bullets(report.compositionErrors));
+  if (report.stale) lines.push('schema/supergraph.graphql is stale: run npm run schema:compose');
+  if (report.changes) lines.push(...changeSections(report.changes));
+  lines.push(verdict(report));
+  return lines.join('\n');
+}
+
+function parseSubgraph(name: string, typeDefs: string): DocumentNode {
+  try {
+    return parse(typeDefs);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    throw new CompositionError([`GRAPHQL_PARSE_FAILED: subgraph "${name}": ${error.message}`]);
+  }
+}
+
+function describeError(error: GraphQLError): string {
+  const code = error.extensions.code;
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+}
+
+// Only line-end whitespace: an editor or git (autocrlf) may change it without changing the schema.
+function normalise(sdl: string): string {
+  return sdl.replace(/[ \t\r]+$/gm, '').trimEnd();
+}
+
+function changeSections(changes: ApiChanges): string[] {
+  const sections: [string, Change[]][] = [['Breaking', changes.breaking], ['Dangerous', changes.dangerous], ['Safe', changes.safe]];
+  const lines = sections
+    .filter(([, list]) => list.length)
+    .flatMap(([label, list]) => [`${label} changes (${list.length}):`, ...bullets(list.map(describeChange))]);
+  return lines.length ? lines : ['No API changes against the baseline.'];
+}
+
+function describeChange(change: Change): string {
+  return change.path ? `${change.path}: ${change.message}` : change.message;
+}
+
+function bullets(items: string[]): string[] {
+  return items.map((item) => `  - ${item}`);
+}
+
+function verdict(report: SchemaCheckReport): string {
+  const breaking = report.changes?.breaking.length ?? 0;
+  if (report.ok) return breaking ? `Schema check passed: ${breaking} breaking change(s) allowed.` : 'Schema check passed.';
+  const reasons = [
+    report.compositionErrors.length && 'composition failed',
+    report.stale && 'supergraph is stale',
+    breaking && `${breaking} breaking change(s)`,
+  ].filter(Boolean);
+  return `Schema check failed: ${reasons.join('; ')}.`;
+}

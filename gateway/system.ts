@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Supergraph } from '@apollo/federation-internals';
+import type { Config } from '../kernel/config.ts';
+import { openDatabase, type Database } from '../kernel/db.ts';
+import { graphqlHandler, listen } from '../kernel/http.ts';
+import { migrate } from '../kernel/migrations.ts';
+import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
+import { subgraphs } from '../subgraphs/index.ts';
+import { createGateway, type SubgraphSource } from './gateway.ts';
+
+export interface RunningSystem {
+  /** The GraphQL URL this process serves. */
+  url: string;
+  /** What it serves: `embedded`, `gateway` or a subgraph's name. */
+  serve: string;
+  /** The database this process opened, if any. */
+  database: Database | undefined;
+  close(): Promise<void>;
+}
+
+type Log = (message: string) => void;
+
+/**
+ * Starts what the configuration asks for (architecture.md, "Topology"): everything in one process on
+ * one database (embedded), only the gateway calling subgraphs over HTTP, or one subgraph over HTTP.
+ * The same code runs each way; only the configuration differs.
+ */
+export async function startSystem(config: Config, log: Log = console.log): Promise<RunningSystem> {
+  if (config.serve === 'gateway') return startGateway(config);
+  const served = config.serve === 'embedded' ? subgraphs : subgraphs.filter((subgraph) => subgraph.name === config.serve);
+  if (served.length === 0) {
+    throw new Error(`SERVE=${config.serve}: not embedded, gateway or a subgraph (${subgraphs.map((subgraph) => subgraph.name).join(', ')})`);
+  }
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const servers = await prepareSubgraphs(database, served, config, log);
+    if (config.serve !== 'embedded') {
+      const server = servers[0]!;
+      const listening = await listen(graphqlHandler(server.server, server.contextFor), config.host, config.port);
+      return { url: listening.url, serve: config.serve, database, close: closing(listening.close, () => server.server.stop(), () => database.close()) };
+    }
+    const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
+    const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources });
+    const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port);
+    return {
+      url: listening.url,
+      serve: 'embedded',
+      database,
+      close: closing(listening.close, () => gateway.server.stop(), ...servers.map((server) => () => server.server.stop()), () => database.close()),
+    };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<SubgraphServer[]> {
+  const servers: SubgraphServer[] = [];
+  for (const subgraph of served) {
+    const { applied } = await migrate(database, subgraph.name);
+    if (applied.length) log(`${subgraph.name}: applied migrations ${applied.join(', ')}`);
+    if (config.seed && subgraph.seed) await subgraph.seed(database, (message) => log(`${subgraph.name}: ${message}`));
+    servers.push(await createSubgraphServer(subgraph, { db: database.db, viewerSecret: config.viewerSecret, production: config.production }));
+  }
+  return servers;
+}
+
+async function startGateway(config: Config): Promise<RunningSystem> {
+  const supergraphSdl = await readSupergraph();
+  const names = Supergraph.build(supergraphSdl).subgraphs().names();
+  const missing = names.filter((name) => !config.subgraphUrls.has(name));
+  if (missing.length) throw new Error(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
+  const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
+  const gateway = await createGateway({ ...config, supergraphSdl, sources });
+  const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port);
+  return { url: listening.url, serve: 'gateway', database: undefined, close: closing(listening.close, () => gateway.server.stop()) };
+}
+
+async function readSupergraph(): Promise<string> {
+  return readFile(path.join(schemaFolder, 'supergraph.graphql'), 'utf8');
+}
+
+/** Runs each step of a shutdown in order, even when one fails, and reports the first failure. */
+function closing(...steps: (() => Promise<void>)[]): () => Promise<void> {
+  return async () => {
+    const failures: unknown[] = [];
+    for (const step of steps) await step().catch((error: unknown) => failures.push(error));
+    if (failures.length) throw failures[0];
+  };
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository root, so that files are found wherever a command is started from. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// Development-only secrets: anyone can read them here, so production mode refuses to start with them.
+const developmentTokenSecret = 'register-graph development token secret: never use in production';
+const developmentViewerSecret = 'register-graph development viewer secret: never use in production';
+
+/**
+ * Every environment variable the system reads, with its default and meaning. Nothing else in the
+ * code reads `process.env`; the README's configuration table is this list.
+ */
+const environment = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** PostgreSQL connection string; without it the embedded PGlite database in DATA_DIR is used. */
+    DATABASE_URL: z.string().url().startsWith('postgres').optional(),
+    /** Folder of the embedded PGlite database (created on first start); `memory://` keeps it in memory. */
+    DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data', 'pglite')),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** What this process serves: `embedded` (gateway and every subgraph), `gateway`, or one subgraph's name. */
+    SERVE: z.string().regex(/^[a-z]+$/, 'a single word: embedded, gateway or a subgraph name').default('embedded'),
+    /** For SERVE=gateway: where each subgraph listens, as `name=url,name=url`. */
+    SUBGRAPH_URLS: z.string().optional(),
+    /** Signs and verifies the bearer tokens that `npm run token` makes. */
+    TOKEN_SECRET: z.string().min(32, 'at least 32 characters').default(developmentTokenSecret),
+    /** Shared by the gateway and the subgraphs: signs the viewer the gateway passes on. */
+    VIEWER_SECRET: z.string().min(32, 'at least 32 characters').default(developmentViewerSecret),
+    /** Seed the DUO school list into an empty institutions register on start (`false` to skip). */
+    SEED: z.enum(['true', 'false']).default('true'),
+  })
+  .superRefine((env, context) => {
+    if (env.SERVE !== 'embedded' && !env.DATABASE_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: `SERVE=${env.SERVE} runs one part in a separate process, which needs PostgreSQL: the embedded database allows one process only`,
+      });
+    }
+    if (env.NODE_ENV === 'production') {
+      for (const [key, development] of [['TOKEN_SECRET', developmentTokenSecret], ['VIEWER_SECRET', developmentViewerSecret]] as const) {
+        if (env[key] === development) context.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
+      }
+    }
+    if (env.SERVE === 'gateway' && !env.SUBGRAPH_URLS) {
+      context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: 'SERVE=gateway needs the URL of every subgraph' });
+    }
+  });
+
+export interface Config {
+  production: boolean;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  serve: string;
+  subgraphUrls: Map<string, string>;
+  tokenSecret: string;
+  viewerSecret: string;
+  seed: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; every problem is listed in one readable error. */
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environment.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const value = parsed.data;
+  return {
+    production: value.NODE_ENV === 'production',
+    databaseUrl: value.DATABASE_URL,
+    dataDir: value.DATA_DIR.startsWith('memory://') ? value.DATA_DIR : path.resolve(value.DATA_DIR),
+    host: value.HOST,
+    port: value.PORT,
+    serve: value.SERVE,
+    subgraphUrls: parseSubgraphUrls(value.SUBGRAPH_URLS ?? ''),
+    tokenSecret: value.TOKEN_SECRET,
+    viewerSecret: value.VIEWER_SECRET,
+    seed: value.SEED === 'true',
+  };
+}
+
+function parseSubgraphUrls(list: string): Map<string, string> {
+  const urls = new Map<string, string>();
+  for (const entry of list.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^([a-z]+)=(https?:\/\/\S+)$/.exec(entry);
+    if (!match) throw new ConfigError(`Invalid configuration:\n  SUBGRAPH_URLS: "${entry}" is not name=http(s)://host:port/path`);
+    urls.set(match[1]!, match[2]!);
+  }
+  return urls;
+}

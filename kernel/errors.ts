@@ -1,0 +1,76 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/**
+ * The error catalogue: every code the API can answer with, defined once with its meaning.
+ * Domain rules throw a `RegisterError`; the edge (`renderError`) turns it into a GraphQL error
+ * whose `extensions.code` is the code. Anything else is masked as INTERNAL_SERVER_ERROR.
+ *
+ * The GRAPHQL_* and BAD_REQUEST codes are the ones Apollo Server itself produces; they are listed so
+ * that a client finds every code it can meet in one place.
+ */
+export const errorCatalogue = {
+  UNAUTHENTICATED: 'The request carries no valid credentials: no token, an expired token, or a bad signature.',
+  FORBIDDEN: 'The viewer is known but may not read or change this object.',
+  BAD_USER_INPUT: 'An argument or input field is invalid; `extensions.field` names it. Nothing was changed.',
+  NOT_FOUND: 'The object named by the input does not exist.',
+  CONFLICT: 'The input contradicts what the register already holds. Nothing was changed.',
+  GRAPHQL_PARSE_FAILED: 'The request is not syntactically valid GraphQL.',
+  GRAPHQL_VALIDATION_FAILED: 'The operation does not validate against the schema.',
+  BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',
+  PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown.',
+  OPERATION_RESOLUTION_FAILURE: 'The operation name does not match an operation in the document.',
+  INTERNAL_SERVER_ERROR: 'An unexpected error. Details are logged on the server, never shown to the client.',
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
+}
+
+/** A refusal the register means to give: a catalogued code, a readable message, the offending field. */
+export class RegisterError extends Error {
+  override readonly name = 'RegisterError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badInput = (field: string, message: string) => new RegisterError('BAD_USER_INPUT', message, field);
+
+/**
+ * Renders any error thrown while serving a request as the client may see it: a `RegisterError` or a
+ * GraphQL error carrying a catalogued code keeps its message and code; everything else (a database
+ * failure, a bug) becomes INTERNAL_SERVER_ERROR without message, stack or path to its cause.
+ * `report` receives what was masked, so that the server log keeps it.
+ */
+export function renderError(
+  formatted: GraphQLFormattedError,
+  thrown: unknown,
+  report: (masked: unknown) => void = (masked) => console.error(masked),
+): GraphQLFormattedError {
+  const original = unwrap(thrown);
+  const base = { path: formatted.path, locations: formatted.locations };
+  if (original instanceof RegisterError) {
+    const extensions: Record<string, unknown> = { code: original.code };
+    if (original.field) extensions.field = original.field;
+    return { ...base, message: original.message, extensions };
+  }
+  const code = formatted.extensions?.code;
+  if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
+    const { stacktrace: _dropped, exception: _alsoDropped, ...extensions } = formatted.extensions ?? {};
+    return { ...base, message: formatted.message, extensions };
+  }
+  report(original ?? thrown);
+  return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+function unwrap(thrown: unknown): unknown {
+  let error = thrown;
+  while (error instanceof GraphQLError && error.originalError && error.originalError !== error) error = error.originalError;
+  return error;
+}

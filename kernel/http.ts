@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+/** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
+export const graphqlPath = '/graphql';
+
+/** Largest request body accepted: far above any real operation, far below a memory problem. */
+export const maxBodyBytes = 1024 * 1024;
+
+export type HeadersLike = { get(name: string): string | undefined };
+
+class BodyTooLarge extends Error {}
+
+/**
+ * Serves an Apollo server over node:http (Apollo Server 5 has no built-in HTTP integration): reads
+ * the body, hands method, headers, query string and parsed JSON to `executeHTTPGraphQLRequest`, and
+ * writes back what it answers, streamed when it answers in chunks.
+ */
+export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike) => Promise<Context>) {
+  return async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== graphqlPath) return sendJson(response, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}`, extensions: { code: 'BAD_REQUEST' } }] });
+    let body: unknown;
+    try {
+      body = await readJsonBody(request);
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLarge;
+      const message = tooLarge ? `The request body exceeds ${maxBodyBytes} bytes` : 'The request body is not valid JSON';
+      return sendJson(response, tooLarge ? 413 : 400, { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const result = await server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
+      context: () => context(headers),
+    });
+    for (const [key, value] of result.headers) response.setHeader(key, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') return void response.end(result.body.string);
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  };
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const text = Buffer.concat(chunks).toString('utf8');
+  return (request.headers['content-type'] ?? '').includes('application/json') ? JSON.parse(text) : text;
+}
+
+function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(payload));
+}
+
+export interface Listening {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on host and port (0 picks a free port) and reports the GraphQL URL. */
+export async function listen(
+  handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  host: string,
+  port: number,
+): Promise<Listening> {
+  const server = createServer((request, response) => {
+    handler(request, response).catch((error) => {
+      console.error(error);
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${shownHost}:${address.port}${graphqlPath}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,33 @@
+import { RegisterError } from './errors.ts';
+
+/**
+ * Cursor pagination (the connection shape of the GraphQL Cursor Connections spec): a cursor is the
+ * last key seen, opaque to clients, so a page is a keyset query that stays stable while rows are added.
+ */
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string, field = 'after'): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (key === '' || encodeCursor(key) !== cursor) throw new RegisterError('BAD_USER_INPUT', 'The cursor is not one this API gave out', field);
+  return key;
+}
+
+/** Upper bound of `first`: keeps one page, and the work behind it, bounded. */
+export const maxPageSize = 200;
+
+export function pageSize(first: number | null | undefined, field = 'first'): number {
+  const size = first ?? 50;
+  if (!Number.isInteger(size) || size < 1 || size > maxPageSize) {
+    throw new RegisterError('BAD_USER_INPUT', `first must be between 1 and ${maxPageSize}`, field);
+  }
+  return size;
+}
+
+/** Turns `size + 1` fetched rows into one page: the extra row only tells that there is a next page. */
+export function connectionOf<Row>(rows: Row[], size: number, keyOf: (row: Row) => string, totalCount: number) {
+  const nodes = rows.slice(0, size);
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return { edges, totalCount, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+}

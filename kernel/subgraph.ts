@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { GraphQLError, parse, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
+import { projectRoot } from './config.ts';
+import type { Database, Db } from './db.ts';
+import { RegisterError, renderError } from './errors.ts';
+import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
+
+/** What every resolver of a subgraph receives: who asks, the database, and this request's loaders. */
+export interface SubgraphContext<Loaders = unknown> {
+  viewer: Viewer;
+  db: Db;
+  loaders: Loaders;
+}
+
+/** A subgraph's resolvers: per type, per field; scalars as their GraphQLScalarType. */
+export type ResolverMap<Context> = Record<
+  string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parents and arguments are typed per resolver
+  GraphQLScalarType | Record<string, (parent: any, args: any, context: Context, info: GraphQLResolveInfo) => unknown>
+>;
+
+/**
+ * A subgraph as a value. Its `name` is one word used everywhere: the folder `subgraphs/<name>`, the
+ * SDL `schema/<name>.graphql`, the Postgres schema, `migrations/<name>/` and the name in composition.
+ */
+export interface Subgraph<Loaders = unknown> {
+  name: string;
+  resolvers: ResolverMap<SubgraphContext<Loaders>>;
+  /** Per-request DataLoaders, so that every entity reference in one request is fetched once, batched. */
+  loaders(db: Db): Loaders;
+  /** Fills an empty register with its demo or reference data; run on start unless SEED=false. */
+  seed?(database: Database, log: (message: string) => void): Promise<void>;
+}
+
+export const schemaFolder = path.join(projectRoot, 'schema');
+
+/** A running subgraph: its Apollo server and how to build a request's context from its headers. */
+export interface SubgraphServer<Loaders = unknown> {
+  name: string;
+  server: ApolloServer<SubgraphContext<Loaders>>;
+  contextFor(headers: { get(name: string): string | undefined }): Promise<SubgraphContext<Loaders>>;
+}
+
+export async function createSubgraphServer<Loaders>(
+  subgraph: Subgraph<Loaders>,
+  options: { db: Db; viewerSecret: string; production: boolean },
+): Promise<SubgraphServer<Loaders>> {
+  const typeDefs = parse(await readFile(path.join(schemaFolder, `${subgraph.name}.graphql`), 'utf8'));
+  const server = new ApolloServer<SubgraphContext<Loaders>>({
+    // buildSubgraphSchema types its resolver map loosely; this is the one place it is cast.
+    schema: buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }),
+    formatError: (formatted, thrown) => renderError(formatted, thrown),
+    includeStacktraceInErrorResponses: false,
+    introspection: !options.production,
+    // Inline traces feed Apollo's hosted studio, which this register does not report to.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await server.start();
+  return {
+    name: subgraph.name,
+    server,
+    contextFor: async (headers) => {
+      try {
+        const viewer = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
+        return { viewer, db: options.db, loaders: subgraph.loaders(options.db) };
+      } catch (error) {
+        if (!(error instanceof RegisterError)) throw error;
+        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+      }
+    },
+  };
+}

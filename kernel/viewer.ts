@@ -1,0 +1,87 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { RegisterError } from './errors.ts';
+import { parseBoardCode, parseBrin6, parseMunicipalityCode, parseOin } from './ids/index.ts';
+
+/**
+ * Who is asking (architecture.md, "Identity and access"): a software vendor acting for one school,
+ * a municipality (leerplichtambtenaar), a school board, or the register operator (DUO).
+ */
+export type Viewer =
+  | { role: 'VENDOR'; vendorOin: string; school: string }
+  | { role: 'MUNICIPALITY'; municipality: string }
+  | { role: 'BOARD'; board: string }
+  | { role: 'OPERATOR' };
+
+export type Role = Viewer['role'];
+export const roles: readonly Role[] = ['VENDOR', 'MUNICIPALITY', 'BOARD', 'OPERATOR'];
+
+/** The header in which the gateway hands the viewer, signed, to a subgraph. */
+export const viewerHeader = 'x-register-viewer';
+
+const issuer = 'register-graph';
+const apiAudience = 'register-graph/api';
+const subgraphAudience = 'register-graph/subgraph';
+// Long enough for one request's fetches, short enough that a leaked header is soon worthless.
+const assertionLifetime = '60s';
+
+/** Checks the parts a role needs and normalises them; throws BAD_USER_INPUT naming the missing part. */
+export function parseViewer(claims: Record<string, unknown>): Viewer {
+  const text = (key: string) => {
+    const value = claims[key];
+    if (typeof value !== 'string' || value === '') throw new RegisterError('BAD_USER_INPUT', `role ${String(claims.role)} needs ${key}`, key);
+    return value;
+  };
+  switch (claims.role) {
+    case 'VENDOR':
+      return { role: 'VENDOR', vendorOin: parseOin(text('vendorOin'), 'vendorOin'), school: parseBrin6(text('school'), 'school') };
+    case 'MUNICIPALITY':
+      return { role: 'MUNICIPALITY', municipality: parseMunicipalityCode(text('municipality'), 'municipality') };
+    case 'BOARD':
+      return { role: 'BOARD', board: parseBoardCode(text('board'), 'board') };
+    case 'OPERATOR':
+      return { role: 'OPERATOR' };
+    default:
+      throw new RegisterError('BAD_USER_INPUT', `role must be one of ${roles.join(', ')}`, 'role');
+  }
+}
+
+/** A bearer token for the API, as `npm run token` prints it. */
+export async function issueToken(viewer: Viewer, secret: string, expiresIn = '12h'): Promise<string> {
+  return sign(viewer, secret, apiAudience, expiresIn);
+}
+
+/** Verifies a bearer token; any flaw (signature, expiry, claims) is UNAUTHENTICATED. */
+export async function verifyToken(token: string, secret: string): Promise<Viewer> {
+  return verify(token, secret, apiAudience, 'The bearer token');
+}
+
+/** What the gateway puts in `x-register-viewer` for the subgraphs. */
+export async function signViewerAssertion(viewer: Viewer, secret: string): Promise<string> {
+  return sign(viewer, secret, subgraphAudience, assertionLifetime);
+}
+
+/** What a subgraph does with `x-register-viewer`: without a valid one, it serves nothing. */
+export async function verifyViewerAssertion(header: string | undefined, secret: string): Promise<Viewer> {
+  if (!header) throw new RegisterError('UNAUTHENTICATED', 'Subgraphs serve only requests that carry the gateway\'s signed viewer; send the request to the gateway');
+  return verify(header, secret, subgraphAudience, 'The viewer assertion');
+}
+
+async function sign(viewer: Viewer, secret: string, audience: string, expiresIn: string): Promise<string> {
+  return new SignJWT({ ...viewer })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}
+
+async function verify(token: string, secret: string, audience: string, what: string): Promise<Viewer> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { issuer, audience, algorithms: ['HS256'] });
+    return parseViewer(payload);
+  } catch (error) {
+    const reason = error instanceof joseErrors.JWTExpired ? 'has expired' : error instanceof RegisterError ? `is incomplete: ${error.message}` : 'is not valid';
+    throw new RegisterError('UNAUTHENTICATED', `${what} ${reason}`);
+  }
+}

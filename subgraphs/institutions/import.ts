@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { desc, getTableColumns, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { projectRoot } from '../../kernel/config.ts';
+import type { Db } from '../../kernel/db.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import { planImport, type ImportPlan, type RegisterState } from './rules.ts';
+import { parseSchoolFile } from './schoolFile.ts';
+import { board, branch, importChange, importRun, location, offeredProgramme, provider } from './tables.ts';
+
+/** The DUO school list that ships with the repository and seeds an empty register. */
+export const bundledSchoolFile = path.join(projectRoot, 'data', 'duo-open-onderwijsdata', '02.-alle-schoolvestigingen-basisonderwijs.csv');
+
+export interface ImportOptions {
+  /** The day the file describes (YYYY-MM-DD): objects it no longer lists were last active the day before. */
+  referenceDate: string;
+  allowMassClosure?: boolean;
+  progress?: (message: string) => void;
+}
+
+export interface ImportResult {
+  runId: number | null;
+  counts: ImportPlan['counts'];
+  rows: number;
+}
+
+/**
+ * Applies a school file to the register in one transaction: either every change lands, with its
+ * history in import_change, or none does. A file that changes nothing records nothing.
+ */
+export async function importSchoolFile(db: Db, file: string, options: ImportOptions): Promise<ImportResult> {
+  const progress = options.progress ?? (() => undefined);
+  const bytes = await readFile(file);
+  const rows = parseSchoolFile(bytes);
+  progress(`read ${rows.length} branches from ${path.basename(file)}`);
+  return db.transaction(async (tx) => {
+    // Imports take turns, so two operators cannot apply files over each other.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('institutions school file import'))`);
+    const [last] = await tx.select().from(importRun).orderBy(desc(importRun.id)).limit(1);
+    if (last && last.referenceDate > options.referenceDate) {
+      throw new RegisterError('CONFLICT', `A file for ${last.referenceDate} was already applied; files are applied in date order, and ${options.referenceDate} is earlier`, 'referenceDate');
+    }
+    const plan = planImport(await readState(tx), rows, options.referenceDate, !last, options.allowMassClosure);
+    if (plan.changes.length === 0) return { runId: null, counts: plan.counts, rows: rows.length };
+    await writeAll(tx, plan);
+    const [run] = await tx
+      .insert(importRun)
+      .values({ fileName: path.basename(file), sha256: createHash('sha256').update(bytes).digest('hex'), referenceDate: options.referenceDate, counts: plan.counts })
+      .returning({ id: importRun.id });
+    for (const batch of batches(plan.changes)) {
+      await tx.insert(importChange).values(batch.map((change) => ({ runId: run!.id, ...change, before: change.before ?? null, after: change.after ?? null })));
+    }
+    progress(`applied ${plan.changes.length} changes`);
+    return { runId: run!.id, counts: plan.counts, rows: rows.length };
+  });
+}
+
+async function readState(db: Db): Promise<RegisterState> {
+  const [boards, providers, locations, branches, programmes] = await Promise.all([
+    db.select().from(board),
+    db.select().from(provider),
+    db.select().from(location),
+    db.select().from(branch),
+    db.select().from(offeredProgramme),
+  ]);
+  return { boards, providers, locations, branches, programmes };
+}
+
+async function writeAll(db: Db, plan: ImportPlan): Promise<void> {
+  // Referenced tables first, so that every foreign key finds its row.
+  await upsert(db, board, board.code, plan.writes.boards);
+  await upsert(db, location, location.code, plan.writes.locations);
+  await upsert(db, provider, provider.code, plan.writes.providers);
+  await upsert(db, branch, branch.brin6, plan.writes.branches);
+  await upsert(db, offeredProgramme, offeredProgramme.id, plan.writes.programmes);
+}
+
+async function upsert<T extends PgTable>(db: Db, table: T, key: PgColumn, rows: T['$inferInsert'][]): Promise<void> {
+  const columns = getTableColumns(table);
+  // `excluded` is the row that was refused for its key: take every column of it but the key.
+  const set = Object.fromEntries(
+    Object.entries(columns)
+      .filter(([, column]) => column.name !== key.name)
+      .map(([field, column]) => [field, sql.raw(`excluded.${column.name}`)]),
+  );
+  for (const batch of batches(rows)) {
+    await db.insert(table).values(batch).onConflictDoUpdate({ target: key, set: set as never });
+  }
+}
+
+// Keeps each statement well under PostgreSQL's 65,535 bind parameters.
+function* batches<T>(rows: T[], size = 1000): Generator<T[]> {
+  for (let start = 0; start < rows.length; start += size) yield rows.slice(start, start + size);
+}

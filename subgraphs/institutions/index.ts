@@ -1,0 +1,19 @@
+import type { Subgraph } from '../../kernel/subgraph.ts';
+import { today } from '../../kernel/scalars.ts';
+import { bundledSchoolFile, importSchoolFile } from './import.ts';
+import { institutionLoaders, type InstitutionLoaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
+import { branch } from './tables.ts';
+
+/** RIO for po: boards, providers, locations, branches and offered programmes (domain.md §2.1). */
+export const institutions: Subgraph<InstitutionLoaders> = {
+  name: 'institutions',
+  resolvers,
+  loaders: institutionLoaders,
+  async seed({ db }, log) {
+    const [any] = await db.select({ brin6: branch.brin6 }).from(branch).limit(1);
+    if (any) return;
+    const result = await importSchoolFile(db, bundledSchoolFile, { referenceDate: today(), progress: log });
+    log(`seeded ${result.rows} branches from the bundled DUO school file`);
+  },
+};

@@ -1,0 +1,80 @@
+import { date, integer, jsonb, pgSchema, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** The institutions subgraph's tables; migrations/institutions/ is the contract they mirror. */
+export const institutions = pgSchema('institutions');
+
+const validity = {
+  startDate: date('start_date'),
+  endDate: date('end_date'),
+};
+
+export const board = institutions.table('board', {
+  code: text('code').primaryKey(),
+  competentAuthorityNumber: text('competent_authority_number').notNull(),
+  name: text('name'),
+  ...validity,
+});
+
+export const provider = institutions.table('provider', {
+  code: text('code').primaryKey(),
+  brin4: text('brin4').notNull(),
+  name: text('name').notNull(),
+  boardCode: text('board_code').notNull(),
+  ...validity,
+});
+
+export const location = institutions.table('location', {
+  code: text('code').primaryKey(),
+  addressKey: text('address_key').notNull(),
+  street: text('street').notNull(),
+  houseNumber: text('house_number').notNull(),
+  postcode: text('postcode').notNull(),
+  city: text('city').notNull(),
+  municipalityCode: text('municipality_code').notNull(),
+  municipalityName: text('municipality_name'),
+  ...validity,
+});
+
+export const branch = institutions.table('branch', {
+  brin6: text('brin6').primaryKey(),
+  providerCode: text('provider_code').notNull(),
+  locationCode: text('location_code').notNull(),
+  name: text('name').notNull(),
+  denomination: text('denomination'),
+  phone: text('phone'),
+  website: text('website'),
+  ...validity,
+});
+
+export const offeredProgramme = institutions.table('offered_programme', {
+  id: uuid('id').primaryKey(),
+  providerCode: text('provider_code').notNull(),
+  locationCode: text('location_code').notNull(),
+  kind: text('kind', { enum: ['BASISONDERWIJS', 'SPECIAAL_BASISONDERWIJS'] }).notNull(),
+  name: text('name').notNull(),
+  ...validity,
+});
+
+export const importRun = institutions.table('import_run', {
+  id: serial('id').primaryKey(),
+  fileName: text('file_name').notNull(),
+  sha256: text('sha256').notNull(),
+  referenceDate: date('reference_date').notNull(),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+  counts: jsonb('counts').notNull(),
+});
+
+export const importChange = institutions.table('import_change', {
+  runId: integer('run_id').notNull(),
+  entity: text('entity').notNull(),
+  key: text('key').notNull(),
+  change: text('change').notNull(),
+  before: jsonb('before'),
+  after: jsonb('after'),
+});
+
+export type BoardRow = typeof board.$inferSelect;
+export type ProviderRow = typeof provider.$inferSelect;
+export type LocationRow = typeof location.$inferSelect;
+export type BranchRow = typeof branch.$inferSelect;
+export type OfferedProgrammeRow = typeof offeredProgramme.$inferSelect;
