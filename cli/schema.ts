@@ -11,6 +11,7 @@ import {
   readSubgraphSdls,
   supergraphFile,
 } from '../gateway/composition.ts';
+import { runCommand, UsageError } from './command.ts';
 
 const USAGE = 'usage: node --import tsx cli/schema.ts compose|check [--base <git-ref>] [--allow-breaking]';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,26 +44,26 @@ function gitShow(ref: string, path: string): string | null {
   }
 }
 
-async function main(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { base: { type: 'string', default: 'main' }, 'allow-breaking': { type: 'boolean', default: false } },
-  });
+function readArguments() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { base: { type: 'string', default: 'main' }, 'allow-breaking': { type: 'boolean', default: false } },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+runCommand(async () => {
+  const { positionals, values } = readArguments();
   const [command, ...extra] = positionals;
-  if (command === 'compose' && !extra.length) return compose();
-  if (command === 'check' && !extra.length) return check(values.base, values['allow-breaking']);
-  console.error(USAGE);
-  return 1;
-}
-
-const isArgumentError = (error: unknown): error is TypeError =>
-  error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof CompositionError) && !isArgumentError(error)) throw error;
-  console.error(error instanceof CompositionError ? error.message : `${error.message}\n${USAGE}`);
-  process.exitCode = 1;
-}
+  if (extra.length || (command !== 'compose' && command !== 'check')) throw new UsageError(USAGE);
+  try {
+    return command === 'compose' ? compose() : await check(values.base, values['allow-breaking']);
+  } catch (error) {
+    // A schema that does not compose is the expected failure of this command: its message says it all.
+    if (error instanceof CompositionError) throw new UsageError(error.message);
+    throw error;
+  }
+});

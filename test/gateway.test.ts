@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem } from '../gateway/system.ts';
+import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import { createSubgraphServer } from '../kernel/subgraph.ts';
+import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
+import { institutions } from '../subgraphs/institutions/index.ts';
+import { freshDatabaseUrl, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
+
+const branchQuery = `query Branch($brin6: ID!) {
+  branch(brin6: $brin6) {
+    brin6 name isMainBranch
+    address { street houseNumber postcode city municipality { code name } }
+    provider { code brin4 board { code competentAuthorityNumber } }
+    location { code address { postcode } }
+    offeredProgrammes { id kind }
+  }
+}`;
+
+const pageQuery = `query Page($filter: BranchFilter, $first: Int, $after: String) {
+  branches(filter: $filter, first: $first, after: $after) {
+    totalCount
+    edges { cursor node { brin6 name address { municipality { code } } provider { board { code } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+type Page = { branches: { totalCount: number; edges: { node: { brin6: string; name: string; address: { municipality: { code: string } }; provider: { board: { code: string } } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+
+describe('the gateway over the institutions subgraph', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem();
+  });
+  afterAll(() => system?.close());
+
+  async function allPages(filter: Record<string, unknown>, first: number) {
+    const nodes: Page['branches']['edges'][number]['node'][] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const { data, errors }: GraphQLResponse<Page> = await system.query<Page>(pageQuery, { variables: { filter, first, after } });
+      expect(errors).toBeUndefined();
+      nodes.push(...data!.branches.edges.map((edge) => edge.node));
+      after = data!.branches.pageInfo.hasNextPage ? data!.branches.pageInfo.endCursor : null;
+      pages++;
+    } while (after);
+    return { nodes, pages };
+  }
+
+  it("returns branch 16AH00, 't Eenspan in Emmen, with its provider, board and location codes", async () => {
+    const { data, errors } = await system.query(branchQuery, { variables: { brin6: '16AH00' } });
+    expect(errors).toBeUndefined();
+    expect(data!.branch).toEqual({
+      brin6: '16AH00',
+      name: "Openbare Basisschool 't Eenspan",
+      isMainBranch: true,
+      address: { street: 'Oosterstraat', houseNumber: '58', postcode: '7822HG', city: 'EMMEN', municipality: { code: '0114', name: 'EMMEN' } },
+      provider: { code: '010A823', brin4: '16AH', board: { code: '042B830', competentAuthorityNumber: '42830' } },
+      location: { code: expect.stringMatching(/^\d{3}X\d{3}$/), address: { postcode: '7822HG' } },
+      offeredProgrammes: [{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), kind: 'BASISONDERWIJS' }],
+    });
+  });
+
+  it("pages through one municipality's schools without gaps or repeats", async () => {
+    const { data } = await system.query<Page>(pageQuery, { variables: { filter: { municipalityCode: '114' }, first: 1 } });
+    const total = data!.branches.totalCount;
+    expect(total).toBe(51);
+    const { nodes, pages } = await allPages({ municipalityCode: '0114' }, 20);
+    expect(pages).toBe(3);
+    expect(new Set(nodes.map((node) => node.brin6)).size).toBe(total);
+    expect(nodes.every((node) => node.address.municipality.code === '0114')).toBe(true);
+    expect(nodes.map((node) => node.brin6)).toEqual([...nodes.map((node) => node.brin6)].sort());
+  });
+
+  it('filters branches by board and by part of the name', async () => {
+    const byBoard = await allPages({ boardCode: '032B073' }, 50);
+    expect(byBoard.nodes).toHaveLength(28);
+    expect(byBoard.nodes.every((node) => node.provider.board.code === '032B073')).toBe(true);
+    const byName = await allPages({ name: 'eenspan', municipalityCode: '0114' }, 50);
+    expect(byName.nodes.map((node) => node.brin6)).toEqual(['16AH00']);
+  });
+
+  it('answers null for a branch the register does not know', async () => {
+    const { data, errors } = await system.query(branchQuery, { variables: { brin6: '99ZZ99' } });
+    expect(errors).toBeUndefined();
+    expect(data!.branch).toBeNull();
+  });
+
+  it('refuses a malformed BRIN6 with BAD_USER_INPUT naming the argument', async () => {
+    const { errors } = await system.query(branchQuery, { variables: { brin6: '16AH0' } });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'brin6' });
+  });
+
+  it('refuses a page size above the maximum', async () => {
+    const { errors } = await system.query(pageQuery, { variables: { first: 1000 } });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+  });
+
+  it('answers UNAUTHENTICATED to a request without a token, or with a forged one', async () => {
+    for (const token of [null, 'not-a-token', `${await system.token({ role: 'OPERATOR' })}x`]) {
+      const response = await system.query(branchQuery, { variables: { brin6: '16AH00' }, token });
+      expect(response.status).toBe(401);
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('lets every role read RIO data', async () => {
+    const viewers = [
+      { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' },
+      { role: 'MUNICIPALITY', municipality: '0114' },
+      { role: 'BOARD', board: '042B830' },
+    ] as const;
+    for (const viewer of viewers) {
+      const { data, errors } = await system.query(branchQuery, { variables: { brin6: '16AH00' }, token: await system.token(viewer) });
+      expect(errors).toBeUndefined();
+      expect((data!.branch as { brin6: string }).brin6).toBe('16AH00');
+    }
+  });
+
+  describe('a subgraph reached directly', () => {
+    let subgraph: Listening;
+    beforeAll(async () => {
+      const server = await createSubgraphServer(institutions, { db: system.system.database!.db, viewerSecret: system.config.viewerSecret, production: false });
+      subgraph = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+    });
+    afterAll(() => subgraph?.close());
+
+    const query = '{ branch(brin6: "16AH00") { name } }';
+
+    it("refuses a request without the gateway's signed viewer, even with a valid bearer token", async () => {
+      const response = await postGraphQL(subgraph.url, query, undefined, await system.token({ role: 'OPERATOR' }));
+      expect(response.status).toBe(401);
+      expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(response.data ?? null).toBeNull();
+    });
+
+    it('refuses a viewer signed with another secret', async () => {
+      const forged = await signViewerAssertion({ role: 'OPERATOR' }, 'a secret that is not the register viewer secret at all');
+      const response = await postGraphQL(subgraph.url, query, undefined, null, { [viewerHeader]: forged });
+      expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('serves a request that carries the signed viewer', async () => {
+      const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret);
+      const response = await postGraphQL(subgraph.url, query, undefined, null, { [viewerHeader]: assertion });
+      expect(response.data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan" } });
+    });
+  });
+});
+
+describe.runIf(Boolean(process.env.DATABASE_URL))('distributed: gateway and subgraph as separate servers on PostgreSQL', () => {
+  it('serves a query through a gateway that calls the subgraph over HTTP', async () => {
+    const fresh = await freshDatabaseUrl();
+    const { readConfig } = await import('../kernel/config.ts');
+    const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0' };
+    const subgraph = await startSystem(readConfig({ ...base, SERVE: 'institutions' }), () => undefined);
+    const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: `institutions=${subgraph.url}` }), () => undefined);
+    try {
+      const { issueToken } = await import('../kernel/viewer.ts');
+      const token = await issueToken({ role: 'OPERATOR' }, readConfig(base).tokenSecret);
+      const { data, errors } = await postGraphQL<{ branch: { name: string } }>(gateway.url, '{ branch(brin6: "16AH00") { name provider { board { code } } } }', undefined, token);
+      expect(errors).toBeUndefined();
+      expect(data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan", provider: { board: { code: '042B830' } } } });
+    } finally {
+      await gateway.close();
+      await subgraph.close();
+      await fresh.drop();
+    }
+  });
+});

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { readConfig, type Config } from '../kernel/config.ts';
+import { openDatabase, type Database } from '../kernel/db.ts';
+import { issueToken, type Viewer } from '../kernel/viewer.ts';
+
+/**
+ * The one harness for tests that cross a boundary: real databases, the real gateway and subgraphs.
+ * Without DATABASE_URL every database is an in-memory PGlite; with it, every call gets a fresh
+ * PostgreSQL database on that server, dropped again on close, so test files never share state.
+ */
+export async function freshDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  const server = readConfig().databaseUrl;
+  if (!server) return { url: undefined, drop: async () => undefined };
+  const name = `register_graph_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: server });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** A database of its own for a test file that works below the gateway (migrations, imports). */
+export async function testDatabase(): Promise<Database & { drop(): Promise<void> }> {
+  const fresh = await freshDatabaseUrl();
+  const database = await openDatabase({ databaseUrl: fresh.url, dataDir: 'memory://' });
+  return {
+    ...database,
+    drop: async () => {
+      await database.close();
+      await fresh.drop();
+    },
+  };
+}
+
+export interface TestSystem {
+  config: Config;
+  system: RunningSystem;
+  url: string;
+  token(viewer: Viewer): Promise<string>;
+  /** POSTs one operation to the gateway, as a vendor's client would. */
+  query<Data = Record<string, unknown>>(query: string, options?: { variables?: Record<string, unknown>; token?: string | null }): Promise<GraphQLResponse<Data>>;
+  close(): Promise<void>;
+}
+
+export interface GraphQLResponse<Data> {
+  status: number;
+  data?: Data | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+/** Starts the embedded system (gateway and every subgraph, seeded) on a free port of its own. */
+export async function startTestSystem(environment: Record<string, string> = {}): Promise<TestSystem> {
+  const fresh = await freshDatabaseUrl();
+  const config = readConfig({ ...process.env, DATA_DIR: 'memory://', PORT: '0', ...(fresh.url ? { DATABASE_URL: fresh.url } : {}), ...environment });
+  const system = await startSystem(config, () => undefined);
+  const operator = await issueToken({ role: 'OPERATOR' }, config.tokenSecret);
+  return {
+    config,
+    system,
+    url: system.url,
+    token: (viewer) => issueToken(viewer, config.tokenSecret),
+    query: (query, options = {}) => postGraphQL(system.url, query, options.variables, options.token === undefined ? operator : options.token),
+    close: async () => {
+      await system.close();
+      await fresh.drop();
+    },
+  };
+}
+
+export async function postGraphQL<Data>(url: string, query: string, variables?: Record<string, unknown>, token?: string | null, headers: Record<string, string> = {}): Promise<GraphQLResponse<Data>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as object) };
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Node loads graphql's CommonJS build for Apollo; Vite would pick its ESM build for our files.
+    // Two copies break `instanceof GraphQLError` ("another module or realm"), so both get the same.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', '.data/**'],
+    // Test files that start the system each open their own database, and seeding the school list
+    // into a fresh one takes seconds on two cores.
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
