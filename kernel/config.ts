@@ -49,7 +49,11 @@ const environment = z
     if (env.SERVE === 'gateway' && !env.SUBGRAPH_URLS) {
       context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: 'SERVE=gateway needs the URL of every subgraph' });
     }
-  });
+    for (const entry of subgraphUrlEntries(env.SUBGRAPH_URLS).filter((entry) => !subgraphUrl.test(entry))) {
+      context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: `"${entry}" is not name=http(s)://host:port/path` });
+    }
+    // Zod skips refinements once a field has failed; run anyway, so that one error lists every problem.
+  }, { when: () => true });
 
 export interface Config {
   production: boolean;
@@ -84,19 +88,22 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     host: value.HOST,
     port: value.PORT,
     serve: value.SERVE,
-    subgraphUrls: parseSubgraphUrls(value.SUBGRAPH_URLS ?? ''),
+    subgraphUrls: parseSubgraphUrls(value.SUBGRAPH_URLS),
     tokenSecret: value.TOKEN_SECRET,
     viewerSecret: value.VIEWER_SECRET,
     seed: value.SEED === 'true',
   };
 }
 
-function parseSubgraphUrls(list: string): Map<string, string> {
-  const urls = new Map<string, string>();
-  for (const entry of list.split(',').map((part) => part.trim()).filter(Boolean)) {
-    const match = /^([a-z]+)=(https?:\/\/\S+)$/.exec(entry);
-    if (!match) throw new ConfigError(`Invalid configuration:\n  SUBGRAPH_URLS: "${entry}" is not name=http(s)://host:port/path`);
-    urls.set(match[1]!, match[2]!);
-  }
-  return urls;
+const subgraphUrl = /^([a-z]+)=(https?:\/\/\S+)$/;
+
+function subgraphUrlEntries(list: string | undefined): string[] {
+  return (list ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+function parseSubgraphUrls(list: string | undefined): Map<string, string> {
+  return new Map(subgraphUrlEntries(list).map((entry) => {
+    const [, name, url] = subgraphUrl.exec(entry)!;
+    return [name!, url!];
+  }));
 }

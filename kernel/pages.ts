@@ -10,7 +10,7 @@ export function encodeCursor(key: string): string {
 
 export function decodeCursor(cursor: string, field = 'after'): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (key === '' || encodeCursor(key) !== cursor) throw new RegisterError('BAD_USER_INPUT', 'The cursor is not one this API gave out', field);
+  if (key === '' || encodeCursor(key) !== cursor) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor or cursor from an earlier page', field);
   return key;
 }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { and, count, eq, isNull } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegisterError } from '../../kernel/errors.ts';
 import { migrate } from '../../kernel/migrations.ts';
@@ -26,8 +27,7 @@ describe('importing the DUO school file', () => {
     const { db } = database;
     return Promise.all([board, provider, location, branch, offeredProgramme].map((table) => db.select().from(table)));
   };
-  const rowsOf = async (table: typeof board | typeof provider | typeof location | typeof branch | typeof offeredProgramme) =>
-    (await database.db.select({ n: count() }).from(table))[0]!.n;
+  const rowsOf = async (table: PgTable) => (await database.db.select({ n: count() }).from(table))[0]!.n;
 
   beforeAll(async () => {
     database = await testDatabase();
@@ -47,11 +47,11 @@ describe('importing the DUO school file', () => {
 
   it('changes nothing when the same file is imported again', async () => {
     const before = await snapshot();
-    const runs = await rowsOf(importRun as never);
+    const runs = await rowsOf(importRun);
     const result = await importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-09-01' });
     expect(result.runId).toBeNull();
     expect(await snapshot()).toEqual(before);
-    expect(await rowsOf(importRun as never)).toBe(runs);
+    expect(await rowsOf(importRun)).toBe(runs);
   });
 
   it('applies a newer file as exactly its changes: one new, one closed, one moved board, one renamed', async () => {

@@ -21,8 +21,14 @@ function one<T extends PgTable>(db: Db, table: T, column: PgColumn, field: keyof
 /** Every object that points at a key (a provider's branches), batched, in a stable order. */
 function many<T extends PgTable>(db: Db, table: T, column: PgColumn, field: keyof RowOf<T>, order: PgColumn) {
   return new DataLoader<string, RowOf<T>[]>(async (keys) => {
-    const rows = await rowsWhere(db, table, column, keys, order);
-    return keys.map((key) => rows.filter((row) => row[field] === key));
+    const groups = new Map<string, RowOf<T>[]>();
+    for (const row of await rowsWhere(db, table, column, keys, order)) {
+      const key = row[field] as string;
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    return keys.map((key) => groups.get(key) ?? []);
   });
 }
 

@@ -84,11 +84,11 @@ function desiredState(state: RegisterState, rows: SchoolFileRow[]): Desired {
       providers.set(code, { code, brin4: row.brin4, name: row.name, boardCode: boardCodeFor(row.competentAuthorityNumber) });
     }
   }
+  const knownBoards = new Map(state.boards.map((board) => [board.code, board]));
   const boards = new Map<string, Desired['boards'][number]>();
   for (const row of byBrin6) {
     const code = boardCodeFor(row.competentAuthorityNumber);
-    const known = state.boards.find((board) => board.code === code);
-    boards.set(code, { code, competentAuthorityNumber: row.competentAuthorityNumber, name: known?.name ?? null });
+    boards.set(code, { code, competentAuthorityNumber: row.competentAuthorityNumber, name: knownBoards.get(code)?.name ?? null });
   }
   const branches = byBrin6.map((row) => ({
     brin6: row.brin6,

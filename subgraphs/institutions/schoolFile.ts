@@ -119,12 +119,16 @@ function readRow(line: number, value: (column: Column) => string | null, problem
   };
 }
 
+// Windows-1252 where it differs from ISO-8859-1 (bytes 0x80-0x9F). Node 20's TextDecoder decodes
+// 'windows-1252' as ISO-8859-1 there (nodejs/node#56542), which turns ’t Kompas into \u0092t Kompas.
+const windows1252High = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
 function decode(bytes: Uint8Array): string {
   // DUO writes Windows-1252; a file re-saved as UTF-8 (with or without BOM) is read as UTF-8.
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    return new TextDecoder('windows-1252').decode(bytes);
+    return Buffer.from(bytes).toString('latin1').replace(/[\u0080-\u009f]/g, (char) => windows1252High[char.charCodeAt(0) - 0x80]!);
   }
 }
 

@@ -1,0 +1,137 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, projectRoot, readConfig } from './config.ts';
+
+const strongToken = 'a production token secret of more than 32 characters';
+const strongViewer = 'a production viewer secret of more than 32 characters';
+
+/** The message of the ConfigError `readConfig` throws for `env`. */
+function problemsWith(env: Record<string, string | undefined>): string {
+  try {
+    readConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`readConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('readConfig', () => {
+  it('runs everything embedded on port 4000 with PGlite under the project and seeds, when nothing is set', () => {
+    const config = readConfig({});
+
+    expect(config).toMatchObject({
+      production: false,
+      databaseUrl: undefined,
+      dataDir: path.join(projectRoot, '.data', 'pglite'),
+      host: '127.0.0.1',
+      port: 4000,
+      serve: 'embedded',
+      seed: true,
+    });
+    expect(config.subgraphUrls).toEqual(new Map());
+    expect(config.tokenSecret.length).toBeGreaterThanOrEqual(32);
+    expect(config.viewerSecret).not.toBe(config.tokenSecret);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(readConfig({ PORT: '', SERVE: '', DATABASE_URL: '' })).toMatchObject({ port: 4000, serve: 'embedded', databaseUrl: undefined });
+  });
+
+  it('accepts a PostgreSQL DATABASE_URL', () => {
+    expect(readConfig({ DATABASE_URL: 'postgres://register:secret@db.internal:5432/register' }).databaseUrl).toBe(
+      'postgres://register:secret@db.internal:5432/register',
+    );
+  });
+
+  it.each(['mysql://register@db/register', 'not a url'])('refuses DATABASE_URL %j', (url) => {
+    expect(problemsWith({ DATABASE_URL: url })).toContain('DATABASE_URL');
+  });
+
+  it('reads PORT, HOST and SEED', () => {
+    expect(readConfig({ PORT: '8080', HOST: '0.0.0.0', SEED: 'false' })).toMatchObject({ port: 8080, host: '0.0.0.0', seed: false });
+  });
+
+  it.each(['abc', '65536', '-1', '80.5'])('refuses PORT=%s', (port) => {
+    expect(problemsWith({ PORT: port })).toMatch(/^Invalid configuration:\n {2}PORT: /);
+  });
+
+  it('lists every problem in one error, naming each variable', () => {
+    const message = problemsWith({ PORT: 'abc', SERVE: 'gateway' });
+
+    expect(message).toMatch(/^Invalid configuration:\n/);
+    expect(message).toContain('  PORT: ');
+    expect(message).toContain('  DATABASE_URL: ');
+    expect(message).toContain('  SUBGRAPH_URLS: ');
+  });
+
+  it('reports both the missing database and the missing subgraph URLs for SERVE=gateway', () => {
+    const message = problemsWith({ SERVE: 'gateway' });
+
+    expect(message.split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^ {2}DATABASE_URL: SERVE=gateway .*needs PostgreSQL/),
+      '  SUBGRAPH_URLS: SERVE=gateway needs the URL of every subgraph',
+    ]);
+  });
+
+  it('lets one subgraph run in its own process against PostgreSQL', () => {
+    expect(readConfig({ SERVE: 'institutions', DATABASE_URL: 'postgres://localhost/register' }).serve).toBe('institutions');
+    expect(problemsWith({ SERVE: 'institutions' })).toContain('DATABASE_URL');
+  });
+
+  it.each([
+    [{}, ['TOKEN_SECRET', 'VIEWER_SECRET']],
+    [{ TOKEN_SECRET: strongToken }, ['VIEWER_SECRET']],
+    [{ VIEWER_SECRET: strongViewer }, ['TOKEN_SECRET']],
+  ])('refuses the development secrets in production (%j)', (secrets, named) => {
+    const message = problemsWith({ NODE_ENV: 'production', ...secrets });
+
+    for (const name of ['TOKEN_SECRET', 'VIEWER_SECRET']) {
+      if (named.includes(name)) expect(message).toContain(`${name}: must be set in production`);
+      else expect(message).not.toContain(name);
+    }
+  });
+
+  it('starts in production with secrets of its own', () => {
+    const config = readConfig({ NODE_ENV: 'production', TOKEN_SECRET: strongToken, VIEWER_SECRET: strongViewer });
+
+    expect(config).toMatchObject({ production: true, tokenSecret: strongToken, viewerSecret: strongViewer });
+  });
+
+  it('refuses a secret shorter than 32 characters', () => {
+    expect(problemsWith({ TOKEN_SECRET: 'short' })).toContain('TOKEN_SECRET: at least 32 characters');
+  });
+
+  it('parses SUBGRAPH_URLS into a map from subgraph name to URL', () => {
+    const config = readConfig({
+      SERVE: 'gateway',
+      DATABASE_URL: 'postgres://localhost/register',
+      SUBGRAPH_URLS: 'institutions=http://127.0.0.1:4001/graphql, enrolments=https://enrolments.internal:4002/graphql ,',
+    });
+
+    expect(config.subgraphUrls).toEqual(
+      new Map([
+        ['institutions', 'http://127.0.0.1:4001/graphql'],
+        ['enrolments', 'https://enrolments.internal:4002/graphql'],
+      ]),
+    );
+  });
+
+  it.each(['institutions', 'institutions=ftp://127.0.0.1/graphql', 'Institutions=http://127.0.0.1:4001', 'institutions = http://127.0.0.1:4001'])(
+    'refuses the SUBGRAPH_URLS entry %j',
+    (entry) => {
+      const message = problemsWith({ SUBGRAPH_URLS: `enrolments=http://127.0.0.1:4002/graphql,${entry}` });
+
+      expect(message).toContain('SUBGRAPH_URLS');
+      expect(message).toContain(JSON.stringify(entry.trim()));
+    },
+  );
+
+  it.each(['memory://', 'memory://register'])('keeps DATA_DIR=%s as it is', (dataDir) => {
+    expect(readConfig({ DATA_DIR: dataDir }).dataDir).toBe(dataDir);
+  });
+
+  it('resolves a relative DATA_DIR to an absolute path', () => {
+    expect(readConfig({ DATA_DIR: 'tmp/pglite' }).dataDir).toBe(path.resolve('tmp/pglite'));
+  });
+});
