@@ -21,7 +21,7 @@ const environment = z
     /** Folder of the embedded PGlite database (created on first start); `memory://` keeps it in memory. */
     DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data', 'pglite')),
     HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    PORT: z.coerce.number({ error: 'must be a port number, 0 to 65535' }).int().min(0).max(65535).default(4000),
     /** What this process serves: `embedded` (gateway and every subgraph), `gateway`, or one subgraph's name. */
     SERVE: z.string().regex(/^[a-z]+$/, 'a single word: embedded, gateway or a subgraph name').default('embedded'),
     /** For SERVE=gateway: where each subgraph listens, as `name=url,name=url`. */

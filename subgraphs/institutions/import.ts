@@ -57,15 +57,15 @@ export async function importSchoolFile(db: Db, file: string, options: ImportOpti
   });
 }
 
+// One query after another: inside a transaction they share one connection, which runs one at a time.
 async function readState(db: Db): Promise<RegisterState> {
-  const [boards, providers, locations, branches, programmes] = await Promise.all([
-    db.select().from(board),
-    db.select().from(provider),
-    db.select().from(location),
-    db.select().from(branch),
-    db.select().from(offeredProgramme),
-  ]);
-  return { boards, providers, locations, branches, programmes };
+  return {
+    boards: await db.select().from(board),
+    providers: await db.select().from(provider),
+    locations: await db.select().from(location),
+    branches: await db.select().from(branch),
+    programmes: await db.select().from(offeredProgramme),
+  };
 }
 
 async function writeAll(db: Db, plan: ImportPlan): Promise<void> {

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot, readConfig } from '../kernel/config.ts';
+import { verifyToken } from '../kernel/viewer.ts';
+import { bundledSchoolFile } from '../subgraphs/institutions/import.ts';
+import { freshDatabaseUrl, postGraphQL } from './harness.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one of the npm commands as a user would, in its own process, and collects what it prints. */
+function run(command: string[], env: Record<string, string | undefined>, until?: (stdout: string) => boolean): Promise<Run & { stop(): void }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), { cwd: projectRoot, env: { ...process.env, ...env } });
+    const result = { code: null as number | null, stdout: '', stderr: '', stop: () => void child.kill('SIGTERM') };
+    child.stdout.on('data', (chunk: Buffer) => {
+      result.stdout += chunk.toString();
+      if (until?.(result.stdout)) resolve(result);
+    });
+    child.stderr.on('data', (chunk: Buffer) => void (result.stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ...result, code }));
+  });
+}
+
+const tsx = (file: string, ...args: string[]) => ['node', '--import', 'tsx', `cli/${file}.ts`, ...args];
+
+describe('the commands', () => {
+  let env: Record<string, string | undefined>;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshDatabaseUrl();
+    drop = fresh.drop;
+    env = { DATA_DIR: await mkdtemp(path.join(tmpdir(), 'register-graph-')), DATABASE_URL: fresh.url, PORT: '0' };
+  });
+  afterAll(() => drop());
+
+  it('npm run -s token prints only a token that the API accepts for that viewer', async () => {
+    const result = await run(['npm', 'run', '-s', 'token', '--', '--role', 'VENDOR', '--vendor', '00000001800866472000', '--school', '16ah00'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const viewer = await verifyToken(result.stdout.trim(), readConfig({ ...process.env, ...env }).tokenSecret);
+    expect(viewer).toEqual({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
+  });
+
+  it('token refuses a role without the flags it needs, naming the flag', async () => {
+    const result = await run(tsx('token', '--role', 'MUNICIPALITY'), env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^--municipality: /);
+  });
+
+  it('rio:import loads the school file, reports counts, and finds nothing to change the second time', async () => {
+    const first = await run(tsx('rio-import', bundledSchoolFile, '--date', '2026-08-01'), env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('read 6122 branches');
+    expect(first.stdout).toMatch(/branches: created 6122\n/);
+    expect(first.stdout).toMatch(/boards: created 749\n/);
+    const second = await run(tsx('rio-import', bundledSchoolFile, '--date', '2026-09-01'), env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('No changes: the register already matches this file (6122 branches).');
+  });
+
+  it('rio:import refuses a file that is not the DUO school list, with its error code', async () => {
+    const result = await run(tsx('rio-import', path.join(projectRoot, 'README.md')), env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^BAD_USER_INPUT: Not DUO's "Alle schoolvestigingen basisonderwijs" file/);
+  });
+
+  it('start prints the GraphQL URL and a ready line, then serves on that URL', async () => {
+    const server = await run(tsx('start'), env, (stdout) => /Ready in .*\n/.test(stdout));
+    try {
+      const url = /GraphQL: (\S+)/.exec(server.stdout)?.[1];
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      const token = (await run(tsx('token', '--role', 'OPERATOR'), env)).stdout.trim();
+      const response = await postGraphQL<{ branch: { name: string } }>(url!, '{ branch(brin6: "16AH00") { name } }', undefined, token);
+      expect(response.data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan" } });
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('start refuses an invalid configuration with one readable message', async () => {
+    const result = await run(tsx('start'), { ...env, PORT: 'abc', SERVE: 'gateway', DATABASE_URL: undefined });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Invalid configuration:');
+    expect(result.stderr).toContain('PORT: must be a port number');
+    expect(result.stderr).toContain('SUBGRAPH_URLS: SERVE=gateway needs the URL of every subgraph');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
