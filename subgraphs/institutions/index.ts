@@ -11,8 +11,8 @@ export const institutions: Subgraph<InstitutionLoaders> = {
   resolvers,
   loaders: institutionLoaders,
   async seed({ db }, log) {
-    const [any] = await db.select({ brin6: branch.brin6 }).from(branch).limit(1);
-    if (any) return;
+    const [known] = await db.select({ brin6: branch.brin6 }).from(branch).limit(1);
+    if (known) return;
     const result = await importSchoolFile(db, bundledSchoolFile, { referenceDate: today(), progress: log });
     log(`seeded ${result.rows} branches from the bundled DUO school file`);
   },
