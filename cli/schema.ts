@@ -8,6 +8,7 @@ import {
   checkSchema,
   composeSupergraph,
   formatReport,
+  readOperations,
   readSubgraphSdls,
   supergraphFile,
 } from '../gateway/composition.ts';
@@ -29,7 +30,8 @@ async function check(base: string, allowBreaking: boolean): Promise<number> {
   const baselineSupergraph = gitShow(base, 'schema/supergraph.graphql');
   if (baselineSupergraph === null) console.log(`no baseline on ${base}: breaking-change diff skipped`);
   const committedSupergraph = existsSync(supergraphPath) ? readFileSync(supergraphPath, 'utf8') : null;
-  const report = await checkSchema({ subgraphs: readSubgraphSdls(schemaDir), committedSupergraph, baselineSupergraph, allowBreaking });
+  const operations = readOperations(join(schemaDir, 'operations'));
+  const report = await checkSchema({ subgraphs: readSubgraphSdls(schemaDir), committedSupergraph, baselineSupergraph, allowBreaking, operations });
   console.log(formatReport(report));
   return report.ok ? 0 : 1;
 }

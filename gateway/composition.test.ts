@@ -9,21 +9,25 @@ import {
   checkSchema,
   composeSupergraph,
   formatReport,
+  readOperations,
   readSubgraphSdls,
   supergraphFile,
+  type RegisteredOperation,
 } from './composition.ts';
 
 const repositorySchemaDir = fileURLToPath(new URL('../schema', import.meta.url));
-const fixture = (variant: string) => readSubgraphSdls(fileURLToPath(new URL(`../test/fixtures/schema/${variant}`, import.meta.url)));
+const fixturePath = (variant: string) => fileURLToPath(new URL(`../test/fixtures/schema/${variant}`, import.meta.url));
+const fixture = (variant: string) => readSubgraphSdls(fixturePath(variant));
 const composedFile = (variant: string) => supergraphFile(composeSupergraph(fixture(variant)).supergraphSdl);
 
 /** Checks `variant` as if base were on main and the variant's own supergraph were committed. */
-const checkAgainstBase = (variant: string, allowBreaking = false) =>
+const checkAgainstBase = (variant: string, allowBreaking = false, operations: RegisteredOperation[] = []) =>
   checkSchema({
     subgraphs: fixture(variant),
     committedSupergraph: composedFile(variant),
     baselineSupergraph: composedFile('base'),
     allowBreaking,
+    operations,
   });
 
 describe('reading subgraph SDLs', () => {
@@ -108,5 +112,27 @@ describe('schema check', () => {
     expect(report.changes?.breaking).toEqual([]);
     expect(report.changes?.dangerous).toEqual([expect.objectContaining({ path: 'BoardKind.PUBLIC_BODY', criticality: 'DANGEROUS' })]);
     expect(formatReport(report)).toContain('Dangerous changes (1):');
+  });
+
+  it('fails, even with breaking changes allowed, when a registered client operation no longer validates', async () => {
+    const report = await checkAgainstBase('breaking', true, readOperations(fixturePath('operations')));
+    expect(report.ok).toBe(false);
+    expect(report.operationErrors).toEqual([expect.stringMatching(/^BoardNames\.graphql: Cannot query field "name" on type "Board"/)]);
+    const text = formatReport(report);
+    expect(text).toMatch(/Registered client operations this schema breaks \(schema\/operations\):\n {2}- BoardNames\.graphql: /);
+    expect(text).toMatch(/Schema check failed: .*registered operations broken/);
+  });
+
+  it('passes an additive change that every registered operation still validates against', async () => {
+    const report = await checkAgainstBase('additive', false, readOperations(fixturePath('operations')));
+    expect(report).toMatchObject({ ok: true, operationErrors: [] });
+    expect(report.operations).toEqual(['BoardKinds.graphql', 'BoardNames.graphql']);
+  });
+
+  it('validates the repository\'s own registered operations against its schema', async () => {
+    const operations = readOperations(fileURLToPath(new URL('../schema/operations', import.meta.url)));
+    expect(operations.length).toBeGreaterThan(0);
+    const report = await checkSchema({ subgraphs: readSubgraphSdls(repositorySchemaDir), committedSupergraph: null, baselineSupergraph: null, allowBreaking: false, operations });
+    expect(report.operationErrors).toEqual([]);
   });
 });

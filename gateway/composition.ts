@@ -1,13 +1,19 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
-import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 export interface SubgraphSdl {
   name: string;
   typeDefs: string;
+}
+
+/** A client operation the API promises to keep serving: `schema/operations/<name>.graphql`. */
+export interface RegisteredOperation {
+  name: string;
+  source: string;
 }
 
 export interface Change {
@@ -28,6 +34,10 @@ export interface SchemaCheckReport {
   /** "CODE: message" per composition error; empty when composition succeeded. */
   compositionErrors: string[];
   stale: boolean;
+  /** The registered operations checked, by file name. */
+  operations: string[];
+  /** "file: message" per registered operation the new API schema no longer serves. */
+  operationErrors: string[];
   /** Null when there was no baseline to diff against, or composition failed. */
   changes: ApiChanges | null;
   allowBreaking: boolean;
@@ -48,6 +58,27 @@ export function readSubgraphSdls(schemaDir: string): SubgraphSdl[] {
     .filter((file) => extname(file) === '.graphql' && file !== 'supergraph.graphql')
     .sort()
     .map((file) => ({ name: basename(file, '.graphql'), typeDefs: readFileSync(join(schemaDir, file), 'utf8') }));
+}
+
+export function readOperations(operationsDir: string): RegisteredOperation[] {
+  if (!existsSync(operationsDir)) return [];
+  return readdirSync(operationsDir)
+    .filter((file) => extname(file) === '.graphql')
+    .sort()
+    .map((file) => ({ name: file, source: readFileSync(join(operationsDir, file), 'utf8') }));
+}
+
+/** Which registered operations no longer parse or validate against the API schema, and why. */
+export function brokenOperations(apiSchema: GraphQLSchema, operations: readonly RegisteredOperation[]): string[] {
+  return operations.flatMap(({ name, source }) => {
+    let document: DocumentNode;
+    try {
+      document = parse(source);
+    } catch (error) {
+      return [`${name}: ${(error as Error).message}`];
+    }
+    return validate(apiSchema, document).map((error) => `${name}: ${error.message}`);
+  });
 }
 
 export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): { supergraphSdl: string } {
@@ -82,26 +113,36 @@ export async function checkSchema(input: {
   committedSupergraph: string | null;
   baselineSupergraph: string | null;
   allowBreaking: boolean;
+  operations?: readonly RegisteredOperation[];
 }): Promise<SchemaCheckReport> {
-  const report = { subgraphs: input.subgraphs.map((subgraph) => subgraph.name), allowBreaking: input.allowBreaking };
+  const report = {
+    subgraphs: input.subgraphs.map((subgraph) => subgraph.name),
+    operations: (input.operations ?? []).map((operation) => operation.name),
+    allowBreaking: input.allowBreaking,
+  };
   let supergraphSdl: string;
   try {
     ({ supergraphSdl } = composeSupergraph(input.subgraphs));
   } catch (error) {
     if (!(error instanceof CompositionError)) throw error;
-    return { ...report, ok: false, compositionErrors: error.errors, stale: false, changes: null };
+    return { ...report, ok: false, compositionErrors: error.errors, stale: false, operationErrors: [], changes: null };
   }
   const stale = normalise(input.committedSupergraph ?? '') !== normalise(supergraphFile(supergraphSdl));
   const changes = input.baselineSupergraph === null ? null : await diffApiSchemas(input.baselineSupergraph, supergraphSdl);
-  const ok = !stale && (input.allowBreaking || !changes?.breaking.length);
-  return { ...report, ok, compositionErrors: [], stale, changes };
+  // Allowing breaking changes covers what no registered client uses; a broken registered operation always fails.
+  const operationErrors = brokenOperations(apiSchemaOf(supergraphSdl), input.operations ?? []);
+  const ok = !stale && operationErrors.length === 0 && (input.allowBreaking || !changes?.breaking.length);
+  return { ...report, ok, compositionErrors: [], stale, operationErrors, changes };
 }
 
 export function formatReport(report: SchemaCheckReport): string {
-  const lines = [`Subgraphs: ${report.subgraphs.join(', ') || '(none)'}`];
+  const lines = [`Subgraphs: ${report.subgraphs.join(', ') || '(none)'}`, `Registered client operations: ${report.operations.join(', ') || '(none)'}`];
   if (report.compositionErrors.length) lines.push('Composition failed:', ...bullets(report.compositionErrors));
   if (report.stale) lines.push('schema/supergraph.graphql is stale: run npm run schema:compose');
   if (report.changes) lines.push(...changeSections(report.changes));
+  if (report.operationErrors.length) {
+    lines.push(`Registered client operations this schema breaks (schema/operations):`, ...bullets(report.operationErrors));
+  }
   lines.push(verdict(report));
   return lines.join('\n');
 }
@@ -147,6 +188,7 @@ function verdict(report: SchemaCheckReport): string {
   const reasons = [
     report.compositionErrors.length && 'composition failed',
     report.stale && 'supergraph is stale',
+    report.operationErrors.length && 'registered operations broken',
     breaking && `${breaking} breaking change(s)`,
   ].filter(Boolean);
   return `Schema check failed: ${reasons.join('; ')}.`;

@@ -1,28 +1,18 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOperations } from '../gateway/composition.ts';
 import { startSystem } from '../gateway/system.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
+import { createSubgraphServer, schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
 import { institutions } from '../subgraphs/institutions/index.ts';
 import { freshDatabaseUrl, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
-const branchQuery = `query Branch($brin6: ID!) {
-  branch(brin6: $brin6) {
-    brin6 name isMainBranch
-    address { street houseNumber postcode city municipality { code name } }
-    provider { code brin4 board { code competentAuthorityNumber } }
-    location { code address { postcode } }
-    offeredProgrammes { id kind }
-  }
-}`;
-
-const pageQuery = `query Page($filter: BranchFilter, $first: Int, $after: String) {
-  branches(filter: $filter, first: $first, after: $after) {
-    totalCount
-    edges { cursor node { brin6 name address { municipality { code } } provider { board { code } } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
+// The registered client operations (schema/operations): the schema check keeps them valid, these
+// tests keep them answered as documented.
+const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
+const branchQuery = operations.get('Branch.graphql')!;
+const pageQuery = operations.get('Branches.graphql')!;
 
 type Page = { branches: { totalCount: number; edges: { node: { brin6: string; name: string; address: { municipality: { code: string } }; provider: { board: { code: string } } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
 
@@ -54,10 +44,12 @@ describe('the gateway over the institutions subgraph', () => {
       brin6: '16AH00',
       name: "Openbare Basisschool 't Eenspan",
       isMainBranch: true,
+      startDate: null,
+      endDate: null,
       address: { street: 'Oosterstraat', houseNumber: '58', postcode: '7822HG', city: 'EMMEN', municipality: { code: '0114', name: 'EMMEN' } },
-      provider: { code: '010A823', brin4: '16AH', board: { code: '042B830', competentAuthorityNumber: '42830' } },
+      provider: { code: '010A823', brin4: '16AH', name: "Openbare Basisschool 't Eenspan", board: { code: '042B830', competentAuthorityNumber: '42830' } },
       location: { code: expect.stringMatching(/^\d{3}X\d{3}$/), address: { postcode: '7822HG' } },
-      offeredProgrammes: [{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), kind: 'BASISONDERWIJS' }],
+      offeredProgrammes: [{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), kind: 'BASISONDERWIJS', name: 'Basisonderwijs' }],
     });
   });
 
