@@ -1,13 +1,16 @@
 import { ConfigError } from '../kernel/config.ts';
+import { DatabaseInUseError } from '../kernel/db.ts';
 import { RegisterError } from '../kernel/errors.ts';
 import { MigrationError } from '../kernel/migrations.ts';
 
 /** An expected refusal of a command (bad arguments): shown as its message alone. */
 export class UsageError extends Error {}
 
+const expected = [UsageError, ConfigError, MigrationError, DatabaseInUseError];
+
 /**
- * Runs a command's body: expected failures (usage, configuration, refused input, a migration)
- * print one readable message and exit 1; anything else keeps its stack trace for the bug report.
+ * Runs a command's body: expected failures (usage, configuration, a busy database, refused input, a
+ * migration) print one readable message and exit 1; anything else keeps its stack trace for the bug report.
  */
 export function runCommand(body: () => Promise<number | void>): void {
   body().then(
@@ -16,7 +19,7 @@ export function runCommand(body: () => Promise<number | void>): void {
     },
     (error: unknown) => {
       if (error instanceof RegisterError) console.error(`${error.code}: ${error.message}`);
-      else if (error instanceof UsageError || error instanceof ConfigError || error instanceof MigrationError) console.error(error.message);
+      else if (expected.some((kind) => error instanceof kind)) console.error((error as Error).message);
       else console.error(error);
       process.exitCode = 1;
     },

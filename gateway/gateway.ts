@@ -72,6 +72,9 @@ export async function createGateway(options: {
     gateway,
     formatError: (formatted, thrown) => renderError(formatted, thrown),
     includeStacktraceInErrorResponses: false,
+    // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
+    // end the process before the database is closed.
+    stopOnTerminationSignals: false,
     introspection: !options.production,
   });
   await server.start();

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { ConfigError } from './config.ts';
 
 /** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
 export const graphqlPath = '/graphql';
@@ -81,7 +82,10 @@ export async function listen(
       else response.end();
     });
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve())).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES' && error.code !== 'EADDRNOTAVAIL') throw error;
+    throw new ConfigError(`Cannot listen on ${host}:${port} (${error.code}): set HOST or PORT to a free address`);
+  });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -55,6 +55,9 @@ export async function createSubgraphServer<Loaders>(
     schema: buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }),
     formatError: (formatted, thrown) => renderError(formatted, thrown),
     includeStacktraceInErrorResponses: false,
+    // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
+    // end the process before the database is closed.
+    stopOnTerminationSignals: false,
     introspection: !options.production,
     // Inline traces feed Apollo's hosted studio, which this register does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled()],

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,18 +15,27 @@ interface Run {
   stderr: string;
 }
 
-/** Runs one of the npm commands as a user would, in its own process, and collects what it prints. */
-function run(command: string[], env: Record<string, string | undefined>, until?: (stdout: string) => boolean): Promise<Run & { stop(): void }> {
+interface Running extends Run {
+  /** Sends SIGTERM, as Ctrl-C or a process manager would, and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Runs one of the npm commands as a user would, in its own process, and collects what it prints:
+ * until it exits, or, given `until`, until its output says it is up.
+ */
+function run(command: string[], env: Record<string, string | undefined>, until?: (stdout: string) => boolean): Promise<Running> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), { cwd: projectRoot, env: { ...process.env, ...env } });
-    const result = { code: null as number | null, stdout: '', stderr: '', stop: () => void child.kill('SIGTERM') };
+    const exited = new Promise<number | null>((settle) => child.on('close', settle));
+    const result: Running = { code: null, stdout: '', stderr: '', stop: () => (child.kill('SIGTERM'), exited) };
     child.stdout.on('data', (chunk: Buffer) => {
       result.stdout += chunk.toString();
       if (until?.(result.stdout)) resolve(result);
     });
     child.stderr.on('data', (chunk: Buffer) => void (result.stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ ...result, code }));
+    void exited.then((code) => resolve(Object.assign(result, { code })));
   });
 }
 
@@ -74,7 +84,7 @@ describe('the commands', () => {
     expect(result.stderr).toMatch(/^BAD_USER_INPUT: Not DUO's "Alle schoolvestigingen basisonderwijs" file/);
   });
 
-  it('start prints the GraphQL URL and a ready line, then serves on that URL', async () => {
+  it('start prints the GraphQL URL and a ready line, serves on that URL, and stops cleanly on SIGTERM', async () => {
     const server = await run(tsx('start'), env, (stdout) => /Ready in .*\n/.test(stdout));
     try {
       const url = /GraphQL: (\S+)/.exec(server.stdout)?.[1];
@@ -83,7 +93,20 @@ describe('the commands', () => {
       const response = await postGraphQL<{ branch: { name: string } }>(url!, '{ branch(brin6: "16AH00") { name } }', undefined, token);
       expect(response.data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan" } });
     } finally {
-      server.stop();
+      expect(await server.stop()).toBe(0);
+    }
+    expect(server.stdout).toContain('SIGTERM: stopping');
+    expect(existsSync(`${env.DATA_DIR}.lock`)).toBe(false);
+  });
+
+  it.skipIf(Boolean(process.env.DATABASE_URL))('refuses a second process on the same embedded database while the first runs', async () => {
+    const server = await run(tsx('start'), env, (stdout) => /Ready in .*\n/.test(stdout));
+    try {
+      const second = await run(tsx('rio-import', bundledSchoolFile), env);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/^The embedded database in .* is in use by process \d+\. Stop it first/);
+    } finally {
+      expect(await server.stop()).toBe(0);
     }
   });
 
