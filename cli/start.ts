@@ -5,7 +5,7 @@ import { runCommand } from './command.ts';
 runCommand(async () => {
   const startedAt = performance.now();
   const config = readConfig();
-  const storage = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
+  const storage = config.serve === 'gateway' ? 'subgraphs over HTTP' : config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
   console.log(`Register Graph starting: ${config.serve} on ${storage}`);
   const system = await startSystem(config);
   console.log(`GraphQL: ${system.url}`);

@@ -34,11 +34,11 @@ const environment = z
     SEED: z.enum(['true', 'false']).default('true'),
   })
   .superRefine((env, context) => {
-    if (env.SERVE !== 'embedded' && !env.DATABASE_URL) {
+    if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
       context.addIssue({
         code: 'custom',
         path: ['DATABASE_URL'],
-        message: `SERVE=${env.SERVE} runs one part in a separate process, which needs PostgreSQL: the embedded database allows one process only`,
+        message: `SERVE=${env.SERVE} runs one subgraph in a process of its own, which needs PostgreSQL: the embedded database allows one process only`,
       });
     }
     if (env.NODE_ENV === 'production') {

@@ -19,7 +19,7 @@ export interface SubgraphContext<Loaders = unknown> {
 /** A subgraph's resolvers: per type, per field; scalars as their GraphQLScalarType. */
 export type ResolverMap<Context> = Record<
   string,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parents and arguments are typed per resolver
+  // `any`: each resolver types its own parent and arguments.
   GraphQLScalarType | Record<string, (parent: any, args: any, context: Context, info: GraphQLResolveInfo) => unknown>
 >;
 
