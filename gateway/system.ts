@@ -4,6 +4,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import type { Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen } from '../kernel/http.ts';
+import { catchUp, startConsumer } from '../kernel/events.ts';
 import { migrate } from '../kernel/migrations.ts';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
@@ -34,11 +35,11 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
   }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const servers = await prepareSubgraphs(database, served, config, log);
+    const { servers, stopConsumers } = await prepareSubgraphs(database, served, config, log);
     if (config.serve !== 'embedded') {
       const server = servers[0]!;
       const listening = await listen(graphqlHandler(server.server, server.contextFor), config.host, config.port);
-      return { url: listening.url, serve: config.serve, database, close: closing(listening.close, () => server.server.stop(), () => database.close()) };
+      return { url: listening.url, serve: config.serve, database, close: closing(listening.close, () => server.server.stop(), stopConsumers, () => database.close()) };
     }
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
     const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources });
@@ -47,7 +48,7 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
       url: listening.url,
       serve: 'embedded',
       database,
-      close: closing(listening.close, () => gateway.server.stop(), ...servers.map((server) => () => server.server.stop()), () => database.close()),
+      close: closing(listening.close, () => gateway.server.stop(), ...servers.map((server) => () => server.server.stop()), stopConsumers, () => database.close()),
     };
   } catch (error) {
     await database.close().catch(() => undefined);
@@ -55,15 +56,41 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
   }
 }
 
-async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<SubgraphServer[]> {
-  const servers: SubgraphServer[] = [];
+interface Prepared {
+  servers: SubgraphServer[];
+  stopConsumers(): Promise<void>;
+}
+
+/**
+ * Migrates, seeds and starts the consumers of the served subgraphs, in that order over all of them:
+ * a consumer reads another subgraph's stream, which exists once that subgraph has migrated and seeded.
+ * Consumers catch up before the process serves, so that it answers from current state.
+ */
+async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<Prepared> {
   for (const subgraph of served) {
     const { applied } = await migrate(database, subgraph.name);
     if (applied.length) log(`${subgraph.name}: applied migrations ${applied.join(', ')}`);
-    if (config.seed && subgraph.seed) await subgraph.seed(database, (message) => log(`${subgraph.name}: ${message}`));
+  }
+  if (config.seed) {
+    for (const subgraph of served) await subgraph.seed?.(database, (message) => log(`${subgraph.name}: ${message}`));
+  }
+  const loops: { stop(): Promise<void> }[] = [];
+  for (const subgraph of served) {
+    for (const consumer of subgraph.consumers ?? []) {
+      const options = { ...consumer, cursorSchema: subgraph.name };
+      const handled = await catchUp(database.db, options).catch((error: unknown) => {
+        log(`${subgraph.name}: ${consumer.consumer} could not catch up with ${consumer.stream} yet (${(error as Error).message}); retrying in the background`);
+        return 0;
+      });
+      if (handled) log(`${subgraph.name}: ${consumer.consumer} caught up with ${handled} events of ${consumer.stream}`);
+      loops.push(startConsumer(database.db, options));
+    }
+  }
+  const servers: SubgraphServer[] = [];
+  for (const subgraph of served) {
     servers.push(await createSubgraphServer(subgraph, { db: database.db, viewerSecret: config.viewerSecret, production: config.production }));
   }
-  return servers;
+  return { servers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
 }
 
 async function startGateway(config: Config): Promise<RunningSystem> {

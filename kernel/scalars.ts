@@ -25,3 +25,19 @@ export const DateScalar = new GraphQLScalarType({
 export function today(now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(now);
 }
+
+/** The `DateTime` scalar: a moment, written ISO 8601 in UTC. */
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'A moment in time, written as ISO 8601 in UTC.',
+  serialize: (value) => {
+    const date = value instanceof Date ? value : new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new TypeError(`${String(value)} is not a moment in time`);
+    return date.toISOString();
+  },
+  parseValue: (value) => {
+    const date = new Date(String(value));
+    if (typeof value !== 'string' || Number.isNaN(date.getTime())) throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an ISO 8601 moment`, 'dateTime');
+    return date;
+  },
+});

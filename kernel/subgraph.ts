@@ -6,6 +6,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
 import { projectRoot } from './config.ts';
 import type { Database, Db } from './db.ts';
+import type { ConsumerOptions } from './events.ts';
 import { RegisterError, renderError } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 
@@ -34,6 +35,8 @@ export interface Subgraph<Loaders = unknown> {
   loaders(db: Db): Loaders;
   /** Fills an empty register with its demo or reference data; run on start unless SEED=false. */
   seed?(database: Database, log: (message: string) => void): Promise<void>;
+  /** Other subgraphs' streams this one keeps its own state from; the cursor lives in this subgraph's schema. */
+  consumers?: readonly Pick<ConsumerOptions, 'stream' | 'consumer' | 'handle'>[];
 }
 
 export const schemaFolder = path.join(projectRoot, 'schema');

@@ -6,6 +6,8 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { projectRoot } from '../../kernel/config.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
+import { appendEvents } from '../../kernel/events.ts';
+import { eventsOf } from './events.ts';
 import { planImport, type ImportPlan, type RegisterState } from './rules.ts';
 import { parseSchoolFile } from './schoolFile.ts';
 import { board, branch, importChange, importRun, location, offeredProgramme, provider } from './tables.ts';
@@ -28,7 +30,8 @@ export interface ImportResult {
 
 /**
  * Applies a school file to the register in one transaction: either every change lands, with its
- * history in import_change, or none does. A file that changes nothing records nothing.
+ * history in import_change and its events in the outbox, or none does. A file that changes nothing
+ * records nothing.
  */
 export async function importSchoolFile(db: Db, file: string, options: ImportOptions): Promise<ImportResult> {
   const progress = options.progress ?? (() => undefined);
@@ -45,6 +48,7 @@ export async function importSchoolFile(db: Db, file: string, options: ImportOpti
     const plan = planImport(await readState(tx), rows, options.referenceDate, !last, options.allowMassClosure);
     if (plan.changes.length === 0) return { runId: null, counts: plan.counts, rows: rows.length };
     await writeAll(tx, plan);
+    await appendEvents(tx, 'institutions', eventsOf(plan.writes));
     const [run] = await tx
       .insert(importRun)
       .values({ fileName: path.basename(file), sha256: createHash('sha256').update(bytes).digest('hex'), referenceDate: options.referenceDate, counts: plan.counts })

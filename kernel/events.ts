@@ -1,0 +1,245 @@
+/*
+ * The transactional outbox and its consumers (architecture.md, "Events and subscriptions").
+ *
+ * Each subgraph's own migration creates these tables in its own Postgres schema; copy this SQL
+ * literally (`outboxDdl` below is the same text, for tests and documentation only):
+ *
+ *   CREATE TABLE <schema>.outbox (
+ *     position bigserial PRIMARY KEY,
+ *     txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+ *     id uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+ *     type text NOT NULL,
+ *     keys jsonb NOT NULL,
+ *     payload jsonb NOT NULL,
+ *     occurred_at timestamptz NOT NULL DEFAULT now()
+ *   );
+ *   CREATE INDEX outbox_order ON <schema>.outbox (txid, position);
+ *   CREATE TABLE <schema>.consumer_cursor (
+ *     consumer text NOT NULL,
+ *     stream text NOT NULL,
+ *     cursor text NOT NULL,
+ *     updated_at timestamptz NOT NULL DEFAULT now(),
+ *     PRIMARY KEY (consumer, stream)
+ *   );
+ *
+ * A stream is named by its subgraph (= its Postgres schema): stream `learners` is `learners.outbox`.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from './db.ts';
+import { RegisterError } from './errors.ts';
+
+export function outboxDdl(schema: string): string {
+  return `CREATE TABLE ${schema}.outbox (
+  position bigserial PRIMARY KEY,
+  txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  id uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+  type text NOT NULL,
+  keys jsonb NOT NULL,
+  payload jsonb NOT NULL,
+  occurred_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX outbox_order ON ${schema}.outbox (txid, position);
+CREATE TABLE ${schema}.consumer_cursor (
+  consumer text NOT NULL,
+  stream text NOT NULL,
+  cursor text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, stream)
+);
+`;
+}
+
+export interface NewEvent {
+  /** Past tense: `EnrollmentRegistered`. */
+  type: string;
+  /** The ids the event concerns, e.g. `{ enrollmentId, learnerId, brin6 }`. */
+  keys: Record<string, string>;
+  payload: Record<string, unknown>;
+}
+
+export interface StoredEvent extends NewEvent {
+  id: string;
+  stream: string;
+  /** Opaque; pass it as `after` to resume right after this event. */
+  cursor: string;
+  /** ISO 8601. */
+  occurredAt: string;
+}
+
+export interface ConsumerOptions {
+  stream: string;
+  /** Names the consumer; replicas of one consumer share the name and so its cursor. */
+  consumer: string;
+  /** The consumer's own schema, whose `consumer_cursor` table holds its cursor. */
+  cursorSchema: string;
+  /** Events per transaction; @default 500 */
+  limit?: number;
+  handle(tx: Db, events: StoredEvent[]): Promise<void>;
+}
+
+export interface ConsumerLoopOptions extends ConsumerOptions {
+  /** @default 1000 */
+  intervalMs?: number;
+  /** @default console.error */
+  onError?(error: unknown): void;
+}
+
+/** Rows per INSERT: keeps the bind parameters (3 a row) far below Postgres' limit of 65535. */
+const insertBatch = 1000;
+
+/**
+ * Appends events inside the caller's transaction, so they commit or roll back with the change they
+ * describe (the transactional outbox). The notification is only a wake-up, delivered at commit;
+ * readers take the events from the table.
+ */
+export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): Promise<void> {
+  const outbox = table(stream, 'outbox');
+  if (events.length === 0) return;
+  for (let start = 0; start < events.length; start += insertBatch) {
+    const rows = events
+      .slice(start, start + insertBatch)
+      .map((event) => sql`(${event.type}, ${JSON.stringify(event.keys)}::jsonb, ${JSON.stringify(event.payload)}::jsonb)`);
+    await tx.execute(sql`INSERT INTO ${outbox} (type, keys, payload) VALUES ${sql.join(rows, sql`, `)}`);
+  }
+  await tx.execute(sql`SELECT pg_notify(${`outbox_${stream}`}, '')`);
+}
+
+/**
+ * The committed events after `after` (null: from the beginning), in stream order.
+ *
+ * Positions come from a sequence, which is not commit-ordered: a transaction holding position 5 can
+ * commit after one holding 6, and a reader that moved past 6 would skip 5 (architecture.md: cursors
+ * must never skip). So the order is (txid, position), and only transactions below the snapshot's
+ * xmin are read: every one of those has ended, and any transaction still to commit has, or will get,
+ * a txid >= xmin, so it sorts after every event delivered here. The price: an open transaction that
+ * holds a txid, anywhere on the server, holds back delivery of every later one until it ends.
+ */
+export async function readEvents(db: Db, stream: string, after: string | null, limit = 500): Promise<StoredEvent[]> {
+  const outbox = table(stream, 'outbox');
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
+  const from = after === null ? start : decodeCursor(after);
+  const result = await db.execute(sql`
+    SELECT id::text AS id, type, keys, payload, txid::text AS at_txid, position::text AS at_position,
+      to_json(occurred_at) #>> '{}' AS occurred_at
+    FROM ${outbox}
+    WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
+      AND txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY outbox.txid, outbox.position
+    LIMIT ${limit}`);
+  return rowsOf<OutboxRow>(result).map((row) => ({
+    id: row.id,
+    stream,
+    type: row.type,
+    keys: row.keys,
+    payload: row.payload,
+    cursor: encodeCursor({ txid: row.at_txid, position: row.at_position }),
+    occurredAt: new Date(row.occurred_at).toISOString(),
+  }));
+}
+
+/**
+ * Handles the next events in one transaction with the consumer's cursor, so the cursor moves exactly
+ * when the handler's writes commit: each event takes effect once (architecture.md). The row lock on
+ * the cursor makes replicas of one consumer take turns. Returns how many events were handled.
+ */
+export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<number> {
+  const cursors = table(options.cursorSchema, 'consumer_cursor');
+  const row = sql`consumer = ${options.consumer} AND stream = ${options.stream}`;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`INSERT INTO ${cursors} (consumer, stream, cursor)
+      VALUES (${options.consumer}, ${options.stream}, ${encodeCursor(start)}) ON CONFLICT DO NOTHING`);
+    const [taken] = rowsOf<{ cursor: string }>(await tx.execute(sql`SELECT cursor FROM ${cursors} WHERE ${row} FOR UPDATE`));
+    const events = await readEvents(tx, options.stream, taken!.cursor, options.limit);
+    const last = events.at(-1);
+    if (!last) return 0;
+    await options.handle(tx, events);
+    await tx.execute(sql`UPDATE ${cursors} SET cursor = ${last.cursor}, updated_at = now() WHERE ${row}`);
+    return events.length;
+  });
+}
+
+/** Consumes batches until none is left; returns how many events were handled. */
+export async function catchUp(db: Db, options: ConsumerOptions): Promise<number> {
+  let total = 0;
+  for (let handled = await consumeBatch(db, options); handled > 0; handled = await consumeBatch(db, options)) total += handled;
+  return total;
+}
+
+/**
+ * Runs `catchUp` now, every `intervalMs` and on `wake()` (for LISTEN/NOTIFY: a wake-up only, the
+ * table is the truth). One run at a time: a wake during a run queues one more run, since the run may
+ * already have read past the moment of the wake. Errors are reported and the next run retries.
+ */
+export function startConsumer(db: Db, options: ConsumerLoopOptions): { stop(): Promise<void>; wake(): void } {
+  const report = options.onError ?? ((error: unknown) => console.error(error));
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  const run = async () => {
+    do {
+      again = false;
+      await catchUp(db, options).catch(report);
+    } while (again && !stopped);
+  };
+  const wake = () => {
+    if (stopped) return;
+    if (running) again = true;
+    else running = run().finally(() => (running = undefined));
+  };
+  const timer = setInterval(wake, options.intervalMs ?? 1000);
+  wake();
+  return {
+    wake,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+interface Position {
+  txid: string;
+  position: string;
+}
+
+/** The text casts are aliased apart from the columns: ORDER BY a bare name would sort the text. */
+interface OutboxRow {
+  id: string;
+  at_txid: string;
+  at_position: string;
+  type: string;
+  keys: Record<string, string>;
+  payload: Record<string, unknown>;
+  occurred_at: string;
+}
+
+/** Before every event: real txids start at 3 and positions at 1. */
+const start: Position = { txid: '0', position: '0' };
+
+/** base64url of `<txid>-<position>`: opaque, so clients keep it whole instead of building one. */
+function encodeCursor({ txid, position }: Position): string {
+  return Buffer.from(`${txid}-${position}`, 'utf8').toString('base64url');
+}
+
+const cursorText = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,18})$/;
+
+function decodeCursor(cursor: string): Position {
+  const match = cursorText.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  // Out-of-range numbers would fail the ::xid8 / ::bigint cast as a server error; refuse them here.
+  if (!match || encodeCursor({ txid: match[1]!, position: match[2]! }) !== cursor || BigInt(match[1]!) >= 2n ** 64n || BigInt(match[2]!) >= 2n ** 63n) {
+    throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass the cursor of an event received earlier, or none to start from the beginning', 'after');
+  }
+  return { txid: match[1]!, position: match[2]! };
+}
+
+/** Stream and schema names are interpolated as identifiers, so only bare lowercase words pass. */
+function table(schema: string, name: 'outbox' | 'consumer_cursor'): SQL {
+  if (!/^[a-z]+$/.test(schema)) throw new Error(`Not a stream or schema name (lowercase letters only): ${JSON.stringify(schema)}`);
+  return sql`${sql.identifier(schema)}.${sql.identifier(name)}`;
+}
+
+/** node-postgres and PGlite answer `execute` with different result types; both carry `rows`. */
+function rowsOf<Row>(result: unknown): Row[] {
+  return (result as { rows: Row[] }).rows;
+}

@@ -1,0 +1,59 @@
+import DataLoader from 'dataloader';
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import type { Db } from '../../kernel/db.ts';
+import { enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type ResultRow } from './tables.ts';
+
+function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = groups.get(key(row));
+    if (group) group.push(row);
+    else groups.set(key(row), [row]);
+  }
+  return groups;
+}
+
+/** Per-request loaders: every reference to a learner, enrollment or notice in one request is one batched query. */
+export function learnerLoaders(db: Db) {
+  return {
+    learner: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.select().from(learner).where(inArray(learner.id, [...ids]));
+      return ids.map((id) => rows.find((row) => row.id === id) ?? null);
+    }),
+    enrollment: new DataLoader(async (ids: readonly string[]) => {
+      const rows = new Map((await db.select().from(enrollment).where(inArray(enrollment.id, [...ids]))).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    transferNotice: new DataLoader(async (ids: readonly string[]) => {
+      const rows = new Map((await db.select().from(transferNotice).where(inArray(transferNotice.id, [...ids]))).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    enrollmentsOfLearner: new DataLoader(async (ids: readonly string[]) => {
+      const groups = groupBy<EnrollmentRow>(await db.select().from(enrollment).where(inArray(enrollment.learnerId, [...ids])).orderBy(enrollment.startDate, enrollment.id), (row) => row.learnerId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    resultsOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
+      const groups = groupBy<ResultRow>(await db.select().from(result).where(inArray(result.enrollmentId, [...ids])).orderBy(result.schoolYear), (row) => row.enrollmentId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    formerPgnsOfLearner: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.select().from(learnerPgn).where(and(inArray(learnerPgn.learnerId, [...ids]), isNotNull(learnerPgn.replacedAt))).orderBy(learnerPgn.replacedAt);
+      const groups = groupBy(rows, (row) => row.learnerId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /** Keyed `learnerId/brin6`: may that school see that learner (it enrolls or enrolled them, or asked their onderwijsnummer)? */
+    learnerVisibleTo: new DataLoader(async (keys: readonly string[]) => {
+      const pairs = keys.map((key) => key.split('/') as [string, string]);
+      const ids = [...new Set(pairs.map(([id]) => id))];
+      const schools = [...new Set(pairs.map(([, brin6]) => brin6))];
+      const [enrolled, identified] = [
+        await db.select({ learnerId: enrollment.learnerId, brin6: enrollment.brin6 }).from(enrollment).where(and(inArray(enrollment.learnerId, ids), inArray(enrollment.brin6, schools))),
+        await db.select({ learnerId: learner.id, brin6: learner.identifiedBy }).from(learner).where(and(inArray(learner.id, ids), or(...schools.map((brin6) => eq(learner.identifiedBy, brin6))))),
+      ];
+      const seen = new Set([...enrolled, ...identified].map((row) => `${row.learnerId}/${row.brin6}`));
+      return keys.map((key) => seen.has(key));
+    }),
+  };
+}
+
+export type LearnerLoaders = ReturnType<typeof learnerLoaders>;

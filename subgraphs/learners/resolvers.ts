@@ -1,0 +1,168 @@
+import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
+import { RegisterError } from '../../kernel/errors.ts';
+import { parseBrin6, parsePgn } from '../../kernel/ids/index.ts';
+import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
+import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
+import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
+import { canSee, notFound, readScope, schoolOf, type Scope } from './access.ts';
+import { acknowledgeTransfer, changeEnrollment, deregisterLearner, identifyLearner, recordResult, replacePgn } from './changes.ts';
+import { enroll, maxBulkSize, type EnrollInput } from './enroll.ts';
+import type { LearnerLoaders } from './loaders.ts';
+import { schoolPostcodeAreas } from './residence.ts';
+import { enrollment, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
+
+type Context = SubgraphContext<LearnerLoaders>;
+
+async function visibleLearner(context: Context, scope: Scope, row: LearnerRow | null): Promise<LearnerRow | null> {
+  if (!row) return null;
+  if (scope.kind === 'all') return row;
+  return (await context.loaders.learnerVisibleTo.load(`${row.id}/${scope.brin6}`)) ? row : null;
+}
+
+async function visibleEnrollment(context: Context, id: string): Promise<EnrollmentRow | null> {
+  const row = await context.loaders.enrollment.load(id);
+  return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
+}
+
+async function visibleNotice(context: Context, id: string): Promise<TransferNoticeRow | null> {
+  const row = await context.loaders.transferNotice.load(id);
+  return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseId(value: string, field: string): string {
+  if (!uuid.test(value)) throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an id this register gave out`, field);
+  return value.toLowerCase();
+}
+
+/** Cursor of an ordered page: the sort value and the id that breaks its ties. */
+function splitCursor(cursor: string): [string, string] {
+  const [value, id] = decodeCursor(cursor).split('|');
+  if (!value || !id || !uuid.test(id)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
+  return [value, id];
+}
+
+async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: string | null; brin6?: string | null } | null; first?: number | null; after?: string | null }) {
+  const scope = readScope(context.viewer);
+  const size = pageSize(args.first);
+  const conditions: SQL[] = [];
+  if (scope.kind === 'school') conditions.push(eq(enrollment.brin6, scope.brin6));
+  if (args.filter?.brin6 != null) conditions.push(eq(enrollment.brin6, parseBrin6(args.filter.brin6, 'filter.brin6')));
+  if (args.filter?.activeOn != null) {
+    const day = parseDay(args.filter.activeOn, 'filter.activeOn');
+    conditions.push(lte(enrollment.startDate, day), or(isNull(enrollment.endDate), gte(enrollment.endDate, day))!);
+  }
+  const after: SQL[] = [];
+  if (args.after != null) {
+    const [startDate, id] = splitCursor(args.after);
+    after.push(or(gt(enrollment.startDate, startDate), and(eq(enrollment.startDate, startDate), gt(enrollment.id, id)))!);
+  }
+  const rows = await context.db.select().from(enrollment).where(and(...conditions, ...after)).orderBy(enrollment.startDate, enrollment.id).limit(size + 1);
+  const [total] = await context.db.select({ value: count() }).from(enrollment).where(and(...conditions));
+  return connectionOf(rows, size, (row) => `${row.startDate}|${row.id}`, total?.value ?? 0);
+}
+
+async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED' | null; first?: number | null; after?: string | null }) {
+  const scope = readScope(context.viewer);
+  const size = pageSize(args.first);
+  const conditions: SQL[] = [];
+  if (scope.kind === 'school') conditions.push(eq(transferNotice.brin6, scope.brin6));
+  if (args.status != null) conditions.push(eq(transferNotice.status, args.status));
+  const after: SQL[] = [];
+  if (args.after != null) {
+    const [issuedAt, id] = splitCursor(args.after);
+    const moment = new Date(issuedAt);
+    if (Number.isNaN(moment.getTime())) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
+    after.push(or(lt(transferNotice.issuedAt, moment), and(eq(transferNotice.issuedAt, moment), lt(transferNotice.id, id)))!);
+  }
+  const rows = await context.db.select().from(transferNotice).where(and(...conditions, ...after)).orderBy(desc(transferNotice.issuedAt), desc(transferNotice.id)).limit(size + 1);
+  const [total] = await context.db.select({ value: count() }).from(transferNotice).where(and(...conditions));
+  return connectionOf(rows, size, (row) => `${row.issuedAt.toISOString()}|${row.id}`, total?.value ?? 0);
+}
+
+const loadEnrollment = async (context: Context, id: string) => (await context.loaders.enrollment.load(id))!;
+const loadLearner = async (context: Context, id: string) => (await context.loaders.learner.load(id))!;
+
+export const resolvers: ResolverMap<Context> = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+  Query: {
+    learner: async (_, args: { pgn: string }, context) => {
+      const scope = readScope(context.viewer);
+      const pgn = parsePgn(args.pgn, 'pgn').value;
+      const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, pgn));
+      const row = await visibleLearner(context, scope, held ? await context.loaders.learner.load(held.learnerId) : null);
+      if (!row) throw notFound(`learner with PGN ${pgn}`);
+      return row;
+    },
+    enrollment: async (_, args: { id: string }, context) => {
+      const row = await visibleEnrollment(context, parseId(args.id, 'id'));
+      if (!row) throw notFound(`enrollment ${args.id}`);
+      return row;
+    },
+    enrollments: (_, args, context) => enrollmentsPage(context, args),
+    transferNotices: (_, args, context) => noticesPage(context, args),
+  },
+  Mutation: {
+    identifyLearner: async (_, { input }, context) => ({ learner: await loadLearner(context, (await identifyLearner(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).learnerId) }),
+    replacePgn: async (_, { input }, context) => ({ learner: await loadLearner(context, (await replacePgn(context.db, schoolOf(context.viewer), input)).learnerId) }),
+    enrollLearner: async (_, { input }: { input: EnrollInput }, context) => {
+      const [outcome] = await enroll(context.db, schoolOf(context.viewer), [input], await schoolPostcodeAreas(context.db));
+      if (!outcome!.ok) throw outcome!.error;
+      const { enrollmentId, learnerId, noticeIds } = outcome!.value;
+      return {
+        enrollment: await loadEnrollment(context, enrollmentId),
+        learner: await loadLearner(context, learnerId),
+        transferNotices: await Promise.all(noticeIds.map((id) => context.loaders.transferNotice.load(id))),
+      };
+    },
+    enrollLearners: async (_, { input }: { input: { items: EnrollInput[] } }, context) => {
+      if (input.items.length > maxBulkSize) throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
+      const outcomes = await enroll(context.db, schoolOf(context.viewer), input.items, await schoolPostcodeAreas(context.db));
+      const stored = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.enrollmentId] : []));
+      const rows = new Map((stored.length ? await context.db.select().from(enrollment).where(inArray(enrollment.id, stored)) : []).map((row) => [row.id, row]));
+      return {
+        enrollments: stored.map((id) => rows.get(id)!),
+        failures: outcomes.flatMap((outcome, index) => (outcome.ok ? [] : [{ index, code: outcome.error.code, field: outcome.error.field ?? null, message: outcome.error.message }])),
+      };
+    },
+    changeEnrollment: async (_, { input }, context) => ({ enrollment: await loadEnrollment(context, (await changeEnrollment(context.db, schoolOf(context.viewer), input)).enrollmentId) }),
+    deregisterLearner: async (_, { input }, context) => ({ enrollment: await loadEnrollment(context, (await deregisterLearner(context.db, schoolOf(context.viewer), input)).enrollmentId) }),
+    recordResult: async (_, { input }, context) => {
+      const { resultId, enrollmentId } = await recordResult(context.db, schoolOf(context.viewer), input);
+      const results = await context.loaders.resultsOfEnrollment.load(enrollmentId);
+      return { result: results.find((row) => row.id === resultId), enrollment: await loadEnrollment(context, enrollmentId) };
+    },
+    acknowledgeTransfer: async (_, { input }, context) => {
+      const { noticeId, enrollmentId } = await acknowledgeTransfer(context.db, schoolOf(context.viewer), input);
+      return { notice: await context.loaders.transferNotice.load(noticeId), enrollment: await loadEnrollment(context, enrollmentId) };
+    },
+  },
+  Learner: {
+    __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readScope(context.viewer), await context.loaders.learner.load(ref.id)),
+    formerPgns: async (row: LearnerRow, _, context) =>
+      (await context.loaders.formerPgnsOfLearner.load(row.id)).map((former) => ({ pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt })),
+    residence: (row: LearnerRow) => (row.municipalityCode ? { municipalityCode: row.municipalityCode, source: row.municipalitySource } : null),
+    enrollments: async (row: LearnerRow, _, context) => {
+      const scope = readScope(context.viewer);
+      return (await context.loaders.enrollmentsOfLearner.load(row.id)).filter((each) => canSee(scope, each.brin6));
+    },
+  },
+  Enrollment: {
+    __resolveReference: (ref: { id: string }, context) => visibleEnrollment(context, ref.id),
+    learner: (row: EnrollmentRow, _, context) => loadLearner(context, row.learnerId),
+    branch: (row: EnrollmentRow) => ({ brin6: row.brin6 }),
+    provider: (row: EnrollmentRow) => ({ code: row.providerCode }),
+    location: (row: EnrollmentRow) => ({ code: row.locationCode }),
+    offeredProgramme: (row: EnrollmentRow) => ({ id: row.offeredProgrammeId }),
+    results: (row: EnrollmentRow, _, context) => context.loaders.resultsOfEnrollment.load(row.id),
+  },
+  TransferNotice: {
+    __resolveReference: (ref: { id: string }, context) => visibleNotice(context, ref.id),
+    enrollment: (row: TransferNoticeRow, _, context) => loadEnrollment(context, row.enrollmentId),
+    learnerPgn: async (row: TransferNoticeRow, _, context) => (await loadLearner(context, (await loadEnrollment(context, row.enrollmentId)).learnerId)).pgn,
+    newProvider: (row: TransferNoticeRow) => ({ code: row.newProviderCode }),
+    newLocation: (row: TransferNoticeRow) => ({ code: row.newLocationCode }),
+  },
+};

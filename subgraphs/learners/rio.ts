@@ -1,0 +1,118 @@
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import type { Db } from '../../kernel/db.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import type { StoredEvent } from '../../kernel/events.ts';
+import { rioObject, type RioObjectRow } from './tables.ts';
+
+/**
+ * The learners register's own copy of RIO, kept from the institutions stream (architecture.md,
+ * "Ownership"): enrollments must reference RIO (domain.md §7(d): RIO codes are required in
+ * enrollment exchanges from January 2022 [S:20]), and this subgraph may not read institutions' tables.
+ */
+const kinds = {
+  ProviderChanged: 'PROVIDER',
+  LocationChanged: 'LOCATION',
+  BranchChanged: 'BRANCH',
+  OfferedProgrammeChanged: 'OFFERED_PROGRAMME',
+} as const;
+
+export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
+  // The last state of each object wins; events carry full state, so one row per object is enough.
+  const latest = new Map<string, typeof rioObject.$inferInsert>();
+  for (const event of events) {
+    const kind = kinds[event.type as keyof typeof kinds];
+    if (!kind) continue;
+    const payload = event.payload as Record<string, string | null>;
+    const code = (payload.code ?? payload.brin6 ?? payload.id)!;
+    latest.set(`${kind}/${code}`, {
+      kind,
+      code,
+      providerCode: kind === 'PROVIDER' ? code : (payload.providerCode ?? null),
+      locationCode: kind === 'LOCATION' ? code : (payload.locationCode ?? null),
+      postcode: payload.postcode ?? null,
+      municipalityCode: payload.municipalityCode ?? null,
+      startDate: payload.startDate ?? null,
+      endDate: payload.endDate ?? null,
+    });
+  }
+  const rows = [...latest.values()];
+  for (let start = 0; start < rows.length; start += 1000) {
+    await tx
+      .insert(rioObject)
+      .values(rows.slice(start, start + 1000))
+      .onConflictDoUpdate({
+        target: [rioObject.kind, rioObject.code],
+        set: {
+          providerCode: sql`excluded.provider_code`,
+          locationCode: sql`excluded.location_code`,
+          postcode: sql`excluded.postcode`,
+          municipalityCode: sql`excluded.municipality_code`,
+          startDate: sql`excluded.start_date`,
+          endDate: sql`excluded.end_date`,
+        },
+      });
+  }
+}
+
+export interface RioReference {
+  providerCode: string;
+  locationCode: string;
+  offeredProgrammeId: string;
+}
+
+/** The RIO objects a set of enrollments refers to, and the branches at their provider and location, in one query. */
+export async function loadRio(db: Db, references: RioReference[]): Promise<RioObjectRow[]> {
+  if (references.length === 0) return [];
+  const providers = [...new Set(references.map((reference) => reference.providerCode))];
+  const locations = [...new Set(references.map((reference) => reference.locationCode))];
+  const programmes = [...new Set(references.map((reference) => reference.offeredProgrammeId))];
+  return db
+    .select()
+    .from(rioObject)
+    .where(
+      or(
+        and(eq(rioObject.kind, 'PROVIDER'), inArray(rioObject.code, providers)),
+        and(eq(rioObject.kind, 'LOCATION'), inArray(rioObject.code, locations)),
+        and(eq(rioObject.kind, 'OFFERED_PROGRAMME'), inArray(rioObject.code, programmes)),
+        and(eq(rioObject.kind, 'BRANCH'), inArray(rioObject.providerCode, providers), inArray(rioObject.locationCode, locations)),
+      ),
+    );
+}
+
+const activeOn = (row: RioObjectRow, day: string) => (row.startDate === null || row.startDate <= day) && (row.endDate === null || row.endDate >= day);
+
+/**
+ * The branch (BRIN6) an enrollment is at, after checking that every RIO reference exists, belongs
+ * together and is active on the start date (architecture.md journey 1); the error names the one
+ * that is not.
+ */
+export function resolveBranch(rio: RioObjectRow[], reference: RioReference, startDate: string): string {
+  const find = (kind: RioObjectRow['kind'], code: string) => rio.find((row) => row.kind === kind && row.code === code);
+  const checks: [RioObjectRow['kind'], string, string][] = [
+    ['PROVIDER', reference.providerCode, 'providerCode'],
+    ['LOCATION', reference.locationCode, 'locationCode'],
+    ['OFFERED_PROGRAMME', reference.offeredProgrammeId, 'offeredProgrammeId'],
+  ];
+  for (const [kind, code, field] of checks) {
+    const row = find(kind, code);
+    const name = kind.toLowerCase().replace('_', ' ');
+    if (!row) throw new RegisterError('BAD_USER_INPUT', `RIO knows no ${name} ${code}`, field);
+    if (!activeOn(row, startDate)) throw new RegisterError('BAD_USER_INPUT', `RIO ${name} ${code} is not active on ${startDate}`, field);
+  }
+  const programme = find('OFFERED_PROGRAMME', reference.offeredProgrammeId)!;
+  if (programme.providerCode !== reference.providerCode || programme.locationCode !== reference.locationCode) {
+    throw new RegisterError('BAD_USER_INPUT', `Offered programme ${reference.offeredProgrammeId} is not offered by provider ${reference.providerCode} at location ${reference.locationCode}`, 'offeredProgrammeId');
+  }
+  const branch = rio.find((row) => row.kind === 'BRANCH' && row.providerCode === reference.providerCode && row.locationCode === reference.locationCode && activeOn(row, startDate));
+  if (!branch) throw new RegisterError('BAD_USER_INPUT', `No recognised branch of provider ${reference.providerCode} at location ${reference.locationCode} is active on ${startDate}`, 'locationCode');
+  return branch.code;
+}
+
+/** The school postcodes and their municipalities: what a learner's residence is derived from. */
+export async function loadSchoolPostcodes(db: Db): Promise<{ postcode: string; municipalityCode: string }[]> {
+  const rows = await db
+    .select({ postcode: rioObject.postcode, municipalityCode: rioObject.municipalityCode })
+    .from(rioObject)
+    .where(eq(rioObject.kind, 'LOCATION'));
+  return rows.filter((row): row is { postcode: string; municipalityCode: string } => row.postcode !== null && row.municipalityCode !== null);
+}

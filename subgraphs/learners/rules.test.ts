@@ -1,0 +1,440 @@
+import { describe, expect, it } from 'vitest';
+import { RegisterError } from '../../kernel/errors.ts';
+import { isBsn, isOnderwijsnummer } from '../../kernel/ids/index.ts';
+import {
+  addDays,
+  ageOn,
+  birthdayAt,
+  checkAdmissionAge,
+  checkEndDate,
+  checkGroup,
+  checkNoOverlap,
+  checkResend,
+  checkResult,
+  checkSchoolEnrollmentNumber,
+  checkSchoolYear,
+  daysBetween,
+  documentFingerprint,
+  lastSchoolDayFor,
+  municipalityForPostcode,
+  nextOnderwijsnummer,
+  onderwijsnummerFor,
+  postcodeAreas,
+  schoolYearOf,
+  transfersFor,
+  type EnrollmentSpan,
+} from './rules.ts';
+
+/** Runs `refuse`, expecting a RegisterError with this code and field whose message contains `says`. */
+function refusal(refuse: () => unknown, code: string, field: string | undefined, says: string) {
+  let thrown: unknown;
+  try {
+    refuse();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(RegisterError);
+  expect(thrown).toMatchObject({ code, field });
+  expect((thrown as RegisterError).message).toContain(says);
+}
+
+describe('days', () => {
+  it.each([
+    ['2024-02-28', 1, '2024-02-29'],
+    ['2025-02-28', 1, '2025-03-01'],
+    ['2025-01-01', -1, '2024-12-31'],
+    ['2025-10-01', -28, '2025-09-03'],
+    ['2025-10-01', 0, '2025-10-01'],
+  ])('adds to %s %i days giving %s', (day, days, expected) => {
+    expect(addDays(day, days)).toBe(expected);
+    expect(daysBetween(day, expected)).toBe(days);
+  });
+
+  it.each(['2025-02-30', '2025-2-1', ''])('refuses to count from %j, which is not a day', (day) => {
+    expect(() => addDays(day, 1)).toThrow(TypeError);
+    expect(() => schoolYearOf(day)).toThrow(TypeError);
+  });
+
+  it.each([
+    ['2025-07-31', '2024-08-01', '2025-07-31', '2024-2025'],
+    ['2025-08-01', '2025-08-01', '2026-07-31', '2025-2026'],
+    ['2026-01-01', '2025-08-01', '2026-07-31', '2025-2026'],
+    ['2025-12-31', '2025-08-01', '2026-07-31', '2025-2026'],
+  ])('places %s in the school year from %s to %s (%s)', (day, start, end, label) => {
+    expect(schoolYearOf(day)).toEqual({ start, end, label });
+  });
+});
+
+describe('ageOn', () => {
+  it.each([
+    ['2021-09-15', '2025-09-14', 3],
+    ['2021-09-15', '2025-09-15', 4],
+    ['2021-09-15', '2021-09-15', 0],
+    // Born 29 February: a year older on 1 March when the year has no 29 February.
+    ['2020-02-29', '2021-02-28', 0],
+    ['2020-02-29', '2021-03-01', 1],
+    ['2020-02-29', '2024-02-28', 3],
+    ['2020-02-29', '2024-02-29', 4],
+  ])('gives a child born %s on %s the age %i', (birthDate, day, age) => {
+    expect(ageOn(birthDate, day)).toBe(age);
+  });
+
+  it('refuses a day before the birth', () => {
+    expect(() => ageOn('2021-09-15', '2021-09-14')).toThrow(RangeError);
+  });
+
+  it.each([
+    ['2020-02-29', 1, '2021-03-01'],
+    ['2020-02-29', 4, '2024-02-29'],
+    ['2096-02-29', 4, '2100-03-01'], // 2100 is no leap year
+    ['2021-09-15', 4, '2025-09-15'],
+  ])('has a child born %s reach %i on %s', (birthDate, age, day) => {
+    expect(birthdayAt(birthDate, age)).toBe(day);
+    expect(ageOn(birthDate, day)).toBe(age);
+    expect(ageOn(birthDate, addDays(day, -1))).toBe(age - 1);
+  });
+});
+
+describe('lastSchoolDayFor (WPO art 39.4)', () => {
+  it.each([
+    ['2012-01-15', '2026-07-31'],
+    ['2012-07-31', '2026-07-31'], // turns 14 on the last day of a school year
+    ['2012-08-01', '2027-07-31'], // turns 14 on the first day of the next
+    ['2012-02-29', '2026-07-31'], // turns 14 on 1 March 2026
+  ])('lets a child born %s attend until %s', (birthDate, lastDay) => {
+    expect(lastSchoolDayFor(birthDate)).toBe(lastDay);
+  });
+});
+
+describe('checkAdmissionAge (WPO art 39)', () => {
+  it.each([
+    ['2021-09-15', '2025-09-15', 'on the 4th birthday'],
+    ['2021-09-15', '2025-09-16', 'after the 4th birthday'],
+    ['2016-02-29', '2020-02-29', 'on a 29 February 4th birthday'],
+    ['2096-02-29', '2100-03-01', 'on 1 March when the 4th year has no 29 February'],
+    ['2012-01-15', '2026-07-31', 'on the last day of the school year in which the child turns 14'],
+  ])('admits a child born %s starting %s (%s)', (birthDate, startDate) => {
+    expect(() => checkAdmissionAge(birthDate, startDate)).not.toThrow();
+  });
+
+  it.each([
+    ['2021-09-15', '2025-09-14', 'The child turns 4 on 2025-09-15'],
+    ['2021-09-15', '2025-08-01', 'The child turns 4 on 2025-09-15'],
+    ['2096-02-29', '2100-02-28', 'The child turns 4 on 2100-03-01'],
+  ])('refuses a child born %s starting %s, before turning 4 (39.1, 39.3)', (birthDate, startDate, says) => {
+    refusal(() => checkAdmissionAge(birthDate, startDate), 'BAD_USER_INPUT', 'startDate', says);
+    refusal(() => checkAdmissionAge(birthDate, startDate), 'BAD_USER_INPUT', 'startDate', 'is not a learner');
+  });
+
+  it('refuses a start the day after the school year in which the child turns 14 ends (39.4)', () => {
+    refusal(() => checkAdmissionAge('2012-01-15', '2026-08-01'), 'BAD_USER_INPUT', 'startDate', 'for this child 2026-07-31');
+  });
+
+  it('names the field it is given', () => {
+    refusal(() => checkAdmissionAge('2021-09-15', '2025-09-14', 'items.3.startDate'), 'BAD_USER_INPUT', 'items.3.startDate', 'turns 4');
+  });
+});
+
+describe('checkEndDate', () => {
+  it.each([
+    ['2025-08-01', '2025-08-01', 'on the start date: a one-day enrollment'],
+    ['2025-08-01', '2026-07-31', 'after the start date'],
+    ['2025-08-01', '2026-07-31', 'on the last day the learner may attend'],
+  ])('accepts a start %s and end %s (%s)', (startDate, endDate) => {
+    expect(() => checkEndDate(startDate, endDate, '2012-01-15')).not.toThrow();
+  });
+
+  it('refuses an end before the start', () => {
+    refusal(() => checkEndDate('2025-08-01', '2025-07-31', '2012-01-15'), 'BAD_USER_INPUT', 'endDate', 'is before the start date 2025-08-01');
+  });
+
+  it('refuses an end after the school year in which the learner turns 14 (WPO art 39.4)', () => {
+    refusal(() => checkEndDate('2025-08-01', '2026-08-01', '2012-01-15'), 'BAD_USER_INPUT', 'endDate', 'for this child 2026-07-31');
+  });
+});
+
+describe('checkNoOverlap', () => {
+  const existing: EnrollmentSpan[] = [
+    { id: 'e1', brin6: '16AH00', startDate: '2024-08-01', endDate: '2025-07-31' },
+    { id: 'e2', brin6: '16AH00', startDate: '2026-08-01', endDate: null },
+  ];
+
+  it.each<[string, EnrollmentSpan]>([
+    ['ends the day before another starts', { brin6: '16AH00', startDate: '2023-08-01', endDate: '2024-07-31' }],
+    ['starts the day after another ends', { brin6: '16AH00', startDate: '2025-08-01', endDate: '2026-07-31' }],
+    ['is at another school', { brin6: '32JK00', startDate: '2024-09-01', endDate: null }],
+    ['changes an enrollment over its own old period', { id: 'e1', brin6: '16AH00', startDate: '2024-09-01', endDate: '2025-06-30' }],
+  ])('accepts an enrollment that %s', (_, candidate) => {
+    expect(() => checkNoOverlap(candidate, existing)).not.toThrow();
+  });
+
+  it.each<[string, EnrollmentSpan, string]>([
+    ['ends the day another starts', { brin6: '16AH00', startDate: '2023-08-01', endDate: '2024-08-01' }, 'from 2024-08-01 to 2025-07-31 (enrollment e1)'],
+    ['starts the day another ends', { brin6: '16AH00', startDate: '2025-07-31', endDate: null }, 'from 2024-08-01 to 2025-07-31 (enrollment e1)'],
+    ['lies within another', { brin6: '16AH00', startDate: '2024-09-01', endDate: '2024-09-30' }, 'enrollment e1'],
+    ['runs into an open one', { brin6: '16AH00', startDate: '2026-01-01', endDate: '2026-12-31' }, 'from 2026-08-01 to no end date (enrollment e2)'],
+    ['is open and starts after an open one', { id: 'e9', brin6: '16AH00', startDate: '2030-01-01', endDate: null }, 'enrollment e2'],
+  ])('refuses an enrollment that %s, as a CONFLICT naming it', (_, candidate, says) => {
+    refusal(() => checkNoOverlap(candidate, existing), 'CONFLICT', 'startDate', says);
+  });
+});
+
+describe('checkGroup (Besluit ROD art 6.1)', () => {
+  it.each([1, 4, 8])('accepts group %d', (group) => {
+    expect(checkGroup(group)).toBe(group);
+  });
+
+  it.each([0, 9, 1.5, -1, Number.NaN])('refuses group %d', (group) => {
+    refusal(() => checkGroup(group), 'BAD_USER_INPUT', 'group', 'from 1 to 8');
+  });
+});
+
+describe('checkSchoolEnrollmentNumber', () => {
+  it.each([
+    [' A123 ', 'A123'],
+    ['7', '7'],
+    ['abcdefghij0123456789', 'abcdefghij0123456789'],
+  ])('accepts %j as %j', (value, number) => {
+    expect(checkSchoolEnrollmentNumber(value)).toBe(number);
+  });
+
+  it.each(['', '   ', 'abcdefghij0123456789X', 'A-12', 'A 12', 'é1'])('refuses %j', (value) => {
+    refusal(() => checkSchoolEnrollmentNumber(value), 'BAD_USER_INPUT', 'schoolEnrollmentNumber', '1 to 20 letters or digits');
+  });
+});
+
+describe('checkSchoolYear', () => {
+  it.each(['2025-2026', '1999-2000'])('accepts %s', (label) => {
+    expect(checkSchoolYear(label)).toBe(label);
+  });
+
+  it.each(['2025-2027', '2025-2025', '2025/2026', '25-26', ' 2025-2026'])('refuses %j', (label) => {
+    refusal(() => checkSchoolYear(label), 'BAD_USER_INPUT', 'schoolYear', 'two consecutive years');
+  });
+});
+
+describe('checkResult (Besluit ROD art 7.1)', () => {
+  it.each([
+    [{ testLevel: 'HAVO' }],
+    [{ testLevel: 'HAVO', noTestReason: null }],
+    [{ noTestReason: 'ILLNESS' }],
+    [{ testLevel: undefined, noTestReason: 'NEWCOMER' }],
+  ])('accepts %j, which gives exactly one', (result) => {
+    expect(() => checkResult(result)).not.toThrow();
+  });
+
+  it.each([
+    [{}, 'testLevel', 'or the reason'],
+    [{ testLevel: null, noTestReason: null }, 'testLevel', 'or the reason'],
+    [{ testLevel: 'HAVO', noTestReason: 'ILLNESS' }, 'noTestReason', 'not both'],
+  ])('refuses %j', (result, field, says) => {
+    refusal(() => checkResult(result), 'BAD_USER_INPUT', field, says);
+  });
+});
+
+describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
+  const newEnrollment = { brin6: '32JK00', startDate: '2025-10-01' };
+  const other = (id: string, brin6: string, startDate: string, endDate: string | null) => ({ id, brin6, startDate, endDate });
+
+  it.each([
+    ['is open at another school', other('open', '16AH00', '2024-08-01', null)],
+    ['ended 27 days before the new start', other('ended27', '16AH00', '2024-08-01', '2025-09-04')],
+    ['ended the day before the new start', other('ended1', '16AH00', '2024-08-01', '2025-09-30')],
+    ['ends after the new start', other('later', '16AH00', '2024-08-01', '2025-12-31')],
+  ])('tells the old school of an enrollment that %s, proposing the day before the new start', (_, old) => {
+    expect(transfersFor(newEnrollment, [old])).toEqual([{ enrollmentId: old.id, proposedEndDate: '2025-09-30' }]);
+  });
+
+  it.each([
+    ['ended 28 days before the new start', other('ended28', '16AH00', '2024-08-01', '2025-09-03')],
+    ['ended long before', other('ended', '16AH00', '2023-08-01', '2024-07-31')],
+    ['is at the same school', other('same', '32JK00', '2024-08-01', null)],
+    ['starts the same day as the new one', other('sameDay', '16AH00', '2025-10-01', null)],
+    ['starts after the new one', other('after', '16AH00', '2026-08-01', null)],
+  ])('tells no one of an enrollment that %s', (_, old) => {
+    expect(transfersFor(newEnrollment, [old])).toEqual([]);
+  });
+
+  it('places the boundary at 28 days', () => {
+    expect(daysBetween('2025-09-04', newEnrollment.startDate)).toBe(27);
+    expect(daysBetween('2025-09-03', newEnrollment.startDate)).toBe(28);
+  });
+
+  it('gives one notice per enrollment to notify, in the order given', () => {
+    const others = [
+      other('a', '16AH00', '2024-08-01', null),
+      other('b', '16AH00', '2020-08-01', '2021-07-31'),
+      other('c', '04XY01', '2025-08-01', null),
+    ];
+    expect(transfersFor(newEnrollment, others).map((notice) => notice.enrollmentId)).toEqual(['a', 'c']);
+  });
+});
+
+describe('onderwijsnummer assignment', () => {
+  it.each([
+    [0, '100000004'], // S8 = 9, 9 mod 11 = 9 = 4 + 5 (domain.md §3's own example)
+    [4, '100000041'], // S8 = 9 + 2·4 = 17, 17 mod 11 = 6 = 1 + 5
+    [5, '100000053'], // S8 = 19, 19 mod 11 = 8 = 3 + 5
+    [122233, '101222331'], // domain.md §3's other example
+  ])('gives serial %i the number %s', (serial, number) => {
+    expect(onderwijsnummerFor(serial)).toBe(number);
+    expect(isOnderwijsnummer(number)).toBe(true);
+    expect(isBsn(number)).toBe(false);
+  });
+
+  it.each([1, 2, 3])('gives serial %i no number: no check digit 0 to 9 satisfies the rule', (serial) => {
+    expect(onderwijsnummerFor(serial)).toBeNull();
+    const prefix = `10${String(serial).padStart(6, '0')}`;
+    for (let digit = 0; digit <= 9; digit++) expect(isOnderwijsnummer(`${prefix}${digit}`)).toBe(false);
+  });
+
+  it.each([-1, 1_000_000, 2.5])('refuses serial %d, outside 0 to 999999', (serial) => {
+    expect(() => onderwijsnummerFor(serial)).toThrow(RangeError);
+  });
+
+  it('gives only valid onderwijsnummers, never a BSN, for serials 0 to 5000 and the last ones', () => {
+    const serials = [...Array.from({ length: 5001 }, (_, serial) => serial), ...Array.from({ length: 100 }, (_, i) => 999_900 + i)];
+    let issued = 0;
+    for (const serial of serials) {
+      const number = onderwijsnummerFor(serial);
+      if (number === null) continue;
+      issued += 1;
+      expect(number).toMatch(/^10\d{6}[0-5]$/);
+      expect(number.slice(2, 8)).toBe(String(serial).padStart(6, '0'));
+      expect(isOnderwijsnummer(number)).toBe(true);
+      expect(isBsn(number)).toBe(false);
+    }
+    // Remainders 5..10 of 11 give a number: about 6 serials in 11.
+    expect(issued / serials.length).toBeGreaterThan(0.5);
+    expect(issued / serials.length).toBeLessThan(0.6);
+  });
+
+  it.each([
+    [0, () => false, 0, '100000004'],
+    [1, () => false, 4, '100000041'], // serials 1-3 yield no number and are skipped
+    [0, (number: string) => number === '100000004', 4, '100000041'],
+    [0, (number: string) => ['100000004', '100000041'].includes(number), 5, '100000053'],
+  ])('issues from serial %i the first free valid number', (fromSerial, taken, serial, onderwijsnummer) => {
+    const issued = nextOnderwijsnummer(fromSerial, taken);
+    expect(issued).toEqual({ serial, onderwijsnummer });
+    expect(isOnderwijsnummer(issued.onderwijsnummer)).toBe(true);
+    expect(isBsn(issued.onderwijsnummer)).toBe(false);
+  });
+
+  it.each([
+    [999_990, () => true],
+    [1_000_000, () => false],
+  ])('refuses from serial %i as a CONFLICT when no serial is left', (fromSerial, taken) => {
+    refusal(() => nextOnderwijsnummer(fromSerial, taken), 'CONFLICT', undefined, 'No onderwijsnummer is left');
+  });
+});
+
+describe('municipality from postcode', () => {
+  // School postcodes as DUO's school file pairs them with municipalities (0114 Emmen, 0109 Coevorden, 0106 Assen).
+  const areas = postcodeAreas([
+    { postcode: '7822HG', municipalityCode: '0114' },
+    { postcode: '7822 HA', municipalityCode: '114' },
+    { postcode: '7822HK', municipalityCode: '0109' },
+    { postcode: '7811AB', municipalityCode: '0114' },
+    { postcode: '7741CD', municipalityCode: '0109' },
+    { postcode: '9401EF', municipalityCode: '0106' },
+    { postcode: 'not a postcode', municipalityCode: '0106' },
+    { postcode: '9999ZZ', municipalityCode: '0' },
+  ]);
+
+  it('builds a sorted table with one municipality per PC4, the one most of its schools report', () => {
+    expect(areas).toEqual({ pc4s: [7741, 7811, 7822, 9401], municipalityCodes: ['0109', '0114', '0114', '0106'] });
+  });
+
+  it('breaks a tie among a PC4\'s schools by the lowest municipality code', () => {
+    const split = postcodeAreas([
+      { postcode: '7822HG', municipalityCode: '0114' },
+      { postcode: '7822HK', municipalityCode: '0109' },
+    ]);
+    expect(split.municipalityCodes).toEqual(['0109']);
+  });
+
+  it.each([
+    ['7822 HG', '0114', 'the PC4 itself has a school'],
+    ['7822ab', '0114', 'the PC4 itself has a school, written loosely'],
+    ['7823AA', '0114', 'the nearest PC4 with a school is 7822'],
+    ['7745AA', '0109', 'the nearest PC4 with a school is 7741'],
+    ['7776AA', '0109', '7776 lies 35 from 7741 and 35 from 7811: a tie goes to the lower'],
+    ['7777AA', '0114', '7777 lies 34 from 7811'],
+    ['1011AB', '0109', 'below the lowest PC4 the lowest one counts'],
+    ['9999AA', '0106', 'above the highest PC4 the highest one counts'],
+  ])('places %s in %s: %s', (postcode, municipality) => {
+    expect(municipalityForPostcode(postcode, areas)).toBe(municipality);
+  });
+
+  it('knows no municipality when the table is empty', () => {
+    expect(municipalityForPostcode('7822HG', postcodeAreas([]))).toBeNull();
+  });
+
+  it('refuses a postcode that is not one', () => {
+    refusal(() => municipalityForPostcode('0822HG', areas), 'BAD_USER_INPUT', 'postcode', 'must be 4 digits');
+  });
+
+  it('agrees with a linear search for every PC4', () => {
+    const linear = (pc4: number) => {
+      let best = 0;
+      areas.pc4s.forEach((candidate, index) => {
+        if (Math.abs(candidate - pc4) < Math.abs(areas.pc4s[best]! - pc4)) best = index;
+      });
+      return areas.municipalityCodes[best];
+    };
+    for (let pc4 = 1000; pc4 <= 9999; pc4++) expect(municipalityForPostcode(`${pc4}AA`, areas)).toBe(linear(pc4));
+  });
+});
+
+describe('documentFingerprint', () => {
+  const input = { documentId: 'doc-1', learner: { pgn: '123456782', birthDate: '2021-09-15' }, group: 1, tags: ['a', 'b'] };
+
+  it('ignores the order of keys at every depth', () => {
+    const reordered = { tags: ['a', 'b'], group: 1, learner: { birthDate: '2021-09-15', pgn: '123456782' }, documentId: 'doc-1' };
+    expect(documentFingerprint(reordered)).toBe(documentFingerprint(input));
+    expect(documentFingerprint(input)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('ignores the top-level documentId', () => {
+    expect(documentFingerprint({ ...input, documentId: 'doc-2' })).toBe(documentFingerprint(input));
+    const { documentId: _dropped, ...content } = input;
+    expect(documentFingerprint(content)).toBe(documentFingerprint(input));
+  });
+
+  it('treats an undefined member as absent and a null-prototype object as plain', () => {
+    expect(documentFingerprint({ ...input, endDate: undefined })).toBe(documentFingerprint(input));
+    expect(documentFingerprint(Object.assign(Object.create(null), input))).toBe(documentFingerprint(input));
+  });
+
+  it.each([
+    ['another value', { ...input, group: 2 }],
+    ['a nested documentId', { ...input, learner: { ...input.learner, documentId: 'x' } }],
+    ['another array order', { ...input, tags: ['b', 'a'] }],
+    ['null instead of absent', { ...input, endDate: null }],
+    ['a string instead of a number', { ...input, group: '1' }],
+  ])('tells content with %s apart', (_, other) => {
+    expect(documentFingerprint(other)).not.toBe(documentFingerprint(input));
+  });
+});
+
+describe('checkResend', () => {
+  const fingerprint = documentFingerprint({ group: 1 });
+
+  it('calls a document never received new', () => {
+    expect(checkResend(null, fingerprint, 'doc-1')).toBe('new');
+  });
+
+  it('calls the same document with the same content a resend', () => {
+    expect(checkResend({ fingerprint }, fingerprint, 'doc-1')).toBe('resend');
+  });
+
+  it('refuses the same document id with other content as a CONFLICT', () => {
+    refusal(
+      () => checkResend({ fingerprint }, documentFingerprint({ group: 2 }), 'doc-1'),
+      'CONFLICT',
+      'documentId',
+      'document doc-1 was already received with other content',
+    );
+  });
+});

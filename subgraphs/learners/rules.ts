@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import { RegisterError, badInput } from '../../kernel/errors.ts';
+import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
+
+// Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
+// already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.
+
+const millisPerDay = 86_400_000;
+
+function utcOf(day: string): Date {
+  const date = new Date(`${day}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(date.getTime()) || !date.toISOString().startsWith(day)) {
+    throw new TypeError(`Not a day written YYYY-MM-DD: ${JSON.stringify(day)}`);
+  }
+  return date;
+}
+
+const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+/** The day `days` days after `day` (before it when negative), in the calendar, ignoring zones and clocks. */
+export function addDays(day: string, days: number): string {
+  const date = utcOf(day);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+/** Whole days from `from` to `to`: 1 from a day to the next, negative when `to` comes first. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((utcOf(to).getTime() - utcOf(from).getTime()) / millisPerDay);
+}
+
+/**
+ * The school year a day falls in: "tijdvak van 1 augustus tot en met 31 juli daaropvolgend"
+ * (Besluit bekostiging WPO 2022 art 1, used for enrolling and leaving in art 9.3 and 10.1 [S:34]).
+ */
+export function schoolYearOf(day: string): { start: string; end: string; label: string } {
+  const date = utcOf(day);
+  const first = date.getUTCMonth() >= 7 ? date.getUTCFullYear() : date.getUTCFullYear() - 1;
+  return { start: `${first}-08-01`, end: `${first + 1}-07-31`, label: `${first}-${first + 1}` };
+}
+
+/**
+ * The day someone born on `birthDate` reaches `age`. A child born on 29 February reaches it on 1 March in
+ * a year without 29 February: only then has the full year passed (domain.md gives no rule; this is ours).
+ */
+export function birthdayAt(birthDate: string, age: number): string {
+  const born = utcOf(birthDate);
+  const year = born.getUTCFullYear() + age;
+  if (birthDate.endsWith('-02-29') && !isLeapYear(year)) return `${String(year).padStart(4, '0')}-03-01`;
+  return `${String(year).padStart(4, '0')}${birthDate.slice(4)}`;
+}
+
+/**
+ * Age in whole years on `day`. Born on 29 February, a child turns a year older on 29 February in a leap year
+ * and on 1 March otherwise (see `birthdayAt`). A day before the birth is a caller's mistake.
+ */
+export function ageOn(birthDate: string, day: string): number {
+  if (day < birthDate) throw new RangeError(`${day} is before the birth date ${birthDate}`);
+  const born = utcOf(birthDate);
+  let age = utcOf(day).getUTCFullYear() - born.getUTCFullYear();
+  if (birthdayAt(birthDate, age) > day) age -= 1;
+  return age;
+}
+
+/**
+ * The last day a child may be a learner in primary education: 31 July ending the school year in which they
+ * turn 14, since learners leave the school at the latest at the end of that school year (WPO art 39.4 [S:8],
+ * domain.md §4; school year per Besluit bekostiging WPO 2022 art 1 [S:34]).
+ */
+export function lastSchoolDayFor(birthDate: string): string {
+  return schoolYearOf(birthdayAt(birthDate, 14)).end;
+}
+
+/**
+ * Admission age (WPO art 39 [S:8], domain.md §4): a child is admitted as a learner from the day they turn 4
+ * (39.1). From 3 years 10 months a school may let a child visit for at most 5 days, but such a child is not a
+ * learner (39.3), so the register refuses such an enrollment. No enrollment may start after the last day a
+ * learner may attend primary school (39.4, see `lastSchoolDayFor`).
+ */
+export function checkAdmissionAge(birthDate: string, startDate: string, field = 'startDate'): void {
+  const turnsFour = birthdayAt(birthDate, 4);
+  if (startDate < turnsFour) {
+    throw badInput(
+      field,
+      `The child turns 4 on ${turnsFour} and may be enrolled from that day (WPO art 39.1); before it a child from 3 years and 10 months may visit for at most 5 days but is not a learner (WPO art 39.3)`,
+    );
+  }
+  const lastDay = lastSchoolDayFor(birthDate);
+  if (startDate > lastDay) {
+    throw badInput(
+      field,
+      `A learner leaves primary school at the latest at the end of the school year in which they turn 14, for this child ${lastDay} (WPO art 39.4); the start date ${startDate} is after it`,
+    );
+  }
+}
+
+/**
+ * End date (uitschrijfdatum) = the last day the learner attends (Besluit bekostiging WPO 2022 art 10.1 [S:34]),
+ * so it is not before the start date; equal to it is a one-day enrollment. It is not after the last day a
+ * learner may attend primary school (WPO art 39.4 [S:8]).
+ */
+export function checkEndDate(startDate: string, endDate: string, birthDate: string, field = 'endDate'): void {
+  if (endDate < startDate) {
+    throw badInput(field, `The end date ${endDate} is before the start date ${startDate}; the end date is the last day the learner attends`);
+  }
+  const lastDay = lastSchoolDayFor(birthDate);
+  if (endDate > lastDay) {
+    throw badInput(
+      field,
+      `A learner leaves primary school at the latest at the end of the school year in which they turn 14, for this child ${lastDay} (WPO art 39.4); the end date ${endDate} is after it`,
+    );
+  }
+}
+
+/** An enrollment's place and period; `endDate` null while it is open. */
+export interface EnrollmentSpan {
+  id?: string;
+  brin6: string;
+  startDate: string;
+  endDate: string | null;
+}
+
+const overlaps = (a: EnrollmentSpan, b: EnrollmentSpan) =>
+  (a.endDate === null || b.startDate <= a.endDate) && (b.endDate === null || a.startDate <= b.endDate);
+
+/**
+ * An inschrijving is one period at one school (Besluit ROD art 5.1: registratienummer, datum inschrijving,
+ * datum uitschrijving [S:6]): on any day a learner is enrolled at a school once or not at all, so two periods
+ * of one learner at one BRIN6 may not overlap. Both ends are days attended, so a period may start the day after
+ * another ends. The existing enrollment with the candidate's id is the one being changed and is skipped.
+ */
+export function checkNoOverlap(candidate: EnrollmentSpan, existing: readonly EnrollmentSpan[], field = 'startDate'): void {
+  for (const other of existing) {
+    if (candidate.id !== undefined && other.id === candidate.id) continue;
+    if (other.brin6 !== candidate.brin6 || !overlaps(candidate, other)) continue;
+    throw new RegisterError(
+      'CONFLICT',
+      `The learner is already enrolled at ${other.brin6} from ${other.startDate} to ${other.endDate ?? 'no end date'} (enrollment ${other.id ?? 'without id'}); enrollments at one school may not overlap`,
+      field,
+    );
+  }
+}
+
+/** Groep 1 to 8 of primary school (Besluit ROD art 6.1, opleidingsgegevens po: "groep" [S:6]). */
+export function checkGroup(group: number, field = 'group'): number {
+  if (!Number.isInteger(group) || group < 1 || group > 8) throw badInput(field, `Group ${group} must be a whole number from 1 to 8`);
+  return group;
+}
+
+/**
+ * Inschrijvingvolgnummer: the school's own number for an enrollment, 1 to 20 characters of type
+ * IdentificatiecodeType, "combinatie van letters en cijfers zonder betekenis" (DUO VO XSD [S:14], domain.md §3).
+ * No po schema was found, so the VO rule is assumed for po; we read "letters en cijfers" as ASCII A-Z, a-z, 0-9.
+ */
+export function checkSchoolEnrollmentNumber(value: string, field = 'schoolEnrollmentNumber'): string {
+  const number = value.trim();
+  if (!/^[A-Za-z0-9]{1,20}$/.test(number)) {
+    throw badInput(field, `School enrollment number ${JSON.stringify(value)} must be 1 to 20 letters or digits`);
+  }
+  return number;
+}
+
+/** A school year written `2025-2026`: the year it starts on 1 August and the next (Besluit bekostiging WPO 2022 art 1 [S:34]). */
+export function checkSchoolYear(label: string, field = 'schoolYear'): string {
+  const match = /^(\d{4})-(\d{4})$/.exec(label);
+  if (!match || Number(match[2]) !== Number(match[1]) + 1) {
+    throw badInput(field, `School year ${JSON.stringify(label)} must be written as two consecutive years, e.g. 2025-2026`);
+  }
+  return label;
+}
+
+/**
+ * Resultaat po: the outcome of the eindtoets (now the doorstroomtoets) or the reason none was taken
+ * (Besluit ROD art 7.1 [S:6]; WPO 2025 art 41.2 [S:8], domain.md §2.2): exactly one of the two.
+ */
+export function checkResult(result: { testLevel?: unknown; noTestReason?: unknown }): void {
+  const hasLevel = result.testLevel !== undefined && result.testLevel !== null;
+  const hasReason = result.noTestReason !== undefined && result.noTestReason !== null;
+  if (!hasLevel && !hasReason) {
+    throw badInput('testLevel', 'Give the doorstroomtoets outcome (testLevel) or the reason no test was taken (noTestReason)');
+  }
+  if (hasLevel && hasReason) {
+    throw badInput('noTestReason', 'Give the doorstroomtoets outcome (testLevel) or the reason no test was taken (noTestReason), not both');
+  }
+}
+
+/** Four weeks (Besluit bekostiging WPO 2022 art 10.2 [S:34]). */
+export const transferWindowDays = 28;
+
+/**
+ * po-informatiediensten (domain.md §7(c)): when a learner enrolls at a new school, the register tells each
+ * previous school whose enrollment is still open, or ended less than 4 weeks before the new start, so that it
+ * changes its end date to the day before the new enrollment (Besluit bekostiging WPO 2022 art 10.2 [S:34]:
+ * "binnen vier weken na de dag waarop de leerling de school voor het laatst heeft bezocht").
+ *
+ * Boundary: the new start date stands in for the day the melding arrives. An enrollment ended 27 days before
+ * the new start is notified; one ended 28 days or more before is not (reading "within four weeks" strictly:
+ * the 28th day after the last day attended is already too late). An end date on or after the new start is
+ * notified too: it is the one to shorten. Enrollments at the same school (same BRIN6) are not transfers, and
+ * one that did not start before the new start cannot end the day before it.
+ */
+export function transfersFor(
+  newEnrollment: { brin6: string; startDate: string },
+  others: readonly { id: string; brin6: string; startDate: string; endDate: string | null }[],
+): { enrollmentId: string; proposedEndDate: string }[] {
+  const proposedEndDate = addDays(newEnrollment.startDate, -1);
+  return others
+    .filter((other) => other.brin6 !== newEnrollment.brin6 && other.startDate < newEnrollment.startDate)
+    .filter((other) => other.endDate === null || daysBetween(other.endDate, newEnrollment.startDate) < transferWindowDays)
+    .map((other) => ({ enrollmentId: other.id, proposedEndDate }));
+}
+
+/** Serials run 0 to 999999: the six digits after `10` (domain.md §3 [S:30, S:31]). */
+export const lastOnderwijsnummerSerial = 999_999;
+
+/**
+ * The onderwijsnummer for a serial: `10`, the serial as six digits, and the check digit p9 from DUO's rule
+ * "MOD((9p1+…+2p8)/11) = p9 + 5" (DUO VO XSD [S:14], domain.md §3), as kernel/ids/onderwijsnummer.ts reads it:
+ * p9 = S8 mod 11 − 5. When S8 mod 11 is below 5 no digit satisfies it and the serial yields no number (null).
+ */
+export function onderwijsnummerFor(serial: number): string | null {
+  if (!Number.isInteger(serial) || serial < 0 || serial > lastOnderwijsnummerSerial) {
+    throw new RangeError(`Serial ${serial} is not a whole number from 0 to ${lastOnderwijsnummerSerial}`);
+  }
+  const prefix = `10${String(serial).padStart(6, '0')}`;
+  let weighted = 0;
+  for (let i = 0; i < 8; i++) weighted += (9 - i) * Number(prefix.charAt(i));
+  const checkDigit = (weighted % 11) - 5;
+  return checkDigit >= 0 ? `${prefix}${checkDigit}` : null;
+}
+
+/**
+ * Issuing an onderwijsnummer to a child without a PGN (WPO art 40b.3-4 [S:8]): the first serial from
+ * `fromSerial` that yields a number not `taken` (a number is never issued twice: re-use of a learner's existing
+ * one is the caller's concern, domain.md §4 [S:21b]). CONFLICT when every serial up to the last is used.
+ */
+export function nextOnderwijsnummer(fromSerial: number, taken: (onderwijsnummer: string) => boolean): { serial: number; onderwijsnummer: string } {
+  if (!Number.isInteger(fromSerial) || fromSerial < 0) throw new RangeError(`Serial ${fromSerial} is not a whole number from 0`);
+  for (let serial = fromSerial; serial <= lastOnderwijsnummerSerial; serial++) {
+    const onderwijsnummer = onderwijsnummerFor(serial);
+    if (onderwijsnummer !== null && !taken(onderwijsnummer)) return { serial, onderwijsnummer };
+  }
+  throw new RegisterError('CONFLICT', `No onderwijsnummer is left to issue: every serial from ${fromSerial} to ${lastOnderwijsnummerSerial} is used or yields no valid number`);
+}
+
+/** PC4 areas with schools, ascending, each with its municipality: built by `postcodeAreas`, read by `municipalityForPostcode`. */
+export interface PostcodeAreas {
+  readonly pc4s: readonly number[];
+  readonly municipalityCodes: readonly string[];
+}
+
+/**
+ * The lookup table for `municipalityForPostcode`, from DUO's school file, which pairs each school's postcode with
+ * its municipality. A PC4 takes the municipality most of its schools report (a tie: the lowest code). Rows
+ * without a valid postcode or municipality code are left out.
+ */
+export function postcodeAreas(rows: readonly { postcode: string; municipalityCode: string }[]): PostcodeAreas {
+  const counts = new Map<number, Map<string, number>>();
+  for (const row of rows) {
+    const pc4 = /^\s*([1-9]\d{3})/.exec(row.postcode)?.[1];
+    if (pc4 === undefined || !isMunicipalityCode(row.municipalityCode)) continue;
+    const code = parseMunicipalityCode(row.municipalityCode);
+    const perCode = counts.get(Number(pc4)) ?? new Map<string, number>();
+    perCode.set(code, (perCode.get(code) ?? 0) + 1);
+    counts.set(Number(pc4), perCode);
+  }
+  const pc4s = [...counts.keys()].sort((a, b) => a - b);
+  const municipalityCodes = pc4s.map((pc4) => {
+    const ranked = [...counts.get(pc4)!].sort(([codeA, a], [codeB, b]) => b - a || (codeA < codeB ? -1 : 1));
+    return ranked[0]![0];
+  });
+  return { pc4s, municipalityCodes };
+}
+
+/**
+ * Municipality of residence derived from the learner's postcode, which is all a school delivers of the address
+ * (Besluit ROD art 18.1.a → 4.1.e [S:6]). The PC4 (its four digits) is looked up among the PC4 areas that have a
+ * school; a PC4 without one takes the municipality of the numerically nearest PC4 that has (a tie: the lower),
+ * because Dutch postcodes are numbered by region, so neighbouring numbers mostly lie in the same area.
+ * Binary search: O(log n). Null when the table is empty.
+ *
+ * Limits: a PC4 area can straddle a municipal border, the nearest number can lie across one, and a school's
+ * municipality is not its pupils'. The answer is a default; `municipalityOverride` exists to correct it.
+ */
+export function municipalityForPostcode(postcode: string, areas: PostcodeAreas, field = 'postcode'): string | null {
+  const pc4 = Number(parsePostcode(postcode, field).slice(0, 4));
+  const { pc4s, municipalityCodes } = areas;
+  if (pc4s.length === 0) return null;
+  let low = 0;
+  let high = pc4s.length; // first index whose PC4 is >= pc4
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (pc4s[middle]! < pc4) low = middle + 1;
+    else high = middle;
+  }
+  if (low < pc4s.length && pc4s[low] === pc4) return municipalityCodes[low]!;
+  if (low === 0) return municipalityCodes[0]!;
+  if (low === pc4s.length) return municipalityCodes[low - 1]!;
+  return pc4 - pc4s[low - 1]! <= pc4s[low]! - pc4 ? municipalityCodes[low - 1]! : municipalityCodes[low]!;
+}
+
+/** JSON with object keys sorted at every depth; like JSON.stringify, undefined members are left out. */
+function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined || typeof value === 'function' || typeof value === 'symbol') return 'null';
+  if (typeof value === 'bigint') throw new TypeError('A document cannot hold a bigint');
+  if (typeof value !== 'object') return JSON.stringify(value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const members = Object.keys(value)
+    .sort()
+    .filter((key) => {
+      const member = (value as Record<string, unknown>)[key];
+      return member !== undefined && typeof member !== 'function' && typeof member !== 'symbol';
+    })
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${members.join(',')}}`;
+}
+
+/**
+ * What a delivered document says, as a SHA-256 hex digest: object keys sorted at every depth so that key order
+ * does not count, and the top-level `documentId` left out, since that names the document rather than being its
+ * content. Each delivery carries an identificatiecode (DUO's identificatiecodeBedrijfsdocument [S:14]); a
+ * resend of one must not be registered twice (domain.md §7(a)).
+ */
+export function documentFingerprint(value: unknown): string {
+  let content = value;
+  const prototype = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (prototype === Object.prototype || prototype === null) {
+    const { documentId: _name, ...rest } = value as Record<string, unknown>;
+    content = rest;
+  }
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+/**
+ * Idempotent delivery (domain.md §7(a)): a document id not seen before is new; seen with the same content, it is
+ * a resend that gets the first answer again; seen with other content, it is refused, since one id names one document.
+ */
+export function checkResend(stored: { fingerprint: string } | null, fingerprint: string, documentId: string): 'new' | 'resend' {
+  if (stored === null) return 'new';
+  if (stored.fingerprint === fingerprint) return 'resend';
+  throw new RegisterError('CONFLICT', `document ${documentId} was already received with other content`, 'documentId');
+}

@@ -1,0 +1,98 @@
+import { boolean, date, jsonb, pgSchema, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** The learners subgraph's tables; migrations/learners/ is the contract they mirror. */
+export const learners = pgSchema('learners');
+
+const moment = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const rioObject = learners.table('rio_object', {
+  kind: text('kind', { enum: ['PROVIDER', 'LOCATION', 'BRANCH', 'OFFERED_PROGRAMME'] }).notNull(),
+  code: text('code').notNull(),
+  providerCode: text('provider_code'),
+  locationCode: text('location_code'),
+  postcode: text('postcode'),
+  municipalityCode: text('municipality_code'),
+  startDate: date('start_date'),
+  endDate: date('end_date'),
+});
+
+export const learner = learners.table('learner', {
+  id: uuid('id').primaryKey(),
+  pgn: text('pgn').notNull(),
+  pgnKind: text('pgn_kind', { enum: ['BSN', 'ONDERWIJSNUMMER'] }).notNull(),
+  birthDate: date('birth_date').notNull(),
+  gender: text('gender', { enum: ['MALE', 'FEMALE', 'UNDETERMINED'] }).notNull(),
+  postcode: text('postcode').notNull(),
+  familyName: text('family_name'),
+  givenNames: text('given_names'),
+  municipalityCode: text('municipality_code'),
+  municipalitySource: text('municipality_source', { enum: ['POSTCODE', 'OVERRIDE'] }).notNull(),
+  identifiedBy: text('identified_by'),
+  createdAt: moment('created_at').notNull().defaultNow(),
+  updatedAt: moment('updated_at').notNull().defaultNow(),
+});
+
+export const learnerPgn = learners.table('learner_pgn', {
+  pgn: text('pgn').primaryKey(),
+  learnerId: uuid('learner_id').notNull(),
+  kind: text('kind', { enum: ['BSN', 'ONDERWIJSNUMMER'] }).notNull(),
+  assignedAt: moment('assigned_at').notNull().defaultNow(),
+  replacedAt: moment('replaced_at'),
+});
+
+export const enrollment = learners.table('enrollment', {
+  id: uuid('id').primaryKey(),
+  learnerId: uuid('learner_id').notNull(),
+  brin6: text('brin6').notNull(),
+  providerCode: text('provider_code').notNull(),
+  locationCode: text('location_code').notNull(),
+  offeredProgrammeId: uuid('offered_programme_id').notNull(),
+  startDate: date('start_date').notNull(),
+  endDate: date('end_date'),
+  endReason: text('end_reason', { enum: ['TRANSFER', 'END_OF_PRIMARY_EDUCATION', 'MOVED_ABROAD', 'DECEASED', 'OTHER'] }),
+  group: smallint('school_group').notNull(),
+  schoolEnrollmentNumber: text('school_enrollment_number').notNull(),
+  vve: boolean('vve').notNull(),
+  educationalConcept: text('educational_concept'),
+  registeredAt: moment('registered_at').notNull().defaultNow(),
+  updatedAt: moment('updated_at').notNull().defaultNow(),
+});
+
+export const result = learners.table('result', {
+  id: uuid('id').primaryKey(),
+  enrollmentId: uuid('enrollment_id').notNull(),
+  schoolYear: text('school_year').notNull(),
+  testLevel: text('test_level'),
+  noTestReason: text('no_test_reason'),
+  schoolAdvice: text('school_advice').notNull(),
+  recordedAt: moment('recorded_at').notNull().defaultNow(),
+});
+
+export const transferNotice = learners.table('transfer_notice', {
+  id: uuid('id').primaryKey(),
+  enrollmentId: uuid('enrollment_id').notNull(),
+  newEnrollmentId: uuid('new_enrollment_id').notNull(),
+  brin6: text('brin6').notNull(),
+  newProviderCode: text('new_provider_code').notNull(),
+  newLocationCode: text('new_location_code').notNull(),
+  newStartDate: date('new_start_date').notNull(),
+  proposedEndDate: date('proposed_end_date').notNull(),
+  status: text('status', { enum: ['OPEN', 'HANDLED'] }).notNull(),
+  issuedAt: moment('issued_at').notNull().defaultNow(),
+  handledAt: moment('handled_at'),
+});
+
+export const document = learners.table('document', {
+  sender: text('sender').notNull(),
+  documentId: text('document_id').notNull(),
+  mutation: text('mutation').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+  result: jsonb('result').notNull(),
+  receivedAt: moment('received_at').notNull().defaultNow(),
+});
+
+export type LearnerRow = typeof learner.$inferSelect;
+export type EnrollmentRow = typeof enrollment.$inferSelect;
+export type ResultRow = typeof result.$inferSelect;
+export type TransferNoticeRow = typeof transferNotice.$inferSelect;
+export type RioObjectRow = typeof rioObject.$inferSelect;
