@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freshDatabaseUrl, testDatabase } from '../test/harness.ts';
 import { readConfig } from './config.ts';
 import { openDatabase, type Database, type Db } from './db.ts';
@@ -258,8 +258,9 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
   /** What a reader that trusts positions would deliver after `position`. */
   const byPosition = async (after: number) =>
     rows<{ n: number }>(await db.execute(sql`SELECT (payload->>'n')::int AS n FROM sample.outbox WHERE position > ${after} ORDER BY position`)).map((row) => row.n);
+  /** Read on T1, which sees its own uncommitted row. */
   const positionOf = async (n: number) =>
-    Number(rows<{ position: string }>(await db.execute(sql`SELECT position::text FROM sample.outbox WHERE payload->>'n' = ${String(n)}`))[0]!.position);
+    Number((await t1.query<{ position: string }>("SELECT position::text FROM sample.outbox WHERE payload->>'n' = $1", [String(n)])).rows[0]!.position);
 
   beforeAll(async () => {
     fresh = await freshDatabaseUrl();
@@ -276,6 +277,8 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     await fresh?.drop();
   });
   beforeEach(() => emptySample(db));
+  // A failed test must not leave a transaction open: it would hold the next test's TRUNCATE.
+  afterEach(() => Promise.all([t1.query('ROLLBACK'), t2.query('ROLLBACK')]));
 
   it('keeps events of an open transaction invisible to other connections until it commits', async () => {
     await t1.query('BEGIN');

@@ -161,8 +161,11 @@ export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<nu
 /** Consumes batches until none is left; returns how many events were handled. */
 export async function catchUp(db: Db, options: ConsumerOptions): Promise<number> {
   let total = 0;
-  for (let handled = await consumeBatch(db, options); handled > 0; handled = await consumeBatch(db, options)) total += handled;
-  return total;
+  for (;;) {
+    const handled = await consumeBatch(db, options);
+    if (handled === 0) return total;
+    total += handled;
+  }
 }
 
 /**

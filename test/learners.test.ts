@@ -1,0 +1,335 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents } from '../kernel/events.ts';
+import type { Viewer } from '../kernel/viewer.ts';
+import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
+
+/** A valid BSN for each n: eight digits from n and the check digit the 11-proof asks for (domain.md §3). */
+export function bsnFor(n: number): string {
+  for (let candidate = n * 10; ; candidate++) {
+    const digits = String(candidate).padStart(8, '0').slice(-8);
+    const sum = [...digits].reduce((total, digit, i) => total + (9 - i) * Number(digit), 0);
+    if (sum % 11 < 10 && !/^0+$/.test(digits)) return `${digits}${sum % 11}`;
+  }
+}
+
+interface School {
+  brin6: string;
+  providerCode: string;
+  locationCode: string;
+  offeredProgrammeId: string;
+  token: string;
+}
+
+const enrollMutation = `mutation Enroll($input: EnrollLearnerInput!) {
+  enrollLearner(input: $input) {
+    enrollment { id startDate endDate group branch { brin6 } learner { id pgn } }
+    learner { id pgn pgnKind residence { municipalityCode source } }
+    transferNotices { id proposedEndDate newStartDate }
+  }
+}`;
+
+type Enrolled = { enrollLearner: { enrollment: { id: string; startDate: string; endDate: string | null; group: number; branch: { brin6: string }; learner: { id: string; pgn: string } }; learner: { id: string; pgn: string; pgnKind: string; residence: { municipalityCode: string; source: string } | null }; transferNotices: { id: string; proposedEndDate: string; newStartDate: string }[] } };
+
+describe('the learners register through the gateway', () => {
+  let system: TestSystem;
+  let a: School;
+  let b: School;
+  let c: School;
+  let documents = 0;
+
+  async function school(brin6: string): Promise<School> {
+    const { data } = await system.query<{ branch: { provider: { code: string }; location: { code: string }; offeredProgrammes: { id: string }[] } }>(
+      'query($brin6: ID!) { branch(brin6: $brin6) { provider { code } location { code } offeredProgrammes { id } } }',
+      { variables: { brin6 } },
+    );
+    const viewer: Viewer = { role: 'VENDOR', vendorOin: '00000001800866472000', school: brin6 };
+    return { brin6, providerCode: data!.branch.provider.code, locationCode: data!.branch.location.code, offeredProgrammeId: data!.branch.offeredProgrammes[0]!.id, token: await system.token(viewer) };
+  }
+
+  function input(at: School, overrides: Record<string, unknown> = {}, learner: Record<string, unknown> = {}) {
+    return {
+      documentId: `document-${++documents}`,
+      learner: { pgn: bsnFor(documents + 5000), birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822 HG', ...learner },
+      providerCode: at.providerCode,
+      locationCode: at.locationCode,
+      offeredProgrammeId: at.offeredProgrammeId,
+      startDate: '2024-08-01',
+      group: 2,
+      schoolEnrollmentNumber: `N${documents}`,
+      ...overrides,
+    };
+  }
+
+  const enrollAt = (at: School, variables: Record<string, unknown>) => system.query<Enrolled>(enrollMutation, { variables: { input: variables }, token: at.token });
+
+  function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string) {
+    expect(response.errors?.[0]?.extensions).toMatchObject(field ? { code, field } : { code });
+  }
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    [a, b, c] = await Promise.all(['16AH00', '03WU00', '04LY00'].map(school)) as [School, School, School];
+  });
+  afterAll(() => system?.close());
+
+  describe('enrollLearner', () => {
+    it('stores an enrollment and answers with it, its learner and the residence from the postcode', async () => {
+      const response = await enrollAt(a, input(a));
+      expect(response.errors).toBeUndefined();
+      const { enrollment, learner, transferNotices } = response.data!.enrollLearner;
+      expect(enrollment).toMatchObject({ startDate: '2024-08-01', endDate: null, group: 2, branch: { brin6: '16AH00' } });
+      expect(learner).toMatchObject({ pgnKind: 'BSN', residence: { municipalityCode: '0114', source: 'POSTCODE' } });
+      expect(transferNotices).toEqual([]);
+    });
+
+    it('resolves the enrollment\'s school from the institutions subgraph in the same response', async () => {
+      const response = await system.query<{ enrollLearner: { enrollment: { branch: { name: string }; location: { address: { city: string } } } } }>(
+        `mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } location { address { city } } } } }`,
+        { variables: { input: input(a) }, token: a.token },
+      );
+      expect(response.data?.enrollLearner.enrollment).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan" }, location: { address: { city: 'EMMEN' } } });
+    });
+
+    it('answers a resent document with the first answer and stores nothing new', async () => {
+      const document = input(a);
+      const first = await enrollAt(a, document);
+      const again = await enrollAt(a, document);
+      expect(again.errors).toBeUndefined();
+      expect(again.data!.enrollLearner.enrollment.id).toBe(first.data!.enrollLearner.enrollment.id);
+      const page = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      const again2 = await enrollAt(a, document);
+      const after = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      expect(again2.data!.enrollLearner.enrollment.id).toBe(first.data!.enrollLearner.enrollment.id);
+      expect(after.data!.enrollments.totalCount).toBe(page.data!.enrollments.totalCount);
+    });
+
+    it('refuses a document id resent with other content as CONFLICT', async () => {
+      const document = input(a);
+      await enrollAt(a, document);
+      expectRefused(await enrollAt(a, { ...document, group: 3 }), 'CONFLICT', 'documentId');
+    });
+
+    it.each([
+      ['a PGN that is neither BSN nor onderwijsnummer', {}, { pgn: '111222334' }, 'BAD_USER_INPUT', 'learner.pgn'],
+      ['a child not yet 4 on the start date (WPO art 39.1)', {}, { birthDate: '2020-08-02' }, 'BAD_USER_INPUT', 'startDate'],
+      ['a start after the school year in which the learner turns 14 (WPO art 39.4)', {}, { birthDate: '2010-03-01' }, 'BAD_USER_INPUT', 'startDate'],
+      ['an end before the start', { endDate: '2024-07-31' }, {}, 'BAD_USER_INPUT', 'endDate'],
+      ['group 9', { group: 9 }, {}, 'BAD_USER_INPUT', 'group'],
+      ['a school enrollment number of 21 characters', { schoolEnrollmentNumber: 'X'.repeat(21) }, {}, 'BAD_USER_INPUT', 'schoolEnrollmentNumber'],
+      ['a provider RIO does not know', { providerCode: '999A999' }, {}, 'BAD_USER_INPUT', 'providerCode'],
+      ['a location RIO does not know', { locationCode: '999X999' }, {}, 'BAD_USER_INPUT', 'locationCode'],
+      ['an offered programme RIO does not know', { offeredProgrammeId: '00000000-0000-5000-8000-000000000000' }, {}, 'BAD_USER_INPUT', 'offeredProgrammeId'],
+      ['a malformed postcode', {}, { postcode: '0123 AB' }, 'BAD_USER_INPUT', 'learner.postcode'],
+    ])('refuses %s, naming the field, and writes nothing', async (_, overrides, learner, code, field) => {
+      const before = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      expectRefused(await enrollAt(a, input(a, overrides, learner)), code, field);
+      const after = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      expect(after.data!.enrollments.totalCount).toBe(before.data!.enrollments.totalCount);
+    });
+
+    it('accepts the first day a child is 4 and refuses an overlapping second enrollment at the same school', async () => {
+      const pgn = bsnFor(90_001);
+      const first = await enrollAt(a, input(a, { startDate: '2024-03-01' }, { pgn, birthDate: '2020-03-01' }));
+      expect(first.errors).toBeUndefined();
+      expectRefused(await enrollAt(a, input(a, { startDate: '2024-09-01' }, { pgn, birthDate: '2020-03-01' })), 'CONFLICT', 'startDate');
+    });
+
+    it("refuses a school's references to another school's branch as FORBIDDEN", async () => {
+      expectRefused(await enrollAt(a, input(b)), 'FORBIDDEN', 'locationCode');
+    });
+  });
+
+  describe('enrollLearners', () => {
+    it('stores 997 of 1,000 and reports the 3 bad items with index and code', async () => {
+      const items = Array.from({ length: 1000 }, (_, i) => input(a, {}, { pgn: bsnFor(200_000 + i) }));
+      items[10] = input(a, {}, { pgn: '123456789' });
+      items[500] = input(a, {}, { pgn: bsnFor(300_500), birthDate: '2021-01-01' });
+      items[999] = input(a, { providerCode: '999A999' }, { pgn: bsnFor(300_999) });
+      const before = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      const response = await system.query<{ enrollLearners: { enrollments: { id: string }[]; failures: { index: number; code: string; field: string }[] } }>(
+        'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { enrollments { id } failures { index code field message } } }',
+        { variables: { input: { items } }, token: a.token },
+      );
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.enrollLearners.enrollments).toHaveLength(997);
+      expect(response.data!.enrollLearners.failures.map(({ index, code, field }) => ({ index, code, field }))).toEqual([
+        { index: 10, code: 'BAD_USER_INPUT', field: 'learner.pgn' },
+        { index: 500, code: 'BAD_USER_INPUT', field: 'startDate' },
+        { index: 999, code: 'BAD_USER_INPUT', field: 'providerCode' },
+      ]);
+      const after = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      expect(after.data!.enrollments.totalCount).toBe(before.data!.enrollments.totalCount + 997);
+    });
+
+    it('refuses more than 1,000 items as a whole', async () => {
+      const items = Array.from({ length: 1001 }, (_, i) => input(a, {}, { pgn: bsnFor(400_000 + i) }));
+      const response = await system.query('mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { index } } }', { variables: { input: { items } }, token: a.token });
+      expectRefused(response, 'BAD_USER_INPUT', 'items');
+    });
+  });
+
+  describe('a transfer from school A to school B', () => {
+    const pgn = bsnFor(77_777);
+    let oldEnrollment: string;
+    let notice: string;
+    const notices = (at: School) =>
+      system.query<{ transferNotices: { totalCount: number; edges: { node: { id: string; status: string; learnerPgn: string; newStartDate: string; proposedEndDate: string; newProvider: { code: string }; enrollment: { id: string } } }[] } }>(
+        '{ transferNotices { totalCount edges { node { id status learnerPgn newStartDate proposedEndDate newProvider { code } enrollment { id } } } } }',
+        { token: at.token },
+      );
+
+    beforeAll(async () => {
+      oldEnrollment = (await enrollAt(a, input(a, { startDate: '2023-08-01' }, { pgn }))).data!.enrollLearner.enrollment.id;
+    });
+
+    it('gives A exactly one notice with the PGN, B\'s provider and start, and the day before as proposed end', async () => {
+      const response = await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn }));
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.enrollLearner.transferNotices).toHaveLength(1);
+      const { data } = await notices(a);
+      const mine = data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === oldEnrollment);
+      expect(mine).toEqual([
+        expect.objectContaining({ status: 'OPEN', learnerPgn: pgn, newStartDate: '2025-01-06', proposedEndDate: '2025-01-05', newProvider: { code: b.providerCode } }),
+      ]);
+      notice = mine[0]!.id;
+    });
+
+    it('shows the notice to A only, not to a third school', async () => {
+      const { data } = await notices(c);
+      expect(data!.transferNotices.edges.map((edge) => edge.node.id)).not.toContain(notice);
+      const direct = await system.query('query($id: ID!) { enrollment(id: $id) { id } }', { variables: { id: oldEnrollment }, token: c.token });
+      expectRefused(direct, 'NOT_FOUND');
+    });
+
+    it('lets A handle it, which ends A\'s enrollment the day before B\'s start', async () => {
+      const response = await system.query<{ acknowledgeTransfer: { notice: { status: string }; enrollment: { endDate: string; endReason: string } } }>(
+        'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { status } enrollment { endDate endReason } } }',
+        { variables: { input: { documentId: `ack-${notice}`, noticeId: notice } }, token: a.token },
+      );
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.acknowledgeTransfer).toEqual({ notice: { status: 'HANDLED' }, enrollment: { endDate: '2025-01-05', endReason: 'TRANSFER' } });
+      const third = await system.query('mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { status } } }', {
+        variables: { input: { documentId: `ack-by-c-${notice}`, noticeId: notice } },
+        token: c.token,
+      });
+      expectRefused(third, 'NOT_FOUND');
+    });
+  });
+
+  describe('a child without a PGN', () => {
+    it('gets an onderwijsnummer, is enrolled with it, and keeps history and enrollments when a BSN replaces it', async () => {
+      const identified = await system.query<{ identifyLearner: { learner: { id: string; pgn: string; pgnKind: string } } }>(
+        'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id pgn pgnKind } } }',
+        { variables: { input: { documentId: 'identify-1', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } }, token: a.token },
+      );
+      expect(identified.errors).toBeUndefined();
+      const { id, pgn: onderwijsnummer, pgnKind } = identified.data!.identifyLearner.learner;
+      expect(pgnKind).toBe('ONDERWIJSNUMMER');
+      expect(onderwijsnummer).toMatch(/^10\d{7}$/);
+      const enrolled = await enrollAt(a, input(a, {}, { pgn: onderwijsnummer, birthDate: '2019-05-05' }));
+      expect(enrolled.data!.enrollLearner.learner.id).toBe(id);
+
+      const bsn = bsnFor(55_555);
+      const replaced = await system.query<{ replacePgn: { learner: { id: string; pgn: string; formerPgns: { pgn: string; kind: string }[]; enrollments: { id: string }[] } } }>(
+        'mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { id pgn formerPgns { pgn kind } enrollments { id } } } }',
+        { variables: { input: { documentId: 'replace-1', onderwijsnummer, bsn } }, token: a.token },
+      );
+      expect(replaced.errors).toBeUndefined();
+      expect(replaced.data!.replacePgn.learner).toEqual({
+        id,
+        pgn: bsn,
+        formerPgns: [{ pgn: onderwijsnummer, kind: 'ONDERWIJSNUMMER' }],
+        enrollments: [{ id: enrolled.data!.enrollLearner.enrollment.id }],
+      });
+      const byOld = await system.query<{ learner: { pgn: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { pgn } }', { variables: { pgn: onderwijsnummer }, token: a.token });
+      expect(byOld.data!.learner.pgn).toBe(bsn);
+      const second = await system.query<{ identifyLearner: { learner: { pgn: string } } }>(
+        'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }',
+        { variables: { input: { documentId: 'identify-2', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } }, token: a.token },
+      );
+      expect(second.data!.identifyLearner.learner.pgn).not.toBe(onderwijsnummer);
+    });
+  });
+
+  describe('access', () => {
+    let enrollmentId: string;
+    const pgn = bsnFor(66_666);
+    beforeAll(async () => {
+      enrollmentId = (await enrollAt(a, input(a, {}, { pgn }))).data!.enrollLearner.enrollment.id;
+    });
+
+    it('answers NOT_FOUND to another school asking for the learner or the enrollment', async () => {
+      expectRefused(await system.query('query($pgn: ID!) { learner(pgn: $pgn) { id } }', { variables: { pgn }, token: c.token }), 'NOT_FOUND');
+      expectRefused(await system.query('query($id: ID!) { enrollment(id: $id) { id } }', { variables: { id: enrollmentId }, token: c.token }), 'NOT_FOUND');
+    });
+
+    it('answers NOT_FOUND to another school changing the enrollment, and changes nothing', async () => {
+      const response = await system.query('mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', {
+        variables: { input: { documentId: 'deregister-by-c', enrollmentId, endDate: '2025-01-01', reason: 'OTHER' } },
+        token: c.token,
+      });
+      expectRefused(response, 'NOT_FOUND');
+      const mine = await system.query<{ enrollment: { endDate: string | null } }>('query($id: ID!) { enrollment(id: $id) { endDate } }', { variables: { id: enrollmentId }, token: a.token });
+      expect(mine.data!.enrollment.endDate).toBeNull();
+    });
+
+    it("lists only the school's own enrollments, and all of them to the operator", async () => {
+      const mine = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: c.token });
+      expect(mine.data!.enrollments.totalCount).toBe(0);
+      const all = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }');
+      const ofA = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      expect(all.data!.enrollments.totalCount).toBeGreaterThan(ofA.data!.enrollments.totalCount);
+    });
+
+    it('refuses a municipality and a board as FORBIDDEN', async () => {
+      for (const viewer of [{ role: 'MUNICIPALITY', municipality: '0114' }, { role: 'BOARD', board: '042B830' }] as const) {
+        expectRefused(await system.query('{ enrollments { totalCount } }', { token: await system.token(viewer) }), 'FORBIDDEN');
+      }
+    });
+
+    it('refuses the operator a change: changes come from a school', async () => {
+      expectRefused(await enrollAt({ ...a, token: (await system.token({ role: 'OPERATOR' })) }, input(a)), 'FORBIDDEN');
+    });
+  });
+
+  describe('changes and results', () => {
+    let enrollmentId: string;
+    beforeAll(async () => {
+      enrollmentId = (await enrollAt(a, input(a, { group: 8 }, { pgn: bsnFor(88_888), birthDate: '2013-04-04' }))).data!.enrollLearner.enrollment.id;
+    });
+
+    it('changes the group and refuses an end date before the start', async () => {
+      const change = (values: Record<string, unknown>) =>
+        system.query<{ changeEnrollment: { enrollment: { group: number } } }>('mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { group } } }', {
+          variables: { input: { documentId: `change-${++documents}`, enrollmentId, ...values } },
+          token: a.token,
+        });
+      expect((await change({ group: 7 })).data!.changeEnrollment.enrollment.group).toBe(7);
+      expectRefused(await change({ endDate: '2024-01-01' }), 'BAD_USER_INPUT', 'endDate');
+    });
+
+    it('records a result with a test level, and refuses one with both a level and a reason', async () => {
+      const record = (values: Record<string, unknown>) =>
+        system.query<{ recordResult: { result: { schoolYear: string; testLevel: string; schoolAdvice: string } } }>(
+          'mutation($input: RecordResultInput!) { recordResult(input: $input) { result { schoolYear testLevel schoolAdvice } } }',
+          { variables: { input: { documentId: `result-${++documents}`, enrollmentId, schoolYear: '2024-2025', schoolAdvice: 'HAVO', ...values } }, token: a.token },
+        );
+      expect((await record({ testLevel: 'HAVO_VWO' })).data!.recordResult.result).toEqual({ schoolYear: '2024-2025', testLevel: 'HAVO_VWO', schoolAdvice: 'HAVO' });
+      expectRefused(await record({ testLevel: 'HAVO', noTestReason: 'ILLNESS' }), 'BAD_USER_INPUT', 'noTestReason');
+    });
+
+    it('deregisters with an end date and reason', async () => {
+      const response = await system.query<{ deregisterLearner: { enrollment: { endDate: string; endReason: string } } }>(
+        'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { endDate endReason } } }',
+        { variables: { input: { documentId: 'deregister-1', enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } }, token: a.token },
+      );
+      expect(response.data!.deregisterLearner.enrollment).toEqual({ endDate: '2025-07-31', endReason: 'END_OF_PRIMARY_EDUCATION' });
+    });
+  });
+
+  it('writes every change to the learners stream', async () => {
+    const events = await readEvents(system.system.database!.db, 'learners', null, 5000);
+    const types = new Set(events.map((event) => event.type));
+    for (const type of ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered', 'ResultRecorded', 'TransferNoticeIssued', 'PgnReplaced']) expect(types).toContain(type);
+  });
+});
