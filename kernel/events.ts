@@ -84,9 +84,6 @@ export interface ConsumerLoopOptions extends ConsumerOptions {
   onError?(error: unknown): void;
 }
 
-/** Rows per INSERT: keeps the bind parameters (3 a row) far below Postgres' limit of 65535. */
-const insertBatch = 1000;
-
 /**
  * Appends events inside the caller's transaction, so they commit or roll back with the change they
  * describe (the transactional outbox). The notification is only a wake-up, delivered at commit;
@@ -95,12 +92,14 @@ const insertBatch = 1000;
 export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): Promise<void> {
   const outbox = table(stream, 'outbox');
   if (events.length === 0) return;
-  for (let start = 0; start < events.length; start += insertBatch) {
-    const rows = events
-      .slice(start, start + insertBatch)
-      .map((event) => sql`(${event.type}, ${JSON.stringify(event.keys)}::jsonb, ${JSON.stringify(event.payload)}::jsonb)`);
-    await tx.execute(sql`INSERT INTO ${outbox} (type, keys, payload) VALUES ${sql.join(rows, sql`, `)}`);
-  }
+  // One array per column (kernel/bulk.ts says why); ordered by ordinality, so positions follow the list.
+  const types = events.map((event) => event.type);
+  const keys = events.map((event) => JSON.stringify(event.keys));
+  const payloads = events.map((event) => JSON.stringify(event.payload));
+  await tx.execute(sql`INSERT INTO ${outbox} (type, keys, payload)
+    SELECT type, keys, payload
+    FROM unnest(${sql.param(types)}::text[], ${sql.param(keys)}::jsonb[], ${sql.param(payloads)}::jsonb[]) WITH ORDINALITY AS event (type, keys, payload, n)
+    ORDER BY n`);
   await tx.execute(sql`SELECT pg_notify(${`outbox_${stream}`}, '')`);
 }
 

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { checkResend, documentFingerprint } from './rules.ts';
 import { document } from './tables.ts';
@@ -19,9 +20,8 @@ export async function lockDocuments(tx: Db, sender: string, documentIds: string[
 }
 
 export async function storeDocuments(tx: Db, sender: string, mutation: string, documents: { documentId: string; fingerprint: string; result: unknown }[]): Promise<void> {
-  for (let start = 0; start < documents.length; start += 1000) {
-    await tx.insert(document).values(documents.slice(start, start + 1000).map((entry) => ({ sender, mutation, ...entry, result: entry.result as object })));
-  }
+  const receivedAt = new Date();
+  await insertRows(tx, document, documents.map((entry) => ({ sender, mutation, ...entry, result: entry.result as object, receivedAt })));
 }
 
 /**

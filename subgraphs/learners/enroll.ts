@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
+import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { parseMunicipalityCode, parsePgn, parsePostcode } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
@@ -267,34 +268,17 @@ function remember(person: LearnerRow, pgn: string, known: Known, writes: Writes)
   writes.learners.set(person.id, person);
 }
 
-/** Everything one call decided, in a handful of multi-row statements. */
+/** Everything one call decided, in one statement per table. */
 async function write(tx: Db, writes: Writes): Promise<void> {
   const learners = [...writes.learners.values()];
-  for (const batch of batches(learners)) {
-    await tx.insert(learner).values(batch).onConflictDoUpdate({
-      target: learner.id,
-      set: {
-        birthDate: sql`excluded.birth_date`,
-        gender: sql`excluded.gender`,
-        postcode: sql`excluded.postcode`,
-        familyName: sql`excluded.family_name`,
-        givenNames: sql`excluded.given_names`,
-        municipalityCode: sql`excluded.municipality_code`,
-        municipalitySource: sql`excluded.municipality_source`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-    });
-  }
-  for (const batch of batches(learners.filter((row) => writes.newLearnerIds.has(row.id)))) {
-    await tx.insert(learnerPgn).values(batch.map((row) => ({ pgn: row.pgn, learnerId: row.id, kind: row.pgnKind, assignedAt: row.createdAt })));
-  }
-  for (const batch of batches(writes.enrollments)) await tx.insert(enrollment).values(batch);
-  for (const batch of batches(writes.notices)) await tx.insert(transferNotice).values(batch);
+  await insertRows(tx, learner, learners, sql`ON CONFLICT (id) DO UPDATE SET
+    birth_date = excluded.birth_date, gender = excluded.gender, postcode = excluded.postcode,
+    family_name = excluded.family_name, given_names = excluded.given_names,
+    municipality_code = excluded.municipality_code, municipality_source = excluded.municipality_source,
+    updated_at = excluded.updated_at`);
+  const fresh = learners.filter((row) => writes.newLearnerIds.has(row.id));
+  await insertRows(tx, learnerPgn, fresh.map((row) => ({ pgn: row.pgn, learnerId: row.id, kind: row.pgnKind, assignedAt: row.createdAt, replacedAt: null })));
+  await insertRows(tx, enrollment, writes.enrollments);
+  await insertRows(tx, transferNotice, writes.notices);
   await appendEvents(tx, 'learners', writes.events);
-}
-
-function batches<T>(rows: T[], size = 1000): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < rows.length; start += size) result.push(rows.slice(start, start + size));
-  return result;
 }
