@@ -1,5 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readEvents } from '../kernel/events.ts';
+import { today } from '../kernel/scalars.ts';
+import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
+import { addDays } from '../subgraphs/learners/rules.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
@@ -324,6 +330,20 @@ describe('the learners register through the gateway', () => {
         { variables: { input: { documentId: 'deregister-1', enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } }, token: a.token },
       );
       expect(response.data!.deregisterLearner.enrollment).toEqual({ endDate: '2025-07-31', endReason: 'END_OF_PRIMARY_EDUCATION' });
+    });
+  });
+
+  describe('a RIO change', () => {
+    it('reaches the learners register: a branch closed by a newer school file takes no enrollment after its last day', async () => {
+      const lines = (await readFile(bundledSchoolFile)).toString('latin1').split('\r\n');
+      const file = path.join(await mkdtemp(path.join(tmpdir(), 'school-file-')), 'next.csv');
+      await writeFile(file, Buffer.from(lines.filter((line) => line.split(';')[3] !== c.brin6).join('\r\n'), 'latin1'));
+      const referenceDate = today();
+      await importSchoolFile(system.system.database!.db, file, { referenceDate });
+      const after = addDays(referenceDate, 2);
+      await vi.waitFor(async () => expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'), { timeout: 10_000, interval: 250 });
+      const before = await enrollAt(c, input(c, { startDate: '2024-08-01' }));
+      expect(before.errors).toBeUndefined();
     });
   });
 
