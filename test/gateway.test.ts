@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
-import { startSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { readConfig } from '../kernel/config.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
 import { createSubgraphServer, schemaFolder } from '../kernel/subgraph.ts';
-import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
+import { issueToken, signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
 import { institutions } from '../subgraphs/institutions/index.ts';
 import { freshDatabaseUrl, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
@@ -141,22 +142,41 @@ describe('the gateway over the institutions subgraph', () => {
   });
 });
 
-describe.runIf(Boolean(process.env.DATABASE_URL))('distributed: gateway and subgraph as separate servers on PostgreSQL', () => {
-  it('serves a query through a gateway that calls the subgraph over HTTP', async () => {
+describe.runIf(Boolean(process.env.DATABASE_URL))('distributed: the gateway and each subgraph as separate servers on PostgreSQL', () => {
+  it('serves a query across both subgraphs through a gateway that calls them over HTTP', async () => {
     const fresh = await freshDatabaseUrl();
-    const { readConfig } = await import('../kernel/config.ts');
     const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0' };
-    const subgraph = await startSystem(readConfig({ ...base, SERVE: 'institutions' }), () => undefined);
-    const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: `institutions=${subgraph.url}` }), () => undefined);
+    const running: RunningSystem[] = [];
     try {
-      const { issueToken } = await import('../kernel/viewer.ts');
-      const token = await issueToken({ role: 'OPERATOR' }, readConfig(base).tokenSecret);
-      const { data, errors } = await postGraphQL<{ branch: { name: string } }>(gateway.url, '{ branch(brin6: "16AH00") { name provider { board { code } } } }', undefined, token);
-      expect(errors).toBeUndefined();
-      expect(data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan", provider: { board: { code: '042B830' } } } });
+      const institutionsServer = await startSystem(readConfig({ ...base, SERVE: 'institutions' }), () => undefined);
+      running.push(institutionsServer);
+      const learnersServer = await startSystem(readConfig({ ...base, SERVE: 'learners' }), () => undefined);
+      running.push(learnersServer);
+      const urls = `institutions=${institutionsServer.url},learners=${learnersServer.url}`;
+      const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), () => undefined);
+      running.push(gateway);
+      const token = await issueToken({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' }, readConfig(base).tokenSecret);
+      const enrolled = await postGraphQL<{ enrollLearner: { enrollment: { branch: { name: string } } } }>(
+        gateway.url,
+        'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } } } }',
+        {
+          input: {
+            documentId: 'distributed-1',
+            learner: { pgn: '111222333', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG' },
+            providerCode: '010A823',
+            locationCode: '646X831',
+            offeredProgrammeId: '5cbfc5b3-130a-52b4-b91b-6764dbc69471',
+            startDate: '2024-08-01',
+            group: 2,
+            schoolEnrollmentNumber: 'D1',
+          },
+        },
+        token,
+      );
+      expect(enrolled.errors).toBeUndefined();
+      expect(enrolled.data).toEqual({ enrollLearner: { enrollment: { branch: { name: "Openbare Basisschool 't Eenspan" } } } });
     } finally {
-      await gateway.close();
-      await subgraph.close();
+      for (const server of running.reverse()) await server.close();
       await fresh.drop();
     }
   });

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readOperations } from '../gateway/composition.ts';
 import { readEvents } from '../kernel/events.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { addDays } from '../subgraphs/learners/rules.ts';
@@ -26,13 +28,10 @@ interface School {
   token: string;
 }
 
-const enrollMutation = `mutation Enroll($input: EnrollLearnerInput!) {
-  enrollLearner(input: $input) {
-    enrollment { id startDate endDate group branch { brin6 } learner { id pgn } }
-    learner { id pgn pgnKind residence { municipalityCode source } }
-    transferNotices { id proposedEndDate newStartDate }
-  }
-}`;
+// Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
+const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
+const enrollMutation = operations.get('EnrollLearner.graphql')!;
+const noticesQuery = operations.get('TransferNotices.graphql')!;
 
 type Enrolled = { enrollLearner: { enrollment: { id: string; startDate: string; endDate: string | null; group: number; branch: { brin6: string }; learner: { id: string; pgn: string } }; learner: { id: string; pgn: string; pgnKind: string; residence: { municipalityCode: string; source: string } | null }; transferNotices: { id: string; proposedEndDate: string; newStartDate: string }[] } };
 
@@ -180,8 +179,8 @@ describe('the learners register through the gateway', () => {
     let notice: string;
     const notices = (at: School) =>
       system.query<{ transferNotices: { totalCount: number; edges: { node: { id: string; status: string; learnerPgn: string; newStartDate: string; proposedEndDate: string; newProvider: { code: string }; enrollment: { id: string } } }[] } }>(
-        '{ transferNotices { totalCount edges { node { id status learnerPgn newStartDate proposedEndDate newProvider { code } enrollment { id } } } } }',
-        { token: at.token },
+        noticesQuery,
+        { token: at.token, variables: { first: 200 } },
       );
 
     beforeAll(async () => {
