@@ -95,6 +95,14 @@ function isRunning(pid: number): boolean {
 
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url });
+  // An idle connection that dies (a database restart) is dropped by the pool and replaced on the next
+  // query; without a listener its 'error' would end the process.
+  pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+  const open = new Set<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
+  });
   // Fail at start-up with the driver's own message (wrong host, database missing), not on the first request.
   (await pool.connect()).release();
   return {
@@ -118,6 +126,11 @@ async function openPostgres(url: string): Promise<Database> {
         client.release();
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      // pool.end() resolves once it has asked its connections to close, not once they are closed.
+      const closing = [...open].map((client) => new Promise((resolve) => client.once('end', resolve)));
+      await pool.end();
+      await Promise.all(closing);
+    },
   };
 }
