@@ -323,7 +323,12 @@ describe('the learners register through the gateway', () => {
       expectRefused(await record({ testLevel: 'HAVO', noTestReason: 'ILLNESS' }), 'BAD_USER_INPUT', 'noTestReason');
     });
 
-    it('deregisters with an end date and reason', async () => {
+    it('deregisters with an end date and reason, and one leaving primary education only on 31 July (Besluit bekostiging WPO 2022 art 10)', async () => {
+      const early = await system.query('mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { endDate } } }', {
+        variables: { input: { documentId: 'deregister-early', enrollmentId, endDate: '2025-07-11', reason: 'END_OF_PRIMARY_EDUCATION' } },
+        token: a.token,
+      });
+      expectRefused(early, 'BAD_USER_INPUT', 'endDate');
       const response = await system.query<{ deregisterLearner: { enrollment: { endDate: string; endReason: string } } }>(
         'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { endDate endReason } } }',
         { variables: { input: { documentId: 'deregister-1', enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } }, token: a.token },

@@ -13,6 +13,7 @@ import { loadRio, resolveBranch } from './rio.ts';
 import {
   checkAdmissionAge,
   checkEndDate,
+  checkEndOfSchoolYear,
   checkGroup,
   checkNoOverlap,
   checkResult,
@@ -101,6 +102,7 @@ export function deregisterLearner(db: Db, school: School, input: DeregisterInput
       const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
       const endDate = parseDay(input.endDate, 'endDate');
       checkEndDate(row.startDate, endDate, person.birthDate);
+      checkEndOfSchoolYear(input.reason, endDate);
       return end(tx, row, person, endDate, input.reason);
     }),
   );

@@ -158,7 +158,9 @@ async function loadLearners(tx: Db, pgns: string[]): Promise<Known> {
   const enrollments = new Map<string, EnrollmentRow[]>();
   if (ids.length) {
     for (const row of await tx.select().from(enrollment).where(inArray(enrollment.learnerId, ids))) {
-      enrollments.set(row.learnerId, [...(enrollments.get(row.learnerId) ?? []), row]);
+      const theirs = enrollments.get(row.learnerId);
+      if (theirs) theirs.push(row);
+      else enrollments.set(row.learnerId, [row]);
     }
   }
   return { learners, enrollments };

@@ -23,6 +23,7 @@ import {
   schoolYearOf,
   transfersFor,
   type EnrollmentSpan,
+  checkEndOfSchoolYear,
 } from './rules.ts';
 
 /** Runs `refuse`, expecting a RegisterError with this code and field whose message contains `says`. */
@@ -436,5 +437,19 @@ describe('checkResend', () => {
       'documentId',
       'document doc-1 was already received with other content',
     );
+  });
+});
+
+describe('checkEndOfSchoolYear', () => {
+  it.each([
+    ['END_OF_PRIMARY_EDUCATION', '2025-07-31'],
+    ['TRANSFER', '2025-03-14'],
+    ['MOVED_ABROAD', '2025-07-11'],
+  ])('accepts %s ending on %s', (reason, endDate) => {
+    expect(() => checkEndOfSchoolYear(reason, endDate)).not.toThrow();
+  });
+
+  it.each(['2025-07-11', '2025-08-01', '2025-06-30'])('refuses leaving primary education on %s, which is not 31 July', (endDate) => {
+    expect(() => checkEndOfSchoolYear('END_OF_PRIMARY_EDUCATION', endDate)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'endDate' }));
   });
 });

@@ -112,6 +112,17 @@ export function checkEndDate(startDate: string, endDate: string, birthDate: stri
   }
 }
 
+/**
+ * A learner who leaves after the last day of a school year is deregistered on that day, 31 July, not
+ * on the last day of lessons before the summer (Besluit bekostiging WPO 2022 art 10.1 [S:34]). Leaving
+ * primary education after group 8 is such a leave, so its end date is 31 July.
+ */
+export function checkEndOfSchoolYear(reason: string, endDate: string, field = 'endDate'): void {
+  if (reason === 'END_OF_PRIMARY_EDUCATION' && endDate !== schoolYearOf(endDate).end) {
+    throw badInput(field, `A learner who leaves primary education at the end of the school year is deregistered on 31 July (Besluit bekostiging WPO 2022 art 10); ${endDate} is not`);
+  }
+}
+
 /** An enrollment's place and period; `endDate` null while it is open. */
 export interface EnrollmentSpan {
   id?: string;
