@@ -33,7 +33,7 @@ const operations = new Map(readOperations(path.join(schemaFolder, 'operations'))
 const enrollMutation = operations.get('EnrollLearner.graphql')!;
 const noticesQuery = operations.get('TransferNotices.graphql')!;
 
-type Enrolled = { enrollLearner: { enrollment: { id: string; startDate: string; endDate: string | null; group: number; branch: { brin6: string }; learner: { id: string; pgn: string } }; learner: { id: string; pgn: string; pgnKind: string; residence: { municipalityCode: string; source: string } | null }; transferNotices: { id: string; proposedEndDate: string; newStartDate: string }[] } };
+type Enrolled = { enrollLearner: { enrollment: { id: string; startDate: string; endDate: string | null; group: number; branch: { brin6: string }; learner: { id: string; pgn: string } }; learner: { id: string; pgn: string; pgnKind: string; residence: { municipalityCode: string; source: string } | null }; transferNoticeCount: number } };
 
 describe('the learners register through the gateway', () => {
   let system: TestSystem;
@@ -81,10 +81,10 @@ describe('the learners register through the gateway', () => {
     it('stores an enrollment and answers with it, its learner and the residence from the postcode', async () => {
       const response = await enrollAt(a, input(a));
       expect(response.errors).toBeUndefined();
-      const { enrollment, learner, transferNotices } = response.data!.enrollLearner;
+      const { enrollment, learner, transferNoticeCount } = response.data!.enrollLearner;
       expect(enrollment).toMatchObject({ startDate: '2024-08-01', endDate: null, group: 2, branch: { brin6: '16AH00' } });
       expect(learner).toMatchObject({ pgnKind: 'BSN', residence: { municipalityCode: '0114', source: 'POSTCODE' } });
-      expect(transferNotices).toEqual([]);
+      expect(transferNoticeCount).toBe(0);
     });
 
     it('resolves the enrollment\'s school from the institutions subgraph in the same response', async () => {
@@ -190,13 +190,21 @@ describe('the learners register through the gateway', () => {
     it('gives A exactly one notice with the PGN, B\'s provider and start, and the day before as proposed end', async () => {
       const response = await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn }));
       expect(response.errors).toBeUndefined();
-      expect(response.data!.enrollLearner.transferNotices).toHaveLength(1);
+      expect(response.data!.enrollLearner.transferNoticeCount).toBe(1);
       const { data } = await notices(a);
       const mine = data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === oldEnrollment);
       expect(mine).toEqual([
         expect.objectContaining({ status: 'OPEN', learnerPgn: pgn, newStartDate: '2025-01-06', proposedEndDate: '2025-01-05', newProvider: { code: b.providerCode } }),
       ]);
       notice = mine[0]!.id;
+    });
+
+    it("shows B the learner with B's enrollment only, not A's", async () => {
+      const { data } = await system.query<{ learner: { enrollments: { branch: { brin6: string } }[] } }>('query($pgn: ID!) { learner(pgn: $pgn) { enrollments { branch { brin6 } } } }', {
+        variables: { pgn },
+        token: b.token,
+      });
+      expect(data!.learner.enrollments).toEqual([{ branch: { brin6: b.brin6 } }]);
     });
 
     it('shows the notice to A only, not to a third school', async () => {

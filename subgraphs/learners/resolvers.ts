@@ -114,7 +114,7 @@ export const resolvers: ResolverMap<Context> = {
       return {
         enrollment: await loadEnrollment(context, enrollmentId),
         learner: await loadLearner(context, learnerId),
-        transferNotices: await Promise.all(noticeIds.map((id) => context.loaders.transferNotice.load(id))),
+        transferNoticeCount: noticeIds.length,
       };
     },
     enrollLearners: async (_, { input }: { input: { items: EnrollInput[] } }, context) => {
