@@ -121,6 +121,7 @@ describe('the learners register through the gateway', () => {
       ['an end before the start', { endDate: '2024-07-31' }, {}, 'BAD_USER_INPUT', 'endDate'],
       ['group 9', { group: 9 }, {}, 'BAD_USER_INPUT', 'group'],
       ['a school enrollment number of 21 characters', { schoolEnrollmentNumber: 'X'.repeat(21) }, {}, 'BAD_USER_INPUT', 'schoolEnrollmentNumber'],
+      ['a malformed provider code', { providerCode: '16AH' }, {}, 'BAD_USER_INPUT', 'providerCode'],
       ['a provider RIO does not know', { providerCode: '999A999' }, {}, 'BAD_USER_INPUT', 'providerCode'],
       ['a location RIO does not know', { locationCode: '999X999' }, {}, 'BAD_USER_INPUT', 'locationCode'],
       ['an offered programme RIO does not know', { offeredProgrammeId: '00000000-0000-5000-8000-000000000000' }, {}, 'BAD_USER_INPUT', 'offeredProgrammeId'],

@@ -4,7 +4,7 @@ import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
-import { parseMunicipalityCode, parsePgn, parsePostcode } from '../../kernel/ids/index.ts';
+import { parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parsePgn, parsePostcode, parseProviderCode } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { lockDocuments, storeDocuments } from './documents.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
@@ -108,6 +108,12 @@ async function sortOutResends(tx: Db, sender: string, items: EnrollInput[], outc
 }
 
 function parseItem(index: number, input: EnrollInput, fingerprint: string): Parsed {
+  const pgn = parsePgn(input.learner.pgn, 'learner.pgn');
+  const references = {
+    providerCode: parseProviderCode(input.providerCode, 'providerCode'),
+    locationCode: parseLocationCode(input.locationCode, 'locationCode'),
+    offeredProgrammeId: parseOfferedProgrammeId(input.offeredProgrammeId, 'offeredProgrammeId'),
+  };
   const startDate = parseDay(input.startDate, 'startDate');
   const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
   const birthDate = parseDay(input.learner.birthDate, 'learner.birthDate');
@@ -116,9 +122,9 @@ function parseItem(index: number, input: EnrollInput, fingerprint: string): Pars
   checkGroup(input.group);
   return {
     index,
-    input: { ...input, learner: { ...input.learner, birthDate } },
+    input: { ...input, ...references, learner: { ...input.learner, birthDate } },
     fingerprint,
-    pgn: parsePgn(input.learner.pgn, 'learner.pgn'),
+    pgn,
     startDate,
     endDate,
     postcode: parsePostcode(input.learner.postcode, 'learner.postcode'),
