@@ -17,3 +17,4 @@ export {
 export { formatPostcode, isPostcode, parsePostcode } from './postcode.ts';
 export { isMunicipalityCode, parseMunicipalityCode } from './municipality.ts';
 export { isOin, parseOin } from './oin.ts';
+export { isUuid, parseUuid } from './uuid.ts';

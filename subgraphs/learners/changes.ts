@@ -3,7 +3,7 @@ import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
-import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode } from '../../kernel/ids/index.ts';
+import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { notFound } from './access.ts';
 import { once } from './documents.ts';
@@ -38,12 +38,7 @@ async function ownEnrollment(tx: Db, school: School, id: string): Promise<{ row:
   return found;
 }
 
-const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-
-function enrollmentId(value: string, field = 'enrollmentId'): string {
-  if (!isUuid(value)) throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an enrollment id`, field);
-  return value.toLowerCase();
-}
+const enrollmentId = (value: string) => parseUuid(value, 'enrollmentId', 'an enrollment id');
 
 async function otherEnrollmentsAtSchool(tx: Db, row: EnrollmentRow): Promise<EnrollmentRow[]> {
   return tx.select().from(enrollment).where(and(eq(enrollment.learnerId, row.learnerId), eq(enrollment.brin6, row.brin6), ne(enrollment.id, row.id)));
@@ -160,7 +155,7 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
   return db.transaction((tx) =>
     once(tx, school.sender, 'acknowledgeTransfer', input, async () => {
-      const id = enrollmentId(input.noticeId, 'noticeId');
+      const id = parseUuid(input.noticeId, 'noticeId', 'a transfer notice id');
       const [notice] = await tx.select().from(transferNotice).where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6))).for('update');
       if (!notice) throw notFound(`transfer notice ${id}`);
       if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import { RegisterError } from '../../kernel/errors.ts';
-import { parseBrin6, parsePgn } from '../../kernel/ids/index.ts';
+import { isUuid, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
@@ -29,17 +29,11 @@ async function visibleNotice(context: Context, id: string): Promise<TransferNoti
   return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function parseId(value: string, field: string): string {
-  if (!uuid.test(value)) throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an id this register gave out`, field);
-  return value.toLowerCase();
-}
 
 /** Cursor of an ordered page: the sort value and the id that breaks its ties. */
 function splitCursor(cursor: string): [string, string] {
   const [value, id] = decodeCursor(cursor).split('|');
-  if (!value || !id || !uuid.test(id)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
+  if (!value || !id || !isUuid(id)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
   return [value, id];
 }
 
@@ -97,7 +91,7 @@ export const resolvers: ResolverMap<Context> = {
       return row;
     },
     enrollment: async (_, args: { id: string }, context) => {
-      const row = await visibleEnrollment(context, parseId(args.id, 'id'));
+      const row = await visibleEnrollment(context, parseUuid(args.id, 'id', 'an enrollment id'));
       if (!row) throw notFound(`enrollment ${args.id}`);
       return row;
     },
