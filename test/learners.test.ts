@@ -7,7 +7,7 @@ import { readEvents } from '../kernel/events.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { addDays } from '../subgraphs/learners/rules.ts';
+import { addDays } from '../subgraphs/learners/calendar.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 

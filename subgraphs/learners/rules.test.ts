@@ -2,9 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../../kernel/errors.ts';
 import { isBsn, isOnderwijsnummer } from '../../kernel/ids/index.ts';
 import {
-  addDays,
-  ageOn,
-  birthdayAt,
   checkAdmissionAge,
   checkEndDate,
   checkGroup,
@@ -13,18 +10,17 @@ import {
   checkResult,
   checkSchoolEnrollmentNumber,
   checkSchoolYear,
-  daysBetween,
   documentFingerprint,
   lastSchoolDayFor,
   municipalityForPostcode,
   nextOnderwijsnummer,
   onderwijsnummerFor,
   postcodeAreas,
-  schoolYearOf,
   transfersFor,
   type EnrollmentSpan,
   checkEndOfSchoolYear,
 } from './rules.ts';
+import { addDays, ageOn, birthdayAt, daysBetween, schoolYearOf } from './calendar.ts';
 
 /** Runs `refuse`, expecting a RegisterError with this code and field whose message contains `says`. */
 function refusal(refuse: () => unknown, code: string, field: string | undefined, says: string) {

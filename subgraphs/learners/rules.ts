@@ -1,66 +1,10 @@
 import { createHash } from 'node:crypto';
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
+import { addDays, birthdayAt, daysBetween, schoolYearOf } from './calendar.ts';
 
 // Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
 // already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.
-
-const millisPerDay = 86_400_000;
-
-function utcOf(day: string): Date {
-  const date = new Date(`${day}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(date.getTime()) || !date.toISOString().startsWith(day)) {
-    throw new TypeError(`Not a day written YYYY-MM-DD: ${JSON.stringify(day)}`);
-  }
-  return date;
-}
-
-const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-
-/** The day `days` days after `day` (before it when negative), in the calendar, ignoring zones and clocks. */
-export function addDays(day: string, days: number): string {
-  const date = utcOf(day);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
-}
-
-/** Whole days from `from` to `to`: 1 from a day to the next, negative when `to` comes first. */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((utcOf(to).getTime() - utcOf(from).getTime()) / millisPerDay);
-}
-
-/**
- * The school year a day falls in: "tijdvak van 1 augustus tot en met 31 juli daaropvolgend"
- * (Besluit bekostiging WPO 2022 art 1, used for enrolling and leaving in art 9.3 and 10.1 [S:34]).
- */
-export function schoolYearOf(day: string): { start: string; end: string; label: string } {
-  const date = utcOf(day);
-  const first = date.getUTCMonth() >= 7 ? date.getUTCFullYear() : date.getUTCFullYear() - 1;
-  return { start: `${first}-08-01`, end: `${first + 1}-07-31`, label: `${first}-${first + 1}` };
-}
-
-/**
- * The day someone born on `birthDate` reaches `age`. A child born on 29 February reaches it on 1 March in
- * a year without 29 February: only then has the full year passed (domain.md gives no rule; this is ours).
- */
-export function birthdayAt(birthDate: string, age: number): string {
-  const born = utcOf(birthDate);
-  const year = born.getUTCFullYear() + age;
-  if (birthDate.endsWith('-02-29') && !isLeapYear(year)) return `${String(year).padStart(4, '0')}-03-01`;
-  return `${String(year).padStart(4, '0')}${birthDate.slice(4)}`;
-}
-
-/**
- * Age in whole years on `day`. Born on 29 February, a child turns a year older on 29 February in a leap year
- * and on 1 March otherwise (see `birthdayAt`). A day before the birth is a caller's mistake.
- */
-export function ageOn(birthDate: string, day: string): number {
-  if (day < birthDate) throw new RangeError(`${day} is before the birth date ${birthDate}`);
-  const born = utcOf(birthDate);
-  let age = utcOf(day).getUTCFullYear() - born.getUTCFullYear();
-  if (birthdayAt(birthDate, age) > day) age -= 1;
-  return age;
-}
 
 /**
  * The last day a child may be a learner in primary education: 31 July ending the school year in which they
