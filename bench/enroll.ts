@@ -7,7 +7,7 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:enroll -- --calls 20
  */
 import { parseArgs } from 'node:util';
-import { startTestSystem } from '../test/harness.ts';
+import { bsnFor, startTestSystem } from '../test/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,14 +20,6 @@ const { values } = parseArgs({
 const calls = Number(values.calls);
 const size = Number(values.size);
 const concurrency = Number(values.concurrency);
-
-function bsnFor(n: number): string {
-  for (let candidate = n * 10; ; candidate++) {
-    const digits = String(candidate).padStart(8, '0').slice(-8);
-    const sum = [...digits].reduce((total, digit, i) => total + (9 - i) * Number(digit), 0);
-    if (sum % 11 < 10 && !/^0+$/.test(digits)) return `${digits}${sum % 11}`;
-  }
-}
 
 const system = await startTestSystem();
 try {

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   CompositionError,
@@ -12,11 +11,13 @@ import {
   readSubgraphSdls,
   supergraphFile,
 } from '../gateway/composition.ts';
+import { projectRoot } from '../kernel/config.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { runCommand, UsageError } from './command.ts';
 
 const USAGE = 'usage: node --import tsx cli/schema.ts compose|check [--base <git-ref>] [--allow-breaking]';
-const root = fileURLToPath(new URL('..', import.meta.url));
-const schemaDir = join(root, 'schema');
+const root = projectRoot;
+const schemaDir = schemaFolder;
 const supergraphPath = join(schemaDir, 'supergraph.graphql');
 
 function compose(): number {

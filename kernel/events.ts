@@ -25,7 +25,7 @@
  * A stream is named by its subgraph (= its Postgres schema): stream `learners` is `learners.outbox`.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Db } from './db.ts';
+import { rowsOf, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
 
 export function outboxDdl(schema: string): string {
@@ -241,7 +241,3 @@ function table(schema: string, name: 'outbox' | 'consumer_cursor'): SQL {
   return sql`${sql.identifier(schema)}.${sql.identifier(name)}`;
 }
 
-/** node-postgres and PGlite answer `execute` with different result types; both carry `rows`. */
-function rowsOf<Row>(result: unknown): Row[] {
-  return (result as { rows: Row[] }).rows;
-}

@@ -87,3 +87,12 @@ export async function postGraphQL<Data>(url: string, query: string, variables?: 
   });
   return { status: response.status, ...((await response.json()) as object) };
 }
+
+/** A valid BSN for each n: eight digits from n and the check digit the 11-proof asks for (domain.md §3). */
+export function bsnFor(n: number): string {
+  for (let candidate = n * 10; ; candidate++) {
+    const digits = String(candidate).padStart(8, '0').slice(-8);
+    const sum = [...digits].reduce((total, digit, i) => total + (9 - i) * Number(digit), 0);
+    if (sum % 11 < 10 && !/^0+$/.test(digits)) return `${digits}${sum % 11}`;
+  }
+}

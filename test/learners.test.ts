@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { readEvents } from '../kernel/events.ts';
@@ -9,16 +10,7 @@ import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { addDays } from '../subgraphs/learners/calendar.ts';
 import type { Viewer } from '../kernel/viewer.ts';
-import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
-
-/** A valid BSN for each n: eight digits from n and the check digit the 11-proof asks for (domain.md §3). */
-export function bsnFor(n: number): string {
-  for (let candidate = n * 10; ; candidate++) {
-    const digits = String(candidate).padStart(8, '0').slice(-8);
-    const sum = [...digits].reduce((total, digit, i) => total + (9 - i) * Number(digit), 0);
-    if (sum % 11 < 10 && !/^0+$/.test(digits)) return `${digits}${sum % 11}`;
-  }
-}
+import { bsnFor, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
 interface School {
   brin6: string;
@@ -65,6 +57,10 @@ describe('the learners register through the gateway', () => {
     };
   }
 
+  /** How many enrollments the school sees (the operator: all). */
+  const enrollmentCount = async (at?: School) =>
+    (await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', at ? { token: at.token } : {})).data!.enrollments.totalCount;
+
   const enrollAt = (at: School, variables: Record<string, unknown>) => system.query<Enrolled>(enrollMutation, { variables: { input: variables }, token: at.token });
 
   function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string) {
@@ -98,14 +94,11 @@ describe('the learners register through the gateway', () => {
     it('answers a resent document with the first answer and stores nothing new', async () => {
       const document = input(a);
       const first = await enrollAt(a, document);
+      const stored = await enrollmentCount(a);
       const again = await enrollAt(a, document);
       expect(again.errors).toBeUndefined();
       expect(again.data!.enrollLearner.enrollment.id).toBe(first.data!.enrollLearner.enrollment.id);
-      const page = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
-      const again2 = await enrollAt(a, document);
-      const after = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
-      expect(again2.data!.enrollLearner.enrollment.id).toBe(first.data!.enrollLearner.enrollment.id);
-      expect(after.data!.enrollments.totalCount).toBe(page.data!.enrollments.totalCount);
+      expect(await enrollmentCount(a)).toBe(stored);
     });
 
     it('refuses a document id resent with other content as CONFLICT', async () => {
@@ -127,10 +120,10 @@ describe('the learners register through the gateway', () => {
       ['an offered programme RIO does not know', { offeredProgrammeId: '00000000-0000-5000-8000-000000000000' }, {}, 'BAD_USER_INPUT', 'offeredProgrammeId'],
       ['a malformed postcode', {}, { postcode: '0123 AB' }, 'BAD_USER_INPUT', 'learner.postcode'],
     ])('refuses %s, naming the field, and writes nothing', async (_, overrides, learner, code, field) => {
-      const before = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      const before = await enrollmentCount(a);
       expectRefused(await enrollAt(a, input(a, overrides, learner)), code, field);
-      const after = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
-      expect(after.data!.enrollments.totalCount).toBe(before.data!.enrollments.totalCount);
+      const after = await enrollmentCount(a);
+      expect(after).toBe(before);
     });
 
     it('accepts the first day a child is 4 and refuses an overlapping second enrollment at the same school', async () => {
@@ -151,7 +144,7 @@ describe('the learners register through the gateway', () => {
       items[10] = input(a, {}, { pgn: '123456789' });
       items[500] = input(a, {}, { pgn: bsnFor(300_500), birthDate: '2021-01-01' });
       items[999] = input(a, { providerCode: '999A999' }, { pgn: bsnFor(300_999) });
-      const before = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
+      const before = await enrollmentCount(a);
       const response = await system.query<{ enrollLearners: { enrollments: { id: string }[]; failures: { index: number; code: string; field: string }[] } }>(
         'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { enrollments { id } failures { index code field message } } }',
         { variables: { input: { items } }, token: a.token },
@@ -163,8 +156,8 @@ describe('the learners register through the gateway', () => {
         { index: 500, code: 'BAD_USER_INPUT', field: 'startDate' },
         { index: 999, code: 'BAD_USER_INPUT', field: 'providerCode' },
       ]);
-      const after = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
-      expect(after.data!.enrollments.totalCount).toBe(before.data!.enrollments.totalCount + 997);
+      const after = await enrollmentCount(a);
+      expect(after).toBe(before + 997);
     });
 
     it('refuses more than 1,000 items as a whole', async () => {
@@ -265,6 +258,17 @@ describe('the learners register through the gateway', () => {
     });
   });
 
+  it('refuses an onderwijsnummer as CONFLICT once every serial has been issued', async () => {
+    const { db } = system.system.database!;
+    await db.execute(sql`SELECT setval('learners.onderwijsnummer_serial', 999999)`);
+    const response = await system.query('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
+      variables: { input: { documentId: 'identify-exhausted', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } },
+      token: a.token,
+    });
+    expectRefused(response, 'CONFLICT');
+    expect(response.errors?.[0]?.message).toMatch(/No onderwijsnummer is left to issue/);
+  });
+
   describe('access', () => {
     let enrollmentId: string;
     const pgn = bsnFor(66_666);
@@ -288,11 +292,11 @@ describe('the learners register through the gateway', () => {
     });
 
     it("lists only the school's own enrollments, and all of them to the operator", async () => {
-      const mine = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: c.token });
-      expect(mine.data!.enrollments.totalCount).toBe(0);
-      const all = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }');
-      const ofA = await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', { token: a.token });
-      expect(all.data!.enrollments.totalCount).toBeGreaterThan(ofA.data!.enrollments.totalCount);
+      const mine = await enrollmentCount(c);
+      expect(mine).toBe(0);
+      const all = await enrollmentCount();
+      const ofA = await enrollmentCount(a);
+      expect(all).toBeGreaterThan(ofA);
     });
 
     it('refuses a municipality and a board as FORBIDDEN', async () => {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../kernel/db.ts';
+import { rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { notFound } from './access.ts';
 import { once } from './documents.ts';
+import { learnersVisibleTo } from './loaders.ts';
 import { enrollmentEvent, pgnReplaced, resultRecorded } from './events.ts';
 import { municipalityFor } from './residence.ts';
 import { loadRio, resolveBranch } from './rio.ts';
@@ -19,6 +20,7 @@ import {
   checkResult,
   checkSchoolEnrollmentNumber,
   checkSchoolYear,
+  lastOnderwijsnummerSerial,
   onderwijsnummerFor,
   type PostcodeAreas,
 } from './rules.ts';
@@ -57,30 +59,28 @@ export interface ChangeEnrollmentInput {
 
 /** Corrects an enrollment: the rules of a new enrollment hold for what changes (WPO art 39, Besluit bekostiging WPO 2022 art 9-10). */
 export function changeEnrollment(db: Db, school: School, input: ChangeEnrollmentInput) {
-  return db.transaction((tx) =>
-    once(tx, school.sender, 'changeEnrollment', input, async () => {
-      const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
-      const next: EnrollmentRow = {
-        ...row,
-        startDate: input.startDate == null ? row.startDate : parseDay(input.startDate, 'startDate'),
-        endDate: input.endDate === undefined ? row.endDate : input.endDate === null ? null : parseDay(input.endDate, 'endDate'),
-        group: input.group == null ? row.group : checkGroup(input.group),
-        schoolEnrollmentNumber: input.schoolEnrollmentNumber == null ? row.schoolEnrollmentNumber : checkSchoolEnrollmentNumber(input.schoolEnrollmentNumber),
-        vve: input.vve ?? row.vve,
-        educationalConcept: input.educationalConcept === undefined ? row.educationalConcept : input.educationalConcept?.trim() || null,
-        updatedAt: new Date(),
-      };
-      if (next.startDate !== row.startDate) {
-        checkAdmissionAge(person.birthDate, next.startDate);
-        resolveBranch(await loadRio(tx, [row]), row, next.startDate);
-      }
-      if (next.endDate) checkEndDate(next.startDate, next.endDate, person.birthDate);
-      checkNoOverlap(next, await otherEnrollmentsAtSchool(tx, row));
-      await tx.update(enrollment).set(next).where(eq(enrollment.id, row.id));
-      await appendEvents(tx, 'learners', [enrollmentEvent('EnrollmentChanged', next, person)]);
-      return { enrollmentId: row.id };
-    }),
-  );
+  return once(db, school.sender, 'changeEnrollment', input, async (tx) => {
+    const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const next: EnrollmentRow = {
+      ...row,
+      startDate: input.startDate == null ? row.startDate : parseDay(input.startDate, 'startDate'),
+      endDate: input.endDate === undefined ? row.endDate : input.endDate === null ? null : parseDay(input.endDate, 'endDate'),
+      group: input.group == null ? row.group : checkGroup(input.group),
+      schoolEnrollmentNumber: input.schoolEnrollmentNumber == null ? row.schoolEnrollmentNumber : checkSchoolEnrollmentNumber(input.schoolEnrollmentNumber),
+      vve: input.vve ?? row.vve,
+      educationalConcept: input.educationalConcept === undefined ? row.educationalConcept : input.educationalConcept?.trim() || null,
+      updatedAt: new Date(),
+    };
+    if (next.startDate !== row.startDate) {
+      checkAdmissionAge(person.birthDate, next.startDate);
+      resolveBranch(await loadRio(tx, [row]), row, next.startDate);
+    }
+    if (next.endDate) checkEndDate(next.startDate, next.endDate, person.birthDate);
+    checkNoOverlap(next, await otherEnrollmentsAtSchool(tx, row));
+    await tx.update(enrollment).set(next).where(eq(enrollment.id, row.id));
+    await appendEvents(tx, 'learners', [enrollmentEvent('EnrollmentChanged', next, person)]);
+    return { enrollmentId: row.id };
+  });
 }
 
 export interface DeregisterInput {
@@ -92,15 +92,13 @@ export interface DeregisterInput {
 
 /** Uitschrijving: the last day attended, and why (Besluit bekostiging WPO 2022 art 10). */
 export function deregisterLearner(db: Db, school: School, input: DeregisterInput) {
-  return db.transaction((tx) =>
-    once(tx, school.sender, 'deregisterLearner', input, async () => {
-      const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
-      const endDate = parseDay(input.endDate, 'endDate');
-      checkEndDate(row.startDate, endDate, person.birthDate);
-      checkEndOfSchoolYear(input.reason, endDate);
-      return end(tx, row, person, endDate, input.reason);
-    }),
-  );
+  return once(db, school.sender, 'deregisterLearner', input, async (tx) => {
+    const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const endDate = parseDay(input.endDate, 'endDate');
+    checkEndDate(row.startDate, endDate, person.birthDate);
+    checkEndOfSchoolYear(input.reason, endDate);
+    return end(tx, row, person, endDate, input.reason);
+  });
 }
 
 async function end(tx: Db, row: EnrollmentRow, person: LearnerRow, endDate: string, reason: DeregisterInput['reason']) {
@@ -121,31 +119,29 @@ export interface RecordResultInput {
 
 /** Resultaat (Besluit ROD art 7.1): one per enrollment and school year; recording it again corrects it. */
 export function recordResult(db: Db, school: School, input: RecordResultInput) {
-  return db.transaction((tx) =>
-    once(tx, school.sender, 'recordResult', input, async () => {
-      const { row } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
-      checkResult(input);
-      const values = {
-        id: randomUUID(),
-        enrollmentId: row.id,
-        schoolYear: checkSchoolYear(input.schoolYear),
-        testLevel: input.testLevel ?? null,
-        noTestReason: input.noTestReason ?? null,
-        schoolAdvice: input.schoolAdvice,
-        recordedAt: new Date(),
-      };
-      const [stored] = await tx
-        .insert(result)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [result.enrollmentId, result.schoolYear],
-          set: { testLevel: values.testLevel, noTestReason: values.noTestReason, schoolAdvice: values.schoolAdvice, recordedAt: values.recordedAt },
-        })
-        .returning();
-      await appendEvents(tx, 'learners', [resultRecorded(stored!, row)]);
-      return { resultId: stored!.id, enrollmentId: row.id };
-    }),
-  );
+  return once(db, school.sender, 'recordResult', input, async (tx) => {
+    const { row } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    checkResult(input);
+    const values = {
+      id: randomUUID(),
+      enrollmentId: row.id,
+      schoolYear: checkSchoolYear(input.schoolYear),
+      testLevel: input.testLevel ?? null,
+      noTestReason: input.noTestReason ?? null,
+      schoolAdvice: input.schoolAdvice,
+      recordedAt: new Date(),
+    };
+    const [stored] = await tx
+      .insert(result)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [result.enrollmentId, result.schoolYear],
+        set: { testLevel: values.testLevel, noTestReason: values.noTestReason, schoolAdvice: values.schoolAdvice, recordedAt: values.recordedAt },
+      })
+      .returning();
+    await appendEvents(tx, 'learners', [resultRecorded(stored!, row)]);
+    return { resultId: stored!.id, enrollmentId: row.id };
+  });
 }
 
 /**
@@ -153,18 +149,16 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
  * ends the day before the new one starts (Besluit bekostiging WPO 2022 art 10.2).
  */
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
-  return db.transaction((tx) =>
-    once(tx, school.sender, 'acknowledgeTransfer', input, async () => {
-      const id = parseUuid(input.noticeId, 'noticeId', 'a transfer notice id');
-      const [notice] = await tx.select().from(transferNotice).where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6))).for('update');
-      if (!notice) throw notFound(`transfer notice ${id}`);
-      if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
-      const { row, person } = await ownEnrollment(tx, school, notice.enrollmentId);
-      await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));
-      await end(tx, row, person, notice.proposedEndDate, 'TRANSFER');
-      return { noticeId: id, enrollmentId: row.id };
-    }),
-  );
+  return once(db, school.sender, 'acknowledgeTransfer', input, async (tx) => {
+    const id = parseUuid(input.noticeId, 'noticeId', 'a transfer notice id');
+    const [notice] = await tx.select().from(transferNotice).where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6))).for('update');
+    if (!notice) throw notFound(`transfer notice ${id}`);
+    if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
+    const { row, person } = await ownEnrollment(tx, school, notice.enrollmentId);
+    await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));
+    await end(tx, row, person, notice.proposedEndDate, 'TRANSFER');
+    return { noticeId: id, enrollmentId: row.id };
+  });
 }
 
 export interface IdentifyInput {
@@ -178,41 +172,45 @@ export interface IdentifyInput {
 
 /** A child without a PGN gets a new onderwijsnummer, never given before (WPO art 40b.3-4). */
 export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
-  return db.transaction((tx) =>
-    once(tx, school.sender, 'identifyLearner', input, async () => {
-      const birthDate = parseDay(input.birthDate, 'birthDate');
-      const postcode = parsePostcode(input.postcode, 'postcode');
-      const familyName = input.familyName.trim();
-      if (!familyName) throw new RegisterError('BAD_USER_INPUT', 'A child without a PGN is identified by its family name, among others', 'familyName');
-      const pgn = await issueOnderwijsnummer(tx);
-      const now = new Date();
-      const person: LearnerRow = {
-        id: randomUUID(),
-        pgn,
-        pgnKind: 'ONDERWIJSNUMMER',
-        birthDate,
-        gender: input.gender,
-        postcode,
-        familyName,
-        givenNames: input.givenNames?.trim() || null,
-        ...municipalityFor(postcode, null, undefined, areas),
-        identifiedBy: school.brin6,
-        createdAt: now,
-        updatedAt: now,
-      };
-      await tx.insert(learner).values(person);
-      await tx.insert(learnerPgn).values({ pgn, learnerId: person.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
-      await appendEvents(tx, 'learners', [{ type: 'LearnerIdentified', keys: { learnerId: person.id }, payload: { learnerId: person.id, pgn, birthDate } }]);
-      return { learnerId: person.id };
-    }),
-  );
+  return once(db, school.sender, 'identifyLearner', input, async (tx) => {
+    const birthDate = parseDay(input.birthDate, 'birthDate');
+    const postcode = parsePostcode(input.postcode, 'postcode');
+    const familyName = input.familyName.trim();
+    if (!familyName) throw new RegisterError('BAD_USER_INPUT', 'A child without a PGN is identified by its family name, among others', 'familyName');
+    const pgn = await issueOnderwijsnummer(tx);
+    const now = new Date();
+    const person: LearnerRow = {
+      id: randomUUID(),
+      pgn,
+      pgnKind: 'ONDERWIJSNUMMER',
+      birthDate,
+      gender: input.gender,
+      postcode,
+      familyName,
+      givenNames: input.givenNames?.trim() || null,
+      ...municipalityFor(postcode, null, undefined, areas),
+      identifiedBy: school.brin6,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await tx.insert(learner).values(person);
+    await tx.insert(learnerPgn).values({ pgn, learnerId: person.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
+    await appendEvents(tx, 'learners', [{ type: 'LearnerIdentified', keys: { learnerId: person.id }, payload: { learnerId: person.id, pgn, birthDate } }]);
+    return { learnerId: person.id };
+  });
 }
 
-/** The next serial that gives a valid onderwijsnummer nobody holds or held (rules.ts, onderwijsnummerFor). */
+/**
+ * The next serial that gives a valid onderwijsnummer nobody holds or held (rules.ts, onderwijsnummerFor).
+ * The sequence stops at the last serial; past it there is no number left to issue.
+ */
 async function issueOnderwijsnummer(tx: Db): Promise<string> {
   for (;;) {
-    const { rows } = (await tx.execute(sql`SELECT nextval('learners.onderwijsnummer_serial')::int AS serial`)) as unknown as { rows: { serial: number }[] };
-    const candidate = onderwijsnummerFor(rows[0]!.serial);
+    const [next] = rowsOf<{ serial: number | null }>(
+      await tx.execute(sql`SELECT CASE WHEN last_value < ${lastOnderwijsnummerSerial} OR NOT is_called THEN nextval('learners.onderwijsnummer_serial')::int END AS serial FROM learners.onderwijsnummer_serial`),
+    );
+    if (next?.serial == null) throw new RegisterError('CONFLICT', 'No onderwijsnummer is left to issue: every serial has been used');
+    const candidate = onderwijsnummerFor(next.serial);
     if (candidate === null) continue;
     const [held] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, candidate));
     if (!held) return candidate;
@@ -224,30 +222,21 @@ async function issueOnderwijsnummer(tx: Db): Promise<string> {
  * its enrollments, and the onderwijsnummer stays on record as a former PGN.
  */
 export function replacePgn(db: Db, school: School, input: { documentId: string; onderwijsnummer: string; bsn: string }) {
-  return db.transaction((tx) =>
-    once(tx, school.sender, 'replacePgn', input, async () => {
-      const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
-      const to = parseBsn(input.bsn, 'bsn');
-      const [held] = await tx.select({ person: learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
-      if (!held || !(await visibleToSchool(tx, held.person, school.brin6))) throw notFound(`learner with onderwijsnummer ${from}`);
-      const person = held.person;
-      if (person.pgn === to) return { learnerId: person.id };
-      if (!isOnderwijsnummer(person.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
-      const [taken] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
-      if (taken) throw new RegisterError('CONFLICT', `BSN ${to} belongs to another learner in the register`, 'bsn');
-      const now = new Date();
-      await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, person.pgn), isNull(learnerPgn.replacedAt)));
-      await tx.insert(learnerPgn).values({ pgn: to, learnerId: person.id, kind: 'BSN', assignedAt: now });
-      await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, person.id));
-      await appendEvents(tx, 'learners', [pgnReplaced(person.id, person.pgn, to)]);
-      return { learnerId: person.id };
-    }),
-  );
-}
-
-/** A school may see a learner it enrolls or enrolled, or asked an onderwijsnummer for. */
-export async function visibleToSchool(db: Db, person: LearnerRow, brin6: string): Promise<boolean> {
-  if (person.identifiedBy === brin6) return true;
-  const [any] = await db.select({ id: enrollment.id }).from(enrollment).where(and(eq(enrollment.learnerId, person.id), eq(enrollment.brin6, brin6))).limit(1);
-  return Boolean(any);
+  return once(db, school.sender, 'replacePgn', input, async (tx) => {
+    const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
+    const to = parseBsn(input.bsn, 'bsn');
+    const [held] = await tx.select({ person: learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
+    if (!held || !(await learnersVisibleTo(tx, [`${held.person.id}/${school.brin6}`]))[0]) throw notFound(`learner with onderwijsnummer ${from}`);
+    const person = held.person;
+    if (person.pgn === to) return { learnerId: person.id };
+    if (!isOnderwijsnummer(person.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
+    const [taken] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
+    if (taken) throw new RegisterError('CONFLICT', `BSN ${to} belongs to another learner in the register`, 'bsn');
+    const now = new Date();
+    await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, person.pgn), isNull(learnerPgn.replacedAt)));
+    await tx.insert(learnerPgn).values({ pgn: to, learnerId: person.id, kind: 'BSN', assignedAt: now });
+    await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, person.id));
+    await appendEvents(tx, 'learners', [pgnReplaced(person.id, person.pgn, to)]);
+    return { learnerId: person.id };
+  });
 }

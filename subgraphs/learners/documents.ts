@@ -25,15 +25,17 @@ export async function storeDocuments(tx: Db, sender: string, mutation: string, d
 }
 
 /**
- * One business document, once (domain.md §9: every message is idempotent on its identificatiecode):
- * a new document runs `work` and stores its answer with it; a resend returns the stored answer and
+ * One business document, once, in one transaction (domain.md §9: every message is idempotent on its
+ * identificatiecode): a new document runs `work` and stores its answer with it; a resend returns the stored answer and
  * changes nothing; the same id with other content is a CONFLICT.
  */
-export async function once<Result>(tx: Db, sender: string, mutation: string, input: { documentId: string }, work: () => Promise<Result>): Promise<Result> {
-  const fingerprint = documentFingerprint({ mutation, input });
-  const stored = (await lockDocuments(tx, sender, [input.documentId])).get(input.documentId) ?? null;
-  if (checkResend(stored, fingerprint, input.documentId) === 'resend') return stored!.result as Result;
-  const result = await work();
-  await storeDocuments(tx, sender, mutation, [{ documentId: input.documentId, fingerprint, result }]);
-  return result;
+export function once<Result>(db: Db, sender: string, mutation: string, input: { documentId: string }, work: (tx: Db) => Promise<Result>): Promise<Result> {
+  return db.transaction(async (tx) => {
+    const fingerprint = documentFingerprint({ mutation, input });
+    const stored = (await lockDocuments(tx, sender, [input.documentId])).get(input.documentId) ?? null;
+    if (checkResend(stored, fingerprint, input.documentId) === 'resend') return stored!.result as Result;
+    const result = await work(tx);
+    await storeDocuments(tx, sender, mutation, [{ documentId: input.documentId, fingerprint, result }]);
+    return result;
+  });
 }

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type ResultRow } from './tables.ts';
 
@@ -13,12 +13,32 @@ function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]
   return groups;
 }
 
+/**
+ * For each `learnerId/brin6`: may that school see that learner? Only if it enrolls or enrolled them,
+ * or asked their onderwijsnummer (domain.md §10: a school gets only its own learners' data).
+ */
+export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promise<boolean[]> {
+  const pairs = keys.map((key) => key.split('/') as [string, string]);
+  const ids = [...new Set(pairs.map(([id]) => id))];
+  const schools = [...new Set(pairs.map(([, brin6]) => brin6))];
+  const enrolled = await db
+    .select({ learnerId: enrollment.learnerId, brin6: enrollment.brin6 })
+    .from(enrollment)
+    .where(and(inArray(enrollment.learnerId, ids), inArray(enrollment.brin6, schools)));
+  const identified = await db
+    .select({ learnerId: learner.id, brin6: learner.identifiedBy })
+    .from(learner)
+    .where(and(inArray(learner.id, ids), inArray(learner.identifiedBy, schools)));
+  const seen = new Set([...enrolled, ...identified].map((row) => `${row.learnerId}/${row.brin6}`));
+  return keys.map((key) => seen.has(key));
+}
+
 /** Per-request loaders: every reference to a learner, enrollment or notice in one request is one batched query. */
 export function learnerLoaders(db: Db) {
   return {
     learner: new DataLoader(async (ids: readonly string[]) => {
-      const rows = await db.select().from(learner).where(inArray(learner.id, [...ids]));
-      return ids.map((id) => rows.find((row) => row.id === id) ?? null);
+      const rows = new Map((await db.select().from(learner).where(inArray(learner.id, [...ids]))).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
     }),
     enrollment: new DataLoader(async (ids: readonly string[]) => {
       const rows = new Map((await db.select().from(enrollment).where(inArray(enrollment.id, [...ids]))).map((row) => [row.id, row]));
@@ -41,18 +61,8 @@ export function learnerLoaders(db: Db) {
       const groups = groupBy(rows, (row) => row.learnerId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
-    /** Keyed `learnerId/brin6`: may that school see that learner (it enrolls or enrolled them, or asked their onderwijsnummer)? */
-    learnerVisibleTo: new DataLoader(async (keys: readonly string[]) => {
-      const pairs = keys.map((key) => key.split('/') as [string, string]);
-      const ids = [...new Set(pairs.map(([id]) => id))];
-      const schools = [...new Set(pairs.map(([, brin6]) => brin6))];
-      const [enrolled, identified] = [
-        await db.select({ learnerId: enrollment.learnerId, brin6: enrollment.brin6 }).from(enrollment).where(and(inArray(enrollment.learnerId, ids), inArray(enrollment.brin6, schools))),
-        await db.select({ learnerId: learner.id, brin6: learner.identifiedBy }).from(learner).where(and(inArray(learner.id, ids), or(...schools.map((brin6) => eq(learner.identifiedBy, brin6))))),
-      ];
-      const seen = new Set([...enrolled, ...identified].map((row) => `${row.learnerId}/${row.brin6}`));
-      return keys.map((key) => seen.has(key));
-    }),
+    /** Keyed `learnerId/brin6`: may that school see that learner? */
+    learnerVisibleTo: new DataLoader((keys: readonly string[]) => learnersVisibleTo(db, keys)),
   };
 }
 

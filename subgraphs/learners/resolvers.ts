@@ -6,7 +6,7 @@ import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, notFound, readScope, schoolOf, type Scope } from './access.ts';
 import { acknowledgeTransfer, changeEnrollment, deregisterLearner, identifyLearner, recordResult, replacePgn } from './changes.ts';
-import { enroll, maxBulkSize, type EnrollInput } from './enroll.ts';
+import { enroll, type EnrollInput } from './enroll.ts';
 import type { LearnerLoaders } from './loaders.ts';
 import { schoolPostcodeAreas } from './residence.ts';
 import { enrollment, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
@@ -28,7 +28,6 @@ async function visibleNotice(context: Context, id: string): Promise<TransferNoti
   const row = await context.loaders.transferNotice.load(id);
   return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
 }
-
 
 /** Cursor of an ordered page: the sort value and the id that breaks its ties. */
 function splitCursor(cursor: string): [string, string] {
@@ -112,7 +111,6 @@ export const resolvers: ResolverMap<Context> = {
       };
     },
     enrollLearners: async (_, { input }: { input: { items: EnrollInput[] } }, context) => {
-      if (input.items.length > maxBulkSize) throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
       const outcomes = await enroll(context.db, schoolOf(context.viewer), input.items, await schoolPostcodeAreas(context.db));
       const stored = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.enrollmentId] : []));
       const rows = new Map((stored.length ? await context.db.select().from(enrollment).where(inArray(enrollment.id, stored)) : []).map((row) => [row.id, row]));

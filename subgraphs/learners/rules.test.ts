@@ -13,7 +13,6 @@ import {
   documentFingerprint,
   lastSchoolDayFor,
   municipalityForPostcode,
-  nextOnderwijsnummer,
   onderwijsnummerFor,
   postcodeAreas,
   transfersFor,
@@ -304,25 +303,6 @@ describe('onderwijsnummer assignment', () => {
     // Remainders 5..10 of 11 give a number: about 6 serials in 11.
     expect(issued / serials.length).toBeGreaterThan(0.5);
     expect(issued / serials.length).toBeLessThan(0.6);
-  });
-
-  it.each([
-    [0, () => false, 0, '100000004'],
-    [1, () => false, 4, '100000041'], // serials 1-3 yield no number and are skipped
-    [0, (number: string) => number === '100000004', 4, '100000041'],
-    [0, (number: string) => ['100000004', '100000041'].includes(number), 5, '100000053'],
-  ])('issues from serial %i the first free valid number', (fromSerial, taken, serial, onderwijsnummer) => {
-    const issued = nextOnderwijsnummer(fromSerial, taken);
-    expect(issued).toEqual({ serial, onderwijsnummer });
-    expect(isOnderwijsnummer(issued.onderwijsnummer)).toBe(true);
-    expect(isBsn(issued.onderwijsnummer)).toBe(false);
-  });
-
-  it.each([
-    [999_990, () => true],
-    [1_000_000, () => false],
-  ])('refuses from serial %i as a CONFLICT when no serial is left', (fromSerial, taken) => {
-    refusal(() => nextOnderwijsnummer(fromSerial, taken), 'CONFLICT', undefined, 'No onderwijsnummer is left');
   });
 });
 

@@ -184,20 +184,6 @@ export function onderwijsnummerFor(serial: number): string | null {
   return checkDigit >= 0 ? `${prefix}${checkDigit}` : null;
 }
 
-/**
- * Issuing an onderwijsnummer to a child without a PGN (WPO art 40b.3-4 [S:8]): the first serial from
- * `fromSerial` that yields a number not `taken` (a number is never issued twice: re-use of a learner's existing
- * one is the caller's concern, domain.md §4 [S:21b]). CONFLICT when every serial up to the last is used.
- */
-export function nextOnderwijsnummer(fromSerial: number, taken: (onderwijsnummer: string) => boolean): { serial: number; onderwijsnummer: string } {
-  if (!Number.isInteger(fromSerial) || fromSerial < 0) throw new RangeError(`Serial ${fromSerial} is not a whole number from 0`);
-  for (let serial = fromSerial; serial <= lastOnderwijsnummerSerial; serial++) {
-    const onderwijsnummer = onderwijsnummerFor(serial);
-    if (onderwijsnummer !== null && !taken(onderwijsnummer)) return { serial, onderwijsnummer };
-  }
-  throw new RegisterError('CONFLICT', `No onderwijsnummer is left to issue: every serial from ${fromSerial} to ${lastOnderwijsnummerSerial} is used or yields no valid number`);
-}
-
 /** PC4 areas with schools, ascending, each with its municipality: built by `postcodeAreas`, read by `municipalityForPostcode`. */
 export interface PostcodeAreas {
   readonly pc4s: readonly number[];
