@@ -4,7 +4,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import type { Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen } from '../kernel/http.ts';
-import { catchUp, startConsumer } from '../kernel/events.ts';
+import { catchUpWithCommitted, startConsumer } from '../kernel/events.ts';
 import { migrate } from '../kernel/migrations.ts';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
@@ -56,6 +56,9 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
   }
 }
 
+/** How long a starting process waits for its consumers to take in what their streams hold. */
+const startupWaitMs = 60_000;
+
 interface Prepared {
   servers: SubgraphServer[];
   stopConsumers(): Promise<void>;
@@ -78,17 +81,18 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   for (const subgraph of served) {
     for (const consumer of subgraph.consumers ?? []) {
       const options = { ...consumer, cursorSchema: subgraph.name };
-      const handled = await catchUp(database.db, options).catch((error: unknown) => {
-        log(`${subgraph.name}: ${consumer.consumer} could not catch up with ${consumer.stream} yet (${(error as Error).message}); retrying in the background`);
-        return 0;
+      const complete = await catchUpWithCommitted(database.db, options, startupWaitMs).catch((error: unknown) => {
+        log(`${subgraph.name}: ${consumer.consumer} could not catch up with ${consumer.stream} (${(error as Error).message}); retrying in the background`);
+        return true;
       });
-      if (handled) log(`${subgraph.name}: ${consumer.consumer} caught up with ${handled} events of ${consumer.stream}`);
+      if (!complete) log(`${subgraph.name}: ${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
       loops.push(startConsumer(database.db, options));
     }
   }
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
-    servers.push(await createSubgraphServer(subgraph, { db: database.db, viewerSecret: config.viewerSecret, production: config.production }));
+    const serverLog = (message: string) => log(`${subgraph.name}: ${message}`);
+    servers.push(await createSubgraphServer(subgraph, { db: database.db, viewerSecret: config.viewerSecret, production: config.production, log: serverLog }));
   }
   return { servers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
 }

@@ -6,7 +6,7 @@ import { freshDatabaseUrl, testDatabase } from '../test/harness.ts';
 import { readConfig } from './config.ts';
 import { openDatabase, type Database, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
-import { appendEvents, catchUp, consumeBatch, outboxDdl, readEvents, startConsumer, type NewEvent, type StoredEvent } from './events.ts';
+import { appendEvents, catchUp, catchUpWithCommitted, consumeBatch, outboxDdl, readEvents, startConsumer, type NewEvent, type StoredEvent } from './events.ts';
 
 const event = (n: number): NewEvent => ({ type: 'ThingHappened', keys: { thingId: `thing-${n}` }, payload: { n } });
 const events = (...ns: number[]) => ns.map(event);
@@ -325,6 +325,30 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     await t1.query('COMMIT');
     expect(numbers(await readAtLeast(db, zero!.cursor, 2))).toEqual([1, 2]);
     expect(numbers(await readEvents(db, 'sample', null))).toEqual([0, 1, 2]);
+  });
+
+  it('catchUpWithCommitted waits for a committed event held back by an older open transaction', async () => {
+    const options = { stream: 'sample', consumer: 'patient', cursorSchema: 'sample', handle: recordHandled };
+    await t1.query('BEGIN');
+    await t1.query('SELECT pg_current_xact_id()');
+    await append(t2, 1);
+    // Committed, but behind T1's older txid: catchUp cannot read it yet.
+    expect(await catchUp(db, options)).toBe(0);
+    const waiting = catchUpWithCommitted(db, options, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await handled(db)).toEqual([]);
+    await t1.query('ROLLBACK');
+    expect(await waiting).toBe(true);
+    expect(await handled(db)).toEqual([1]);
+  });
+
+  it('catchUpWithCommitted gives up after its timeout while the older transaction stays open', async () => {
+    const options = { stream: 'sample', consumer: 'impatient', cursorSchema: 'sample', handle: recordHandled };
+    await t1.query('BEGIN');
+    await t1.query('SELECT pg_current_xact_id()');
+    await append(t2, 1);
+    expect(await catchUpWithCommitted(db, options, 200)).toBe(false);
+    expect(await handled(db)).toEqual([]);
   });
 
   it('lets concurrent replicas of one consumer take turns, handling each event once', async () => {

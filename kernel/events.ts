@@ -24,6 +24,7 @@
  *
  * A stream is named by its subgraph (= its Postgres schema): stream `learners` is `learners.outbox`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
@@ -142,19 +143,58 @@ export async function readEvents(db: Db, stream: string, after: string | null, l
  * the cursor makes replicas of one consumer take turns. Returns how many events were handled.
  */
 export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<number> {
-  const cursors = table(options.cursorSchema, 'consumer_cursor');
-  const row = sql`consumer = ${options.consumer} AND stream = ${options.stream}`;
   return db.transaction(async (tx) => {
-    await tx.execute(sql`INSERT INTO ${cursors} (consumer, stream, cursor)
-      VALUES (${options.consumer}, ${options.stream}, ${encodeCursor(start)}) ON CONFLICT DO NOTHING`);
-    const [taken] = rowsOf<{ cursor: string }>(await tx.execute(sql`SELECT cursor FROM ${cursors} WHERE ${row} FOR UPDATE`));
-    const events = await readEvents(tx, options.stream, taken!.cursor, options.limit);
+    const cursor = await lockCursor(tx, options);
+    const events = await readEvents(tx, options.stream, cursor, options.limit);
     const last = events.at(-1);
     if (!last) return 0;
     await options.handle(tx, events);
-    await tx.execute(sql`UPDATE ${cursors} SET cursor = ${last.cursor}, updated_at = now() WHERE ${row}`);
+    await tx.execute(sql`UPDATE ${table(options.cursorSchema, 'consumer_cursor')} SET cursor = ${last.cursor}, updated_at = now()
+      WHERE consumer = ${options.consumer} AND stream = ${options.stream}`);
     return events.length;
   });
+}
+
+type CursorOf = Pick<ConsumerOptions, 'stream' | 'consumer' | 'cursorSchema'>;
+
+/**
+ * Takes the consumer's cursor row for the rest of the caller's transaction and returns the cursor:
+ * while it is held, no replica of the consumer moves on, so other work can see a consumer's state
+ * stand still.
+ */
+export async function lockCursor(tx: Db, options: CursorOf): Promise<string> {
+  const cursors = table(options.cursorSchema, 'consumer_cursor');
+  await tx.execute(sql`INSERT INTO ${cursors} (consumer, stream, cursor)
+    VALUES (${options.consumer}, ${options.stream}, ${encodeCursor(start)}) ON CONFLICT DO NOTHING`);
+  const [row] = rowsOf<{ cursor: string }>(
+    await tx.execute(sql`SELECT cursor FROM ${cursors} WHERE consumer = ${options.consumer} AND stream = ${options.stream} FOR UPDATE`),
+  );
+  return row!.cursor;
+}
+
+/**
+ * Handles every event committed by the time of the call, and returns true once it has; false when
+ * `timeoutMs` passed first. Where `catchUp` stops at an event behind an older transaction that is
+ * still open (see `readEvents`), this waits for that transaction to end. Events written after the
+ * call are not waited for, so a steady stream of writes cannot keep it waiting.
+ */
+export async function catchUpWithCommitted(db: Db, options: ConsumerOptions, timeoutMs: number): Promise<boolean> {
+  const outbox = table(options.stream, 'outbox');
+  const cursors = table(options.cursorSchema, 'consumer_cursor');
+  const [head] = rowsOf<{ position: string | null }>(await db.execute(sql`SELECT max(position)::text AS position FROM ${outbox}`));
+  if (!head?.position) return true;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = rowsOf<{ cursor: string }>(await db.execute(sql`SELECT cursor FROM ${cursors} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`));
+    const from = row ? decodeCursor(row.cursor) : start;
+    const [unread] = rowsOf<{ waiting: boolean }>(
+      await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${outbox}
+        WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint) AND position <= ${head.position}::bigint) AS waiting`),
+    );
+    if (!unread!.waiting) return true;
+    if (Date.now() >= deadline) return false;
+    if ((await catchUp(db, options)) === 0) await sleep(20);
+  }
 }
 
 /** Consumes batches until none is left; returns how many events were handled. */

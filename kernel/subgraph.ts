@@ -15,6 +15,8 @@ export interface SubgraphContext<Loaders = unknown> {
   viewer: Viewer;
   db: Db;
   loaders: Loaders;
+  /** The process's log, for progress of long work. */
+  log(message: string): void;
 }
 
 /** A subgraph's resolvers: per type, per field; scalars as their GraphQLScalarType. */
@@ -50,7 +52,7 @@ export interface SubgraphServer<Loaders = unknown> {
 
 export async function createSubgraphServer<Loaders>(
   subgraph: Subgraph<Loaders>,
-  options: { db: Db; viewerSecret: string; production: boolean },
+  options: { db: Db; viewerSecret: string; production: boolean; log?: (message: string) => void },
 ): Promise<SubgraphServer<Loaders>> {
   const typeDefs = parse(await readFile(path.join(schemaFolder, `${subgraph.name}.graphql`), 'utf8'));
   const server = new ApolloServer<SubgraphContext<Loaders>>({
@@ -72,7 +74,7 @@ export async function createSubgraphServer<Loaders>(
     contextFor: async (headers) => {
       try {
         const viewer = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
-        return { viewer, db: options.db, loaders: subgraph.loaders(options.db) };
+        return { viewer, db: options.db, loaders: subgraph.loaders(options.db), log: options.log ?? (() => undefined) };
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });

@@ -96,3 +96,22 @@ export function bsnFor(n: number): string {
     if (sum % 11 < 10 && !/^0+$/.test(digits)) return `${digits}${sum % 11}`;
   }
 }
+
+/** A school as a vendor's system knows it: its RIO references and a token to act for it. */
+export interface School {
+  brin6: string;
+  providerCode: string;
+  locationCode: string;
+  offeredProgrammeId: string;
+  token: string;
+}
+
+/** Looks up a branch's RIO references through the gateway and makes a vendor token for it. */
+export async function schoolAt(system: TestSystem, brin6: string): Promise<School> {
+  const { data } = await system.query<{ branch: { provider: { code: string }; location: { code: string }; offeredProgrammes: { id: string }[] } }>(
+    'query($brin6: ID!) { branch(brin6: $brin6) { provider { code } location { code } offeredProgrammes { id } } }',
+    { variables: { brin6 } },
+  );
+  const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: brin6 });
+  return { brin6, providerCode: data!.branch.provider.code, locationCode: data!.branch.location.code, offeredProgrammeId: data!.branch.offeredProgrammes[0]!.id, token };
+}

@@ -8,17 +8,8 @@ import { readEvents } from '../kernel/events.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { addDays } from '../subgraphs/learners/calendar.ts';
-import type { Viewer } from '../kernel/viewer.ts';
-import { bsnFor, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
-
-interface School {
-  brin6: string;
-  providerCode: string;
-  locationCode: string;
-  offeredProgrammeId: string;
-  token: string;
-}
+import { addDays } from '../kernel/calendar.ts';
+import { bsnFor, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 // Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
 const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
@@ -33,15 +24,6 @@ describe('the learners register through the gateway', () => {
   let b: School;
   let c: School;
   let documents = 0;
-
-  async function school(brin6: string): Promise<School> {
-    const { data } = await system.query<{ branch: { provider: { code: string }; location: { code: string }; offeredProgrammes: { id: string }[] } }>(
-      'query($brin6: ID!) { branch(brin6: $brin6) { provider { code } location { code } offeredProgrammes { id } } }',
-      { variables: { brin6 } },
-    );
-    const viewer: Viewer = { role: 'VENDOR', vendorOin: '00000001800866472000', school: brin6 };
-    return { brin6, providerCode: data!.branch.provider.code, locationCode: data!.branch.location.code, offeredProgrammeId: data!.branch.offeredProgrammes[0]!.id, token: await system.token(viewer) };
-  }
 
   function input(at: School, overrides: Record<string, unknown> = {}, learner: Record<string, unknown> = {}) {
     return {
@@ -69,7 +51,7 @@ describe('the learners register through the gateway', () => {
 
   beforeAll(async () => {
     system = await startTestSystem();
-    [a, b, c] = await Promise.all(['16AH00', '03WU00', '04LY00'].map(school)) as [School, School, School];
+    [a, b, c] = (await Promise.all(['16AH00', '03WU00', '04LY00'].map((brin6) => schoolAt(system, brin6)))) as [School, School, School];
   });
   afterAll(() => system?.close());
 

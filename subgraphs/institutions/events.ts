@@ -1,4 +1,4 @@
-import type { NewEvent } from '../../kernel/events.ts';
+import type { NewEvent, StoredEvent } from '../../kernel/events.ts';
 import type { RegisterState } from './rules.ts';
 
 /**
@@ -29,4 +29,50 @@ export function eventsOf(writes: RegisterState): NewEvent[] {
       payload: { id: row.id, providerCode: row.providerCode, locationCode: row.locationCode, kind: row.kind, startDate: row.startDate, endDate: row.endDate },
     })),
   ];
+}
+
+/** An object's state as an institutions event carries it: what a consumer keeps its copy of RIO from. */
+export interface RioState {
+  kind: 'PROVIDER' | 'LOCATION' | 'BRANCH' | 'OFFERED_PROGRAMME';
+  code: string;
+  providerCode: string | null;
+  locationCode: string | null;
+  boardCode: string | null;
+  postcode: string | null;
+  municipalityCode: string | null;
+  startDate: string | null;
+  endDate: string | null;
+}
+
+const kinds = {
+  ProviderChanged: 'PROVIDER',
+  LocationChanged: 'LOCATION',
+  BranchChanged: 'BRANCH',
+  OfferedProgrammeChanged: 'OFFERED_PROGRAMME',
+} as const;
+
+/**
+ * The last state of each object the events report, keyed `<kind>/<code>`; other event types are
+ * skipped. Events carry full state, so the last one of an object is all a copy needs.
+ */
+export function latestRioStates(events: readonly Pick<StoredEvent, 'type' | 'payload'>[]): RioState[] {
+  const latest = new Map<string, RioState>();
+  for (const event of events) {
+    const kind = kinds[event.type as keyof typeof kinds];
+    if (!kind) continue;
+    const payload = event.payload as Record<string, string | null | undefined>;
+    const code = (payload.code ?? payload.brin6 ?? payload.id)!;
+    latest.set(`${kind}/${code}`, {
+      kind,
+      code,
+      providerCode: kind === 'PROVIDER' ? code : (payload.providerCode ?? null),
+      locationCode: kind === 'LOCATION' ? code : (payload.locationCode ?? null),
+      boardCode: payload.boardCode ?? null,
+      postcode: payload.postcode ?? null,
+      municipalityCode: payload.municipalityCode ?? null,
+      startDate: payload.startDate ?? null,
+      endDate: payload.endDate ?? null,
+    });
+  }
+  return [...latest.values()];
 }

@@ -2,6 +2,7 @@ import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
+import { latestRioStates } from '../institutions/events.ts';
 import { rioObject, type RioObjectRow } from './tables.ts';
 
 /**
@@ -9,33 +10,8 @@ import { rioObject, type RioObjectRow } from './tables.ts';
  * "Ownership"): enrollments must reference RIO (domain.md §7(d): RIO codes are required in
  * enrollment exchanges from January 2022 [S:20]), and this subgraph may not read institutions' tables.
  */
-const kinds = {
-  ProviderChanged: 'PROVIDER',
-  LocationChanged: 'LOCATION',
-  BranchChanged: 'BRANCH',
-  OfferedProgrammeChanged: 'OFFERED_PROGRAMME',
-} as const;
-
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
-  // The last state of each object wins; events carry full state, so one row per object is enough.
-  const latest = new Map<string, typeof rioObject.$inferInsert>();
-  for (const event of events) {
-    const kind = kinds[event.type as keyof typeof kinds];
-    if (!kind) continue;
-    const payload = event.payload as Record<string, string | null>;
-    const code = (payload.code ?? payload.brin6 ?? payload.id)!;
-    latest.set(`${kind}/${code}`, {
-      kind,
-      code,
-      providerCode: kind === 'PROVIDER' ? code : (payload.providerCode ?? null),
-      locationCode: kind === 'LOCATION' ? code : (payload.locationCode ?? null),
-      postcode: payload.postcode ?? null,
-      municipalityCode: payload.municipalityCode ?? null,
-      startDate: payload.startDate ?? null,
-      endDate: payload.endDate ?? null,
-    });
-  }
-  const rows = [...latest.values()];
+  const rows = latestRioStates(events).map(({ boardCode: _board, ...state }) => state);
   for (let start = 0; start < rows.length; start += 1000) {
     await tx
       .insert(rioObject)

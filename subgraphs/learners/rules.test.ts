@@ -19,7 +19,7 @@ import {
   type EnrollmentSpan,
   checkEndOfSchoolYear,
 } from './rules.ts';
-import { addDays, ageOn, birthdayAt, daysBetween, schoolYearOf } from './calendar.ts';
+import { addDays, ageOn, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
 
 /** Runs `refuse`, expecting a RegisterError with this code and field whose message contains `says`. */
 function refusal(refuse: () => unknown, code: string, field: string | undefined, says: string) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
-import { addDays, birthdayAt, daysBetween, schoolYearOf } from './calendar.ts';
+import { addDays, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
 
 // Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
 // already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.

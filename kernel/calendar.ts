@@ -1,4 +1,4 @@
-// Calendar arithmetic for the learners rules: days are YYYY-MM-DD strings, counted in the calendar,
+// Calendar arithmetic for the register's rules: days are YYYY-MM-DD strings, counted in the calendar,
 // with no time of day and no zone.
 
 const millisPerDay = 86_400_000;

@@ -1,0 +1,38 @@
+import { RegisterError } from '../../kernel/errors.ts';
+import type { Viewer } from '../../kernel/viewer.ts';
+
+/**
+ * Whose funding data a viewer may read (architecture.md, "Identity and access"; journeys table): a
+ * vendor acting for a school its own branch's, a board its schools', the operator everyone's.
+ * Municipalities have no part in funding.
+ */
+export type Reach = { kind: 'branch'; brin6: string } | { kind: 'board'; boardCode: string } | { kind: 'all' };
+
+export function reachOf(viewer: Viewer): Reach {
+  switch (viewer.role) {
+    case 'VENDOR':
+      return { kind: 'branch', brin6: viewer.school };
+    case 'BOARD':
+      return { kind: 'board', boardCode: viewer.board };
+    case 'OPERATOR':
+      return { kind: 'all' };
+    default:
+      throw new RegisterError('FORBIDDEN', `A ${viewer.role.toLowerCase()} may not read funding data`);
+  }
+}
+
+/** Where an enrollment is, as far as access goes. */
+export interface Whereabouts {
+  brin6: string;
+  boardCode: string | null;
+}
+
+export function canSee(reach: Reach, place: Whereabouts): boolean {
+  if (reach.kind === 'all') return true;
+  return reach.kind === 'branch' ? place.brin6 === reach.brin6 : place.boardCode === reach.boardCode;
+}
+
+/** The count-date run fixes the funding of every school: the register operator's (DUO's) task. */
+export function mustOperate(viewer: Viewer): void {
+  if (viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', 'Only the register operator runs a count date');
+}

@@ -1,0 +1,191 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../../kernel/db.ts';
+import { appendEvents } from '../../kernel/events.ts';
+import { fundingStatusChanged } from './events.ts';
+import { assessLearner, type EnrollmentFacts, type NotFundableReason } from './rules.ts';
+
+/*
+ * Applying the rules to the projection, set-based: a set of learners is read in one query with all
+ * their enrollments and the RIO periods these refer to, assessed in memory, and only what changed is
+ * written back, in one statement per kind of write.
+ */
+
+/** An enrollment's facts and where it is: what a status and its event need. */
+export interface Placed extends EnrollmentFacts {
+  learnerId: string;
+  brin6: string;
+  providerCode: string;
+}
+
+export interface LearnerFacts {
+  id: string;
+  birthDate: string;
+  enrollments: Placed[];
+}
+
+interface FactsRow {
+  learner_id: string;
+  birth_date: string;
+  id: string;
+  brin6: string;
+  provider_code: string;
+  start_date: string;
+  end_date: string | null;
+  registered_on: string;
+  registered_at: string;
+  location_known: boolean;
+  location_start: string | null;
+  location_end: string | null;
+  programme_known: boolean;
+  programme_start: string | null;
+  programme_end: string | null;
+}
+
+/**
+ * The learners chosen by `which` (an SQL condition on `e.learner_id`), each with every enrollment and
+ * the RIO periods of its location and offered programme. Dates come as text and moments in one fixed
+ * format, so that comparing them as strings is comparing them in time.
+ */
+async function loadFacts(db: Db, which: ReturnType<typeof sql>): Promise<LearnerFacts[]> {
+  const rows = rowsOf<FactsRow>(
+    await db.execute(sql`
+      SELECT e.learner_id, l.birth_date::text AS birth_date, e.id, e.brin6, e.provider_code,
+        e.start_date::text AS start_date, e.end_date::text AS end_date, e.registered_on::text AS registered_on,
+        to_char(e.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS registered_at,
+        loc.code IS NOT NULL AS location_known, loc.start_date::text AS location_start, loc.end_date::text AS location_end,
+        prog.code IS NOT NULL AS programme_known, prog.start_date::text AS programme_start, prog.end_date::text AS programme_end
+      FROM funding.enrollment e
+      JOIN funding.learner l ON l.id = e.learner_id
+      LEFT JOIN funding.rio_object loc ON loc.kind = 'LOCATION' AND loc.code = e.location_code
+      LEFT JOIN funding.rio_object prog ON prog.kind = 'OFFERED_PROGRAMME' AND prog.code = e.offered_programme_id::text
+      WHERE ${which}
+      ORDER BY e.learner_id`),
+  );
+  const learners: LearnerFacts[] = [];
+  for (const row of rows) {
+    let last = learners.at(-1);
+    if (last?.id !== row.learner_id) learners.push((last = { id: row.learner_id, birthDate: row.birth_date, enrollments: [] }));
+    last.enrollments.push({
+      id: row.id,
+      learnerId: row.learner_id,
+      brin6: row.brin6,
+      providerCode: row.provider_code,
+      startDate: row.start_date,
+      endDate: row.end_date,
+      registeredOn: row.registered_on,
+      registeredAt: row.registered_at,
+      location: row.location_known ? { startDate: row.location_start, endDate: row.location_end } : null,
+      offeredProgramme: row.programme_known ? { startDate: row.programme_start, endDate: row.programme_end } : null,
+    });
+  }
+  return learners;
+}
+
+export const factsOfLearners = (db: Db, learnerIds: readonly string[]) =>
+  learnerIds.length === 0 ? Promise.resolve([]) : loadFacts(db, sql`e.learner_id = ANY(${sql.param([...learnerIds])}::uuid[])`);
+
+/** An assessment with the enrollment it is about. */
+export interface Outcome {
+  countDate: string;
+  enrollment: Placed;
+  reasons: NotFundableReason[];
+}
+
+export function assessAll(learners: readonly LearnerFacts[], countDate: string): Outcome[] {
+  const outcomes: Outcome[] = [];
+  for (const learner of learners) {
+    const byId = new Map(learner.enrollments.map((enrollment) => [enrollment.id, enrollment]));
+    for (const { enrollmentId, reasons } of assessLearner(learner.birthDate, learner.enrollments, countDate)) {
+      outcomes.push({ countDate, enrollment: byId.get(enrollmentId)!, reasons });
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Re-assesses the learners' enrollments for the PROVISIONAL count dates and stores what changed:
+ * new statuses, changed reasons, and statuses of enrollments no longer assessed (removed). With
+ * `announce`, each change is a FundingStatusChanged event in the funding outbox, in the same
+ * transaction. Returns the number of changes.
+ */
+export async function reassess(tx: Db, learnerIds: readonly string[], countDates: readonly string[], announce = true): Promise<number> {
+  let changes = 0;
+  if (countDates.length === 0) return changes;
+  for (let start = 0; start < learnerIds.length; start += chunk) {
+    const learners = await factsOfLearners(tx, learnerIds.slice(start, start + chunk));
+    changes += await storeOutcomes(tx, learners, countDates, announce);
+  }
+  return changes;
+}
+
+/** Learners per query and write: large enough to pay for the round trips, small enough for memory. */
+const chunk = 20_000;
+
+/** Assesses every learner for one count date, a chunk at a time; `progress` hears the learners done so far. */
+export async function assessEveryone(tx: Db, countDate: string, progress?: (learners: number) => void): Promise<number> {
+  let after = '00000000-0000-0000-0000-000000000000';
+  let done = 0;
+  let changes = 0;
+  for (;;) {
+    const learners = await loadFacts(tx, sql`e.learner_id IN (SELECT id FROM funding.learner WHERE id > ${after}::uuid ORDER BY id LIMIT ${chunk})`);
+    if (learners.length === 0) return changes;
+    changes += await storeOutcomes(tx, learners, [countDate], false);
+    after = learners.at(-1)!.id;
+    done += learners.length;
+    progress?.(done);
+  }
+}
+
+interface StoredReasons {
+  count_date: string;
+  enrollment_id: string;
+  reasons: string[];
+}
+
+async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDates: readonly string[], announce: boolean): Promise<number> {
+  const enrollments = learners.flatMap((learner) => learner.enrollments);
+  const before = new Map(
+    rowsOf<StoredReasons>(
+      await tx.execute(sql`SELECT count_date::text AS count_date, enrollment_id, reasons FROM funding.status
+        WHERE count_date = ANY(${sql.param([...countDates])}::date[]) AND enrollment_id = ANY(${sql.param(enrollments.map((e) => e.id))}::uuid[])`),
+    ).map((row) => [`${row.count_date}/${row.enrollment_id}`, row.reasons as NotFundableReason[]]),
+  );
+  // reasons null: the enrollment is no longer assessed for the count date, and its status goes.
+  const changed: { countDate: string; enrollment: Placed; reasons: NotFundableReason[] | null }[] = [];
+  const events = [];
+  for (const countDate of countDates) {
+    const outcomes = new Map(assessAll(learners, countDate).map((outcome) => [outcome.enrollment.id, outcome]));
+    for (const enrollment of enrollments) {
+      const previous = before.get(`${countDate}/${enrollment.id}`) ?? null;
+      const current = outcomes.get(enrollment.id)?.reasons ?? null;
+      if (sameReasons(previous, current)) continue;
+      changed.push({ countDate, enrollment, reasons: current });
+      if (announce) events.push(fundingStatusChanged(enrollment, countDate, previous, current));
+    }
+  }
+  // Sorted, so that two transactions writing statuses of the same enrollments take their row locks in
+  // the same order and cannot deadlock (the learners and the institutions consumer both write here).
+  changed.sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : a.enrollment.id > b.enrollment.id ? 1 : a.countDate < b.countDate ? -1 : 1));
+  const kept = changed.filter((outcome): outcome is Outcome => outcome.reasons !== null);
+  const gone = changed.filter((outcome) => outcome.reasons === null);
+  if (kept.length) {
+    // A status's reasons travel as one comma-joined text: unnest cannot take an array of arrays.
+    await tx.execute(sql`INSERT INTO funding.status (count_date, enrollment_id, reasons, evaluated_at)
+      SELECT count_date, enrollment_id, string_to_array(reasons, ','), now()
+      FROM unnest(${sql.param(kept.map((o) => o.countDate))}::date[], ${sql.param(kept.map((o) => o.enrollment.id))}::uuid[], ${sql.param(kept.map((o) => o.reasons.join(',')))}::text[])
+        WITH ORDINALITY AS given (count_date, enrollment_id, reasons, n)
+      ORDER BY n
+      ON CONFLICT (count_date, enrollment_id) DO UPDATE SET reasons = excluded.reasons, evaluated_at = excluded.evaluated_at`);
+  }
+  if (gone.length) {
+    await tx.execute(sql`DELETE FROM funding.status WHERE (count_date, enrollment_id) IN (
+      SELECT * FROM unnest(${sql.param(gone.map((o) => o.countDate))}::date[], ${sql.param(gone.map((o) => o.enrollment.id))}::uuid[]))`);
+  }
+  await appendEvents(tx, 'funding', events);
+  return changed.length;
+}
+
+function sameReasons(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((reason, i) => reason === b[i]);
+}

@@ -1,0 +1,78 @@
+import DataLoader from 'dataloader';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../../kernel/db.ts';
+import { catchUpWithCommitted } from '../../kernel/events.ts';
+import type { Whereabouts } from './access.ts';
+import { assessAll, factsOfLearners } from './assess.ts';
+import { countDateRow } from './countDates.ts';
+import { learnersConsumer } from './projection.ts';
+import type { NotFundableReason } from './rules.ts';
+
+/** A status as the API shows it. */
+export interface FundingStatusValue {
+  countDate: string;
+  phase: 'PROVISIONAL' | 'FINAL';
+  reasons: NotFundableReason[];
+  evaluatedAt: Date;
+}
+
+/**
+ * Read-your-writes across subgraphs: the gateway asks funding for an enrollment's status right after
+ * learners committed it (enrollLearner answers with the status), sooner than the consumer loop runs.
+ * So a read first takes in every learners event committed by then. It waits at most this long for an
+ * event held back by an older open transaction, then answers from what it has.
+ */
+const freshnessWaitMs = 5_000;
+
+export function fundingLoaders(db: Db) {
+  return {
+    /** Where each enrollment is, for access; null when funding does not know it. */
+    whereabouts: new DataLoader(async (ids: readonly string[]) => {
+      await catchUpWithCommitted(db, learnersConsumer, freshnessWaitMs);
+      const rows = rowsOf<Whereabouts & { id: string }>(
+        await db.execute(sql`SELECT e.id, e.brin6, p.board_code AS "boardCode" FROM funding.enrollment e
+          LEFT JOIN funding.rio_object p ON p.kind = 'PROVIDER' AND p.code = e.provider_code
+          WHERE e.id = ANY(${sql.param([...ids])}::uuid[])`),
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    /** Keyed `<countDate>/<enrollmentId>`; null when the enrollment is not assessed for that count date. */
+    status: new DataLoader(async (keys: readonly string[]) => {
+      const found = new Map<string, FundingStatusValue>();
+      for (const [day, ids] of groupByDay(keys)) {
+        for (const value of await statusesOn(db, day, ids)) found.set(`${day}/${value.enrollmentId}`, value);
+      }
+      return keys.map((key) => found.get(key) ?? null);
+    }),
+  };
+}
+
+export type FundingLoaders = ReturnType<typeof fundingLoaders>;
+
+function groupByDay(keys: readonly string[]): Map<string, string[]> {
+  const days = new Map<string, string[]>();
+  for (const key of keys) {
+    const [day, id] = key.split('/') as [string, string];
+    days.set(day, [...(days.get(day) ?? []), id]);
+  }
+  return days;
+}
+
+/** Kept statuses for a kept count date; for any other, the rules applied now, PROVISIONAL. */
+async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingStatusValue & { enrollmentId: string })[]> {
+  const kept = await countDateRow(db, day);
+  if (kept) {
+    const rows = rowsOf<{ enrollment_id: string; reasons: NotFundableReason[]; evaluated_at: string | Date }>(
+      await db.execute(sql`SELECT enrollment_id, reasons, evaluated_at FROM funding.status
+        WHERE count_date = ${day} AND enrollment_id = ANY(${sql.param(ids)}::uuid[])`),
+    );
+    return rows.map((row) => ({ enrollmentId: row.enrollment_id, countDate: day, phase: kept.phase, reasons: row.reasons, evaluatedAt: new Date(row.evaluated_at) }));
+  }
+  const learners = rowsOf<{ learner_id: string }>(await db.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE id = ANY(${sql.param(ids)}::uuid[])`));
+  const wanted = new Set(ids);
+  const now = new Date();
+  return assessAll(await factsOfLearners(db, learners.map((row) => row.learner_id)), day)
+    .filter((outcome) => wanted.has(outcome.enrollment.id))
+    .map((outcome) => ({ enrollmentId: outcome.enrollment.id, countDate: day, phase: 'PROVISIONAL', reasons: outcome.reasons, evaluatedAt: now }));
+}

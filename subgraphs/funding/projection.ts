@@ -1,0 +1,94 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../../kernel/db.ts';
+import type { StoredEvent } from '../../kernel/events.ts';
+import { today } from '../../kernel/scalars.ts';
+import { latestRioStates } from '../institutions/events.ts';
+import type { enrollmentState } from '../learners/events.ts';
+import { reassess } from './assess.ts';
+import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
+import { enrollment, learner, rioObject } from './tables.ts';
+
+/*
+ * Funding's own projection of what it evaluates (architecture.md, "Ownership"): enrollments and birth
+ * dates from the learners stream, RIO periods and boards from the institutions stream. Each handler
+ * runs in the consumer's transaction with its cursor (kernel/events.ts), and re-assesses exactly the
+ * learners the events touch.
+ */
+
+type EnrollmentState = ReturnType<typeof enrollmentState>;
+
+/** The learners events that carry an enrollment's full state. */
+const enrollmentEvents = new Set(['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered']);
+
+export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
+  // The last state wins: an enrollment's and a learner's, whose birth date a later delivery may correct.
+  const enrollments = new Map<string, typeof enrollment.$inferInsert>();
+  const birthDates = new Map<string, string>();
+  for (const event of events) {
+    if (!enrollmentEvents.has(event.type)) continue;
+    const state = event.payload as EnrollmentState;
+    const registeredAt = new Date(state.registeredAt);
+    birthDates.set(state.learnerId, state.birthDate);
+    enrollments.set(state.enrollmentId, {
+      id: state.enrollmentId,
+      learnerId: state.learnerId,
+      brin6: state.brin6,
+      providerCode: state.providerCode,
+      locationCode: state.locationCode,
+      offeredProgrammeId: state.offeredProgrammeId,
+      startDate: state.startDate,
+      endDate: state.endDate,
+      registeredAt,
+      registeredOn: today(registeredAt),
+    });
+  }
+  if (enrollments.size === 0) return;
+  // Before the projection moves: a count date opened now is assessed on the state the events change,
+  // so that the events' own changes are announced below like any other.
+  await openCurrentCountDate(tx);
+  await tx
+    .insert(learner)
+    .values([...birthDates].map(([id, birthDate]) => ({ id, birthDate })))
+    .onConflictDoUpdate({ target: learner.id, set: { birthDate: sql`excluded.birth_date` } });
+  await tx
+    .insert(enrollment)
+    .values([...enrollments.values()])
+    .onConflictDoUpdate({
+      target: enrollment.id,
+      set: {
+        brin6: sql`excluded.brin6`,
+        providerCode: sql`excluded.provider_code`,
+        locationCode: sql`excluded.location_code`,
+        offeredProgrammeId: sql`excluded.offered_programme_id`,
+        startDate: sql`excluded.start_date`,
+        endDate: sql`excluded.end_date`,
+      },
+    });
+  await reassess(tx, [...birthDates.keys()], await provisionalCountDates(tx));
+}
+
+export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
+  const states = latestRioStates(events).filter((state) => state.kind !== 'BRANCH');
+  if (states.length === 0) return;
+  for (let start = 0; start < states.length; start += 1000) {
+    await tx
+      .insert(rioObject)
+      .values(states.slice(start, start + 1000).map(({ kind, code, boardCode, startDate, endDate }) => ({ kind: kind as 'PROVIDER', code, boardCode, startDate, endDate })))
+      .onConflictDoUpdate({
+        target: [rioObject.kind, rioObject.code],
+        set: { boardCode: sql`excluded.board_code`, startDate: sql`excluded.start_date`, endDate: sql`excluded.end_date` },
+      });
+  }
+  // A provider's board does not change a status, only the overviews it is counted in.
+  const locations = states.filter((state) => state.kind === 'LOCATION').map((state) => state.code);
+  const programmes = states.filter((state) => state.kind === 'OFFERED_PROGRAMME').map((state) => state.code);
+  const touched = rowsOf<{ learner_id: string }>(
+    await tx.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment
+      WHERE location_code = ANY(${sql.param(locations)}::text[]) OR offered_programme_id::text = ANY(${sql.param(programmes)}::text[])`),
+  );
+  await reassess(tx, touched.map((row) => row.learner_id), await provisionalCountDates(tx));
+}
+
+/** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */
+export const learnersConsumer = { stream: 'learners', consumer: 'funding.enrollments', cursorSchema: 'funding', handle: applyLearnerEvents };
+export const rioConsumer = { stream: 'institutions', consumer: 'funding.rio', cursorSchema: 'funding', handle: applyRioEvents };

@@ -1,0 +1,65 @@
+import { RegisterError } from '../../kernel/errors.ts';
+import { DateScalar, DateTimeScalar, parseDay, today } from '../../kernel/scalars.ts';
+import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
+import { canSee, mustOperate, reachOf } from './access.ts';
+import { keptCountDates } from './countDates.ts';
+import { fundingCounts, type CountGroup, type FundingCount } from './counts.ts';
+import type { FundingLoaders, FundingStatusValue } from './loaders.ts';
+import { runCountDate } from './run.ts';
+import { currentCountDate, explain, fundingYearOf, isCountDate, registrationDeadline } from './rules.ts';
+import type { CountDateRow } from './tables.ts';
+
+type Context = SubgraphContext<FundingLoaders>;
+
+/** A count date from the API: a day, and 1 February; none is the current count date (rules.ts). */
+function countDateArgument(value: string | null | undefined): string {
+  if (value == null) return currentCountDate(today());
+  const day = parseDay(value, 'countDate');
+  if (!isCountDate(day)) throw new RegisterError('BAD_USER_INPUT', `${day} is not a count date: the count date is 1 February (WPO art 118.1)`, 'countDate');
+  return day;
+}
+
+export const resolvers: ResolverMap<Context> = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+  Query: {
+    fundingCounts: async (_, args: { countDate?: string | null; groupBy: CountGroup; code?: string | null }, context) =>
+      fundingCounts(context.db, reachOf(context.viewer), countDateArgument(args.countDate), args.groupBy, args.code ?? undefined),
+    countDates: async (_, __, context) => {
+      reachOf(context.viewer);
+      return keptCountDates(context.db);
+    },
+  },
+  Mutation: {
+    runCountDate: async (_, args: { countDate: string }, context) => {
+      mustOperate(context.viewer);
+      return runCountDate(context.db, countDateArgument(args.countDate), context.log);
+    },
+  },
+  Enrollment: {
+    __resolveReference: (ref: { id: string }) => ref,
+    fundingStatus: async (enrollment: { id: string }, args: { countDate?: string | null }, context) => {
+      const reach = reachOf(context.viewer);
+      const day = countDateArgument(args.countDate);
+      const place = await context.loaders.whereabouts.load(enrollment.id);
+      if (!place) return null;
+      // What a viewer may not see does not exist for it, as in the learners register.
+      if (!canSee(reach, place)) throw new RegisterError('NOT_FOUND', `No enrollment ${enrollment.id} known to the asking viewer`);
+      return context.loaders.status.load(`${day}/${enrollment.id}`);
+    },
+  },
+  FundingStatus: {
+    fundingYear: (status: FundingStatusValue) => fundingYearOf(status.countDate),
+    outcome: (status: FundingStatusValue) => (status.reasons.length ? 'NOT_FUNDABLE' : 'FUNDABLE'),
+    explanation: (status: FundingStatusValue) => explain(status.reasons, status.countDate),
+  },
+  FundingCount: {
+    countDate: (count: FundingCount) => count.countDate.countDate,
+    fundingYear: (count: FundingCount) => fundingYearOf(count.countDate.countDate),
+    phase: (count: FundingCount) => count.countDate.phase,
+  },
+  CountDate: {
+    fundingYear: (row: CountDateRow) => fundingYearOf(row.countDate),
+    registrationDeadline: (row: CountDateRow) => registrationDeadline(row.countDate),
+  },
+};

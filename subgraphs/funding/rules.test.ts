@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import {
+  activeOn,
+  assessedFor,
+  assessLearner,
+  countDateOf,
+  countingEnrollment,
+  currentCountDate,
+  enrolledOn,
+  explain,
+  fundingYearOf,
+  isCountDate,
+  notFundableReasons,
+  pupilOn,
+  reasonsAgainst,
+  registrationDeadline,
+  type EnrollmentFacts,
+  type NotFundableReason,
+  type Period,
+} from './rules.ts';
+
+const countDate = '2027-02-01';
+/** A learner who is 6 on the count date: old enough whatever the test looks at. */
+const sixYearOld = '2020-09-15';
+const open: Period = { startDate: null, endDate: null };
+
+/** An enrollment that counts on 2027-02-01 unless a test says otherwise. */
+function enrollment(overrides: Partial<EnrollmentFacts> = {}): EnrollmentFacts {
+  return {
+    id: 'e1',
+    startDate: '2026-08-01',
+    endDate: null,
+    registeredOn: '2026-08-01',
+    registeredAt: '2026-08-01T08:00:00.000Z',
+    location: { ...open },
+    offeredProgramme: { ...open },
+    ...overrides,
+  };
+}
+
+describe('count date and funding year (WPO art 118.1)', () => {
+  it.each([
+    [2027, '2027-02-01'],
+    [2028, '2028-02-01'],
+    [999, '0999-02-01'],
+  ])('puts the count date of %i on %s', (year, day) => {
+    expect(countDateOf(year)).toBe(day);
+  });
+
+  it.each([
+    ['2027-02-01', true],
+    ['2028-02-01', true],
+    ['2027-01-31', false],
+    ['2027-02-02', false],
+    ['2027-01-02', false],
+    ['2027-12-01', false],
+  ])('says of %s that it is a count date: %s', (day, expected) => {
+    expect(isCountDate(day)).toBe(expected);
+  });
+
+  it.each([
+    ['2027-02-01', 2028],
+    ['2028-02-01', 2029],
+  ])('has the count date %s fund the year %i', (day, year) => {
+    expect(fundingYearOf(day)).toBe(year);
+  });
+});
+
+describe('registrationDeadline (Besluit bekostiging WPO 2022 art 7: within 4 weeks)', () => {
+  it.each([
+    ['2027-02-01', '2027-03-01'],
+    ['2028-02-01', '2028-02-29'], // leap year: day 28 after 1 February is 29 February
+  ])('closes the window of %s on %s', (day, deadline) => {
+    expect(registrationDeadline(day)).toBe(deadline);
+  });
+});
+
+describe('currentCountDate', () => {
+  it.each([
+    ['2026-11-29', '2027-02-01', 'before the count date'],
+    ['2027-02-01', '2027-02-01', 'on the count date'],
+    ['2027-03-01', '2027-02-01', 'on the last day of the registration window'],
+    ['2027-03-02', '2028-02-01', 'the day after the window closed'],
+    ['2027-12-31', '2028-02-01', 'at the end of the year'],
+    ['2028-02-29', '2028-02-01', 'on the last day of the window in a leap year'],
+    ['2028-03-01', '2029-02-01', 'the day after the window closed in a leap year'],
+  ])('on %s works towards %s (%s)', (day, expected) => {
+    expect(currentCountDate(day)).toBe(expected);
+  });
+});
+
+describe('enrolledOn', () => {
+  it.each<[string, string | null, boolean, string]>([
+    ['2027-02-01', null, true, 'starts on the count date'],
+    ['2027-02-02', null, false, 'starts the day after the count date'],
+    ['2026-08-01', '2027-01-31', false, 'ended the day before the count date'],
+    ['2026-08-01', '2027-02-01', true, 'ended on the count date'],
+    ['2026-08-01', null, true, 'has no end'],
+    ['2027-02-01', '2027-02-01', true, 'runs on the count date only'],
+  ])('with start %s and end %s is enrolled on 2027-02-01: %s (%s)', (startDate, endDate, expected) => {
+    expect(enrolledOn({ startDate, endDate }, countDate)).toBe(expected);
+  });
+});
+
+describe('pupilOn (WPO art 39.1)', () => {
+  it.each([
+    ['2023-02-01', '2027-02-01', true, 'turns 4 on the day'],
+    ['2023-02-02', '2027-02-01', false, 'turns 4 the day after'],
+    ['2020-09-15', '2027-02-01', true, 'is 6'],
+    ['2024-02-29', '2028-02-01', false, 'born 29 February, turns 4 on 2028-02-29'],
+    ['2024-02-29', '2028-02-28', false, 'born 29 February, the day before the fourth birthday in a leap year'],
+    ['2024-02-29', '2028-02-29', true, 'born 29 February, on the fourth birthday in a leap year'],
+    ['2096-02-29', '2100-02-28', false, 'born 29 February, 2100 has no 29 February'],
+    ['2096-02-29', '2100-03-01', true, 'born 29 February, turns 4 on 1 March 2100'],
+  ])('has a child born %s a pupil on %s: %s (%s)', (birthDate, day, expected) => {
+    expect(pupilOn(birthDate, day)).toBe(expected);
+  });
+
+  it('says a child born after the day is no pupil, without throwing', () => {
+    expect(pupilOn('2027-02-02', countDate)).toBe(false);
+  });
+});
+
+describe('activeOn (RIO periods)', () => {
+  it.each<[string, boolean, Period | null]>([
+    ['open at both ends', true, { startDate: null, endDate: null }],
+    ['unknown to RIO (null)', false, null],
+    ['starting on the count date', true, { startDate: '2027-02-01', endDate: null }],
+    ['starting the day after the count date', false, { startDate: '2027-02-02', endDate: null }],
+    ['ending on the count date', true, { startDate: null, endDate: '2027-02-01' }],
+    ['ending the day before the count date', false, { startDate: null, endDate: '2027-01-31' }],
+    ['running around the count date', true, { startDate: '2020-01-01', endDate: '2030-12-31' }],
+  ])('calls a period %s active on 2027-02-01: %s', (_, expected, period) => {
+    expect(activeOn(period, countDate)).toBe(expected);
+  });
+});
+
+describe('assessedFor (school year 2026-08-01 to 2027-07-31)', () => {
+  it.each<[string, string | null, boolean, string]>([
+    ['2025-08-01', '2026-07-31', false, 'ended the day before the school year'],
+    ['2025-08-01', '2026-08-01', true, 'ended on the first day of the school year'],
+    ['2026-08-01', null, true, 'runs from the first day, open'],
+    ['2027-07-31', null, true, 'starts on the last day of the school year'],
+    ['2027-08-01', null, false, 'starts the day after the school year'],
+    ['2026-09-01', '2026-12-31', true, 'ended before the count date within the school year'],
+    ['2020-08-01', null, true, 'started years before, open'],
+  ])('with start %s and end %s is assessed for 2027-02-01: %s (%s)', (startDate, endDate, expected) => {
+    expect(assessedFor({ startDate, endDate }, countDate)).toBe(expected);
+  });
+});
+
+describe('reasonsAgainst', () => {
+  it('finds no reason against a fundable enrollment', () => {
+    expect(reasonsAgainst(enrollment(), sixYearOld, countDate)).toEqual([]);
+  });
+
+  it.each<[string, NotFundableReason[], Partial<EnrollmentFacts>, string]>([
+    ['registered before the count date', [], { registeredOn: '2026-08-01' }, sixYearOld],
+    ['registered on the count date', [], { registeredOn: '2027-02-01' }, sixYearOld],
+    ['registered on day 28 after the count date (2027-03-01)', [], { registeredOn: '2027-03-01' }, sixYearOld],
+    ['registered on day 29 after the count date (2027-03-02)', ['LATE_REGISTRATION'], { registeredOn: '2027-03-02' }, sixYearOld],
+    ['starting the day after the count date', ['NOT_ENROLLED_ON_COUNT_DATE'], { startDate: '2027-02-02' }, sixYearOld],
+    ['ended the day before the count date', ['NOT_ENROLLED_ON_COUNT_DATE'], { endDate: '2027-01-31' }, sixYearOld],
+    ['for a child who turns 4 the day after', ['UNDER_FOUR'], { startDate: '2027-01-15' }, '2023-02-02'],
+    ['for a child born after the count date', ['UNDER_FOUR'], {}, '2027-02-02'],
+    ['at a location that ended the day before', ['LOCATION_NOT_ACTIVE'], { location: { startDate: null, endDate: '2027-01-31' } }, sixYearOld],
+    ['at a location RIO does not know', ['LOCATION_NOT_ACTIVE'], { location: null }, sixYearOld],
+    ['in an offered programme starting the day after', ['OFFERED_PROGRAMME_NOT_ACTIVE'], { offeredProgramme: { startDate: '2027-02-02', endDate: null } }, sixYearOld],
+    ['in an offered programme RIO does not know', ['OFFERED_PROGRAMME_NOT_ACTIVE'], { offeredProgramme: null }, sixYearOld],
+  ])('against an enrollment %s gives %j', (_, reasons, overrides, birthDate) => {
+    expect(reasonsAgainst(enrollment(overrides), birthDate, countDate)).toEqual(reasons);
+  });
+
+  it('in a leap year lets a registration on 2028-02-29 count and not one on 2028-03-01', () => {
+    expect(reasonsAgainst(enrollment({ registeredOn: '2028-02-29' }), sixYearOld, '2028-02-01')).toEqual([]);
+    expect(reasonsAgainst(enrollment({ registeredOn: '2028-03-01' }), sixYearOld, '2028-02-01')).toEqual(['LATE_REGISTRATION']);
+  });
+
+  it('gives every own reason at once, in the order of notFundableReasons', () => {
+    const everything = enrollment({ startDate: '2027-02-02', registeredOn: '2027-03-02', location: null, offeredProgramme: null });
+    expect(reasonsAgainst(everything, '2027-02-02', countDate)).toEqual(notFundableReasons.filter((reason) => reason !== 'DOUBLE_ENROLLMENT'));
+  });
+});
+
+describe('assessLearner', () => {
+  it('finds no reason against a single fundable enrollment', () => {
+    expect(assessLearner(sixYearOld, [enrollment()], countDate)).toEqual([{ enrollmentId: 'e1', reasons: [] }]);
+  });
+
+  it('assesses nothing for a learner without enrollments', () => {
+    expect(assessLearner(sixYearOld, [], countDate)).toEqual([]);
+  });
+
+  it.each<[string, Partial<EnrollmentFacts>, Partial<EnrollmentFacts>]>([
+    ['the later start counts', { startDate: '2026-08-01' }, { startDate: '2026-11-01' }],
+    [
+      'with the same start, the one registered first counts',
+      { registeredAt: '2026-08-01T09:00:00.000Z' },
+      { registeredAt: '2026-08-01T08:00:00.000Z' },
+    ],
+    ['with the same start and the same registeredAt, the lower id counts', { id: 'b' }, { id: 'a' }],
+  ])('of two eligible enrollments, %s and the other is a DOUBLE_ENROLLMENT', (_, loserOverrides, winnerOverrides) => {
+    const loser = enrollment({ id: 'loser', ...loserOverrides });
+    const winner = enrollment({ id: 'winner', ...winnerOverrides });
+    const expected = [
+      { enrollmentId: loser.id, reasons: ['DOUBLE_ENROLLMENT'] },
+      { enrollmentId: winner.id, reasons: [] },
+    ];
+    expect(assessLearner(sixYearOld, [loser, winner], countDate)).toEqual(expected);
+    expect(assessLearner(sixYearOld, [winner, loser], countDate)).toEqual([...expected].reverse());
+  });
+
+  it('lets an ineligible enrollment neither take the count nor be a DOUBLE_ENROLLMENT', () => {
+    const eligible = enrollment({ id: 'eligible', startDate: '2026-08-01' });
+    const closedLocation = enrollment({ id: 'closed', startDate: '2026-11-01', location: { startDate: null, endDate: '2027-01-31' } });
+    expect(assessLearner(sixYearOld, [closedLocation, eligible], countDate)).toEqual([
+      { enrollmentId: 'closed', reasons: ['LOCATION_NOT_ACTIVE'] },
+      { enrollmentId: 'eligible', reasons: [] },
+    ]);
+  });
+
+  it('counts the new school when the old one ended its enrollment the day before the count date', () => {
+    const old = enrollment({ id: 'old', endDate: '2027-01-31' });
+    const moved = enrollment({ id: 'new', startDate: '2027-02-01', registeredOn: '2027-02-01' });
+    expect(assessLearner(sixYearOld, [old, moved], countDate)).toEqual([
+      { enrollmentId: 'old', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] },
+      { enrollmentId: 'new', reasons: [] },
+    ]);
+  });
+
+  it('leaves out an enrollment not assessed for the count date', () => {
+    const lastYear = enrollment({ id: 'last-year', startDate: '2025-08-01', endDate: '2026-07-31' });
+    const nextYear = enrollment({ id: 'next-year', startDate: '2027-08-01' });
+    const current = enrollment({ id: 'current' });
+    expect(assessLearner(sixYearOld, [lastYear, current, nextYear], countDate)).toEqual([{ enrollmentId: 'current', reasons: [] }]);
+  });
+
+  it('accumulates reasons in the order reasonsAgainst gives them (UNDER_FOUR, then LATE_REGISTRATION)', () => {
+    const late = enrollment({ startDate: '2027-01-15', registeredOn: '2027-03-02' });
+    expect(assessLearner('2023-02-02', [late], countDate)).toEqual([{ enrollmentId: 'e1', reasons: ['UNDER_FOUR', 'LATE_REGISTRATION'] }]);
+  });
+});
+
+describe('countingEnrollment', () => {
+  const candidates = [
+    enrollment({ id: 'c', startDate: '2026-11-01', registeredAt: '2026-11-01T10:00:00.000Z' }),
+    enrollment({ id: 'b', startDate: '2026-11-01', registeredAt: '2026-11-01T09:00:00.000Z' }),
+    enrollment({ id: 'a', startDate: '2026-11-01', registeredAt: '2026-11-01T09:00:00.000Z' }),
+    enrollment({ id: 'd', startDate: '2026-08-01', registeredAt: '2026-08-01T08:00:00.000Z' }),
+  ];
+
+  /** Every ordering of `items`. */
+  function permutations<T>(items: readonly T[]): T[][] {
+    if (items.length <= 1) return [[...items]];
+    return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  }
+
+  it('picks none of no candidates', () => {
+    expect(countingEnrollment([])).toBeUndefined();
+  });
+
+  it.each(permutations(candidates).map((order) => [order.map((candidate) => candidate.id).join(''), order] as const))(
+    'picks a (latest start, registered first, lowest id) from the order %s',
+    (_, order) => {
+      expect(countingEnrollment(order)?.id).toBe('a');
+    },
+  );
+});
+
+describe('explain', () => {
+  it('names funding year 2028 and the count date for a fundable enrollment', () => {
+    const text = explain([], countDate);
+    expect(text).toContain('Counts for funding year 2028');
+    expect(text).toContain('2027-02-01');
+  });
+
+  it.each<[NotFundableReason, string]>([
+    ['NOT_ENROLLED_ON_COUNT_DATE', 'does not run on 2027-02-01'],
+    ['UNDER_FOUR', 'not yet 4 on 2027-02-01'],
+    ['LATE_REGISTRATION', 'after 2027-03-01'],
+    ['LOCATION_NOT_ACTIVE', 'location in RIO is not active on 2027-02-01'],
+    ['OFFERED_PROGRAMME_NOT_ACTIVE', 'offered programme in RIO is not active on 2027-02-01'],
+    ['DOUBLE_ENROLLMENT', 'counts through another enrollment'],
+  ])('for %s says it does not count for funding year 2028 and why ("%s")', (reason, says) => {
+    const text = explain([reason], countDate);
+    expect(text).toContain('Does not count for funding year 2028');
+    expect(text).toContain(says);
+  });
+
+  it('gives the sentence of every reason, in order', () => {
+    const text = explain(['UNDER_FOUR', 'LATE_REGISTRATION'], countDate);
+    expect(text).toContain('not yet 4 on 2027-02-01');
+    expect(text).toContain('after 2027-03-01');
+    expect(text.indexOf('not yet 4')).toBeLessThan(text.indexOf('after 2027-03-01'));
+  });
+
+  it('uses the leap-year deadline 2028-02-29 for the count date 2028-02-01', () => {
+    const text = explain(['LATE_REGISTRATION'], '2028-02-01');
+    expect(text).toContain('funding year 2029');
+    expect(text).toContain('after 2028-02-29');
+  });
+});

@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../../kernel/db.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import { appendEvents, catchUp, lockCursor } from '../../kernel/events.ts';
+import { today } from '../../kernel/scalars.ts';
+import { countDateRow, openCountDate } from './countDates.ts';
+import { fundingCounts } from './counts.ts';
+import { countDateFinalised } from './events.ts';
+import { learnersConsumer, rioConsumer } from './projection.ts';
+import { isCountDate, registrationDeadline } from './rules.ts';
+import { countDate, countOverview, type CountDateRow } from './tables.ts';
+
+/**
+ * The count-date run (journey 3): once the 4-week window after a count date has closed, the operator
+ * makes its statuses FINAL and fixes the overview per board that DUO sends within 8 weeks (Besluit
+ * bekostiging WPO 2022 art 7 [S:34]). It first takes in every event already written, then holds both
+ * consumers still, so that the statuses it fixes are those of one moment. A count date never opened
+ * is assessed in the same transaction. Later changes no longer touch a FINAL count date.
+ */
+export async function runCountDate(db: Db, day: string, log: (message: string) => void, now = new Date()): Promise<CountDateRow> {
+  if (!isCountDate(day)) throw new RegisterError('BAD_USER_INPUT', `${day} is not a count date: the count date is 1 February (WPO art 118.1)`, 'countDate');
+  if (today(now) <= registrationDeadline(day)) {
+    throw new RegisterError('CONFLICT', `The registration window of count date ${day} is open until ${registrationDeadline(day)}: run it after that day`, 'countDate');
+  }
+  await catchUp(db, learnersConsumer);
+  await catchUp(db, rioConsumer);
+  return db.transaction(async (tx) => {
+    await lockCursor(tx, learnersConsumer);
+    await lockCursor(tx, rioConsumer);
+    const kept = rowsOf<{ phase: string }>(await tx.execute(sql`SELECT phase FROM funding.count_date WHERE count_date = ${day} FOR UPDATE`))[0];
+    if (kept?.phase === 'FINAL') throw new RegisterError('CONFLICT', `Count date ${day} has been run already; its statuses are final`, 'countDate');
+    if (!kept) {
+      log(`count date ${day}: assessing every enrollment`);
+      await openCountDate(tx, day, (learners) => log(`count date ${day}: ${learners} learners assessed`));
+    }
+    const boards = await fundingCounts(tx, { kind: 'all' }, day, 'BOARD');
+    await tx.update(countDate).set({ phase: 'FINAL', finalisedAt: sql`now()` }).where(sql`${countDate.countDate} = ${day}`);
+    if (boards.length) {
+      await tx.insert(countOverview).values(
+        boards.map((board) => ({
+          countDate: day,
+          boardCode: board.code,
+          counted: board.counted,
+          notCounted: board.notCounted,
+          byReason: Object.fromEntries(board.byReason.map(({ reason, enrollments }) => [reason, enrollments])),
+        })),
+      );
+    }
+    const counted = boards.reduce((sum, board) => sum + board.counted, 0);
+    const notCounted = boards.reduce((sum, board) => sum + board.notCounted, 0);
+    await appendEvents(tx, 'funding', [countDateFinalised(day, counted, notCounted)]);
+    log(`count date ${day}: final, ${counted} learners counted and ${notCounted} enrollments not, over ${boards.length} boards`);
+    return (await countDateRow(tx, day))!;
+  });
+}
