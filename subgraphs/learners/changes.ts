@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
+import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { notFound } from './access.ts';
-import { once } from './documents.ts';
 import { learnersVisibleTo } from './loaders.ts';
 import { enrollmentEvent, pgnReplaced, resultRecorded } from './events.ts';
 import { municipalityFor } from './residence.ts';
@@ -24,7 +24,7 @@ import {
   onderwijsnummerFor,
   type PostcodeAreas,
 } from './rules.ts';
-import { enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type LearnerRow } from './tables.ts';
+import { document, enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type LearnerRow } from './tables.ts';
 
 type School = { brin6: string; sender: string };
 
@@ -59,7 +59,7 @@ export interface ChangeEnrollmentInput {
 
 /** Corrects an enrollment: the rules of a new enrollment hold for what changes (WPO art 39, Besluit bekostiging WPO 2022 art 9-10). */
 export function changeEnrollment(db: Db, school: School, input: ChangeEnrollmentInput) {
-  return once(db, school.sender, 'changeEnrollment', input, async (tx) => {
+  return once(db, document, school.sender, 'changeEnrollment', input, async (tx) => {
     const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
     const next: EnrollmentRow = {
       ...row,
@@ -92,7 +92,7 @@ export interface DeregisterInput {
 
 /** Uitschrijving: the last day attended, and why (Besluit bekostiging WPO 2022 art 10). */
 export function deregisterLearner(db: Db, school: School, input: DeregisterInput) {
-  return once(db, school.sender, 'deregisterLearner', input, async (tx) => {
+  return once(db, document, school.sender, 'deregisterLearner', input, async (tx) => {
     const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
     const endDate = parseDay(input.endDate, 'endDate');
     checkEndDate(row.startDate, endDate, person.birthDate);
@@ -119,7 +119,7 @@ export interface RecordResultInput {
 
 /** Resultaat (Besluit ROD art 7.1): one per enrollment and school year; recording it again corrects it. */
 export function recordResult(db: Db, school: School, input: RecordResultInput) {
-  return once(db, school.sender, 'recordResult', input, async (tx) => {
+  return once(db, document, school.sender, 'recordResult', input, async (tx) => {
     const { row } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
     checkResult(input);
     const values = {
@@ -149,7 +149,7 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
  * ends the day before the new one starts (Besluit bekostiging WPO 2022 art 10.2).
  */
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
-  return once(db, school.sender, 'acknowledgeTransfer', input, async (tx) => {
+  return once(db, document, school.sender, 'acknowledgeTransfer', input, async (tx) => {
     const id = parseUuid(input.noticeId, 'noticeId', 'a transfer notice id');
     const [notice] = await tx.select().from(transferNotice).where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6))).for('update');
     if (!notice) throw notFound(`transfer notice ${id}`);
@@ -172,7 +172,7 @@ export interface IdentifyInput {
 
 /** A child without a PGN gets a new onderwijsnummer, never given before (WPO art 40b.3-4). */
 export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
-  return once(db, school.sender, 'identifyLearner', input, async (tx) => {
+  return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
     const birthDate = parseDay(input.birthDate, 'birthDate');
     const postcode = parsePostcode(input.postcode, 'postcode');
     const familyName = input.familyName.trim();
@@ -222,7 +222,7 @@ async function issueOnderwijsnummer(tx: Db): Promise<string> {
  * its enrollments, and the onderwijsnummer stays on record as a former PGN.
  */
 export function replacePgn(db: Db, school: School, input: { documentId: string; onderwijsnummer: string; bsn: string }) {
-  return once(db, school.sender, 'replacePgn', input, async (tx) => {
+  return once(db, document, school.sender, 'replacePgn', input, async (tx) => {
     const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
     const to = parseBsn(input.bsn, 'bsn');
     const [held] = await tx.select({ person: learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');

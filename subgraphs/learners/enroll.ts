@@ -6,7 +6,7 @@ import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parsePgn, parsePostcode, parseProviderCode } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
-import { lockDocuments, storeDocuments } from './documents.ts';
+import { checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { municipalityFor } from './residence.ts';
 import { loadRio, resolveBranch } from './rio.ts';
@@ -15,13 +15,11 @@ import {
   checkEndDate,
   checkGroup,
   checkNoOverlap,
-  checkResend,
   checkSchoolEnrollmentNumber,
-  documentFingerprint,
   transfersFor,
   type PostcodeAreas,
 } from './rules.ts';
-import { enrollment, learner, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
+import { document, enrollment, learner, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
 
 export interface LearnerInput {
   pgn: string;
@@ -78,7 +76,7 @@ export async function enroll(db: Db, school: { brin6: string; sender: string }, 
     const known = await loadLearners(tx, accepted.map((item) => item.pgn.value));
     const writes = decide(accepted, known, areas, outcomes);
     await write(tx, writes);
-    await storeDocuments(tx, school.sender, 'enrollLearner', writes.documents);
+    await storeDocuments(tx, document, school.sender, 'enrollLearner', writes.documents);
     return outcomes.map((outcome) => outcome!);
   });
 }
@@ -95,7 +93,7 @@ function attempt<T>(outcomes: (Outcome | undefined)[], index: number, work: () =
 
 /** A resent document answers from what was stored; the rest go on to be checked. */
 async function sortOutResends(tx: Db, sender: string, items: EnrollInput[], outcomes: (Outcome | undefined)[]) {
-  const stored = await lockDocuments(tx, sender, items.map((item) => item.documentId));
+  const stored = await lockDocuments(tx, document, sender, items.map((item) => item.documentId));
   const pending: { index: number; input: EnrollInput; fingerprint: string }[] = [];
   items.forEach((input, index) => {
     const fingerprint = documentFingerprint({ mutation: 'enrollLearner', input });

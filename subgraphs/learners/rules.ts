@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
 import { addDays, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
@@ -238,47 +237,4 @@ export function municipalityForPostcode(postcode: string, areas: PostcodeAreas, 
   if (low === 0) return municipalityCodes[0]!;
   if (low === pc4s.length) return municipalityCodes[low - 1]!;
   return pc4 - pc4s[low - 1]! <= pc4s[low]! - pc4 ? municipalityCodes[low - 1]! : municipalityCodes[low]!;
-}
-
-/** JSON with object keys sorted at every depth; like JSON.stringify, undefined members are left out. */
-function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined || typeof value === 'function' || typeof value === 'symbol') return 'null';
-  if (typeof value === 'bigint') throw new TypeError('A document cannot hold a bigint');
-  if (typeof value !== 'object') return JSON.stringify(value);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON: () => unknown }).toJSON());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const members = Object.keys(value)
-    .sort()
-    .filter((key) => {
-      const member = (value as Record<string, unknown>)[key];
-      return member !== undefined && typeof member !== 'function' && typeof member !== 'symbol';
-    })
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${members.join(',')}}`;
-}
-
-/**
- * What a delivered document says, as a SHA-256 hex digest: object keys sorted at every depth so that key order
- * does not count, and the top-level `documentId` left out, since that names the document rather than being its
- * content. Each delivery carries an identificatiecode (DUO's identificatiecodeBedrijfsdocument [S:14]); a
- * resend of one must not be registered twice (domain.md §7(a)).
- */
-export function documentFingerprint(value: unknown): string {
-  let content = value;
-  const prototype = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (prototype === Object.prototype || prototype === null) {
-    const { documentId: _name, ...rest } = value as Record<string, unknown>;
-    content = rest;
-  }
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
-/**
- * Idempotent delivery (domain.md §7(a)): a document id not seen before is new; seen with the same content, it is
- * a resend that gets the first answer again; seen with other content, it is refused, since one id names one document.
- */
-export function checkResend(stored: { fingerprint: string } | null, fingerprint: string, documentId: string): 'new' | 'resend' {
-  if (stored === null) return 'new';
-  if (stored.fingerprint === fingerprint) return 'resend';
-  throw new RegisterError('CONFLICT', `document ${documentId} was already received with other content`, 'documentId');
 }

@@ -1,4 +1,5 @@
-import { boolean, date, jsonb, pgSchema, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { documentTable } from '../../kernel/documents.ts';
+import { boolean, date, pgSchema, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** The learners subgraph's tables; migrations/learners/ is the contract they mirror. */
 export const learners = pgSchema('learners');
@@ -82,14 +83,7 @@ export const transferNotice = learners.table('transfer_notice', {
   handledAt: moment('handled_at'),
 });
 
-export const document = learners.table('document', {
-  sender: text('sender').notNull(),
-  documentId: text('document_id').notNull(),
-  mutation: text('mutation').notNull(),
-  fingerprint: text('fingerprint').notNull(),
-  result: jsonb('result').notNull(),
-  receivedAt: moment('received_at').notNull().defaultNow(),
-});
+export const document = documentTable(learners);
 
 export type LearnerRow = typeof learner.$inferSelect;
 export type EnrollmentRow = typeof enrollment.$inferSelect;
