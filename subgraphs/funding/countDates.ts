@@ -31,9 +31,9 @@ export async function openCurrentCountDate(tx: Db, now = new Date()): Promise<vo
  * Assesses every enrollment for a count date not yet kept, in the caller's transaction. Its first
  * statuses are not announced as changes: nothing changed, a count date began.
  */
-export async function openCountDate(tx: Db, day: string, progress?: (learners: number) => void): Promise<void> {
+export async function openCountDate(tx: Db, day: string): Promise<number> {
   await tx.insert(countDate).values({ countDate: day, phase: 'PROVISIONAL' });
-  await assessEveryone(tx, day, progress);
+  return assessEveryone(tx, day);
 }
 
 /** The count dates funding keeps, newest first. */

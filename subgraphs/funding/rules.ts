@@ -2,7 +2,7 @@
  * The funding rules for po (domain.md §5), each a pure function of the facts it reads: an enrollment
  * as the register holds it, the learner's birth date and the RIO periods of what it refers to.
  */
-import { addDays, ageOn, schoolYearOf } from '../../kernel/calendar.ts';
+import { addDays, schoolYearOf } from '../../kernel/calendar.ts';
 
 /**
  * The count date (teldatum) of a year: the Minister funds a calendar year by the number of pupils on
@@ -61,18 +61,39 @@ export const activeOn = (period: Period | null, day: string) =>
 export const enrolledOn = (enrollment: Pick<EnrollmentFacts, 'startDate' | 'endDate'>, day: string) =>
   enrollment.startDate <= day && (enrollment.endDate === null || enrollment.endDate >= day);
 
+/**
+ * The latest birth date of a child who is 4 on `day`: the same day 4 years earlier. A child born on
+ * 29 February turns 4 on 1 March in a year without one (kernel/calendar.ts), and the text order of
+ * days gives exactly that, also for a 29 February that the earlier year lacks.
+ */
+export const latestBirthDateOfPupil = (day: string) => `${String(Number(day.slice(0, 4)) - 4).padStart(4, '0')}${day.slice(4)}`;
+
 /** A child is a pupil (leerling) from the fourth birthday (WPO art 39.1 [S:8]); one who turns 4 on the count date counts. */
-export const pupilOn = (birthDate: string, day: string) => birthDate <= day && ageOn(birthDate, day) >= 4;
+export const pupilOn = (birthDate: string, day: string) => birthDate <= latestBirthDateOfPupil(day);
 
 /**
  * Whether an enrollment is assessed for a count date at all: its period overlaps the school year the
  * count date falls in (1 August to 31 July, Besluit bekostiging art 1). A school gets a status for
  * this year's enrollments, not a "not enrolled" for every enrollment it ever had.
  */
-export function assessedFor(enrollment: Pick<EnrollmentFacts, 'startDate' | 'endDate'>, countDate: string): boolean {
-  const year = schoolYearOf(countDate);
-  return enrollment.startDate <= year.end && (enrollment.endDate === null || enrollment.endDate >= year.start);
+export function assessedFor(enrollment: Pick<EnrollmentFacts, 'startDate' | 'endDate'>, countDate: string | CountDateFacts): boolean {
+  const { schoolYear } = factsOf(countDate);
+  return enrollment.startDate <= schoolYear.end && (enrollment.endDate === null || enrollment.endDate >= schoolYear.start);
 }
+
+/** What the rules need of a count date, worked out once for all the enrollments assessed for it. */
+export interface CountDateFacts {
+  countDate: string;
+  deadline: string;
+  schoolYear: { start: string; end: string };
+  latestBirthDate: string;
+}
+
+export function countDateFacts(countDate: string): CountDateFacts {
+  return { countDate, deadline: registrationDeadline(countDate), schoolYear: schoolYearOf(countDate), latestBirthDate: latestBirthDateOfPupil(countDate) };
+}
+
+const factsOf = (countDate: string | CountDateFacts) => (typeof countDate === 'string' ? countDateFacts(countDate) : countDate);
 
 export const notFundableReasons = [
   'NOT_ENROLLED_ON_COUNT_DATE',
@@ -96,11 +117,12 @@ export interface Assessment {
  * art 7 [S:34]; domain.md §5 lists the reasons with their sources). Double enrollment needs the
  * learner's other enrollments: see `assessLearner`.
  */
-export function reasonsAgainst(enrollment: EnrollmentFacts, birthDate: string, countDate: string): NotFundableReason[] {
+export function reasonsAgainst(enrollment: EnrollmentFacts, birthDate: string, given: string | CountDateFacts): NotFundableReason[] {
+  const { countDate, deadline, latestBirthDate } = factsOf(given);
   const reasons: NotFundableReason[] = [];
   if (!enrolledOn(enrollment, countDate)) reasons.push('NOT_ENROLLED_ON_COUNT_DATE');
-  if (!pupilOn(birthDate, countDate)) reasons.push('UNDER_FOUR');
-  if (enrollment.registeredOn > registrationDeadline(countDate)) reasons.push('LATE_REGISTRATION');
+  if (birthDate > latestBirthDate) reasons.push('UNDER_FOUR');
+  if (enrollment.registeredOn > deadline) reasons.push('LATE_REGISTRATION');
   // Enrollments must reference RIO (domain.md §7(d)); what RIO has closed on the count date is not counted.
   if (!activeOn(enrollment.location, countDate)) reasons.push('LOCATION_NOT_ACTIVE');
   if (!activeOn(enrollment.offeredProgramme, countDate)) reasons.push('OFFERED_PROGRAMME_NOT_ACTIVE');
@@ -132,9 +154,10 @@ export function countingEnrollment<E extends Pick<EnrollmentFacts, 'id' | 'start
  * Every assessed enrollment of one learner on `countDate`: each enrollment's own reasons, then
  * DOUBLE_ENROLLMENT for every enrollment that would count but for the one that does.
  */
-export function assessLearner(birthDate: string, enrollments: readonly EnrollmentFacts[], countDate: string): Assessment[] {
-  const assessed = enrollments.filter((enrollment) => assessedFor(enrollment, countDate));
-  const assessments = assessed.map((enrollment) => ({ enrollmentId: enrollment.id, reasons: reasonsAgainst(enrollment, birthDate, countDate) }));
+export function assessLearner(birthDate: string, enrollments: readonly EnrollmentFacts[], countDate: string | CountDateFacts): Assessment[] {
+  const facts = factsOf(countDate);
+  const assessed = enrollments.filter((enrollment) => assessedFor(enrollment, facts));
+  const assessments = assessed.map((enrollment) => ({ enrollmentId: enrollment.id, reasons: reasonsAgainst(enrollment, birthDate, facts) }));
   const eligible = assessed.filter((_, i) => assessments[i]!.reasons.length === 0);
   const counted = countingEnrollment(eligible);
   for (const [i, enrollment] of assessed.entries()) {

@@ -31,8 +31,15 @@ export async function runCountDate(db: Db, day: string, log: (message: string) =
     if (kept?.phase === 'FINAL') throw new RegisterError('CONFLICT', `Count date ${day} has been run already; its statuses are final`, 'countDate');
     if (!kept) {
       log(`count date ${day}: assessing every enrollment`);
-      await openCountDate(tx, day, (learners) => log(`count date ${day}: ${learners} learners assessed`));
+      log(`count date ${day}: ${await openCountDate(tx, day)} enrollments assessed`);
     }
+    // Counting every status of the count date is one join of 1.4 million statuses with their
+    // enrollments. The statistics must know the statuses this transaction may just have written, and
+    // even then the planner prefers 1.4 million index lookups to one hash join: 3.9 s against 1.2 s,
+    // measured with EXPLAIN ANALYZE on the population of bench/countDate.ts.
+    await tx.execute(sql`ANALYZE funding.status`);
+    await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
+    await tx.execute(sql`SET LOCAL enable_nestloop = off`);
     const boards = await fundingCounts(tx, { kind: 'all' }, day, 'BOARD');
     await tx.update(countDate).set({ phase: 'FINAL', finalisedAt: sql`now()` }).where(sql`${countDate.countDate} = ${day}`);
     if (boards.length) {
