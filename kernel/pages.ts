@@ -1,3 +1,4 @@
+import { isUuid } from './ids/index.ts';
 import { RegisterError } from './errors.ts';
 
 /**
@@ -30,4 +31,21 @@ export function connectionOf<Row>(rows: Row[], size: number, keyOf: (row: Row) =
   const nodes = rows.slice(0, size);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
   return { edges, totalCount, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+}
+
+const malformed = () => new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
+
+/** The key of an ordered page: the sort value and the id that breaks its ties, as `value|id`. */
+export function decodeSortKey(cursor: string): [value: string, id: string] {
+  const [value, id] = decodeCursor(cursor).split('|');
+  if (!value || !id || !isUuid(id)) throw malformed();
+  return [value, id];
+}
+
+/** The key of a newest-first page by a moment, as `decodeSortKey` reads it. */
+export function decodeMomentKey(cursor: string): [moment: Date, id: string] {
+  const [value, id] = decodeSortKey(cursor);
+  const moment = new Date(value);
+  if (Number.isNaN(moment.getTime())) throw malformed();
+  return [moment, id];
 }

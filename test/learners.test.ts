@@ -281,10 +281,23 @@ describe('the learners register through the gateway', () => {
       expect(all).toBeGreaterThan(ofA);
     });
 
-    it('refuses a municipality and a board as FORBIDDEN', async () => {
+    it('refuses lists to a municipality and a board as FORBIDDEN', async () => {
       for (const viewer of [{ role: 'MUNICIPALITY', municipality: '0114' }, { role: 'BOARD', board: '042B830' }] as const) {
         expectRefused(await system.query('{ enrollments { totalCount } }', { token: await system.token(viewer) }), 'FORBIDDEN');
+        expectRefused(await system.query('{ transferNotices { totalCount } }', { token: await system.token(viewer) }), 'FORBIDDEN');
       }
+    });
+
+    it('shows a learner and their enrollments to the municipality they live in, and to no other', async () => {
+      const query = 'query($pgn: ID!, $id: ID!) { learner(pgn: $pgn) { pgn enrollments { id } } enrollment(id: $id) { id } }';
+      const emmen = await system.query<{ learner: { pgn: string; enrollments: { id: string }[] }; enrollment: { id: string } }>(query, {
+        variables: { pgn, id: enrollmentId },
+        token: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }),
+      });
+      expect(emmen.errors).toBeUndefined();
+      expect(emmen.data).toEqual({ learner: { pgn, enrollments: [{ id: enrollmentId }] }, enrollment: { id: enrollmentId } });
+      const amsterdam = await system.query(query, { variables: { pgn, id: enrollmentId }, token: await system.token({ role: 'MUNICIPALITY', municipality: '0363' }) });
+      expect(amsterdam.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     });
 
     it('refuses the operator a change: changes come from a school', async () => {

@@ -3,15 +3,25 @@ import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
  * Who may see and change learner data (architecture.md, "Identity and access"; domain.md §10): a
- * vendor acting for a school sees that school's enrollments and their learners, the operator sees
- * everything, and nobody else reads the register through this subgraph yet.
+ * vendor acting for a school sees that school's enrollments and their learners; a municipality sees
+ * the learners who live in it and their enrollments, one learner at a time (DUO shares enrollments
+ * with municipalities for compulsory education, domain.md §4; it reaches them through absence reports
+ * and exemptions); the operator sees everything. Boards read funding overviews, not learners.
  */
-export type Scope = { kind: 'school'; brin6: string } | { kind: 'all' };
+export type Scope = { kind: 'school'; brin6: string } | { kind: 'municipality'; code: string } | { kind: 'all' };
 
 export function readScope(viewer: Viewer): Scope {
   if (viewer.role === 'VENDOR') return { kind: 'school', brin6: viewer.school };
+  if (viewer.role === 'MUNICIPALITY') return { kind: 'municipality', code: viewer.municipality };
   if (viewer.role === 'OPERATOR') return { kind: 'all' };
   throw new RegisterError('FORBIDDEN', `A ${viewer.role.toLowerCase()} may not read the learners register`);
+}
+
+/** Lists of enrollments and notices are a school's or the operator's: a municipality asks per learner. */
+export function listScope(viewer: Viewer): Exclude<Scope, { kind: 'municipality' }> {
+  const scope = readScope(viewer);
+  if (scope.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'A municipality reads the learners who live in it one at a time, not lists of enrollments or notices');
+  return scope;
 }
 
 /** Changes come from a school's administration system only: a vendor acting for that school. */
@@ -21,8 +31,9 @@ export function schoolOf(viewer: Viewer): { brin6: string; sender: string } {
   return { brin6: viewer.school, sender: `${viewer.vendorOin}/${viewer.school}` };
 }
 
+/** Whether the scope sees what is at a school; a municipality sees by residence, never by school. */
 export function canSee(scope: Scope, brin6: string): boolean {
-  return scope.kind === 'all' || scope.brin6 === brin6;
+  return scope.kind === 'all' || (scope.kind === 'school' && scope.brin6 === brin6);
 }
 
 /** What a school asks about that is not its own does not exist for it: never another school's data. */

@@ -8,7 +8,7 @@ import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parse
 import { parseDay } from '../../kernel/scalars.ts';
 import { notFound } from './access.ts';
 import { learnersVisibleTo } from './loaders.ts';
-import { enrollmentEvent, pgnReplaced, resultRecorded } from './events.ts';
+import { enrollmentEvent, learnerIdentified, pgnReplaced, resultRecorded } from './events.ts';
 import { municipalityFor } from './residence.ts';
 import { loadRio, resolveBranch } from './rio.ts';
 import {
@@ -195,7 +195,7 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
     };
     await tx.insert(learner).values(person);
     await tx.insert(learnerPgn).values({ pgn, learnerId: person.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
-    await appendEvents(tx, 'learners', [{ type: 'LearnerIdentified', keys: { learnerId: person.id }, payload: { learnerId: person.id, pgn, birthDate } }]);
+    await appendEvents(tx, 'learners', [learnerIdentified(person)]);
     return { learnerId: person.id };
   });
 }

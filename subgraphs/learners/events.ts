@@ -4,14 +4,18 @@ import type { EnrollmentRow, LearnerRow, ResultRow, TransferNoticeRow } from './
 /**
  * The learners stream (architecture.md, "Events and subscriptions"): written in the transaction of
  * the change it reports. An enrollment event carries the enrollment's full state and the learner
- * facts that funding needs (PGN, birth date), so that a consumer never has to read this subgraph.
+ * facts that consumers need (PGN, birth date for funding, municipality of residence for absence), so
+ * that a consumer never has to read this subgraph.
  */
-export function enrollmentState(row: EnrollmentRow, learner: Pick<LearnerRow, 'id' | 'pgn' | 'birthDate'>) {
+type LearnerFacts = Pick<LearnerRow, 'id' | 'pgn' | 'birthDate' | 'municipalityCode'>;
+
+export function enrollmentState(row: EnrollmentRow, learner: LearnerFacts) {
   return {
     enrollmentId: row.id,
     learnerId: learner.id,
     pgn: learner.pgn,
     birthDate: learner.birthDate,
+    municipalityCode: learner.municipalityCode,
     brin6: row.brin6,
     providerCode: row.providerCode,
     locationCode: row.locationCode,
@@ -28,7 +32,7 @@ const enrollmentKeys = (row: EnrollmentRow) => ({ enrollmentId: row.id, learnerI
 
 export type EnrollmentEventType = 'EnrollmentRegistered' | 'EnrollmentChanged' | 'LearnerDeregistered';
 
-export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, learner: Pick<LearnerRow, 'id' | 'pgn' | 'birthDate'>): NewEvent {
+export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, learner: LearnerFacts): NewEvent {
   return { type, keys: enrollmentKeys(row), payload: enrollmentState(row, learner) };
 }
 
@@ -57,6 +61,27 @@ export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, 
   };
 }
 
+/** The payload of PgnReplaced. */
+export interface PgnChange {
+  learnerId: string;
+  previousPgn: string;
+  pgn: string;
+}
+
 export function pgnReplaced(learnerId: string, from: string, to: string): NewEvent {
-  return { type: 'PgnReplaced', keys: { learnerId }, payload: { learnerId, previousPgn: from, pgn: to } };
+  const payload: PgnChange = { learnerId, previousPgn: from, pgn: to };
+  return { type: 'PgnReplaced', keys: { learnerId }, payload: { ...payload } };
+}
+
+/** The payload of LearnerIdentified. */
+export interface LearnerState {
+  learnerId: string;
+  pgn: string;
+  birthDate: string;
+  municipalityCode: string | null;
+}
+
+export function learnerIdentified(learner: LearnerFacts): NewEvent {
+  const payload: LearnerState = { learnerId: learner.id, pgn: learner.pgn, birthDate: learner.birthDate, municipalityCode: learner.municipalityCode };
+  return { type: 'LearnerIdentified', keys: { learnerId: learner.id }, payload: { ...payload } };
 }

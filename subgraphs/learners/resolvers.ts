@@ -1,10 +1,9 @@
 import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
-import { RegisterError } from '../../kernel/errors.ts';
-import { isUuid, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
-import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
+import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { connectionOf, decodeMomentKey, decodeSortKey, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
-import { canSee, notFound, readScope, schoolOf, type Scope } from './access.ts';
+import { canSee, listScope, notFound, readScope, schoolOf, type Scope } from './access.ts';
 import { acknowledgeTransfer, changeEnrollment, deregisterLearner, identifyLearner, recordResult, replacePgn } from './changes.ts';
 import { enroll, type EnrollInput } from './enroll.ts';
 import type { LearnerLoaders } from './loaders.ts';
@@ -16,12 +15,16 @@ type Context = SubgraphContext<LearnerLoaders>;
 async function visibleLearner(context: Context, scope: Scope, row: LearnerRow | null): Promise<LearnerRow | null> {
   if (!row) return null;
   if (scope.kind === 'all') return row;
+  if (scope.kind === 'municipality') return row.municipalityCode === scope.code ? row : null;
   return (await context.loaders.learnerVisibleTo.load(`${row.id}/${scope.brin6}`)) ? row : null;
 }
 
 async function visibleEnrollment(context: Context, id: string): Promise<EnrollmentRow | null> {
   const row = await context.loaders.enrollment.load(id);
-  return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
+  if (!row) return null;
+  const scope = readScope(context.viewer);
+  if (scope.kind === 'municipality') return (await visibleLearner(context, scope, await context.loaders.learner.load(row.learnerId))) ? row : null;
+  return canSee(scope, row.brin6) ? row : null;
 }
 
 async function visibleNotice(context: Context, id: string): Promise<TransferNoticeRow | null> {
@@ -29,15 +32,8 @@ async function visibleNotice(context: Context, id: string): Promise<TransferNoti
   return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
 }
 
-/** Cursor of an ordered page: the sort value and the id that breaks its ties. */
-function splitCursor(cursor: string): [string, string] {
-  const [value, id] = decodeCursor(cursor).split('|');
-  if (!value || !id || !isUuid(id)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
-  return [value, id];
-}
-
 async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: string | null; brin6?: string | null } | null; first?: number | null; after?: string | null }) {
-  const scope = readScope(context.viewer);
+  const scope = listScope(context.viewer);
   const size = pageSize(args.first);
   const conditions: SQL[] = [];
   if (scope.kind === 'school') conditions.push(eq(enrollment.brin6, scope.brin6));
@@ -48,7 +44,7 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
   }
   const after: SQL[] = [];
   if (args.after != null) {
-    const [startDate, id] = splitCursor(args.after);
+    const [startDate, id] = decodeSortKey(args.after);
     after.push(or(gt(enrollment.startDate, startDate), and(eq(enrollment.startDate, startDate), gt(enrollment.id, id)))!);
   }
   const rows = await context.db.select().from(enrollment).where(and(...conditions, ...after)).orderBy(enrollment.startDate, enrollment.id).limit(size + 1);
@@ -57,16 +53,14 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
 }
 
 async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED' | null; first?: number | null; after?: string | null }) {
-  const scope = readScope(context.viewer);
+  const scope = listScope(context.viewer);
   const size = pageSize(args.first);
   const conditions: SQL[] = [];
   if (scope.kind === 'school') conditions.push(eq(transferNotice.brin6, scope.brin6));
   if (args.status != null) conditions.push(eq(transferNotice.status, args.status));
   const after: SQL[] = [];
   if (args.after != null) {
-    const [issuedAt, id] = splitCursor(args.after);
-    const moment = new Date(issuedAt);
-    if (Number.isNaN(moment.getTime())) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
+    const [moment, id] = decodeMomentKey(args.after);
     after.push(or(lt(transferNotice.issuedAt, moment), and(eq(transferNotice.issuedAt, moment), lt(transferNotice.id, id)))!);
   }
   const rows = await context.db.select().from(transferNotice).where(and(...conditions, ...after)).orderBy(desc(transferNotice.issuedAt), desc(transferNotice.id)).limit(size + 1);
@@ -137,8 +131,9 @@ export const resolvers: ResolverMap<Context> = {
       (await context.loaders.formerPgnsOfLearner.load(row.id)).map((former) => ({ pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt })),
     residence: (row: LearnerRow) => (row.municipalityCode ? { municipalityCode: row.municipalityCode, source: row.municipalitySource } : null),
     enrollments: async (row: LearnerRow, _, context) => {
+      // A municipality that sees the learner (a resident) sees all their enrollments.
       const scope = readScope(context.viewer);
-      return (await context.loaders.enrollmentsOfLearner.load(row.id)).filter((each) => canSee(scope, each.brin6));
+      return (await context.loaders.enrollmentsOfLearner.load(row.id)).filter((each) => scope.kind === 'municipality' || canSee(scope, each.brin6));
     },
   },
   Enrollment: {

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import type { Db } from '../../kernel/db.ts';
+import { once } from '../../kernel/documents.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import { appendEvents, catchUpWithCommitted } from '../../kernel/events.ts';
+import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { parseDay } from '../../kernel/scalars.ts';
+import type { Viewer } from '../../kernel/viewer.ts';
+import { actorOf, notFound, type Actor } from './access.ts';
+import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
+import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
+import { checkExemptionPeriod, checkRecordedAbsence, checkReport, checkTransition, nextCountFrom, thresholdSignal, type Absence, type AbsenceKind, type ExemptionKind, type ReportStatus } from './rules.ts';
+import { absenceHours, document, enrollment, exemption, learner, report, reportDayPart, reportTransition, type SchoolContact } from './tables.ts';
+
+/*
+ * The changes to the absence register, each one business document, once (kernel/documents.ts).
+ * Before checking a change against the projection, the projection takes in every learners event
+ * committed so far: a school reports on an enrollment it may have registered a moment ago.
+ */
+
+const freshnessWaitMs = 5_000;
+const takeInLearnerEvents = (db: Db) => catchUpWithCommitted(db, learnersConsumer, freshnessWaitMs);
+
+function schoolOf(viewer: Viewer): Actor & { brin6: string } {
+  if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school reports absence');
+  return { ...actorOf(viewer), brin6: viewer.school };
+}
+
+function municipalityOf(viewer: Viewer): Actor & { code: string } {
+  if (viewer.role !== 'MUNICIPALITY') throw new RegisterError('FORBIDDEN', 'Only a municipality registers exemptions (Besluit ROD art 20)');
+  return { ...actorOf(viewer), code: viewer.municipality };
+}
+
+async function schoolEnrollment(tx: Db, brin6: string, id: string) {
+  const [row] = await tx.select().from(enrollment).where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id')));
+  if (!row || row.brin6 !== brin6) throw notFound(`enrollment ${id}`);
+  return row;
+}
+
+const parseAbsences = (absences: readonly Absence[]) => absences.map((absence, i) => ({ ...absence, date: parseDay(absence.date, `absences.${i}.date`) }));
+
+export interface ReportAbsenceInput {
+  documentId: string;
+  enrollmentId: string;
+  kind: AbsenceKind;
+  startDate: string;
+  endDate?: string | null;
+  absences: Absence[];
+  suspectedReason?: string | null;
+  schoolAction?: string | null;
+  municipalityActionWanted: boolean;
+  contact: { name: string; role?: string | null; phone?: string | null; email?: string | null };
+}
+
+/**
+ * A school's verzuimmelding (Besluit ROD art 13-14; LPW art 21a): checked, stored with its day parts,
+ * and routed to the municipality where the learner lives now (Besluit ROD art 46.2: within one
+ * working day; here at once), which finds it in its inbox and in the absence stream.
+ */
+export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsenceInput): Promise<{ reportId: string }> {
+  const school = schoolOf(viewer);
+  await takeInLearnerEvents(db);
+  return once(db, document, school.actor, 'reportAbsence', input, async (tx) => {
+    const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
+    const absences = parseAbsences(input.absences);
+    const facts = { kind: input.kind, startDate: parseDay(input.startDate, 'startDate'), endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'), absences };
+    checkReport(facts, enrolled, school.brin6);
+    const contactName = input.contact.name.trim();
+    if (!contactName) throw new RegisterError('BAD_USER_INPUT', "The school's contact needs a name", 'contact.name');
+    const [resident] = await tx.select().from(learner).where(eq(learner.id, enrolled.learnerId));
+    if (!resident?.municipalityCode) throw new RegisterError('CONFLICT', 'The register knows no municipality of residence for this learner, so the report cannot be routed', 'enrollmentId');
+    const now = new Date();
+    const contact: SchoolContact = { name: contactName, role: input.contact.role ?? null, phone: input.contact.phone ?? null, email: input.contact.email ?? null };
+    const [row] = await tx
+      .insert(report)
+      .values({
+        id: randomUUID(),
+        learnerId: enrolled.learnerId,
+        enrollmentId: enrolled.id,
+        brin6: school.brin6,
+        ...facts,
+        suspectedReason: input.suspectedReason ?? null,
+        schoolAction: input.schoolAction ?? null,
+        municipalityActionWanted: input.municipalityActionWanted,
+        contact,
+        municipalityCode: resident.municipalityCode,
+        status: 'REGISTERED',
+        reportedBy: school.actor,
+        reportedAt: now,
+      })
+      .returning();
+    if (absences.length) await tx.insert(reportDayPart).values(absences.map((absence) => ({ reportId: row!.id, day: absence.date, dayPart: absence.dayPart, hours: absence.hours })));
+    await tx.insert(reportTransition).values({ reportId: row!.id, seq: 1, fromStatus: null, toStatus: 'REGISTERED', actorRole: school.role, actor: school.actor, note: null, at: now });
+    await appendEvents(tx, 'absence', [absenceReported(row!)]);
+    return { reportId: row!.id };
+  });
+}
+
+/**
+ * A step in a report's workflow (rules.ts, `checkTransition`), by the school or the municipality it
+ * was routed to, recorded with who and when. A report the viewer may not see is NOT_FOUND.
+ */
+export async function changeReportStatus(db: Db, viewer: Viewer, input: { documentId: string; reportId: string; status: ReportStatus; note?: string | null }): Promise<{ reportId: string }> {
+  const actor = actorOf(viewer);
+  return once(db, document, actor.actor, 'changeAbsenceReportStatus', input, async (tx) => {
+    const id = parseUuid(input.reportId, 'reportId', 'a report id');
+    const [row] = await tx.select().from(report).where(eq(report.id, id)).for('update');
+    const own = row && (viewer.role === 'VENDOR' ? row.brin6 === viewer.school : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
+    if (!row || !own) throw notFound(`absence report ${input.reportId}`);
+    checkTransition(row.status, input.status, actor.role);
+    const now = new Date();
+    const [changed] = await tx.update(report).set({ status: input.status }).where(eq(report.id, id)).returning();
+    const [last] = await tx.select({ seq: reportTransition.seq }).from(reportTransition).where(eq(reportTransition.reportId, id)).orderBy(desc(reportTransition.seq)).limit(1);
+    const note = input.note?.trim() || null;
+    await tx.insert(reportTransition).values({ reportId: id, seq: (last?.seq ?? 0) + 1, fromStatus: row.status, toStatus: input.status, actorRole: actor.role, actor: actor.actor, note, at: now });
+    await appendEvents(tx, 'absence', [absenceReportStatusChanged(changed!, row.status, actor, note)]);
+    return { reportId: id };
+  });
+}
+
+/**
+ * Unauthorised absence per day part, sent by the school (a later sending of a day part replaces it),
+ * and the threshold signal: counted from the day after the school's last 16-hour report on this
+ * enrollment, and a proposed report once 16 hours within 4 weeks are reached. Nothing is filed.
+ */
+export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId: string; enrollmentId: string; absences: Absence[] }) {
+  const school = schoolOf(viewer);
+  await takeInLearnerEvents(db);
+  return once(db, document, school.actor, 'recordAbsence', input, async (tx) => {
+    const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
+    const absences = parseAbsences(input.absences);
+    checkRecordedAbsence(absences, enrolled);
+    const now = new Date();
+    if (absences.length) {
+      await tx
+        .insert(absenceHours)
+        .values(absences.map((absence) => ({ enrollmentId: enrolled.id, day: absence.date, dayPart: absence.dayPart, hours: absence.hours, recordedAt: now })))
+        .onConflictDoUpdate({ target: [absenceHours.enrollmentId, absenceHours.day, absenceHours.dayPart], set: { hours: sql`excluded.hours`, recordedAt: sql`excluded.recorded_at` } });
+    }
+    const [lastReport] = await tx
+      .select({ endDate: report.endDate })
+      .from(report)
+      .where(and(eq(report.enrollmentId, enrolled.id), eq(report.kind, 'SIXTEEN_HOURS'), ne(report.status, 'WITHDRAWN')))
+      .orderBy(desc(report.endDate))
+      .limit(1);
+    const countFrom = lastReport?.endDate ? nextCountFrom(lastReport.endDate) : null;
+    const recorded = await tx
+      .select()
+      .from(absenceHours)
+      .where(and(eq(absenceHours.enrollmentId, enrolled.id), countFrom ? gte(absenceHours.day, countFrom) : undefined));
+    const signal = thresholdSignal(recorded.map((row) => ({ date: row.day, dayPart: row.dayPart, hours: row.hours })), countFrom);
+    return { enrollmentId: enrolled.id, countedFrom: countFrom, ...signal };
+  });
+}
+
+/**
+ * An exemption (vrijstelling), registered by the municipality where the learner lives (Besluit ROD
+ * art 20; LPW art 5, 5a, 15, 3a/3b [S:6, S:7]). A school that enrolls the learner in the exemption's
+ * period gets a notice (LPW art 15a).
+ */
+export async function registerExemption(db: Db, viewer: Viewer, input: { documentId: string; pgn: string; kind: ExemptionKind; startDate: string; endDate?: string | null }) {
+  const municipality = municipalityOf(viewer);
+  await takeInLearnerEvents(db);
+  return once(db, document, municipality.actor, 'registerExemption', input, async (tx) => {
+    const pgn = parsePgn(input.pgn, 'pgn').value;
+    const startDate = parseDay(input.startDate, 'startDate');
+    const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
+    checkExemptionPeriod(startDate, endDate);
+    const [resident] = await tx.select().from(learner).where(and(eq(learner.pgn, pgn), eq(learner.municipalityCode, municipality.code)));
+    if (!resident) throw notFound(`learner with PGN ${pgn} living in municipality ${municipality.code}`);
+    const [row] = await tx
+      .insert(exemption)
+      .values({ id: randomUUID(), learnerId: resident.id, municipalityCode: municipality.code, kind: input.kind, startDate, endDate, registeredAt: new Date() })
+      .returning();
+    await appendEvents(tx, 'absence', [exemptionRegistered(row!)]);
+    const notices = await noticeExemptEnrollments(tx, [resident.id]);
+    return { exemptionId: row!.id, noticeCount: notices.length };
+  });
+}
+

@@ -1,0 +1,113 @@
+import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '../../kernel/db.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import { parseUuid } from '../../kernel/ids/index.ts';
+import { connectionOf, decodeMomentKey, pageSize } from '../../kernel/pages.ts';
+import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
+import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
+import { canSeeReport, notFound, reachOf } from './access.ts';
+import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, type ReportAbsenceInput } from './changes.ts';
+import type { AbsenceLoaders } from './loaders.ts';
+import type { Absence, Reached, ReportFacts, ReportStatus } from './rules.ts';
+import { exemption, exemptionNotice, report, type ExemptionNoticeRow, type ExemptionRow, type ReportRow } from './tables.ts';
+
+type Context = SubgraphContext<AbsenceLoaders>;
+
+async function visibleReport(context: Context, id: string): Promise<ReportRow | null> {
+  const row = await context.loaders.report.load(id);
+  return row && canSeeReport(reachOf(context.viewer), row) ? row : null;
+}
+
+async function loadReport(context: Context, id: string): Promise<ReportRow> {
+  return (await context.loaders.report.load(id))!;
+}
+
+/** A newest-first page of `table` by `moment`, ties broken by `id`, within `conditions`. */
+async function newestFirst<Row>(db: Db, table: PgTable, moment: PgColumn, id: PgColumn, conditions: (SQL | undefined)[], args: { first?: number | null; after?: string | null }) {
+  const size = pageSize(args.first);
+  const after: SQL[] = [];
+  if (args.after != null) {
+    const [at, last] = decodeMomentKey(args.after);
+    after.push(or(lt(moment, at), and(eq(moment, at), lt(id, last)))!);
+  }
+  const rows = (await db.select().from(table).where(and(...conditions, ...after)).orderBy(desc(moment), desc(id)).limit(size + 1)) as Row[];
+  const [total] = await db.select({ value: count() }).from(table).where(and(...conditions));
+  return { rows, size, total: total?.value ?? 0 };
+}
+
+async function reportsPage(context: Context, args: { filter?: { status?: ReportStatus | null; reportedFrom?: string | null; reportedTo?: string | null } | null; first?: number | null; after?: string | null }) {
+  const reach = reachOf(context.viewer);
+  const conditions: (SQL | undefined)[] = [];
+  if (reach.kind === 'school') conditions.push(eq(report.brin6, reach.brin6));
+  if (reach.kind === 'municipality') conditions.push(eq(report.municipalityCode, reach.code));
+  if (args.filter?.status != null) conditions.push(eq(report.status, args.filter.status));
+  // A day is a day in the Netherlands, where reports are made and read.
+  const reportedOn = sql`(${report.reportedAt} AT TIME ZONE 'Europe/Amsterdam')::date`;
+  if (args.filter?.reportedFrom != null) conditions.push(sql`${reportedOn} >= ${parseDay(args.filter.reportedFrom, 'filter.reportedFrom')}::date`);
+  if (args.filter?.reportedTo != null) conditions.push(sql`${reportedOn} <= ${parseDay(args.filter.reportedTo, 'filter.reportedTo')}::date`);
+  const page = await newestFirst<ReportRow>(context.db, report, report.reportedAt, report.id, conditions, args);
+  return connectionOf(page.rows, page.size, (row) => `${row.reportedAt.toISOString()}|${row.id}`, page.total);
+}
+
+const reachedValue = (reached: Reached | null) => reached && { startDate: reached.startDate, reachedOn: reached.reachedOn, hours: reached.hours };
+const proposalValue = (proposal: ReportFacts | null) => proposal && { ...proposal, absences: proposal.absences.map((absence: Absence) => ({ ...absence })) };
+
+export const resolvers: ResolverMap<Context> = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+  Query: {
+    absenceReport: async (_, args: { id: string }, context) => {
+      const row = await visibleReport(context, parseUuid(args.id, 'id', 'a report id'));
+      if (!row) throw notFound(`absence report ${args.id}`);
+      return row;
+    },
+    absenceReports: (_, args, context) => reportsPage(context, args),
+    exemptions: async (_, args: { first?: number | null; after?: string | null }, context) => {
+      const reach = reachOf(context.viewer);
+      if (reach.kind === 'school') throw new RegisterError('FORBIDDEN', 'A school learns of exemptions through its exemption notices (LPW art 15a)');
+      const conditions = reach.kind === 'municipality' ? [eq(exemption.municipalityCode, reach.code)] : [];
+      const page = await newestFirst<ExemptionRow>(context.db, exemption, exemption.registeredAt, exemption.id, conditions, args);
+      return connectionOf(page.rows, page.size, (row) => `${row.registeredAt.toISOString()}|${row.id}`, page.total);
+    },
+    exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
+      const reach = reachOf(context.viewer);
+      if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
+      const conditions = reach.kind === 'school' ? [eq(exemptionNotice.brin6, reach.brin6)] : [];
+      const page = await newestFirst<ExemptionNoticeRow>(context.db, exemptionNotice, exemptionNotice.issuedAt, exemptionNotice.id, conditions, args);
+      return connectionOf(page.rows, page.size, (row) => `${row.issuedAt.toISOString()}|${row.id}`, page.total);
+    },
+  },
+  Mutation: {
+    reportAbsence: async (_, { input }: { input: ReportAbsenceInput }, context) => ({ report: await loadReport(context, (await reportAbsence(context.db, context.viewer, input)).reportId) }),
+    changeAbsenceReportStatus: async (_, { input }, context) => ({ report: await loadReport(context, (await changeReportStatus(context.db, context.viewer, input)).reportId) }),
+    recordAbsence: async (_, { input }, context) => {
+      const signal = await recordAbsence(context.db, context.viewer, input);
+      return { enrollment: { id: signal.enrollmentId }, countedFrom: signal.countedFrom, reached: reachedValue(signal.reached), proposal: proposalValue(signal.proposal) };
+    },
+    registerExemption: async (_, { input }, context) => {
+      const { exemptionId, noticeCount } = await registerExemption(context.db, context.viewer, input);
+      return { exemption: await context.loaders.exemption.load(exemptionId), noticeCount };
+    },
+  },
+  AbsenceReport: {
+    __resolveReference: (ref: { id: string }, context) => visibleReport(context, ref.id),
+    learner: (row: ReportRow) => ({ id: row.learnerId }),
+    enrollment: (row: ReportRow) => ({ id: row.enrollmentId }),
+    branch: (row: ReportRow) => ({ brin6: row.brin6 }),
+    absences: async (row: ReportRow, _, context) => (await context.loaders.dayPartsOfReport.load(row.id)).map((part) => ({ date: part.day, dayPart: part.dayPart, hours: part.hours })),
+    totalHours: async (row: ReportRow, _, context) => (await context.loaders.dayPartsOfReport.load(row.id)).reduce((sum, part) => sum + part.hours, 0),
+    history: async (row: ReportRow, _, context) =>
+      (await context.loaders.historyOfReport.load(row.id)).map((step) => ({ from: step.fromStatus, to: step.toStatus, at: step.at, byRole: step.actorRole, by: step.actor, note: step.note })),
+  },
+  Exemption: {
+    learner: (row: ExemptionRow) => ({ id: row.learnerId }),
+  },
+  ExemptionNotice: {
+    enrollment: (row: ExemptionNoticeRow) => ({ id: row.enrollmentId }),
+    kind: async (row: ExemptionNoticeRow, _, context) => (await context.loaders.exemption.load(row.exemptionId))!.kind,
+    startDate: async (row: ExemptionNoticeRow, _, context) => (await context.loaders.exemption.load(row.exemptionId))!.startDate,
+    endDate: async (row: ExemptionNoticeRow, _, context) => (await context.loaders.exemption.load(row.exemptionId))!.endDate,
+  },
+};
+

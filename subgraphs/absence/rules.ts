@@ -1,0 +1,207 @@
+/*
+ * The absence rules (domain.md §6; Leerplichtwet, Besluit ROD art 13-14), pure: no database, no
+ * GraphQL. Days are YYYY-MM-DD strings, already parsed, so they compare as strings.
+ */
+import { addDays, daysBetween } from '../../kernel/calendar.ts';
+import { badInput, RegisterError } from '../../kernel/errors.ts';
+import type { Role } from '../../kernel/viewer.ts';
+
+/** The kinds a po school reports (DUO's po page [S:21]); RMC is for 18 to 23-year-olds, not po. */
+export const absenceKinds = ['SIXTEEN_HOURS', 'LONG_TERM', 'LUXURY', 'OTHER'] as const;
+export type AbsenceKind = (typeof absenceKinds)[number];
+
+export type DayPart = 'MORNING' | 'AFTERNOON';
+
+/** Unauthorised absence in one day part (absence is kept per dagdeel, domain.md §4). */
+export interface Absence {
+  date: string;
+  dayPart: DayPart;
+  hours: number;
+}
+
+/** 16 clock hours (po counts clock hours [S:38]) within 4 consecutive teaching weeks (LPW art 21a [S:7]). */
+export const reportableHours = 16;
+
+/**
+ * 4 weeks, as 28 consecutive days. The register does not know a school's holidays, so it cannot
+ * skip the weeks without teaching that "lesweken" would skip; a window of 28 calendar days never
+ * joins absence further apart than the law's window does.
+ */
+export const windowDays = 28;
+
+/** At most this much absence in one day part: no po day part is longer. */
+export const maxHoursPerDayPart = 6;
+
+/** Checks one day part's absence: a real part of a day, in quarter hours. */
+export function checkAbsence(absence: Absence, field: string): void {
+  if (!(absence.hours > 0 && absence.hours <= maxHoursPerDayPart) || !Number.isInteger(absence.hours * 4)) {
+    throw badInput(field, `${absence.hours} hours on ${absence.date}: give more than 0 and at most ${maxHoursPerDayPart} hours per day part, in quarter hours`);
+  }
+}
+
+/** Refuses a day part given twice: each day part is absent once. */
+export function checkDistinct(absences: readonly Absence[], field: string): void {
+  const seen = new Set<string>();
+  for (const absence of absences) {
+    const key = `${absence.date} ${absence.dayPart}`;
+    if (seen.has(key)) throw badInput(field, `The ${absence.dayPart.toLowerCase()} of ${absence.date} is given twice`);
+    seen.add(key);
+  }
+}
+
+/** Where 16 hours are first reached: the first absence day of the 4-week window and the day they were reached. */
+export interface Reached {
+  startDate: string;
+  reachedOn: string;
+  hours: number;
+}
+
+/**
+ * The first day on which the absence of the 4 weeks ending that day adds up to 16 hours, if any
+ * (LPW art 21a [S:7]): absence on day 1 and day 28 of a window counts together, on day 1 and day 29
+ * it does not.
+ */
+export function firstSixteenHours(absences: readonly Absence[]): Reached | null {
+  const perDay = new Map<string, number>();
+  for (const absence of absences) perDay.set(absence.date, (perDay.get(absence.date) ?? 0) + absence.hours);
+  const days = [...perDay.keys()].sort();
+  let first = 0;
+  let total = 0;
+  for (const day of days) {
+    total += perDay.get(day)!;
+    while (daysBetween(days[first]!, day) >= windowDays) total -= perDay.get(days[first++]!)!;
+    if (total >= reportableHours) return { startDate: days[first]!, reachedOn: day, hours: total };
+  }
+  return null;
+}
+
+/** What a school says in a report (Besluit ROD art 13-14 [S:6]). */
+export interface ReportFacts {
+  kind: AbsenceKind;
+  startDate: string;
+  endDate: string | null;
+  absences: readonly Absence[];
+}
+
+/** The enrollment a report is about, as the register knows it. */
+export interface EnrollmentFacts {
+  brin6: string;
+  startDate: string;
+  endDate: string | null;
+}
+
+/**
+ * The rules a report must meet before it is registered (domain.md §2.2 "Verzuimmelding", §6):
+ * the learner is enrolled at the reporting school for the whole period; the end date is there for
+ * the kinds that need one [S:21]; the day parts lie in the period; a 16-hour report holds 16 hours
+ * within 4 weeks and ends on the last day of absence or the day they were reached [S:21]; long-term
+ * absence lasts more than 4 weeks.
+ */
+export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, school: string): void {
+  const { kind, startDate, endDate, absences } = report;
+  if (enrollment.brin6 !== school) throw new RegisterError('NOT_FOUND', 'No enrollment of this learner is known to the asking school', 'enrollmentId');
+  if ((kind === 'SIXTEEN_HOURS' || kind === 'LONG_TERM') && endDate === null) throw badInput('endDate', `A ${kindNames[kind]} report needs an end date`);
+  if (endDate !== null && endDate < startDate) throw badInput('endDate', `The end date ${endDate} is before the start date ${startDate}`);
+  const last = endDate ?? startDate;
+  if (startDate < enrollment.startDate || (enrollment.endDate !== null && last > enrollment.endDate)) {
+    throw badInput('startDate', `The learner is enrolled at ${school} from ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}; the report's period ${startDate} to ${last} is not within it`);
+  }
+  absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
+  checkDistinct(absences, 'absences');
+  const outside = absences.find((absence) => absence.date < startDate || absence.date > last);
+  if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside the report's period ${startDate} to ${last}`);
+  if (kind === 'SIXTEEN_HOURS') checkSixteenHours(absences, endDate!);
+  if (kind === 'LONG_TERM' && daysBetween(startDate, endDate!) + 1 <= windowDays) {
+    throw badInput('endDate', `Long-term absence lasts more than 4 weeks; ${startDate} to ${endDate} is ${daysBetween(startDate, endDate!) + 1} days`);
+  }
+}
+
+/**
+ * The end date of a 16-hour report is the last day of absence or the day the 16 hours were reached
+ * [S:21]. Every day part lies in the report's period, so both come to one check: the end date is the
+ * report's last day of absence (a school that stops at the day 16 hours were reached lists no later
+ * absence).
+ */
+/** Absence sent for the threshold signal: valid day parts, each on a day the learner is enrolled at the school. */
+export function checkRecordedAbsence(absences: readonly Absence[], enrollment: EnrollmentFacts): void {
+  absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
+  checkDistinct(absences, 'absences');
+  const outside = absences.find((absence) => absence.date < enrollment.startDate || (enrollment.endDate !== null && absence.date > enrollment.endDate));
+  if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside the enrollment, ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}`);
+}
+
+function checkSixteenHours(absences: readonly Absence[], endDate: string): void {
+  const reached = firstSixteenHours(absences);
+  if (!reached) throw badInput('absences', `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence within 4 weeks; these day parts do not add up to that`);
+  const lastAbsence = absences.reduce((latest, absence) => (absence.date > latest ? absence.date : latest), absences[0]!.date);
+  if (endDate !== lastAbsence) {
+    throw badInput('endDate', `The end date of a 16-hour report is its last day of absence (${lastAbsence}; the 16 hours were reached on ${reached.reachedOn}), not ${endDate}`);
+  }
+}
+
+const kindNames: Record<AbsenceKind, string> = {
+  SIXTEEN_HOURS: '16 hours in 4 weeks',
+  LONG_TERM: 'long-term relative absence',
+  LUXURY: 'luxury absence',
+  OTHER: 'other absence',
+};
+
+/**
+ * The threshold signal: the absence a school sent, counted from the day after the end of its last
+ * 16-hour report for the learner (each further 16 hours is a new report [S:21]), and the report it
+ * proposes once 16 hours are reached. Nothing is filed: the school decides.
+ */
+export function thresholdSignal(absences: readonly Absence[], countFrom: string | null): { reached: Reached | null; proposal: ReportFacts | null } {
+  const counted = absences.filter((absence) => countFrom === null || absence.date >= countFrom).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const reached = firstSixteenHours(counted);
+  if (!reached) return { reached: null, proposal: null };
+  const inWindow = counted.filter((absence) => absence.date >= reached.startDate && absence.date <= reached.reachedOn);
+  return { reached, proposal: { kind: 'SIXTEEN_HOURS', startDate: reached.startDate, endDate: reached.reachedOn, absences: inWindow } };
+}
+
+/** The day after a 16-hour report's end: where counting for the next one starts. */
+export const nextCountFrom = (endDate: string) => addDays(endDate, 1);
+
+export const reportStatuses = ['REGISTERED', 'IN_TREATMENT', 'CLOSED', 'ACKNOWLEDGED', 'WITHDRAWN'] as const;
+export type ReportStatus = (typeof reportStatuses)[number];
+
+/**
+ * The workflow (DUO's statuses since 12 August 2020 [S:22]): the school registers; the municipality
+ * takes the report in treatment and then closes it or takes note of it (ter kennisgeving aangenomen);
+ * the school may withdraw it only before treatment. Nothing leaves CLOSED, ACKNOWLEDGED or WITHDRAWN.
+ */
+const transitions: Record<ReportStatus, Partial<Record<ReportStatus, Role>>> = {
+  REGISTERED: { IN_TREATMENT: 'MUNICIPALITY', WITHDRAWN: 'VENDOR' },
+  IN_TREATMENT: { CLOSED: 'MUNICIPALITY', ACKNOWLEDGED: 'MUNICIPALITY' },
+  CLOSED: {},
+  ACKNOWLEDGED: {},
+  WITHDRAWN: {},
+};
+
+/** Checks a status change by a viewer of `role`: CONFLICT when the workflow has no such step, FORBIDDEN when it is another's. */
+export function checkTransition(from: ReportStatus, to: ReportStatus, role: Role): void {
+  const allowed = transitions[from];
+  const by = allowed[to];
+  if (!by) {
+    const next = Object.keys(allowed);
+    throw new RegisterError('CONFLICT', `A report that is ${from} cannot become ${to}; ${next.length ? `it can become ${next.join(' or ')}` : 'it is final'}`, 'status');
+  }
+  if (by !== role) throw new RegisterError('FORBIDDEN', `Only ${by === 'VENDOR' ? 'the reporting school' : 'the municipality'} makes a ${from} report ${to}`, 'status');
+}
+
+/**
+ * Exemptions from compulsory education, registered by the municipality (Leerplichtwet; Besluit ROD
+ * art 9-12, 20 [S:6, S:7]): art 5 a (physically or psychologically unfit), 5 b (objection to the
+ * school's denomination), 5 c (enrolled at a school abroad), 5a (travelling family), 15 (other
+ * education), 3a/3b (substitute compulsory education).
+ */
+export const exemptionKinds = ['UNFIT', 'DENOMINATION', 'SCHOOL_ABROAD', 'TRAVELLING', 'OTHER_EDUCATION', 'SUBSTITUTE'] as const;
+export type ExemptionKind = (typeof exemptionKinds)[number];
+
+export function checkExemptionPeriod(startDate: string, endDate: string | null): void {
+  if (endDate !== null && endDate < startDate) throw badInput('endDate', `The end date ${endDate} is before the start date ${startDate}`);
+}
+
+/** Two periods share a day; an open end runs on. */
+export const overlaps = (a: { startDate: string; endDate: string | null }, b: { startDate: string; endDate: string | null }) =>
+  (a.endDate === null || b.startDate <= a.endDate) && (b.endDate === null || a.startDate <= b.endDate);
