@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkResend, documentFingerprint } from './documents.ts';
-import { RegisterError } from './errors.ts';
-
-function refusal(refuse: () => unknown, code: string, field: string, says: string) {
-  try {
-    refuse();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RegisterError);
-    expect(error).toMatchObject({ code, field });
-    expect((error as RegisterError).message).toContain(says);
-    return;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../test/refusal.ts';
 
 describe('documentFingerprint', () => {
   const input = { documentId: 'doc-1', learner: { pgn: '123456782', birthDate: '2021-09-15' }, group: 1, tags: ['a', 'b'] };

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { RegisterError } from '../../kernel/errors.ts';
 import { roles, type Role } from '../../kernel/viewer.ts';
 import {
   checkAbsence,
@@ -18,19 +17,7 @@ import {
   type ReportFacts,
   type ReportStatus,
 } from './rules.ts';
-
-/** Runs `refuse`, expecting a RegisterError with this code and field whose message contains `says`. */
-function refusal(refuse: () => unknown, code: string, field: string | undefined, says: string) {
-  let thrown: unknown;
-  try {
-    refuse();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(RegisterError);
-  expect(thrown).toMatchObject({ code, field });
-  expect((thrown as RegisterError).message).toContain(says);
-}
+import { refusal } from '../../test/refusal.ts';
 
 /** `hours` of unauthorised absence in one day part. */
 const absent = (date: string, hours: number, dayPart: DayPart = 'MORNING'): Absence => ({ date, dayPart, hours });

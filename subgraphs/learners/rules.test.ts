@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { RegisterError } from '../../kernel/errors.ts';
 import { isBsn, isOnderwijsnummer } from '../../kernel/ids/index.ts';
 import {
   checkAdmissionAge,
@@ -18,19 +17,7 @@ import {
   checkEndOfSchoolYear,
 } from './rules.ts';
 import { addDays, ageOn, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
-
-/** Runs `refuse`, expecting a RegisterError with this code and field whose message contains `says`. */
-function refusal(refuse: () => unknown, code: string, field: string | undefined, says: string) {
-  let thrown: unknown;
-  try {
-    refuse();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(RegisterError);
-  expect(thrown).toMatchObject({ code, field });
-  expect((thrown as RegisterError).message).toContain(says);
-}
+import { refusal } from '../../test/refusal.ts';
 
 describe('days', () => {
   it.each([
