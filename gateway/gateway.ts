@@ -1,10 +1,12 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { RegisterError, renderError } from '../kernel/errors.ts';
 import type { HeadersLike } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
+import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
+import { RateLimiter, rateKey } from './rateLimit.ts';
 
 /** The gateway's request context: the verified viewer and the signed form the subgraphs receive. */
 export interface GatewayContext {
@@ -59,7 +61,11 @@ export async function createGateway(options: {
   tokenSecret: string;
   viewerSecret: string;
   production: boolean;
+  /** Requests per second per viewer; 0: no limit. */
+  rateLimit: number;
+  limits?: OperationLimits;
 }): Promise<Gateway> {
+  const limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name }) => {
@@ -68,10 +74,14 @@ export async function createGateway(options: {
       return source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url);
     },
   });
+  const limits = options.limits ?? defaultLimits;
   const server = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: (formatted, thrown) => renderError(formatted, thrown),
+    formatError: (formatted, thrown) => renderError(options.production ? withoutSuggestions(formatted) : formatted, thrown),
     includeStacktraceInErrorResponses: false,
+    // The parser stops counting at the limit, before it builds anything (GRAPHQL_PARSE_FAILED).
+    parseOptions: { maxTokens: limits.tokens },
+    plugins: [operationLimitsPlugin<GatewayContext>(limits)],
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
@@ -83,6 +93,12 @@ export async function createGateway(options: {
     contextFor: async (headers) => {
       try {
         const viewer = await verifyToken(bearerToken(headers.get('authorization')), options.tokenSecret);
+        const wait = limiter?.take(rateKey(viewer)) ?? 0;
+        if (wait > 0) {
+          throw new GraphQLError(`Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {
+            extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(wait)]]) } },
+          });
+        }
         return { viewer, viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret) };
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
@@ -96,4 +112,12 @@ function bearerToken(authorization: string | undefined): string {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!match) throw new RegisterError('UNAUTHENTICATED', 'Send a bearer token in the Authorization header (npm run token makes one for development)');
   return match[1]!;
+}
+
+/**
+ * "Did you mean …?" names fields and types a client did not ask about: in production it is left out
+ * (OWASP GraphQL cheat sheet, secure configuration), as introspection is.
+ */
+function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return { ...formatted, message: formatted.message.replace(/ Did you mean .*\?$/, '') };
 }

@@ -32,6 +32,8 @@ const environment = z
     VIEWER_SECRET: z.string().min(32, 'at least 32 characters').default(developmentViewerSecret),
     /** Seed the DUO school list into an empty institutions register on start (`false` to skip). */
     SEED: z.enum(['true', 'false']).default('true'),
+    // Requests per second per viewer at the gateway, with bursts of twice that; 0 turns it off.
+    RATE_LIMIT: z.coerce.number({ error: 'must be a number of requests per second' }).min(0).default(100),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -66,6 +68,7 @@ export interface Config {
   tokenSecret: string;
   viewerSecret: string;
   seed: boolean;
+  rateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +95,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tokenSecret: value.TOKEN_SECRET,
     viewerSecret: value.VIEWER_SECRET,
     seed: value.SEED === 'true',
+    rateLimit: value.RATE_LIMIT,
   };
 }
 

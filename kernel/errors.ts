@@ -14,6 +14,8 @@ export const errorCatalogue = {
   BAD_USER_INPUT: 'An argument or input field is invalid; `extensions.field` names it. Nothing was changed.',
   NOT_FOUND: 'The object named by the input does not exist.',
   CONFLICT: 'The input contradicts what the register already holds. Nothing was changed.',
+  LIMIT_EXCEEDED: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.',
+  RATE_LIMITED: 'The viewer sent more requests than its rate allows (HTTP 429); wait the seconds the Retry-After header gives.',
   GRAPHQL_PARSE_FAILED: 'The request is not syntactically valid GraphQL.',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not validate against the schema.',
   BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',
@@ -62,7 +64,8 @@ export function renderError(
   }
   const code = formatted.extensions?.code;
   if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
-    const { stacktrace: _dropped, exception: _alsoDropped, ...extensions } = formatted.extensions ?? {};
+    // Which subgraph answered (`serviceName`, added by the gateway) is the register's inside, not the client's business.
+    const { stacktrace: _dropped, exception: _alsoDropped, serviceName: _inside, ...extensions } = formatted.extensions ?? {};
     return { ...base, message: formatted.message, extensions };
   }
   report(original ?? thrown);
