@@ -1,10 +1,11 @@
 import { and, count, eq, gt, gte, ilike, inArray, isNull, lte, or, type SQL } from 'drizzle-orm';
-import { parseBoardCode, parseBrin6, parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parseProviderCode } from '../../kernel/ids/index.ts';
+import { parseBoardCode, parseBrin6, parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parseOin, parseProviderCode, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
-import { DateScalar, parseDay } from '../../kernel/scalars.ts';
+import { DateScalar, parseDay, today } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import type { InstitutionLoaders } from './loaders.ts';
-import { branch, location, provider, type BoardRow, type BranchRow, type LocationRow, type OfferedProgrammeRow, type ProviderRow } from './tables.ts';
+import { endMandate, grantMandate, mandateInForce, mandatesVisibleTo, parseService, registerVendor, type GrantInput } from './osr.ts';
+import { branch, location, mandate, provider, vendor, type BoardRow, type BranchRow, type LocationRow, type MandateRow, type OfferedProgrammeRow, type ProviderRow } from './tables.ts';
 
 type Context = SubgraphContext<InstitutionLoaders>;
 
@@ -49,7 +50,34 @@ function branchConditions(db: Context['db'], filter: BranchFilter | null | undef
 
 export const resolvers: ResolverMap<Context> = {
   Date: DateScalar,
+  Mutation: {
+    registerVendor: async (_, { input }, { db, viewer }) => (await db.select().from(vendor).where(eq(vendor.oin, (await registerVendor(db, viewer, input)).oin)))[0],
+    grantMandate: async (_, { input }: { input: GrantInput }, { db, viewer }) => (await db.select().from(mandate).where(eq(mandate.id, (await grantMandate(db, viewer, input)).mandateId)))[0],
+    endMandate: async (_, { input }, { db, viewer }) => (await db.select().from(mandate).where(eq(mandate.id, (await endMandate(db, viewer, input)).mandateId)))[0],
+  },
+  Mandate: {
+    branch: (row: MandateRow) => ({ brin6: row.brin6 }),
+    vendor: async (row: MandateRow, _, { db }) => (await db.select().from(vendor).where(eq(vendor.oin, row.vendorOin)))[0],
+  },
   Query: {
+    mandateCheck: async (_, args: { brin6: string; service: string; vendorOin: string; date?: string | null }, { db }) => {
+      const day = args.date == null ? today() : parseDay(args.date, 'date');
+      return (await mandateInForce(db, parseBrin6(args.brin6, 'brin6'), parseService(args.service), parseOin(args.vendorOin, 'vendorOin'), day)) ? 'OK' : 'NOK';
+    },
+    mandates: async (_, args: { brin6?: string | null; activeOn?: string | null; first?: number | null; after?: string | null }, { db, viewer }) => {
+      const size = pageSize(args.first);
+      const conditions = [mandatesVisibleTo(viewer)];
+      if (args.brin6 != null) conditions.push(eq(mandate.brin6, parseBrin6(args.brin6, 'brin6')));
+      if (args.activeOn != null) {
+        const day = parseDay(args.activeOn, 'activeOn');
+        conditions.push(lte(mandate.startDate, day), or(isNull(mandate.endDate), gte(mandate.endDate, day)));
+      }
+      const [total] = await db.select({ value: count() }).from(mandate).where(and(...conditions));
+      if (args.after != null) conditions.push(gt(mandate.id, parseUuid(decodeCursor(args.after), 'after', 'a cursor from an earlier page')));
+      const rows = await db.select().from(mandate).where(and(...conditions)).orderBy(mandate.id).limit(size + 1);
+      return connectionOf(rows, size, (row) => row.id, total?.value ?? 0);
+    },
+    vendors: (_, __, { db }) => db.select().from(vendor).orderBy(vendor.name),
     branch: (_, args: { brin6: string }, { loaders }) => loaders.branch.load(parseBrin6(args.brin6, 'brin6')),
     location: (_, args: { code: string }, { loaders }) => loaders.location.load(parseLocationCode(args.code, 'code')),
     provider: (_, args: { code: string }, { loaders }) => loaders.provider.load(parseProviderCode(args.code, 'code')),

@@ -1,4 +1,5 @@
 import { date, integer, jsonb, pgSchema, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { documentTable } from '../../kernel/documents.ts';
 
 /** The institutions subgraph's tables; migrations/institutions/ is the contract they mirror. */
 export const institutions = pgSchema('institutions');
@@ -78,3 +79,30 @@ export type ProviderRow = typeof provider.$inferSelect;
 export type LocationRow = typeof location.$inferSelect;
 export type BranchRow = typeof branch.$inferSelect;
 export type OfferedProgrammeRow = typeof offeredProgramme.$inferSelect;
+
+export const vendor = institutions.table('vendor', {
+  oin: text('oin').primaryKey(),
+  name: text('name').notNull(),
+  registeredAt: timestamp('registered_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export const services = ['ROD_PO', 'VERZUIM', 'RIO'] as const;
+export type Service = (typeof services)[number];
+
+export const mandate = institutions.table('mandate', {
+  id: uuid('id').primaryKey(),
+  brin6: text('brin6').notNull(),
+  service: text('service', { enum: services }).notNull(),
+  vendorOin: text('vendor_oin').notNull(),
+  startDate: date('start_date').notNull(),
+  endDate: date('end_date'),
+  grantedBy: text('granted_by').notNull(),
+  grantedAt: timestamp('granted_at', { withTimezone: true, mode: 'date' }).notNull(),
+  endedBy: text('ended_by'),
+  endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+});
+
+export const document = documentTable(institutions);
+
+export type VendorRow = typeof vendor.$inferSelect;
+export type MandateRow = typeof mandate.$inferSelect;
