@@ -64,8 +64,9 @@ export function renderError(
   }
   const code = formatted.extensions?.code;
   if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
-    // Which subgraph answered (`serviceName`, added by the gateway) is the register's inside, not the client's business.
-    const { stacktrace: _dropped, exception: _alsoDropped, serviceName: _inside, ...extensions } = formatted.extensions ?? {};
+    // Which subgraph answered and how (`serviceName`, `response`, added by the gateway) is the
+    // register's inside, not the client's business.
+    const { stacktrace: _dropped, exception: _alsoDropped, serviceName: _inside, response: _alsoInside, ...extensions } = formatted.extensions ?? {};
     return { ...base, message: formatted.message, extensions };
   }
   report(original ?? thrown);

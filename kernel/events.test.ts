@@ -156,6 +156,15 @@ describe('the outbox', () => {
     expect(await handled(db)).toEqual([1, 2]);
   });
 
+  it('hands a consumer only the event types it handles, and moves past the others', async () => {
+    await appendEvents(db, 'sample', [event(1), { type: 'SomethingElse', keys: {}, payload: { n: 2 } }, event(3)]);
+    await readAll(db);
+    const options = { stream: 'sample', consumer: 'picky', cursorSchema: 'sample', types: ['ThingHappened'], handle: recordHandled };
+    expect(await catchUp(db, options)).toBe(2);
+    expect(await handled(db)).toEqual([1, 3]);
+    expect(await catchUpWithCommitted(db, options, 1000)).toBe(true);
+  });
+
   it('catchUp drains more than one batch', async () => {
     await appendEvents(db, 'sample', events(1, 2, 3, 4, 5));
     await readAll(db);

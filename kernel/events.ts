@@ -73,8 +73,10 @@ export interface ConsumerOptions {
   consumer: string;
   /** The consumer's own schema, whose `consumer_cursor` table holds its cursor. */
   cursorSchema: string;
-  /** Events per transaction; @default 500 */
+  /** Events per transaction; @default 5000 */
   limit?: number;
+  /** The event types the consumer handles; others are passed over unread. @default every type */
+  types?: readonly string[];
   handle(tx: Db, events: StoredEvent[]): Promise<void>;
 }
 
@@ -114,7 +116,7 @@ export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): 
  * a txid >= xmin, so it sorts after every event delivered here. The price: an open transaction that
  * holds a txid, anywhere on the server, holds back delivery of every later one until it ends.
  */
-export async function readEvents(db: Db, stream: string, after: string | null, limit = 500): Promise<StoredEvent[]> {
+export async function readEvents(db: Db, stream: string, after: string | null, limit = 500, types?: readonly string[]): Promise<StoredEvent[]> {
   const outbox = table(stream, 'outbox');
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
   const from = after === null ? start : decodeCursor(after);
@@ -124,6 +126,7 @@ export async function readEvents(db: Db, stream: string, after: string | null, l
     FROM ${outbox}
     WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
       AND txid < pg_snapshot_xmin(pg_current_snapshot())
+      ${ofTypes(types)}
     ORDER BY outbox.txid, outbox.position
     LIMIT ${limit}`);
   return rowsOf<OutboxRow>(result).map((row) => ({
@@ -145,7 +148,7 @@ export async function readEvents(db: Db, stream: string, after: string | null, l
 export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<number> {
   return db.transaction(async (tx) => {
     const cursor = await lockCursor(tx, options);
-    const events = await readEvents(tx, options.stream, cursor, options.limit);
+    const events = await readEvents(tx, options.stream, cursor, options.limit ?? 5000, options.types);
     const last = events.at(-1);
     if (!last) return 0;
     await options.handle(tx, events);
@@ -189,7 +192,7 @@ export async function catchUpWithCommitted(db: Db, options: ConsumerOptions, tim
     const from = row ? decodeCursor(row.cursor) : start;
     const [unread] = rowsOf<{ waiting: boolean }>(
       await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${outbox}
-        WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint) AND position <= ${head.position}::bigint) AS waiting`),
+        WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint) AND position <= ${head.position}::bigint ${ofTypes(options.types)}) AS waiting`),
     );
     if (!unread!.waiting) return true;
     if (Date.now() >= deadline) return false;
@@ -274,6 +277,8 @@ function decodeCursor(cursor: string): Position {
   }
   return { txid: match[1]!, position: match[2]! };
 }
+
+const ofTypes = (types: readonly string[] | undefined) => (types ? sql`AND type = ANY(${sql.param([...types])}::text[])` : sql``);
 
 /** Stream and schema names are interpolated as identifiers, so only bare lowercase words pass. */
 function table(schema: string, name: 'outbox' | 'consumer_cursor'): SQL {

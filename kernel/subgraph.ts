@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
@@ -38,7 +38,12 @@ export interface Subgraph<Loaders = unknown> {
   /** Fills an empty register with its demo or reference data; run on start unless SEED=false. */
   seed?(database: Database, log: (message: string) => void): Promise<void>;
   /** Other subgraphs' streams this one keeps its own state from; the cursor lives in this subgraph's schema. */
-  consumers?: readonly Pick<ConsumerOptions, 'stream' | 'consumer' | 'handle'>[];
+  consumers?: readonly Pick<ConsumerOptions, 'stream' | 'consumer' | 'handle' | 'types'>[];
+  /**
+   * Runs for every operation once the viewer is known, before any resolver: a RegisterError refuses
+   * the whole operation (a vendor without a mandate for this subgraph's service, for one).
+   */
+  authorize?(db: Db, viewer: Viewer): Promise<void>;
 }
 
 export const schemaFolder = path.join(projectRoot, 'schema');
@@ -65,7 +70,7 @@ export async function createSubgraphServer<Loaders>(
     stopOnTerminationSignals: false,
     introspection: !options.production,
     // Inline traces feed Apollo's hosted studio, which this register does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), authorization(subgraph)],
   });
   await server.start();
   return {
@@ -79,6 +84,28 @@ export async function createSubgraphServer<Loaders>(
         if (!(error instanceof RegisterError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
       }
+    },
+  };
+}
+
+/**
+ * The subgraph's `authorize`, as an Apollo plugin: a refusal is an ordinary GraphQL error (HTTP 200),
+ * which the gateway passes on with its code; a 403 would reach clients as the gateway's own
+ * "403: Forbidden" with the subgraph's address in it.
+ */
+function authorization<Loaders>(subgraph: Subgraph<Loaders>): ApolloServerPlugin<SubgraphContext<Loaders>> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue }) {
+          try {
+            await subgraph.authorize?.(contextValue.db, contextValue.viewer);
+          } catch (error) {
+            if (!(error instanceof RegisterError)) throw error;
+            throw new GraphQLError(error.message, { extensions: { code: error.code } });
+          }
+        },
+      };
     },
   };
 }

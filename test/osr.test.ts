@@ -44,7 +44,7 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
     });
   const expectRefused = (response: GraphQLResponse<unknown>, code: string) => expect(response.errors?.[0]?.extensions?.code).toBe(code);
 
-  it('seeds a demo vendor with a mandate for every service at every school', async () => {
+  it('seeds a demo vendor with a mandate for every service at the demo schools', async () => {
     for (const service of ['ROD_PO', 'VERZUIM', 'RIO']) expect(await check(demoVendor.oin, service, '2026-11-01')).toBe('OK');
     expect(await check(otherVendor, 'ROD_PO', '2026-11-01')).toBe('NOK');
   });

@@ -1,12 +1,17 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
+import { mandateCopy } from '../institutions/mandates.ts';
 import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
 import { learnersConsumer } from './projection.ts';
 import { resolvers } from './resolvers.ts';
+
+// A vendor acts here for a school with a VERZUIM mandate only (OSR, domain.md §8).
+const mandates = mandateCopy('absence');
 
 /** Absence (verzuim) and exemptions (vrijstellingen) for po (domain.md §2.2, §6). */
 export const absence: Subgraph<AbsenceLoaders> = {
   name: 'absence',
   resolvers,
   loaders: absenceLoaders,
-  consumers: [learnersConsumer],
+  authorize: (db, viewer) => mandates.requireMandate(db, viewer, 'VERZUIM'),
+  consumers: [mandates.consumer, learnersConsumer],
 };

@@ -70,4 +70,10 @@ export async function noticeExemptEnrollments(tx: Db, learnerIds: string[]): Pro
   return issued;
 }
 
-export const learnersConsumer = { stream: 'learners', consumer: 'absence.learners', cursorSchema: 'absence', handle: applyLearnerEvents };
+export const learnersConsumer = {
+  stream: 'learners',
+  consumer: 'absence.learners',
+  cursorSchema: 'absence',
+  types: [...enrollmentEvents, 'LearnerIdentified', 'PgnReplaced'],
+  handle: applyLearnerEvents,
+};

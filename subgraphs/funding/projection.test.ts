@@ -21,7 +21,7 @@ describe("funding's projection of the learners stream", () => {
     database = await testDatabase();
     for (const name of ['institutions', 'learners', 'funding']) await migrate(database, name);
     await institutions.seed!(database, () => undefined);
-    await catchUp(database.db, { ...learners.consumers![0]!, cursorSchema: 'learners' });
+    for (const consumer of learners.consumers!) await catchUp(database.db, { ...consumer, cursorSchema: 'learners' });
     await catchUp(database.db, rioConsumer);
   });
   afterAll(() => database?.drop());

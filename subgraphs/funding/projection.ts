@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { insertRows } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
-import { latestRioStates } from '../institutions/events.ts';
+import { latestRioStates, rioEventTypes } from '../institutions/events.ts';
 import type { enrollmentState } from '../learners/events.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
@@ -70,15 +71,12 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const states = latestRioStates(events).filter((state) => state.kind !== 'BRANCH');
   if (states.length === 0) return;
-  for (let start = 0; start < states.length; start += 1000) {
-    await tx
-      .insert(rioObject)
-      .values(states.slice(start, start + 1000).map(({ kind, code, boardCode, startDate, endDate }) => ({ kind: kind as 'PROVIDER', code, boardCode, startDate, endDate })))
-      .onConflictDoUpdate({
-        target: [rioObject.kind, rioObject.code],
-        set: { boardCode: sql`excluded.board_code`, startDate: sql`excluded.start_date`, endDate: sql`excluded.end_date` },
-      });
-  }
+  await insertRows(
+    tx,
+    rioObject,
+    states.map(({ kind, code, boardCode, startDate, endDate }) => ({ kind: kind as 'PROVIDER', code, boardCode, startDate, endDate })),
+    sql`ON CONFLICT (kind, code) DO UPDATE SET board_code = excluded.board_code, start_date = excluded.start_date, end_date = excluded.end_date`,
+  );
   // A provider's board does not change a status, only the overviews it is counted in.
   const locations = states.filter((state) => state.kind === 'LOCATION').map((state) => state.code);
   const programmes = states.filter((state) => state.kind === 'OFFERED_PROGRAMME').map((state) => state.code);
@@ -90,5 +88,5 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
 }
 
 /** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */
-export const learnersConsumer = { stream: 'learners', consumer: 'funding.enrollments', cursorSchema: 'funding', handle: applyLearnerEvents };
-export const rioConsumer = { stream: 'institutions', consumer: 'funding.rio', cursorSchema: 'funding', handle: applyRioEvents };
+export const learnersConsumer = { stream: 'learners', consumer: 'funding.enrollments', cursorSchema: 'funding', types: [...enrollmentEvents], handle: applyLearnerEvents };
+export const rioConsumer = { stream: 'institutions', consumer: 'funding.rio', cursorSchema: 'funding', types: rioEventTypes, handle: applyRioEvents };

@@ -51,6 +51,9 @@ const kinds = {
   OfferedProgrammeChanged: 'OFFERED_PROGRAMME',
 } as const;
 
+/** The event types a copy of RIO reads. */
+export const rioEventTypes = Object.keys(kinds);
+
 /**
  * The last state of each object the events report, keyed `<kind>/<code>`; other event types are
  * skipped. Events carry full state, so the last one of an object is all a copy needs.

@@ -2,7 +2,7 @@ import type { Subgraph } from '../../kernel/subgraph.ts';
 import { today } from '../../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from './import.ts';
 import { institutionLoaders, type InstitutionLoaders } from './loaders.ts';
-import { demoVendor, seedDemoMandates } from './osr.ts';
+import { demoMunicipalities, demoVendor, seedDemoMandates } from './osr.ts';
 import { resolvers } from './resolvers.ts';
 import { branch } from './tables.ts';
 
@@ -17,6 +17,6 @@ export const institutions: Subgraph<InstitutionLoaders> = {
     const result = await importSchoolFile(db, bundledSchoolFile, { referenceDate: today(), progress: log });
     log(`seeded ${result.rows} branches from the bundled DUO school file`);
     const mandates = await db.transaction((tx) => seedDemoMandates(tx));
-    log(`seeded demo vendor ${demoVendor.oin} (${demoVendor.name}) with ${mandates} mandates: every service at every school`);
+    log(`seeded demo vendor ${demoVendor.oin} (${demoVendor.name}) with ${mandates} mandates: every service at every school in municipalities ${demoMunicipalities.join(' and ')}`);
   },
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, gte, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
@@ -8,7 +8,7 @@ import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { parseBrin6, parseOin, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
-import { branch, document, mandate, provider, services, vendor, type MandateRow, type Service } from './tables.ts';
+import { branch, document, location, mandate, provider, services, vendor, type MandateRow, type Service } from './tables.ts';
 
 /*
  * The Onderwijsserviceregister (domain.md §8 [S:16, S:40]): a board lets a software vendor exchange a
@@ -131,13 +131,21 @@ export async function endMandate(db: Db, viewer: Viewer, input: { documentId: st
 /** The demo vendor of the embedded seed: its token is in the README. */
 export const demoVendor = { oin: '00000001800866472000', name: 'Demo Leerlingadministratie B.V.' };
 
+/** The municipalities whose schools the demo vendor serves: Emmen and Borger-Odoorn, in Drenthe. */
+export const demoMunicipalities = ['0114', '1681'];
+
 /**
- * The demo seed's mandates: the demo vendor may exchange every service for every school from the
- * start of the 2000s, as granted by the operator; a real board grants its own.
+ * The demo seed's mandates: the demo vendor may exchange every service for every school in the demo
+ * municipalities from the start of the 2000s, as granted by the operator; a real board grants its own.
+ * Not every school in the country: each mandate is an event that every register takes in on start.
  */
 export async function seedDemoMandates(tx: Db): Promise<number> {
   await tx.insert(vendor).values(demoVendor).onConflictDoNothing();
-  const schools = await tx.select({ brin6: branch.brin6 }).from(branch);
+  const schools = await tx
+    .select({ brin6: branch.brin6 })
+    .from(branch)
+    .innerJoin(location, eq(location.code, branch.locationCode))
+    .where(inArray(location.municipalityCode, demoMunicipalities));
   const grantedAt = new Date();
   const rows = schools.flatMap(({ brin6 }) =>
     services.map((service) => ({ id: randomUUID(), brin6, service, vendorOin: demoVendor.oin, startDate: '2000-01-01', endDate: null, grantedBy: 'operator', grantedAt, endedBy: null, endedAt: null })),

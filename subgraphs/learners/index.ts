@@ -1,12 +1,18 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
+import { rioEventTypes } from '../institutions/events.ts';
+import { mandateCopy } from '../institutions/mandates.ts';
 import { learnerLoaders, type LearnerLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
 import { applyRioEvents } from './rio.ts';
+
+// A vendor acts here for a school with a ROD_PO mandate only (OSR, domain.md §8).
+const mandates = mandateCopy('learners');
 
 /** The Register onderwijsdeelnemers for po: learners, enrollments, results, transfer notices (domain.md §2.2). */
 export const learners: Subgraph<LearnerLoaders> = {
   name: 'learners',
   resolvers,
   loaders: learnerLoaders,
-  consumers: [{ stream: 'institutions', consumer: 'learners.rio', handle: applyRioEvents }],
+  authorize: (db, viewer) => mandates.requireMandate(db, viewer, 'ROD_PO'),
+  consumers: [mandates.consumer, { stream: 'institutions', consumer: 'learners.rio', types: rioEventTypes, handle: applyRioEvents }],
 };

@@ -1,4 +1,5 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
@@ -12,22 +13,13 @@ import { rioObject, type RioObjectRow } from './tables.ts';
  */
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const rows = latestRioStates(events).map(({ boardCode: _board, ...state }) => state);
-  for (let start = 0; start < rows.length; start += 1000) {
-    await tx
-      .insert(rioObject)
-      .values(rows.slice(start, start + 1000))
-      .onConflictDoUpdate({
-        target: [rioObject.kind, rioObject.code],
-        set: {
-          providerCode: sql`excluded.provider_code`,
-          locationCode: sql`excluded.location_code`,
-          postcode: sql`excluded.postcode`,
-          municipalityCode: sql`excluded.municipality_code`,
-          startDate: sql`excluded.start_date`,
-          endDate: sql`excluded.end_date`,
-        },
-      });
-  }
+  await insertRows(
+    tx,
+    rioObject,
+    rows,
+    sql`ON CONFLICT (kind, code) DO UPDATE SET provider_code = excluded.provider_code, location_code = excluded.location_code, postcode = excluded.postcode,
+      municipality_code = excluded.municipality_code, start_date = excluded.start_date, end_date = excluded.end_date`,
+  );
 }
 
 export interface RioReference {

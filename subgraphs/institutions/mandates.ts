@@ -1,0 +1,72 @@
+import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
+import { date, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
+import type { Db } from '../../kernel/db.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import { catchUpWithCommitted, type StoredEvent } from '../../kernel/events.ts';
+import { today } from '../../kernel/scalars.ts';
+import type { Viewer } from '../../kernel/viewer.ts';
+import type { Service } from './tables.ts';
+
+/*
+ * Every subgraph that serves vendors keeps its own copy of the OSR mandates, kept from the
+ * institutions stream (MandateGranted, MandateEnded), and refuses a vendor without a mandate for its
+ * service at that school on that day (domain.md §8; architecture.md: a vendor may act for a school
+ * only with a valid OSR mandate). The check is the subgraph's own, so it holds however the subgraph
+ * is reached. Each subgraph's migration creates `<schema>.mandate`, which `mandateCopy` declares.
+ */
+
+export function mandateCopy(schemaName: string) {
+  const schema = pgSchema(schemaName);
+  const table = schema.table('mandate', {
+    id: uuid('id').primaryKey(),
+    brin6: text('brin6').notNull(),
+    service: text('service').notNull(),
+    vendorOin: text('vendor_oin').notNull(),
+    startDate: date('start_date').notNull(),
+    endDate: date('end_date'),
+  });
+
+  /** The last state of each mandate wins: events carry a mandate's full state. */
+  async function handle(tx: Db, events: StoredEvent[]): Promise<void> {
+    const latest = new Map<string, typeof table.$inferInsert>();
+    for (const event of events) {
+      if (event.type !== 'MandateGranted' && event.type !== 'MandateEnded') continue;
+      const state = event.payload as { id: string; brin6: string; service: string; vendorOin: string; startDate: string; endDate: string | null };
+      latest.set(state.id, { id: state.id, brin6: state.brin6, service: state.service, vendorOin: state.vendorOin, startDate: state.startDate, endDate: state.endDate });
+    }
+    const rows = [...latest.values()];
+    for (let start = 0; start < rows.length; start += 1000) {
+      await tx
+        .insert(table)
+        .values(rows.slice(start, start + 1000))
+        .onConflictDoUpdate({ target: table.id, set: { startDate: sql`excluded.start_date`, endDate: sql`excluded.end_date` } });
+    }
+  }
+
+  const consumer = { stream: 'institutions', consumer: `${schemaName}.mandates`, cursorSchema: schemaName, types: ['MandateGranted', 'MandateEnded'], handle };
+
+  async function inForce(db: Db, viewer: Extract<Viewer, { role: 'VENDOR' }>, service: Service, day: string): Promise<boolean> {
+    const [row] = await db
+      .select({ id: table.id })
+      .from(table)
+      .where(and(eq(table.vendorOin, viewer.vendorOin), eq(table.brin6, viewer.school), eq(table.service, service), lte(table.startDate, day), or(isNull(table.endDate), gte(table.endDate, day))))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  /**
+   * Refuses a vendor acting for a school without a mandate for `service` today; other viewers pass.
+   * A mandate granted a moment ago may not be in the copy yet: before refusing, the copy takes in
+   * what the stream holds.
+   */
+  async function requireMandate(db: Db, viewer: Viewer, service: Service, now = new Date()): Promise<void> {
+    if (viewer.role !== 'VENDOR') return;
+    const day = today(now);
+    if (await inForce(db, viewer, service, day)) return;
+    await catchUpWithCommitted(db, consumer, 2_000);
+    if (await inForce(db, viewer, service, day)) return;
+    throw new RegisterError('FORBIDDEN', `Vendor ${viewer.vendorOin} has no ${service} mandate for school ${viewer.school} on ${day} (OSR): the school's board grants it`);
+  }
+
+  return { table, consumer, requireMandate };
+}
