@@ -2,9 +2,10 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type Gr
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { RegisterError, renderError } from '../kernel/errors.ts';
-import type { HeadersLike } from '../kernel/http.ts';
+import type { HeadersLike, Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
-import { signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
+import { isOin } from '../kernel/ids/index.ts';
+import { parseViewer, signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
 
@@ -52,7 +53,7 @@ export type SubgraphSource = { kind: 'in-process'; server: SubgraphServer } | { 
 
 export interface Gateway {
   server: ApolloServer<GatewayContext>;
-  contextFor(headers: HeadersLike): Promise<GatewayContext>;
+  contextFor(headers: HeadersLike, peer?: Peer): Promise<GatewayContext>;
 }
 
 export async function createGateway(options: {
@@ -63,6 +64,8 @@ export async function createGateway(options: {
   production: boolean;
   /** Requests per second per viewer; 0: no limit. */
   rateLimit: number;
+  /** Served over two-sided TLS: vendors are known by their certificate, not by a token. */
+  clientCertificates?: boolean;
   limits?: OperationLimits;
 }): Promise<Gateway> {
   const limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
@@ -90,9 +93,9 @@ export async function createGateway(options: {
   await server.start();
   return {
     server,
-    contextFor: async (headers) => {
+    contextFor: async (headers, peer) => {
       try {
-        const viewer = await verifyToken(bearerToken(headers.get('authorization')), options.tokenSecret);
+        const viewer = options.clientCertificates ? await viewerOverTls(headers, peer, options.tokenSecret) : await verifyToken(bearerToken(headers.get('authorization')), options.tokenSecret);
         const wait = limiter?.take(rateKey(viewer)) ?? 0;
         if (wait > 0) {
           throw new GraphQLError(`Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {
@@ -120,4 +123,41 @@ function bearerToken(authorization: string | undefined): string {
  */
 function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
   return { ...formatted, message: formatted.message.replace(/ Did you mean .*\?$/, '') };
+}
+
+/** The header in which a vendor with a certificate names the school it acts for. */
+export const schoolHeader = 'x-register-school';
+
+const certificateRefusals: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'it has expired',
+  CERT_NOT_YET_VALID: 'it is not valid yet',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'it is not issued by a CA the register trusts',
+  UNABLE_TO_GET_ISSUER_CERT: 'it is not issued by a CA the register trusts',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'it is not issued by a CA the register trusts',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'it is not issued by a CA the register trusts',
+};
+
+/**
+ * Over two-sided TLS (domain.md §2.3, §9): a vendor is the organisation whose OIN its certificate
+ * carries as subject serialNumber, acting for the school the request names in `x-register-school`;
+ * the mandate check (subgraphs/institutions/mandates.ts) decides whether it may. Other viewers
+ * (municipalities, boards, the operator) still bring a token, but no token makes a vendor here.
+ */
+async function viewerOverTls(headers: HeadersLike, peer: Peer | undefined, tokenSecret: string): Promise<Viewer> {
+  const certificate = peer?.certificate;
+  if (!certificate) {
+    const viewer = await verifyToken(bearerToken(headers.get('authorization')), tokenSecret);
+    if (viewer.role === 'VENDOR') throw new RegisterError('UNAUTHENTICATED', 'A vendor identifies itself with its client certificate on this register, not with a token');
+    return viewer;
+  }
+  if (!certificate.authorized) {
+    const why = certificateRefusals[certificate.error ?? ''] ?? `it does not verify (${certificate.error ?? 'unknown reason'})`;
+    throw new RegisterError('UNAUTHENTICATED', `The client certificate is refused: ${why}`);
+  }
+  const oin = certificate.subjectSerialNumber;
+  if (!oin || !isOin(oin)) throw new RegisterError('UNAUTHENTICATED', "The client certificate carries no OIN as its subject's serialNumber");
+  const school = headers.get(schoolHeader);
+  if (!school) throw new RegisterError('UNAUTHENTICATED', `Name the school you act for in the ${schoolHeader} header (its BRIN6)`);
+  return parseViewer({ role: 'VENDOR', vendorOin: oin, school });
 }

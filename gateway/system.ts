@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
-import type { Config } from '../kernel/config.ts';
+import { ConfigError, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
-import { graphqlHandler, listen } from '../kernel/http.ts';
+import { graphqlHandler, listen, type TlsOptions } from '../kernel/http.ts';
 import { catchUpWithCommitted, startConsumer } from '../kernel/events.ts';
 import { migrate } from '../kernel/migrations.ts';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
@@ -42,8 +42,9 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
       return { url: listening.url, serve: config.serve, database, close: closing(listening.close, () => server.server.stop(), stopConsumers, () => database.close()) };
     }
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
-    const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources });
-    const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port);
+    const tls = await readTls(config);
+    const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources, clientCertificates: tls !== undefined });
+    const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
     return {
       url: listening.url,
       serve: 'embedded',
@@ -103,9 +104,20 @@ async function startGateway(config: Config): Promise<RunningSystem> {
   const missing = names.filter((name) => !config.subgraphUrls.has(name));
   if (missing.length) throw new Error(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
   const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
-  const gateway = await createGateway({ ...config, supergraphSdl, sources });
-  const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port);
+  const tls = await readTls(config);
+  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined });
+  const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
   return { url: listening.url, serve: 'gateway', database: undefined, close: closing(listening.close, () => gateway.server.stop()) };
+}
+
+/** The gateway's TLS material, read once at start; a missing file stops the start with its path. */
+async function readTls(config: Config): Promise<TlsOptions | undefined> {
+  if (!config.tls) return undefined;
+  const read = (file: string, variable: string) =>
+    readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new ConfigError(`${variable}: cannot read ${file} (${error.code})`);
+    });
+  return { cert: await read(config.tls.certFile, 'TLS_CERT'), key: await read(config.tls.keyFile, 'TLS_KEY'), clientCa: await read(config.tls.clientCaFile, 'TLS_CLIENT_CA') };
 }
 
 async function readSupergraph(): Promise<string> {

@@ -34,6 +34,11 @@ const environment = z
     SEED: z.enum(['true', 'false']).default('true'),
     // Requests per second per viewer at the gateway, with bursts of twice that; 0 turns it off.
     RATE_LIMIT: z.coerce.number({ error: 'must be a number of requests per second' }).min(0).default(100),
+    // Two-sided TLS at the gateway: PEM files of its certificate and key, and of the CAs whose client
+    // certificates it trusts (vendors are known by them). All three or none.
+    TLS_CERT: z.string().optional(),
+    TLS_KEY: z.string().optional(),
+    TLS_CLIENT_CA: z.string().optional(),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -47,6 +52,10 @@ const environment = z
       for (const [key, development] of [['TOKEN_SECRET', developmentTokenSecret], ['VIEWER_SECRET', developmentViewerSecret]] as const) {
         if (env[key] === development) context.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
       }
+    }
+    const tls = [env.TLS_CERT, env.TLS_KEY, env.TLS_CLIENT_CA];
+    if (tls.some(Boolean) && !tls.every(Boolean)) {
+      context.addIssue({ code: 'custom', path: ['TLS_CERT'], message: 'TLS needs TLS_CERT, TLS_KEY and TLS_CLIENT_CA together' });
     }
     if (env.SERVE === 'gateway' && !env.SUBGRAPH_URLS) {
       context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: 'SERVE=gateway needs the URL of every subgraph' });
@@ -69,6 +78,8 @@ export interface Config {
   viewerSecret: string;
   seed: boolean;
   rateLimit: number;
+  /** Paths of the PEM files for two-sided TLS at the gateway; undefined: plain HTTP. */
+  tls: { certFile: string; keyFile: string; clientCaFile: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +107,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     viewerSecret: value.VIEWER_SECRET,
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
+    tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
   };
 }
 

@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
@@ -11,6 +13,35 @@ export const maxBodyBytes = 1024 * 1024;
 
 export type HeadersLike = { get(name: string): string | undefined };
 
+/** Who is on the other end of the connection, as far as the transport knows. */
+export interface Peer {
+  /** The client's address: the origin an audit line records. */
+  address: string | undefined;
+  /** The client certificate, on a TLS connection that presented one. */
+  certificate?: {
+    /** The subject's serialNumber: a Dutch organisation's OIN on PKIoverheid certificates (domain.md §2.3). */
+    subjectSerialNumber: string | undefined;
+    /** Whether it chains to a trusted CA and is valid now; else `error` says why (OpenSSL's code). */
+    authorized: boolean;
+    error: string | undefined;
+  };
+}
+
+function peerOf(request: IncomingMessage): Peer {
+  const socket = request.socket as Partial<TLSSocket>;
+  const address = request.socket.remoteAddress;
+  if (typeof socket.getPeerCertificate !== 'function') return { address };
+  const certificate = socket.getPeerCertificate();
+  if (!certificate || Object.keys(certificate).length === 0) return { address };
+  const subject = certificate.subject as Record<string, string | string[] | undefined> | undefined;
+  const serial = subject?.serialNumber;
+  const error = socket.authorizationError;
+  return {
+    address,
+    certificate: { subjectSerialNumber: Array.isArray(serial) ? serial[0] : serial, authorized: socket.authorized === true, error: error ? String(error) : undefined },
+  };
+}
+
 class BodyTooLarge extends Error {}
 
 /**
@@ -18,7 +49,7 @@ class BodyTooLarge extends Error {}
  * the body, hands method, headers, query string and parsed JSON to `executeHTTPGraphQLRequest`, and
  * writes back what it answers, streamed when it answers in chunks.
  */
-export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike) => Promise<Context>) {
+export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike, peer: Peer) => Promise<Context>) {
   return async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== graphqlPath) return sendJson(response, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}`, extensions: { code: 'BAD_REQUEST' } }] });
@@ -36,7 +67,7 @@ export function graphqlHandler<Context extends BaseContext>(server: ApolloServer
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
-      context: () => context(headers),
+      context: () => context(headers, peerOf(request)),
     });
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
@@ -69,19 +100,35 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Listens on host and port (0 picks a free port) and reports the GraphQL URL. */
+/** PEM texts for HTTPS: the server's certificate and key, and the CAs whose client certificates count. */
+export interface TlsOptions {
+  cert: string;
+  key: string;
+  clientCa: string;
+}
+
+/**
+ * Listens on host and port (0 picks a free port) and reports the GraphQL URL. With `tls`, it serves
+ * HTTPS and asks every client for a certificate (two-sided TLS, domain.md §9), but lets the
+ * connection through without one or with a bad one: the gateway then answers with a GraphQL error
+ * that says why, which a failed handshake would not.
+ */
 export async function listen(
   handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
   host: string,
   port: number,
+  tls?: TlsOptions,
 ): Promise<Listening> {
-  const server = createServer((request, response) => {
+  const serve = (request: IncomingMessage, response: ServerResponse) => {
     handler(request, response).catch((error) => {
       console.error(error);
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else response.end();
     });
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, serve)
+    : createServer(serve);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve())).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES' && error.code !== 'EADDRNOTAVAIL') throw error;
     throw new ConfigError(`Cannot listen on ${host}:${port} (${error.code}): set HOST or PORT to a free address`);
@@ -90,7 +137,7 @@ export async function listen(
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     server,
-    url: `http://${shownHost}:${address.port}${graphqlPath}`,
+    url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}${graphqlPath}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
