@@ -1,6 +1,6 @@
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
-import { migrate } from '../kernel/migrations.ts';
+import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { subgraphs } from '../subgraphs/index.ts';
 import { runCommand } from './command.ts';
 
@@ -9,9 +9,9 @@ runCommand(async () => {
   const config = readConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    for (const subgraph of subgraphs) {
-      const { applied } = await migrate(database, subgraph.name);
-      console.log(`${subgraph.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+    for (const name of [...kernelMigrations, ...subgraphs.map((subgraph) => subgraph.name)]) {
+      const { applied } = await migrate(database, name);
+      console.log(`${name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     }
   } finally {
     await database.close();

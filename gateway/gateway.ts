@@ -102,7 +102,7 @@ export async function createGateway(options: {
             extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(wait)]]) } },
           });
         }
-        return { viewer, viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret) };
+        return { viewer, viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret, peer?.address) };
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });

@@ -5,7 +5,7 @@ import { ConfigError, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen, type TlsOptions } from '../kernel/http.ts';
 import { catchUpWithCommitted, startConsumer } from '../kernel/events.ts';
-import { migrate } from '../kernel/migrations.ts';
+import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
 import { createGateway, type SubgraphSource } from './gateway.ts';
@@ -71,6 +71,11 @@ interface Prepared {
  * Consumers catch up before the process serves, so that it answers from current state.
  */
 async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<Prepared> {
+  // The kernel's own tables first: the audit log every subgraph writes to.
+  for (const name of kernelMigrations) {
+    const { applied } = await migrate(database, name);
+    if (applied.length) log(`${name}: applied migrations ${applied.join(', ')}`);
+  }
   for (const subgraph of served) {
     const { applied } = await migrate(database, subgraph.name);
     if (applied.length) log(`${subgraph.name}: applied migrations ${applied.join(', ')}`);

@@ -5,6 +5,9 @@ import { projectRoot } from './config.ts';
 import type { Database } from './db.ts';
 
 /** `migrations/<subgraph>/NNNN_verb_object.sql`: the storage contract, append-only. */
+
+/** Migration folders of the kernel's own tables, applied before any subgraph's: the audit log. */
+export const kernelMigrations = ['audit'];
 export const migrationsRoot = path.join(projectRoot, 'migrations');
 
 const migrationFile = /^\d{4}_[a-z0-9_]+\.sql$/;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -5,6 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
 import { projectRoot } from './config.ts';
+import { AuditTrail, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
 import type { ConsumerOptions } from './events.ts';
 import { RegisterError, renderError } from './errors.ts';
@@ -17,6 +19,10 @@ export interface SubgraphContext<Loaders = unknown> {
   loaders: Loaders;
   /** The process's log, for progress of long work. */
   log(message: string): void;
+  /** This request's accesses to PGN data, written to the subgraph's audit log as the response goes out. */
+  audit: AuditTrail;
+  /** The client's address, as the gateway saw it. */
+  origin: string | undefined;
 }
 
 /** A subgraph's resolvers: per type, per field; scalars as their GraphQLScalarType. */
@@ -44,6 +50,8 @@ export interface Subgraph<Loaders = unknown> {
    * the whole operation (a vendor without a mandate for this subgraph's service, for one).
    */
   authorize?(db: Db, viewer: Viewer): Promise<void>;
+  /** Records its accesses to PGN data in the audit log (kernel/audit.ts), refused attempts included. */
+  audited?: boolean;
 }
 
 export const schemaFolder = path.join(projectRoot, 'schema');
@@ -70,16 +78,17 @@ export async function createSubgraphServer<Loaders>(
     stopOnTerminationSignals: false,
     introspection: !options.production,
     // Inline traces feed Apollo's hosted studio, which this register does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), authorization(subgraph)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), authorization(subgraph), auditing(subgraph.name)],
   });
   await server.start();
+  const auditKey = auditKeyOf(options.viewerSecret);
   return {
     name: subgraph.name,
     server,
     contextFor: async (headers) => {
       try {
-        const viewer = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
-        return { viewer, db: options.db, loaders: subgraph.loaders(options.db), log: options.log ?? (() => undefined) };
+        const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
+        return { viewer, origin, db: options.db, loaders: subgraph.loaders(options.db), log: options.log ?? (() => undefined), audit: new AuditTrail(auditKey) };
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
@@ -97,13 +106,37 @@ function authorization<Loaders>(subgraph: Subgraph<Loaders>): ApolloServerPlugin
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue }) {
+        async didResolveOperation({ contextValue, operationName }) {
           try {
             await subgraph.authorize?.(contextValue.db, contextValue.viewer);
           } catch (error) {
             if (!(error instanceof RegisterError)) throw error;
+            // A refused attempt is logged too (domain.md §10), where the subgraph keeps an audit log.
+            // The gateway names its fetch `<operation>__<subgraph>__<n>`; the log keeps the client's name.
+            if (subgraph.audited) contextValue.audit.record(operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'operation', null, 'REFUSED');
             throw new GraphQLError(error.message, { extensions: { code: error.code } });
           }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The key of the audit log's PGN hashes, derived from the viewer secret that every process of the
+ * register shares, so that every subgraph hashes a PGN alike. A new viewer secret starts new hashes.
+ */
+function auditKeyOf(viewerSecret: string): string {
+  return createHmac('sha256', viewerSecret).update('register-graph audit log').digest('hex');
+}
+
+/** Writes each request's audit trail, in one statement, before the response goes out. */
+function auditing<Loaders>(schema: string): ApolloServerPlugin<SubgraphContext<Loaders>> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue }) {
+          await writeAudit(contextValue.db, schema, contextValue.viewer, contextValue.origin, contextValue.audit);
         },
       };
     },

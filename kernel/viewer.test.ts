@@ -42,7 +42,7 @@ describe('bearer tokens', () => {
   });
 
   it('carries a viewer through a gateway assertion too', async () => {
-    expect(await verifyViewerAssertion(await signViewerAssertion(vendor, secret), secret)).toEqual(vendor);
+    expect(await verifyViewerAssertion(await signViewerAssertion(vendor, secret, '192.0.2.7'), secret)).toEqual({ viewer: vendor, origin: '192.0.2.7' });
   });
 
   it('refuses a token signed with another secret', async () => {

@@ -52,22 +52,26 @@ export async function issueToken(viewer: Viewer, secret: string, expiresIn = '12
 
 /** Verifies a bearer token; any flaw (signature, expiry, claims) is UNAUTHENTICATED. */
 export async function verifyToken(token: string, secret: string): Promise<Viewer> {
-  return verify(token, secret, apiAudience, 'The bearer token');
+  return (await verify(token, secret, apiAudience, 'The bearer token')).viewer;
 }
 
-/** What the gateway puts in `x-register-viewer` for the subgraphs. */
-export async function signViewerAssertion(viewer: Viewer, secret: string): Promise<string> {
-  return sign(viewer, secret, subgraphAudience, assertionLifetime);
+/**
+ * What the gateway puts in `x-register-viewer` for the subgraphs: the viewer, and the client's
+ * address (`origin`), which only the gateway sees and the audit log records.
+ */
+export async function signViewerAssertion(viewer: Viewer, secret: string, origin?: string): Promise<string> {
+  return sign(origin ? { ...viewer, origin } : viewer, secret, subgraphAudience, assertionLifetime);
 }
 
 /** What a subgraph does with `x-register-viewer`: without a valid one, it serves nothing. */
-export async function verifyViewerAssertion(header: string | undefined, secret: string): Promise<Viewer> {
+export async function verifyViewerAssertion(header: string | undefined, secret: string): Promise<{ viewer: Viewer; origin: string | undefined }> {
   if (!header) throw new RegisterError('UNAUTHENTICATED', 'Subgraphs serve only requests that carry the gateway\'s signed viewer; send the request to the gateway');
-  return verify(header, secret, subgraphAudience, 'The viewer assertion');
+  const { viewer, claims } = await verify(header, secret, subgraphAudience, 'The viewer assertion');
+  return { viewer, origin: typeof claims.origin === 'string' ? claims.origin : undefined };
 }
 
-async function sign(viewer: Viewer, secret: string, audience: string, expiresIn: string): Promise<string> {
-  return new SignJWT({ ...viewer })
+async function sign(claims: Viewer & { origin?: string }, secret: string, audience: string, expiresIn: string): Promise<string> {
+  return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(issuer)
     .setAudience(audience)
@@ -76,10 +80,10 @@ async function sign(viewer: Viewer, secret: string, audience: string, expiresIn:
     .sign(new TextEncoder().encode(secret));
 }
 
-async function verify(token: string, secret: string, audience: string, what: string): Promise<Viewer> {
+async function verify(token: string, secret: string, audience: string, what: string): Promise<{ viewer: Viewer; claims: Record<string, unknown> }> {
   try {
     const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { issuer, audience, algorithms: ['HS256'] });
-    return parseViewer(payload);
+    return { viewer: parseViewer(payload), claims: payload };
   } catch (error) {
     const reason = error instanceof joseErrors.JWTExpired ? 'has expired' : error instanceof RegisterError ? `is incomplete: ${error.message}` : 'is not valid';
     throw new RegisterError('UNAUTHENTICATED', `${what} ${reason}`);

@@ -13,5 +13,6 @@ export const absence: Subgraph<AbsenceLoaders> = {
   resolvers,
   loaders: absenceLoaders,
   authorize: (db, viewer) => mandates.requireMandate(db, viewer, 'VERZUIM'),
+  audited: true,
   consumers: [mandates.consumer, learnersConsumer],
 };

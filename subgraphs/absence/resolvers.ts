@@ -2,7 +2,7 @@ import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { parseUuid } from '../../kernel/ids/index.ts';
+import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeMomentKey, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
@@ -86,8 +86,22 @@ export const resolvers: ResolverMap<Context> = {
       return { enrollment: { id: signal.enrollmentId }, countedFrom: signal.countedFrom, reached: reachedValue(signal.reached), proposal: proposalValue(signal.proposal) };
     },
     registerExemption: async (_, { input }, context) => {
-      const { exemptionId, noticeCount } = await registerExemption(context.db, context.viewer, input);
-      return { exemption: await context.loaders.exemption.load(exemptionId), noticeCount };
+      // A municipality names the learner by PGN: an access the audit log records, refused or not.
+      const pgn = (() => {
+        try {
+          return parsePgn(input.pgn, 'pgn').value;
+        } catch {
+          return null;
+        }
+      })();
+      try {
+        const { exemptionId, noticeCount } = await registerExemption(context.db, context.viewer, input);
+        context.audit.record('REGISTER_EXEMPTION', pgn);
+        return { exemption: await context.loaders.exemption.load(exemptionId), noticeCount };
+      } catch (error) {
+        context.audit.record('REGISTER_EXEMPTION', pgn, 'REFUSED');
+        throw error;
+      }
     },
   },
   AbsenceReport: {

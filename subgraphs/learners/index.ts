@@ -14,5 +14,6 @@ export const learners: Subgraph<LearnerLoaders> = {
   resolvers,
   loaders: learnerLoaders,
   authorize: (db, viewer) => mandates.requireMandate(db, viewer, 'ROD_PO'),
+  audited: true,
   consumers: [mandates.consumer, { stream: 'institutions', consumer: 'learners.rio', types: rioEventTypes, handle: applyRioEvents }],
 };

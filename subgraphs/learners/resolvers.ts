@@ -1,6 +1,8 @@
 import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
+import { auditLog } from '../../kernel/audit.ts';
+import { RegisterError } from '../../kernel/errors.ts';
 import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
-import { connectionOf, decodeMomentKey, decodeSortKey, pageSize } from '../../kernel/pages.ts';
+import { connectionOf, decodeCursor, decodeMomentKey, decodeSortKey, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, listScope, notFound, readScope, schoolOf, type Scope } from './access.ts';
@@ -68,6 +70,42 @@ async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED'
   return connectionOf(rows, size, (row) => `${row.issuedAt.toISOString()}|${row.id}`, total?.value ?? 0);
 }
 
+/** A PGN as the audit log keys it (normalised), or null when the input is not one. */
+function pgnOrNull(value: string): string | null {
+  try {
+    return parsePgn(value, 'pgn').value;
+  } catch {
+    return null;
+  }
+}
+
+/** Enrollments, each logged with its PGN and whether it was stored; a refusal of the whole call too. */
+async function enrollAudited(context: Context, items: EnrollInput[]) {
+  try {
+    const outcomes = await enroll(context.db, schoolOf(context.viewer), items, await schoolPostcodeAreas(context.db));
+    outcomes.forEach((outcome, i) => context.audit.record('ENROLL', pgnOrNull(items[i]!.learner.pgn), outcome.ok ? 'ALLOWED' : 'REFUSED'));
+    return outcomes;
+  } catch (error) {
+    for (const item of items) context.audit.record('ENROLL', pgnOrNull(item.learner.pgn), 'REFUSED');
+    throw error;
+  }
+}
+
+/** The audit log, newest first; `pgn` finds the lines about one PGN by its keyed hash. */
+async function auditPage(context: Context, args: { pgn?: string | null; first?: number | null; after?: string | null }) {
+  const size = pageSize(args.first);
+  const conditions: SQL[] = [];
+  if (args.pgn != null) conditions.push(eq(auditLog.object, context.audit.digest(parsePgn(args.pgn, 'pgn').value)));
+  const [total] = await context.db.select({ value: count() }).from(auditLog).where(and(...conditions));
+  if (args.after != null) {
+    const seq = Number(decodeCursor(args.after));
+    if (!Number.isSafeInteger(seq)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
+    conditions.push(lt(auditLog.seq, seq));
+  }
+  const rows = await context.db.select().from(auditLog).where(and(...conditions)).orderBy(desc(auditLog.seq)).limit(size + 1);
+  return connectionOf(rows, size, (row) => String(row.seq), total?.value ?? 0);
+}
+
 const loadEnrollment = async (context: Context, id: string) => (await context.loaders.enrollment.load(id))!;
 const loadLearner = async (context: Context, id: string) => (await context.loaders.learner.load(id))!;
 
@@ -80,8 +118,13 @@ export const resolvers: ResolverMap<Context> = {
       const pgn = parsePgn(args.pgn, 'pgn').value;
       const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, pgn));
       const row = await visibleLearner(context, scope, held ? await context.loaders.learner.load(held.learnerId) : null);
+      context.audit.record('FIND_LEARNER', pgn, row ? 'ALLOWED' : 'REFUSED');
       if (!row) throw notFound(`learner with PGN ${pgn}`);
       return row;
+    },
+    auditLog: async (_, args: { pgn?: string | null; first?: number | null; after?: string | null }, context) => {
+      if (context.viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', 'Only the register operator reads the audit log');
+      return auditPage(context, args);
     },
     enrollment: async (_, args: { id: string }, context) => {
       const row = await visibleEnrollment(context, parseUuid(args.id, 'id', 'an enrollment id'));
@@ -92,10 +135,25 @@ export const resolvers: ResolverMap<Context> = {
     transferNotices: (_, args, context) => noticesPage(context, args),
   },
   Mutation: {
-    identifyLearner: async (_, { input }, context) => ({ learner: await loadLearner(context, (await identifyLearner(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).learnerId) }),
-    replacePgn: async (_, { input }, context) => ({ learner: await loadLearner(context, (await replacePgn(context.db, schoolOf(context.viewer), input)).learnerId) }),
+    identifyLearner: async (_, { input }, context) => {
+      const learner = await loadLearner(context, (await identifyLearner(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).learnerId);
+      context.audit.record('IDENTIFY_LEARNER', learner.pgn);
+      return { learner };
+    },
+    replacePgn: async (_, { input }: { input: { documentId: string; onderwijsnummer: string; bsn: string } }, context) => {
+      // Both numbers are the learner's: the change reads one and writes the other.
+      const record = (result: 'ALLOWED' | 'REFUSED') => [input.onderwijsnummer, input.bsn].forEach((pgn) => context.audit.record('REPLACE_PGN', pgnOrNull(pgn), result));
+      try {
+        const learner = await loadLearner(context, (await replacePgn(context.db, schoolOf(context.viewer), input)).learnerId);
+        record('ALLOWED');
+        return { learner };
+      } catch (error) {
+        record('REFUSED');
+        throw error;
+      }
+    },
     enrollLearner: async (_, { input }: { input: EnrollInput }, context) => {
-      const [outcome] = await enroll(context.db, schoolOf(context.viewer), [input], await schoolPostcodeAreas(context.db));
+      const [outcome] = await enrollAudited(context, [input]);
       if (!outcome!.ok) throw outcome!.error;
       const { enrollmentId, learnerId, noticeIds } = outcome!.value;
       return {
@@ -105,7 +163,7 @@ export const resolvers: ResolverMap<Context> = {
       };
     },
     enrollLearners: async (_, { input }: { input: { items: EnrollInput[] } }, context) => {
-      const outcomes = await enroll(context.db, schoolOf(context.viewer), input.items, await schoolPostcodeAreas(context.db));
+      const outcomes = await enrollAudited(context, input.items);
       const stored = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.enrollmentId] : []));
       const rows = new Map((stored.length ? await context.db.select().from(enrollment).where(inArray(enrollment.id, stored)) : []).map((row) => [row.id, row]));
       return {
@@ -127,8 +185,15 @@ export const resolvers: ResolverMap<Context> = {
   },
   Learner: {
     __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readScope(context.viewer), await context.loaders.learner.load(ref.id)),
+    pgn: (row: LearnerRow, _, context) => {
+      context.audit.record('READ_PGN', row.pgn);
+      return row.pgn;
+    },
     formerPgns: async (row: LearnerRow, _, context) =>
-      (await context.loaders.formerPgnsOfLearner.load(row.id)).map((former) => ({ pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt })),
+      (await context.loaders.formerPgnsOfLearner.load(row.id)).map((former) => {
+        context.audit.record('READ_PGN', former.pgn);
+        return { pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt };
+      }),
     residence: (row: LearnerRow) => (row.municipalityCode ? { municipalityCode: row.municipalityCode, source: row.municipalitySource } : null),
     enrollments: async (row: LearnerRow, _, context) => {
       // A municipality that sees the learner (a resident) sees all their enrollments.
@@ -148,7 +213,11 @@ export const resolvers: ResolverMap<Context> = {
   TransferNotice: {
     __resolveReference: (ref: { id: string }, context) => visibleNotice(context, ref.id),
     enrollment: (row: TransferNoticeRow, _, context) => loadEnrollment(context, row.enrollmentId),
-    learnerPgn: async (row: TransferNoticeRow, _, context) => (await loadLearner(context, (await loadEnrollment(context, row.enrollmentId)).learnerId)).pgn,
+    learnerPgn: async (row: TransferNoticeRow, _, context) => {
+      const { pgn } = await loadLearner(context, (await loadEnrollment(context, row.enrollmentId)).learnerId);
+      context.audit.record('READ_PGN', pgn);
+      return pgn;
+    },
     newProvider: (row: TransferNoticeRow) => ({ code: row.newProviderCode }),
     newLocation: (row: TransferNoticeRow) => ({ code: row.newLocationCode }),
   },

@@ -85,6 +85,7 @@ export const transferNotice = learners.table('transfer_notice', {
 
 export const document = documentTable(learners);
 
+
 export type LearnerRow = typeof learner.$inferSelect;
 export type EnrollmentRow = typeof enrollment.$inferSelect;
 export type ResultRow = typeof result.$inferSelect;

@@ -1,0 +1,80 @@
+import { createHmac } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { bigserial, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Db } from './db.ts';
+import type { Viewer } from './viewer.ts';
+
+/*
+ * Protocollering (domain.md §10, BIO 8.15: a log line holds action, object, result, origin, actor
+ * and time): every read or change of data carrying a PGN, and every refused attempt, is one line in
+ * an append-only log. The PGN itself is not written: the object is a keyed hash of it, which the
+ * operator can match against a PGN (`auditLog(pgn:)`) and nobody can reverse. The log is the kernel's
+ * own (migrations/audit/), written by every subgraph that serves PGN data.
+ */
+
+export const audit = pgSchema('audit');
+
+export const auditLog = audit.table('log', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  register: text('register').notNull(),
+  actorRole: text('actor_role').notNull(),
+  actor: text('actor').notNull(),
+  school: text('school'),
+  action: text('action').notNull(),
+  object: text('object'),
+  result: text('result', { enum: ['ALLOWED', 'REFUSED'] }).notNull(),
+  origin: text('origin'),
+});
+
+export type AuditResult = 'ALLOWED' | 'REFUSED';
+
+export interface AuditEntry {
+  action: string;
+  /** The PGN concerned, hashed before it is written; null when the attempt named none. */
+  pgn: string | null;
+  result: AuditResult;
+}
+
+/** One request's accesses, written together when the response goes out. */
+export class AuditTrail {
+  readonly entries: AuditEntry[] = [];
+
+  /** `key`: of the keyed hash that stands for a PGN in the log. */
+  constructor(private readonly key: string) {}
+
+  record(action: string, pgn: string | null, result: AuditResult = 'ALLOWED'): void {
+    this.entries.push({ action, pgn, result });
+  }
+
+  /** The keyed hash the log holds instead of the PGN (HMAC-SHA256). */
+  digest(pgn: string): string {
+    return createHmac('sha256', this.key).update(`pgn:${pgn}`).digest('hex');
+  }
+}
+
+/** Who acted, for whom: the actor's kind and identity, and the school a vendor acted for. */
+function actorOf(viewer: Viewer): { role: string; actor: string; school: string | null } {
+  switch (viewer.role) {
+    case 'VENDOR':
+      return { role: viewer.role, actor: viewer.vendorOin, school: viewer.school };
+    case 'MUNICIPALITY':
+      return { role: viewer.role, actor: viewer.municipality, school: null };
+    case 'BOARD':
+      return { role: viewer.role, actor: viewer.board, school: null };
+    case 'OPERATOR':
+      return { role: viewer.role, actor: 'operator', school: null };
+  }
+}
+
+/** Writes one request's trail in one statement; `register` names the subgraph that served it. */
+export async function writeAudit(db: Db, register: string, viewer: Viewer, origin: string | undefined, trail: AuditTrail): Promise<void> {
+  const { entries } = trail;
+  if (entries.length === 0) return;
+  const who = actorOf(viewer);
+  const column = <T>(pick: (entry: AuditEntry) => T) => sql.param(entries.map(pick));
+  await db.execute(sql`INSERT INTO audit.log (register, actor_role, actor, school, action, object, result, origin)
+    SELECT ${register}, ${who.role}, ${who.actor}, ${who.school}, action, object, result, ${origin ?? null}
+    FROM unnest(${column((entry) => entry.action)}::text[], ${column((entry) => (entry.pgn ? trail.digest(entry.pgn) : null))}::text[], ${column((entry) => entry.result)}::text[])
+      AS entry (action, object, result)`);
+}
