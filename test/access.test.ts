@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../kernel/calendar.ts';
+import { today } from '../kernel/scalars.ts';
+import type { Viewer } from '../kernel/viewer.ts';
+import { demoVendor } from '../subgraphs/institutions/osr.ts';
+import { countDateOf, currentCountDate } from '../subgraphs/funding/rules.ts';
+import { bsnFor, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+
+/**
+ * Every root field of the API, for every kind of viewer, through the gateway: allowed ('ok', answered
+ * without error) or refused with the code in the table. Read a row as "this field, asked by …".
+ */
+const viewers = {
+  vendor: { role: 'VENDOR', vendorOin: demoVendor.oin, school: '16AH00' },
+  unmandated: { role: 'VENDOR', vendorOin: '00000003273255280000', school: '16AH00' },
+  expired: { role: 'VENDOR', vendorOin: '00000001003214345000', school: '16AH00' },
+  municipality: { role: 'MUNICIPALITY', municipality: '0114' },
+  otherMunicipality: { role: 'MUNICIPALITY', municipality: '0363' },
+  board: { role: 'BOARD', board: '042B830' },
+  operator: { role: 'OPERATOR' },
+  anonymous: null,
+} as const satisfies Record<string, Viewer | null>;
+
+type Who = keyof typeof viewers;
+type Outcome = 'ok' | 'FORBIDDEN' | 'NOT_FOUND' | 'UNAUTHENTICATED';
+
+const ok = 'ok';
+const F = 'FORBIDDEN';
+const NF = 'NOT_FOUND';
+const U = 'UNAUTHENTICATED';
+
+/** The columns of every row, in this order. */
+const columns: Who[] = ['vendor', 'unmandated', 'expired', 'municipality', 'otherMunicipality', 'board', 'operator', 'anonymous'];
+
+interface Fixtures {
+  pgn: string;
+  enrollmentId: string;
+  endingEnrollmentId: string;
+  noticeId: string;
+  onderwijsnummer: string;
+  reportId: string;
+  mandateId: string;
+  school: School;
+}
+
+type Request = (f: Fixtures, n: number) => { query: string; variables?: Record<string, unknown> };
+
+const enrollInput = (f: Fixtures, n: number) => ({
+  documentId: `access-enroll-${n}`,
+  learner: { pgn: bsnFor(60_000 + n), birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' },
+  providerCode: f.school.providerCode,
+  locationCode: f.school.locationCode,
+  offeredProgrammeId: f.school.offeredProgrammeId,
+  startDate: '2024-08-01',
+  group: 3,
+  schoolEnrollmentNumber: `ACC${n}`,
+});
+
+//                      vendor unmandated expired municipality other  board operator anonymous
+const matrix: [string, Request, Outcome[]][] = [
+  ['branch', () => ({ query: '{ branch(brin6: "16AH00") { name } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['location', () => ({ query: '{ location(code: "646X831") { code } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['provider', () => ({ query: '{ provider(code: "010A823") { code } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['board', () => ({ query: '{ board(code: "042B830") { code } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['offeredProgramme', () => ({ query: '{ offeredProgramme(id: "5cbfc5b3-130a-52b4-b91b-6764dbc69471") { id } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['branches', () => ({ query: '{ branches(first: 1) { totalCount } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['mandateCheck', () => ({ query: `{ mandateCheck(brin6: "16AH00", service: ROD_PO, vendorOin: "${demoVendor.oin}") }` }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['mandates', () => ({ query: '{ mandates(first: 1) { totalCount } }' }), [ok, ok, ok, F, F, ok, ok, U]],
+  ['vendors', () => ({ query: '{ vendors { oin } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
+  ['learner', (f) => ({ query: 'query($pgn: ID!) { learner(pgn: $pgn) { id } }', variables: { pgn: f.pgn } }), [ok, F, F, ok, NF, F, ok, U]],
+  ['enrollment', (f) => ({ query: 'query($id: ID!) { enrollment(id: $id) { id } }', variables: { id: f.enrollmentId } }), [ok, F, F, ok, NF, F, ok, U]],
+  ['enrollments', () => ({ query: '{ enrollments(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
+  ['transferNotices', () => ({ query: '{ transferNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
+  ['auditLog', () => ({ query: '{ auditLog(first: 1) { totalCount } }' }), [F, F, F, F, F, F, ok, U]],
+  ['fundingCounts', () => ({ query: '{ fundingCounts(groupBy: BRANCH) { code } }' }), [ok, F, F, F, F, ok, ok, U]],
+  ['countDates', () => ({ query: '{ countDates { countDate } }' }), [ok, F, F, F, F, ok, ok, U]],
+  ['absenceReport', (f) => ({ query: 'query($id: ID!) { absenceReport(id: $id) { id } }', variables: { id: f.reportId } }), [ok, F, F, ok, NF, F, ok, U]],
+  ['absenceReports', () => ({ query: '{ absenceReports(first: 1) { totalCount } }' }), [ok, F, F, ok, ok, F, ok, U]],
+  ['exemptions', () => ({ query: '{ exemptions(first: 1) { totalCount } }' }), [F, F, F, ok, ok, F, ok, U]],
+  ['exemptionNotices', () => ({ query: '{ exemptionNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
+  ['registerVendor', (_, n) => ({ query: `mutation { registerVendor(input: { documentId: "access-${n}", oin: "${String(70_000_000_000 + n).padStart(20, '0')}", name: "Vendor ${n}" }) { oin } }` }), [F, F, F, F, F, F, ok, U]],
+  ['grantMandate', (_, n) => ({ query: `mutation { grantMandate(input: { documentId: "access-${n}", brin6: "16AH00", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2026-01-01" }) { id } }` }), [F, F, F, F, F, ok, F, U]],
+  ['endMandate', (f, n) => ({ query: 'mutation($input: EndMandateInput!) { endMandate(input: $input) { id } }', variables: { input: { documentId: `access-${n}`, mandateId: f.mandateId, endDate: '2030-12-31' } } }), [F, F, F, F, F, ok, F, U]],
+  ['identifyLearner', (_, n) => ({ query: 'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id } } }', variables: { input: { documentId: `access-${n}`, familyName: 'Jansen', birthDate: '2019-01-01', gender: 'MALE', postcode: '7822HG' } } }), [ok, F, F, F, F, F, F, U]],
+  ['replacePgn', (f, n) => ({ query: 'mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { id } } }', variables: { input: { documentId: `access-${n}`, onderwijsnummer: f.onderwijsnummer, bsn: bsnFor(61_000 + n) } } }), [ok, F, F, F, F, F, F, U]],
+  ['enrollLearner', (f, n) => ({ query: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', variables: { input: enrollInput(f, n) } }), [ok, F, F, F, F, F, F, U]],
+  ['enrollLearners', (f, n) => ({ query: 'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { code } } }', variables: { input: { items: [enrollInput(f, n + 500)] } } }), [ok, F, F, F, F, F, F, U]],
+  ['changeEnrollment', (f, n) => ({ query: 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, group: 4 } } }), [ok, F, F, F, F, F, F, U]],
+  ['deregisterLearner', (f, n) => ({ query: 'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.endingEnrollmentId, endDate: '2025-03-01', reason: 'OTHER' } } }), [ok, F, F, F, F, F, F, U]],
+  ['recordResult', (f, n) => ({ query: 'mutation($input: RecordResultInput!) { recordResult(input: $input) { result { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, schoolYear: '2024-2025', testLevel: 'HAVO', schoolAdvice: 'HAVO' } } }), [ok, F, F, F, F, F, F, U]],
+  ['acknowledgeTransfer', (f, n) => ({ query: 'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { id } } }', variables: { input: { documentId: `access-${n}`, noticeId: f.noticeId } } }), [ok, F, F, F, F, F, F, U]],
+  ['runCountDate', () => ({ query: `mutation { runCountDate(countDate: "${countDateOf(Number(currentCountDate(today()).slice(0, 4)) - 1)}") { phase } }` }), [F, F, F, F, F, F, ok, U]],
+  ['reportAbsence', (f, n) => ({ query: 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, kind: 'OTHER', startDate: '2026-10-01', absences: [], municipalityActionWanted: false, contact: { name: 'J. Smit' } } } }), [ok, F, F, F, F, F, F, U]],
+  ['changeAbsenceReportStatus', (f, n) => ({ query: 'mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { status } } }', variables: { input: { documentId: `access-${n}`, reportId: f.reportId, status: 'IN_TREATMENT' } } }), [F, F, F, ok, NF, F, F, U]],
+  ['recordAbsence', (f, n) => ({ query: 'mutation($input: RecordAbsenceInput!) { recordAbsence(input: $input) { countedFrom } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, absences: [{ date: '2026-10-05', dayPart: 'MORNING', hours: 2 }] } } }), [ok, F, F, F, F, F, F, U]],
+  ['registerExemption', (f, n) => ({ query: 'mutation($input: RegisterExemptionInput!) { registerExemption(input: $input) { noticeCount } }', variables: { input: { documentId: `access-${n}`, pgn: f.pgn, kind: 'TRAVELLING', startDate: '2026-11-01' } } }), [F, F, F, ok, NF, F, F, U]],
+];
+
+describe('who may use which root field: the access matrix', () => {
+  let system: TestSystem;
+  let fixtures: Fixtures;
+  const tokens = new Map<Who, string | null>();
+
+  async function call(who: Who, query: string, variables?: Record<string, unknown>) {
+    const response = await system.query<Record<string, any>>(query, { variables, token: tokens.get(who) ?? null });
+    if (response.errors) throw new Error(`${who}: ${response.errors[0]!.message}`);
+    return response.data!;
+  }
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    for (const who of columns) {
+      const viewer = viewers[who];
+      tokens.set(who, viewer ? await system.token(viewer) : null);
+    }
+    const school = await schoolAt(system, '16AH00');
+    const elsewhere = await schoolAt(system, '04LY00');
+    // The vendors without a mandate and with one that ended yesterday.
+    await call('operator', 'mutation { registerVendor(input: { documentId: "u", oin: "00000003273255280000", name: "Zonder B.V." }) { oin } }');
+    await call('operator', 'mutation { registerVendor(input: { documentId: "x", oin: "00000001003214345000", name: "Verlopen B.V." }) { oin } }');
+    for (const service of ['ROD_PO', 'VERZUIM']) {
+      await call('board', `mutation { grantMandate(input: { documentId: "x-${service}", brin6: "16AH00", service: ${service}, vendorOin: "00000001003214345000", startDate: "2020-01-01", endDate: "${addDays(today(), -1)}" }) { id } }`);
+    }
+    const mandate = await call('board', `mutation { grantMandate(input: { documentId: "ending", brin6: "16AH00", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2026-01-01" }) { id } }`);
+    const enroll = async (at: School, n: number, pgn = bsnFor(62_000 + n)) => {
+      const data = await call('vendor', 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
+        input: { ...enrollInput({ school: at } as Fixtures, n), documentId: `fixture-${at.brin6}-${n}`, learner: { pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' } },
+      });
+      return { enrollmentId: data.enrollLearner.enrollment.id as string, pgn };
+    };
+    const main = await enroll(school, 1);
+    const ending = await enroll(school, 2);
+    const leaving = await enroll(school, 3);
+    // Enrolled at 04LY00 as well: 16AH00 gets a transfer notice (the demo vendor acts for both).
+    const vendorElsewhere = await system.token({ ...viewers.vendor, school: '04LY00' });
+    await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
+      token: vendorElsewhere,
+      variables: { input: { ...enrollInput({ school: elsewhere } as Fixtures, 4), documentId: 'fixture-transfer', learner: { pgn: leaving.pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' }, startDate: '2025-01-06' } },
+    });
+    const notices = await call('vendor', '{ transferNotices(status: OPEN) { edges { node { id } } } }');
+    const identified = await call('vendor', 'mutation { identifyLearner(input: { documentId: "fixture-identify", familyName: "Bakker", birthDate: "2019-02-02", gender: MALE, postcode: "7822HG" }) { learner { pgn } } }');
+    const report = await call('vendor', 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
+      input: { documentId: 'fixture-report', enrollmentId: main.enrollmentId, kind: 'LUXURY', startDate: '2026-10-12', absences: [], municipalityActionWanted: true, contact: { name: 'J. Smit' } },
+    });
+    fixtures = {
+      pgn: main.pgn,
+      enrollmentId: main.enrollmentId,
+      endingEnrollmentId: ending.enrollmentId,
+      noticeId: notices.transferNotices.edges[0].node.id,
+      onderwijsnummer: identified.identifyLearner.learner.pgn,
+      reportId: report.reportAbsence.report.id,
+      mandateId: mandate.grantMandate.id,
+      school,
+    };
+  });
+  afterAll(() => system?.close());
+
+  it.each(matrix)('%s', async (_, request, expected) => {
+    const outcomes: Record<string, string> = {};
+    for (const [column, who] of columns.entries()) {
+      const { query, variables } = request(fixtures, column + 10 * matrix.findIndex((row) => row[1] === request));
+      const response = await system.query(query, { variables, token: tokens.get(who) ?? null });
+      outcomes[who] = response.errors ? String(response.errors[0]!.extensions?.code) : 'ok';
+    }
+    expect(outcomes).toEqual(Object.fromEntries(columns.map((who, column) => [who, expected[column]])));
+  });
+});
