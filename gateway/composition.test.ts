@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,19 @@ describe('schema check', () => {
     const text = formatReport(report);
     expect(text).toMatch(/Registered client operations this schema breaks \(schema\/operations\):\n {2}- BoardNames\.graphql: /);
     expect(text).toMatch(/Schema check failed: .*registered operations broken/);
+  });
+
+  it("names a vendor's registered operation (schema/operations/vendors/<OIN>/) that a change breaks", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'operations-'));
+    try {
+      mkdirSync(join(folder, 'vendors', '00000001800866472000'), { recursive: true });
+      writeFileSync(join(folder, 'vendors', '00000001800866472000', 'BoardNames.graphql'), readOperations(fixturePath('operations')).find((operation) => operation.name === 'BoardNames.graphql')!.source);
+      const report = await checkAgainstBase('breaking', true, readOperations(folder));
+      expect(report.ok).toBe(false);
+      expect(report.operationErrors).toEqual([expect.stringMatching(/^vendors\/00000001800866472000\/BoardNames\.graphql: Cannot query field "name"/)]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('passes an additive change that every registered operation still validates against', async () => {

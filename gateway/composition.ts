@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, sep } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
@@ -10,7 +10,11 @@ export interface SubgraphSdl {
   typeDefs: string;
 }
 
-/** A client operation the API promises to keep serving: `schema/operations/<name>.graphql`. */
+/**
+ * A client operation the API promises to keep serving: `schema/operations/<name>.graphql` (the
+ * register's own clients) or `schema/operations/vendors/<OIN>/<name>.graphql` (a vendor's, added by
+ * `npm run operations:register`). `name` is the path below `schema/operations`.
+ */
 export interface RegisteredOperation {
   name: string;
   source: string;
@@ -62,8 +66,9 @@ export function readSubgraphSdls(schemaDir: string): SubgraphSdl[] {
 
 export function readOperations(operationsDir: string): RegisteredOperation[] {
   if (!existsSync(operationsDir)) return [];
-  return readdirSync(operationsDir)
+  return (readdirSync(operationsDir, { recursive: true }) as string[])
     .filter((file) => extname(file) === '.graphql')
+    .map((file) => file.split(sep).join('/'))
     .sort()
     .map((file) => ({ name: file, source: readFileSync(join(operationsDir, file), 'utf8') }));
 }

@@ -8,6 +8,7 @@ import { isOin } from '../kernel/ids/index.ts';
 import { parseViewer, signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
+import { trustedDocumentCache, trustedDocumentsPlugin } from './trusted.ts';
 
 /** The gateway's request context: the verified viewer and the signed form the subgraphs receive. */
 export interface GatewayContext {
@@ -66,6 +67,8 @@ export async function createGateway(options: {
   rateLimit: number;
   /** Served over two-sided TLS: vendors are known by their certificate, not by a token. */
   clientCertificates?: boolean;
+  /** Set: run only these operations (trusted documents), by document id. */
+  trustedDocuments?: Map<string, string>;
   limits?: OperationLimits;
 }): Promise<Gateway> {
   const limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
@@ -84,7 +87,11 @@ export async function createGateway(options: {
     includeStacktraceInErrorResponses: false,
     // The parser stops counting at the limit, before it builds anything (GRAPHQL_PARSE_FAILED).
     parseOptions: { maxTokens: limits.tokens },
-    plugins: [operationLimitsPlugin<GatewayContext>(limits)],
+    plugins: [
+      ...(options.trustedDocuments ? [trustedDocumentsPlugin<GatewayContext>(options.trustedDocuments)] : []),
+      operationLimitsPlugin<GatewayContext>(limits),
+    ],
+    ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null } } : {}),
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
     // end the process before the database is closed.
     stopOnTerminationSignals: false,

@@ -8,7 +8,9 @@ import { catchUpWithCommitted, startConsumer } from '../kernel/events.ts';
 import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
+import { readOperations } from './composition.ts';
 import { createGateway, type SubgraphSource } from './gateway.ts';
+import { trustedDocuments } from './trusted.ts';
 
 export interface RunningSystem {
   /** The GraphQL URL this process serves. */
@@ -43,7 +45,7 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
     }
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
     const tls = await readTls(config);
-    const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources, clientCertificates: tls !== undefined });
+    const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources, clientCertificates: tls !== undefined, trustedDocuments: trustedFor(config) });
     const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
     return {
       url: listening.url,
@@ -110,7 +112,7 @@ async function startGateway(config: Config): Promise<RunningSystem> {
   if (missing.length) throw new Error(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
   const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
   const tls = await readTls(config);
-  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined });
+  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined, trustedDocuments: trustedFor(config) });
   const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
   return { url: listening.url, serve: 'gateway', database: undefined, close: closing(listening.close, () => gateway.server.stop()) };
 }
@@ -123,6 +125,11 @@ async function readTls(config: Config): Promise<TlsOptions | undefined> {
       throw new ConfigError(`${variable}: cannot read ${file} (${error.code})`);
     });
   return { cert: await read(config.tls.certFile, 'TLS_CERT'), key: await read(config.tls.keyFile, 'TLS_KEY'), clientCa: await read(config.tls.clientCaFile, 'TLS_CLIENT_CA') };
+}
+
+/** With TRUSTED_DOCUMENTS=strict, the registered operations the gateway will run. */
+function trustedFor(config: Config): Map<string, string> | undefined {
+  return config.trustedDocumentsOnly ? trustedDocuments(readOperations(path.join(schemaFolder, 'operations'))) : undefined;
 }
 
 async function readSupergraph(): Promise<string> {

@@ -39,6 +39,8 @@ const environment = z
     TLS_CERT: z.string().optional(),
     TLS_KEY: z.string().optional(),
     TLS_CLIENT_CA: z.string().optional(),
+    // `strict`: the gateway runs only the operations registered in schema/operations.
+    TRUSTED_DOCUMENTS: z.enum(['off', 'strict']).default('off'),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -80,6 +82,8 @@ export interface Config {
   rateLimit: number;
   /** Paths of the PEM files for two-sided TLS at the gateway; undefined: plain HTTP. */
   tls: { certFile: string; keyFile: string; clientCaFile: string } | undefined;
+  /** Run only registered operations (trusted documents). */
+  trustedDocumentsOnly: boolean;
 }
 
 export class ConfigError extends Error {
@@ -107,6 +111,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     viewerSecret: value.VIEWER_SECRET,
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
+    trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
   };
 }

@@ -16,6 +16,7 @@ export const errorCatalogue = {
   CONFLICT: 'The input contradicts what the register already holds. Nothing was changed.',
   LIMIT_EXCEEDED: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.',
   RATE_LIMITED: 'The viewer sent more requests than its rate allows (HTTP 429); wait the seconds the Retry-After header gives.',
+  UNTRUSTED_OPERATION: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.',
   GRAPHQL_PARSE_FAILED: 'The request is not syntactically valid GraphQL.',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not validate against the schema.',
   BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',

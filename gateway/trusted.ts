@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import type { RegisteredOperation } from './composition.ts';
+
+/*
+ * Trusted documents (OWASP GraphQL cheat sheet: allow-lists; federation-peers.md §5): the registered
+ * operations (schema/operations, the register's own and each vendor's) are the only ones a gateway in
+ * strict mode runs. A document is known by the SHA-256 of its exact text, the id Apollo's persisted
+ * queries use, so a client may send the hash alone.
+ */
+
+export const documentId = (source: string) => createHash('sha256').update(source).digest('hex');
+
+/** The registered operations by document id. */
+export function trustedDocuments(operations: readonly RegisteredOperation[]): Map<string, string> {
+  return new Map(operations.map((operation) => [documentId(operation.source), operation.source]));
+}
+
+/**
+ * Apollo's persisted-query cache, answered from the registered operations only: a client sends the
+ * hash of a registered document without its text, and a document sent with its hash is not added.
+ */
+export function trustedDocumentCache(documents: Map<string, string>) {
+  const prefix = 'apq:';
+  return {
+    async get(key: string) {
+      return key.startsWith(prefix) ? documents.get(key.slice(prefix.length)) : undefined;
+    },
+    async set() {},
+    async delete() {
+      return true;
+    },
+  };
+}
+
+/** Refuses every operation whose text is not a registered one. */
+export function trustedDocumentsPlugin<Context extends object>(documents: Map<string, string>): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ source }) {
+          if (documents.has(documentId(source))) return;
+          throw new GraphQLError('This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query', {
+            extensions: { code: 'UNTRUSTED_OPERATION', http: { status: 400 } },
+          });
+        },
+      };
+    },
+  };
+}
