@@ -94,7 +94,10 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
         return true;
       });
       if (!complete) log(`${subgraph.name}: ${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
-      loops.push(startConsumer(database.db, options));
+      const loop = startConsumer(database.db, options);
+      // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
+      const unlisten = await database.listen(`outbox_${consumer.stream}`, loop.wake);
+      loops.push({ stop: async () => void (await Promise.all([unlisten(), loop.stop()])) });
     }
   }
   const servers: SubgraphServer[] = [];

@@ -30,8 +30,16 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
   rawTransaction<T>(work: (tx: RawTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` on every NOTIFY on `channel` (a bare lowercase name) until the returned function
+   * is called. A wake-up only: a notification can be missed (a dropped connection), so whoever listens
+   * also looks on its own now and then.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+const channelName = /^[a-z_]+$/;
 
 export interface DatabaseOptions {
   /** A postgres:// URL; without it, PGlite. */
@@ -61,6 +69,11 @@ async function openPglite(dataDir: string): Promise<Database> {
           query: async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params)).rows,
         }),
       ),
+    listen: async (channel, onNotify) => {
+      if (!channelName.test(channel)) throw new Error(`Not a channel name: ${JSON.stringify(channel)}`);
+      const unlisten = await client.listen(channel, () => onNotify());
+      return () => unlisten();
+    },
     close: async () => {
       await client.close();
       await unlock();
@@ -116,6 +129,7 @@ async function openPostgres(url: string): Promise<Database> {
   });
   // Fail at start-up with the driver's own message (wrong host, database missing), not on the first request.
   (await pool.connect()).release();
+  const listener = new Listener(url);
   return {
     kind: 'postgres',
     db: drizzlePostgres(pool),
@@ -137,11 +151,85 @@ async function openPostgres(url: string): Promise<Database> {
         client.release();
       }
     },
+    listen: (channel, onNotify) => listener.add(channel, onNotify),
     close: async () => {
+      await listener.close();
       // pool.end() resolves once it has asked its connections to close, not once they are closed.
       const closing = [...open].map((client) => new Promise((resolve) => client.once('end', resolve)));
       await pool.end();
       await Promise.all(closing);
     },
   };
+}
+
+/**
+ * The LISTENs of one process on PostgreSQL, on one connection of their own (a pooled connection is
+ * shared, and LISTEN belongs to a session). When that connection is lost, it is opened again after
+ * a second and every channel listened to again; notifications sent meanwhile are missed, which the
+ * listeners' own polling covers.
+ */
+class Listener {
+  private readonly channels = new Map<string, Set<() => void>>();
+  private client: Promise<pg.Client> | undefined;
+  private closed = false;
+
+  constructor(private readonly url: string) {}
+
+  async add(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    if (!channelName.test(channel)) throw new Error(`Not a channel name: ${JSON.stringify(channel)}`);
+    const known = this.channels.get(channel);
+    if (known) known.add(onNotify);
+    else {
+      this.channels.set(channel, new Set([onNotify]));
+      await (await this.connection()).query(`LISTEN ${channel}`);
+    }
+    return async () => {
+      const callbacks = this.channels.get(channel);
+      callbacks?.delete(onNotify);
+      if (callbacks?.size === 0 && !this.closed) {
+        this.channels.delete(channel);
+        await (await this.connection()).query(`UNLISTEN ${channel}`).catch(() => undefined);
+      }
+    };
+  }
+
+  private connection(): Promise<pg.Client> {
+    if (!this.client) {
+      const connecting = this.connect();
+      // A failed connection is not kept: the next call tries again.
+      connecting.catch(() => {
+        if (this.client === connecting) this.client = undefined;
+      });
+      this.client = connecting;
+    }
+    return this.client;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (message) => this.channels.get(message.channel)?.forEach((onNotify) => onNotify()));
+    client.on('error', (error) => {
+      console.error(`PostgreSQL LISTEN connection lost: ${error.message}; listening again in a second`);
+      this.client = undefined;
+      client.end().catch(() => undefined);
+      setTimeout(() => void this.relisten(), 1000).unref();
+    });
+    await client.connect();
+    for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`);
+    return client;
+  }
+
+  private async relisten(): Promise<void> {
+    if (this.closed || this.client) return;
+    await this.connection().catch((error: unknown) => {
+      console.error(`PostgreSQL LISTEN connection not back yet: ${(error as Error).message}`);
+      setTimeout(() => void this.relisten(), 1000).unref();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = await this.client?.catch(() => undefined);
+    await client?.end().catch(() => undefined);
+  }
 }

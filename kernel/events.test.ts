@@ -206,6 +206,21 @@ describe('the outbox', () => {
     expect(seen).toEqual([1]);
   });
 
+  it('startConsumer, woken by the NOTIFY of appendEvents, handles an event long before its next poll', async () => {
+    const options = { stream: 'sample', consumer: 'listening', cursorSchema: 'sample', intervalMs: 60_000, handle: recordHandled };
+    const loop = startConsumer(db, options);
+    const unlisten = await database.listen('outbox_sample', loop.wake);
+    try {
+      // Let the run on start finish, so that only the notification can bring the next one before a minute.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await appendEvents(db, 'sample', events(7));
+      await vi.waitFor(async () => expect(await handled(db)).toEqual([7]), { timeout: 5_000, interval: 20 });
+    } finally {
+      await unlisten();
+      await loop.stop();
+    }
+  });
+
   it('startConsumer never runs twice at once, however often it is woken', async () => {
     await appendEvents(db, 'sample', events(1, 2, 3, 4));
     await readAll(db);
