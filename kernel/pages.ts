@@ -1,5 +1,8 @@
-import { isUuid } from './ids/index.ts';
+import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from './db.ts';
 import { RegisterError } from './errors.ts';
+import { isUuid } from './ids/index.ts';
 
 /**
  * Cursor pagination (the connection shape of the GraphQL Cursor Connections spec): a cursor is the
@@ -48,4 +51,27 @@ export function decodeMomentKey(cursor: string): [moment: Date, id: string] {
   const moment = new Date(value);
   if (Number.isNaN(moment.getTime())) throw malformed();
   return [moment, id];
+}
+
+/**
+ * One page of `table`, newest first by `moment`, ties broken by `id` (a uuid), within `conditions`:
+ * the shape of every inbox (transfer notices, absence reports, exemptions, notices).
+ */
+export async function newestFirst<Row extends { id: string }>(
+  db: Db,
+  table: PgTable,
+  columns: { moment: PgColumn; id: PgColumn },
+  momentOf: (row: Row) => Date,
+  conditions: (SQL | undefined)[],
+  args: { first?: number | null; after?: string | null },
+) {
+  const size = pageSize(args.first);
+  const after: SQL[] = [];
+  if (args.after != null) {
+    const [at, last] = decodeMomentKey(args.after);
+    after.push(or(lt(columns.moment, at), and(eq(columns.moment, at), lt(columns.id, last)))!);
+  }
+  const rows = (await db.select().from(table).where(and(...conditions, ...after)).orderBy(desc(columns.moment), desc(columns.id)).limit(size + 1)) as Row[];
+  const [total] = await db.select({ value: count() }).from(table).where(and(...conditions));
+  return connectionOf(rows, size, (row) => `${momentOf(row).toISOString()}|${row.id}`, total?.value ?? 0);
 }

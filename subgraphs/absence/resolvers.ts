@@ -1,9 +1,7 @@
-import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Db } from '../../kernel/db.ts';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { RegisterError } from '../../kernel/errors.ts';
 import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
-import { connectionOf, decodeMomentKey, pageSize } from '../../kernel/pages.ts';
+import { newestFirst } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSeeReport, notFound, reachOf } from './access.ts';
@@ -23,19 +21,6 @@ async function loadReport(context: Context, id: string): Promise<ReportRow> {
   return (await context.loaders.report.load(id))!;
 }
 
-/** A newest-first page of `table` by `moment`, ties broken by `id`, within `conditions`. */
-async function newestFirst<Row>(db: Db, table: PgTable, moment: PgColumn, id: PgColumn, conditions: (SQL | undefined)[], args: { first?: number | null; after?: string | null }) {
-  const size = pageSize(args.first);
-  const after: SQL[] = [];
-  if (args.after != null) {
-    const [at, last] = decodeMomentKey(args.after);
-    after.push(or(lt(moment, at), and(eq(moment, at), lt(id, last)))!);
-  }
-  const rows = (await db.select().from(table).where(and(...conditions, ...after)).orderBy(desc(moment), desc(id)).limit(size + 1)) as Row[];
-  const [total] = await db.select({ value: count() }).from(table).where(and(...conditions));
-  return { rows, size, total: total?.value ?? 0 };
-}
-
 async function reportsPage(context: Context, args: { filter?: { status?: ReportStatus | null; reportedFrom?: string | null; reportedTo?: string | null } | null; first?: number | null; after?: string | null }) {
   const reach = reachOf(context.viewer);
   const conditions: (SQL | undefined)[] = [];
@@ -46,8 +31,7 @@ async function reportsPage(context: Context, args: { filter?: { status?: ReportS
   const reportedOn = sql`(${report.reportedAt} AT TIME ZONE 'Europe/Amsterdam')::date`;
   if (args.filter?.reportedFrom != null) conditions.push(sql`${reportedOn} >= ${parseDay(args.filter.reportedFrom, 'filter.reportedFrom')}::date`);
   if (args.filter?.reportedTo != null) conditions.push(sql`${reportedOn} <= ${parseDay(args.filter.reportedTo, 'filter.reportedTo')}::date`);
-  const page = await newestFirst<ReportRow>(context.db, report, report.reportedAt, report.id, conditions, args);
-  return connectionOf(page.rows, page.size, (row) => `${row.reportedAt.toISOString()}|${row.id}`, page.total);
+  return newestFirst<ReportRow>(context.db, report, { moment: report.reportedAt, id: report.id }, (row) => row.reportedAt, conditions, args);
 }
 
 const reachedValue = (reached: Reached | null) => reached && { startDate: reached.startDate, reachedOn: reached.reachedOn, hours: reached.hours };
@@ -67,15 +51,13 @@ export const resolvers: ResolverMap<Context> = {
       const reach = reachOf(context.viewer);
       if (reach.kind === 'school') throw new RegisterError('FORBIDDEN', 'A school learns of exemptions through its exemption notices (LPW art 15a)');
       const conditions = reach.kind === 'municipality' ? [eq(exemption.municipalityCode, reach.code)] : [];
-      const page = await newestFirst<ExemptionRow>(context.db, exemption, exemption.registeredAt, exemption.id, conditions, args);
-      return connectionOf(page.rows, page.size, (row) => `${row.registeredAt.toISOString()}|${row.id}`, page.total);
+      return newestFirst<ExemptionRow>(context.db, exemption, { moment: exemption.registeredAt, id: exemption.id }, (row) => row.registeredAt, conditions, args);
     },
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
       const reach = reachOf(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
       const conditions = reach.kind === 'school' ? [eq(exemptionNotice.brin6, reach.brin6)] : [];
-      const page = await newestFirst<ExemptionNoticeRow>(context.db, exemptionNotice, exemptionNotice.issuedAt, exemptionNotice.id, conditions, args);
-      return connectionOf(page.rows, page.size, (row) => `${row.issuedAt.toISOString()}|${row.id}`, page.total);
+      return newestFirst<ExemptionNoticeRow>(context.db, exemptionNotice, { moment: exemptionNotice.issuedAt, id: exemptionNotice.id }, (row) => row.issuedAt, conditions, args);
     },
   },
   Mutation: {

@@ -2,7 +2,7 @@ import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL }
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
-import { connectionOf, decodeCursor, decodeMomentKey, decodeSortKey, pageSize } from '../../kernel/pages.ts';
+import { connectionOf, decodeCursor, decodeSortKey, newestFirst, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, listScope, notFound, readScope, schoolOf, type Scope } from './access.ts';
@@ -56,18 +56,10 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
 
 async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED' | null; first?: number | null; after?: string | null }) {
   const scope = listScope(context.viewer);
-  const size = pageSize(args.first);
   const conditions: SQL[] = [];
   if (scope.kind === 'school') conditions.push(eq(transferNotice.brin6, scope.brin6));
   if (args.status != null) conditions.push(eq(transferNotice.status, args.status));
-  const after: SQL[] = [];
-  if (args.after != null) {
-    const [moment, id] = decodeMomentKey(args.after);
-    after.push(or(lt(transferNotice.issuedAt, moment), and(eq(transferNotice.issuedAt, moment), lt(transferNotice.id, id)))!);
-  }
-  const rows = await context.db.select().from(transferNotice).where(and(...conditions, ...after)).orderBy(desc(transferNotice.issuedAt), desc(transferNotice.id)).limit(size + 1);
-  const [total] = await context.db.select({ value: count() }).from(transferNotice).where(and(...conditions));
-  return connectionOf(rows, size, (row) => `${row.issuedAt.toISOString()}|${row.id}`, total?.value ?? 0);
+  return newestFirst<TransferNoticeRow>(context.db, transferNotice, { moment: transferNotice.issuedAt, id: transferNotice.id }, (row) => row.issuedAt, conditions, args);
 }
 
 /** A PGN as the audit log keys it (normalised), or null when the input is not one. */
