@@ -165,6 +165,15 @@ describe('the outbox', () => {
     expect(await catchUpWithCommitted(db, options, 1000)).toBe(true);
   });
 
+  it('moves a consumer past events of other types, so that it does not read them again', async () => {
+    await appendEvents(db, 'sample', [event(1), { type: 'SomethingElse', keys: {}, payload: { n: 2 } }, { type: 'SomethingElse', keys: {}, payload: { n: 3 } }]);
+    const all = await readAll(db);
+    const options = { stream: 'sample', consumer: 'skipping', cursorSchema: 'sample', types: ['ThingHappened'], handle: recordHandled };
+    expect(await catchUp(db, options)).toBe(1);
+    const [row] = rows<{ cursor: string }>(await db.execute(sql`SELECT cursor FROM sample.consumer_cursor WHERE consumer = 'skipping'`));
+    expect(row!.cursor).toBe(all.at(-1)!.cursor);
+  });
+
   it('catchUp drains more than one batch', async () => {
     await appendEvents(db, 'sample', events(1, 2, 3, 4, 5));
     await readAll(db);

@@ -117,27 +117,53 @@ export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): 
  * holds a txid, anywhere on the server, holds back delivery of every later one until it ends.
  */
 export async function readEvents(db: Db, stream: string, after: string | null, limit = 500, types?: readonly string[]): Promise<StoredEvent[]> {
+  return (await readBatch(db, stream, after, limit, types)).events;
+}
+
+/**
+ * `readEvents`, and with it the cursor of the last committed event of any type, read in the same
+ * statement and so the same snapshot: when fewer than `limit` events of the wanted types came back,
+ * no other wanted event lies before that cursor, and a consumer may move there without reading the
+ * events of other types again.
+ */
+async function readBatch(db: Db, stream: string, after: string | null, limit: number, types?: readonly string[]): Promise<{ events: StoredEvent[]; head: string | null }> {
   const outbox = table(stream, 'outbox');
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
   const from = after === null ? start : decodeCursor(after);
   const result = await db.execute(sql`
-    SELECT id::text AS id, type, keys, payload, txid::text AS at_txid, position::text AS at_position,
-      to_json(occurred_at) #>> '{}' AS occurred_at
-    FROM ${outbox}
-    WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
-      AND txid < pg_snapshot_xmin(pg_current_snapshot())
-      ${ofTypes(types)}
-    ORDER BY outbox.txid, outbox.position
-    LIMIT ${limit}`);
-  return rowsOf<OutboxRow>(result).map((row) => ({
-    id: row.id,
-    stream,
-    type: row.type,
-    keys: row.keys,
-    payload: row.payload,
-    cursor: encodeCursor({ txid: row.at_txid, position: row.at_position }),
-    occurredAt: new Date(row.occurred_at).toISOString(),
-  }));
+    WITH head AS (
+      SELECT txid::text AS head_txid, position::text AS head_position FROM ${outbox}
+      WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY txid DESC, position DESC
+      LIMIT 1
+    ), picked AS (
+      SELECT id::text AS id, type, keys, payload, txid::text AS at_txid, position::text AS at_position,
+        to_json(occurred_at) #>> '{}' AS occurred_at, txid AS order_txid, position AS order_position
+      FROM ${outbox}
+      WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
+        AND txid < pg_snapshot_xmin(pg_current_snapshot())
+        ${ofTypes(types)}
+      ORDER BY outbox.txid, outbox.position
+      LIMIT ${limit}
+    )
+    SELECT head.head_txid, head.head_position, picked.* FROM head LEFT JOIN picked ON true
+    ORDER BY picked.order_txid, picked.order_position`);
+  const rows = rowsOf<OutboxRow & { head_txid: string | null; head_position: string | null }>(result);
+  const events = rows
+    .filter((row) => row.id !== null)
+    .map((row) => ({
+      id: row.id,
+      stream,
+      type: row.type,
+      keys: row.keys,
+      payload: row.payload,
+      cursor: encodeCursor({ txid: row.at_txid, position: row.at_position }),
+      occurredAt: new Date(row.occurred_at).toISOString(),
+    }));
+  const first = rows[0];
+  const head = first?.head_txid ? { txid: first.head_txid, position: first.head_position! } : null;
+  const past = head && (BigInt(head.txid) > BigInt(from.txid) || (head.txid === from.txid && BigInt(head.position) > BigInt(from.position)));
+  return { events, head: past ? encodeCursor(head) : null };
 }
 
 /**
@@ -148,12 +174,15 @@ export async function readEvents(db: Db, stream: string, after: string | null, l
 export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<number> {
   return db.transaction(async (tx) => {
     const cursor = await lockCursor(tx, options);
-    const events = await readEvents(tx, options.stream, cursor, options.limit ?? 5000, options.types);
-    const last = events.at(-1);
-    if (!last) return 0;
-    await options.handle(tx, events);
-    await tx.execute(sql`UPDATE ${table(options.cursorSchema, 'consumer_cursor')} SET cursor = ${last.cursor}, updated_at = now()
-      WHERE consumer = ${options.consumer} AND stream = ${options.stream}`);
+    const limit = options.limit ?? 5000;
+    const { events, head } = await readBatch(tx, options.stream, cursor, limit, options.types);
+    if (events.length) await options.handle(tx, events);
+    // A short batch holds every wanted event up to the head: move there, past the unwanted ones too.
+    const next = events.length < limit ? (head ?? events.at(-1)?.cursor) : events.at(-1)!.cursor;
+    if (next && next !== cursor) {
+      await tx.execute(sql`UPDATE ${table(options.cursorSchema, 'consumer_cursor')} SET cursor = ${next}, updated_at = now()
+        WHERE consumer = ${options.consumer} AND stream = ${options.stream}`);
+    }
     return events.length;
   });
 }
