@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { apiSchemaOf } from '../gateway/composition.ts';
 import { documentId } from '../gateway/trusted.ts';
 import { parseOin } from '../kernel/ids/index.ts';
@@ -29,13 +29,14 @@ runCommand(async () => {
   const folder = join(values.into!, 'vendors', vendor);
   for (const file of files) {
     const source = readFileSync(file, 'utf8');
-    let operations: OperationDefinitionNode[];
+    let document: DocumentNode;
     try {
-      operations = parse(source).definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+      document = parse(source);
     } catch (error) {
       throw new UsageError(`${file}: ${(error as Error).message}`);
     }
-    const errors = validate(schema, parse(source));
+    const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+    const errors = validate(schema, document);
     if (errors.length) throw new UsageError(`${file} does not validate against the API:\n${errors.map((error) => `  - ${error.message}`).join('\n')}`);
     const name = operations.length === 1 ? operations[0]!.name?.value : undefined;
     if (!name) throw new UsageError(`${file}: a registered document holds exactly one operation, with a name`);

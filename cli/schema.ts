@@ -16,12 +16,10 @@ import { schemaFolder } from '../kernel/subgraph.ts';
 import { runCommand, UsageError } from './command.ts';
 
 const USAGE = 'usage: node --import tsx cli/schema.ts compose|check [--base <git-ref>] [--allow-breaking]';
-const root = projectRoot;
-const schemaDir = schemaFolder;
-const supergraphPath = join(schemaDir, 'supergraph.graphql');
+const supergraphPath = join(schemaFolder, 'supergraph.graphql');
 
 function compose(): number {
-  const subgraphs = readSubgraphSdls(schemaDir);
+  const subgraphs = readSubgraphSdls(schemaFolder);
   writeFileSync(supergraphPath, supergraphFile(composeSupergraph(subgraphs).supergraphSdl));
   console.log(`Wrote schema/supergraph.graphql from ${subgraphs.map((subgraph) => subgraph.name).join(', ')}.`);
   return 0;
@@ -31,8 +29,8 @@ async function check(base: string, allowBreaking: boolean): Promise<number> {
   const baselineSupergraph = gitShow(base, 'schema/supergraph.graphql');
   if (baselineSupergraph === null) console.log(`no baseline on ${base}: breaking-change diff skipped`);
   const committedSupergraph = existsSync(supergraphPath) ? readFileSync(supergraphPath, 'utf8') : null;
-  const operations = readOperations(join(schemaDir, 'operations'));
-  const report = await checkSchema({ subgraphs: readSubgraphSdls(schemaDir), committedSupergraph, baselineSupergraph, allowBreaking, operations });
+  const operations = readOperations(join(schemaFolder, 'operations'));
+  const report = await checkSchema({ subgraphs: readSubgraphSdls(schemaFolder), committedSupergraph, baselineSupergraph, allowBreaking, operations });
   console.log(formatReport(report));
   return report.ok ? 0 : 1;
 }
@@ -41,7 +39,7 @@ async function check(base: string, allowBreaking: boolean): Promise<number> {
 function gitShow(ref: string, path: string): string | null {
   try {
     // `./` makes the path relative to the repository root we run in, not to git's top level.
-    return execFileSync('git', ['show', `${ref}:./${path}`], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('git', ['show', `${ref}:./${path}`], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
     return null;
   }

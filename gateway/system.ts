@@ -33,7 +33,7 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
   if (config.serve === 'gateway') return startGateway(config);
   const served = config.serve === 'embedded' ? subgraphs : subgraphs.filter((subgraph) => subgraph.name === config.serve);
   if (served.length === 0) {
-    throw new Error(`SERVE=${config.serve}: not embedded, gateway or a subgraph (${subgraphs.map((subgraph) => subgraph.name).join(', ')})`);
+    throw new ConfigError(`SERVE=${config.serve}: not embedded, gateway or a subgraph (${subgraphs.map((subgraph) => subgraph.name).join(', ')})`);
   }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -44,14 +44,12 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
       return { url: listening.url, serve: config.serve, database, close: closing(listening.close, () => server.server.stop(), stopConsumers, () => database.close()) };
     }
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
-    const tls = await readTls(config);
-    const gateway = await createGateway({ ...config, supergraphSdl: await readSupergraph(), sources, clientCertificates: tls !== undefined, trustedDocuments: trustedFor(config) });
-    const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
+    const gateway = await serveGateway(config, await readSupergraph(), sources);
     return {
-      url: listening.url,
+      url: gateway.url,
       serve: 'embedded',
       database,
-      close: closing(listening.close, () => gateway.server.stop(), ...servers.map((server) => () => server.server.stop()), stopConsumers, () => database.close()),
+      close: closing(gateway.close, ...servers.map((server) => () => server.server.stop()), stopConsumers, () => database.close()),
     };
   } catch (error) {
     await database.close().catch(() => undefined);
@@ -74,13 +72,9 @@ interface Prepared {
  */
 async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<Prepared> {
   // The kernel's own tables first: the audit log every subgraph writes to.
-  for (const name of kernelMigrations) {
+  for (const name of [...kernelMigrations, ...served.map((subgraph) => subgraph.name)]) {
     const { applied } = await migrate(database, name);
     if (applied.length) log(`${name}: applied migrations ${applied.join(', ')}`);
-  }
-  for (const subgraph of served) {
-    const { applied } = await migrate(database, subgraph.name);
-    if (applied.length) log(`${subgraph.name}: applied migrations ${applied.join(', ')}`);
   }
   if (config.seed) {
     for (const subgraph of served) await subgraph.seed?.(database, (message) => log(`${subgraph.name}: ${message}`));
@@ -112,12 +106,18 @@ async function startGateway(config: Config): Promise<RunningSystem> {
   const supergraphSdl = await readSupergraph();
   const names = Supergraph.build(supergraphSdl).subgraphs().names();
   const missing = names.filter((name) => !config.subgraphUrls.has(name));
-  if (missing.length) throw new Error(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
+  if (missing.length) throw new ConfigError(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
   const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
+  const gateway = await serveGateway(config, supergraphSdl, sources);
+  return { url: gateway.url, serve: 'gateway', database: undefined, close: gateway.close };
+}
+
+/** The gateway over `sources`, listening as configured: with TLS and trusted documents when asked. */
+async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>): Promise<{ url: string; close(): Promise<void> }> {
   const tls = await readTls(config);
   const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined, trustedDocuments: trustedFor(config) });
   const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
-  return { url: listening.url, serve: 'gateway', database: undefined, close: closing(listening.close, () => gateway.server.stop()) };
+  return { url: listening.url, close: closing(listening.close, () => gateway.server.stop()) };
 }
 
 /** The gateway's TLS material, read once at start; a missing file stops the start with its path. */

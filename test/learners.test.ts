@@ -362,6 +362,6 @@ describe('the learners register through the gateway', () => {
   it('writes every change to the learners stream', async () => {
     const events = await readEvents(system.system.database!.db, 'learners', null, 5000);
     const types = new Set(events.map((event) => event.type));
-    for (const type of ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered', 'ResultRecorded', 'TransferNoticeIssued', 'PgnReplaced']) expect(types).toContain(type);
+    for (const type of ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered', 'ResultRecorded', 'TransferNoticeIssued', 'PgnReplaced', 'LearnerIdentified']) expect(types).toContain(type);
   });
 });

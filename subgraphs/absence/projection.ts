@@ -1,7 +1,8 @@
 import { inArray, sql } from 'drizzle-orm';
+import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
-import type { enrollmentState, LearnerState, PgnChange } from '../learners/events.ts';
+import { enrollmentEventTypes, type enrollmentState, type LearnerState, type PgnChange } from '../learners/events.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, type ExemptionNoticeRow } from './tables.ts';
@@ -14,7 +15,7 @@ import { enrollment, exemption, exemptionNotice, learner, type ExemptionNoticeRo
 
 type EnrollmentState = ReturnType<typeof enrollmentState>;
 
-const enrollmentEvents = new Set(['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered']);
+const enrollmentEvents = new Set<string>(enrollmentEventTypes);
 
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const learners = new Map<string, typeof learner.$inferInsert>();
@@ -34,17 +35,9 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
       else await tx.update(learner).set({ pgn: state.pgn }).where(sql`${learner.id} = ${state.learnerId}`);
     }
   }
-  if (learners.size) {
-    await tx
-      .insert(learner)
-      .values([...learners.values()])
-      .onConflictDoUpdate({ target: learner.id, set: { pgn: sql`excluded.pgn`, municipalityCode: sql`excluded.municipality_code` } });
-  }
+  await insertRows(tx, learner, [...learners.values()], sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn, municipality_code = excluded.municipality_code`);
   if (enrollments.size) {
-    await tx
-      .insert(enrollment)
-      .values([...enrollments.values()])
-      .onConflictDoUpdate({ target: enrollment.id, set: { brin6: sql`excluded.brin6`, startDate: sql`excluded.start_date`, endDate: sql`excluded.end_date` } });
+    await insertRows(tx, enrollment, [...enrollments.values()], sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, start_date = excluded.start_date, end_date = excluded.end_date`);
     await noticeExemptEnrollments(tx, [...new Set([...enrollments.values()].map((row) => row.learnerId))]);
   }
 }
@@ -74,6 +67,6 @@ export const learnersConsumer = {
   stream: 'learners',
   consumer: 'absence.learners',
   cursorSchema: 'absence',
-  types: [...enrollmentEvents, 'LearnerIdentified', 'PgnReplaced'],
+  types: [...enrollmentEventTypes, 'LearnerIdentified', 'PgnReplaced'],
   handle: applyLearnerEvents,
 };

@@ -215,10 +215,6 @@ describe('checkTransition (DUO statuses since 12 August 2020)', () => {
   };
   const refused = reportStatuses.flatMap((from) => reportStatuses.filter((to) => !isAllowed(from, to)).map((to): [ReportStatus, ReportStatus] => [from, to]));
 
-  it('leaves exactly the allowed steps out of the refused ones', () => {
-    expect(refused).toHaveLength(reportStatuses.length ** 2 - allowed.length);
-  });
-
   it.each(allowed)('lets %s become %s by %s', (from, to, role) => {
     expect(() => checkTransition(from, to, role)).not.toThrow();
   });

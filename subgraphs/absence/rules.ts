@@ -29,10 +29,14 @@ export const reportableHours = 16;
  */
 export const windowDays = 28;
 
-/** At most this much absence in one day part: no po day part is longer. */
+/**
+ * At most this much absence in one day part, counted in quarter hours: domain.md gives neither
+ * bound (absence is kept per dagdeel, §4; po counts clock hours, §6); these are ours, so that a typing
+ * slip (60 for 6.0) is refused instead of filing a report.
+ */
 export const maxHoursPerDayPart = 6;
 
-/** Checks one day part's absence: a real part of a day, in quarter hours. */
+/** Checks one day part's absence: a real part of a day, in quarter hours (see `maxHoursPerDayPart`). */
 export function checkAbsence(absence: Absence, field: string): void {
   if (!(absence.hours > 0 && absence.hours <= maxHoursPerDayPart) || !Number.isInteger(absence.hours * 4)) {
     throw badInput(field, `${absence.hours} hours on ${absence.date}: give more than 0 and at most ${maxHoursPerDayPart} hours per day part, in quarter hours`);
@@ -116,12 +120,6 @@ export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, sc
   }
 }
 
-/**
- * The end date of a 16-hour report is the last day of absence or the day the 16 hours were reached
- * [S:21]. Every day part lies in the report's period, so both come to one check: the end date is the
- * report's last day of absence (a school that stops at the day 16 hours were reached lists no later
- * absence).
- */
 /** Absence sent for the threshold signal: valid day parts, each on a day the learner is enrolled at the school. */
 export function checkRecordedAbsence(absences: readonly Absence[], enrollment: EnrollmentFacts): void {
   absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
@@ -130,6 +128,12 @@ export function checkRecordedAbsence(absences: readonly Absence[], enrollment: E
   if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside the enrollment, ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}`);
 }
 
+/**
+ * The end date of a 16-hour report is the last day of absence or the day the 16 hours were reached
+ * [S:21]. Every day part lies in the report's period, so both come to one check: the end date is the
+ * report's last day of absence (a school that stops at the day 16 hours were reached lists no later
+ * absence).
+ */
 function checkSixteenHours(absences: readonly Absence[], endDate: string): void {
   const reached = firstSixteenHours(absences);
   if (!reached) throw badInput('absences', `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence within 4 weeks; these day parts do not add up to that`);

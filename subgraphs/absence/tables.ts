@@ -1,5 +1,6 @@
 import { boolean, date, integer, jsonb, numeric, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { documentTable } from '../../kernel/documents.ts';
+import { absenceKinds, exemptionKinds, reportStatuses } from './rules.ts';
 
 /** The absence subgraph's tables; migrations/absence/ is the contract they mirror. */
 export const absence = pgSchema('absence');
@@ -34,7 +35,7 @@ export const report = absence.table('report', {
   learnerId: uuid('learner_id').notNull(),
   enrollmentId: uuid('enrollment_id').notNull(),
   brin6: text('brin6').notNull(),
-  kind: text('kind', { enum: ['SIXTEEN_HOURS', 'LONG_TERM', 'LUXURY', 'OTHER'] }).notNull(),
+  kind: text('kind', { enum: absenceKinds }).notNull(),
   startDate: date('start_date').notNull(),
   endDate: date('end_date'),
   suspectedReason: text('suspected_reason'),
@@ -42,7 +43,7 @@ export const report = absence.table('report', {
   municipalityActionWanted: boolean('municipality_action_wanted').notNull(),
   contact: jsonb('contact').$type<SchoolContact>().notNull(),
   municipalityCode: text('municipality_code').notNull(),
-  status: text('status', { enum: ['REGISTERED', 'IN_TREATMENT', 'CLOSED', 'ACKNOWLEDGED', 'WITHDRAWN'] }).notNull(),
+  status: text('status', { enum: reportStatuses }).notNull(),
   reportedBy: text('reported_by').notNull(),
   reportedAt: moment('reported_at').notNull(),
 });
@@ -57,8 +58,8 @@ export const reportDayPart = absence.table('report_day_part', {
 export const reportTransition = absence.table('report_transition', {
   reportId: uuid('report_id').notNull(),
   seq: integer('seq').notNull(),
-  fromStatus: text('from_status', { enum: ['REGISTERED', 'IN_TREATMENT', 'CLOSED', 'ACKNOWLEDGED', 'WITHDRAWN'] }),
-  toStatus: text('to_status', { enum: ['REGISTERED', 'IN_TREATMENT', 'CLOSED', 'ACKNOWLEDGED', 'WITHDRAWN'] }).notNull(),
+  fromStatus: text('from_status', { enum: reportStatuses }),
+  toStatus: text('to_status', { enum: reportStatuses }).notNull(),
   actorRole: text('actor_role', { enum: ['VENDOR', 'MUNICIPALITY', 'BOARD', 'OPERATOR'] }).notNull(),
   actor: text('actor').notNull(),
   note: text('note'),
@@ -77,7 +78,7 @@ export const exemption = absence.table('exemption', {
   id: uuid('id').primaryKey(),
   learnerId: uuid('learner_id').notNull(),
   municipalityCode: text('municipality_code').notNull(),
-  kind: text('kind', { enum: ['UNFIT', 'DENOMINATION', 'SCHOOL_ABROAD', 'TRAVELLING', 'OTHER_EDUCATION', 'SUBSTITUTE'] }).notNull(),
+  kind: text('kind', { enum: exemptionKinds }).notNull(),
   startDate: date('start_date').notNull(),
   endDate: date('end_date'),
   registeredAt: moment('registered_at').notNull(),

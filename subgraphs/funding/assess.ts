@@ -104,16 +104,16 @@ export function assessAll(learners: readonly LearnerFacts[], countDate: string):
 
 /**
  * Re-assesses the learners' enrollments for the PROVISIONAL count dates and stores what changed:
- * new statuses, changed reasons, and statuses of enrollments no longer assessed (removed). With
- * `announce`, each change is a FundingStatusChanged event in the funding outbox, in the same
- * transaction. Returns the number of changes.
+ * new statuses, changed reasons, and statuses of enrollments no longer assessed (removed). Each
+ * change is a FundingStatusChanged event in the funding outbox, in the same transaction. Returns the
+ * number of changes.
  */
-export async function reassess(tx: Db, learnerIds: readonly string[], countDates: readonly string[], announce = true): Promise<number> {
+export async function reassess(tx: Db, learnerIds: readonly string[], countDates: readonly string[]): Promise<number> {
   let changes = 0;
   if (countDates.length === 0) return changes;
   for (let start = 0; start < learnerIds.length; start += chunk) {
     const learners = await factsOfLearners(tx, learnerIds.slice(start, start + chunk));
-    changes += await storeOutcomes(tx, learners, countDates, { announce, fresh: false });
+    changes += await storeOutcomes(tx, learners, countDates);
   }
   return changes;
 }
@@ -168,11 +168,10 @@ interface StoredReasons {
   reasons: string[];
 }
 
-/** `fresh`: the count dates have no statuses yet, so there is nothing to compare with. */
-async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDates: readonly string[], { announce, fresh }: { announce: boolean; fresh: boolean }): Promise<number> {
+async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDates: readonly string[]): Promise<number> {
   const enrollments = learners.flatMap((learner) => learner.enrollments);
   const before = new Map(
-    fresh || enrollments.length === 0
+    enrollments.length === 0
       ? []
       : rowsOf<StoredReasons>(
           await tx.execute(sql`SELECT count_date::text AS count_date, enrollment_id, reasons FROM funding.status
@@ -189,7 +188,7 @@ async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDat
       const current = outcomes.get(enrollment.id)?.reasons ?? null;
       if (sameReasons(previous, current)) continue;
       changed.push({ countDate, enrollment, reasons: current });
-      if (announce) events.push(fundingStatusChanged(enrollment, countDate, previous, current));
+      events.push(fundingStatusChanged(enrollment, countDate, previous, current));
     }
   }
   // Sorted, so that two transactions writing statuses of the same enrollments take their row locks in

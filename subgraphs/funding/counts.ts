@@ -69,7 +69,6 @@ export async function fundingCounts(db: Db, reach: Reach, day: string, groupBy: 
 }
 
 async function fixedOverviews(db: Db, reach: Reach, kept: CountDateRow, code?: string): Promise<FundingCount[]> {
-  if (reach.kind === 'branch') return [];
   const conditions = [eq(countOverview.countDate, kept.countDate)];
   if (reach.kind === 'board') conditions.push(eq(countOverview.boardCode, reach.boardCode));
   if (code !== undefined) conditions.push(eq(countOverview.boardCode, code));

@@ -4,7 +4,7 @@ import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../institutions/events.ts';
-import type { enrollmentState } from '../learners/events.ts';
+import { enrollmentEventTypes, type enrollmentState } from '../learners/events.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
@@ -18,15 +18,12 @@ import { enrollment, learner, rioObject } from './tables.ts';
 
 type EnrollmentState = ReturnType<typeof enrollmentState>;
 
-/** The learners events that carry an enrollment's full state. */
-const enrollmentEvents = new Set(['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered']);
-
+/** Only the events of `enrollmentEventTypes` reach it (the consumer's `types`). */
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   // The last state wins: an enrollment's and a learner's, whose birth date a later delivery may correct.
   const enrollments = new Map<string, typeof enrollment.$inferInsert>();
   const birthDates = new Map<string, string>();
   for (const event of events) {
-    if (!enrollmentEvents.has(event.type)) continue;
     const state = event.payload as EnrollmentState;
     const registeredAt = new Date(state.registeredAt);
     birthDates.set(state.learnerId, state.birthDate);
@@ -47,24 +44,14 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   // Before the projection moves: a count date opened now is assessed on the state the events change,
   // so that the events' own changes are announced below like any other.
   await openCurrentCountDate(tx);
-  await tx
-    .insert(learner)
-    .values([...birthDates].map(([id, birthDate]) => ({ id, birthDate })))
-    .onConflictDoUpdate({ target: learner.id, set: { birthDate: sql`excluded.birth_date` } });
-  await tx
-    .insert(enrollment)
-    .values([...enrollments.values()])
-    .onConflictDoUpdate({
-      target: enrollment.id,
-      set: {
-        brin6: sql`excluded.brin6`,
-        providerCode: sql`excluded.provider_code`,
-        locationCode: sql`excluded.location_code`,
-        offeredProgrammeId: sql`excluded.offered_programme_id`,
-        startDate: sql`excluded.start_date`,
-        endDate: sql`excluded.end_date`,
-      },
-    });
+  await insertRows(tx, learner, [...birthDates].map(([id, birthDate]) => ({ id, birthDate })), sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date`);
+  await insertRows(
+    tx,
+    enrollment,
+    [...enrollments.values()],
+    sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, provider_code = excluded.provider_code, location_code = excluded.location_code,
+      offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`,
+  );
   await reassess(tx, [...birthDates.keys()], await provisionalCountDates(tx));
 }
 
@@ -88,5 +75,5 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
 }
 
 /** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */
-export const learnersConsumer = { stream: 'learners', consumer: 'funding.enrollments', cursorSchema: 'funding', types: [...enrollmentEvents], handle: applyLearnerEvents };
+export const learnersConsumer = { stream: 'learners', consumer: 'funding.enrollments', cursorSchema: 'funding', types: enrollmentEventTypes, handle: applyLearnerEvents };
 export const rioConsumer = { stream: 'institutions', consumer: 'funding.rio', cursorSchema: 'funding', types: rioEventTypes, handle: applyRioEvents };

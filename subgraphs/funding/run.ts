@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { appendEvents, catchUp, lockCursor } from '../../kernel/events.ts';
+import { appendEvents, catchUpWithCommitted, lockCursor } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { countDateRow, openCountDate } from './countDates.ts';
 import { fundingCounts } from './counts.ts';
@@ -22,8 +22,9 @@ export async function runCountDate(db: Db, day: string, log: (message: string) =
   if (today(now) <= registrationDeadline(day)) {
     throw new RegisterError('CONFLICT', `The registration window of count date ${day} is open until ${registrationDeadline(day)}: run it after that day`, 'countDate');
   }
-  await catchUp(db, learnersConsumer);
-  await catchUp(db, rioConsumer);
+  // Also events held back for a moment by an older open transaction (kernel/events.ts).
+  await catchUpWithCommitted(db, learnersConsumer, 60_000);
+  await catchUpWithCommitted(db, rioConsumer, 60_000);
   return db.transaction(async (tx) => {
     await lockCursor(tx, learnersConsumer);
     await lockCursor(tx, rioConsumer);

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../kernel/db.ts';
-import { board, branch, location, offeredProgramme, provider } from './tables.ts';
+import { board, branch, location, offeredProgramme, provider, vendor } from './tables.ts';
 
 type RowOf<T extends PgTable> = T['$inferSelect'];
 
@@ -39,6 +39,7 @@ export function institutionLoaders(db: Db) {
     location: one(db, location, location.code, 'code'),
     branch: one(db, branch, branch.brin6, 'brin6'),
     offeredProgramme: one(db, offeredProgramme, offeredProgramme.id, 'id'),
+    vendor: one(db, vendor, vendor.oin, 'oin'),
     providersOfBoard: many(db, provider, provider.boardCode, 'boardCode', provider.code),
     branchesOfProvider: many(db, branch, branch.providerCode, 'providerCode', branch.brin6),
     branchesOfLocation: many(db, branch, branch.locationCode, 'locationCode', branch.brin6),

@@ -1,5 +1,6 @@
 import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import { date, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
+import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { catchUpWithCommitted, type StoredEvent } from '../../kernel/events.ts';
@@ -30,19 +31,13 @@ export function mandateCopy(schemaName: string) {
   async function handle(tx: Db, events: StoredEvent[]): Promise<void> {
     const latest = new Map<string, typeof table.$inferInsert>();
     for (const event of events) {
-      if (event.type !== 'MandateGranted' && event.type !== 'MandateEnded') continue;
       const state = event.payload as { id: string; brin6: string; service: string; vendorOin: string; startDate: string; endDate: string | null };
       latest.set(state.id, { id: state.id, brin6: state.brin6, service: state.service, vendorOin: state.vendorOin, startDate: state.startDate, endDate: state.endDate });
     }
-    const rows = [...latest.values()];
-    for (let start = 0; start < rows.length; start += 1000) {
-      await tx
-        .insert(table)
-        .values(rows.slice(start, start + 1000))
-        .onConflictDoUpdate({ target: table.id, set: { startDate: sql`excluded.start_date`, endDate: sql`excluded.end_date` } });
-    }
+    await insertRows(tx, table, [...latest.values()], sql`ON CONFLICT (id) DO UPDATE SET start_date = excluded.start_date, end_date = excluded.end_date`);
   }
 
+  // Only these two event types reach `handle`.
   const consumer = { stream: 'institutions', consumer: `${schemaName}.mandates`, cursorSchema: schemaName, types: ['MandateGranted', 'MandateEnded'], handle };
 
   async function inForce(db: Db, viewer: Extract<Viewer, { role: 'VENDOR' }>, service: Service, day: string): Promise<boolean> {

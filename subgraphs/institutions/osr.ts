@@ -17,9 +17,6 @@ import { branch, document, location, mandate, provider, services, vendor, type M
  * vendor, the school's board and the operator.
  */
 
-/** In force on a day: started on or before it, not ended before it. */
-export const inForce = (row: Pick<MandateRow, 'startDate' | 'endDate'>, day: string) => row.startDate <= day && (row.endDate === null || row.endDate >= day);
-
 /** The mandate in force for a school, service and vendor on a day, if there is one. */
 export async function mandateInForce(db: Db, brin6: string, service: Service, vendorOin: string, day: string): Promise<MandateRow | undefined> {
   const [row] = await db
@@ -112,7 +109,11 @@ export async function grantMandate(db: Db, viewer: Viewer, input: GrantInput): P
   });
 }
 
-/** Ends a mandate on a day (its last day in force); a mandate can be ended earlier, never extended. */
+/**
+ * Ends a mandate on a day (its last day in force). It can be ended earlier, never extended: an
+ * extension is a new mandate (domain.md §8 gives no rule; this is ours, so that a vendor's period of
+ * authority is never widened after the fact).
+ */
 export async function endMandate(db: Db, viewer: Viewer, input: { documentId: string; mandateId: string; endDate: string }): Promise<{ mandateId: string }> {
   const board = boardFor(viewer);
   return once(db, document, `board/${board}`, 'endMandate', input, async (tx) => {
@@ -150,10 +151,7 @@ export async function seedDemoMandates(tx: Db): Promise<number> {
   const rows = schools.flatMap(({ brin6 }) =>
     services.map((service) => ({ id: randomUUID(), brin6, service, vendorOin: demoVendor.oin, startDate: '2000-01-01', endDate: null, grantedBy: 'operator', grantedAt, endedBy: null, endedAt: null })),
   );
-  for (let start = 0; start < rows.length; start += 5000) {
-    const part = rows.slice(start, start + 5000);
-    await insertRows(tx, mandate, part);
-    await appendEvents(tx, 'institutions', part.map((row) => mandateEvent('MandateGranted', row)));
-  }
+  await insertRows(tx, mandate, rows);
+  await appendEvents(tx, 'institutions', rows.map((row) => mandateEvent('MandateGranted', row)));
   return rows.length;
 }

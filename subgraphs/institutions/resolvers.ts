@@ -57,7 +57,7 @@ export const resolvers: ResolverMap<Context> = {
   },
   Mandate: {
     branch: (row: MandateRow) => ({ brin6: row.brin6 }),
-    vendor: async (row: MandateRow, _, { db }) => (await db.select().from(vendor).where(eq(vendor.oin, row.vendorOin)))[0],
+    vendor: (row: MandateRow, _, { loaders }) => loaders.vendor.load(row.vendorOin),
   },
   Query: {
     mandateCheck: async (_, args: { brin6: string; service: string; vendorOin: string; date?: string | null }, { db }) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
-import { RegisterError } from '../../kernel/errors.ts';
+import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
@@ -176,7 +176,7 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
     const birthDate = parseDay(input.birthDate, 'birthDate');
     const postcode = parsePostcode(input.postcode, 'postcode');
     const familyName = input.familyName.trim();
-    if (!familyName) throw new RegisterError('BAD_USER_INPUT', 'A child without a PGN is identified by its family name, among others', 'familyName');
+    if (!familyName) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
     const pgn = await issueOnderwijsnummer(tx);
     const now = new Date();
     const person: LearnerRow = {

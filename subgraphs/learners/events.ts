@@ -30,7 +30,10 @@ export function enrollmentState(row: EnrollmentRow, learner: LearnerFacts) {
 
 const enrollmentKeys = (row: EnrollmentRow) => ({ enrollmentId: row.id, learnerId: row.learnerId, brin6: row.brin6 });
 
-export type EnrollmentEventType = 'EnrollmentRegistered' | 'EnrollmentChanged' | 'LearnerDeregistered';
+/** The events that carry an enrollment's full state (`enrollmentState`): what a copy of enrollments reads. */
+export const enrollmentEventTypes = ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered'] as const;
+
+export type EnrollmentEventType = (typeof enrollmentEventTypes)[number];
 
 export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, learner: LearnerFacts): NewEvent {
   return { type, keys: enrollmentKeys(row), payload: enrollmentState(row, learner) };
