@@ -1,6 +1,8 @@
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { createClient } from 'graphql-ws';
+import { WebSocket } from 'ws';
 import { RegisterError, renderError } from '../kernel/errors.ts';
 import type { HeadersLike, Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
@@ -9,6 +11,8 @@ import { parseViewer, signViewerAssertion, verifyToken, viewerHeader, type Viewe
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
 import { trustedDocumentCache, trustedDocumentsPlugin } from './trusted.ts';
+import { SubscriptionHub, type UpstreamSubscribe } from './hub.ts';
+import { SubscriptionPlanner } from './plan.ts';
 
 /** The gateway's request context: the verified viewer and the signed form the subgraphs receive. */
 export interface GatewayContext {
@@ -50,11 +54,76 @@ function remoteDataSource(url: string): GraphQLDataSource<GatewayContext> {
   });
 }
 
+/**
+ * A subscription at a subgraph in another process, over graphql-ws: one connection per subgraph
+ * carries every upstream subscription, each with its own signed viewer. The client does not retry
+ * by itself: it would subscribe again from the first cursor; the hub resumes from the last.
+ */
+function remoteUpstream(url: string): { subscribe: UpstreamSubscribe; close(): Promise<void> } {
+  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, keepAlive: 10_000 });
+  const subscribe: UpstreamSubscribe = async (request, assertion) => {
+    const queue: FormattedExecutionResult[] = [];
+    let waiting: ((result: IteratorResult<FormattedExecutionResult>) => void) | undefined;
+    let ended: { error: Error | undefined } | undefined;
+    const settle = () => {
+      if (!waiting) return;
+      const value = queue.shift();
+      if (value) waiting({ done: false, value });
+      else if (ended) return;
+      waiting = undefined;
+    };
+    const unsubscribe = client.subscribe(
+      { ...request, extensions: { [viewerHeader]: assertion } },
+      {
+        next: (value) => void (queue.push(value as FormattedExecutionResult), settle()),
+        // GraphQL errors: the subgraph refused; they go out as the last result. Else the connection broke.
+        error: (error) => {
+          if (Array.isArray(error)) queue.push({ errors: error as GraphQLFormattedError[] });
+          ended = { error: Array.isArray(error) ? undefined : new Error(`the connection to ${url} closed`) };
+          settle();
+        },
+        // Only the gateway ends a subscription: one the subgraph completes went down with it.
+        complete: () => void ((ended = { error: new Error(`${url} ended the subscription`) }), settle()),
+      },
+    );
+    const events: AsyncIterableIterator<FormattedExecutionResult> = {
+      [Symbol.asyncIterator]: () => events,
+      next: () => {
+        const value = queue.shift();
+        if (value) return Promise.resolve({ done: false, value });
+        if (ended?.error) return Promise.reject(ended.error);
+        if (ended) return Promise.resolve({ done: true, value: undefined });
+        return new Promise((resolve, reject) => {
+          waiting = (result) => (ended?.error && result.done ? reject(ended.error) : resolve(result));
+        });
+      },
+      return: async () => {
+        ended ??= { error: undefined };
+        unsubscribe();
+        waiting?.({ done: true, value: undefined });
+        waiting = undefined;
+        return { done: true, value: undefined };
+      },
+    };
+    return events;
+  };
+  return { subscribe, close: () => Promise.resolve(client.dispose()) };
+}
+
 export type SubgraphSource = { kind: 'in-process'; server: SubgraphServer } | { kind: 'remote'; url: string };
 
 export interface Gateway {
   server: ApolloServer<GatewayContext>;
   contextFor(headers: HeadersLike, peer?: Peer): Promise<GatewayContext>;
+  /** Who the request or connection comes from: a token, or a client certificate over TLS. */
+  authenticate(headers: HeadersLike, peer?: Peer): Promise<Viewer>;
+  /** Takes one request from the viewer's rate; RATE_LIMITED when it has none left. */
+  admit(viewer: Viewer): void;
+  /** The context a viewer's subgraph fetches carry. */
+  contextOf(viewer: Viewer, origin?: string): Promise<GatewayContext>;
+  subscriptions: SubscriptionHub;
+  planner: SubscriptionPlanner;
+  close(): Promise<void>;
 }
 
 export async function createGateway(options: {
@@ -70,14 +139,29 @@ export async function createGateway(options: {
   /** Set: run only these operations (trusted documents), by document id. */
   trustedDocuments?: Map<string, string>;
   limits?: OperationLimits;
+  /** Results a subscriber may leave unread before it is disconnected. @default 1000 */
+  subscriberQueue?: number;
+  log?(message: string): void;
 }): Promise<Gateway> {
   const limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
+  const dataSources: ServiceMap = {};
+  const upstreams = new Map<string, UpstreamSubscribe>();
+  const closers: (() => Promise<void>)[] = [];
+  for (const [name, source] of options.sources) {
+    dataSources[name] = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url);
+    if (source.kind === 'in-process') upstreams.set(name, (request, assertion) => source.server.subscribe(request, assertion));
+    else {
+      const remote = remoteUpstream(source.url);
+      upstreams.set(name, remote.subscribe);
+      closers.push(remote.close);
+    }
+  }
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name }) => {
-      const source = options.sources.get(name);
+      const source = dataSources[name];
       if (!source) throw new Error(`The supergraph names subgraph "${name}", but this gateway has no source for it`);
-      return source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url);
+      return source;
     },
   });
   const limits = options.limits ?? defaultLimits;
@@ -98,22 +182,40 @@ export async function createGateway(options: {
     introspection: !options.production,
   });
   await server.start();
+  const authenticate = async (headers: HeadersLike, peer?: Peer) => {
+    try {
+      return options.clientCertificates ? await viewerOverTls(headers, peer, options.tokenSecret) : await verifyToken(bearerToken(headers.get('authorization')), options.tokenSecret);
+    } catch (error) {
+      if (!(error instanceof RegisterError)) throw error;
+      throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+    }
+  };
+  const admit = (viewer: Viewer) => {
+    const wait = limiter?.take(rateKey(viewer)) ?? 0;
+    if (wait > 0) {
+      throw new GraphQLError(`Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {
+        extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(wait)]]) } },
+      });
+    }
+  };
+  const contextOf = async (viewer: Viewer, origin?: string) => ({ viewer, viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret, origin) });
+  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, queue: options.subscriberQueue ?? 1000, log: options.log ?? console.error });
   return {
     server,
+    authenticate,
+    admit,
+    contextOf,
     contextFor: async (headers, peer) => {
-      try {
-        const viewer = options.clientCertificates ? await viewerOverTls(headers, peer, options.tokenSecret) : await verifyToken(bearerToken(headers.get('authorization')), options.tokenSecret);
-        const wait = limiter?.take(rateKey(viewer)) ?? 0;
-        if (wait > 0) {
-          throw new GraphQLError(`Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {
-            extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(wait)]]) } },
-          });
-        }
-        return { viewer, viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret, peer?.address) };
-      } catch (error) {
-        if (!(error instanceof RegisterError)) throw error;
-        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
-      }
+      const viewer = await authenticate(headers, peer);
+      admit(viewer);
+      return contextOf(viewer, peer?.address);
+    },
+    subscriptions,
+    planner,
+    close: async () => {
+      await Promise.all(closers.map((close) => close()));
+      await server.stop();
     },
   };
 }

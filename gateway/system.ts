@@ -4,12 +4,15 @@ import { Supergraph } from '@apollo/federation-internals';
 import { ConfigError, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen, type TlsOptions } from '../kernel/http.ts';
+import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { catchUpWithCommitted, startConsumer } from '../kernel/events.ts';
 import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
 import { readOperations } from './composition.ts';
 import { createGateway, type SubgraphSource } from './gateway.ts';
+import { defaultLimits } from './limits.ts';
+import { gatewaySubscriptions } from './websocket.ts';
 import { trustedDocuments } from './trusted.ts';
 
 export interface RunningSystem {
@@ -19,8 +22,17 @@ export interface RunningSystem {
   serve: string;
   /** The database this process opened, if any. */
   database: Database | undefined;
+  /** Open subscriptions: the gateway's subscribers and upstreams, and each subgraph's feed. */
+  stats(): SubscriptionStats;
   close(): Promise<void>;
 }
+
+export interface SubscriptionStats {
+  gateway?: { subscribers: number; upstreams: number };
+  feeds: Record<string, { subscriptions: number; live: number; tails: number }>;
+}
+
+const feedStats = (servers: SubgraphServer[]) => Object.fromEntries(servers.map((server) => [server.name, server.feed.stats()]));
 
 type Log = (message: string) => void;
 
@@ -38,10 +50,19 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     const { servers, stopConsumers } = await prepareSubgraphs(database, served, config, log);
+    const stopServers = servers.map((server) => async () => void (await Promise.all([server.feed.close(), server.server.stop()])));
     if (config.serve !== 'embedded') {
       const server = servers[0]!;
       const listening = await listen(graphqlHandler(server.server, server.contextFor), config.host, config.port);
-      return { url: listening.url, serve: config.serve, database, close: closing(listening.close, () => server.server.stop(), stopConsumers, () => database.close()) };
+      // The gateway's upstream subscriptions, over graphql-ws on the same port and path.
+      const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
+      return {
+        url: listening.url,
+        serve: config.serve,
+        database,
+        stats: () => ({ feeds: feedStats(servers) }),
+        close: closing(sockets.close, listening.close, ...stopServers, stopConsumers, () => database.close()),
+      };
     }
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
     const gateway = await serveGateway(config, await readSupergraph(), sources);
@@ -49,7 +70,8 @@ export async function startSystem(config: Config, log: Log = console.log): Promi
       url: gateway.url,
       serve: 'embedded',
       database,
-      close: closing(gateway.close, ...servers.map((server) => () => server.server.stop()), stopConsumers, () => database.close()),
+      stats: () => ({ gateway: gateway.stats(), feeds: feedStats(servers) }),
+      close: closing(gateway.close, ...stopServers, stopConsumers, () => database.close()),
     };
   } catch (error) {
     await database.close().catch(() => undefined);
@@ -97,7 +119,7 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
     const serverLog = (message: string) => log(`${subgraph.name}: ${message}`);
-    servers.push(await createSubgraphServer(subgraph, { db: database.db, viewerSecret: config.viewerSecret, production: config.production, log: serverLog }));
+    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, log: serverLog }));
   }
   return { servers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
 }
@@ -109,15 +131,28 @@ async function startGateway(config: Config): Promise<RunningSystem> {
   if (missing.length) throw new ConfigError(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
   const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
   const gateway = await serveGateway(config, supergraphSdl, sources);
-  return { url: gateway.url, serve: 'gateway', database: undefined, close: gateway.close };
+  return { url: gateway.url, serve: 'gateway', database: undefined, stats: () => ({ gateway: gateway.stats(), feeds: {} }), close: gateway.close };
 }
 
-/** The gateway over `sources`, listening as configured: with TLS and trusted documents when asked. */
-async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * The gateway over `sources`, listening as configured (with TLS and trusted documents when asked),
+ * over HTTP and, on the same port and path, over WebSocket.
+ */
+async function serveGateway(
+  config: Config,
+  supergraphSdl: string,
+  sources: Map<string, SubgraphSource>,
+): Promise<{ url: string; stats(): { subscribers: number; upstreams: number }; close(): Promise<void> }> {
   const tls = await readTls(config);
-  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined, trustedDocuments: trustedFor(config) });
+  const trusted = trustedFor(config);
+  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue });
   const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
-  return { url: listening.url, close: closing(listening.close, () => gateway.server.stop()) };
+  const sockets = serveWebSocket(
+    listening.server,
+    gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
+  );
+  // Sockets first: their subscribers end, and with them the upstream subscriptions.
+  return { url: listening.url, stats: () => gateway.subscriptions.stats(), close: closing(sockets.close, listening.close, gateway.close) };
 }
 
 /** The gateway's TLS material, read once at start; a missing file stops the start with its path. */

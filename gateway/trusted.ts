@@ -34,6 +34,12 @@ export function trustedDocumentCache(documents: Map<string, string>) {
   };
 }
 
+export function untrusted(): GraphQLError {
+  return new GraphQLError('This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query', {
+    extensions: { code: 'UNTRUSTED_OPERATION', http: { status: 400 } },
+  });
+}
+
 /** Refuses every operation whose text is not a registered one. */
 export function trustedDocumentsPlugin<Context extends object>(documents: Map<string, string>): ApolloServerPlugin<Context> {
   return {
@@ -41,9 +47,7 @@ export function trustedDocumentsPlugin<Context extends object>(documents: Map<st
       return {
         async didResolveOperation({ source }) {
           if (documents.has(documentId(source))) return;
-          throw new GraphQLError('This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query', {
-            extensions: { code: 'UNTRUSTED_OPERATION', http: { status: 400 } },
-          });
+          throw untrusted();
         },
       };
     },

@@ -41,6 +41,11 @@ const environment = z
     TLS_CLIENT_CA: z.string().optional(),
     // `strict`: the gateway runs only the operations registered in schema/operations.
     TRUSTED_DOCUMENTS: z.enum(['off', 'strict']).default('off'),
+    // Subscriptions over WebSocket: open at once per connection and per viewer, and the results a
+    // subscriber may leave unread before it is disconnected (it resumes from its cursor).
+    SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(25),
+    SUBSCRIPTIONS_PER_VIEWER: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(100),
+    SUBSCRIBER_QUEUE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -84,6 +89,7 @@ export interface Config {
   tls: { certFile: string; keyFile: string; clientCaFile: string } | undefined;
   /** Run only registered operations (trusted documents). */
   trustedDocumentsOnly: boolean;
+  subscriptions: { perConnection: number; perViewer: number; queue: number };
 }
 
 export class ConfigError extends Error {
@@ -112,6 +118,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
+    subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
   };
 }

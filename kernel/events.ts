@@ -117,7 +117,15 @@ export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): 
  * holds a txid, anywhere on the server, holds back delivery of every later one until it ends.
  */
 export async function readEvents(db: Db, stream: string, after: string | null, limit = 500, types?: readonly string[]): Promise<StoredEvent[]> {
-  return (await readBatch(db, stream, after, limit, types)).events;
+  return (await readBatch(db, stream, after, { limit, types })).events;
+}
+
+/** Which events of a stream a reader wants. */
+export interface EventFilter {
+  /** @default every type */
+  types?: readonly string[] | undefined;
+  /** Key values an event must carry, e.g. `{ brin6: '16AH00' }`. @default none */
+  match?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -126,8 +134,9 @@ export async function readEvents(db: Db, stream: string, after: string | null, l
  * no other wanted event lies before that cursor, and a consumer may move there without reading the
  * events of other types again.
  */
-async function readBatch(db: Db, stream: string, after: string | null, limit: number, types?: readonly string[]): Promise<{ events: StoredEvent[]; head: string | null }> {
+export async function readBatch(db: Db, stream: string, after: string | null, options: EventFilter & { limit: number }): Promise<{ events: StoredEvent[]; head: string | null }> {
   const outbox = table(stream, 'outbox');
+  const { limit, types, match } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
   const from = after === null ? start : decodeCursor(after);
   const result = await db.execute(sql`
@@ -142,7 +151,7 @@ async function readBatch(db: Db, stream: string, after: string | null, limit: nu
       FROM ${outbox}
       WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
         AND txid < pg_snapshot_xmin(pg_current_snapshot())
-        ${ofTypes(types)}
+        ${ofTypes(types)} ${matching(match)}
       ORDER BY outbox.txid, outbox.position
       LIMIT ${limit}
     )
@@ -175,7 +184,7 @@ export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<nu
   return db.transaction(async (tx) => {
     const cursor = await lockCursor(tx, options);
     const limit = options.limit ?? 5000;
-    const { events, head } = await readBatch(tx, options.stream, cursor, limit, options.types);
+    const { events, head } = await readBatch(tx, options.stream, cursor, { limit, types: options.types });
     if (events.length) await options.handle(tx, events);
     // A short batch holds every wanted event up to the head: move there, past the unwanted ones too.
     const next = events.length < limit ? (head ?? events.at(-1)?.cursor) : events.at(-1)!.cursor;
@@ -298,6 +307,35 @@ function encodeCursor({ txid, position }: Position): string {
 
 const cursorText = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,18})$/;
 
+/** The cursor before every event: `after` it, a reader starts at the beginning. */
+export const streamStart = encodeCursor(start);
+
+/** Negative, zero or positive as cursor `a` lies before, at or after `b` in stream order. */
+export function compareCursors(a: string, b: string): number {
+  const [x, y] = [decodeCursor(a), decodeCursor(b)];
+  const order = (left: string, right: string) => (BigInt(left) < BigInt(right) ? -1 : BigInt(left) > BigInt(right) ? 1 : 0);
+  return order(x.txid, y.txid) || order(x.position, y.position);
+}
+
+/** Throws BAD_USER_INPUT unless `cursor` is one this register hands out. */
+export function checkCursor(cursor: string): void {
+  decodeCursor(cursor);
+}
+
+/**
+ * Whether events committed after `after` wait behind a transaction that is still open (see
+ * `readEvents`): then a reader should look again soon, as that transaction may commit without a
+ * notification on this stream.
+ */
+export async function eventsHeldBack(db: Db, stream: string, after: string): Promise<boolean> {
+  const from = decodeCursor(after);
+  const [row] = rowsOf<{ held: boolean }>(
+    await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${table(stream, 'outbox')}
+      WHERE txid >= pg_snapshot_xmin(pg_current_snapshot()) AND (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)) AS held`),
+  );
+  return row!.held;
+}
+
 function decodeCursor(cursor: string): Position {
   const match = cursorText.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   // Out-of-range numbers would fail the ::xid8 / ::bigint cast as a server error; refuse them here.
@@ -305,6 +343,12 @@ function decodeCursor(cursor: string): Position {
     throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass the cursor of an event received earlier, or none to start from the beginning', 'after');
   }
   return { txid: match[1]!, position: match[2]! };
+}
+
+/** Each pair as `keys->>'k' = v`, the form an expression index on a key serves (e.g. `outbox_brin6`). */
+function matching(match: EventFilter['match']): SQL {
+  const pairs = Object.entries(match ?? {});
+  return sql.join(pairs.map(([key, value]) => sql`AND keys->>${key} = ${value}`), sql` `);
 }
 
 const ofTypes = (types: readonly string[] | undefined) => (types ? sql`AND type = ANY(${sql.param([...types])}::text[])` : sql``);

@@ -27,7 +27,7 @@ export interface Peer {
   };
 }
 
-function peerOf(request: IncomingMessage): Peer {
+export function peerOf(request: IncomingMessage): Peer {
   const socket = request.socket as Partial<TLSSocket>;
   const address = request.socket.remoteAddress;
   if (typeof socket.getPeerCertificate !== 'function') return { address };

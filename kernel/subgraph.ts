@@ -4,11 +4,24 @@ import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, parse, type GraphQLResolveInfo, type GraphQLScalarType } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLResolveInfo,
+  type GraphQLScalarType,
+  type GraphQLSchema,
+} from 'graphql';
 import { projectRoot } from './config.ts';
 import { AuditTrail, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
-import type { ConsumerOptions } from './events.ts';
+import type { ConsumerOptions, StoredEvent } from './events.ts';
+import { EventFeed, type SubscriptionField } from './feed.ts';
 import { RegisterError, renderError } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 
@@ -23,13 +36,17 @@ export interface SubgraphContext<Loaders = unknown> {
   audit: AuditTrail;
   /** The client's address, as the gateway saw it. */
   origin: string | undefined;
+  /** This process's subscriptions to its streams. */
+  feed: EventFeed;
 }
+
+type Resolver<Context> = (parent: any, args: any, context: Context, info: GraphQLResolveInfo) => unknown;
 
 /** A subgraph's resolvers: per type, per field; scalars as their GraphQLScalarType. */
 export type ResolverMap<Context> = Record<
   string,
   // `any`: each resolver types its own parent and arguments.
-  GraphQLScalarType | Record<string, (parent: any, args: any, context: Context, info: GraphQLResolveInfo) => unknown>
+  GraphQLScalarType | Record<string, Resolver<Context> | SubscriptionField<Context>>
 >;
 
 /**
@@ -56,21 +73,41 @@ export interface Subgraph<Loaders = unknown> {
 
 export const schemaFolder = path.join(projectRoot, 'schema');
 
+/** An operation as a subgraph receives it. */
+export interface OperationRequest {
+  query: string;
+  variables?: Record<string, unknown> | undefined;
+  operationName?: string | undefined;
+}
+
 /** A running subgraph: its Apollo server and how to build a request's context from its headers. */
 export interface SubgraphServer<Loaders = unknown> {
   name: string;
   server: ApolloServer<SubgraphContext<Loaders>>;
+  schema: GraphQLSchema;
+  /** Its subscriptions to its own stream. */
+  feed: EventFeed;
   contextFor(headers: { get(name: string): string | undefined }): Promise<SubgraphContext<Loaders>>;
+  /**
+   * Runs a subscription for the viewer the gateway signed (`assertion`): the refusal as a result
+   * with errors, or one result per event. Each event runs with fresh loaders and writes its own audit
+   * lines, as a request does.
+   */
+  subscribe(request: OperationRequest, assertion: string | undefined): Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
 }
 
 export async function createSubgraphServer<Loaders>(
   subgraph: Subgraph<Loaders>,
-  options: { db: Db; viewerSecret: string; production: boolean; log?: (message: string) => void },
+  options: { database: Database; viewerSecret: string; production: boolean; log?: (message: string) => void },
 ): Promise<SubgraphServer<Loaders>> {
+  const { db } = options.database;
+  const log = options.log ?? (() => undefined);
+  const feed = new EventFeed(options.database, { log });
   const typeDefs = parse(await readFile(path.join(schemaFolder, `${subgraph.name}.graphql`), 'utf8'));
+  // buildSubgraphSchema types its resolver map loosely; this is the one place it is cast.
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never });
   const server = new ApolloServer<SubgraphContext<Loaders>>({
-    // buildSubgraphSchema types its resolver map loosely; this is the one place it is cast.
-    schema: buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }),
+    schema,
     formatError: (formatted, thrown) => renderError(formatted, thrown),
     includeStacktraceInErrorResponses: false,
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
@@ -82,17 +119,92 @@ export async function createSubgraphServer<Loaders>(
   });
   await server.start();
   const auditKey = auditKeyOf(options.viewerSecret);
+  const contextOf = (viewer: Viewer, origin: string | undefined): SubgraphContext<Loaders> => ({
+    viewer,
+    origin,
+    db,
+    loaders: subgraph.loaders(db),
+    log,
+    audit: new AuditTrail(auditKey),
+    feed,
+  });
   return {
     name: subgraph.name,
     server,
+    schema,
+    feed,
     contextFor: async (headers) => {
       try {
         const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
-        return { viewer, origin, db: options.db, loaders: subgraph.loaders(options.db), log: options.log ?? (() => undefined), audit: new AuditTrail(auditKey) };
+        return contextOf(viewer, origin);
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
       }
+    },
+    subscribe: async (request, assertion) => {
+      let context: SubgraphContext<Loaders>;
+      let document: DocumentNode;
+      try {
+        const { viewer, origin } = await verifyViewerAssertion(assertion, options.viewerSecret);
+        context = contextOf(viewer, origin);
+        document = parse(request.query);
+      } catch (error) {
+        return failed(error);
+      }
+      const invalid = validate(schema, document);
+      if (invalid.length) return { errors: invalid.map((error) => renderError(error.toJSON(), error)) };
+      try {
+        await subgraph.authorize?.(context.db, context.viewer);
+      } catch (error) {
+        if (subgraph.audited) {
+          context.audit.record(request.operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'subscription', null, 'REFUSED');
+          await writeAudit(context.db, subgraph.name, context.viewer, context.origin, context.audit);
+        }
+        return failed(error);
+      }
+      const args = { schema, document, variableValues: request.variables, operationName: request.operationName };
+      const source = await createSourceEventStream({ ...args, contextValue: context });
+      if (!(Symbol.asyncIterator in source)) return formatted(source);
+      return mapEvents(source as AsyncIterableIterator<StoredEvent>, async (event) => {
+        const eventContext = contextOf(context.viewer, context.origin);
+        const result = await execute({ ...args, rootValue: event, contextValue: eventContext });
+        await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
+        return formatted(result);
+      });
+    },
+  };
+}
+
+function formatted(result: ExecutionResult): FormattedExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map((error) => renderError(error.toJSON(), error)) } : (result as FormattedExecutionResult);
+}
+
+function failed(error: unknown): FormattedExecutionResult {
+  const graphqlError = error instanceof GraphQLError ? error : new GraphQLError((error as Error).message, { originalError: error as Error });
+  return { errors: [renderError(graphqlError.toJSON(), error)] };
+}
+
+/**
+ * `source` with `map` applied to each value, one at a time and in order; `return()` passes straight
+ * to the source, so a waiting `next()` ends at once (stack.md, pitfalls).
+ */
+function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => Promise<U>): AsyncIterableIterator<U> {
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      const item = await source.next();
+      return item.done ? { done: true, value: undefined } : { done: false, value: await map(item.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw() {
+      await source.return?.();
+      return { done: true, value: undefined };
     },
   };
 }

@@ -143,7 +143,7 @@ describe('funding through the gateway', () => {
     beforeAll(async () => {
       enrollmentId = fundable[0]!;
       const funding = subgraphs.find((subgraph) => subgraph.name === 'funding')!;
-      const server = await createSubgraphServer(funding, { db: system.system.database!.db, viewerSecret: system.config.viewerSecret, production: false });
+      const server = await createSubgraphServer(funding, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
       direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
     });
     afterAll(() => direct?.close());
@@ -246,7 +246,7 @@ describe('funding through the gateway', () => {
       const listening: Listening[] = [];
       const sources = new Map<string, SubgraphSource>();
       for (const subgraph of subgraphs) {
-        const server = await createSubgraphServer(subgraph, { db: system.system.database!.db, viewerSecret: system.config.viewerSecret, production: false });
+        const server = await createSubgraphServer(subgraph, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
         const handler = graphqlHandler(server.server, server.contextFor);
         const counted = (request: IncomingMessage, response: ServerResponse) => {
           requests.set(subgraph.name, (requests.get(subgraph.name) ?? 0) + 1);

@@ -114,7 +114,7 @@ describe('the gateway over the institutions subgraph', () => {
   describe('a subgraph reached directly', () => {
     let subgraph: Listening;
     beforeAll(async () => {
-      const server = await createSubgraphServer(institutions, { db: system.system.database!.db, viewerSecret: system.config.viewerSecret, production: false });
+      const server = await createSubgraphServer(institutions, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
       subgraph = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
     });
     afterAll(() => subgraph?.close());

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
+import { WebSocket } from 'ws';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
@@ -114,4 +116,104 @@ export async function schoolAt(system: TestSystem, brin6: string): Promise<Schoo
   );
   const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: brin6 });
   return { brin6, providerCode: data!.branch.provider.code, locationCode: data!.branch.location.code, offeredProgrammeId: data!.branch.offeredProgrammes[0]!.id, token };
+}
+
+/** An enrollLearner input at `at` for the n-th test learner; `overrides` replace its fields. */
+export function enrollmentInput(at: School, n: number, overrides: Record<string, unknown> = {}, learner: Record<string, unknown> = {}) {
+  return {
+    documentId: `enrollment-${n}-${randomBytes(4).toString('hex')}`,
+    learner: { pgn: bsnFor(n), birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822 HG', ...learner },
+    providerCode: at.providerCode,
+    locationCode: at.locationCode,
+    offeredProgrammeId: at.offeredProgrammeId,
+    startDate: '2024-08-01',
+    group: 2,
+    schoolEnrollmentNumber: `N${n}`,
+    ...overrides,
+  };
+}
+
+/**
+ * A subscriber as a school's system would run one, with the graphql-ws client: it keeps what it
+ * receives and, with `resume`, subscribes again after any break with the cursor of the last event
+ * it received, at the URL `url()` gives then (a restarted gateway may listen elsewhere).
+ */
+export class Follower<Item extends { cursor: string }> {
+  readonly items: Item[] = [];
+  readonly errors: { message: string; extensions?: Record<string, unknown> }[] = [];
+  readonly closes: { code: number; reason: string }[] = [];
+  private client: Client | undefined;
+  private stopped = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly options: { url: () => string; token: string; query: string; field: string; variables?: Record<string, unknown>; after?: string | null; resume?: boolean },
+  ) {
+    this.connect(options.after ?? null);
+  }
+
+  get lastCursor(): string | null {
+    return this.items.at(-1)?.cursor ?? this.options.after ?? null;
+  }
+
+  private connect(after: string | null): void {
+    if (this.stopped) return;
+    const client = createClient({
+      url: this.options.url().replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${this.options.token}` },
+      retryAttempts: 0,
+      on: { closed: (event) => void this.closes.push({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }) },
+    });
+    this.client = client;
+    client.subscribe<Record<string, Item>>(
+      { query: this.options.query, variables: { ...this.options.variables, after } },
+      {
+        next: (result) => {
+          if (result.errors) this.errors.push(...(result.errors as Follower<Item>['errors']));
+          const item = result.data?.[this.options.field];
+          if (item) this.items.push(item);
+          this.notify();
+        },
+        error: (error) => {
+          if (Array.isArray(error)) this.errors.push(...error);
+          this.notify();
+          void client.dispose();
+          if (this.options.resume && !Array.isArray(error)) setTimeout(() => this.connect(this.lastCursor), 50);
+        },
+        complete: () => this.notify(),
+      },
+    );
+  }
+
+  private notify(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  /** Resolves once `done()` holds, checked on every message; rejects after `timeoutMs`. */
+  async until(done: () => boolean, timeoutMs = 10_000, what = 'the expected events'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Timed out waiting for ${what}: ${this.items.length} events, errors ${JSON.stringify(this.errors)}, closes ${JSON.stringify(this.closes)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.client?.dispose();
+  }
+}
+
+/** Waits until `check` holds, polling; for state the system exposes only by asking (open subscriptions). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -74,7 +74,7 @@ describe('OSR mandates enforced by every register', () => {
     let direct: Listening;
     beforeAll(async () => {
       const learners = subgraphs.find((subgraph) => subgraph.name === 'learners')!;
-      const server = await createSubgraphServer(learners, { db: system.system.database!.db, viewerSecret: system.config.viewerSecret, production: false });
+      const server = await createSubgraphServer(learners, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
       direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
     });
     afterAll(() => direct?.close());

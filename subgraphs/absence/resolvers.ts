@@ -9,6 +9,7 @@ import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, ty
 import type { AbsenceLoaders } from './loaders.ts';
 import type { Absence, Reached, ReportFacts, ReportStatus } from './rules.ts';
 import { exemption, exemptionNotice, report, type ExemptionNoticeRow, type ExemptionRow, type ReportRow } from './tables.ts';
+import { eventSubscription } from '../../kernel/feed.ts';
 
 type Context = SubgraphContext<AbsenceLoaders>;
 
@@ -104,6 +105,17 @@ export const resolvers: ResolverMap<Context> = {
     kind: async (row: ExemptionNoticeRow, _, context) => (await context.loaders.exemption.load(row.exemptionId))!.kind,
     startDate: async (row: ExemptionNoticeRow, _, context) => (await context.loaders.exemption.load(row.exemptionId))!.startDate,
     endDate: async (row: ExemptionNoticeRow, _, context) => (await context.loaders.exemption.load(row.exemptionId))!.endDate,
+  },
+  Subscription: {
+    absenceReportUpdated: eventSubscription<Context>({
+      stream: 'absence',
+      types: ['AbsenceReported', 'AbsenceReportStatusChanged'],
+      keys: { school: 'brin6', municipality: 'municipalityCode' },
+      resolve: async ({ type, keys }, context) => ({
+        change: type === 'AbsenceReported' ? 'REPORTED' : 'STATUS_CHANGED',
+        report: await loadReport(context, keys.reportId!),
+      }),
+    }),
   },
 };
 

@@ -8,6 +8,7 @@ import type { FundingLoaders, FundingStatusValue } from './loaders.ts';
 import { runCountDate } from './run.ts';
 import { currentCountDate, explain, fundingYearOf, isCountDate, registrationDeadline } from './rules.ts';
 import type { CountDateRow } from './tables.ts';
+import { eventSubscription } from '../../kernel/feed.ts';
 
 type Context = SubgraphContext<FundingLoaders>;
 
@@ -61,5 +62,20 @@ export const resolvers: ResolverMap<Context> = {
   CountDate: {
     fundingYear: (row: CountDateRow) => fundingYearOf(row.countDate),
     registrationDeadline: (row: CountDateRow) => registrationDeadline(row.countDate),
+  },
+  Subscription: {
+    fundingStatusChanged: eventSubscription<Context>({
+      stream: 'funding',
+      types: ['FundingStatusChanged'],
+      keys: { school: 'brin6' },
+      resolve: ({ payload }) => ({
+        enrollment: { id: payload.enrollmentId },
+        countDate: payload.countDate,
+        fundingYear: payload.fundingYear,
+        phase: payload.phase,
+        previous: payload.previous,
+        current: payload.current,
+      }),
+    }),
   },
 };

@@ -11,6 +11,7 @@ import { enroll, type EnrollInput } from './enroll.ts';
 import type { LearnerLoaders } from './loaders.ts';
 import { schoolPostcodeAreas } from './residence.ts';
 import { enrollment, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
+import { eventSubscription } from '../../kernel/feed.ts';
 
 type Context = SubgraphContext<LearnerLoaders>;
 
@@ -212,5 +213,13 @@ export const resolvers: ResolverMap<Context> = {
     },
     newProvider: (row: TransferNoticeRow) => ({ code: row.newProviderCode }),
     newLocation: (row: TransferNoticeRow) => ({ code: row.newLocationCode }),
+  },
+  Subscription: {
+    transferNoticeIssued: eventSubscription<Context>({
+      stream: 'learners',
+      types: ['TransferNoticeIssued'],
+      keys: { school: 'brin6' },
+      resolve: async ({ keys }, context) => ({ notice: await context.loaders.transferNotice.load(keys.noticeId!) }),
+    }),
   },
 };

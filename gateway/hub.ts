@@ -1,0 +1,296 @@
+/*
+ * The gateway's subscriptions: one upstream subscription to the owning subgraph per identical
+ * subscription (same document, variables and viewer), shared by its subscribers; each event is
+ * completed once through the query plan and handed to every subscriber's bounded queue.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { renderError } from '../kernel/errors.ts';
+import { compareCursors } from '../kernel/events.ts';
+import type { OperationRequest } from '../kernel/subgraph.ts';
+import type { Viewer } from '../kernel/viewer.ts';
+import type { GatewayContext } from './gateway.ts';
+import { eventSource, resumeVariable, type SubscriptionPlan, type SubscriptionPlanner } from './plan.ts';
+
+/**
+ * Opens a subscription at a subgraph for the signed viewer: the refusal as a result with errors, or
+ * the events. The events end without error only when `return()` is called; anything else (the
+ * subgraph went away) is thrown, and the gateway resumes from the last cursor it saw.
+ */
+export type UpstreamSubscribe = (request: OperationRequest, assertion: string) => Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
+
+export interface HubOptions {
+  planner: SubscriptionPlanner;
+  /** The subgraphs' data sources, for the entity fetches of each event. */
+  dataSources: ServiceMap;
+  /** Per subgraph name, how to open a subscription there. */
+  upstreams: Map<string, UpstreamSubscribe>;
+  /** The context a viewer's fetches carry (a fresh signed assertion). */
+  contextOf(viewer: Viewer): Promise<GatewayContext>;
+  /** Results a subscriber may leave unread before it is disconnected. */
+  queue: number;
+  log(message: string): void;
+}
+
+/** Why a subscriber was let go, in words a client can act on. */
+export class FellBehind extends Error {}
+
+export class SubscriptionHub {
+  private readonly upstreams = new Map<string, Upstream>();
+  private subscribers = 0;
+  /** Upstream subscriptions open now, shared or not. */
+  openUpstreams = 0;
+
+  constructor(readonly options: HubOptions) {}
+
+  /**
+   * Subscribes a viewer; `onFellBehind` is called when the subscriber's queue overflows, and should
+   * disconnect it. Resolves to the refusal when the owning subgraph refuses at once.
+   */
+  async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, onFellBehind: (subscriber: Subscriber) => void): Promise<Subscriber | readonly GraphQLFormattedError[]> {
+    const after = plan.afterOf(variables);
+    const upstreamVariables = Object.fromEntries(plan.upstream.variableUsages.map((name) => [name, variables[name]]));
+    // Subscribers that start from now share an upstream; one that replays from a cursor has its own.
+    const key = after === null ? JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer]) : undefined;
+    let upstream = key ? this.upstreams.get(key) : undefined;
+    if (!upstream) {
+      upstream = new Upstream(this, { plan, viewer, variables, upstreamVariables, after }, () => key && this.upstreams.delete(key));
+      if (key) this.upstreams.set(key, upstream);
+    }
+    const subscriber = new Subscriber(this.options.queue, onFellBehind, (self) => {
+      this.subscribers--;
+      upstream.remove(self);
+    });
+    this.subscribers++;
+    upstream.add(subscriber);
+    const refused = await upstream.opened;
+    if (!refused) return subscriber;
+    await subscriber.return();
+    return refused;
+  }
+
+  stats(): { upstreams: number; subscribers: number } {
+    return { upstreams: this.openUpstreams, subscribers: this.subscribers };
+  }
+}
+
+interface UpstreamSpec {
+  plan: SubscriptionPlan;
+  viewer: Viewer;
+  /** The client's variables, which the rest of the plan uses. */
+  variables: Record<string, unknown>;
+  upstreamVariables: Record<string, unknown>;
+  after: string | null;
+}
+
+class Upstream {
+  /** The first opening: resolves to the refusal, if the subgraph refused. */
+  readonly opened: Promise<readonly GraphQLFormattedError[] | undefined>;
+  private readonly subscribers = new Set<Subscriber>();
+  private lastCursor: string | null;
+  private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
+  private closed = false;
+  private context: { value: Promise<GatewayContext>; at: number } | undefined;
+
+  constructor(
+    private readonly hub: SubscriptionHub,
+    private readonly spec: UpstreamSpec,
+    private readonly onClose: () => void,
+  ) {
+    this.lastCursor = spec.after;
+    hub.openUpstreams++;
+    this.opened = this.connect().then((opened) => {
+      if (Array.isArray(opened)) {
+        this.close();
+        return opened;
+      }
+      void this.pump(opened as AsyncIterableIterator<FormattedExecutionResult>);
+      return undefined;
+    });
+  }
+
+  add(subscriber: Subscriber): void {
+    this.subscribers.add(subscriber);
+  }
+
+  remove(subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber);
+    if (this.subscribers.size === 0) this.close();
+  }
+
+  /** Ends the upstream subscription at once: the subgraph's reader and listener go with it. */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.openUpstreams--;
+    this.onClose();
+    void this.source?.return?.();
+  }
+
+  private async connect(): Promise<readonly GraphQLFormattedError[] | AsyncIterableIterator<FormattedExecutionResult>> {
+    const { plan, viewer, upstreamVariables } = this.spec;
+    const subscribe = this.hub.options.upstreams.get(plan.serviceName);
+    if (!subscribe) throw new Error(`No upstream for subgraph ${plan.serviceName}`);
+    const { viewerAssertion } = await this.hub.options.contextOf(viewer);
+    const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, viewerAssertion);
+    if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+    if (this.closed) void opened.return?.();
+    this.source = opened;
+    return opened;
+  }
+
+  /**
+   * Takes the events in order, one at a time. When the subgraph goes away it connects again with the
+   * last cursor it delivered, waiting longer each time up to 5 s, until it is back.
+   */
+  private async pump(source: AsyncIterableIterator<FormattedExecutionResult>): Promise<void> {
+    let wait = 100;
+    for (;;) {
+      try {
+        for await (const result of source) {
+          if (this.closed) return;
+          await this.handle(result);
+          wait = 100;
+        }
+      } catch (error) {
+        if (!this.closed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
+      }
+      if (this.closed) return;
+      for (;;) {
+        await sleep(wait);
+        wait = Math.min(wait * 2, 5000);
+        if (this.closed) return;
+        const opened = await this.connect().catch((error: unknown) => error as Error);
+        if (opened instanceof Error) continue;
+        if (Array.isArray(opened)) return this.fail(opened as readonly GraphQLFormattedError[]);
+        source = opened as AsyncIterableIterator<FormattedExecutionResult>;
+        break;
+      }
+    }
+  }
+
+  private async handle(result: FormattedExecutionResult): Promise<void> {
+    if (!result.data) return this.fail(result.errors ?? [{ message: 'The subgraph ended the subscription', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    const event = result.data[this.spec.plan.rootKey] as { cursor?: string } | null;
+    const cursor = event?.cursor;
+    if (cursor) {
+      // A resumed upstream can repeat what came before the break: each event goes out once.
+      if (this.lastCursor !== null && compareCursors(cursor, this.lastCursor) <= 0) return;
+      this.lastCursor = cursor;
+    }
+    const completed = await this.complete(result);
+    for (const subscriber of this.subscribers) subscriber.push(completed);
+  }
+
+  /** Runs the rest of the plan for one event, as the subscriber's viewer. */
+  private async complete(result: FormattedExecutionResult): Promise<FormattedExecutionResult> {
+    const { planner, dataSources } = this.hub.options;
+    const { plan, variables } = this.spec;
+    const context = await this.viewerContext();
+    const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
+    const requestContext = { request: { variables }, context, metrics: {}, logger: console };
+    const executed = await executeQueryPlan(
+      plan.eventPlan,
+      { ...dataSources, [eventSource]: answer },
+      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+      plan.operationContext,
+      planner.supergraphSchema,
+      planner.api,
+    );
+    const errors = executed.errors?.map((error) => renderError(error instanceof GraphQLError ? error.toJSON() : (error as GraphQLFormattedError), error));
+    return { data: executed.data ?? null, ...(errors?.length ? { errors } : {}) };
+  }
+
+  /** A signed viewer lives a minute (kernel/viewer.ts); a new one is signed after half of that. */
+  private viewerContext(): Promise<GatewayContext> {
+    if (!this.context || Date.now() - this.context.at > 30_000) this.context = { value: this.hub.options.contextOf(this.spec.viewer), at: Date.now() };
+    return this.context.value;
+  }
+
+  private fail(errors: readonly GraphQLFormattedError[]): void {
+    for (const subscriber of this.subscribers) subscriber.fail(errors);
+    this.close();
+  }
+}
+
+/**
+ * One client subscription: a bounded queue read through the async-iterator protocol graphql-ws
+ * uses. `return()` (the client unsubscribed or left) releases the upstream at once.
+ */
+export class Subscriber implements AsyncIterableIterator<FormattedExecutionResult> {
+  private readonly queue: FormattedExecutionResult[] = [];
+  private waiting: { resolve(result: IteratorResult<FormattedExecutionResult>): void; reject(error: unknown): void } | undefined;
+  private errors: readonly GraphQLFormattedError[] | undefined;
+  private done = false;
+  private readonly ended: (() => void)[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly onFellBehind: (subscriber: Subscriber) => void,
+    private readonly onEnd: (subscriber: Subscriber) => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Runs `callback` once the subscription ends, however it ends. */
+  whenEnded(callback: () => void): void {
+    if (this.done) callback();
+    else this.ended.push(callback);
+  }
+
+  push(result: FormattedExecutionResult): void {
+    if (this.done) return;
+    if (this.waiting) {
+      this.waiting.resolve({ done: false, value: result });
+      this.waiting = undefined;
+    } else if (this.queue.length >= this.limit) {
+      void this.return();
+      this.onFellBehind(this);
+    } else this.queue.push(result);
+  }
+
+  /** Ends the subscription with errors, after what is queued. */
+  fail(errors: readonly GraphQLFormattedError[]): void {
+    this.errors = errors;
+    if (this.waiting) {
+      this.waiting.reject(asGraphQLError(errors[0]!));
+      this.waiting = undefined;
+    }
+  }
+
+  async next(): Promise<IteratorResult<FormattedExecutionResult>> {
+    const result = this.queue.shift();
+    if (result) return { done: false, value: result };
+    if (this.errors) {
+      const [first] = this.errors;
+      await this.return();
+      throw asGraphQLError(first!);
+    }
+    if (this.done) return { done: true, value: undefined };
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  async return(): Promise<IteratorResult<FormattedExecutionResult>> {
+    if (!this.done) {
+      this.done = true;
+      this.queue.length = 0;
+      this.onEnd(this);
+      for (const callback of this.ended.splice(0)) callback();
+      this.waiting?.resolve({ done: true, value: undefined });
+      this.waiting = undefined;
+    }
+    return { done: true, value: undefined };
+  }
+
+  async throw(): Promise<IteratorResult<FormattedExecutionResult>> {
+    return this.return();
+  }
+}
+
+/** graphql-ws sends a thrown error as an `error` message; the code survives through `extensions`. */
+function asGraphQLError(error: GraphQLFormattedError): GraphQLError {
+  return new GraphQLError(error.message, { extensions: error.extensions ?? {} });
+}

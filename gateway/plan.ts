@@ -1,0 +1,146 @@
+/*
+ * Subscriptions planned by the supergraph's own query planner (stack.md, federation-peers.md §1.2):
+ * a subscription plan is a `primary` fetch to the subgraph that owns the root field and a `rest` of
+ * entity fetches. The gateway runs the primary as an upstream subscription and, per event, the rest
+ * through @apollo/gateway's `executeQueryPlan`, with the event standing in for the primary's answer.
+ */
+import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { buildOperationContext } from '@apollo/gateway';
+import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
+import {
+  GraphQLString,
+  Kind,
+  parse,
+  print,
+  valueFromAST,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionNode,
+} from 'graphql';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+/** The variable through which the gateway sets the owning subgraph's `after`, and so can resume. */
+export const resumeVariable = 'registerAfter';
+
+/** The name the event goes by in an event's plan: the primary fetch is answered from it. */
+export const eventSource = '__event';
+
+export interface SubscriptionPlan {
+  /** The subgraph that owns the root field. */
+  serviceName: string;
+  /** The owning subgraph's subscription, with `after: $registerAfter` and the root field's `cursor` selected. */
+  upstream: { query: string; operationName: string | undefined; variableUsages: readonly string[] };
+  /** The root field's response name: where an event's `cursor` is found. */
+  rootKey: string;
+  /** The `after` the client asked for, literal or variable. */
+  afterOf(variables: Record<string, unknown>): string | null;
+  /** The whole operation for one event: the primary answered by `eventSource`, then the rest. */
+  eventPlan: QueryPlan;
+  operationContext: OperationContext;
+}
+
+export class SubscriptionPlanner {
+  readonly apiSchema: GraphQLSchema;
+  readonly supergraphSchema: GraphQLSchema;
+  readonly api: Schema;
+  private readonly planner: QueryPlanner;
+  private readonly cache = new Map<string, SubscriptionPlan>();
+
+  constructor(supergraphSdl: string) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.api = supergraph.apiSchema();
+    this.apiSchema = this.api.toGraphQLJSSchema();
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(supergraph);
+  }
+
+  /** Plans a validated subscription; the same text and operation name are planned once. */
+  plan(source: string, document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const key = `${operationName ?? ''}\n${source}`;
+    let plan = this.cache.get(key);
+    if (!plan) {
+      plan = this.build(document, operationName);
+      // Bounded: trusted-documents mode aside, clients can send any number of distinct texts.
+      if (this.cache.size >= 1000) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, plan);
+    }
+    return plan;
+  }
+
+  private build(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const operation = operationFromDocument(this.api, document, { operationName });
+    const { node } = this.planner.buildQueryPlan(operation);
+    if (node?.kind !== 'Subscription') throw new Error('Not a subscription plan');
+    const { primary, rest } = node;
+    const upstream = resumable(primary);
+    const eventFetch: FetchNode = { ...primary, serviceName: eventSource };
+    const clientField = rootFieldOf(operationOf(document, operationName));
+    const afterArgument = clientField.arguments?.find((argument) => argument.name.value === 'after');
+    return {
+      serviceName: primary.serviceName,
+      upstream,
+      rootKey: (clientField.alias ?? clientField.name).value,
+      afterOf: (variables) => (afterArgument ? ((valueFromAST(afterArgument.value, GraphQLString, variables) as string | null | undefined) ?? null) : null),
+      eventPlan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [eventFetch, rest] } : eventFetch },
+      operationContext: buildOperationContext({ schema: this.apiSchema, operationDocument: document, operationName }),
+    };
+  }
+}
+
+function operationOf(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode {
+  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations[0];
+  if (!operation) throw new Error(`No operation ${operationName ?? ''} in the document`);
+  return operation;
+}
+
+/** A subscription has one root field (GraphQL spec, "Single root field"); validation made sure. */
+function rootFieldOf(operation: OperationDefinitionNode): FieldNode {
+  const field = operation.selectionSet.selections[0];
+  if (field?.kind !== Kind.FIELD) throw new Error('A subscription selects its root field directly');
+  return field;
+}
+
+/**
+ * The primary fetch as the gateway sends it upstream: its `after` comes from `$registerAfter`, so
+ * the gateway can resume it after the subgraph went away, and it selects `cursor`, so the gateway
+ * knows where it is even when the client did not ask for it (the answer is shaped to the client's
+ * selection afterwards). Variables only `after` used are dropped.
+ */
+function resumable(primary: FetchNode): SubscriptionPlan['upstream'] {
+  const operation = operationOf(parse(primary.operation), primary.operationName);
+  const field = rootFieldOf(operation);
+  const selectsCursor = field.selectionSet?.selections.some((selection) => selection.kind === Kind.FIELD && !selection.alias && selection.name.value === 'cursor');
+  const cursor: SelectionNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'cursor' } };
+  const rewritten: FieldNode = {
+    ...field,
+    arguments: [
+      ...(field.arguments ?? []).filter((argument) => argument.name.value !== 'after'),
+      { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'after' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: resumeVariable } } },
+    ],
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [...(field.selectionSet?.selections ?? []), ...(selectsCursor ? [] : [cursor])] },
+  };
+  const used = new Set<string>();
+  visit(rewritten, { Variable: (node) => void used.add(node.name.value) });
+  const upstream: OperationDefinitionNode = {
+    ...operation,
+    variableDefinitions: [
+      ...(operation.variableDefinitions ?? []).filter((definition) => used.has(definition.variable.name.value) && definition.variable.name.value !== resumeVariable),
+      {
+        kind: Kind.VARIABLE_DEFINITION,
+        variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: resumeVariable } },
+        type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'String' } },
+      },
+    ],
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [rewritten] },
+  };
+  return {
+    query: print(upstream),
+    operationName: primary.operationName,
+    variableUsages: [...used].filter((name) => name !== resumeVariable),
+  };
+}

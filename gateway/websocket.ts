@@ -1,0 +1,194 @@
+/*
+ * The gateway's GraphQL over WebSocket (graphql-ws), on the port and path of HTTP: the viewer is
+ * known at connection (token in `connection_init`, or the client certificate), and every operation
+ * passes the checks of HTTP (rate, trusted documents, validation, operation limits) before it runs.
+ */
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { Context, ServerOptions } from 'graphql-ws';
+import { decodeJwt } from 'jose';
+import { peerOf, type HeadersLike } from '../kernel/http.ts';
+import { eventsOf, type SocketExtra } from '../kernel/websocket.ts';
+import type { Viewer } from '../kernel/viewer.ts';
+import type { Gateway } from './gateway.ts';
+import type { Subscriber } from './hub.ts';
+import { checkOperationLimits, measureOperation, type OperationLimits } from './limits.ts';
+import { documentId, untrusted } from './trusted.ts';
+
+export interface SubscriptionLimits {
+  /** Subscriptions open at once on one connection. */
+  perConnection: number;
+  /** Subscriptions open at once for one viewer, over all its connections. */
+  perViewer: number;
+  /** Results a subscriber may leave unread before it is disconnected. */
+  queue: number;
+}
+
+/**
+ * The close codes a client can meet besides graphql-ws's own: 4403 follows the graphql-ws recipe for
+ * an expired token (reconnect with a new one, federation-peers.md §1.10); 4008 mirrors WebSocket's
+ * 1008 (policy violation) for a subscriber whose queue overflowed.
+ */
+export const closeCodes = { forbidden: 4403, fellBehind: 4008 } as const;
+
+interface Connection {
+  viewer: Viewer;
+  origin: string | undefined;
+  open: number;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+type Ctx = Context<Record<string, unknown> | undefined, SocketExtra & { connection?: Connection }>;
+
+export function gatewaySubscriptions(
+  gateway: Gateway,
+  options: { production: boolean; limits: OperationLimits; subscriptions: SubscriptionLimits; trustedDocuments?: Map<string, string> | undefined },
+): ServerOptions<Record<string, unknown> | undefined, SocketExtra & { connection?: Connection }> {
+  const perViewer = new Map<string, number>();
+  const { planner, subscriptions } = gateway;
+
+  const refuse = (error: unknown): readonly GraphQLError[] => {
+    if (!(error instanceof GraphQLError)) throw error;
+    const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
+    const message = options.production ? error.message.replace(/ Did you mean .*\?$/, '') : error.message;
+    return [new GraphQLError(message, { extensions })];
+  };
+
+  /** Parses and checks the operation as HTTP does, or throws the GraphQL error that refuses it. */
+  const admitted = (viewer: Viewer, query: string, operationName: string | undefined, variables: Record<string, unknown>) => {
+    gateway.admit(viewer);
+    if (options.trustedDocuments && !options.trustedDocuments.has(documentId(query))) throw untrusted();
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: options.limits.tokens });
+    } catch (error) {
+      throw new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    }
+    const invalid = validate(planner.apiSchema, document);
+    if (invalid.length) throw new GraphQLError(invalid[0]!.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const operation = getOperationAST(document, operationName);
+    if (!operation) throw new GraphQLError('Name the operation to run: the document holds several, or none by that name', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } });
+    checkOperationLimits(measureOperation(planner.apiSchema, document, operation, variables), options.limits);
+    return { document, operation };
+  };
+
+  const countFor = (viewer: Viewer, connection: Connection) => {
+    const key = JSON.stringify(viewer);
+    const open = perViewer.get(key) ?? 0;
+    if (connection.open >= options.subscriptions.perConnection) throw tooMany('subscriptions on one connection', connection.open, options.subscriptions.perConnection);
+    if (open >= options.subscriptions.perViewer) throw tooMany('subscriptions of one viewer', open, options.subscriptions.perViewer);
+    connection.open++;
+    perViewer.set(key, open + 1);
+    return () => {
+      connection.open--;
+      const left = (perViewer.get(key) ?? 1) - 1;
+      if (left > 0) perViewer.set(key, left);
+      else perViewer.delete(key);
+    };
+  };
+
+  return {
+    onConnect: async (ctx: Ctx) => {
+      const { socket, request } = ctx.extra;
+      const headers = paramsAsHeaders(ctx.connectionParams ?? {});
+      try {
+        const viewer = await gateway.authenticate(headers, peerOf(request));
+        const connection: Connection = { viewer, origin: request.socket.remoteAddress, open: 0, expiry: undefined };
+        ctx.extra.connection = connection;
+        const expiresAt = tokenExpiry(headers.get('authorization'));
+        if (expiresAt !== undefined) closeAt(connection, expiresAt, () => socket.close(closeCodes.forbidden, 'Forbidden: the token has expired; connect again with a new one'));
+        return true;
+      } catch (error) {
+        socket.close(closeCodes.forbidden, closeReason(`Forbidden: ${(error as Error).message}`));
+        return false;
+      }
+    },
+    onClose: (ctx: Ctx) => clearTimeout(ctx.extra.connection?.expiry),
+    onSubscribe: async (ctx: Ctx, _id, payload) => {
+      const connection = ctx.extra.connection!;
+      const variables = payload.variables ?? {};
+      const operationName = payload.operationName ?? undefined;
+      try {
+        const { document, operation } = admitted(connection.viewer, payload.query, operationName, variables);
+        const args = { schema: planner.apiSchema, document, variableValues: variables, operationName };
+        if (operation.operation !== 'subscription') {
+          const contextValue = await gateway.contextOf(connection.viewer, connection.origin);
+          const response = await gateway.server.executeOperation({ query: payload.query, variables, operationName }, { contextValue });
+          const result = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Incremental delivery is not served over WebSocket' }] };
+          return { ...args, contextValue: { events: once(result) } };
+        }
+        const release = countFor(connection.viewer, connection);
+        const plan = planner.plan(payload.query, document, operationName);
+        const subscribed = await subscriptions.subscribe(connection.viewer, plan, variables, () =>
+          ctx.extra.socket.close(closeCodes.fellBehind, `Fell behind: over ${options.subscriptions.queue} results unread; reconnect and resume with after: your last cursor`),
+        );
+        if (!isSubscriber(subscribed)) {
+          release();
+          return subscribed.map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} }));
+        }
+        subscribed.whenEnded(release);
+        return { ...args, contextValue: { events: subscribed } };
+      } catch (error) {
+        return refuse(error);
+      }
+    },
+    subscribe: (args) => eventsOf(args.contextValue),
+    execute: (args) => eventsOf(args.contextValue),
+    // Results are formatted already, by the subgraphs and the hub: sent as they are.
+    onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
+  };
+}
+
+function isSubscriber(value: Subscriber | readonly GraphQLFormattedError[]): value is Subscriber {
+  return !Array.isArray(value);
+}
+
+/** One result as an iterator, for a query or mutation sent over the socket. */
+function once(result: FormattedExecutionResult): AsyncIterableIterator<FormattedExecutionResult> {
+  let sent = false;
+  const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: async () => (sent ? { done: true, value: undefined } : ((sent = true), { done: false, value: result })),
+    return: async () => ({ done: true, value: undefined }),
+  };
+  return iterator;
+}
+
+function tooMany(what: string, open: number, limit: number): GraphQLError {
+  return new GraphQLError(`Too many ${what}: ${open} open, at most ${limit}; end one first`, { extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } });
+}
+
+/**
+ * `connection_init`'s payload read as headers: `authorization` (or `token`, as Apollo's convention
+ * has it) and, over TLS, `x-register-school`; browsers cannot set a WebSocket's headers.
+ */
+function paramsAsHeaders(params: Record<string, unknown>): HeadersLike {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const lower = new Map(Object.entries(params).map(([key, value]) => [key.toLowerCase(), text(value)]));
+  return {
+    get: (name) => {
+      const value = lower.get(name.toLowerCase());
+      if (value === undefined && name.toLowerCase() === 'authorization' && lower.get('token')) return `Bearer ${lower.get('token')}`;
+      return value;
+    },
+  };
+}
+
+/** When the (already verified) bearer token expires, in ms since the epoch. */
+function tokenExpiry(authorization: string | undefined): number | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!token) return undefined;
+  const { exp } = decodeJwt(token);
+  return exp === undefined ? undefined : exp * 1000;
+}
+
+/** setTimeout holds at most 2^31-1 ms (about 24 days): a later moment is reached in steps. */
+function closeAt(connection: Connection, at: number, close: () => void): void {
+  const wait = at - Date.now();
+  connection.expiry = wait <= 0 ? undefined : setTimeout(() => closeAt(connection, at, close), Math.min(wait, 2 ** 31 - 1));
+  if (wait <= 0) close();
+}
+
+/** A WebSocket close reason holds at most 123 bytes (RFC 6455 §5.5). */
+function closeReason(reason: string): string {
+  return Buffer.byteLength(reason) <= 123 ? reason : `${Buffer.from(reason).subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+}

@@ -1,0 +1,367 @@
+/*
+ * Subscriptions served from a subgraph's outbox (architecture.md, "Events and subscriptions"): a
+ * subscriber first reads every wanted event after its cursor from the table, then takes live events
+ * from one reader per stream, the tail, woken by LISTEN/NOTIFY. The table stays the truth, so nothing
+ * is lost: a subscriber that falls behind the tail goes back to reading the table from its cursor.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database } from './db.ts';
+import { RegisterError } from './errors.ts';
+import type { Viewer } from './viewer.ts';
+import { checkCursor, compareCursors, eventsHeldBack, readBatch, streamStart, type EventFilter, type StoredEvent } from './events.ts';
+
+export interface FeedOptions {
+  /** Events one read takes from the table. @default 500 */
+  batch?: number;
+  /** Live events a subscriber may hold unread before it goes back to reading the table. @default 1000 */
+  queue?: number;
+  /** How often a tail looks without a notification (one can be missed). @default 1000 */
+  pollMs?: number;
+  log?(message: string): void;
+}
+
+export interface FeedRequest extends EventFilter {
+  stream: string;
+  /** Deliver the events after this cursor first; null: only events from now on. */
+  after: string | null;
+}
+
+/** A subscription field: `subscribe` gives the events, `resolve` each event's value. */
+export interface SubscriptionField<Context> {
+  subscribe: (parent: unknown, args: { after?: string | null }, context: Context) => AsyncIterable<StoredEvent>;
+  resolve: (event: StoredEvent, args: unknown, context: Context) => unknown;
+}
+
+/**
+ * A subscription field on a subgraph's own stream, in one shape for every subgraph: the viewer
+ * follows the events of the school it acts for or of its municipality (architecture.md, "Identity
+ * and access"), the operator every one, each found by the event key `keys` names; anyone else is
+ * refused. Each value carries the event's `cursor` and `occurredAt` next to what `resolve` gives.
+ */
+export function eventSubscription<Context extends { viewer: Viewer; feed: EventFeed }>(options: {
+  stream: string;
+  types: readonly string[];
+  keys: { school?: string; municipality?: string };
+  resolve(event: StoredEvent, context: Context): Record<string, unknown> | Promise<Record<string, unknown>>;
+}): SubscriptionField<Context> {
+  return {
+    subscribe: (_, args, context) =>
+      context.feed.subscribe({ stream: options.stream, types: options.types, after: args.after ?? null, match: followed(context.viewer, options.keys) }),
+    resolve: async (event, _, context) => ({ cursor: event.cursor, occurredAt: event.occurredAt, ...(await options.resolve(event, context)) }),
+  };
+}
+
+function followed(viewer: Viewer, keys: { school?: string; municipality?: string }): Record<string, string> {
+  if (viewer.role === 'OPERATOR') return {};
+  if (viewer.role === 'VENDOR' && keys.school) return { [keys.school]: viewer.school };
+  if (viewer.role === 'MUNICIPALITY' && keys.municipality) return { [keys.municipality]: viewer.municipality };
+  const who = keys.municipality ? 'a school or a municipality' : 'a school';
+  throw new RegisterError('FORBIDDEN', `Only ${who} (or the operator) follows these events: subscribe as the one they concern`);
+}
+
+/** One process's subscriptions to its streams. */
+export class EventFeed {
+  private readonly tails = new Map<string, Tail>();
+  private readonly open = new Set<FeedSubscription>();
+  readonly settings: Required<Omit<FeedOptions, 'log'>>;
+  readonly log: (message: string) => void;
+
+  constructor(
+    readonly database: Database,
+    options: FeedOptions = {},
+  ) {
+    this.settings = { batch: options.batch ?? 500, queue: options.queue ?? 1000, pollMs: options.pollMs ?? 1000 };
+    this.log = options.log ?? ((message) => console.error(message));
+  }
+
+  /** The wanted events after `after`, then live ones, in stream order; `return()` ends it at once. */
+  subscribe(request: FeedRequest): AsyncIterableIterator<StoredEvent> {
+    if (request.after !== null) checkCursor(request.after);
+    const subscription = new FeedSubscription(this, request, () => this.open.delete(subscription));
+    this.open.add(subscription);
+    return subscription;
+  }
+
+  /** What is open (for tests and metrics): subscriptions, those of them taking live events, tails. */
+  stats(): { subscriptions: number; live: number; tails: number } {
+    let live = 0;
+    for (const subscription of this.open) if (subscription.live) live++;
+    return { subscriptions: this.open.size, live, tails: this.tails.size };
+  }
+
+  /** The started tail of `stream`, started now if there is none. */
+  async tail(stream: string): Promise<Tail> {
+    for (;;) {
+      let tail = this.tails.get(stream);
+      if (!tail) {
+        tail = new Tail(this, stream, () => this.tails.delete(stream));
+        this.tails.set(stream, tail);
+      }
+      await tail.started;
+      if (!tail.stopped) return tail;
+    }
+  }
+
+  stopIdleTail(stream: string): void {
+    this.tails.get(stream)?.stopIfIdle();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.open].map((subscription) => subscription.return()));
+  }
+}
+
+/**
+ * The one live reader of a stream in this process: it reads each new event once and hands it to the
+ * subscribers whose filter it matches, looked up by key so that 5,000 subscribers cost no more per
+ * event than one. It stops when its last subscriber leaves, with its listener and timer.
+ */
+class Tail {
+  /** Every event up to here has been handed out. */
+  position = streamStart;
+  stopped = false;
+  readonly started: Promise<void>;
+  private readonly byKey = new Map<string, Set<FeedSubscription>>();
+  private readonly everything = new Set<FeedSubscription>();
+  private size = 0;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private failing = false;
+  private unlisten: (() => Promise<void>) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly feed: EventFeed,
+    private readonly stream: string,
+    private readonly onStop: () => void,
+  ) {
+    this.started = this.start();
+  }
+
+  private async start(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        // A type no event has: the read returns no event, only the head of the stream.
+        const { head } = await readBatch(this.feed.database.db, this.stream, null, { limit: 1, types: [''] });
+        this.position = head ?? streamStart;
+        break;
+      } catch (error) {
+        this.report(error);
+        await sleep(this.feed.settings.pollMs);
+      }
+    }
+    const unlisten = await this.feed.database.listen(`outbox_${this.stream}`, () => this.wake()).catch((error: unknown) => {
+      this.report(error);
+      return undefined;
+    });
+    if (this.stopped) return void (await unlisten?.().catch(() => undefined));
+    this.unlisten = unlisten;
+    this.timer = setInterval(() => this.wake(), this.feed.settings.pollMs);
+  }
+
+  /** Stops a tail that nobody joined after all (its first subscriber left while it started). */
+  stopIfIdle(): void {
+    if (this.size === 0 && !this.stopped) void this.stop();
+  }
+
+  add(subscription: FeedSubscription): void {
+    const pairs = Object.entries(subscription.request.match ?? {});
+    // One pair is enough to find a subscriber by; the rest of its filter is checked on delivery.
+    if (pairs.length === 0) this.everything.add(subscription);
+    else {
+      const key = pairs[0]!.join('=');
+      const set = this.byKey.get(key) ?? new Set();
+      set.add(subscription);
+      this.byKey.set(key, set);
+    }
+    this.size++;
+  }
+
+  remove(subscription: FeedSubscription): void {
+    const pairs = Object.entries(subscription.request.match ?? {});
+    const key = pairs[0]?.join('=');
+    const set = key === undefined ? this.everything : this.byKey.get(key);
+    if (!set?.delete(subscription)) return;
+    if (key !== undefined && set.size === 0) this.byKey.delete(key);
+    if (--this.size === 0) void this.stop();
+  }
+
+  private async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onStop();
+    clearInterval(this.timer);
+    await this.unlisten?.().catch(() => undefined);
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.running = this.run().finally(() => (this.running = undefined));
+  }
+
+  private async run(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.readOn();
+        this.failing = false;
+      } catch (error) {
+        this.report(error);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async readOn(): Promise<void> {
+    const { db } = this.feed.database;
+    const limit = this.feed.settings.batch;
+    for (;;) {
+      const { events, head } = await readBatch(db, this.stream, this.position, { limit });
+      if (this.stopped) return;
+      for (const event of events) this.dispatch(event);
+      this.position = events.length < limit ? (head ?? events.at(-1)?.cursor ?? this.position) : events.at(-1)!.cursor;
+      if (events.length < limit) break;
+    }
+    // An event committed behind a transaction still open: that one may end without a notification.
+    if (await eventsHeldBack(db, this.stream, this.position)) setTimeout(() => this.wake(), 20).unref();
+  }
+
+  private dispatch(event: StoredEvent): void {
+    for (const subscription of this.everything) subscription.offer(event);
+    for (const [key, value] of Object.entries(event.keys)) {
+      const set = this.byKey.get(`${key}=${value}`);
+      if (set) for (const subscription of set) subscription.offer(event);
+    }
+  }
+
+  /** Once per run of failures: a database that is down would otherwise fill the log every poll. */
+  private report(error: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.feed.log(`${this.stream} feed: ${(error as Error).message}; retrying`);
+  }
+}
+
+/**
+ * One subscriber: reads the table after its cursor until it has caught up with the tail, then takes
+ * live events from it. `return()` resolves a waiting `next()` at once and leaves the tail (stack.md:
+ * a suspended async generator could not be ended until its next event).
+ */
+class FeedSubscription implements AsyncIterableIterator<StoredEvent> {
+  /** Every wanted event up to here is in `buffer` or delivered. */
+  private cursor: string | null;
+  private readonly buffer: StoredEvent[] = [];
+  private mode: 'reading' | 'live' | 'done' = 'reading';
+  private tail: Tail | undefined;
+  private waiting: ((result: IteratorResult<StoredEvent>) => void) | undefined;
+
+  constructor(
+    private readonly feed: EventFeed,
+    readonly request: FeedRequest,
+    private readonly onEnd: () => void,
+  ) {
+    this.cursor = request.after;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  get live(): boolean {
+    return this.mode === 'live';
+  }
+
+  /** A getter, as `return()` may end it while a read is awaited. */
+  private get ended(): boolean {
+    return this.mode === 'done';
+  }
+
+  async next(): Promise<IteratorResult<StoredEvent>> {
+    for (;;) {
+      if (this.mode === 'done') return { done: true, value: undefined };
+      const event = this.buffer.shift();
+      if (event) return { done: false, value: event };
+      if (this.mode === 'live') return new Promise((resolve) => (this.waiting = resolve));
+      await this.readOn();
+    }
+  }
+
+  async return(): Promise<IteratorResult<StoredEvent>> {
+    if (this.mode !== 'done') {
+      this.mode = 'done';
+      this.buffer.length = 0;
+      this.tail?.remove(this);
+      this.feed.stopIdleTail(this.request.stream);
+      this.onEnd();
+      this.waiting?.({ done: true, value: undefined });
+      this.waiting = undefined;
+    }
+    return { done: true, value: undefined };
+  }
+
+  async throw(): Promise<IteratorResult<StoredEvent>> {
+    return this.return();
+  }
+
+  /** A live event from the tail. */
+  offer(event: StoredEvent): void {
+    if (!this.wants(event) || (this.cursor !== null && compareCursors(event.cursor, this.cursor) <= 0)) return;
+    if (this.buffer.length >= this.feed.settings.queue) {
+      // Too far behind to hold in memory: read on from the table instead, from the last event held.
+      this.tail?.remove(this);
+      this.tail = undefined;
+      this.mode = 'reading';
+      return;
+    }
+    this.cursor = event.cursor;
+    if (this.waiting) {
+      this.waiting({ done: false, value: event });
+      this.waiting = undefined;
+    } else this.buffer.push(event);
+  }
+
+  private wants(event: StoredEvent): boolean {
+    const { types, match } = this.request;
+    return (!types || types.includes(event.type)) && Object.entries(match ?? {}).every(([key, value]) => event.keys[key] === value);
+  }
+
+  /**
+   * One read of the table after the cursor; once a read comes back short, joins the tail if the
+   * tail has handed out nothing after the cursor, else reads again up to where the tail is. The
+   * check and the join happen without an await between them, so no live event slips past.
+   */
+  private async readOn(): Promise<void> {
+    const { batch, pollMs } = this.feed.settings;
+    try {
+      if (this.cursor === null) {
+        const tail = await this.feed.tail(this.request.stream);
+        if (this.ended) return;
+        if (!this.join(tail)) return;
+        this.cursor = tail.position;
+        return;
+      }
+      const { events, head } = await readBatch(this.feed.database.db, this.request.stream, this.cursor, { ...this.request, limit: batch });
+      if (this.ended) return;
+      this.buffer.push(...events);
+      this.cursor = events.length < batch ? (head ?? events.at(-1)?.cursor ?? this.cursor) : events.at(-1)!.cursor;
+      if (events.length === batch) return;
+      const tail = await this.feed.tail(this.request.stream);
+      if (this.ended) return;
+      if (compareCursors(tail.position, this.cursor) <= 0) this.join(tail);
+      // Else the tail has moved on: the next read takes the table up to where it is.
+    } catch (error) {
+      // A database that is down or restarting: the subscriber waits and reads on from its cursor.
+      this.feed.log(`${this.request.stream} feed: ${(error as Error).message}; reading again in ${pollMs} ms`);
+      await sleep(pollMs);
+    }
+  }
+
+  /** False when the tail stopped after it was handed over (its other subscribers left meanwhile). */
+  private join(tail: Tail): boolean {
+    if (tail.stopped) return false;
+    this.tail = tail;
+    this.mode = 'live';
+    tail.add(this);
+    return true;
+  }
+}
