@@ -3,7 +3,7 @@
  * known at connection (token in `connection_init`, or the client certificate), and every operation
  * passes the checks of HTTP (rate, trusted documents, validation, operation limits) before it runs.
  */
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
@@ -63,7 +63,8 @@ export function gatewaySubscriptions(
     } catch (error) {
       throw new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
     }
-    const invalid = validate(planner.apiSchema, document);
+    // In production, introspection is off here as over HTTP (OWASP GraphQL cheat sheet).
+    const invalid = validate(planner.apiSchema, document, options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules);
     if (invalid.length) throw new GraphQLError(invalid[0]!.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     const operation = getOperationAST(document, operationName);
     if (!operation) throw new GraphQLError('Name the operation to run: the document holds several, or none by that name', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } });

@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'graphql-ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { compareCursors, streamStart } from '../kernel/events.ts';
 import { enrollmentInput, eventually, Follower, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 const noticesSubscription = `subscription Notices($after: String) {
@@ -19,6 +22,10 @@ const fundingSubscription = `subscription Funding($after: String) {
 }`;
 
 const enrollMutation = 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }';
+const bulkMutation = 'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { enrollments { id } failures { message } } }';
+
+/** True when the cursors are strictly increasing in stream order: no duplicate, nothing out of order. */
+const inStreamOrder = (cursors: string[]) => cursors.every((cursor, i) => i === 0 || compareCursors(cursors[i - 1]!, cursor) < 0);
 
 type Notice = { cursor: string; notice: { learnerPgn: string; newStartDate: string; newLocation: { branches: { name: string }[] }; enrollment: { id: string; fundingStatus: { outcome: string } | null } } };
 type FundingChange = {
@@ -49,22 +56,23 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     return response.data!.enrollLearner.enrollment.id;
   };
 
-  /** Waits until every subscription the gateway holds has joined its stream's live tail. */
-  const allLive = (expected: number) =>
+  /** Waits until the gateway holds `subscribers` and every upstream has joined its stream's live tail. */
+  const allLive = (subscribers: number) =>
     eventually(() => {
       const { gateway, feeds } = system.system.stats();
       const live = Object.values(feeds).reduce((sum, feed) => sum + feed.live, 0);
-      return gateway?.upstreams === expected && live === expected;
-    }, 10_000, `${expected} live subscriptions`);
+      return gateway?.subscribers === subscribers && live === gateway.upstreams;
+    }, 10_000, `${subscribers} live subscribers`);
 
   beforeAll(async () => {
     system = await startTestSystem();
     [a, b, c] = (await Promise.all(['16AH00', '03WU00', '04LY00'].map((brin6) => schoolAt(system, brin6)))) as [School, School, School];
   });
-  afterAll(async () => {
-    await Promise.all(followers.map((follower) => follower.stop()));
-    await system?.close();
+  afterEach(async () => {
+    await Promise.all(followers.splice(0).map((follower) => follower.stop()));
+    await eventually(() => system.system.stats().gateway?.subscribers === 0, 5000, 'the last test\'s subscribers to leave');
   });
+  afterAll(() => system?.close());
 
   it("tells school A of its learners' enrollments at B with fields from three subgraphs, and school C nothing", async () => {
     const pgns = [++learner, ++learner].map(String);
@@ -98,5 +106,80 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     expect(fundingAtA.errors).toEqual([]);
     expect(noticesAtC.items).toEqual([]);
     expect(fundingAtC.items).toEqual([]);
+  });
+
+  it('resumes a subscriber from its last cursor with exactly the 100 events it missed, in order, then live ones', async () => {
+    const base = ++learner;
+    const witness = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged');
+    const subscriber = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged');
+    await allLive(2);
+    await enroll(a, base);
+    await subscriber.until(() => subscriber.items.length === 1);
+    await subscriber.stop();
+    const last = subscriber.lastCursor!;
+
+    learner += 100;
+    const items = Array.from({ length: 100 }, (_, i) => enrollmentInput(a, base + 1 + i));
+    const bulk = await system.query<{ enrollLearners: { failures: unknown[] } }>(bulkMutation, { variables: { input: { items } }, token: a.token });
+    expect(bulk.data?.enrollLearners.failures).toEqual([]);
+    await witness.until(() => witness.items.length === 101, 20_000, 'the witness to see all 101 events');
+
+    const resumed = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: last });
+    await resumed.until(() => resumed.items.length === 100, 20_000, 'the 100 missed events');
+    expect(resumed.items.map((item) => item.cursor)).toEqual(witness.items.slice(1).map((item) => item.cursor));
+    expect(inStreamOrder(resumed.items.map((item) => item.cursor))).toBe(true);
+
+    // The seam: the next event comes once, right after the replayed ones.
+    await enroll(a, ++learner);
+    await witness.until(() => witness.items.length === 102);
+    await resumed.until(() => resumed.items.length >= 101);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resumed.items.map((item) => item.cursor)).toEqual(witness.items.slice(1).map((item) => item.cursor));
+  });
+
+  it('refuses a malformed cursor with BAD_USER_INPUT and opens nothing', async () => {
+    const refused = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: 'not-a-cursor' });
+    await refused.until(() => refused.errors.length > 0);
+    expect(refused.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('releasing subscriptions', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ SUBSCRIPTIONS_PER_VIEWER: '2000', RATE_LIMIT: '0' });
+  });
+  afterAll(() => system?.close());
+
+  const open = () => {
+    const { gateway, feeds } = system.system.stats();
+    return { ...gateway, ...Object.values(feeds).reduce((sum, feed) => ({ subscriptions: sum.subscriptions + feed.subscriptions, tails: sum.tails + feed.tails }), { subscriptions: 0, tails: 0 }) };
+  };
+
+  it('leaves no upstream subscription, feed subscription or listener behind once 1,000 subscribers have gone', async () => {
+    const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
+    const queries = [fundingSubscription, noticesSubscription, 'subscription($after: String) { absenceReportUpdated(after: $after) { cursor } }'];
+    const clients = Array.from({ length: 40 }, () => createClient({ url: system.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 }));
+    const errors: unknown[] = [];
+    // 25 on each of 40 connections, over three fields: without `after` they share upstreams, with one each has its own.
+    const unsubscribes = clients.flatMap((client, c) =>
+      Array.from({ length: 25 }, (_, i) =>
+        client.subscribe({ query: queries[(c + i) % 3]!, variables: { after: i % 2 ? null : streamStart } }, { next: () => undefined, error: (error) => errors.push(error), complete: () => undefined }),
+      ),
+    );
+    await eventually(() => open().subscribers === 1000 && open().subscriptions === open().upstreams, 20_000, '1,000 subscribers').catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(open())}, errors ${JSON.stringify(errors.slice(0, 3))}`);
+    });
+    // 13 of each connection's 25 pass `after` (even i): 520 upstreams of their own, and 3 shared.
+    expect(open()).toEqual({ subscribers: 1000, upstreams: 520 + 3, subscriptions: 520 + 3, tails: 3 });
+
+    // Half unsubscribe (a complete message), the other half leave by closing their connections.
+    unsubscribes.slice(0, 500).forEach((unsubscribe) => unsubscribe());
+    await Promise.all(clients.slice(20).map((client) => client.dispose()));
+    await eventually(() => open().subscribers === 0, 10_000, 'every subscriber to be gone');
+    expect(open()).toEqual({ subscribers: 0, upstreams: 0, subscriptions: 0, tails: 0 });
+    expect(errors).toEqual([]);
+    await Promise.all(clients.slice(0, 20).map((client) => client.dispose()));
   });
 });
