@@ -69,7 +69,8 @@ function remoteUpstream(url: string): { subscribe: UpstreamSubscribe; close(): P
       if (!waiting) return;
       const value = queue.shift();
       if (value) waiting({ done: false, value });
-      else if (ended) return;
+      else if (ended) waiting({ done: true, value: undefined });
+      else return;
       waiting = undefined;
     };
     const unsubscribe = client.subscribe(

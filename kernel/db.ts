@@ -172,6 +172,8 @@ class Listener {
   private readonly channels = new Map<string, Set<() => void>>();
   private client: Promise<pg.Client> | undefined;
   private closed = false;
+  /** LISTEN and UNLISTEN one after the other: a pg client runs one query at a time. */
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly url: string) {}
 
@@ -181,16 +183,22 @@ class Listener {
     if (known) known.add(onNotify);
     else {
       this.channels.set(channel, new Set([onNotify]));
-      await (await this.connection()).query(`LISTEN ${channel}`);
+      await this.command(`LISTEN ${channel}`);
     }
     return async () => {
       const callbacks = this.channels.get(channel);
       callbacks?.delete(onNotify);
       if (callbacks?.size === 0 && !this.closed) {
         this.channels.delete(channel);
-        await (await this.connection()).query(`UNLISTEN ${channel}`).catch(() => undefined);
+        await this.command(`UNLISTEN ${channel}`).catch(() => undefined);
       }
     };
+  }
+
+  private command(text: string): Promise<unknown> {
+    const next = this.last.catch(() => undefined).then(async () => (await this.connection()).query(text));
+    this.last = next;
+    return next;
   }
 
   private connection(): Promise<pg.Client> {

@@ -1,8 +1,14 @@
 import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { compareCursors, streamStart } from '../kernel/events.ts';
-import { enrollmentInput, eventually, Follower, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { readConfig } from '../kernel/config.ts';
+import { openDatabase } from '../kernel/db.ts';
+import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
+import { issueToken } from '../kernel/viewer.ts';
+import { enrollmentInput, eventually, Follower, freshDatabaseUrl, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 const noticesSubscription = `subscription Notices($after: String) {
   transferNoticeIssued(after: $after) {
@@ -182,4 +188,68 @@ describe('releasing subscriptions', () => {
     expect(errors).toEqual([]);
     await Promise.all(clients.slice(0, 20).map((client) => client.dispose()));
   });
+});
+
+/** A funding status change at 16AH00 as the funding subgraph writes one; `n` tells them apart. */
+function statusChange(n: number): NewEvent {
+  const keys = { enrollmentId: randomUUID(), learnerId: randomUUID(), brin6: '16AH00', countDate: '2027-02-01' };
+  return { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n } };
+}
+
+describe.runIf(Boolean(process.env.DATABASE_URL))('restarts, with the gateway and each subgraph as separate servers on PostgreSQL', () => {
+  it('delivers the 1,000 events of 10 concurrent writers to every subscriber once and in order while the gateway, then the funding subgraph, restart', async () => {
+    const fresh = await freshDatabaseUrl();
+    const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', RATE_LIMIT: '0' };
+    const servers = new Map<string, RunningSystem>();
+    const start = async (name: string, environment: Record<string, string> = {}) => servers.set(name, await startSystem(readConfig({ ...base, SERVE: name, ...environment }), () => undefined));
+    const restart = async (name: string, environment: Record<string, string> = {}) => {
+      await servers.get(name)!.close();
+      await start(name, environment);
+    };
+    const writer = await openDatabase({ databaseUrl: fresh.url, dataDir: 'memory://' });
+    const followers: Follower<{ cursor: string }>[] = [];
+    try {
+      for (const name of ['institutions', 'learners', 'funding', 'absence']) await start(name);
+      const gatewayEnvironment = { SUBGRAPH_URLS: [...servers].map(([name, server]) => `${name}=${server.url}`).join(',') };
+      await start('gateway', gatewayEnvironment);
+      const token = await issueToken({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' }, readConfig(base).tokenSecret);
+      const query = 'subscription($after: String) { fundingStatusChanged(after: $after) { cursor countDate } }';
+      for (let i = 0; i < 3; i++) followers.push(new Follower({ url: () => servers.get('gateway')!.url, token, query, field: 'fundingStatusChanged', resume: true }));
+      await eventually(() => servers.get('gateway')!.stats().gateway?.subscribers === 3 && servers.get('funding')!.stats().feeds.funding?.live === 1, 10_000, 'three live subscribers');
+
+      // Each writer commits 100 events one by one, holding its transaction a random while: commits
+      // come out of position order, which a cursor must not skip.
+      const writers = Array.from({ length: 10 }, (_, w) =>
+        (async () => {
+          for (let i = 0; i < 100; i++) {
+            await writer.db.transaction(async (tx) => {
+              await appendEvents(tx, 'funding', [statusChange(w * 100 + i)]);
+              await sleep(Math.random() * 10);
+            });
+            await sleep(40);
+          }
+        })(),
+      );
+      await sleep(500);
+      await restart('gateway', gatewayEnvironment);
+      await sleep(500);
+      await restart('funding', { PORT: new URL(servers.get('funding')!.url).port });
+      await Promise.all(writers);
+
+      // Readable once every older transaction on the server has ended (kernel/events.ts, readEvents).
+      let written: string[] = [];
+      await eventually(async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000, 30_000, 'the 1,000 events to be readable');
+      for (const follower of followers) await follower.until(() => follower.items.length >= 1000, 30_000, 'all 1,000 events');
+      await sleep(300);
+      for (const follower of followers) {
+        expect(follower.items.map((item) => item.cursor)).toEqual(written);
+        expect(follower.closes.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await Promise.all(followers.map((follower) => follower.stop()));
+      for (const server of [...servers.values()].reverse()) await server.close();
+      await writer.close();
+      await fresh.drop();
+    }
+  }, 180_000);
 });
