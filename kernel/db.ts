@@ -124,6 +124,9 @@ async function openPostgres(url: string): Promise<Database> {
   pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
   const open = new Set<pg.PoolClient>();
   pool.on('connect', (client) => {
+    // A connection that dies while its client is checked out, between two queries of a transaction,
+    // reports on the client, not the pool: the next query fails and the pool drops the client.
+    client.on('error', () => undefined);
     open.add(client);
     client.once('end', () => open.delete(client));
   });

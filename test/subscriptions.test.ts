@@ -8,6 +8,7 @@ import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
 import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
 import { issueToken } from '../kernel/viewer.ts';
+import { sql } from 'drizzle-orm';
 import { enrollmentInput, eventually, Follower, freshDatabaseUrl, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 const noticesSubscription = `subscription Notices($after: String) {
@@ -143,6 +144,54 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     expect(resumed.items.map((item) => item.cursor)).toEqual(witness.items.slice(1).map((item) => item.cursor));
   });
 
+  it('tells the school and the municipality of residence of an absence report and each step, and another municipality nothing', async () => {
+    const n = ++learner;
+    const enrollmentId = await enroll(a, n);
+    const municipality = async (code: string) => ({ ...a, token: await system.token({ role: 'MUNICIPALITY', municipality: code }) });
+    const query = 'subscription($after: String) { absenceReportUpdated(after: $after) { cursor change report { id status kind municipalityCode branch { name } learner { pgn } } } }';
+    type Update = { cursor: string; change: string; report: { id: string; status: string; kind: string; municipalityCode: string; branch: { name: string }; learner: { pgn: string } | null } };
+    const atSchool = follow<Update>(a, query, 'absenceReportUpdated');
+    const atResidence = follow<Update>(await municipality('0114'), query, 'absenceReportUpdated');
+    const elsewhere = follow<Update>(await municipality('0363'), query, 'absenceReportUpdated');
+    const otherSchool = follow<Update>(c, query, 'absenceReportUpdated');
+    await allLive(4);
+
+    const reported = await system.query<{ reportAbsence: { report: { id: string } } }>('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
+      token: a.token,
+      variables: {
+        input: {
+          documentId: `subscriptions-report-${n}`,
+          enrollmentId,
+          kind: 'SIXTEEN_HOURS',
+          startDate: '2026-10-05',
+          endDate: '2026-10-08',
+          absences: [5, 6, 7, 8].map((day) => ({ date: `2026-10-0${day}`, dayPart: 'MORNING', hours: 4 })),
+          municipalityActionWanted: true,
+          contact: { name: 'J. de Vries', role: 'intern begeleider', email: 'ib@example.org' },
+        },
+      },
+    });
+    expect(reported.errors).toBeUndefined();
+    const reportId = reported.data!.reportAbsence.report.id;
+    const step = await system.query('mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { status } } }', {
+      token: (await municipality('0114')).token,
+      variables: { input: { documentId: `subscriptions-step-${n}`, reportId, status: 'IN_TREATMENT', note: 'Home visit planned' } },
+    });
+    expect(step.errors).toBeUndefined();
+
+    for (const follower of [atSchool, atResidence]) {
+      await follower.until(() => follower.items.length === 2, 10_000, 'the report and its step');
+      expect(follower.items.map(({ change, report }) => [change, report.id, report.municipalityCode, report.branch.name, report.learner?.pgn])).toEqual([
+        ['REPORTED', reportId, '0114', "Openbare Basisschool 't Eenspan", enrollmentInput(a, n).learner.pgn],
+        ['STATUS_CHANGED', reportId, '0114', "Openbare Basisschool 't Eenspan", enrollmentInput(a, n).learner.pgn],
+      ]);
+      // Each update carries the report as it is when the update is delivered.
+      expect(follower.items.at(-1)!.report.status).toBe('IN_TREATMENT');
+    }
+    expect(elsewhere.items).toEqual([]);
+    expect(otherSchool.items).toEqual([]);
+  });
+
   it('refuses a malformed cursor with BAD_USER_INPUT and opens nothing', async () => {
     const refused = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: 'not-a-cursor' });
     await refused.until(() => refused.errors.length > 0);
@@ -196,7 +245,7 @@ function statusChange(n: number): NewEvent {
   return { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n } };
 }
 
-describe.runIf(Boolean(process.env.DATABASE_URL))('restarts, with the gateway and each subgraph as separate servers on PostgreSQL', () => {
+describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a subgraph and the database, on PostgreSQL', () => {
   it('delivers the 1,000 events of 10 concurrent writers to every subscriber once and in order while the gateway, then the funding subgraph, restart', async () => {
     const fresh = await freshDatabaseUrl();
     const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', RATE_LIMIT: '0' };
@@ -252,4 +301,31 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts, with the gateway an
       await fresh.drop();
     }
   }, 180_000);
+
+  it('delivers every event once and in order when the database drops every connection, as a PostgreSQL restart does', async () => {
+    const system = await startTestSystem({ RATE_LIMIT: '0' });
+    const writer = await openDatabase({ databaseUrl: system.config.databaseUrl, dataDir: 'memory://' });
+    const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
+    const follower = new Follower<{ cursor: string }>({ url: () => system.url, token, query: 'subscription { fundingStatusChanged { cursor } }', field: 'fundingStatusChanged', resume: true });
+    try {
+      await eventually(() => system.system.stats().feeds.funding?.live === 1, 10_000, 'a live subscriber');
+      const write = async (from: number) => {
+        for (let n = from; n < from + 50; n++) await writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(n)]));
+      };
+      await write(0);
+      // Every other session of the database ends: the pool's, the LISTEN connection, the writer's.
+      await writer.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+      await writer.db.execute(sql`SELECT 1`).catch(() => undefined);
+      await write(50);
+      let written: string[] = [];
+      await eventually(async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100, 30_000, 'the 100 events to be readable');
+      await follower.until(() => follower.items.length >= 100, 30_000, 'all 100 events');
+      await sleep(300);
+      expect(follower.items.map((item) => item.cursor)).toEqual(written);
+    } finally {
+      await follower.stop();
+      await writer.close();
+      await system.close();
+    }
+  }, 120_000);
 });
