@@ -1,9 +1,12 @@
+import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
+import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
 import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
@@ -11,22 +14,11 @@ import { issueToken } from '../kernel/viewer.ts';
 import { sql } from 'drizzle-orm';
 import { enrollmentInput, eventually, Follower, freshDatabaseUrl, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
-const noticesSubscription = `subscription Notices($after: String) {
-  transferNoticeIssued(after: $after) {
-    cursor
-    notice { learnerPgn newStartDate newLocation { branches { name } } enrollment { id fundingStatus { outcome } } }
-  }
-}`;
-
-const fundingSubscription = `subscription Funding($after: String) {
-  fundingStatusChanged(after: $after) {
-    cursor
-    countDate
-    previous { outcome }
-    current { outcome reasons }
-    enrollment { id branch { brin6 name } learner { pgn } }
-  }
-}`;
+// Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
+const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
+const noticesSubscription = operations.get('TransferNoticeIssued.graphql')!;
+const fundingSubscription = operations.get('FundingStatusChanged.graphql')!;
+const absenceSubscription = operations.get('AbsenceReportUpdated.graphql')!;
 
 const enrollMutation = 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }';
 const bulkMutation = 'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { enrollments { id } failures { message } } }';
@@ -104,7 +96,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     for (const change of fundingAtA.items) {
       expect(change.enrollment.branch.brin6).toBe(a.brin6);
       expect(ids).toContain(change.enrollment.id);
-      expect(change.previous).toEqual({ outcome: 'FUNDABLE' });
+      expect(change.previous).toEqual({ outcome: 'FUNDABLE', reasons: [] });
       expect(change.current?.outcome).toBe('NOT_FUNDABLE');
       expect(change.enrollment.branch.name).toBe("Openbare Basisschool 't Eenspan");
       expect(pgns.map((n) => enrollmentInput(a, Number(n)).learner.pgn)).toContain(change.enrollment.learner.pgn);
@@ -148,12 +140,11 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const n = ++learner;
     const enrollmentId = await enroll(a, n);
     const municipality = async (code: string) => ({ ...a, token: await system.token({ role: 'MUNICIPALITY', municipality: code }) });
-    const query = 'subscription($after: String) { absenceReportUpdated(after: $after) { cursor change report { id status kind municipalityCode branch { name } learner { pgn } } } }';
     type Update = { cursor: string; change: string; report: { id: string; status: string; kind: string; municipalityCode: string; branch: { name: string }; learner: { pgn: string } | null } };
-    const atSchool = follow<Update>(a, query, 'absenceReportUpdated');
-    const atResidence = follow<Update>(await municipality('0114'), query, 'absenceReportUpdated');
-    const elsewhere = follow<Update>(await municipality('0363'), query, 'absenceReportUpdated');
-    const otherSchool = follow<Update>(c, query, 'absenceReportUpdated');
+    const atSchool = follow<Update>(a, absenceSubscription, 'absenceReportUpdated');
+    const atResidence = follow<Update>(await municipality('0114'), absenceSubscription, 'absenceReportUpdated');
+    const elsewhere = follow<Update>(await municipality('0363'), absenceSubscription, 'absenceReportUpdated');
+    const otherSchool = follow<Update>(c, absenceSubscription, 'absenceReportUpdated');
     await allLive(4);
 
     const reported = await system.query<{ reportAbsence: { report: { id: string } } }>('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
@@ -214,7 +205,7 @@ describe('releasing subscriptions', () => {
 
   it('leaves no upstream subscription, feed subscription or listener behind once 1,000 subscribers have gone', async () => {
     const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
-    const queries = [fundingSubscription, noticesSubscription, 'subscription($after: String) { absenceReportUpdated(after: $after) { cursor } }'];
+    const queries = [fundingSubscription, noticesSubscription, absenceSubscription];
     const clients = Array.from({ length: 40 }, () => createClient({ url: system.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 }));
     const errors: unknown[] = [];
     // 25 on each of 40 connections, over three fields: without `after` they share upstreams, with one each has its own.
