@@ -77,10 +77,12 @@ function remoteUpstream(url: string): { subscribe: UpstreamSubscribe; close(): P
       { ...request, extensions: { [viewerHeader]: assertion } },
       {
         next: (value) => void (queue.push(value as FormattedExecutionResult), settle()),
-        // GraphQL errors: the subgraph refused; they go out as the last result. Else the connection broke.
+        // Errors with a code: the subgraph refused, and they go out as the last result. Errors without
+        // one (its reader failed) or a closed connection: a break, which the hub resumes from.
         error: (error) => {
-          if (Array.isArray(error)) queue.push({ errors: error as GraphQLFormattedError[] });
-          ended = { error: Array.isArray(error) ? undefined : new Error(`the connection to ${url} closed`) };
+          const refused = Array.isArray(error) && error.every((each: GraphQLFormattedError) => each.extensions?.code && each.extensions.code !== 'INTERNAL_SERVER_ERROR');
+          if (refused) queue.push({ errors: error as GraphQLFormattedError[] });
+          ended = { error: refused ? undefined : new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`) };
           settle();
         },
         // Only the gateway ends a subscription: one the subgraph completes went down with it.

@@ -100,14 +100,20 @@ class Upstream {
   ) {
     this.lastCursor = spec.after;
     hub.openUpstreams++;
-    this.opened = this.connect().then((opened) => {
-      if (Array.isArray(opened)) {
+    this.opened = this.connect().then(
+      (opened) => {
+        if (Array.isArray(opened)) {
+          this.close();
+          return opened;
+        }
+        void this.pump(opened as AsyncIterableIterator<FormattedExecutionResult>);
+        return undefined;
+      },
+      (error: unknown) => {
         this.close();
-        return opened;
-      }
-      void this.pump(opened as AsyncIterableIterator<FormattedExecutionResult>);
-      return undefined;
-    });
+        throw error;
+      },
+    );
   }
 
   add(subscriber: Subscriber): void {
