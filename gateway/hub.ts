@@ -55,7 +55,7 @@ export class SubscriptionHub {
     const key = after === null ? JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer]) : undefined;
     let upstream = key ? this.upstreams.get(key) : undefined;
     if (!upstream) {
-      upstream = new Upstream(this, { plan, viewer, variables, upstreamVariables, after }, () => key && this.upstreams.delete(key));
+      upstream = new Upstream(this, { plan, viewer, variables, upstreamVariables, after, shared: key !== undefined }, () => key && this.upstreams.delete(key));
       if (key) this.upstreams.set(key, upstream);
     }
     const subscriber = new Subscriber(this.options.queue, onFellBehind, (self) => {
@@ -82,6 +82,8 @@ interface UpstreamSpec {
   variables: Record<string, unknown>;
   upstreamVariables: Record<string, unknown>;
   after: string | null;
+  /** Live subscriptions share an upstream; one that replays from a cursor has its own. */
+  shared: boolean;
 }
 
 class Upstream {
@@ -158,6 +160,9 @@ class Upstream {
           if (this.closed) return;
           await this.handle(result);
           wait = 100;
+          // A replay has one subscriber: it is read at that subscriber's pace, never faster than
+          // its socket takes it, so a long backlog does not overflow its queue.
+          if (!this.spec.shared) for (const subscriber of this.subscribers) await subscriber.room();
         }
       } catch (error) {
         if (!this.closed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
@@ -230,6 +235,7 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   private errors: readonly GraphQLFormattedError[] | undefined;
   private done = false;
   private readonly ended: (() => void)[] = [];
+  private readonly roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly limit: number,
@@ -258,41 +264,55 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
     } else this.queue.push(result);
   }
 
+  /** Resolves once the queue is at most half full (or the subscriber is gone): for a replay's pace. */
+  room(): Promise<void> {
+    if (this.done || this.queue.length <= this.limit / 2) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
   /** Ends the subscription with errors, after what is queued. */
   fail(errors: readonly GraphQLFormattedError[]): void {
+    if (this.done) return;
     this.errors = errors;
-    if (this.waiting) {
-      this.waiting.reject(asGraphQLError(errors[0]!));
-      this.waiting = undefined;
-    }
+    const waiting = this.waiting;
+    if (!waiting) return;
+    this.waiting = undefined;
+    this.end();
+    waiting.reject(asGraphQLError(errors[0]!));
   }
 
   async next(): Promise<IteratorResult<FormattedExecutionResult>> {
     const result = this.queue.shift();
-    if (result) return { done: false, value: result };
-    if (this.errors) {
-      const [first] = this.errors;
-      await this.return();
-      throw asGraphQLError(first!);
+    if (result) {
+      if (this.queue.length <= this.limit / 2) for (const resolve of this.roomWaiters.splice(0)) resolve();
+      return { done: false, value: result };
+    }
+    if (this.errors && !this.done) {
+      this.end();
+      throw asGraphQLError(this.errors[0]!);
     }
     if (this.done) return { done: true, value: undefined };
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
   async return(): Promise<IteratorResult<FormattedExecutionResult>> {
-    if (!this.done) {
-      this.done = true;
-      this.queue.length = 0;
-      this.onEnd(this);
-      for (const callback of this.ended.splice(0)) callback();
-      this.waiting?.resolve({ done: true, value: undefined });
-      this.waiting = undefined;
-    }
+    this.end();
+    this.waiting?.resolve({ done: true, value: undefined });
+    this.waiting = undefined;
     return { done: true, value: undefined };
   }
 
   async throw(): Promise<IteratorResult<FormattedExecutionResult>> {
     return this.return();
+  }
+
+  private end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    this.onEnd(this);
+    for (const callback of this.ended.splice(0)) callback();
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
   }
 }
 

@@ -3,7 +3,7 @@
  * known at connection (token in `connection_init`, or the client certificate), and every operation
  * passes the checks of HTTP (rate, trusted documents, validation, operation limits) before it runs.
  */
-import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type GraphQLSchema, type OperationDefinitionNode, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
@@ -117,11 +117,18 @@ export function gatewaySubscriptions(
           const result = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Incremental delivery is not served over WebSocket' }] };
           return { ...args, contextValue: { events: once(result) } };
         }
-        const release = countFor(connection.viewer, connection);
+        const coerced = subscriptionVariables(planner.apiSchema, operation, variables);
         const plan = planner.plan(payload.query, document, operationName);
-        const subscribed = await subscriptions.subscribe(connection.viewer, plan, variables, () =>
-          ctx.extra.socket.close(closeCodes.fellBehind, `Fell behind: over ${options.subscriptions.queue} results unread; reconnect and resume with after: your last cursor`),
-        );
+        const release = countFor(connection.viewer, connection);
+        let subscribed: Awaited<ReturnType<typeof subscriptions.subscribe>>;
+        try {
+          subscribed = await subscriptions.subscribe(connection.viewer, plan, coerced, () =>
+            ctx.extra.socket.close(closeCodes.fellBehind, `Fell behind: over ${options.subscriptions.queue} results unread; reconnect and resume with after: your last cursor`),
+          );
+        } catch (error) {
+          release();
+          throw error;
+        }
         if (!isSubscriber(subscribed)) {
           release();
           return subscribed.map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} }));
@@ -137,6 +144,20 @@ export function gatewaySubscriptions(
     // Results are formatted already, by the subgraphs and the hub: sent as they are.
     onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
   };
+}
+
+/**
+ * The variables coerced to their declared types, as execution would (HTTP gets this from Apollo): a
+ * missing or mistyped one is BAD_USER_INPUT here, not an error at the subgraph. The subscription's
+ * field is selected directly: the planner and the resume logic (gateway/plan.ts) rely on it.
+ */
+function subscriptionVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
+  if (operation.selectionSet.selections[0]?.kind !== Kind.FIELD) {
+    throw new GraphQLError('Select the subscription field directly, not through a fragment', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+  if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT' } });
+  return coerced.coerced;
 }
 
 function isSubscriber(value: Subscriber | readonly GraphQLFormattedError[]): value is Subscriber {

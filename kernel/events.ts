@@ -340,7 +340,7 @@ function decodeCursor(cursor: string): Position {
   const match = cursorText.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   // Out-of-range numbers would fail the ::xid8 / ::bigint cast as a server error; refuse them here.
   if (!match || encodeCursor({ txid: match[1]!, position: match[2]! }) !== cursor || BigInt(match[1]!) >= 2n ** 64n || BigInt(match[2]!) >= 2n ** 63n) {
-    throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass the cursor of an event received earlier, or none to start from the beginning', 'after');
+    throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass the cursor of an event received earlier', 'after');
   }
   return { txid: match[1]!, position: match[2]! };
 }

@@ -1,10 +1,12 @@
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { addDays } from '../kernel/calendar.ts';
 import { today } from '../kernel/scalars.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { countDateOf, currentCountDate } from '../subgraphs/funding/rules.ts';
-import { bsnFor, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /**
  * Every root field of the API, for every kind of viewer, through the gateway: allowed ('ok', answered
@@ -96,6 +98,20 @@ const matrix: [string, Request, Outcome[]][] = [
   ['registerExemption', (f, n) => ({ query: 'mutation($input: RegisterExemptionInput!) { registerExemption(input: $input) { noticeCount } }', variables: { input: { documentId: `access-${n}`, pgn: f.pgn, kind: 'TRAVELLING', startDate: '2026-11-01' } } }), [F, F, F, ok, NF, F, F, U]],
 ];
 
+/**
+ * The subscription root fields, over WebSocket (graphql-ws): 'ok' when the owning subgraph took the
+ * subscription live, else the code of the `error` message that refused it. Without a token the
+ * connection itself is refused, closed with 4403: written UNAUTHENTICATED, as over HTTP. Funding
+ * and transfer notices need a ROD_PO mandate and follow a school; absence reports need VERZUIM and
+ * follow a school or a municipality.
+ */
+//                      vendor unmandated expired municipality other  board operator anonymous
+const subscriptionMatrix: [string, string, Outcome[]][] = [
+  ['fundingStatusChanged', 'subscription { fundingStatusChanged { cursor } }', [ok, F, F, F, F, F, ok, U]],
+  ['transferNoticeIssued', 'subscription { transferNoticeIssued { cursor } }', [ok, F, F, F, F, F, ok, U]],
+  ['absenceReportUpdated', 'subscription { absenceReportUpdated { cursor } }', [ok, F, F, ok, ok, F, ok, U]],
+];
+
 describe('who may use which root field: the access matrix', () => {
   let system: TestSystem;
   let fixtures: Fixtures;
@@ -155,6 +171,40 @@ describe('who may use which root field: the access matrix', () => {
   });
   afterAll(() => system?.close());
 
+  /** Subscriptions open at the subgraphs, and those of them taking live events. */
+  const feeds = () => Object.values(system.system.stats().feeds).reduce((sum, feed) => ({ open: sum.open + feed.subscriptions, live: sum.live + feed.live }), { open: 0, live: 0 });
+
+  /** Subscribes as `who` and waits for the refusal, or for the subscription to be live at its subgraph; then ends it. */
+  async function subscribeAs(who: Who, query: string): Promise<string> {
+    const token = tokens.get(who);
+    let refused: string | undefined;
+    const client = createClient({
+      url: system.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      retryAttempts: 0,
+    });
+    client.subscribe(
+      { query },
+      {
+        next: () => undefined,
+        // A refusal comes as the errors of the `error` message; a refused connection as its close event.
+        error: (error) => {
+          const code = Array.isArray(error) ? String((error[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code) : (error as { code?: number }).code;
+          refused ??= code === 4403 ? U : String(code);
+        },
+        complete: () => void (refused ??= 'completed'),
+      },
+    );
+    try {
+      await eventually(() => refused !== undefined || feeds().live === 1, 10_000, `${who}'s subscription refused or live`);
+      return refused ?? ok;
+    } finally {
+      await client.dispose();
+      await eventually(() => feeds().open === 0 && system.system.stats().gateway?.subscribers === 0, 10_000, `${who}'s subscription ended`);
+    }
+  }
+
   it.each(matrix)('%s', async (_, request, expected) => {
     const outcomes: Record<string, string> = {};
     for (const [column, who] of columns.entries()) {
@@ -162,6 +212,12 @@ describe('who may use which root field: the access matrix', () => {
       const response = await system.query(query, { variables, token: tokens.get(who) ?? null });
       outcomes[who] = response.errors ? String(response.errors[0]!.extensions?.code) : 'ok';
     }
+    expect(outcomes).toEqual(Object.fromEntries(columns.map((who, column) => [who, expected[column]])));
+  });
+
+  it.each(subscriptionMatrix)('%s (subscription, over WebSocket)', async (_, query, expected) => {
+    const outcomes: Record<string, string> = {};
+    for (const who of columns) outcomes[who] = await subscribeAs(who, query);
     expect(outcomes).toEqual(Object.fromEntries(columns.map((who, column) => [who, expected[column]])));
   });
 });
