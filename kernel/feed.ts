@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from './db.ts';
 import { RegisterError } from './errors.ts';
 import type { Viewer } from './viewer.ts';
-import { checkCursor, compareCursors, eventsHeldBack, readBatch, streamStart, type EventFilter, type StoredEvent } from './events.ts';
+import { checkCursor, compareCursors, eventsAfter, readBatch, streamStart, type EventFilter, type StoredEvent } from './events.ts';
 
 export interface FeedOptions {
   /** Events one read takes from the table. @default 500 */
@@ -127,6 +127,7 @@ class Tail {
   private running: Promise<void> | undefined;
   private again = false;
   private failing = false;
+  private heldBackMs = 20;
   private unlisten: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -222,8 +223,11 @@ class Tail {
       this.position = events.length < limit ? (head ?? events.at(-1)?.cursor ?? this.position) : events.at(-1)!.cursor;
       if (events.length < limit) break;
     }
-    // An event committed behind a transaction still open: that one may end without a notification.
-    if (await eventsHeldBack(db, this.stream, this.position)) setTimeout(() => this.wake(), 20).unref();
+    // Events held back by a transaction still open: look again soon, then less often while it lasts.
+    if (await eventsAfter(db, this.stream, this.position)) {
+      setTimeout(() => this.wake(), this.heldBackMs).unref();
+      this.heldBackMs = Math.min(this.heldBackMs * 2, 500);
+    } else this.heldBackMs = 20;
   }
 
   private dispatch(event: StoredEvent): void {
