@@ -36,10 +36,19 @@ export interface HubOptions {
 /** Why a subscriber was let go, in words a client can act on. */
 export class FellBehind extends Error {}
 
+/**
+ * Upstreams are shared by position. Two subscriptions of one group (same document, variables and
+ * viewer) that stand at the same place in the stream will receive exactly the same events from there
+ * on, so they can share one upstream: those from now on (`live`), and those whose `after` is where an
+ * upstream of the group has delivered up to and waits. An upstream that reaches the position of
+ * another one of its group hands its subscribers over to it; so a thousand subscribers that resume
+ * from the same cursor cost one upstream, and replays that catch up merge.
+ */
 export class SubscriptionHub {
-  private readonly upstreams = new Map<string, Upstream>();
-  private subscribers = 0;
-  /** Upstream subscriptions open now, shared or not. */
+  /** `<group>\n<cursor>` (or `live`): the upstream that stands there, waiting for its next event. */
+  private readonly at = new Map<string, Upstream>();
+  private readonly owner = new Map<Subscriber, Upstream>();
+  /** Upstream subscriptions open now. */
   openUpstreams = 0;
 
   constructor(readonly options: HubOptions) {}
@@ -51,18 +60,18 @@ export class SubscriptionHub {
   async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, onFellBehind: (subscriber: Subscriber) => void): Promise<Subscriber | readonly GraphQLFormattedError[]> {
     const after = plan.afterOf(variables);
     const upstreamVariables = Object.fromEntries(plan.upstream.variableUsages.map((name) => [name, variables[name]]));
-    // Subscribers that start from now share an upstream; one that replays from a cursor has its own.
-    const key = after === null ? JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer]) : undefined;
-    let upstream = key ? this.upstreams.get(key) : undefined;
+    const group = JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer]);
+    const place = `${group}\n${after ?? 'live'}`;
+    let upstream = this.at.get(place);
     if (!upstream) {
-      upstream = new Upstream(this, { plan, viewer, variables, upstreamVariables, after, shared: key !== undefined }, () => key && this.upstreams.delete(key));
-      if (key) this.upstreams.set(key, upstream);
+      upstream = new Upstream(this, { plan, viewer, variables, upstreamVariables, after, group });
+      this.stand(place, upstream);
     }
     const subscriber = new Subscriber(this.options.queue, onFellBehind, (self) => {
-      this.subscribers--;
-      upstream.remove(self);
+      this.owner.get(self)?.remove(self);
+      this.owner.delete(self);
     });
-    this.subscribers++;
+    this.owner.set(subscriber, upstream);
     upstream.add(subscriber);
     const refused = await upstream.opened;
     if (!refused) return subscriber;
@@ -70,8 +79,45 @@ export class SubscriptionHub {
     return refused;
   }
 
+  /** The upstream has delivered up to `cursor` and waits: it joins another one standing there, or stands there itself. */
+  settle(upstream: Upstream, cursor: string): void {
+    const place = `${upstream.group}\n${cursor}`;
+    const other = this.at.get(place);
+    if (other && other !== upstream) return this.handOver(upstream, other);
+    this.stand(place, upstream);
+  }
+
+  /** The upstream moves on from `cursor`: nobody may join it there any more. */
+  unsettle(upstream: Upstream, cursor: string | null): void {
+    const place = `${upstream.group}\n${cursor}`;
+    if (this.at.get(place) !== upstream) return;
+    this.at.delete(place);
+    upstream.places.delete(place);
+  }
+
+  /** Frees every place the upstream held. */
+  release(upstream: Upstream): void {
+    for (const place of upstream.places) if (this.at.get(place) === upstream) this.at.delete(place);
+    upstream.places.clear();
+  }
+
+  private stand(place: string, upstream: Upstream): void {
+    this.at.set(place, upstream);
+    upstream.places.add(place);
+  }
+
+  private handOver(from: Upstream, to: Upstream): void {
+    for (const subscriber of from.take()) {
+      this.owner.set(subscriber, to);
+      to.add(subscriber);
+    }
+    const live = `${from.group}\nlive`;
+    if (this.at.get(live) === from) this.stand(live, to);
+    from.close();
+  }
+
   stats(): { upstreams: number; subscribers: number } {
-    return { upstreams: this.openUpstreams, subscribers: this.subscribers };
+    return { upstreams: this.openUpstreams, subscribers: this.owner.size };
   }
 }
 
@@ -82,14 +128,16 @@ interface UpstreamSpec {
   variables: Record<string, unknown>;
   upstreamVariables: Record<string, unknown>;
   after: string | null;
-  /** Live subscriptions share an upstream; one that replays from a cursor has its own. */
-  shared: boolean;
+  /** Same document, variables and viewer: the subscriptions that may share an upstream. */
+  group: string;
 }
 
 class Upstream {
   /** The first opening: resolves to the refusal, if the subgraph refused. */
   readonly opened: Promise<readonly GraphQLFormattedError[] | undefined>;
   private readonly subscribers = new Set<Subscriber>();
+  /** Where in the hub it stands (SubscriptionHub.at). */
+  readonly places = new Set<string>();
   private lastCursor: string | null;
   private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   private closed = false;
@@ -98,7 +146,6 @@ class Upstream {
   constructor(
     private readonly hub: SubscriptionHub,
     private readonly spec: UpstreamSpec,
-    private readonly onClose: () => void,
   ) {
     this.lastCursor = spec.after;
     hub.openUpstreams++;
@@ -118,8 +165,19 @@ class Upstream {
     );
   }
 
+  get group(): string {
+    return this.spec.group;
+  }
+
   add(subscriber: Subscriber): void {
     this.subscribers.add(subscriber);
+  }
+
+  /** Its subscribers, which leave it: it is handing them over. */
+  take(): Subscriber[] {
+    const taken = [...this.subscribers];
+    this.subscribers.clear();
+    return taken;
   }
 
   remove(subscriber: Subscriber): void {
@@ -128,11 +186,11 @@ class Upstream {
   }
 
   /** Ends the upstream subscription at once: the subgraph's reader and listener go with it. */
-  private close(): void {
+  close(): void {
     if (this.closed) return;
     this.closed = true;
     this.hub.openUpstreams--;
-    this.onClose();
+    this.hub.release(this);
     void this.source?.return?.();
   }
 
@@ -160,9 +218,12 @@ class Upstream {
           if (this.closed) return;
           await this.handle(result);
           wait = 100;
-          // A replay has one subscriber: it is read at that subscriber's pace, never faster than
-          // its socket takes it, so a long backlog does not overflow its queue.
-          if (!this.spec.shared) for (const subscriber of this.subscribers) await subscriber.room();
+          // One subscriber is served at its own pace, never faster than its socket takes it, so a
+          // long replay does not overflow its queue. Among several, one that falls behind is let go.
+          const [only, ...others] = this.subscribers;
+          if (only && others.length === 0) await only.room();
+          if (this.closed) return;
+          if (this.lastCursor !== null) this.hub.settle(this, this.lastCursor);
         }
       } catch (error) {
         if (!this.closed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
@@ -188,6 +249,7 @@ class Upstream {
     if (cursor) {
       // A resumed upstream can repeat what came before the break: each event goes out once.
       if (this.lastCursor !== null && compareCursors(cursor, this.lastCursor) <= 0) return;
+      this.hub.unsettle(this, this.lastCursor);
       this.lastCursor = cursor;
     }
     const completed = await this.complete(result);

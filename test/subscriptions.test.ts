@@ -183,6 +183,37 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     expect(otherSchool.items).toEqual([]);
   });
 
+  it('merges subscribers resuming from a cursor into the live upstream once caught up, and joins those resuming from where it stands at once', async () => {
+    const witness = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged');
+    await allLive(1);
+    for (let i = 0; i < 3; i++) await enroll(a, ++learner);
+    await witness.until(() => witness.items.length === 3);
+    const [first, ...missed] = witness.items.map((item) => item.cursor);
+
+    const resumed = [0, 1, 2].map(() => follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: first! }));
+    for (const follower of resumed) await follower.until(() => follower.items.length === 2, 10_000, 'the two missed events');
+    // Caught up with the witness's upstream, the replay handed its subscribers over to it.
+    await eventually(() => system.system.stats().gateway?.upstreams === 1, 5000, 'one upstream for all four');
+    await enroll(a, ++learner);
+    await witness.until(() => witness.items.length === 4);
+    for (const follower of resumed) {
+      await follower.until(() => follower.items.length >= 3);
+      expect(follower.items.map((item) => item.cursor)).toEqual([...missed, witness.items[3]!.cursor]);
+    }
+
+    // Resuming from where the live upstream stands: joined to it at once, no upstream of their own.
+    const latest = witness.lastCursor!;
+    const joined = [0, 1].map(() => follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: latest }));
+    await eventually(() => system.system.stats().gateway?.subscribers === 6, 5000, 'six subscribers');
+    expect(system.system.stats().gateway?.upstreams).toBe(1);
+    await enroll(a, ++learner);
+    await witness.until(() => witness.items.length === 5);
+    for (const follower of joined) {
+      await follower.until(() => follower.items.length === 1);
+      expect(follower.items.map((item) => item.cursor)).toEqual([witness.items[4]!.cursor]);
+    }
+  });
+
   it('refuses a malformed cursor with BAD_USER_INPUT and opens nothing', async () => {
     const refused = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: 'not-a-cursor' });
     await refused.until(() => refused.errors.length > 0);
@@ -208,7 +239,7 @@ describe('releasing subscriptions', () => {
     const queries = [fundingSubscription, noticesSubscription, absenceSubscription];
     const clients = Array.from({ length: 40 }, () => createClient({ url: system.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 }));
     const errors: unknown[] = [];
-    // 25 on each of 40 connections, over three fields: without `after` they share upstreams, with one each has its own.
+    // 25 on each of 40 connections, over three fields, half of them from the start of the stream.
     const unsubscribes = clients.flatMap((client, c) =>
       Array.from({ length: 25 }, (_, i) =>
         client.subscribe({ query: queries[(c + i) % 3]!, variables: { after: i % 2 ? null : streamStart } }, { next: () => undefined, error: (error) => errors.push(error), complete: () => undefined }),
@@ -217,8 +248,8 @@ describe('releasing subscriptions', () => {
     await eventually(() => open().subscribers === 1000 && open().subscriptions === open().upstreams, 20_000, '1,000 subscribers').catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(open())}, errors ${JSON.stringify(errors.slice(0, 3))}`);
     });
-    // 13 of each connection's 25 pass `after` (even i): 520 upstreams of their own, and 3 shared.
-    expect(open()).toEqual({ subscribers: 1000, upstreams: 520 + 3, subscriptions: 520 + 3, tails: 3 });
+    // Per field, those from now on share an upstream, and so do those after the same cursor.
+    expect(open()).toEqual({ subscribers: 1000, upstreams: 3 + 3, subscriptions: 3 + 3, tails: 3 });
 
     // Half unsubscribe (a complete message), the other half leave by closing their connections.
     unsubscribes.slice(0, 500).forEach((unsubscribe) => unsubscribe());
