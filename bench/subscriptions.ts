@@ -4,9 +4,11 @@
  * own, on a fresh database that the benchmark creates on the server DATABASE_URL names and drops at
  * the end, so that its memory is measured apart from the clients'. For each mode and each of
  * `--counts` N, N vendor clients of `--school` subscribe to fundingStatusChanged:
- *   shared: without `after`: the gateway holds one upstream subscription for all N (the usual case);
- *   own:    with `after` (the last cursor delivered so far): each has an upstream and a reader at the
- *           funding subgraph of its own (the worst case).
+ *   shared:   without `after`: the gateway holds one upstream subscription for all N (the usual case);
+ *   resumed:  `after` the same cursor (the last one delivered so far): they share one upstream too,
+ *             standing at that cursor (gateway/hub.ts);
+ *   distinct: each selects something of its own (an alias), so each has an upstream and a reader at
+ *             the funding subgraph of its own, and every event is completed N times (the worst case).
  * Then `--events` enrollments are made one at a time; each makes funding emit one event, and the next
  * is made once every subscriber holds it (or after 5 s), so that each event is one fan-out. Latency
  * is the client's receipt time minus the event's occurredAt (the time of funding's transaction; same
@@ -34,7 +36,7 @@ const { values } = parseArgs({
   options: {
     counts: { type: 'string', default: '1,100,5000' },
     events: { type: 'string', default: '50' },
-    modes: { type: 'string', default: 'shared,own' },
+    modes: { type: 'string', default: 'shared,resumed,distinct' },
     'per-connection': { type: 'string', default: '25' },
     // Subscriptions being opened at once: 5,000 at once would measure a thundering herd instead.
     concurrency: { type: 'string', default: '200' },
@@ -46,7 +48,7 @@ const { values } = parseArgs({
   },
 });
 
-type Mode = 'shared' | 'own';
+type Mode = 'shared' | 'resumed' | 'distinct';
 const counts = values.counts.split(',').map(Number);
 const events = Number(values.events);
 const modes = values.modes.split(',') as Mode[];
@@ -187,9 +189,9 @@ async function waitFor(server: Server, check: (stats: SubscriptionStats) => bool
   }
 }
 
-/** `subscribers` at the gateway, each (own) or all together (shared) reading live at the subgraph. */
+/** `subscribers` at the gateway, each (distinct) or all together reading live at the subgraph. */
 function untilLive(server: Server, mode: Mode, subscribers: number): Promise<SubscriptionStats> {
-  const upstreams = mode === 'own' || subscribers === 0 ? subscribers : 1;
+  const upstreams = mode === 'distinct' || subscribers === 0 ? subscribers : 1;
   return waitFor(
     server,
     (stats) => stats.gateway?.subscribers === subscribers && stats.gateway.upstreams === upstreams && liveOf(stats) === upstreams,
@@ -202,7 +204,9 @@ const released = (stats: SubscriptionStats) =>
 
 // --- the subscribers, in the bench process ----------------------------------------------------
 
-const subscription = 'subscription($after: String) { fundingStatusChanged(after: $after) { cursor occurredAt countDate } }';
+/** The subscription of subscriber `index`: in distinct mode with an alias of its own. */
+const subscriptionOf = (mode: Mode, index: number) =>
+  `subscription($after: String) { fundingStatusChanged(after: $after) { cursor occurredAt countDate ${mode === 'distinct' ? `s${index}: fundingYear` : ''} } }`;
 type Change = { cursor: string; occurredAt: string; countDate: string };
 
 /** Every (subscriber, event) latency, and how many events each subscriber holds. */
@@ -258,7 +262,7 @@ function describeError(error: unknown): string {
 }
 
 /** One connection carrying the subscriptions of subscribers `indices`. */
-function openClient(server: Server, indices: number[], deliveries: Deliveries, after: string | null): Client {
+function openClient(server: Server, mode: Mode, indices: number[], deliveries: Deliveries, after: string | null): Client {
   const client = createClient({
     url: server.url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -267,7 +271,7 @@ function openClient(server: Server, indices: number[], deliveries: Deliveries, a
   });
   for (const index of indices) {
     client.subscribe<{ fundingStatusChanged: Change }>(
-      { query: subscription, variables: { after } },
+      { query: subscriptionOf(mode, index), variables: { after } },
       {
         next: (result) => (result.data ? deliveries.record(index, result.data.fundingStatusChanged) : deliveries.problem(JSON.stringify(result.errors))),
         error: (error) => deliveries.problem(describeError(error)),
@@ -287,7 +291,7 @@ async function subscribeAll(server: Server, mode: Mode, n: number, deliveries: D
     const end = Math.min(n, first + batch);
     for (let from = first; from < end; from += perConnection) {
       const indices = Array.from({ length: Math.min(end, from + perConnection) - from }, (_, i) => from + i);
-      clients.push(openClient(server, indices, deliveries, after));
+      clients.push(openClient(server, mode, indices, deliveries, after));
     }
     await untilLive(server, mode, end);
   }
@@ -419,8 +423,8 @@ async function benchMode(mode: Mode): Promise<Row[]> {
     const rows: Row[] = [];
     let cursor = warmCursor;
     for (const n of counts) {
-      // `after` the last event delivered: an own subscriber replays nothing, and goes live at once.
-      const measured = await measure(server, mode, n, perEnrollment, mode === 'own' ? cursor : null, n === Math.max(...counts));
+      // `after` the last event delivered: a resumed subscriber replays nothing, and goes live at once.
+      const measured = await measure(server, mode, n, perEnrollment, mode === 'resumed' ? cursor : null, n === Math.max(...counts));
       rows.push(measured.row);
       cursor = measured.cursor ?? cursor;
     }
@@ -468,7 +472,7 @@ function checkOptions(): void {
   const bad = [
     !counts.every(whole) && `--counts must be whole numbers of at least 1, not ${values.counts}`,
     !whole(events) && `--events must be a whole number of at least 1, not ${values.events}`,
-    !modes.every((mode) => mode === 'shared' || mode === 'own') && `--modes must be shared, own or both, not ${values.modes}`,
+    !modes.every((mode) => ['shared', 'resumed', 'distinct'].includes(mode)) && `--modes must be among shared, resumed and distinct, not ${values.modes}`,
     !whole(perConnection) && `--per-connection must be a whole number of at least 1, not ${values['per-connection']}`,
     !whole(concurrency) && `--concurrency must be a whole number of at least 1, not ${values.concurrency}`,
   ].filter(Boolean);
