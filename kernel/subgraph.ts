@@ -119,6 +119,7 @@ export async function createSubgraphServer<Loaders>(
   });
   await server.start();
   const auditKey = auditKeyOf(options.viewerSecret);
+  const checks = new Map<string, Promise<void>>();
   const contextOf = (viewer: Viewer, origin: string | undefined): SubgraphContext<Loaders> => ({
     viewer,
     origin,
@@ -154,19 +155,19 @@ export async function createSubgraphServer<Loaders>(
       }
       const invalid = validate(schema, document);
       if (invalid.length) return { errors: invalid.map((error) => renderError(error.toJSON(), error)) };
-      try {
-        await subgraph.authorize?.(context.db, context.viewer);
-      } catch (error) {
-        if (subgraph.audited) {
-          context.audit.record(request.operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'subscription', null, 'REFUSED');
-          await writeAudit(context.db, subgraph.name, context.viewer, context.origin, context.audit);
-        }
-        return failed(error);
-      }
+      const refusal = await authorized(context, request.operationName);
+      if (refusal) return refusal;
       const args = { schema, document, variableValues: request.variables, operationName: request.operationName };
       const source = await createSourceEventStream({ ...args, contextValue: context });
       if (!(Symbol.asyncIterator in source)) return formatted(source);
-      return mapEvents(source as AsyncIterableIterator<StoredEvent>, async (event) => {
+      const events = source as AsyncIterableIterator<StoredEvent>;
+      return mapEvents(events, async (event) => {
+        // Asked again for every event, so that a mandate that ends stops what a subscription delivers.
+        const ended = await authorized(context, request.operationName, event);
+        if (ended) {
+          void events.return?.();
+          return ended;
+        }
         const eventContext = contextOf(context.viewer, context.origin);
         const result = await execute({ ...args, rootValue: event, contextValue: eventContext });
         await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
@@ -174,6 +175,35 @@ export async function createSubgraphServer<Loaders>(
       });
     },
   };
+
+  /**
+   * The subgraph's `authorize` for a subscription: the refusal (logged, where the subgraph audits),
+   * or nothing. For an event, it is asked once per event and viewer, however many of the viewer's
+   * subscriptions the event reaches.
+   */
+  async function authorized(context: SubgraphContext<Loaders>, operationName: string | undefined, event?: StoredEvent): Promise<FormattedExecutionResult | undefined> {
+    if (!subgraph.authorize) return undefined;
+    const key = `${event?.id}\n${JSON.stringify(context.viewer)}`;
+    let check = event ? checks.get(key) : undefined;
+    if (!check) {
+      check = subgraph.authorize(db, context.viewer);
+      if (event) {
+        checks.set(key, check);
+        setTimeout(() => checks.delete(key), 5000).unref();
+      }
+    }
+    try {
+      await check;
+      return undefined;
+    } catch (error) {
+      if (subgraph.audited) {
+        const trail = new AuditTrail(auditKey);
+        trail.record(operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'subscription', null, 'REFUSED');
+        await writeAudit(db, subgraph.name, context.viewer, context.origin, trail);
+      }
+      return failed(error);
+    }
+  }
 }
 
 function formatted(result: ExecutionResult): FormattedExecutionResult {

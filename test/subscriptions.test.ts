@@ -11,6 +11,8 @@ import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
 import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
 import { issueToken } from '../kernel/viewer.ts';
+import { addDays } from '../kernel/calendar.ts';
+import { today } from '../kernel/scalars.ts';
 import { sql } from 'drizzle-orm';
 import { enrollmentInput, eventually, Follower, freshDatabaseUrl, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
@@ -218,6 +220,33 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const refused = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: 'not-a-cursor' });
     await refused.until(() => refused.errors.length > 0);
     expect(refused.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it("stops delivering to a vendor once its school's board ends its mandate, with FORBIDDEN", async () => {
+    const n = ++learner;
+    await enroll(c, n);
+    const follower = follow<FundingChange>(c, fundingSubscription, 'fundingStatusChanged');
+    await allLive(1);
+    const branch = await system.query<{ branch: { provider: { board: { code: string } } } }>('query($brin6: ID!) { branch(brin6: $brin6) { provider { board { code } } } }', { variables: { brin6: c.brin6 } });
+    const board = await system.token({ role: 'BOARD', board: branch.data!.branch.provider.board.code });
+    const mandates = await system.query<{ mandates: { edges: { node: { id: string; service: string; vendor: { oin: string } } }[] } }>(
+      'query($brin6: ID!) { mandates(brin6: $brin6) { edges { node { id service vendor { oin } } } } }',
+      { variables: { brin6: c.brin6 }, token: board },
+    );
+    const rodPo = mandates.data!.mandates.edges.map((edge) => edge.node).find((node) => node.service === 'ROD_PO' && node.vendor.oin === '00000001800866472000')!;
+    const ended = await system.query('mutation($input: EndMandateInput!) { endMandate(input: $input) { endDate } }', {
+      variables: { input: { documentId: `end-${n}`, mandateId: rodPo.id, endDate: addDays(today(), -1) } },
+      token: board,
+    });
+    expect(ended.errors).toBeUndefined();
+    // Funding keeps a copy of the mandates: once it has taken in the end, it refuses the vendor.
+    await eventually(async () => (await system.query('{ countDates { countDate } }', { token: c.token })).errors?.[0]?.extensions?.code === 'FORBIDDEN', 10_000, 'funding to refuse the vendor');
+
+    // The learner enrolls at B: its enrollment at C no longer counts, an event for C.
+    await enroll(b, n, { startDate: '2026-12-01' });
+    await follower.until(() => follower.errors.length > 0, 10_000, 'the refusal');
+    expect(follower.errors[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringContaining('ROD_PO') });
+    expect(follower.items).toEqual([]);
   });
 });
 
