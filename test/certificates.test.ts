@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { schoolHeader } from '../gateway/gateway.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
@@ -88,5 +89,33 @@ describe('vendor certificates', () => {
     expect((await ask(null, { authorization: `Bearer ${vendorToken}` })).errors?.[0]?.message).toContain('client certificate');
     const operatorToken = await system.token({ role: 'OPERATOR' });
     expect((await ask(null, { authorization: `Bearer ${operatorToken}` })).errors).toBeUndefined();
+  });
+
+  /** Opens a WebSocket over TLS with the named certificate, subscribes, and reports the first answer or the close. */
+  async function subscribeOverTls(certificate: string): Promise<{ closed?: number; reason?: string; answer?: unknown }> {
+    const socket = new WebSocket(system.url.replace(/^https/, 'wss'), 'graphql-transport-ws', {
+      ca: trustedCa,
+      cert: await readFile(file(`${certificate}.crt`)),
+      key: await readFile(file(`${certificate}.key`)),
+    });
+    return new Promise((resolve) => {
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { [schoolHeader]: '16AH00' } })));
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type: string; payload?: unknown };
+        if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ enrollments(first: 1) { totalCount } }' } }));
+        if (message.type === 'next') {
+          resolve({ answer: message.payload });
+          socket.close();
+        }
+      });
+      socket.on('close', (code, reason) => resolve({ closed: code, reason: reason.toString() }));
+    });
+  }
+
+  it('takes the vendor from its certificate over WebSocket too, and closes with 4403 on an expired one', async () => {
+    expect(await subscribeOverTls('vendor')).toEqual({ answer: { data: { enrollments: { totalCount: 0 } } } });
+    const refused = await subscribeOverTls('expired');
+    expect(refused.closed).toBe(4403);
+    expect(refused.reason).toContain('it has expired');
   });
 });
