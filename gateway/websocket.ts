@@ -3,10 +3,11 @@
  * known at connection (token in `connection_init`, or the client certificate), and every operation
  * passes the checks of HTTP (rate, trusted documents, validation, operation limits) before it runs.
  */
-import { getOperationAST, getVariableValues, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type GraphQLSchema, type OperationDefinitionNode, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLSchema, type OperationDefinitionNode, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
+import { sharedParser } from '../kernel/parsed.ts';
 import { eventsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import type { Gateway } from './gateway.ts';
@@ -45,6 +46,7 @@ export function gatewaySubscriptions(
 ): ServerOptions<Record<string, unknown> | undefined, SocketExtra & { connection?: Connection }> {
   const perViewer = new Map<string, number>();
   const { planner, subscriptions } = gateway;
+  const parseShared = sharedParser({ maxTokens: options.limits.tokens });
 
   const refuse = (error: unknown): readonly GraphQLError[] => {
     if (!(error instanceof GraphQLError)) throw error;
@@ -59,7 +61,7 @@ export function gatewaySubscriptions(
     if (options.trustedDocuments && !options.trustedDocuments.has(documentId(query))) throw untrusted();
     let document: DocumentNode;
     try {
-      document = parse(query, { maxTokens: options.limits.tokens });
+      document = parseShared(query);
     } catch (error) {
       throw new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
     }

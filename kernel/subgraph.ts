@@ -21,6 +21,7 @@ import { projectRoot } from './config.ts';
 import { AuditTrail, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
 import type { ConsumerOptions, StoredEvent } from './events.ts';
+import { sharedParser } from './parsed.ts';
 import { EventFeed, type SubscriptionField } from './feed.ts';
 import { RegisterError, renderError } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
@@ -94,6 +95,8 @@ export interface SubgraphServer<Loaders = unknown> {
    * lines, as a request does.
    */
   subscribe(request: OperationRequest, assertion: string | undefined): Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
+  /** Parses a subscription's text, sharing the document with every open one of the same text. */
+  parse(text: string): DocumentNode;
 }
 
 export async function createSubgraphServer<Loaders>(
@@ -120,6 +123,7 @@ export async function createSubgraphServer<Loaders>(
   await server.start();
   const auditKey = auditKeyOf(options.viewerSecret);
   const checks = new Map<string, Promise<void>>();
+  const parseShared = sharedParser();
   const contextOf = (viewer: Viewer, origin: string | undefined): SubgraphContext<Loaders> => ({
     viewer,
     origin,
@@ -134,6 +138,7 @@ export async function createSubgraphServer<Loaders>(
     server,
     schema,
     feed,
+    parse: parseShared,
     contextFor: async (headers) => {
       try {
         const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
@@ -149,7 +154,7 @@ export async function createSubgraphServer<Loaders>(
       try {
         const { viewer, origin } = await verifyViewerAssertion(assertion, options.viewerSecret);
         context = contextOf(viewer, origin);
-        document = parse(request.query);
+        document = parseShared(request.query);
       } catch (error) {
         return failed(error);
       }

@@ -4,7 +4,7 @@
  * process of its own serves the gateway's upstream subscriptions this way.
  */
 import type { Server } from 'node:http';
-import { GraphQLError, parse, type FormattedExecutionResult } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import type { OperationResult, ServerOptions } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -51,7 +51,7 @@ export function subgraphSubscriptions(subgraph: SubgraphServer): ServerOptions<R
       const opened = await subgraph.subscribe(request, typeof assertion === 'string' ? assertion : undefined);
       if (!(Symbol.asyncIterator in opened)) return (opened.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} }));
       const contextValue: Opened = { events: opened };
-      return { schema: subgraph.schema, document: parse(payload.query), variableValues: payload.variables, operationName: payload.operationName, contextValue };
+      return { schema: subgraph.schema, document: subgraph.parse(payload.query), variableValues: payload.variables, operationName: payload.operationName, contextValue };
     },
     subscribe: (args) => eventsOf(args.contextValue),
     execute: (args) => eventsOf(args.contextValue),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
@@ -137,16 +137,18 @@ export const demoMunicipalities = ['0114', '1681'];
 
 /**
  * The demo seed's mandates: the demo vendor may exchange every service for every school in the demo
- * municipalities from the start of the 2000s, as granted by the operator; a real board grants its own.
- * Not every school in the country: each mandate is an event that every register takes in on start.
+ * municipalities (or in `only`, for a benchmark's population) from the start of the 2000s, as granted
+ * by the operator; a real board grants its own. Not every school in the country by default: each
+ * mandate is an event that every register takes in on start. A school mandated already is skipped.
  */
-export async function seedDemoMandates(tx: Db): Promise<number> {
+export async function seedDemoMandates(tx: Db, only?: readonly string[]): Promise<number> {
   await tx.insert(vendor).values(demoVendor).onConflictDoNothing();
+  const mandated = tx.select({ brin6: mandate.brin6 }).from(mandate).where(eq(mandate.vendorOin, demoVendor.oin));
   const schools = await tx
     .select({ brin6: branch.brin6 })
     .from(branch)
     .innerJoin(location, eq(location.code, branch.locationCode))
-    .where(inArray(location.municipalityCode, demoMunicipalities));
+    .where(and(only ? inArray(branch.brin6, [...only]) : inArray(location.municipalityCode, demoMunicipalities), notInArray(branch.brin6, mandated)));
   const grantedAt = new Date();
   const rows = schools.flatMap(({ brin6 }) =>
     services.map((service) => ({ id: randomUUID(), brin6, service, vendorOin: demoVendor.oin, startDate: '2000-01-01', endDate: null, grantedBy: 'operator', grantedAt, endedBy: null, endedAt: null })),
