@@ -93,14 +93,7 @@ interface Prepared {
  * Consumers catch up before the process serves, so that it answers from current state.
  */
 async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<Prepared> {
-  // The kernel's own tables first: the audit log every subgraph writes to.
-  for (const name of [...kernelMigrations, ...served.map((subgraph) => subgraph.name)]) {
-    const { applied } = await migrate(database, name);
-    if (applied.length) log(`${name}: applied migrations ${applied.join(', ')}`);
-  }
-  if (config.seed) {
-    for (const subgraph of served) await subgraph.seed?.(database, (message) => log(`${subgraph.name}: ${message}`));
-  }
+  await migrateAndSeed(database, served, config.seed, log);
   const loops: { stop(): Promise<void> }[] = [];
   for (const subgraph of served) {
     for (const consumer of subgraph.consumers ?? []) {
@@ -122,6 +115,17 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
     servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, log: serverLog }));
   }
   return { servers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
+}
+
+/** Migrates the kernel's tables and the subgraphs', then (with `seed`) runs each subgraph's seed, in that order. */
+export async function migrateAndSeed(database: Database, served: readonly Subgraph[], seed: boolean, log: Log): Promise<void> {
+  // The kernel's own tables first: the audit log every subgraph writes to.
+  for (const name of [...kernelMigrations, ...served.map((subgraph) => subgraph.name)]) {
+    const { applied } = await migrate(database, name);
+    if (applied.length) log(`${name}: applied migrations ${applied.join(', ')}`);
+  }
+  if (!seed) return;
+  for (const subgraph of served) await subgraph.seed?.(database, (message) => log(`${subgraph.name}: ${message}`));
 }
 
 async function startGateway(config: Config): Promise<RunningSystem> {

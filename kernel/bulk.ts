@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import type { Db } from './db.ts';
+import { rowsOf, type Db } from './db.ts';
 
 /**
  * Inserts many rows as one array per column (`INSERT … SELECT * FROM unnest($1::uuid[], …)`).
@@ -28,4 +28,54 @@ function toParameter(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (value !== null && typeof value === 'object') return JSON.stringify(value);
   return value;
+}
+
+/**
+ * Runs `work`, a load of many rows into `tables` in the caller's transaction, with the tables'
+ * indexes, primary and unique keys and the foreign keys that touch them dropped, and puts them back
+ * after it, as pg_restore does: one index build over a million rows is several times faster than a
+ * million inserts into the index (measured on the national population: 1.36 million learners took
+ * 11 to 17 s into the indexed table, 3.8 s into a bare one with its two indexes built after). Check
+ * constraints stay. Every key is checked as it is put back: a load that breaks one fails, and the
+ * transaction rolls back. The tables are locked for the rest of the transaction.
+ */
+export async function loadWithoutIndexes<T>(tx: Db, tables: readonly string[], work: () => Promise<T>): Promise<T> {
+  const targets = sql`${sql.param(tables.map(qualified))}::regclass[]`;
+  const keys = rowsOf<Definition>(
+    await tx.execute(sql`SELECT conrelid::regclass::text AS on_table, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS definition, contype AS kind
+      FROM pg_constraint WHERE (conrelid = ANY(${targets}) AND contype IN ('p', 'u')) OR (contype = 'f' AND (conrelid = ANY(${targets}) OR confrelid = ANY(${targets})))
+      ORDER BY contype = 'f' DESC`),
+  );
+  const indexes = rowsOf<{ name: string; definition: string }>(
+    await tx.execute(sql`SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index
+      WHERE indrelid = ANY(${targets}) AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)`),
+  );
+  // Foreign keys first, as they need the keys they point at; they come back last.
+  for (const key of keys) await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} DROP CONSTRAINT ${key.name}`));
+  for (const index of indexes) await tx.execute(sql.raw(`DROP INDEX ${index.name}`));
+  const result = await work();
+  await tx.execute(sql`SET LOCAL maintenance_work_mem = '512MB'`);
+  for (const key of [...keys].reverse().filter((key) => key.kind !== 'f')) await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} ADD CONSTRAINT ${key.name} ${key.definition}`));
+  for (const index of indexes) await tx.execute(sql.raw(index.definition));
+  for (const key of keys.filter((key) => key.kind === 'f')) await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} ADD CONSTRAINT ${key.name} ${key.definition}`));
+  return result;
+}
+
+interface Definition {
+  on_table: string;
+  name: string;
+  definition: string;
+  kind: 'p' | 'u' | 'f';
+}
+
+/** Whether `table` (schema-qualified) holds no row. */
+export async function isEmpty(tx: Db, table: string): Promise<boolean> {
+  const [row] = rowsOf<{ empty: boolean }>(await tx.execute(sql`SELECT NOT EXISTS (SELECT 1 FROM ${sql.raw(qualified(table))}) AS empty`));
+  return row!.empty;
+}
+
+/** A schema-qualified table name of bare lowercase words, safe to interpolate. */
+function qualified(table: string): string {
+  if (!/^[a-z_]+\.[a-z_]+$/.test(table)) throw new Error(`Not a schema-qualified table name: ${JSON.stringify(table)}`);
+  return table;
 }

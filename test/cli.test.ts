@@ -26,7 +26,9 @@ interface Running extends Run {
  */
 function run(command: string[], env: Record<string, string | undefined>, until?: (stdout: string) => boolean): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd: projectRoot, env: { ...process.env, ...env } });
+    // A variable set to undefined is left out: the command runs without it.
+    const environment = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined));
+    const child = spawn(command[0]!, command.slice(1), { cwd: projectRoot, env: environment });
     const exited = new Promise<number | null>((settle) => child.on('close', settle));
     const result: Running = { code: null, stdout: '', stderr: '', stop: () => (child.kill('SIGTERM'), exited) };
     child.stdout.on('data', (chunk: Buffer) => {
@@ -119,3 +121,44 @@ describe('the commands', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('npm run seed', () => {
+  let env: Record<string, string | undefined>;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshDatabaseUrl();
+    drop = fresh.drop;
+    env = { DATA_DIR: await mkdtemp(path.join(tmpdir(), 'register-graph-')), DATABASE_URL: fresh.url };
+  });
+  afterAll(() => drop());
+
+  it('refuses the whole national population on the embedded database, pointing to DATABASE_URL and --scale', async () => {
+    const result = await run(tsx('seed', '--national'), { ...env, DATABASE_URL: undefined });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/needs PostgreSQL: set DATABASE_URL, or pass --scale 0.05 or less/);
+  });
+
+  it('registers a scaled national population with progress, and a second run goes on without registering it again', async () => {
+    const first = await run(tsx('seed', '--national', '--scale', '0.002'), env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/demo vendor mandated at every school: \d+ new mandates/);
+    const registered = /learners: (\d+) learners, (\d+) enrollments/.exec(first.stdout);
+    expect(Number(registered?.[1])).toBeGreaterThan(6000);
+    expect(first.stdout).toMatch(/funding.enrollments: took in \d+ events of learners/);
+    expect(first.stdout).toMatch(/absence.learners: took in \d+ events of learners/);
+    expect(first.stdout).toMatch(/done\n$/);
+    const second = await run(tsx('seed', '--national', '--scale', '0.002'), env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('demo vendor mandated at every school already');
+    expect(second.stdout).toContain('the register holds learners already; the population is not registered again');
+    expect(second.stdout).not.toMatch(/took in/);
+  }, 180_000);
+
+  it('refuses a --scale outside (0, 1] with the usage', async () => {
+    const result = await run(tsx('seed', '--national', '--scale', '2'), env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^--scale must be a number above 0 and at most 1, not 2\nusage: npm run seed/);
+  });
+});
+

@@ -1,6 +1,6 @@
 import { inArray, sql } from 'drizzle-orm';
-import { insertRows } from '../../kernel/bulk.ts';
-import type { Db } from '../../kernel/db.ts';
+import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
+import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
 import { enrollmentEventTypes, type enrollmentState, type LearnerState, type PgnChange } from '../learners/events.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
@@ -43,6 +43,40 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
 }
 
 /**
+ * `applyLearnerEvents` for every unread event at once (kernel/events.ts, `consumeInBulk`): each
+ * learner's last full state, then a PgnReplaced that came after it; each enrollment's last state;
+ * then the exemption notices for the learners enrolled. Into an empty copy (a population loaded at
+ * once), the indexes are built after (kernel/bulk.ts).
+ */
+export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
+  if ((await isEmpty(tx, 'absence.learner')) && (await isEmpty(tx, 'absence.enrollment'))) {
+    await loadWithoutIndexes(tx, ['absence.learner', 'absence.enrollment'], () => writeLastStates(tx, false));
+  } else await writeLastStates(tx, true);
+  const exempt = rowsOf<{ id: string }>(
+    await tx.execute(sql`SELECT DISTINCT learner_id::text AS id FROM absence.exemption
+      WHERE learner_id IN (SELECT (payload->>'learnerId')::uuid FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]))`),
+  );
+  if (exempt.length) await noticeExemptEnrollments(tx, exempt.map((row) => row.id));
+}
+
+/** The last states in `bulk_event`; `upsert` over rows the copy holds, as `applyLearnerEvents` does. */
+async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
+  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn, municipality_code = excluded.municipality_code` : sql``;
+  const onEnrollment = upsert ? sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, start_date = excluded.start_date, end_date = excluded.end_date` : sql``;
+  await tx.execute(sql`INSERT INTO absence.learner (id, pgn, municipality_code)
+    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, payload->>'pgn', payload->>'municipalityCode'
+    FROM bulk_event WHERE type <> 'PgnReplaced' ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
+  await tx.execute(sql`UPDATE absence.learner l SET pgn = last.pgn
+    FROM (SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid AS id, payload->>'pgn' AS pgn, type
+      FROM bulk_event ORDER BY payload->>'learnerId', txid DESC, position DESC) last
+    WHERE last.type = 'PgnReplaced' AND l.id = last.id`);
+  await tx.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date, end_date)
+    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6',
+      (payload->>'startDate')::date, (payload->>'endDate')::date
+    FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${onEnrollment}`);
+}
+
+/**
  * LPW art 15a [S:7]: when the register sees a learner with an exemption enrolled in its period, the
  * school is told. Once per exemption and enrollment, whichever of the two arrives last.
  */
@@ -69,4 +103,5 @@ export const learnersConsumer = {
   cursorSchema: 'absence',
   types: [...enrollmentEventTypes, 'LearnerIdentified', 'PgnReplaced'],
   handle: applyLearnerEvents,
+  bulk: applyLearnerEventsInBulk,
 };

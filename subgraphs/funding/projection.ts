@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { insertRows } from '../../kernel/bulk.ts';
+import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
@@ -55,6 +55,46 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   await reassess(tx, [...birthDates.keys()], await provisionalCountDates(tx));
 }
 
+/**
+ * `applyLearnerEvents` for every unread event at once (kernel/events.ts, `consumeInBulk`): the last
+ * state of each learner and enrollment, then the statuses. A count date opened here assesses every
+ * enrollment unannounced, as any count date that begins (countDates.ts); one open already is
+ * re-assessed for the learners the events touch, which announces what changed. Into an empty copy
+ * with no count date open (a population loaded at once), the indexes are built after (kernel/bulk.ts).
+ */
+export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
+  const open = await provisionalCountDates(tx);
+  if (open.length === 0 && (await isEmpty(tx, 'funding.enrollment')) && (await isEmpty(tx, 'funding.learner'))) {
+    return loadWithoutIndexes(tx, ['funding.learner', 'funding.enrollment', 'funding.status'], async () => {
+      await writeLastStates(tx, false);
+      await openCurrentCountDate(tx);
+    });
+  }
+  await writeLastStates(tx, true);
+  if (open.length) {
+    const touched = rowsOf<{ id: string }>(await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event`));
+    await reassess(tx, touched.map((row) => row.id), open);
+  }
+  await openCurrentCountDate(tx);
+}
+
+/** The last state of each learner and enrollment in `bulk_event`; `upsert` over rows the copy holds, as `applyLearnerEvents` does. */
+async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
+  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date` : sql``;
+  const onEnrollment = upsert
+    ? sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, provider_code = excluded.provider_code, location_code = excluded.location_code,
+      offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`
+    : sql``;
+  await tx.execute(sql`INSERT INTO funding.learner (id, birth_date)
+    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, (payload->>'birthDate')::date
+    FROM bulk_event ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
+  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
+    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6',
+      payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
+      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ((payload->>'registeredAt')::timestamptz AT TIME ZONE 'Europe/Amsterdam')::date
+    FROM bulk_event ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${onEnrollment}`);
+}
+
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const states = latestRioStates(events).filter((state) => state.kind !== 'BRANCH');
   if (states.length === 0) return;
@@ -75,5 +115,12 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
 }
 
 /** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */
-export const learnersConsumer = { stream: 'learners', consumer: 'funding.enrollments', cursorSchema: 'funding', types: enrollmentEventTypes, handle: applyLearnerEvents };
+export const learnersConsumer = {
+  stream: 'learners',
+  consumer: 'funding.enrollments',
+  cursorSchema: 'funding',
+  types: enrollmentEventTypes,
+  handle: applyLearnerEvents,
+  bulk: applyLearnerEventsInBulk,
+};
 export const rioConsumer = { stream: 'institutions', consumer: 'funding.rio', cursorSchema: 'funding', types: rioEventTypes, handle: applyRioEvents };

@@ -137,18 +137,19 @@ export const demoMunicipalities = ['0114', '1681'];
 
 /**
  * The demo seed's mandates: the demo vendor may exchange every service for every school in the demo
- * municipalities (or in `only`, for a benchmark's population) from the start of the 2000s, as granted
- * by the operator; a real board grants its own. Not every school in the country by default: each
- * mandate is an event that every register takes in on start. A school mandated already is skipped.
+ * municipalities (or every school, or the schools named, for the national population and the
+ * benchmarks) from the start of the 2000s, as granted by the operator; a real board grants its own.
+ * Not every school in the country by default: each mandate is an event that every register takes in
+ * on start. A school mandated already is skipped.
  */
-export async function seedDemoMandates(tx: Db, only?: readonly string[]): Promise<number> {
+export async function seedDemoMandates(tx: Db, scope: 'demo' | 'everywhere' | readonly string[] = 'demo'): Promise<number> {
   await tx.insert(vendor).values(demoVendor).onConflictDoNothing();
   const mandated = tx.select({ brin6: mandate.brin6 }).from(mandate).where(eq(mandate.vendorOin, demoVendor.oin));
   const schools = await tx
     .select({ brin6: branch.brin6 })
     .from(branch)
     .innerJoin(location, eq(location.code, branch.locationCode))
-    .where(and(only ? inArray(branch.brin6, [...only]) : inArray(location.municipalityCode, demoMunicipalities), notInArray(branch.brin6, mandated)));
+    .where(and(scopeOf(scope), notInArray(branch.brin6, mandated)));
   const grantedAt = new Date();
   const rows = schools.flatMap(({ brin6 }) =>
     services.map((service) => ({ id: randomUUID(), brin6, service, vendorOin: demoVendor.oin, startDate: '2000-01-01', endDate: null, grantedBy: 'operator', grantedAt, endedBy: null, endedAt: null })),
@@ -156,4 +157,10 @@ export async function seedDemoMandates(tx: Db, only?: readonly string[]): Promis
   await insertRows(tx, mandate, rows);
   await appendEvents(tx, 'institutions', rows.map((row) => mandateEvent('MandateGranted', row)));
   return rows.length;
+}
+
+function scopeOf(scope: 'demo' | 'everywhere' | readonly string[]): SQL | undefined {
+  if (scope === 'everywhere') return undefined;
+  if (scope === 'demo') return inArray(location.municipalityCode, demoMunicipalities);
+  return inArray(branch.brin6, [...scope]);
 }

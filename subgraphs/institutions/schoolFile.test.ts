@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../kernel/config.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { parseSchoolFile, splitLine, type SchoolFileRow } from './schoolFile.ts';
+import { parseSchoolFile, type SchoolFileRow } from './schoolFile.ts';
 
 /**
  * Windows-1252 by its table, not by `TextDecoder('windows-1252')`: Node 20 decodes 0x80–0x9F with that
@@ -254,22 +254,5 @@ describe('parseSchoolFile on a small file', () => {
     expect(lines[0]).toBe('The school file has 25 invalid row(s); nothing was imported:');
     expect(lines.slice(1, 21).map((line) => line.split(':')[0])).toEqual(Array.from({ length: 20 }, (_, n) => `line ${n + 2}`));
     expect(lines.slice(21)).toEqual(['(and 5 more)']);
-  });
-});
-
-describe('splitLine', () => {
-  it.each([
-    ['a;b;c', ['a', 'b', 'c']],
-    ['a;;c', ['a', '', 'c']],
-    ['a;', ['a', '']],
-    ['', ['']],
-    [' ; ', [' ', ' ']],
-    ['"Basisschool ""Kla4""";LEUSDEN', ['Basisschool "Kla4"', 'LEUSDEN']],
-    ['"Algemeen Bijzondere basisschool ""de Fluessen""";Aldewei', ['Algemeen Bijzondere basisschool "de Fluessen"', 'Aldewei']],
-    ['"a;b";c', ['a;b', 'c']],
-    ['"";x', ['', 'x']],
-    ['""""', ['"']],
-  ])('splits %j into %j', (line, fields) => {
-    expect(splitLine(line)).toEqual(fields);
   });
 });

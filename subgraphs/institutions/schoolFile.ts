@@ -1,4 +1,5 @@
 import { RegisterError } from '../../kernel/errors.ts';
+import { splitLine } from '../../kernel/csv.ts';
 import { isBrin4, isBrin6, isCompetentAuthorityNumber, isPostcode, parsePostcode, parseMunicipalityCode } from '../../kernel/ids/index.ts';
 
 /**
@@ -130,25 +131,6 @@ function decode(bytes: Uint8Array): string {
   } catch {
     return Buffer.from(bytes).toString('latin1').replace(/[\u0080-\u009f]/g, (char) => windows1252High[char.charCodeAt(0) - 0x80]!);
   }
-}
-
-/** Splits one line on `;`, honouring quotes (`"Basisschool ""Kla4"""`). */
-export function splitLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i];
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') (field += '"'), i++;
-      else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ';') fields.push(field), (field = '');
-    else field += char;
-  }
-  fields.push(field);
-  return fields;
 }
 
 function emptyAsNull(field: string | undefined): string | null {
