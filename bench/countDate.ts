@@ -9,8 +9,8 @@
  *       (the worst case);
  *   (b) opening count date 2025-02-01, and then its run once open (the usual case: events have kept
  *       its statuses up to date, so the run only fixes them);
- * and prints the reasons for 2026-02-01, so that a reader can see the mix is realistic. Not a test: it
- * asserts nothing.
+ * and prints the reasons for 2026-02-01, so that a reader can see the mix is realistic. Writes the
+ * figures to bench/results/count-date.json too. Not a test: it asserts nothing.
  *
  *   DATABASE_URL=postgres://… npm run bench:count-date [-- --enrollments N]
  */
@@ -25,6 +25,7 @@ import { rioConsumer } from '../subgraphs/funding/projection.ts';
 import { runCountDate } from '../subgraphs/funding/run.ts';
 import { institutions } from '../subgraphs/institutions/index.ts';
 import { freshDatabaseUrl } from '../test/harness.ts';
+import { writeResults } from './results.ts';
 
 const { values } = parseArgs({ options: { enrollments: { type: 'string', default: '1400000' } } });
 const enrollments = Number(values.enrollments);
@@ -196,6 +197,7 @@ try {
     console.log(`  ${labels[i]!.padEnd(width)} ${row.n.padStart(9)}  ${((100 * Number(row.n)) / assessed).toFixed(2).padStart(6)} %`);
   }
 
+  await writeResults('count-date', { enrollments, learners, places, neverOpenedSeconds: aSeconds, openingSeconds: openSeconds, openRunSeconds: bSeconds });
   console.log(`
 summary
   enrollments                                 ${enrollments}

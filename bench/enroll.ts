@@ -2,12 +2,14 @@
  * Bulk enrollments per second through the gateway (issue: learners register). Starts the embedded
  * system on a fresh PostgreSQL database (DATABASE_URL names the server; the benchmark creates and drops
  * its own database there), then sends `--calls` enrollLearners calls of `--size` enrollments each,
- * `--concurrency` at a time, for one school, and prints the figures. Not a test: it asserts nothing.
+ * `--concurrency` at a time, for one school, and prints the figures, which it also writes to
+ * bench/results/enroll.json. Not a test: it asserts nothing.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:enroll -- --calls 20
  */
 import { parseArgs } from 'node:util';
 import { bsnFor, startTestSystem } from '../test/harness.ts';
+import { writeResults } from './results.ts';
 
 const { values } = parseArgs({
   options: {
@@ -64,6 +66,7 @@ try {
   latencies.sort((x, y) => x - y);
   const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(0);
   console.log(`\n${calls} calls of ${size}, ${concurrency} at a time: ${stored} enrollments in ${seconds.toFixed(2)} s = ${Math.round(stored / seconds)} enrollments/s; per call p50 ${percentile(50)} ms, p99 ${percentile(99)} ms`);
+  await writeResults('enroll', { calls, size, concurrency, stored, seconds, perSecond: stored / seconds, callP50Ms: Number(percentile(50)), callP99Ms: Number(percentile(99)) });
 } finally {
   await system.close();
 }

@@ -26,7 +26,6 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:subscriptions -- --counts 1,100,5000 --events 50
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +40,7 @@ import { catchUpWithCommitted } from '../kernel/events.ts';
 import { subgraphs } from '../subgraphs/index.ts';
 import { demoVendor, seedDemoMandates } from '../subgraphs/institutions/osr.ts';
 import { enrollmentInput, postGraphQL, schoolAt, startTestSystem, type School, type TestSystem } from '../test/harness.ts';
+import { resultsFolder, writeResults } from './results.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +66,6 @@ const modes = values.modes.split(',') as Mode[];
 const perConnection = Number(values['per-connection']);
 const concurrency = Number(values.concurrency);
 const targets = { p99Ms: 250, atSubscribers: 5000, idleKb: 30 };
-const results = fileURLToPath(new URL('results/', import.meta.url));
 // Each event, once every subscriber holds the one before: one fan-out at a time.
 const roundTimeoutMs = 5000;
 
@@ -184,7 +183,7 @@ interface Server {
 
 /** The server for one mode: in schools mode it mandates the schools the largest count needs. */
 async function startServer(mode: Mode): Promise<Server> {
-  const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${results}profiles`] : [];
+  const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsFolder}profiles`] : [];
   const options = ['--school', values.school, '--per-connection', String(perConnection), '--modes', mode, '--counts', values.counts];
   const child = fork(fileURLToPath(import.meta.url), ['--serve', ...options], {
     execArgv: ['--import', 'tsx', '--expose-gc', ...profile],
@@ -538,13 +537,6 @@ function printTargets(rows: Row[]): void {
   }
 }
 
-async function writeResults(rows: Row[]): Promise<string> {
-  await mkdir(results, { recursive: true });
-  const file = `${results}subscriptions.json`;
-  const options = { counts, events, modes, perConnection, concurrency, school: values.school };
-  await writeFile(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, database: 'PostgreSQL', options, targets, runs: rows }, null, 2)}\n`);
-  return 'bench/results/subscriptions.json';
-}
 
 function checkOptions(): void {
   const whole = (value: number) => Number.isSafeInteger(value) && value >= 1;
@@ -571,7 +563,8 @@ async function bench(): Promise<void> {
   // The server prints nothing when all is well; its lines are shown above as `server: …`.
   const logged = modes.map((mode) => `${mode} ${rows.filter((row) => row.mode === mode).at(-1)?.serverLogLines ?? 0}`);
   console.log(`\nlines the server printed: ${logged.join(', ')}`);
-  console.log(`figures written to ${await writeResults(rows)}`);
+  const options = { counts, events, modes, perConnection, concurrency, school: values.school };
+  console.log(`figures written to ${await writeResults('subscriptions', { database: 'PostgreSQL', options, targets, runs: rows })}`);
 }
 
 if (values.serve) await serve();
