@@ -37,14 +37,14 @@ describe('pageSize', () => {
     [null, 50],
     [undefined, 50],
     [1, 1],
-    [maxPageSize, 200],
+    [maxPageSize, 500],
   ])('takes first=%j as a page of %i', (first, size) => {
     expect(pageSize(first)).toBe(size);
   });
 
-  it.each([0, -1, 201, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses first=%s', (first) => {
+  it.each([0, -1, 501, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses first=%s', (first) => {
     expect(() => pageSize(first)).toThrow(
-      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'first', message: 'first must be between 1 and 200' }),
+      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'first', message: 'first must be between 1 and 500' }),
     );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Hive Gateway (@graphql-hive/gateway-runtime) for `npm run bench`, with its default settings, or with
+ * Hive Gateway (@graphql-hive/gateway) for `npm run bench`, with its default settings, or with
  * the Rust query planner of Hive Router (`--rust`, @graphql-hive/router-runtime; "Rust query planner"
  * in the Hive Gateway docs). The one change to its defaults: it passes the signed viewer the bench
  * sends on to every subgraph, as the register's subgraphs serve nothing without one (kernel/viewer.ts).
@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 
 const [supergraphFile, port, ...flags] = process.argv.slice(2);
@@ -18,7 +18,7 @@ const viewerHeader = 'x-register-viewer';
 const gateway = createGatewayRuntime({
   supergraph: readFileSync(supergraphFile!, 'utf8'),
   propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ [viewerHeader]: request.headers.get(viewerHeader) ?? '' }) },
-  logging: 'error',
+  logging: process.env.HIVE_DEBUG ? 'debug' : 'error',
   ...(rust ? { unifiedGraphHandler } : {}),
 });
 

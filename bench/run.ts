@@ -1,0 +1,269 @@
+/**
+ * `npm run bench [-- --full]`: the register's speed, side by side with the gateways users would
+ * otherwise pick, in one run on one machine (docs/performance.md has the method and the figures).
+ *
+ *  1. The national population on PostgreSQL (DATABASE_URL names the server), in a database of the
+ *     bench's own that later runs reuse (`npm run seed -- --national`, resumable).
+ *  2. The four subgraphs, each in a process of its own, and four gateways over the same supergraph and
+ *     subgraphs: the register's, plain @apollo/gateway with default settings, and Hive Gateway with
+ *     and without its Rust query planner (bench/peers, installed here on first use).
+ *  3. The same mix against each gateway in alternating runs (bench/mix.ts); then a whole school's
+ *     enrollments at 20 concurrent clients; bulk enrollments; subscription fan-out; the count-date run.
+ *
+ * Writes bench/results/latest.json and latest.md, and prints the table. Ratios are the headline;
+ * absolute figures hold for this machine only. Short mode fits in about 5 minutes once the population
+ * exists; `--full` runs longer and more often.
+ */
+import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { readConfig } from '../kernel/config.ts';
+import { openDatabase } from '../kernel/db.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
+import type { LoadResult, LoadRun } from './peers/load.ts';
+import { mixFor, requestsFor, schoolsOf, wholeSchoolFor, type Identity, type Operation, type School } from './mix.ts';
+import { freePort, runScript, runToEnd, serve, type Served } from './processes.ts';
+import { resultsFolder, writeResults } from './results.ts';
+
+const { values } = parseArgs({ options: { full: { type: 'boolean', default: false } } });
+const mode = values.full ? 'full' : 'short';
+const settings = {
+  short: { seconds: 8, warmup: 3, rounds: 2, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
+  full: { seconds: 30, warmup: 10, rounds: 3, schools: 400, connections: 20, enrollCalls: 20, subscriptions: ['--counts', '1,100,5000', '--events', '50'] },
+}[mode];
+/** A whole school of about this many enrollments, at this many concurrent clients: p99 at most 50 ms (the target). */
+const wholeSchool = { enrollments: 220, connections: 20, p99TargetMs: 50 };
+const gatewayNames = ['register', 'apollo', 'hive', 'hive-rust'] as const;
+type GatewayName = (typeof gatewayNames)[number];
+const labels: Record<GatewayName, string> = {
+  register: 'Register Graph',
+  apollo: 'plain @apollo/gateway',
+  hive: 'Hive Gateway',
+  'hive-rust': 'Hive Gateway, Rust planner',
+};
+
+const begun = performance.now();
+const say = (message: string) => console.log(`[${((performance.now() - begun) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+const secrets = { TOKEN_SECRET: randomBytes(32).toString('hex'), VIEWER_SECRET: randomBytes(32).toString('hex') };
+
+
+/** bench/peers holds the comparison gateways and the load generator, installed on first use. */
+async function installPeers(): Promise<void> {
+  if (existsSync(path.join(import.meta.dirname, 'peers', 'node_modules', '@graphql-hive', 'router-runtime'))) return;
+  say('installing the comparison gateways and the load generator into bench/peers (once)');
+  await runToEnd('npm', 'npm', ['install', '--prefix', 'bench/peers', '--no-audit', '--no-fund'], {}, say);
+}
+
+/** The bench's own database on the server, created once and kept: the population is reused. */
+async function benchDatabase(url: string): Promise<string> {
+  const name = 'register_graph_bench';
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const bench = new URL(url);
+  bench.pathname = `/${name}`;
+  return bench.toString();
+}
+
+/** The national population; its time counts only when this run registered it. */
+async function seedNational(url: string): Promise<{ seconds: number; registered: boolean }> {
+  say('national population (npm run seed -- --national; kept for later runs)');
+  const from = performance.now();
+  const lines = await runScript('seed', 'cli/seed.ts', ['--national'], { DATABASE_URL: url }, say);
+  const registered = lines.some((line) => /learners: \d+ learners, \d+ enrollments/.test(line));
+  return { seconds: (performance.now() - from) / 1000, registered };
+}
+
+const quiet = { LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+
+async function startSubgraphs(url: string): Promise<Served[]> {
+  const served: Served[] = [];
+  for (const name of ['institutions', 'learners', 'funding', 'absence']) {
+    served.push(await serve(name, 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: name, PORT: '0', DATABASE_URL: url }, say));
+    say(`subgraph ${name}: ${served.at(-1)!.url}`);
+  }
+  return served;
+}
+
+/** Every gateway over the same subgraphs, from the committed supergraph with their URLs filled in. */
+async function startGateways(subgraphs: Served[]): Promise<Record<GatewayName, Served>> {
+  let supergraph = await readFile(path.join(schemaFolder, 'supergraph.graphql'), 'utf8');
+  for (const subgraph of subgraphs) supergraph = supergraph.replace(`url: "http://${subgraph.name}/graphql"`, `url: "${subgraph.url}"`);
+  const file = path.join(resultsFolder, 'supergraph.graphql');
+  await writeFile(file, supergraph);
+  const urls = subgraphs.map((subgraph) => `${subgraph.name}=${subgraph.url}`).join(',');
+  const peer = async (name: GatewayName, script: string, flags: string[] = []) => serve(name, `bench/peers/${script}`, [file, String(await freePort()), ...flags], {}, say);
+  const gateways: Record<GatewayName, Served> = {
+    register: await serve('register', 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: 'gateway', PORT: '0', SUBGRAPH_URLS: urls, RATE_LIMIT: '0' }, say),
+    apollo: await peer('apollo', 'apollo.ts'),
+    hive: await peer('hive', 'hive.ts'),
+    'hive-rust': await peer('hive-rust', 'hive.ts', ['--rust']),
+  };
+  for (const name of gatewayNames) say(`gateway ${labels[name]}: ${gateways[name].url}`);
+  return gateways;
+}
+
+const identityOf = (name: GatewayName): Identity => (name === 'register' ? { kind: 'token', secret: secrets.TOKEN_SECRET } : { kind: 'assertion', secret: secrets.VIEWER_SECRET });
+
+/** Every gateway must give the same answers to the same requests, or the comparison means nothing. */
+async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Operation[]): Promise<void> {
+  const sample = mix.slice(0, 30);
+  const answers = new Map<GatewayName, string[]>();
+  for (const name of gatewayNames) {
+    const requests = await requestsFor(sample, identityOf(name));
+    answers.set(name, await Promise.all(requests.map(async ({ body, headers }) => {
+      const response = await fetch(gateways[name].url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      const answer = (await response.json()) as { data?: unknown; errors?: unknown };
+      if (answer.errors || !answer.data) throw new Error(`${labels[name]} answered ${JSON.stringify(answer).slice(0, 500)}`);
+      return JSON.stringify(answer.data);
+    })));
+  }
+  const expected = answers.get('register')!;
+  for (const name of gatewayNames) {
+    const differs = answers.get(name)!.findIndex((answer, i) => answer !== expected[i]);
+    if (differs >= 0) throw new Error(`${labels[name]} answers ${sample[differs]!.kind} of ${sample[differs]!.school.brin6} differently from the register's gateway`);
+  }
+  say(`all four gateways give the same answers to ${sample.length} requests of the mix`);
+}
+
+/** One load run in a process of its own (bench/peers/load.ts). */
+async function load(gateway: Served, operations: Operation[], identity: Identity, seconds: number, connections: number): Promise<LoadResult> {
+  const run: LoadRun = { url: gateway.url, seconds, connections, requests: await requestsFor(operations, identity) };
+  const file = path.join(resultsFolder, `load-${gateway.name}.json`);
+  await writeFile(file, JSON.stringify(run));
+  const lines = await runScript(`load ${gateway.name}`, 'bench/peers/load.ts', [file], {}, () => undefined);
+  return JSON.parse(lines.at(-1)!) as LoadResult;
+}
+
+type Comparison = Record<GatewayName, { runs: LoadResult[]; median: LoadResult }>;
+
+/** Warm-up, then rounds in which each gateway has one run, each round starting with the next gateway. */
+async function compare(gateways: Record<GatewayName, Served>, mix: Operation[]): Promise<Comparison> {
+  for (const name of gatewayNames) {
+    await load(gateways[name], mix, identityOf(name), settings.warmup, settings.connections);
+    say(`warmed up ${labels[name]} (${settings.warmup} s)`);
+  }
+  const runs = Object.fromEntries(gatewayNames.map((name) => [name, [] as LoadResult[]])) as Record<GatewayName, LoadResult[]>;
+  for (let round = 0; round < settings.rounds; round++) {
+    for (let i = 0; i < gatewayNames.length; i++) {
+      const name = gatewayNames[(i + round) % gatewayNames.length]!;
+      const result = await load(gateways[name], mix, identityOf(name), settings.seconds, settings.connections);
+      runs[name].push(result);
+      say(`round ${round + 1}, ${labels[name]}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}`);
+    }
+  }
+  return Object.fromEntries(gatewayNames.map((name) => [name, { runs: runs[name], median: median(runs[name]) }])) as Comparison;
+}
+
+/** The run of median throughput: its figures belong together. */
+function median(runs: LoadResult[]): LoadResult {
+  return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
+}
+
+/** A school's whole list of enrollments with funding status, at 20 concurrent clients, on the register's gateway. */
+async function wholeSchools(gateway: Served, schools: School[]): Promise<LoadResult & { schools: number; enrollments: number }> {
+  const operations = await wholeSchoolFor(schools);
+  await load(gateway, operations, identityOf('register'), settings.warmup, wholeSchool.connections);
+  const result = await load(gateway, operations, identityOf('register'), settings.seconds, wholeSchool.connections);
+  const mean = schools.reduce((sum, school) => sum + school.enrollments, 0) / schools.length;
+  say(`whole school (${schools.length} schools of ${Math.round(mean)} enrollments on average, ${wholeSchool.connections} clients): ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors`);
+  return { ...result, schools: schools.length, enrollments: mean };
+}
+
+/** The benchmarks that make their own databases: bulk enrollments, subscriptions, the count-date run. */
+async function otherBenchmarks(server: string): Promise<{ enroll: unknown; subscriptions: unknown; countDate: unknown }> {
+  const env = { DATABASE_URL: server };
+  say('bulk enrollments through the gateway (bench/enroll.ts)');
+  await runScript('enroll', 'bench/enroll.ts', ['--calls', String(settings.enrollCalls)], env, say);
+  say('subscription fan-out (bench/subscriptions.ts)');
+  await runScript('subscriptions', 'bench/subscriptions.ts', settings.subscriptions, env, say);
+  say('the national count-date run (bench/countDate.ts)');
+  await runScript('count-date', 'bench/countDate.ts', [], env, say);
+  const read = async (name: string) => JSON.parse(await readFile(path.join(resultsFolder, `${name}.json`), 'utf8')) as unknown;
+  return { enroll: await read('enroll'), subscriptions: await read('subscriptions'), countDate: await read('count-date') };
+}
+
+interface Figures {
+  seed: { seconds: number; registered: boolean };
+  comparison: Comparison;
+  whole: LoadResult & { schools: number; enrollments: number };
+  enroll: unknown;
+  subscriptions: unknown;
+  countDate: unknown;
+}
+
+async function report(figures: Figures): Promise<void> {
+  const { comparison } = figures;
+  const ours = comparison.register.median;
+  const ratio = (other: GatewayName) => ({
+    perSecond: ours.perSecond / comparison[other].median.perSecond,
+    p99: ours.p99 / comparison[other].median.p99,
+  });
+  const ratios = { toApollo: ratio('apollo'), toHive: ratio('hive'), toHiveRust: ratio('hive-rust') };
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  await writeResults('latest', { mode, machine, settings, targets: { perSecondToApollo: 1.5, perSecondToHiveRust: 1, wholeSchool }, ratios, ...figures });
+  const lines = [
+    `| gateway (${settings.connections} clients, mix, median of ${settings.rounds} runs of ${settings.seconds} s) | req/s | p50 ms | p99 ms | errors | Register Graph's req/s is |`,
+    '|---|--:|--:|--:|--:|--:|',
+    ...gatewayNames.map((name) => {
+      const { perSecond, p50, p99, errors } = comparison[name].median;
+      const times = name === 'register' ? '' : `${(ours.perSecond / perSecond).toFixed(2)}×`;
+      return `| ${labels[name]} | ${perSecond.toFixed(0)} | ${p50} | ${p99} | ${errors} | ${times} |`;
+    }),
+    '',
+    `Whole school (${figures.whole.schools} schools of about ${Math.round(figures.whole.enrollments)} enrollments with funding status, ${wholeSchool.connections} clients): ` +
+      `p99 ${figures.whole.p99} ms (target ${wholeSchool.p99TargetMs} ms: ${figures.whole.p99 <= wholeSchool.p99TargetMs ? 'met' : 'MISSED'}), p50 ${figures.whole.p50} ms, ${figures.whole.perSecond.toFixed(0)} req/s.`,
+    `Targets: ${ratios.toApollo.perSecond.toFixed(2)}× plain @apollo/gateway's req/s (at least 1.5: ${ratios.toApollo.perSecond >= 1.5 ? 'met' : 'MISSED'}), ` +
+      `${ratios.toHiveRust.perSecond.toFixed(2)}× Hive Gateway with its Rust planner (at least 1: ${ratios.toHiveRust.perSecond >= 1 ? 'met' : 'MISSED'}), ` +
+      `p99 ${ours.p99 <= Math.min(comparison.apollo.median.p99, comparison['hive-rust'].median.p99) ? 'no worse than either (met)' : 'worse than one of them (MISSED)'}.`,
+    figures.seed.registered ? `National population registered in ${figures.seed.seconds.toFixed(0)} s (npm run seed -- --national).` : 'National population: reused from an earlier run.',
+  ];
+  const table = lines.join('\n');
+  await writeFile(path.join(resultsFolder, 'latest.md'), `${table}\n`);
+  console.log(`\n${table}\n\nfigures: bench/results/latest.json, bench/results/latest.md`);
+}
+
+const server = readConfig().databaseUrl;
+
+async function main(server: string): Promise<void> {
+  await installPeers();
+  const databaseUrl = await benchDatabase(server);
+  const seed = await seedNational(databaseUrl);
+  const database = await openDatabase({ databaseUrl, dataDir: 'memory://' });
+  const started: Served[] = [];
+  try {
+    const subgraphs = await startSubgraphs(databaseUrl);
+    started.push(...subgraphs);
+    const gateways = await startGateways(subgraphs);
+    started.push(...Object.values(gateways));
+    const schools = await schoolsOf(database.db, settings.schools);
+    const mix = await mixFor(schools);
+    say(`mix: ${mix.length} requests of ${schools.length} schools (a page of 50 enrollments, a learner, a branch search)`);
+    await checkSameAnswers(gateways, mix);
+    const comparison = await compare(gateways, mix);
+    const whole = await wholeSchools(gateways.register, await schoolsOf(database.db, 100, wholeSchool.enrollments));
+    // The other benchmarks start systems of their own: these stop first, so that nothing else runs.
+    for (const served of started.splice(0).reverse()) await served.stop();
+    const others = await otherBenchmarks(server);
+    await report({ seed, comparison, whole, ...others });
+  } finally {
+    for (const served of started.reverse()) await served.stop().catch(() => undefined);
+    await database.close();
+  }
+  say('done');
+}
+
+if (!server) {
+  console.error('Set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db): the bench keeps its national population in a database of its own there.');
+  process.exit(1);
+}
+await main(server);
