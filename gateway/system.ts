@@ -92,7 +92,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
       progress.serving = tracedHandler(gateway.handler);
       return { url: listening.url, serve: 'gateway', database: undefined, stats: () => ({ gateway: gateway.stats(), feeds: {} }), close };
     }
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (message) => logger.warn(message) });
     progress.database = database;
     steps.database = () => database.close();
     const { servers, stopConsumers, consumers } = await prepareSubgraphs(database, served, config, { logger, metrics }, progress);

@@ -47,7 +47,7 @@ describe('request ids and the log', () => {
   });
 
   it('answers a request without an id, or with a malformed one, with an id of its own that its lines carry', async () => {
-    for (const headers of [{}, { [requestIdHeader]: 'two words; "quoted"' }, { [requestIdHeader]: 'x'.repeat(129) }]) {
+    for (const headers of [{} as Record<string, string>, { [requestIdHeader]: 'two words; "quoted"' }, { [requestIdHeader]: 'x'.repeat(129) }]) {
       const response = await send('{ branch(brin6: "16AH00") { name } }', {}, headers);
       const id = response.headers.get(requestIdHeader)!;
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
