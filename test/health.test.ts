@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +7,17 @@ import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { readConfig } from '../kernel/config.ts';
 import { rowsOf } from '../kernel/db.ts';
 import { silentLogger } from '../kernel/logging.ts';
-import { freshDatabaseUrl, startTestSystem, type TestSystem } from './harness.ts';
+import { appendEvents } from '../kernel/events.ts';
+import { eventually, freshDatabaseUrl, startTestSystem, type TestSystem } from './harness.ts';
+
+/** A port nobody listens on now: for a process whose probes are asked before it says where it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function probe(graphqlUrl: string, path: string) {
   const response = await fetch(new URL(path, graphqlUrl));
@@ -75,10 +87,11 @@ describe('/readyz when the database is gone', () => {
 describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their own', () => {
   const running: RunningSystem[] = [];
   let drop: () => Promise<void>;
+  let base: Record<string, string | undefined>;
   beforeAll(async () => {
     const fresh = await freshDatabaseUrl();
     drop = fresh.drop;
-    const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', SEED: 'false' };
+    base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', SEED: 'false' };
     running.push(await startSystem(readConfig({ ...base, SERVE: 'institutions' }), { logger: silentLogger }));
     running.push(await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: ['institutions', 'learners', 'funding', 'absence'].map((name) => `${name}=${running[0]!.url}`).join(',') }), { logger: silentLogger }));
   });
@@ -86,6 +99,38 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their
     for (const server of running.reverse()) await server.close();
     await drop?.();
   });
+
+  it('answers /healthz and /readyz while it starts, and /graphql with 503 UNAVAILABLE until its consumers have caught up', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/graphql`;
+    // Events held back by an older open transaction keep a starting consumer waiting (kernel/events.ts).
+    const blocker = new pg.Client({ connectionString: base.DATABASE_URL });
+    blocker.on('error', () => undefined);
+    await blocker.connect();
+    let starting: Promise<RunningSystem> | undefined;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_current_xact_id()');
+      // A mandate as OSR grants one (here one that ended long ago): an event the learners process takes in.
+      const mandate = { id: randomUUID(), brin6: '16AH00', service: 'ROD_PO', vendorOin: '00000001800866472000', startDate: '2024-08-01', endDate: '2024-08-01' };
+      await running[0]!.database!.db.transaction((tx) => appendEvents(tx, 'institutions', [{ type: 'MandateGranted', keys: { brin6: mandate.brin6 }, payload: mandate }]));
+      starting = startSystem(readConfig({ ...base, SERVE: 'learners', PORT: String(port) }), { logger: silentLogger });
+      const catchingUp = 'still starting: catching up with the streams it reads';
+      await eventually(async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.started === catchingUp, 60_000, 'the learners process catching up');
+
+      expect(await probe(url, '/readyz')).toEqual({ status: 503, body: { status: 'not ready', failing: ['started'], checks: { database: 'ok', migrations: 'ok', started: catchingUp } } });
+      expect((await probe(url, '/healthz')).status).toBe(200);
+      const early = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(early.status).toBe(503);
+      expect(early.headers.get('retry-after')).toBe('1');
+      expect(((await early.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAVAILABLE');
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+      if (starting) running.push(await starting);
+    }
+    expect((await probe(url, '/readyz')).status).toBe(200);
+  }, 120_000);
 
   it('checks the database and migrations of a subgraph process, and the supergraph of a gateway process', async () => {
     const [subgraph, gateway] = running;
