@@ -44,17 +44,21 @@ describe('/metrics', () => {
     await system.query(branch);
     await system.query('{ branch(brin6: "16AH00") { nameOfNothing } }');
     await system.query(branch, { token: null });
+    // Refused by the learners subgraph: counted there and, passed on, at the gateway.
+    expect((await system.query('{ auditLog { totalCount } }', { token: school.token })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const after = await scrape();
     const grew = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
 
-    expect(grew('register_requests_total', { service: 'gateway', type: 'query' })).toBe(2);
+    expect(grew('register_requests_total', { service: 'gateway', type: 'query' })).toBe(3);
+    expect(grew('register_errors_total', { service: 'gateway', code: 'FORBIDDEN' })).toBe(1);
+    expect(grew('register_errors_total', { service: 'learners', code: 'FORBIDDEN' })).toBe(1);
     expect(grew('register_requests_total', { service: 'institutions', type: 'query' })).toBe(2);
     // The invalid one never resolves to an operation; the refused one is refused before it is parsed.
     expect(grew('register_requests_total', { service: 'gateway', type: 'unknown' })).toBe(2);
     expect(grew('register_errors_total', { service: 'gateway', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
     expect(grew('register_errors_total', { service: 'gateway', code: 'UNAUTHENTICATED' })).toBe(1);
-    expect(grew('register_request_duration_seconds_count', { service: 'gateway', type: 'query' })).toBe(2);
-    expect(grew('register_request_duration_seconds_bucket', { service: 'gateway', type: 'query', le: '+Inf' })).toBe(2);
+    expect(grew('register_request_duration_seconds_count', { service: 'gateway', type: 'query' })).toBe(3);
+    expect(grew('register_request_duration_seconds_bucket', { service: 'gateway', type: 'query', le: '+Inf' })).toBe(3);
   });
 
   it('reports open subscriptions and counts the events delivered to them', async () => {
