@@ -34,7 +34,7 @@ runCommand(async () => {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     say(`seeding ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`);
-    await migrateAndSeed(database, subgraphs, true, say);
+    await migrateAndSeed(database, subgraphs, true, (message, about) => say(`${'migrations' in about ? about.migrations : about.subgraph}: ${message}`));
     if (options.national) await seedNational(database, options.scale, say);
     await catchUpEveryConsumer(database, say);
     say('done');

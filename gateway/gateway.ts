@@ -8,6 +8,9 @@ import type { HeadersLike, Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
 import { parseViewer, signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
+import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from '../kernel/logging.ts';
+import type { Metrics } from '../kernel/metrics.ts';
+import { injectTraceContext } from '../kernel/tracing.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
 import { trustedDocumentCache, trustedDocumentsPlugin } from './trusted.ts';
@@ -18,6 +21,14 @@ import { SubscriptionPlanner } from './plan.ts';
 export interface GatewayContext {
   viewer: Viewer;
   viewerAssertion: string;
+  /** Ties the log lines of the request together, here and at every subgraph (kernel/logging.ts). */
+  requestId: string;
+}
+
+/** What every subgraph fetch carries besides the viewer, in process and over HTTP alike: request id and trace context. */
+function passOn(context: Partial<GatewayContext> | undefined, set: (name: string, value: string) => void): void {
+  if (context?.requestId) set(requestIdHeader, context.requestId);
+  injectTraceContext(set);
 }
 
 /**
@@ -32,6 +43,7 @@ class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
     const headers = new HeaderMap();
     const assertion = (options.context as Partial<GatewayContext> | undefined)?.viewerAssertion;
     if (assertion) headers.set(viewerHeader, assertion);
+    passOn(options.context, (name, value) => headers.set(name, value));
     const contextValue = await this.subgraph.contextFor(headers);
     const response = await this.subgraph.server.executeOperation(
       { query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions },
@@ -50,6 +62,7 @@ function remoteDataSource(url: string): GraphQLDataSource<GatewayContext> {
     willSendRequest({ request, context }) {
       const assertion = (context as Partial<GatewayContext> | undefined)?.viewerAssertion;
       if (assertion) request.http?.headers.set(viewerHeader, assertion);
+      passOn(context, (name, value) => request.http?.headers.set(name, value));
     },
   });
 }
@@ -122,8 +135,8 @@ export interface Gateway {
   authenticate(headers: HeadersLike, peer?: Peer): Promise<Viewer>;
   /** Takes one request from the viewer's rate; RATE_LIMITED when it has none left. */
   admit(viewer: Viewer): void;
-  /** The context a viewer's subgraph fetches carry. */
-  contextOf(viewer: Viewer, origin?: string): Promise<GatewayContext>;
+  /** The context a viewer's subgraph fetches carry; a new request id unless given one. */
+  contextOf(viewer: Viewer, origin?: string, requestId?: string): Promise<GatewayContext>;
   subscriptions: SubscriptionHub;
   planner: SubscriptionPlanner;
   close(): Promise<void>;
@@ -144,8 +157,10 @@ export async function createGateway(options: {
   limits?: OperationLimits;
   /** Results a subscriber may leave unread before it is disconnected. @default 1000 */
   subscriberQueue?: number;
-  log?(message: string): void;
+  logger?: Logger;
+  metrics?: Metrics | undefined;
 }): Promise<Gateway> {
+  const logger = options.logger ?? silentLogger;
   const limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
   const dataSources: ServiceMap = {};
   const upstreams = new Map<string, UpstreamSubscribe>();
@@ -170,13 +185,16 @@ export async function createGateway(options: {
   const limits = options.limits ?? defaultLimits;
   const server = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: (formatted, thrown) => renderError(options.production ? withoutSuggestions(formatted) : formatted, thrown),
+    // What is masked is logged by requestLog, with the request id.
+    formatError: (formatted, thrown) => renderError(options.production ? withoutSuggestions(formatted) : formatted, thrown, () => undefined),
     includeStacktraceInErrorResponses: false,
     // The parser stops counting at the limit, before it builds anything (GRAPHQL_PARSE_FAILED).
     parseOptions: { maxTokens: limits.tokens },
     plugins: [
       ...(options.trustedDocuments ? [trustedDocumentsPlugin<GatewayContext>(options.trustedDocuments)] : []),
       operationLimitsPlugin<GatewayContext>(limits),
+      requestLog<GatewayContext>(logger, 'info', { service: 'gateway' }),
+      ...(options.metrics ? [options.metrics.plugin<GatewayContext>('gateway')] : []),
     ],
     ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null } } : {}),
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
@@ -201,18 +219,34 @@ export async function createGateway(options: {
       });
     }
   };
-  const contextOf = async (viewer: Viewer, origin?: string) => ({ viewer, viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret, origin) });
+  const contextOf = async (viewer: Viewer, origin?: string, requestId = requestIdOf(undefined)) => ({
+    viewer,
+    viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret, origin),
+    requestId,
+  });
   const planner = new SubscriptionPlanner(options.supergraphSdl);
-  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, queue: options.subscriberQueue ?? 1000, log: options.log ?? console.error });
+  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, queue: options.subscriberQueue ?? 1000, log: (message) => logger.warn({ service: 'gateway' }, message) });
   return {
     server,
     authenticate,
     admit,
     contextOf,
     contextFor: async (headers, peer) => {
-      const viewer = await authenticate(headers, peer);
-      admit(viewer);
-      return contextOf(viewer, peer?.address);
+      const requestId = requestIdOf(headers.get(requestIdHeader));
+      let viewer: Viewer;
+      try {
+        viewer = await authenticate(headers, peer);
+        admit(viewer);
+      } catch (error) {
+        // Refused before it became an operation, so no plugin sees it: its line and count are here.
+        const extensions = (error as Partial<GraphQLError>).extensions;
+        const code = String(extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+        const status = (extensions?.http as { status?: number } | undefined)?.status ?? 500;
+        logger.info({ service: 'gateway', requestId, status, errors: [code] }, 'request refused');
+        options.metrics?.countRefusal('gateway', code);
+        throw error;
+      }
+      return contextOf(viewer, peer?.address, requestId);
     },
     subscriptions,
     planner,

@@ -50,6 +50,8 @@ export class SubscriptionHub {
   private readonly owner = new Map<Subscriber, Upstream>();
   /** Upstream subscriptions open now. */
   openUpstreams = 0;
+  /** Events handed to subscribers since start, per stream (the subgraph that owns it): for /metrics. */
+  readonly delivered = new Map<string, number>();
 
   constructor(readonly options: HubOptions) {}
 
@@ -114,6 +116,10 @@ export class SubscriptionHub {
     const live = `${from.group}\nlive`;
     if (this.at.get(live) === from) this.stand(live, to);
     from.close();
+  }
+
+  countDelivered(stream: string, events: number): void {
+    this.delivered.set(stream, (this.delivered.get(stream) ?? 0) + events);
   }
 
   stats(): { upstreams: number; subscribers: number } {
@@ -253,7 +259,9 @@ class Upstream {
       this.lastCursor = cursor;
     }
     const completed = await this.complete(result);
-    for (const subscriber of this.subscribers) subscriber.push(completed);
+    let delivered = 0;
+    for (const subscriber of this.subscribers) if (subscriber.push(completed)) delivered++;
+    this.hub.countDelivered(this.spec.plan.serviceName, delivered);
   }
 
   /** Runs the rest of the plan for one event, as the subscriber's viewer. */
@@ -315,15 +323,18 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
     else this.ended.push(callback);
   }
 
-  push(result: FormattedExecutionResult): void {
-    if (this.done) return;
+  /** Hands on or queues `result`; false when it is not taken (the subscriber ended, or fell behind now). */
+  push(result: FormattedExecutionResult): boolean {
+    if (this.done) return false;
     if (this.waiting) {
       this.waiting.resolve({ done: false, value: result });
       this.waiting = undefined;
     } else if (this.queue.length >= this.limit) {
       void this.return();
       this.onFellBehind(this);
+      return false;
     } else this.queue.push(result);
+    return true;
   }
 
   /** Resolves once the queue is at most half full (or the subscriber is gone): for a replay's pace. */

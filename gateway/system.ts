@@ -3,10 +3,15 @@ import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { ConfigError, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
-import { graphqlHandler, listen, type TlsOptions } from '../kernel/http.ts';
+import { graphqlHandler, listen, route, type Handler, type Listening, type TlsOptions } from '../kernel/http.ts';
 import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
-import { catchUpWithCommitted, startConsumer } from '../kernel/events.ts';
-import { kernelMigrations, migrate } from '../kernel/migrations.ts';
+import { catchUpWithCommitted, consumerLag, startConsumer, type ConsumerOptions } from '../kernel/events.ts';
+import { healthHandler, NotReady, pingDatabase, Readiness, readinessHandler, startingHandler, type Check } from '../kernel/health.ts';
+import { createLogger, type Logger } from '../kernel/logging.ts';
+import { Metrics, metricsHandler, type Readings } from '../kernel/metrics.ts';
+import { kernelMigrations, migrate, pendingMigrations } from '../kernel/migrations.ts';
+import { startTracing, tracedHandler } from '../kernel/tracing.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
 import { readOperations } from './composition.ts';
@@ -32,51 +37,140 @@ export interface SubscriptionStats {
   feeds: Record<string, { subscriptions: number; live: number; tails: number }>;
 }
 
+export interface SystemOptions {
+  /** Where the log goes. @default JSON lines on standard output, from LOG_LEVEL up */
+  logger?: Logger;
+  /** Spans go here rather than where OTEL_TRACES_EXPORTER says: tests pass an in-memory exporter. */
+  spanExporter?: SpanExporter;
+}
+
 const feedStats = (servers: SubgraphServer[]) => Object.fromEntries(servers.map((server) => [server.name, server.feed.stats()]));
 
-type Log = (message: string) => void;
+/** What the process has started so far, for /readyz and /metrics. */
+type CursorOf = Pick<ConsumerOptions, 'stream' | 'consumer' | 'cursorSchema'>;
+
+interface Progress {
+  phase: string;
+  database?: Database;
+  servers: SubgraphServer[];
+  consumers: CursorOf[];
+  gateway?: ServedGateway;
+  serving: Handler | undefined;
+}
 
 /**
  * Starts what the configuration asks for (architecture.md, "Topology"): everything in one process on
  * one database (embedded), only the gateway calling subgraphs over HTTP, or one subgraph over HTTP.
- * The same code runs each way; only the configuration differs.
+ * The same code runs each way; only the configuration differs. It listens first, so that /healthz
+ * and /readyz answer while it migrates, seeds and catches up; /graphql answers UNAVAILABLE until then.
  */
-export async function startSystem(config: Config, log: Log = console.log): Promise<RunningSystem> {
-  if (config.serve === 'gateway') return startGateway(config);
+export async function startSystem(config: Config, options: SystemOptions = {}): Promise<RunningSystem> {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const served = config.serve === 'embedded' ? subgraphs : subgraphs.filter((subgraph) => subgraph.name === config.serve);
-  if (served.length === 0) {
+  if (config.serve !== 'gateway' && served.length === 0) {
     throw new ConfigError(`SERVE=${config.serve}: not embedded, gateway or a subgraph (${subgraphs.map((subgraph) => subgraph.name).join(', ')})`);
   }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const progress: Progress = { phase: 'opening the database', servers: [], consumers: [], serving: undefined };
+  const metrics = new Metrics();
+  metrics.readFrom(() => readings(progress, logger));
+  const readiness = new Readiness(checksFor(config, served, progress));
+  const tls = config.serve === 'embedded' || config.serve === 'gateway' ? await readTls(config) : undefined;
+  const graphql: Handler = (request, response) => (progress.serving ?? startingHandler)(request, response);
+  const probes = { '/healthz': healthHandler, '/readyz': readinessHandler(readiness), '/metrics': metricsHandler(metrics) };
+  const listening = await listen(route(probes, graphql), config.host, config.port, tls);
+  const tracing = startTracing(config.traces, options.spanExporter);
+  // Shut down in this order: sockets first (their subscribers end, and with them the upstreams),
+  // then HTTP, the gateway, the subgraphs and their consumers, the database.
+  const steps: Partial<Record<'sockets' | 'gateway' | 'database', () => Promise<void>>> & { subgraphs: (() => Promise<void>)[] } = { subgraphs: [] };
+  const close = () => closing(...[steps.sockets, listening.close, steps.gateway, ...steps.subgraphs, steps.database, tracing.close].filter((step) => step !== undefined))();
   try {
-    const { servers, stopConsumers } = await prepareSubgraphs(database, served, config, log);
-    const stopServers = servers.map((server) => async () => void (await Promise.all([server.feed.close(), server.server.stop()])));
+    if (config.serve === 'gateway') {
+      progress.phase = 'loading the supergraph';
+      const gateway = await startGateway(config, listening, { logger, metrics });
+      Object.assign(steps, { sockets: gateway.closeSockets, gateway: gateway.close });
+      progress.gateway = gateway;
+      progress.serving = tracedHandler(gateway.handler);
+      return { url: listening.url, serve: 'gateway', database: undefined, stats: () => ({ gateway: gateway.stats(), feeds: {} }), close };
+    }
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (message) => logger.warn(message) });
+    progress.database = database;
+    steps.database = () => database.close();
+    const { servers, stopConsumers, consumers } = await prepareSubgraphs(database, served, config, { logger, metrics }, progress);
+    steps.subgraphs.push(...servers.map((server) => async () => void (await Promise.all([server.feed.close(), server.server.stop()]))), stopConsumers);
+    progress.servers = servers;
+    progress.consumers = consumers;
     if (config.serve !== 'embedded') {
       const server = servers[0]!;
-      const listening = await listen(graphqlHandler(server.server, server.contextFor), config.host, config.port);
       // The gateway's upstream subscriptions, over graphql-ws on the same port and path.
       const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
-      return {
-        url: listening.url,
-        serve: config.serve,
-        database,
-        stats: () => ({ feeds: feedStats(servers) }),
-        close: closing(sockets.close, listening.close, ...stopServers, stopConsumers, () => database.close()),
-      };
+      steps.sockets = sockets.close;
+      progress.serving = graphqlHandler(server.server, server.contextFor);
+      return { url: listening.url, serve: config.serve, database, stats: () => ({ feeds: feedStats(servers) }), close };
     }
+    progress.phase = 'starting the gateway';
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
-    const gateway = await serveGateway(config, await readSupergraph(), sources);
-    return {
-      url: gateway.url,
-      serve: 'embedded',
-      database,
-      stats: () => ({ gateway: gateway.stats(), feeds: feedStats(servers) }),
-      close: closing(gateway.close, ...stopServers, stopConsumers, () => database.close()),
-    };
+    const gateway = await serveGateway(config, await readSupergraph(), sources, listening, tls !== undefined, { logger, metrics });
+    Object.assign(steps, { sockets: gateway.closeSockets, gateway: gateway.close });
+    progress.gateway = gateway;
+    progress.serving = tracedHandler(gateway.handler);
+    return { url: listening.url, serve: 'embedded', database, stats: () => ({ gateway: gateway.stats(), feeds: feedStats(servers) }), close };
   } catch (error) {
-    await database.close().catch(() => undefined);
+    await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * What /readyz asks of this process: the database answers and every migration of what it serves is
+ * applied (where it has a database), the supergraph is loaded (where it runs the gateway), and it
+ * has finished starting (seeded, consumers caught up) and serves /graphql.
+ */
+function checksFor(config: Config, served: readonly Subgraph[], progress: Progress): Record<string, Check> {
+  const checks: Record<string, Check> = {};
+  if (config.serve !== 'gateway') {
+    const names = [...kernelMigrations, ...served.map((subgraph) => subgraph.name)];
+    checks.database = () => pingDatabase(progress.database);
+    checks.migrations = async () => {
+      if (!progress.database) throw new NotReady('the database is not open yet');
+      const pending = await pendingMigrations(progress.database, names).catch((error: Error) => {
+        throw new NotReady(`cannot be read: ${error.message}`);
+      });
+      if (pending.length) throw new NotReady(`not applied: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ` and ${pending.length - 3} more` : ''}`);
+    };
+  }
+  if (config.serve === 'gateway' || config.serve === 'embedded') {
+    checks.supergraph = async () => {
+      if (!progress.gateway) throw new NotReady('not loaded yet');
+    };
+  }
+  checks.started = async () => {
+    if (!progress.serving) throw new NotReady(`still starting: ${progress.phase}`);
+  };
+  return checks;
+}
+
+/** What a scrape of /metrics reads: open subscriptions, events delivered, and each consumer's lag. */
+async function readings(progress: Progress, logger: Logger): Promise<Readings> {
+  const { gateway, servers, database } = progress;
+  const lag = database
+    ? await Promise.all(
+        progress.consumers.map((consumer) =>
+          consumerLag(database.db, consumer).then(
+            (found) => [{ consumer: consumer.consumer, stream: consumer.stream, ...found }],
+            (error: Error) => (logger.warn({ consumer: consumer.consumer, stream: consumer.stream }, `consumer lag not read: ${error.message}`), []),
+          ),
+        ),
+      )
+    : [];
+  return {
+    subscriptions: [...(gateway ? [{ service: 'gateway', open: gateway.stats().subscribers }] : []), ...servers.map((server) => ({ service: server.name, open: server.feed.stats().subscriptions }))],
+    upstreams: gateway?.stats().upstreams,
+    delivered: [
+      ...[...(gateway?.delivered ?? [])].map(([stream, events]) => ({ service: 'gateway', stream, events })),
+      ...servers.flatMap((server) => [...server.feed.delivered].map(([stream, events]) => ({ service: server.name, stream, events }))),
+    ],
+    lag: lag.flat(),
+  };
 }
 
 /** How long a starting process waits for its consumers to take in what their streams hold. */
@@ -84,7 +178,13 @@ const startupWaitMs = 60_000;
 
 interface Prepared {
   servers: SubgraphServer[];
+  consumers: CursorOf[];
   stopConsumers(): Promise<void>;
+}
+
+interface Telemetry {
+  logger: Logger;
+  metrics: Metrics;
 }
 
 /**
@@ -92,17 +192,21 @@ interface Prepared {
  * a consumer reads another subgraph's stream, which exists once that subgraph has migrated and seeded.
  * Consumers catch up before the process serves, so that it answers from current state.
  */
-async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, log: Log): Promise<Prepared> {
-  await migrateAndSeed(database, served, config.seed, log);
+async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, { logger, metrics }: Telemetry, progress: Progress): Promise<Prepared> {
+  await migrateAndSeed(database, served, config.seed, (message, about) => logger.info(about, message), (phase) => (progress.phase = phase));
+  progress.phase = 'catching up with the streams it reads';
   const loops: { stop(): Promise<void> }[] = [];
+  const consumers: CursorOf[] = [];
   for (const subgraph of served) {
+    const log = logger.child({ subgraph: subgraph.name });
     for (const consumer of subgraph.consumers ?? []) {
-      const options = { ...consumer, cursorSchema: subgraph.name };
+      const options = { ...consumer, cursorSchema: subgraph.name, onError: (error: unknown) => log.error({ consumer: consumer.consumer, err: error }, 'consumer failed; retrying') };
+      consumers.push(options);
       const complete = await catchUpWithCommitted(database.db, options, startupWaitMs).catch((error: unknown) => {
-        log(`${subgraph.name}: ${consumer.consumer} could not catch up with ${consumer.stream} (${(error as Error).message}); retrying in the background`);
+        log.warn(`${consumer.consumer} could not catch up with ${consumer.stream} (${(error as Error).message}); retrying in the background`);
         return true;
       });
-      if (!complete) log(`${subgraph.name}: ${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
+      if (!complete) log.warn(`${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
       const loop = startConsumer(database.db, options);
       // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
       const unlisten = await database.listen(`outbox_${consumer.stream}`, loop.wake);
@@ -111,52 +215,69 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   }
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
-    const serverLog = (message: string) => log(`${subgraph.name}: ${message}`);
-    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, log: serverLog }));
+    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, logger, metrics }));
   }
-  return { servers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
+  return { servers, consumers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
 }
 
-/** Migrates the kernel's tables and the subgraphs', then (with `seed`) runs each subgraph's seed, in that order. */
-export async function migrateAndSeed(database: Database, served: readonly Subgraph[], seed: boolean, log: Log): Promise<void> {
+/**
+ * Migrates the kernel's tables and the subgraphs', then (with `seed`) runs each subgraph's seed, in
+ * that order; `phase` hears which of the two it is in.
+ */
+export async function migrateAndSeed(
+  database: Database,
+  served: readonly Subgraph[],
+  seed: boolean,
+  log: (message: string, about: { migrations: string } | { subgraph: string }) => void,
+  phase: (name: 'migrating' | 'seeding') => void = () => undefined,
+): Promise<void> {
+  phase('migrating');
   // The kernel's own tables first: the audit log every subgraph writes to.
   for (const name of [...kernelMigrations, ...served.map((subgraph) => subgraph.name)]) {
     const { applied } = await migrate(database, name);
-    if (applied.length) log(`${name}: applied migrations ${applied.join(', ')}`);
+    if (applied.length) log(`applied migrations ${applied.join(', ')}`, { migrations: name });
   }
   if (!seed) return;
-  for (const subgraph of served) await subgraph.seed?.(database, (message) => log(`${subgraph.name}: ${message}`));
+  phase('seeding');
+  for (const subgraph of served) await subgraph.seed?.(database, (message) => log(message, { subgraph: subgraph.name }));
 }
 
-async function startGateway(config: Config): Promise<RunningSystem> {
+async function startGateway(config: Config, listening: Listening, telemetry: Telemetry): Promise<ServedGateway> {
   const supergraphSdl = await readSupergraph();
   const names = Supergraph.build(supergraphSdl).subgraphs().names();
   const missing = names.filter((name) => !config.subgraphUrls.has(name));
   if (missing.length) throw new ConfigError(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
   const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
-  const gateway = await serveGateway(config, supergraphSdl, sources);
-  return { url: gateway.url, serve: 'gateway', database: undefined, stats: () => ({ gateway: gateway.stats(), feeds: {} }), close: gateway.close };
+  return serveGateway(config, supergraphSdl, sources, listening, config.tls !== undefined, telemetry);
+}
+
+interface ServedGateway {
+  handler: Handler;
+  delivered: ReadonlyMap<string, number>;
+  stats(): { subscribers: number; upstreams: number };
+  /** Ends the WebSocket connections: first, so that their subscribers end, and with them the upstreams. */
+  closeSockets(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
- * The gateway over `sources`, listening as configured (with TLS and trusted documents when asked),
- * over HTTP and, on the same port and path, over WebSocket.
+ * The gateway over `sources` (with TLS and trusted documents when asked), over HTTP and, on the same
+ * port and path, over WebSocket.
  */
-async function serveGateway(
-  config: Config,
-  supergraphSdl: string,
-  sources: Map<string, SubgraphSource>,
-): Promise<{ url: string; stats(): { subscribers: number; upstreams: number }; close(): Promise<void> }> {
-  const tls = await readTls(config);
+async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>, listening: Listening, clientCertificates: boolean, telemetry: Telemetry): Promise<ServedGateway> {
   const trusted = trustedFor(config);
-  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue });
-  const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
+  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue, ...telemetry });
   const sockets = serveWebSocket(
     listening.server,
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
   );
-  // Sockets first: their subscribers end, and with them the upstream subscriptions.
-  return { url: listening.url, stats: () => gateway.subscriptions.stats(), close: closing(sockets.close, listening.close, gateway.close) };
+  return {
+    handler: graphqlHandler(gateway.server, gateway.contextFor),
+    delivered: gateway.subscriptions.delivered,
+    stats: () => gateway.subscriptions.stats(),
+    closeSockets: sockets.close,
+    close: gateway.close,
+  };
 }
 
 /** The gateway's TLS material, read once at start; a missing file stops the start with its path. */

@@ -52,6 +52,27 @@ describe('readConfig', () => {
     expect(readConfig({ PORT: '8080', HOST: '0.0.0.0', SEED: 'false' })).toMatchObject({ port: 8080, host: '0.0.0.0', seed: false });
   });
 
+  it('logs at info and sends no traces, when nothing is set', () => {
+    expect(readConfig({})).toMatchObject({ logLevel: 'info', traces: { exporter: 'none', endpoint: 'http://localhost:4318/v1/traces', serviceName: 'register-graph' } });
+  });
+
+  it('reads LOG_LEVEL and the OpenTelemetry exporter, endpoint and service name', () => {
+    const config = readConfig({ LOG_LEVEL: 'debug', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.internal:4318/v1/traces', OTEL_SERVICE_NAME: 'register' });
+    expect(config).toMatchObject({ logLevel: 'debug', traces: { exporter: 'otlp', endpoint: 'https://collector.internal:4318/v1/traces', serviceName: 'register' } });
+  });
+
+  it('names the service after what the process serves, when OTEL_SERVICE_NAME is unset', () => {
+    expect(readConfig({ SERVE: 'learners', DATABASE_URL: 'postgres://localhost/register' }).traces.serviceName).toBe('register-graph-learners');
+  });
+
+  it.each([
+    ['LOG_LEVEL', 'verbose'],
+    ['OTEL_TRACES_EXPORTER', 'jaeger'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'collector:4318'],
+  ])('refuses %s=%s', (variable, value) => {
+    expect(problemsWith({ [variable]: value })).toMatch(new RegExp(`^Invalid configuration:\n {2}${variable}: `));
+  });
+
   it.each(['abc', '65536', '-1', '80.5'])('refuses PORT=%s', (port) => {
     expect(problemsWith({ PORT: port })).toMatch(/^Invalid configuration:\n {2}PORT: /);
   });

@@ -9,6 +9,10 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 const developmentTokenSecret = 'register-graph development token secret: never use in production';
 const developmentViewerSecret = 'register-graph development viewer secret: never use in production';
 
+/** pino's levels, and `silent`. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
 /**
  * Every environment variable the system reads, with its default and meaning. Nothing else in the
  * code reads `process.env`; the README's configuration table is this list.
@@ -46,6 +50,12 @@ const environment = z
     SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(25),
     SUBSCRIPTIONS_PER_VIEWER: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(100),
     SUBSCRIBER_QUEUE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
+    // The log's threshold: one JSON line per request at `info`, each subgraph operation at `debug`.
+    LOG_LEVEL: z.enum(logLevels).default('info'),
+    // OpenTelemetry traces, by the names the OpenTelemetry specification gives these settings.
+    OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().regex(/^https?:\/\//, 'an http(s):// URL').default('http://localhost:4318/v1/traces'),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -73,6 +83,15 @@ const environment = z
     // Zod skips refinements once a field has failed; run anyway, so that one error lists every problem.
   }, { when: () => true });
 
+/** Where spans go: nowhere (no span is made), the console, or an OTLP/HTTP collector. */
+export interface TraceSettings {
+  exporter: 'none' | 'console' | 'otlp';
+  /** The collector's OTLP/HTTP traces URL, for `otlp`. */
+  endpoint: string;
+  /** The resource's `service.name`. */
+  serviceName: string;
+}
+
 export interface Config {
   production: boolean;
   databaseUrl: string | undefined;
@@ -90,6 +109,8 @@ export interface Config {
   /** Run only registered operations (trusted documents). */
   trustedDocumentsOnly: boolean;
   subscriptions: { perConnection: number; perViewer: number; queue: number };
+  logLevel: LogLevel;
+  traces: TraceSettings;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +141,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
     subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
+    logLevel: value.LOG_LEVEL,
+    traces: {
+      exporter: value.OTEL_TRACES_EXPORTER,
+      endpoint: value.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      // Processes of one register are told apart in a trace by their service name.
+      serviceName: value.OTEL_SERVICE_NAME ?? (value.SERVE === 'embedded' ? 'register-graph' : `register-graph-${value.SERVE}`),
+    },
   };
 }
 

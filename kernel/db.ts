@@ -46,10 +46,12 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** PGlite's folder, or `memory://` for a database that lives only in this process. */
   dataDir: string;
+  /** Where lost and restored connections are reported. @default console.error */
+  log?: ((message: string) => void) | undefined;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.log ?? ((message) => console.error(message))) : openPglite(options.dataDir);
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -117,11 +119,11 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, log: (message: string) => void): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url });
   // An idle connection that dies (a database restart) is dropped by the pool and replaced on the next
   // query; without a listener its 'error' would end the process.
-  pool.on('error', (error) => console.error(`PostgreSQL connection lost: ${error.message}`));
+  pool.on('error', (error) => log(`PostgreSQL connection lost: ${error.message}`));
   const open = new Set<pg.PoolClient>();
   pool.on('connect', (client) => {
     // A connection that dies while its client is checked out, between two queries of a transaction,
@@ -132,7 +134,7 @@ async function openPostgres(url: string): Promise<Database> {
   });
   // Fail at start-up with the driver's own message (wrong host, database missing), not on the first request.
   (await pool.connect()).release();
-  const listener = new Listener(url);
+  const listener = new Listener(url, log);
   return {
     kind: 'postgres',
     db: drizzlePostgres(pool),
@@ -178,7 +180,10 @@ class Listener {
   /** LISTEN and UNLISTEN one after the other: a pg client runs one query at a time. */
   private last: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
   async add(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
     if (!channelName.test(channel)) throw new Error(`Not a channel name: ${JSON.stringify(channel)}`);
@@ -220,7 +225,7 @@ class Listener {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (message) => this.channels.get(message.channel)?.forEach((onNotify) => onNotify()));
     client.on('error', (error) => {
-      console.error(`PostgreSQL LISTEN connection lost: ${error.message}; listening again in a second`);
+      this.log(`PostgreSQL LISTEN connection lost: ${error.message}; listening again in a second`);
       this.client = undefined;
       client.end().catch(() => undefined);
       setTimeout(() => void this.relisten(), 1000).unref();
@@ -233,7 +238,7 @@ class Listener {
   private async relisten(): Promise<void> {
     if (this.closed || this.client) return;
     await this.connection().catch((error: unknown) => {
-      console.error(`PostgreSQL LISTEN connection not back yet: ${(error as Error).message}`);
+      this.log(`PostgreSQL LISTEN connection not back yet: ${(error as Error).message}`);
       setTimeout(() => void this.relisten(), 1000).unref();
     });
   }

@@ -22,6 +22,7 @@ export const errorCatalogue = {
   BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',
   PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown.',
   OPERATION_RESOLUTION_FAILURE: 'The operation name does not match an operation in the document.',
+  UNAVAILABLE: 'The server is still starting (HTTP 503, with Retry-After): /readyz names what it waits for. Try again shortly.',
   INTERNAL_SERVER_ERROR: 'An unexpected error. Details are logged on the server, never shown to the client.',
 } as const;
 

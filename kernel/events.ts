@@ -278,6 +278,23 @@ function badType(type: string): never {
   throw new Error(`Not an event type name: ${JSON.stringify(type)}`);
 }
 
+/**
+ * How far a consumer is behind the head of its stream: the events after its cursor (all types: the
+ * cursor passes over the ones it does not handle too) and the age of the oldest of them, 0 when it
+ * has caught up. For /metrics; a consumer that never ran stands before every event.
+ */
+export async function consumerLag(db: Db, options: CursorOf): Promise<{ events: number; seconds: number }> {
+  const [row] = rowsOf<{ cursor: string }>(
+    await db.execute(sql`SELECT cursor FROM ${table(options.cursorSchema, 'consumer_cursor')} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`),
+  );
+  const from = row ? decodeCursor(row.cursor) : start;
+  const [lag] = rowsOf<{ events: number; seconds: number | null }>(
+    await db.execute(sql`SELECT count(*)::float8 AS events, extract(epoch FROM now() - min(occurred_at))::float8 AS seconds
+      FROM ${table(options.stream, 'outbox')} WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)`),
+  );
+  return { events: Number(lag!.events), seconds: Math.max(0, Number(lag!.seconds ?? 0)) };
+}
+
 /** Consumes batches until none is left; returns how many events were handled. */
 export async function catchUp(db: Db, options: ConsumerOptions): Promise<number> {
   let total = 0;

@@ -82,6 +82,13 @@ export class EventFeed {
     return subscription;
   }
 
+  /** Events handed to subscriptions since start, per stream: for /metrics. */
+  readonly delivered = new Map<string, number>();
+
+  countDelivered(stream: string): void {
+    this.delivered.set(stream, (this.delivered.get(stream) ?? 0) + 1);
+  }
+
   /** What is open (for tests and metrics): subscriptions, those of them taking live events, tails. */
   stats(): { subscriptions: number; live: number; tails: number } {
     let live = 0;
@@ -284,7 +291,10 @@ class FeedSubscription implements AsyncIterableIterator<StoredEvent> {
     for (;;) {
       if (this.mode === 'done') return { done: true, value: undefined };
       const event = this.buffer.shift();
-      if (event) return { done: false, value: event };
+      if (event) {
+        this.feed.countDelivered(this.request.stream);
+        return { done: false, value: event };
+      }
       if (this.mode === 'live') return new Promise((resolve) => (this.waiting = resolve));
       await this.readOn();
     }
@@ -319,6 +329,7 @@ class FeedSubscription implements AsyncIterableIterator<StoredEvent> {
     }
     this.cursor = event.cursor;
     if (this.waiting) {
+      this.feed.countDelivered(this.request.stream);
       this.waiting({ done: false, value: event });
       this.waiting = undefined;
     } else this.buffer.push(event);

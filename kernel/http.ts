@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
+import { requestIdHeader, requestIdOf } from './logging.ts';
 
 /** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
 export const graphqlPath = '/graphql';
@@ -51,6 +52,10 @@ class BodyTooLarge extends Error {}
  */
 export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike, peer: Peer) => Promise<Context>) {
   return async (request: IncomingMessage, response: ServerResponse) => {
+    // One id per request, the client's when well-formed: in the answer, and on to the subgraphs.
+    const sent = request.headers[requestIdHeader];
+    const requestId = requestIdOf(Array.isArray(sent) ? sent[0] : sent);
+    response.setHeader(requestIdHeader, requestId);
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== graphqlPath) return sendJson(response, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}`, extensions: { code: 'BAD_REQUEST' } }] });
     let body: unknown;
@@ -65,6 +70,7 @@ export function graphqlHandler<Context extends BaseContext>(server: ApolloServer
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    headers.set(requestIdHeader, requestId);
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
       context: () => context(headers, peerOf(request)),
@@ -74,6 +80,17 @@ export function graphqlHandler<Context extends BaseContext>(server: ApolloServer
     if (result.body.kind === 'complete') return void response.end(result.body.string);
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
+  };
+}
+
+export type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+
+/** Sends a request to the handler of its path (the probes, /metrics), any other to `fallback`. */
+export function route(routes: Record<string, Handler>, fallback: Handler): Handler {
+  return (request, response) => {
+    if (request.url === graphqlPath) return fallback(request, response);
+    const path = (request.url ?? '/').split('?')[0]!;
+    return (Object.hasOwn(routes, path) ? routes[path]! : fallback)(request, response);
   };
 }
 

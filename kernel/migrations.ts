@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from './config.ts';
-import type { Database } from './db.ts';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Database } from './db.ts';
 
 /** `migrations/<subgraph>/NNNN_verb_object.sql`: the storage contract, append-only. */
 
@@ -52,6 +53,26 @@ export async function migrate(database: Database, subgraph: string, root = migra
     }
     return { subgraph, applied };
   });
+}
+
+/**
+ * The migrations of `names` not applied as they are on disk (missing from public.schema_migration,
+ * or applied with other content), as `name/file`: what /readyz waits for.
+ */
+export async function pendingMigrations(database: Database, names: readonly string[], root = migrationsRoot): Promise<string[]> {
+  const recorded = await database.db
+    .execute(sql`SELECT subgraph, file, sha256 FROM public.schema_migration WHERE subgraph = ANY(${sql.param(names)}::text[])`)
+    .then((result) => new Set(rowsOf<{ subgraph: string; file: string; sha256: string }>(result).map((row) => `${row.subgraph}/${row.file}/${row.sha256}`)))
+    .catch((error: { code?: string; cause?: { code?: string } }) => {
+      // 42P01, undefined_table: before the first migration there is no record, and everything is pending.
+      if ((error.code ?? error.cause?.code) === '42P01') return new Set<string>();
+      throw error;
+    });
+  const pending: string[] = [];
+  for (const name of names) {
+    for (const file of await migrationFiles(path.join(root, name))) if (!recorded.has(`${name}/${file.name}/${file.sha256}`)) pending.push(`${name}/${file.name}`);
+  }
+  return pending;
 }
 
 async function migrationFiles(folder: string) {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import type { Context as TraceContext } from '@opentelemetry/api';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
@@ -25,14 +26,21 @@ import { sharedParser } from './parsed.ts';
 import { EventFeed, type SubscriptionField } from './feed.ts';
 import { RegisterError, renderError } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
+import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
+import type { Metrics } from './metrics.ts';
+import { extractTraceContext, subgraphSpans } from './tracing.ts';
 
 /** What every resolver of a subgraph receives: who asks, the database, and this request's loaders. */
 export interface SubgraphContext<Loaders = unknown> {
   viewer: Viewer;
   db: Db;
   loaders: Loaders;
-  /** The process's log, for progress of long work. */
+  /** The process's log, for progress of long work; each line carries the request id. */
   log(message: string): void;
+  /** The id of the client's request, from the gateway (kernel/logging.ts). */
+  requestId: string;
+  /** The trace context the request arrived with, while tracing is on (kernel/tracing.ts). */
+  traceContext: TraceContext | undefined;
   /** This request's accesses to PGN data, written to the subgraph's audit log as the response goes out. */
   audit: AuditTrail;
   /** The client's address, as the gateway saw it. */
@@ -101,35 +109,47 @@ export interface SubgraphServer<Loaders = unknown> {
 
 export async function createSubgraphServer<Loaders>(
   subgraph: Subgraph<Loaders>,
-  options: { database: Database; viewerSecret: string; production: boolean; log?: (message: string) => void },
+  options: { database: Database; viewerSecret: string; production: boolean; logger?: Logger; metrics?: Metrics | undefined },
 ): Promise<SubgraphServer<Loaders>> {
   const { db } = options.database;
-  const log = options.log ?? (() => undefined);
-  const feed = new EventFeed(options.database, { log });
+  const logger = options.logger ?? silentLogger;
+  const bindings = { subgraph: subgraph.name };
+  const feed = new EventFeed(options.database, { log: (message) => logger.warn(bindings, message) });
+  const report = (masked: unknown) => logger.error({ ...bindings, err: masked }, 'internal error');
   const typeDefs = parse(await readFile(path.join(schemaFolder, `${subgraph.name}.graphql`), 'utf8'));
   // buildSubgraphSchema types its resolver map loosely; this is the one place it is cast.
   const schema = buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never });
   const server = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
-    formatError: (formatted, thrown) => renderError(formatted, thrown),
+    // What is masked is logged by requestLog, with the request id.
+    formatError: (formatted, thrown) => renderError(formatted, thrown, () => undefined),
     includeStacktraceInErrorResponses: false,
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
     introspection: !options.production,
     // Inline traces feed Apollo's hosted studio, which this register does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), authorization(subgraph), auditing(subgraph.name)],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      subgraphSpans<SubgraphContext<Loaders>>(subgraph.name),
+      requestLog<SubgraphContext<Loaders>>(logger, 'debug', bindings),
+      ...(options.metrics ? [options.metrics.plugin<SubgraphContext<Loaders>>(subgraph.name)] : []),
+      authorization(subgraph),
+      auditing(subgraph.name),
+    ],
   });
   await server.start();
   const auditKey = auditKeyOf(options.viewerSecret);
   const checks = new Map<string, Promise<void>>();
   const parseShared = sharedParser();
-  const contextOf = (viewer: Viewer, origin: string | undefined): SubgraphContext<Loaders> => ({
+  const contextOf = (viewer: Viewer, origin: string | undefined, requestId: string, traceContext?: TraceContext): SubgraphContext<Loaders> => ({
     viewer,
     origin,
     db,
     loaders: subgraph.loaders(db),
-    log,
+    log: (message) => logger.info({ ...bindings, requestId }, message),
+    requestId,
+    traceContext,
     audit: new AuditTrail(auditKey),
     feed,
   });
@@ -142,7 +162,7 @@ export async function createSubgraphServer<Loaders>(
     contextFor: async (headers) => {
       try {
         const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
-        return contextOf(viewer, origin);
+        return contextOf(viewer, origin, requestIdOf(headers.get(requestIdHeader)), extractTraceContext(headers));
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
@@ -153,18 +173,19 @@ export async function createSubgraphServer<Loaders>(
       let document: DocumentNode;
       try {
         const { viewer, origin } = await verifyViewerAssertion(assertion, options.viewerSecret);
-        context = contextOf(viewer, origin);
+        // A subscription's lines (its masked errors, its audit) share one id for as long as it lasts.
+        context = contextOf(viewer, origin, requestIdOf(undefined));
         document = parseShared(request.query);
       } catch (error) {
-        return failed(error);
+        return failed(error, report);
       }
       const invalid = validate(schema, document);
-      if (invalid.length) return { errors: invalid.map((error) => renderError(error.toJSON(), error)) };
+      if (invalid.length) return { errors: invalid.map((error) => renderError(error.toJSON(), error, report)) };
       const refusal = await authorized(context, request.operationName);
       if (refusal) return refusal;
       const args = { schema, document, variableValues: request.variables, operationName: request.operationName };
       const source = await createSourceEventStream({ ...args, contextValue: context });
-      if (!(Symbol.asyncIterator in source)) return formatted(source);
+      if (!(Symbol.asyncIterator in source)) return formatted(source, report);
       const events = source as AsyncIterableIterator<StoredEvent>;
       return mapEvents(events, async (event) => {
         // Asked again for every event, so that a mandate that ends stops what a subscription delivers.
@@ -173,10 +194,10 @@ export async function createSubgraphServer<Loaders>(
           void events.return?.();
           return ended;
         }
-        const eventContext = contextOf(context.viewer, context.origin);
+        const eventContext = contextOf(context.viewer, context.origin, context.requestId);
         const result = await execute({ ...args, rootValue: event, contextValue: eventContext });
         await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
-        return formatted(result);
+        return formatted(result, report);
       });
     },
   };
@@ -206,18 +227,20 @@ export async function createSubgraphServer<Loaders>(
         trail.record(operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'subscription', null, 'REFUSED');
         await writeAudit(db, subgraph.name, context.viewer, context.origin, trail);
       }
-      return failed(error);
+      return failed(error, report);
     }
   }
 }
 
-function formatted(result: ExecutionResult): FormattedExecutionResult {
-  return result.errors ? { ...result, errors: result.errors.map((error) => renderError(error.toJSON(), error)) } : (result as FormattedExecutionResult);
+type Report = (masked: unknown) => void;
+
+function formatted(result: ExecutionResult, report: Report): FormattedExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map((error) => renderError(error.toJSON(), error, report)) } : (result as FormattedExecutionResult);
 }
 
-function failed(error: unknown): FormattedExecutionResult {
+function failed(error: unknown, report: Report): FormattedExecutionResult {
   const graphqlError = error instanceof GraphQLError ? error : new GraphQLError((error as Error).message, { originalError: error as Error });
-  return { errors: [renderError(graphqlError.toJSON(), error)] };
+  return { errors: [renderError(graphqlError.toJSON(), error, report)] };
 }
 
 /**

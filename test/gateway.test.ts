@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { readConfig } from '../kernel/config.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
 import { createSubgraphServer, schemaFolder } from '../kernel/subgraph.ts';
@@ -149,9 +150,9 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('distributed: the gateway and 
     const running: RunningSystem[] = [];
     try {
       // In the order the README gives: each process reads the streams of those before it.
-      for (const name of ['institutions', 'learners', 'funding', 'absence']) running.push(await startSystem(readConfig({ ...base, SERVE: name }), () => undefined));
+      for (const name of ['institutions', 'learners', 'funding', 'absence']) running.push(await startSystem(readConfig({ ...base, SERVE: name }), { logger: silentLogger }));
       const urls = running.map((server) => `${server.serve}=${server.url}`).join(',');
-      const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), () => undefined);
+      const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), { logger: silentLogger });
       running.push(gateway);
       const token = await issueToken({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' }, readConfig(base).tokenSecret);
       const enrolled = await postGraphQL<{ enrollLearner: { enrollment: { branch: { name: string }; fundingStatus: { outcome: string } } } }>(

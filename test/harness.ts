@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem, type SystemOptions } from '../gateway/system.ts';
 import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
 
 /**
@@ -62,11 +63,14 @@ export interface GraphQLResponse<Data> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-/** Starts the embedded system (gateway and every subgraph, seeded) on a free port of its own. */
-export async function startTestSystem(environment: Record<string, string> = {}): Promise<TestSystem> {
+/**
+ * Starts the embedded system (gateway and every subgraph, seeded) on a free port of its own. It logs
+ * nothing unless `options.logger` says where; `options.spanExporter` receives its spans.
+ */
+export async function startTestSystem(environment: Record<string, string> = {}, options: SystemOptions = {}): Promise<TestSystem> {
   const fresh = await freshDatabaseUrl();
   const config = readConfig({ ...process.env, DATA_DIR: 'memory://', PORT: '0', ...(fresh.url ? { DATABASE_URL: fresh.url } : {}), ...environment });
-  const system = await startSystem(config, () => undefined);
+  const system = await startSystem(config, { logger: silentLogger, ...options });
   const operator = await issueToken({ role: 'OPERATOR' }, config.tokenSecret);
   return {
     config,

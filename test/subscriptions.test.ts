@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
@@ -301,7 +302,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
     const fresh = await freshDatabaseUrl();
     const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', RATE_LIMIT: '0' };
     const servers = new Map<string, RunningSystem>();
-    const start = async (name: string, environment: Record<string, string> = {}) => servers.set(name, await startSystem(readConfig({ ...base, SERVE: name, ...environment }), () => undefined));
+    const start = async (name: string, environment: Record<string, string> = {}) => servers.set(name, await startSystem(readConfig({ ...base, SERVE: name, ...environment }), { logger: silentLogger }));
     const restart = async (name: string, environment: Record<string, string> = {}) => {
       await servers.get(name)!.close();
       await start(name, environment);
