@@ -13,6 +13,7 @@ import { readOperations } from './composition.ts';
 import { createGateway, type SubgraphSource } from './gateway.ts';
 import { defaultLimits } from './limits.ts';
 import { gatewaySubscriptions } from './websocket.ts';
+import { loadWebBuild, servingWebPages } from './web.ts';
 import { trustedDocuments } from './trusted.ts';
 
 export interface RunningSystem {
@@ -146,7 +147,8 @@ async function serveGateway(
   const tls = await readTls(config);
   const trusted = trustedFor(config);
   const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates: tls !== undefined, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue });
-  const listening = await listen(graphqlHandler(gateway.server, gateway.contextFor), config.host, config.port, tls);
+  const pages = { build: await loadWebBuild(), explorer: config.explorer };
+  const listening = await listen(servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor)), config.host, config.port, tls);
   const sockets = serveWebSocket(
     listening.server,
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),

@@ -46,6 +46,8 @@ const environment = z
     SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(25),
     SUBSCRIPTIONS_PER_VIEWER: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(100),
     SUBSCRIBER_QUEUE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
+    // GraphiQL for browsers at the GraphQL URL; unset: on in development, off in production.
+    EXPLORER: z.enum(['true', 'false']).optional(),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -90,6 +92,8 @@ export interface Config {
   /** Run only registered operations (trusted documents). */
   trustedDocumentsOnly: boolean;
   subscriptions: { perConnection: number; perViewer: number; queue: number };
+  /** Serve the GraphiQL explorer to browsers at the GraphQL URL. */
+  explorer: boolean;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +123,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     rateLimit: value.RATE_LIMIT,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
     subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
+    explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
   };
 }

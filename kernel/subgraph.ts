@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
   createSourceEventStream,
@@ -117,8 +117,9 @@ export async function createSubgraphServer<Loaders>(
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
     introspection: !options.production,
-    // Inline traces feed Apollo's hosted studio, which this register does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), authorization(subgraph), auditing(subgraph.name)],
+    // Inline traces feed Apollo's hosted studio, which this register does not report to; its landing
+    // page loads from a CDN (a subgraph is for the gateway, not for browsers).
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), authorization(subgraph), auditing(subgraph.name)],
   });
   await server.start();
   const auditKey = auditKeyOf(options.viewerSecret);
