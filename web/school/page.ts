@@ -57,6 +57,7 @@ export class SchoolPage {
   constructor(private readonly options: SchoolPageOptions) {
     for (const rows of [this.notices, this.enrollments, this.reports]) rows.clear();
     byId('updates').replaceChildren();
+    byId('updates-empty').hidden = false;
     for (const section of ['notices', 'enrollments', 'absence'] as const) this.message(section, '');
     byId('school-name').textContent = options.school;
     this.moreButtons.enrollments.addEventListener('click', () => void this.loadEnrollments(false), { signal: this.abort.signal });
@@ -261,6 +262,7 @@ export class SchoolPage {
     const updates = byId('updates');
     const now = new Date();
     updates.prepend(element('li', {}, element('time', { datetime: now.toISOString() }, now.toLocaleTimeString('en-GB')), ' ', text));
+    byId('updates-empty').hidden = true;
     while (updates.children.length > updatesKept) updates.lastElementChild?.remove();
   }
 }
