@@ -10,7 +10,6 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../kernel/config.ts';
-import { ensureWebBuild } from '../web/build.ts';
 import { bsnFor, enrollmentInput, eventually, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /** Debian's Chromium (apt-get install chromium), found on the PATH; .ci/run installs it when missing. */
@@ -90,7 +89,6 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
   const enrollmentRow = (page: Page, pgn: string): Locator => page.locator('#enrollments tr').filter({ has: page.getByRole('rowheader', { name: pgn, exact: true }) });
 
   beforeAll(async () => {
-    await ensureWebBuild(() => undefined);
     system = await startTestSystem();
     [a, b] = (await Promise.all(['16AH00', '03WU00'].map((brin6) => schoolAt(system, brin6)))) as [School, School];
     userDataDir = await mkdtemp(path.join(os.tmpdir(), 'register-graph-chromium-'));

@@ -4,7 +4,6 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { projectRoot, readConfig } from '../kernel/config.ts';
-import { ensureWebBuild } from '../web/build.ts';
 import { startTestSystem, type TestSystem } from './harness.ts';
 
 /** What Chromium sends when it navigates to a URL. */
@@ -20,7 +19,6 @@ describe('the web pages the gateway serves', () => {
   const at = (pathname: string) => new URL(pathname, system.url);
 
   beforeAll(async () => {
-    await ensureWebBuild(() => undefined);
     system = await startTestSystem({ SEED: 'false' });
   });
   afterAll(() => system?.close());
@@ -136,7 +134,6 @@ describe('the explorer in production', () => {
     );
   const running: RunningSystem[] = [];
 
-  beforeAll(() => ensureWebBuild(() => undefined));
   afterAll(() => Promise.all(running.map((system) => system.close())));
 
   it("is off: a browser gets neither GraphiQL nor Apollo's landing page", async () => {
