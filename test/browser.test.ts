@@ -144,6 +144,26 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     await screenshot(page, 'school-page');
   });
 
+  it("keeps out a token that is not a school's, and one the register refuses, saying why", async () => {
+    const page = await newPage();
+    await page.goto(new URL('/school', system.url).href);
+    const tokenField = page.getByLabel('Your school’s token');
+    const error = page.getByRole('alert').filter({ hasText: /\S/ });
+
+    await tokenField.fill(await system.token({ role: 'OPERATOR' }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await error.filter({ hasText: 'This is not a school’s token' }).waitFor();
+
+    // Signed with another secret: it names the school, but the gateway refuses it.
+    const [header, , signature] = a.token.split('.');
+    const forged = [header, Buffer.from(JSON.stringify({ role: 'VENDOR', vendorOin: '00000001800866472000', school: a.brin6 })).toString('base64url'), signature].join('.');
+    await tokenField.fill(forged);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await error.filter({ hasText: 'Signed out:' }).waitFor();
+    expect(await page.locator('#school').isHidden()).toBe(true);
+    expect(await tokenField.evaluate((field) => field === field.ownerDocument.activeElement)).toBe(true);
+  });
+
   it("shows a transfer made through the API on the old school's page as it happens, without a reload", async () => {
     const page = await newPage();
     await signIn(page);

@@ -17,7 +17,8 @@ export function explorerFetcher(url: URL): Fetcher {
   const socketFor = (params: Record<string, string>) => {
     const key = JSON.stringify(params);
     if (socket?.key !== key) {
-      void socket?.client.dispose();
+      // dispose() rejects when that socket's connection was refused: nothing to report then.
+      if (socket) Promise.resolve(socket.client.dispose()).catch(() => undefined);
       const wsUrl = new URL(url);
       wsUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       socket = { key, client: createClient({ url: wsUrl.href, connectionParams: params, lazy: true, retryAttempts: 0 }) };

@@ -8,16 +8,17 @@ export class ApiError extends Error {
   }
 }
 
-export type Send = <Data>(query: string, variables?: Record<string, unknown>) => Promise<Data>;
+export type Send = <Data>(query: string, variables?: Record<string, unknown>, signal?: AbortSignal) => Promise<Data>;
 
 /**
  * Sends an operation over HTTP with the school's token. Data that came back is used even when a
  * field failed; an answer without data is an ApiError (UNAUTHENTICATED: the token no longer counts).
  */
 export function apiClient(url: string, token: string): Send {
-  return async <Data>(query: string, variables: Record<string, unknown> = {}) => {
+  return async <Data>(query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal) => {
     const response = await fetch(url, {
       method: 'POST',
+      signal,
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });

@@ -49,7 +49,7 @@ export class LiveConnection {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    void this.client?.dispose();
+    if (this.client) dispose(this.client);
   }
 
   private connect(): void {
@@ -101,7 +101,7 @@ export class LiveConnection {
 
   private dropped(client: Client, event: CloseEvent): void {
     if (client !== this.client || this.closed) return;
-    void client.dispose();
+    dispose(client);
     if (event.code === tokenRefused) return this.onState({ kind: 'signed-out', reason: event.reason || 'the register refused the token' });
     // Waits grow (about 0.5 s, 1 s, 2 s … 10 s) and vary a little, so that a gateway coming back
     // is not met by every school at the same moment.
@@ -109,4 +109,9 @@ export class LiveConnection {
     this.onState({ kind: 'reconnecting', inMs });
     this.timer = setTimeout(() => this.connect(), inMs);
   }
+}
+
+/** dispose() waits for a connection still being made, and rejects when that one was refused: nothing to report then. */
+function dispose(client: Client): void {
+  Promise.resolve(client.dispose()).catch(() => undefined);
 }

@@ -54,6 +54,9 @@ export class SchoolPage {
   private readonly moreButtons = { enrollments: byId<HTMLButtonElement>('enrollments-more'), absence: byId<HTMLButtonElement>('absence-more') };
   private readonly abort = new AbortController();
 
+  /** Sends for this page only: once it is closed (signed out), nothing that was under way shows. */
+  private readonly send: Send = (query, variables) => this.options.send(query, variables, this.abort.signal);
+
   constructor(private readonly options: SchoolPageOptions) {
     for (const rows of [this.notices, this.enrollments, this.reports]) rows.clear();
     byId('updates').replaceChildren();
@@ -62,7 +65,7 @@ export class SchoolPage {
     byId('school-name').textContent = options.school;
     this.moreButtons.enrollments.addEventListener('click', () => void this.loadEnrollments(false), { signal: this.abort.signal });
     this.moreButtons.absence.addEventListener('click', () => void this.loadReports(false), { signal: this.abort.signal });
-    void this.guard('notices', () => this.loadName());
+    void this.loadName();
     this.live = new LiveConnection(options.socketUrl, options.token, [this.fundingFeed(), this.noticeFeed(), this.absenceFeed()], (state) => this.showState(state));
   }
 
@@ -112,14 +115,15 @@ export class SchoolPage {
     };
   }
 
+  /** The school's name is a courtesy: without it the page shows the BRIN6 (a refused token is met by the lists). */
   private async loadName(): Promise<void> {
-    const { branch } = await this.options.send<{ branch: { name: string; address: { city: string } } | null }>(branchQuery, { brin6: this.options.school });
-    if (branch) byId('school-name').textContent = `${branch.name}, ${branch.address.city} (${this.options.school})`;
+    const answer = await this.send<{ branch: { name: string; address: { city: string } } | null }>(branchQuery, { brin6: this.options.school }).catch(() => undefined);
+    if (answer?.branch && !this.abort.signal.aborted) byId('school-name').textContent = `${answer.branch.name}, ${answer.branch.address.city} (${this.options.school})`;
   }
 
   private loadNotices(): Promise<void> {
     return this.guard('notices', async () => {
-      const { transferNotices } = await this.options.send<{ transferNotices: Page<TransferNotice> }>(noticesQuery, { first: pageSize });
+      const { transferNotices } = await this.send<{ transferNotices: Page<TransferNotice> }>(noticesQuery, { first: pageSize });
       for (const { node } of transferNotices.edges) this.showNotice(node, 'last');
       this.totals.notices = transferNotices.totalCount;
       this.showCount('notices');
@@ -128,7 +132,7 @@ export class SchoolPage {
 
   private loadEnrollments(fromStart: boolean): Promise<void> {
     return this.guard('enrollments', async () => {
-      const { enrollments } = await this.options.send<{ enrollments: Page<Enrollment> }>(enrollmentsQuery, { first: pageSize, after: fromStart ? null : this.next.enrollments });
+      const { enrollments } = await this.send<{ enrollments: Page<Enrollment> }>(enrollmentsQuery, { first: pageSize, after: fromStart ? null : this.next.enrollments });
       for (const { node } of enrollments.edges) this.showEnrollment(node, false);
       this.totals.enrollments = enrollments.totalCount;
       this.pageOn('enrollments', fromStart, enrollments);
@@ -137,7 +141,7 @@ export class SchoolPage {
 
   private loadReports(fromStart: boolean): Promise<void> {
     return this.guard('absence', async () => {
-      const { absenceReports } = await this.options.send<{ absenceReports: Page<AbsenceReport> }>(absenceReportsQuery, { first: pageSize, after: fromStart ? null : this.next.absence });
+      const { absenceReports } = await this.send<{ absenceReports: Page<AbsenceReport> }>(absenceReportsQuery, { first: pageSize, after: fromStart ? null : this.next.absence });
       for (const { node } of absenceReports.edges) this.showReport(node, 'last');
       this.totals.absence = absenceReports.totalCount;
       this.pageOn('absence', fromStart, absenceReports);
@@ -161,7 +165,7 @@ export class SchoolPage {
     void this.guard('enrollments', async () => {
       do {
         this.refreshing.set(id, false);
-        const { enrollment } = await this.options.send<{ enrollment: Enrollment | null }>(enrollmentQuery, { id });
+        const { enrollment } = await this.send<{ enrollment: Enrollment | null }>(enrollmentQuery, { id });
         if (enrollment) this.showEnrollment(enrollment, true);
       } while (this.refreshing.get(id));
     }).finally(() => this.refreshing.delete(id));
@@ -199,13 +203,14 @@ export class SchoolPage {
     button.disabled = true;
     error.textContent = '';
     try {
-      const { acknowledgeTransfer } = await this.options.send<{ acknowledgeTransfer: { enrollment: Enrollment } }>(acknowledgeTransferMutation, {
+      const { acknowledgeTransfer } = await this.send<{ acknowledgeTransfer: { enrollment: Enrollment } }>(acknowledgeTransferMutation, {
         input: { documentId: `school-page/acknowledge/${notice.id}`, noticeId: notice.id },
       });
       this.removeNotice(notice.id, true);
       this.showEnrollment(acknowledgeTransfer.enrollment, false);
       this.announce(`Handled: the enrollment of learner ${notice.learnerPgn} ends on ${dateText(notice.proposedEndDate)}.`);
     } catch (failure) {
+      if (this.abort.signal.aborted) return;
       button.disabled = false;
       if (failure instanceof ApiError && failure.code === 'UNAUTHENTICATED') return this.options.signOut(failure.message);
       error.textContent = `Not handled: ${(failure as Error).message}`;
@@ -239,6 +244,7 @@ export class SchoolPage {
     try {
       await body();
     } catch (failure) {
+      if (this.abort.signal.aborted) return;
       if (failure instanceof ApiError && failure.code === 'UNAUTHENTICATED') return this.options.signOut(failure.message);
       this.message(section, `Could not read this part: ${(failure as Error).message}`);
     }
