@@ -187,7 +187,9 @@ export class SchoolPage {
 
   /** Lists come newest first: a page goes below what is shown, a notice or report that arrives live on top. */
   private showNotice(notice: TransferNotice, place: 'first' | 'last'): void {
-    if (!this.notices.has(notice.id) && place === 'first') this.totals.notices += 1;
+    // An open notice does not change: one shown already stays, with its button as the reader left it.
+    if (this.notices.has(notice.id)) return;
+    if (place === 'first') this.totals.notices += 1;
     this.notices.put(notice.id, noticeItem(notice, (button, error) => void this.handle(notice, button, error)), place);
     this.showCount('notices');
   }

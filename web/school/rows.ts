@@ -27,7 +27,7 @@ export class KeyedRows<Row extends HTMLElement> {
     row.dataset.id = id;
     const existing = this.rows.get(id);
     this.rows.set(id, row);
-    if (existing) return existing.replaceWith(row);
+    if (existing) return replaceKeepingPlace(existing, row);
     if (place === 'first') return void this.container.prepend(row);
     if (place === 'last') return void this.container.append(row);
     const { sortKey } = place;
@@ -46,4 +46,18 @@ export class KeyedRows<Row extends HTMLElement> {
     this.rows.clear();
     this.container.replaceChildren();
   }
+}
+
+const focusable = 'button, summary, [tabindex]';
+
+/**
+ * A row replaced by its update keeps what the reader did with it: the details they opened, and the
+ * focus, on the same control of the new row (a screen reader user would lose their place otherwise).
+ */
+function replaceKeepingPlace(existing: HTMLElement, row: HTMLElement): void {
+  const opened = [...existing.querySelectorAll('details')].map((details) => details.open);
+  const focused = [...existing.querySelectorAll<HTMLElement>(focusable)].indexOf(document.activeElement as HTMLElement);
+  existing.replaceWith(row);
+  row.querySelectorAll('details').forEach((details, i) => (details.open = opened[i] ?? false));
+  if (focused !== -1) row.querySelectorAll<HTMLElement>(focusable)[focused]?.focus();
 }
