@@ -8,7 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '.data/**'],
+    exclude: ['**/node_modules/**', '.data/**', 'web/dist/**'],
+    globalSetup: ['test/webBuild.ts'],
     // Test files that start the system each open their own database, and seeding the school list
     // into a fresh one takes seconds on two cores.
     testTimeout: 30_000,

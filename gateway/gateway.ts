@@ -1,5 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
@@ -191,6 +192,9 @@ export async function createGateway(options: {
     // The parser stops counting at the limit, before it builds anything (GRAPHQL_PARSE_FAILED).
     parseOptions: { maxTokens: limits.tokens },
     plugins: [
+      // Apollo's landing page loads from its CDN, and shows nothing offline: browsers get the
+      // bundled explorer instead (gateway/web.ts).
+      ApolloServerPluginLandingPageDisabled(),
       ...(options.trustedDocuments ? [trustedDocumentsPlugin<GatewayContext>(options.trustedDocuments)] : []),
       operationLimitsPlugin<GatewayContext>(limits),
       requestLog<GatewayContext>(logger, 'info', { service: 'gateway' }),

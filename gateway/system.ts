@@ -18,6 +18,7 @@ import { readOperations } from './composition.ts';
 import { createGateway, type SubgraphSource } from './gateway.ts';
 import { defaultLimits } from './limits.ts';
 import { gatewaySubscriptions } from './websocket.ts';
+import { loadWebBuild, servingWebPages } from './web.ts';
 import { trustedDocuments } from './trusted.ts';
 
 export interface RunningSystem {
@@ -267,12 +268,13 @@ interface ServedGateway {
 async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>, listening: Listening, clientCertificates: boolean, telemetry: Telemetry): Promise<ServedGateway> {
   const trusted = trustedFor(config);
   const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue, ...telemetry });
+  const pages = { build: await loadWebBuild(), explorer: config.explorer };
   const sockets = serveWebSocket(
     listening.server,
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
   );
   return {
-    handler: graphqlHandler(gateway.server, gateway.contextFor),
+    handler: servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor)),
     delivered: gateway.subscriptions.delivered,
     stats: () => gateway.subscriptions.stats(),
     closeSockets: sockets.close,

@@ -117,6 +117,16 @@ describe('readConfig', () => {
     expect(config).toMatchObject({ production: true, tokenSecret: strongToken, viewerSecret: strongViewer });
   });
 
+  it('serves the explorer in development and not in production, unless EXPLORER says otherwise', () => {
+    const production = { NODE_ENV: 'production', TOKEN_SECRET: strongToken, VIEWER_SECRET: strongViewer };
+
+    expect(readConfig({}).explorer).toBe(true);
+    expect(readConfig({ EXPLORER: 'false' }).explorer).toBe(false);
+    expect(readConfig(production).explorer).toBe(false);
+    expect(readConfig({ ...production, EXPLORER: 'true' }).explorer).toBe(true);
+    expect(problemsWith({ EXPLORER: 'yes' })).toContain('EXPLORER');
+  });
+
   it('refuses a secret shorter than 32 characters', () => {
     expect(problemsWith({ TOKEN_SECRET: 'short' })).toContain('TOKEN_SECRET: at least 32 characters');
   });

@@ -56,6 +56,8 @@ const environment = z
     OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().regex(/^https?:\/\//, 'an http(s):// URL').default('http://localhost:4318/v1/traces'),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
+    // GraphiQL for browsers at the GraphQL URL; unset: on in development, off in production.
+    EXPLORER: z.enum(['true', 'false']).optional(),
   })
   .superRefine((env, context) => {
     if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
@@ -111,6 +113,8 @@ export interface Config {
   subscriptions: { perConnection: number; perViewer: number; queue: number };
   logLevel: LogLevel;
   traces: TraceSettings;
+  /** Serve the GraphiQL explorer to browsers at the GraphQL URL. */
+  explorer: boolean;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +144,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     rateLimit: value.RATE_LIMIT,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
     subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
+    explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
     logLevel: value.LOG_LEVEL,
     traces: {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
   createSourceEventStream,
@@ -128,9 +128,11 @@ export async function createSubgraphServer<Loaders>(
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
     introspection: !options.production,
-    // Inline traces feed Apollo's hosted studio, which this register does not report to.
+    // Inline traces feed Apollo's hosted studio, which this register does not report to; its landing
+    // page loads from a CDN (a subgraph is for the gateway, not for browsers).
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
       subgraphSpans<SubgraphContext<Loaders>>(subgraph.name),
       requestLog<SubgraphContext<Loaders>>(logger, 'debug', bindings),
       ...(options.metrics ? [options.metrics.plugin<SubgraphContext<Loaders>>(subgraph.name)] : []),
