@@ -1,0 +1,245 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { projectRoot, readConfig, type Config } from '../kernel/config.ts';
+import { today } from '../kernel/scalars.ts';
+import { issueToken, type Viewer } from '../kernel/viewer.ts';
+import { currentCountDate } from '../subgraphs/funding/rules.ts';
+import { freshDatabaseUrl, postGraphQL, type TestSystem } from './harness.ts';
+
+/*
+ * The client examples in docs/clients, run as a developer runs them, as child processes against the
+ * real system: the curl examples with bash, the TypeScript client with node --import tsx. Only the
+ * URL and the tokens are substituted, through the environment variables the examples read.
+ */
+
+const vendor = '00000001800866472000';
+const clients = path.join(projectRoot, 'docs', 'clients');
+
+/** The test system, which the gateway-restart test stops and starts again on the same port and data. */
+interface RestartableSystem extends TestSystem {
+  restart(): Promise<void>;
+}
+
+/**
+ * The embedded system as startTestSystem starts it, but on data that outlives the process (a
+ * folder for PGlite, a fresh database with DATABASE_URL) and, once started, on a fixed port.
+ */
+async function startRestartableSystem(): Promise<RestartableSystem> {
+  const fresh = await freshDatabaseUrl();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'register-graph-clients-'));
+  const environment = { ...process.env, DATA_DIR: path.join(dataDir, 'pglite'), ...(fresh.url ? { DATABASE_URL: fresh.url } : {}) };
+  let running: RunningSystem = await startSystem(readConfig({ ...environment, PORT: '0' }), () => undefined);
+  const config: Config = readConfig({ ...environment, PORT: new URL(running.url).port });
+  const operator = await issueToken({ role: 'OPERATOR' }, config.tokenSecret);
+  return {
+    config,
+    get system() {
+      return running;
+    },
+    get url() {
+      return running.url;
+    },
+    token: (viewer: Viewer) => issueToken(viewer, config.tokenSecret),
+    query: (query, options = {}) => postGraphQL(running.url, query, options.variables, options.token === undefined ? operator : options.token),
+    restart: async () => {
+      await running.close();
+      running = await startSystem(config, () => undefined);
+    },
+    close: async () => {
+      await running.close();
+      await fresh.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Child {
+  stdout: string;
+  stderr: string;
+  exited: Promise<number | null>;
+  kill(): Promise<number | null>;
+}
+
+/** Starts a command in the project folder with `environment` added, collecting what it prints. */
+function start(command: string[], environment: Record<string, string>): Child {
+  const child = spawn(command[0]!, command.slice(1), { cwd: projectRoot, env: { ...process.env, ...environment } });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const result: Child = { stdout: '', stderr: '', exited, kill: () => (child.kill('SIGKILL'), exited) };
+  child.stdout.on('data', (chunk: Buffer) => void (result.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => void (result.stderr += chunk.toString()));
+  return result;
+}
+
+let system: RestartableSystem;
+beforeAll(async () => {
+  system = await startRestartableSystem();
+});
+afterAll(() => system?.close());
+
+describe('the curl examples (docs/clients/*.sh)', () => {
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const school = (brin6: string) => system.token({ role: 'VENDOR', vendorOin: vendor, school: brin6 });
+    Object.assign(tokens, {
+      URL: system.url,
+      SCHOOL_TOKEN: await school('16AH00'),
+      OLD_SCHOOL_TOKEN: await school('16AH00'),
+      NEW_SCHOOL_TOKEN: await school('03WU00'),
+      MUNICIPALITY_TOKEN: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }),
+      BOARD_TOKEN: await system.token({ role: 'BOARD', board: '041B624' }),
+      OPERATOR_TOKEN: await system.token({ role: 'OPERATOR' }),
+    });
+  });
+
+  /**
+   * Runs one example with bash and returns its answers: the JSON lines, each printed after a line
+   * starting with `#` that says what was asked.
+   */
+  const run = async (script: string, environment: Record<string, string> = {}) => {
+    const child = start(['bash', path.join(clients, script)], { ...tokens, ...environment });
+    const code = await child.exited;
+    expect(child.stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = child.stdout.trimEnd().split('\n');
+    const answers = lines.filter((line) => !line.startsWith('#')).map((line) => JSON.parse(line) as { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] });
+    expect(lines.filter((line) => line.startsWith('#'))).toHaveLength(answers.length);
+    return answers;
+  };
+
+  const countDate = currentCountDate(today());
+
+  it('enroll.sh enrolls a learner and answers with its branch, residence and provisional funding status; the same document again gets the same answer; a bad PGN is refused naming the field', async () => {
+    const [enrolled, again, refused] = await run('enroll.sh');
+    expect(enrolled!.errors).toBeUndefined();
+    expect(enrolled!.data!.enrollLearner).toMatchObject({
+      enrollment: {
+        startDate: '2024-08-01',
+        branch: { brin6: '16AH00', name: "Openbare Basisschool 't Eenspan" },
+        fundingStatus: { countDate, phase: 'PROVISIONAL', outcome: 'FUNDABLE', reasons: [] },
+      },
+      learner: { pgn: '234567004', pgnKind: 'BSN', residence: { municipalityCode: '0114', source: 'POSTCODE' } },
+      transferNoticeCount: 0,
+    });
+    expect(again).toEqual(enrolled);
+    expect(refused!.data).toBeNull();
+    expect(refused!.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'learner.pgn' });
+  });
+
+  it("transfer.sh gives the old school a notice of the learner's enrollment elsewhere, which it reads and handles, ending its enrollment the day before the new start; run again, it gets the same answers", async () => {
+    const [atOld, atNew, notices, handled] = await run('transfer.sh');
+    expect(atOld!.data!.enrollLearner).toMatchObject({ enrollment: { branch: { brin6: '16AH00' } }, transferNoticeCount: 0 });
+    expect(atNew!.data!.enrollLearner).toMatchObject({ enrollment: { branch: { brin6: '03WU00' } }, transferNoticeCount: 1 });
+    const oldEnrollment = atOld!.data!.enrollLearner.enrollment.id as string;
+    expect(notices!.data!.transferNotices.edges).toEqual([
+      {
+        node: {
+          id: expect.any(String),
+          status: 'OPEN',
+          learnerPgn: '345678011',
+          newStartDate: '2026-12-01',
+          proposedEndDate: '2026-11-30',
+          newProvider: { code: '002A620', name: 'Kindcentrum De Wegwijzer' },
+          newLocation: { code: '909X705', branches: [{ brin6: '03WU00', name: 'Kindcentrum De Wegwijzer' }] },
+          enrollment: { id: oldEnrollment, startDate: '2024-08-01' },
+        },
+      },
+    ]);
+    expect(handled!.errors).toBeUndefined();
+    expect(handled!.data!.acknowledgeTransfer).toEqual({
+      notice: { id: notices!.data!.transferNotices.edges[0].node.id, status: 'HANDLED', handledAt: expect.any(String) },
+      enrollment: { id: oldEnrollment, endDate: '2026-11-30', endReason: 'TRANSFER' },
+    });
+
+    // Run again, every message is one the register has received: the same answers, the notice handled.
+    const again = await run('transfer.sh');
+    expect([again[0], again[1], again[3]]).toEqual([atOld, atNew, handled]);
+    expect(again[2]!.data!.transferNotices.edges.map((edge: { node: { status: string } }) => edge.node.status)).toEqual(['HANDLED']);
+  });
+
+  it("funding.sh shows an enrollment's status on the current and a past count date, the school's and the board's counts, and the board's final overview after the count-date run", async () => {
+    const [enrolled, enrollments, schoolCounts, boardCounts, finalised, overview] = await run('funding.sh', { SCHOOL_TOKEN: await system.token({ role: 'VENDOR', vendorOin: vendor, school: '06MY00' }) });
+    const fundingYear = Number(countDate.slice(0, 4)) + 1;
+    expect(enrolled!.data!.enrollLearner.enrollment.fundingStatus).toEqual({ countDate, fundingYear, phase: 'PROVISIONAL', outcome: 'FUNDABLE', reasons: [] });
+    expect(enrollments!.data!.enrollments).toEqual({
+      totalCount: 1,
+      edges: [
+        {
+          node: {
+            id: enrolled!.data!.enrollLearner.enrollment.id,
+            learner: { pgn: '567890004' },
+            current: { countDate, outcome: 'FUNDABLE', reasons: [] },
+            past: { countDate: '2026-02-01', phase: 'PROVISIONAL', outcome: 'NOT_FUNDABLE', reasons: ['LATE_REGISTRATION'], explanation: expect.stringContaining('more than 4 weeks after the count date') },
+          },
+        },
+      ],
+    });
+    expect(schoolCounts!.data!.fundingCounts).toEqual([{ countDate, phase: 'PROVISIONAL', code: '06MY00', counted: 1, notCounted: 0, byReason: [] }]);
+    expect(boardCounts!.data).toEqual({ board: [{ code: '041B624', phase: 'PROVISIONAL', counted: 1, notCounted: 0 }], branches: [{ code: '06MY00', counted: 1, notCounted: 0 }] });
+    expect(finalised!.data!.runCountDate).toEqual({ countDate: '2026-02-01', fundingYear: 2027, phase: 'FINAL', registrationDeadline: '2026-03-01', finalisedAt: expect.any(String) });
+    expect(overview!.data!.fundingCounts).toEqual([{ code: '041B624', phase: 'FINAL', counted: 0, notCounted: 1, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 1 }] }]);
+  });
+
+  it('absence.sh files a 16-hour report that reaches the municipality of residence, which takes it in treatment and closes it, and the school reads every step', async () => {
+    const [enrolled, recorded, reported, inbox, treated, closed, read] = await run('absence.sh');
+    expect(enrolled!.data!.enrollLearner.learner.residence).toEqual({ municipalityCode: '0114' });
+    expect(recorded!.data!.recordAbsence).toEqual({
+      countedFrom: null,
+      reached: { startDate: '2026-10-05', reachedOn: '2026-10-08', hours: 16 },
+      proposal: { kind: 'SIXTEEN_HOURS', startDate: '2026-10-05', endDate: '2026-10-08' },
+    });
+    const report = reported!.data!.reportAbsence.report;
+    expect(report).toEqual({ id: expect.any(String), kind: 'SIXTEEN_HOURS', status: 'REGISTERED', totalHours: 16, municipalityCode: '0114' });
+    expect(inbox!.data!.absenceReports.edges.map((edge: { node: unknown }) => edge.node)).toEqual([
+      {
+        id: report.id,
+        kind: 'SIXTEEN_HOURS',
+        totalHours: 16,
+        suspectedReason: 'Says he feels ill on Monday mornings',
+        municipalityActionWanted: true,
+        contact: { name: 'J. de Vries', email: 'ib@example.org' },
+        branch: { brin6: '16AH00', name: "Openbare Basisschool 't Eenspan" },
+        learner: { pgn: '678901004', birthDate: '2017-11-02' },
+      },
+    ]);
+    expect(treated!.data!.changeAbsenceReportStatus.report).toEqual({ id: report.id, status: 'IN_TREATMENT' });
+    expect(closed!.data!.changeAbsenceReportStatus.report).toEqual({ id: report.id, status: 'CLOSED' });
+    expect(read!.data!.absenceReport.history).toEqual([
+      { from: null, to: 'REGISTERED', byRole: 'VENDOR', by: `${vendor}/16AH00`, note: null },
+      { from: 'REGISTERED', to: 'IN_TREATMENT', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Home visit planned' },
+      { from: 'IN_TREATMENT', to: 'CLOSED', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Back at school every morning' },
+    ]);
+  });
+
+  it("rio.sh looks up a branch and the RIO objects behind its codes, pages through Emmen's open schools each once in BRIN6 order, and gets OK for the demo vendor's mandate", async () => {
+    const [branch, objects, ...rest] = await run('rio.sh');
+    expect(branch!.data!.branch).toMatchObject({
+      brin6: '16AH00',
+      address: { postcode: '7822HG', city: 'EMMEN', municipality: { code: '0114', name: 'EMMEN' } },
+      provider: { code: '010A823', brin4: '16AH', board: { code: '042B830', competentAuthorityNumber: '42830' } },
+      location: { code: '646X831' },
+      offeredProgrammes: [{ id: '5cbfc5b3-130a-52b4-b91b-6764dbc69471', kind: 'BASISONDERWIJS', name: 'Basisonderwijs' }],
+    });
+    expect(objects!.data).toMatchObject({
+      location: { code: '646X831', branches: [{ brin6: '16AH00' }] },
+      provider: { code: '010A823', branches: [{ brin6: '16AH00' }] },
+      board: { code: '042B830', providers: expect.arrayContaining([{ code: '010A823' }]) },
+    });
+    const check = rest.pop()!;
+    expect(check.data).toEqual({ mandateCheck: 'OK' });
+
+    // The pages together: every open school in Emmen once, in BRIN6 order, the last page saying so.
+    const pages = rest.map((page) => page.data!.branches);
+    const paged: string[] = pages.flatMap((page) => page.edges.map((edge: { node: { brin6: string } }) => edge.node.brin6));
+    const all = await system.query<{ branches: { edges: { node: { brin6: string } }[] } }>(`{ branches(filter: { municipalityCode: "0114", activeOn: "${today()}" }, first: 200) { edges { node { brin6 } } } }`);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(paged).toEqual(all.data!.branches.edges.map((edge) => edge.node.brin6));
+    expect(paged).toEqual([...paged].sort());
+    expect(pages.every((page) => page.totalCount === paged.length)).toBe(true);
+    expect(pages.map((page) => page.pageInfo.hasNextPage)).toEqual([...pages.slice(1).map(() => true), false]);
+  });
+});
