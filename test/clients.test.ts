@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { projectRoot, readConfig, type Config } from '../kernel/config.ts';
+import { compareCursors } from '../kernel/events.ts';
 import { today } from '../kernel/scalars.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
-import { freshDatabaseUrl, postGraphQL, type TestSystem } from './harness.ts';
+import { enrollmentInput, eventually, freshDatabaseUrl, postGraphQL, schoolAt, type School, type TestSystem } from './harness.ts';
 
 /*
  * The client examples in docs/clients, run as a developer runs them, as child processes against the
@@ -242,4 +246,117 @@ describe('the curl examples (docs/clients/*.sh)', () => {
     expect(pages.every((page) => page.totalCount === paged.length)).toBe(true);
     expect(pages.map((page) => page.pageInfo.hasNextPage)).toEqual([...pages.slice(1).map(() => true), false]);
   });
+});
+
+describe('the TypeScript client that resumes from its cursor (docs/clients/follow.ts)', () => {
+  let a: School;
+  let b: School;
+  let folder: string;
+  let learner = 70_000;
+  const running: Child[] = [];
+
+  beforeAll(async () => {
+    // Two schools no curl example uses, so that the notices at A are this test's alone.
+    [a, b] = await Promise.all([schoolAt(system, '16BX00'), schoolAt(system, '16DJ00')]);
+  });
+  beforeEach(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'follow-'));
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((child) => child.kill()));
+    await eventually(() => (system.system.stats().gateway?.subscribers ?? 0) === 0, 10_000, "the last test's client to leave");
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  /** Starts the client for school A with its cursor file in this test's folder. */
+  const follow = (environment: Record<string, string>) => {
+    const child = start(['node', '--import', 'tsx', path.join(clients, 'follow.ts')], { URL: system.url, CURSOR_FILE: path.join(folder, 'cursor'), ...environment });
+    running.push(child);
+    return child;
+  };
+  type Printed = { cursor: string; notice: { learnerPgn: string; proposedEndDate: string; newLocation: { branches: { name: string }[] } } };
+  const printed = (child: Child) => child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Printed);
+  const untilPrinted = (child: Child, pgn: string) =>
+    eventually(() => printed(child).some((event) => event.notice.learnerPgn === pgn), 60_000, `the notice about ${pgn}; stderr: ${child.stderr}`);
+  const live = () => eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.learners?.live === 1, 30_000, 'the client to subscribe');
+
+  /** A learner of A enrolls at B: one notice to A. Returns the learner's PGN. */
+  const transfer = async () => {
+    const n = ++learner;
+    for (const [at, startDate] of [[a, '2024-08-01'], [b, '2026-12-01']] as const) {
+      const response = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(at, n, { startDate }) }, token: at.token });
+      expect(response.errors).toBeUndefined();
+    }
+    return enrollmentInput(a, n).learner.pgn;
+  };
+  const transfers = async (count: number) => {
+    const pgns = [];
+    for (let i = 0; i < count; i++) pgns.push(await transfer());
+    return pgns;
+  };
+  const inStreamOrder = (events: Printed[]) => events.every((event, i) => i === 0 || compareCursors(events[i - 1]!.cursor, event.cursor) < 0);
+
+  it('subscribes with the registered operations to the letter, so that a gateway running trusted documents only serves it', () => {
+    const source = readFileSync(path.join(clients, 'follow.ts'), 'utf8');
+    for (const operation of readOperations(path.join(schemaFolder, 'operations')).filter((operation) => operation.source.includes('subscription '))) {
+      expect(source).toContain(`\`${operation.source}\``);
+    }
+  });
+
+  it('prints every notice once and in order when it is killed and started again, resuming from its cursor file', async () => {
+    const first = follow({ TOKEN: a.token });
+    await live();
+    const before = await transfers(3);
+    await untilPrinted(first, before.at(-1)!);
+    await first.kill();
+
+    const whileDown = await transfers(3);
+    const second = follow({ TOKEN: a.token });
+    await untilPrinted(second, whileDown.at(-1)!);
+    const after = await transfers(2);
+    await untilPrinted(second, after.at(-1)!);
+
+    expect(printed(first).map((event) => event.notice.learnerPgn)).toEqual(before);
+    expect(printed(second).map((event) => event.notice.learnerPgn)).toEqual([...whileDown, ...after]);
+    expect(inStreamOrder([...printed(first), ...printed(second)])).toBe(true);
+    expect(printed(second)[0]!.notice).toMatchObject({ proposedEndDate: '2026-11-30', newLocation: { branches: [{ name: 'Openbare Basisschool De Esdoorn' }] } });
+  }, 120_000);
+
+  it('connects again with the token renewed in its token file after the gateway closes it with 4403 at expiry, and prints every notice once and in order', async () => {
+    const tokenFile = path.join(folder, 'token');
+    await writeFile(tokenFile, a.token);
+    const first = follow({ TOKEN_FILE: tokenFile });
+    await live();
+    const [seen] = await transfers(1);
+    await untilPrinted(first, seen!);
+    await first.kill();
+
+    // Started again with a token that expires while it is connected; its cursor file says where it was.
+    await writeFile(tokenFile, await issueToken({ role: 'VENDOR', vendorOin: vendor, school: a.brin6 }, system.config.tokenSecret, '8s'));
+    const second = follow({ TOKEN_FILE: tokenFile });
+    const beforeExpiry = await transfers(1);
+    await eventually(() => second.stderr.includes('closed: 4403'), 30_000, `the close at expiry; stderr: ${second.stderr}`);
+    const whileRefused = await transfers(2);
+    await writeFile(tokenFile, a.token);
+    await untilPrinted(second, whileRefused.at(-1)!);
+
+    expect(second.stderr).toMatch(/closed: 4403 Forbidden: the token has expired/);
+    expect(printed(second).map((event) => event.notice.learnerPgn)).toEqual([...beforeExpiry, ...whileRefused]);
+    expect(inStreamOrder([...printed(first), ...printed(second)])).toBe(true);
+  }, 120_000);
+
+  it('resumes from its cursor when the gateway restarts, and prints every notice once and in order', async () => {
+    const client = follow({ TOKEN: a.token });
+    await live();
+    const before = await transfers(2);
+    await untilPrinted(client, before.at(-1)!);
+
+    await system.restart();
+    const after = await transfers(2);
+    await untilPrinted(client, after.at(-1)!);
+
+    expect(client.stderr).toMatch(/closed: \d+/);
+    expect(printed(client).map((event) => event.notice.learnerPgn)).toEqual([...before, ...after]);
+    expect(inStreamOrder(printed(client))).toBe(true);
+  }, 120_000);
 });
