@@ -248,6 +248,28 @@ describe('the curl examples (docs/clients/*.sh)', () => {
   });
 });
 
+describe("the README's curl examples", () => {
+  const readmeUrl = 'http://127.0.0.1:4000/graphql';
+  const blocks = [...readFileSync(path.join(projectRoot, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!).filter((block) => block.includes(`curl -s ${readmeUrl}`));
+
+  it('answer as the README says: the operator looks up 16AH00, and the demo vendor enrolls a learner there and gets its provisional funding status', async () => {
+    expect(blocks).toHaveLength(2);
+    // As a reader runs them, tokens from npm run -s token included; only the URL is the test system's.
+    const answers = [];
+    for (const block of blocks) {
+      const child = start(['bash', '-euo', 'pipefail', '-c', block.replaceAll(readmeUrl, system.url)], {});
+      expect(await child.exited).toBe(0);
+      answers.push(JSON.parse(child.stdout) as { data: Record<string, any> });
+    }
+    const [branch, enrolled] = answers;
+    expect(branch!.data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan", address: { city: 'EMMEN' }, provider: { code: '010A823', board: { code: '042B830' } }, location: { code: '646X831' } } });
+    expect(enrolled!.data.enrollLearner).toMatchObject({
+      enrollment: { branch: { name: "Openbare Basisschool 't Eenspan" }, fundingStatus: { countDate: currentCountDate(today()), outcome: 'FUNDABLE', reasons: [] } },
+      learner: { pgn: '111222333', residence: { municipalityCode: '0114' } },
+    });
+  });
+});
+
 describe('the TypeScript client that resumes from its cursor (docs/clients/follow.ts)', () => {
   let a: School;
   let b: School;
