@@ -297,10 +297,10 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     return child;
   };
   type Printed = { cursor: string; notice: { learnerPgn: string; proposedEndDate: string; newLocation: { branches: { name: string }[] } } };
-  const printed = (child: Child) => child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Printed);
+  const printed = <Event = Printed>(child: Child) => child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event);
   const untilPrinted = (child: Child, pgn: string) =>
     eventually(() => printed(child).some((event) => event.notice.learnerPgn === pgn), 60_000, `the notice about ${pgn}; stderr: ${child.stderr}`);
-  const live = () => eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.learners?.live === 1, 30_000, 'the client to subscribe');
+  const live = (feed = 'learners') => eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, 30_000, 'the client to subscribe');
 
   /** A learner of A enrolls at B: one notice to A. Returns the learner's PGN. */
   const transfer = async () => {
@@ -365,6 +365,48 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     expect(second.stderr).toMatch(/closed: 4403 Forbidden: the token has expired/);
     expect(printed(second).map((event) => event.notice.learnerPgn)).toEqual([...beforeExpiry, ...whileRefused]);
     expect(inStreamOrder([...printed(first), ...printed(second)])).toBe(true);
+  }, 120_000);
+
+  it('follows the absence reports routed to a municipality with FOLLOW=absenceReportUpdated: the report, then each step', async () => {
+    const client = follow({ TOKEN: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }), FOLLOW: 'absenceReportUpdated' });
+    await live('absence');
+    const n = ++learner;
+    const enrolled = await system.query<{ enrollLearner: { enrollment: { id: string } } }>('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(a, n) }, token: a.token });
+    const reported = await system.query<{ reportAbsence: { report: { id: string } } }>('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
+      token: a.token,
+      variables: {
+        input: {
+          documentId: `follow-report-${n}`,
+          enrollmentId: enrolled.data!.enrollLearner.enrollment.id,
+          kind: 'SIXTEEN_HOURS',
+          startDate: '2026-10-05',
+          endDate: '2026-10-08',
+          absences: [5, 6, 7, 8].map((day) => ({ date: `2026-10-0${day}`, dayPart: 'AFTERNOON', hours: 4 })),
+          municipalityActionWanted: true,
+          contact: { name: 'J. de Vries' },
+        },
+      },
+    });
+    expect(reported.errors).toBeUndefined();
+    const id = reported.data!.reportAbsence.report.id;
+    const municipality = await system.token({ role: 'MUNICIPALITY', municipality: '0114' });
+    for (const status of ['IN_TREATMENT', 'CLOSED']) {
+      const step = await system.query('mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { status } } }', {
+        token: municipality,
+        variables: { input: { documentId: `follow-${status}-${n}`, reportId: id, status } },
+      });
+      expect(step.errors).toBeUndefined();
+    }
+
+    type Update = { cursor: string; change: string; report: { id: string; status: string; municipalityCode: string; learner: { pgn: string } } };
+    await eventually(() => printed<Update>(client).length >= 3, 60_000, `three updates; stderr: ${client.stderr}`);
+    // Each update carries the report as it is when delivered: by the last one, CLOSED.
+    expect(printed<Update>(client).map(({ change, report }) => [change, report.id, report.municipalityCode, report.learner.pgn])).toEqual([
+      ['REPORTED', id, '0114', enrollmentInput(a, n).learner.pgn],
+      ['STATUS_CHANGED', id, '0114', enrollmentInput(a, n).learner.pgn],
+      ['STATUS_CHANGED', id, '0114', enrollmentInput(a, n).learner.pgn],
+    ]);
+    expect(printed<Update>(client).at(-1)!.report.status).toBe('CLOSED');
   }, 120_000);
 
   it('resumes from its cursor when the gateway restarts, and prints every notice once and in order', async () => {

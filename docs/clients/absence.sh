@@ -3,7 +3,8 @@
 # unauthorised absence per day part until the register says 16 hours within 4 weeks are reached,
 # files the report it proposes, and the municipality where the learner lives (Emmen, 0114, from
 # the postcode) finds it in its inbox, takes it in treatment and closes it. The school sees each
-# step. Run follow.ts with the subscription absenceReportUpdated to see the steps arrive live.
+# step. To see the steps arrive live, run follow.ts alongside with FOLLOW=absenceReportUpdated and
+# the school's or the municipality's token.
 #
 #   bash docs/clients/absence.sh     # against `npm start`, from the project folder
 set -euo pipefail

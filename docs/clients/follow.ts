@@ -61,7 +61,10 @@ type Field = keyof typeof subscriptions;
 type Event = { cursor: string } & Record<string, unknown>;
 
 const field = (process.env.FOLLOW ?? 'transferNoticeIssued') as Field;
-if (!(field in subscriptions)) throw new Error(`FOLLOW must be one of ${Object.keys(subscriptions).join(', ')}`);
+if (!(field in subscriptions)) {
+  console.error(`FOLLOW must be one of ${Object.keys(subscriptions).join(', ')}`);
+  process.exit(2);
+}
 const url = (process.env.URL ?? 'http://127.0.0.1:4000/graphql').replace(/^http/, 'ws');
 const cursorFile = process.env.CURSOR_FILE ?? `${field}.cursor`;
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Journey 3, funding (po-bekostigen): whether each enrollment counts on a count date (teldatum,
 # 1 February) and why not, the counts a school and its board see, and the operator's count-date
-# run that makes them final. The school here is 06MY00 (Basisschool De Rank, Emmen), the only
-# school of board 041B624 the demo vendor acts for.
+# run that makes them final. The school here is 06MY00 (Basisschool De Rank, Emmen) of board
+# 041B624. A school sees its statuses change live with follow.ts and FOLLOW=fundingStatusChanged.
 #
 #   bash docs/clients/funding.sh     # against `npm start`, from the project folder
 set -euo pipefail
