@@ -290,7 +290,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     await rm(folder, { recursive: true, force: true });
   });
 
-  /** Starts the client for school A with its cursor file in this test's folder. */
+  /** Starts follow.ts as a developer would, with its cursor file in this test's folder. */
   const follow = (environment: Record<string, string>) => {
     const child = start(['node', '--import', 'tsx', path.join(clients, 'follow.ts')], { URL: system.url, CURSOR_FILE: path.join(folder, 'cursor'), ...environment });
     running.push(child);
