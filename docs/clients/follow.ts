@@ -1,0 +1,143 @@
+/*
+ * Follows what the register tells a school or a municipality, live, and loses nothing: it keeps the
+ * cursor of the last event it handled in a file, and every time it subscribes it passes that cursor
+ * as `after`, so the register first sends every event it missed, in order, then live ones (README,
+ * Real-time subscriptions). That holds across a dropped connection, a gateway restart, the close
+ * codes 4403 (the token expired: put a new one in TOKEN_FILE) and 4008 (it fell behind), and
+ * restarts of this process.
+ *
+ *   TOKEN=$(npm run -s token -- --role VENDOR --vendor 00000001800866472000 --school 16AH00) \
+ *     node --import tsx docs/clients/follow.ts
+ *
+ *   URL          the gateway's GraphQL URL (default http://127.0.0.1:4000/graphql; ws: follows from it)
+ *   FOLLOW       transferNoticeIssued (default), fundingStatusChanged or absenceReportUpdated
+ *   TOKEN        a bearer token; or TOKEN_FILE, a file holding one, read again at every connection
+ *   CURSOR_FILE  where the last cursor is kept (default <FOLLOW>.cursor)
+ *
+ * It prints each event as one line of JSON on stdout, and what happens to the connection on stderr.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'graphql-ws';
+import { WebSocket } from 'ws'; // Node 20 has no global WebSocket
+
+// The register's registered operations (schema/operations), to the letter: a gateway with
+// TRUSTED_DOCUMENTS=strict runs only registered ones. Register your own with operations:register.
+const subscriptions = {
+  transferNoticeIssued: `# The old school hears at once that its learner enrolled elsewhere, resuming from its last cursor.
+subscription TransferNoticeIssued($after: String) {
+  transferNoticeIssued(after: $after) {
+    cursor
+    occurredAt
+    notice { id status learnerPgn newStartDate proposedEndDate newLocation { code branches { name } } enrollment { id fundingStatus { outcome } } }
+  }
+}
+`,
+  fundingStatusChanged: `# A school follows its enrollments' funding statuses as they change, resuming from its last cursor.
+subscription FundingStatusChanged($after: String) {
+  fundingStatusChanged(after: $after) {
+    cursor
+    occurredAt
+    countDate
+    previous { outcome reasons }
+    current { outcome reasons }
+    enrollment { id learner { pgn } branch { brin6 name } }
+  }
+}
+`,
+  absenceReportUpdated: `# A school or a municipality follows its absence reports, resuming from its last cursor.
+subscription AbsenceReportUpdated($after: String) {
+  absenceReportUpdated(after: $after) {
+    cursor
+    occurredAt
+    change
+    report { id status kind startDate endDate totalHours municipalityCode branch { name } learner { pgn } }
+  }
+}
+`,
+};
+
+type Field = keyof typeof subscriptions;
+type Event = { cursor: string } & Record<string, unknown>;
+
+const field = (process.env.FOLLOW ?? 'transferNoticeIssued') as Field;
+if (!(field in subscriptions)) {
+  console.error(`FOLLOW must be one of ${Object.keys(subscriptions).join(', ')}`);
+  process.exit(2);
+}
+const url = (process.env.URL ?? 'http://127.0.0.1:4000/graphql').replace(/^http/, 'ws');
+const cursorFile = process.env.CURSOR_FILE ?? `${field}.cursor`;
+
+/** Read at every connection, so that a token renewed in TOKEN_FILE is used after a 4403. */
+function token(): string {
+  return (process.env.TOKEN_FILE ? readFileSync(process.env.TOKEN_FILE, 'utf8') : (process.env.TOKEN ?? '')).trim();
+}
+
+/** The cursor of the last event handled; null the first time, to follow from now on. */
+function lastCursor(): string | null {
+  try {
+    return readFileSync(cursorFile, 'utf8').trim() || null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Replaces the file whole (a rename is atomic), so a crash never leaves half a cursor. */
+function keepCursor(cursor: string): void {
+  writeFileSync(`${cursorFile}.new`, cursor);
+  renameSync(`${cursorFile}.new`, cursorFile);
+}
+
+/**
+ * What to do with an event; here, print it. The cursor is kept after handling, so a crash between
+ * the two hands this event over once more on restart: make handling idempotent (by the notice's or
+ * the report's id, say) rather than lose an event.
+ */
+function handle(event: Event): void {
+  console.log(JSON.stringify(event));
+}
+
+let retries = 0;
+const client = createClient({
+  url,
+  webSocketImpl: WebSocket,
+  connectionParams: () => ({ authorization: `Bearer ${token()}` }),
+  // graphql-ws would resubscribe by itself, but with the variables it was first given: from an old
+  // cursor. The loop below subscribes again itself, after the last event handled.
+  retryAttempts: 0,
+  on: {
+    connected: () => {
+      retries = 0;
+      console.error(`connected to ${url}`);
+    },
+    closed: (event) => {
+      const { code, reason } = event as { code: number; reason: string };
+      console.error(`closed: ${code} ${reason}`);
+    },
+  },
+});
+
+for (;;) {
+  const after = lastCursor();
+  console.error(`subscribing to ${field} ${after ? `after ${after}` : 'from now on'}`);
+  try {
+    for await (const result of client.iterate<Record<Field, Event>>({ query: subscriptions[field], variables: { after } })) {
+      if (result.errors) console.error(`errors: ${JSON.stringify(result.errors)}`);
+      const event = result.data?.[field];
+      if (!event) continue;
+      handle(event);
+      keepCursor(event.cursor);
+    }
+  } catch (error) {
+    // A refusal comes as GraphQL errors (FORBIDDEN: no mandate, or it ended; BAD_USER_INPUT: a
+    // cursor file that holds no cursor): subscribing again would be refused again.
+    if (Array.isArray(error)) {
+      console.error(`refused: ${JSON.stringify(error)}`);
+      process.exit(1);
+    }
+    // Anything else is the connection (4403, 4008, a restart, the network): resume from the cursor.
+  }
+  // Longer after each failed attempt, up to 10 s; the jitter spreads the clients a restart let go.
+  await sleep(Math.min(10_000, 250 * 2 ** retries++) * (0.5 + Math.random()));
+}
