@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { projectRoot, readConfig, type Config } from '../kernel/config.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { compareCursors } from '../kernel/events.ts';
 import { today } from '../kernel/scalars.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
@@ -36,7 +37,7 @@ async function startRestartableSystem(): Promise<RestartableSystem> {
   const fresh = await freshDatabaseUrl();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'register-graph-clients-'));
   const environment = { ...process.env, DATA_DIR: path.join(dataDir, 'pglite'), ...(fresh.url ? { DATABASE_URL: fresh.url } : {}) };
-  let running: RunningSystem = await startSystem(readConfig({ ...environment, PORT: '0' }), () => undefined);
+  let running: RunningSystem = await startSystem(readConfig({ ...environment, PORT: '0' }), { logger: silentLogger });
   const config: Config = readConfig({ ...environment, PORT: new URL(running.url).port });
   const operator = await issueToken({ role: 'OPERATOR' }, config.tokenSecret);
   return {
@@ -51,7 +52,7 @@ async function startRestartableSystem(): Promise<RestartableSystem> {
     query: (query, options = {}) => postGraphQL(running.url, query, options.variables, options.token === undefined ? operator : options.token),
     restart: async () => {
       await running.close();
-      running = await startSystem(config, () => undefined);
+      running = await startSystem(config, { logger: silentLogger });
     },
     close: async () => {
       await running.close();
