@@ -24,7 +24,7 @@ import pg from 'pg';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
-import type { LoadResult, LoadRun } from './peers/load.ts';
+import type { LoadResult, LoadRun } from './peers/loadRun.ts';
 import { mixFor, requestsFor, schoolsOf, wholeSchoolFor, type Identity, type Operation, type School } from './mix.ts';
 import { freePort, runScript, runToEnd, serve, type Served } from './processes.ts';
 import { resultsFolder, writeResults } from './results.ts';

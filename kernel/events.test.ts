@@ -360,6 +360,25 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     expect(numbers(await readEvents(db, 'sample', null))).toEqual([0, 1, 2]);
   });
 
+  it("is not held back by an older open transaction in another database, as it is by one in its own", async () => {
+    const elsewhere = new pg.Client({ connectionString: readConfig().databaseUrl });
+    await elsewhere.connect();
+    try {
+      await elsewhere.query('BEGIN');
+      await elsewhere.query('SELECT pg_current_xact_id()');
+      await append(t2, 1);
+      expect(numbers(await readEvents(db, 'sample', null))).toEqual([1]);
+      await t1.query('BEGIN');
+      await t1.query('SELECT pg_current_xact_id()');
+      await append(t2, 2);
+      expect(numbers(await readEvents(db, 'sample', null))).toEqual([1]);
+      await t1.query('COMMIT');
+      expect(numbers(await readEvents(db, 'sample', null))).toEqual([1, 2]);
+    } finally {
+      await elsewhere.end();
+    }
+  });
+
   it('catchUpWithCommitted waits for a committed event held back by an older open transaction', async () => {
     const options = { stream: 'sample', consumer: 'patient', cursorSchema: 'sample', handle: recordHandled };
     await t1.query('BEGIN');

@@ -117,14 +117,32 @@ export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): 
  *
  * Positions come from a sequence, which is not commit-ordered: a transaction holding position 5 can
  * commit after one holding 6, and a reader that moved past 6 would skip 5 (architecture.md: cursors
- * must never skip). So the order is (txid, position), and only transactions below the snapshot's
- * xmin are read: every one of those has ended, and any transaction still to commit has, or will get,
- * a txid >= xmin, so it sorts after every event delivered here. The price: an open transaction that
- * holds a txid, anywhere on the server, holds back delivery of every later one until it ends.
+ * must never skip). So the order is (txid, position), and only transactions below the horizon are
+ * read: every one of those has ended, and any transaction still to commit has, or will get, a txid
+ * at or above it, so it sorts after every event delivered here. The price: an open transaction of
+ * this database that holds a txid holds back delivery of every later one until it ends.
  */
 export async function readEvents(db: Db, stream: string, after: string | null, limit = 500, types?: readonly string[]): Promise<StoredEvent[]> {
   return (await readBatch(db, stream, after, { limit, types })).events;
 }
+
+/**
+ * The oldest txid that may still commit into this database's outboxes: the snapshot's xmin, were it
+ * not that PostgreSQL's snapshot spans the whole server, so that a long transaction in another
+ * database (a bulk load, another application) would hold back every stream here. A transaction in
+ * progress is passed over only when pg_stat_activity shows it is another database's backend: a
+ * backend never changes database, and xids in progress differ in their low 32 bits (backend_xid is
+ * a 32-bit xid, the snapshot's are xid8). Anything not shown so (a role that may not see other
+ * sessions, a subtransaction) keeps holding back, as xmin did.
+ */
+const horizon = sql.raw(`horizon AS (
+      SELECT least(pg_snapshot_xmax(snapshot), (
+        SELECT min(xid) FROM pg_snapshot_xip(snapshot) AS xid
+        WHERE xid::text::bigint % 4294967296 NOT IN (
+          SELECT backend_xid::text::bigint FROM pg_stat_activity
+          WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()))) AS txid
+      FROM pg_current_snapshot() AS snapshot
+    )`);
 
 /** Which events of a stream a reader wants. */
 export interface EventFilter {
@@ -146,9 +164,9 @@ export async function readBatch(db: Db, stream: string, after: string | null, op
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
   const from = after === null ? start : decodeCursor(after);
   const result = await db.execute(sql`
-    WITH head AS (
+    WITH ${horizon}, head AS (
       SELECT txid::text AS head_txid, position::text AS head_position FROM ${outbox}
-      WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+      WHERE txid < (SELECT txid FROM horizon)
       ORDER BY txid DESC, position DESC
       LIMIT 1
     ), picked AS (
@@ -156,7 +174,7 @@ export async function readBatch(db: Db, stream: string, after: string | null, op
         to_json(occurred_at) #>> '{}' AS occurred_at, txid AS order_txid, position AS order_position
       FROM ${outbox}
       WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
-        AND txid < pg_snapshot_xmin(pg_current_snapshot())
+        AND txid < (SELECT txid FROM horizon)
         ${ofTypes(types)} ${matching(match)}
       ORDER BY outbox.txid, outbox.position
       LIMIT ${limit}

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { Context as TraceContext } from '@opentelemetry/api';
@@ -29,6 +30,7 @@ import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
 import type { Metrics } from './metrics.ts';
 import { extractTraceContext, subgraphSpans } from './tracing.ts';
+import { pingDatabase } from './health.ts';
 
 /** What every resolver of a subgraph receives: who asks, the database, and this request's loaders. */
 export interface SubgraphContext<Loaders = unknown> {
@@ -189,7 +191,7 @@ export async function createSubgraphServer<Loaders>(
       const source = await createSourceEventStream({ ...args, contextValue: context });
       if (!(Symbol.asyncIterator in source)) return formatted(source, report);
       const events = source as AsyncIterableIterator<StoredEvent>;
-      return mapEvents(events, async (event) => {
+      const deliver = async (event: StoredEvent): Promise<FormattedExecutionResult> => {
         // Asked again for every event, so that a mandate that ends stops what a subscription delivers.
         const ended = await authorized(context, request.operationName, event);
         if (ended) {
@@ -198,11 +200,35 @@ export async function createSubgraphServer<Loaders>(
         }
         const eventContext = contextOf(context.viewer, context.origin, context.requestId);
         const result = await execute({ ...args, rootValue: event, contextValue: eventContext });
+        const outage = result.errors?.find((error) => !isDecision(error));
+        if (outage) throw outage;
         await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
         return formatted(result, report);
-      });
+      };
+      return mapEvents(events, (event, open) => untilDelivered(() => deliver(event), open));
     },
   };
+
+  /**
+   * An event's result, tried again while what fails is not a decision but the database (restarting,
+   * its connections dropped): an outage must not turn an acknowledged event into an error that ends
+   * the subscription (architecture.md: nothing is lost). While the database answers, a failure is
+   * tried a few times more and then delivered as the error it is. Undefined once the subscription ends.
+   */
+  async function untilDelivered(attempt: () => Promise<FormattedExecutionResult>, open: () => boolean): Promise<FormattedExecutionResult | undefined> {
+    for (let failuresWhileUp = 0; ; ) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!open()) return undefined;
+        const up = await pingDatabase(options.database).then(() => true, () => false);
+        if (up && ++failuresWhileUp > retriesWhileUp) return failed(error, report);
+        logger.warn({ ...bindings, err: error }, `a subscription's event failed (database ${up ? 'answers' : 'down'}); trying it again in ${feed.settings.pollMs} ms`);
+        await sleep(feed.settings.pollMs);
+        if (!open()) return undefined;
+      }
+    }
+  }
 
   /**
    * The subgraph's `authorize` for a subscription: the refusal (logged, where the subgraph audits),
@@ -224,6 +250,12 @@ export async function createSubgraphServer<Loaders>(
       await check;
       return undefined;
     } catch (error) {
+      if (!(error instanceof RegisterError)) {
+        // No refusal but a failure to decide: an event's is tried again (untilDelivered).
+        checks.delete(key);
+        if (event) throw error;
+        return failed(error, report);
+      }
       if (subgraph.audited) {
         const trail = new AuditTrail(auditKey);
         trail.record(operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'subscription', null, 'REFUSED');
@@ -249,24 +281,37 @@ function failed(error: unknown, report: Report): FormattedExecutionResult {
  * `source` with `map` applied to each value, one at a time and in order; `return()` passes straight
  * to the source, so a waiting `next()` ends at once (stack.md, pitfalls).
  */
-function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => Promise<U>): AsyncIterableIterator<U> {
+function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T, open: () => boolean) => Promise<U | undefined>): AsyncIterableIterator<U> {
+  let ended = false;
+  const open = () => !ended;
+  const end = async (): Promise<IteratorResult<U>> => {
+    ended = true;
+    await source.return?.();
+    return { done: true, value: undefined };
+  };
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
       const item = await source.next();
-      return item.done ? { done: true, value: undefined } : { done: false, value: await map(item.value) };
+      if (item.done) return { done: true, value: undefined };
+      const value = await map(item.value, open);
+      return value === undefined ? { done: true, value: undefined } : { done: false, value };
     },
-    async return() {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw() {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
+    return: end,
+    throw: end,
   };
+}
+
+/** How often an event that fails while the database answers is tried again before its error goes out. */
+const retriesWhileUp = 3;
+
+/** A refusal or an error of the operation itself, as opposed to something underneath that failed. */
+function isDecision(error: GraphQLError): boolean {
+  let original: unknown = error;
+  while (original instanceof GraphQLError && original.originalError && original.originalError !== original) original = original.originalError;
+  return original instanceof RegisterError || original instanceof GraphQLError;
 }
 
 /**

@@ -8,25 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-
-export interface LoadRun {
-  url: string;
-  seconds: number;
-  connections: number;
-  requests: { body: string; headers: Record<string, string> }[];
-}
-
-export interface LoadResult {
-  requests: number;
-  perSecond: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  errors: number;
-  /** The first error response, to show what went wrong. */
-  firstError: string | undefined;
-}
+import type { LoadResult, LoadRun } from './loadRun.ts';
 
 const run = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadRun;
 let next = 0;
