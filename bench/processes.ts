@@ -23,11 +23,11 @@ process.once('exit', () => {
 });
 
 /**
- * Starts `node --import tsx <file>` and resolves once it prints `GraphQL: <url>`; its other lines go
- * to `log` when `verbose`, and every line is kept for the error should it exit first.
+ * Starts `node [nodeArgs] --import tsx <file>` and resolves once it prints `GraphQL: <url>`; every
+ * line it prints is kept for the error should it exit first.
  */
-export function serve(name: string, file: string, args: string[], env: Record<string, string>, log: (line: string) => void, verbose = false): Promise<Served> {
-  const child = spawn(process.execPath, tsx(file, ...args), { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function serve(name: string, file: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeArgs, ...tsx(file, ...args)], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const lines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => (running.delete(child), resolve())));
@@ -35,7 +35,6 @@ export function serve(name: string, file: string, args: string[], env: Record<st
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
-        if (verbose) log(`  ${name}: ${line}`);
         const url = /^GraphQL: (\S+)/.exec(line)?.[1];
         if (url) resolve({ name, url, stop: () => stop(child, exited) });
       });

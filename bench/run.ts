@@ -10,13 +10,14 @@
  *  3. The same mix against each gateway in alternating runs (bench/mix.ts); then a whole school's
  *     enrollments at 20 concurrent clients; bulk enrollments; subscription fan-out; the count-date run.
  *
- * Writes bench/results/latest.json and latest.md, and prints the table. Ratios are the headline;
+ * Writes bench/results/latest.json and latest.md, and prints the table. `--profile` profiles the
+ * register's processes instead, through the whole-school run, and writes bench/results/profile.md. Ratios are the headline;
  * absolute figures hold for this machine only. Short mode fits in about 5 minutes once the population
  * exists; `--full` runs longer and more often.
  */
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -27,9 +28,10 @@ import { schemaFolder } from '../kernel/subgraph.ts';
 import type { LoadResult, LoadRun } from './peers/loadRun.ts';
 import { mixFor, requestsFor, schoolsOf, wholeSchoolFor, type Identity, type Operation, type School } from './mix.ts';
 import { freePort, runScript, runToEnd, serve, type Served } from './processes.ts';
+import { describe, summarise } from './profile.ts';
 import { resultsFolder, writeResults } from './results.ts';
 
-const { values } = parseArgs({ options: { full: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
 const mode = values.full ? 'full' : 'short';
 const settings = {
   short: { seconds: 8, warmup: 3, rounds: 2, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
@@ -85,10 +87,18 @@ async function seedNational(url: string): Promise<{ seconds: number; registered:
 
 const quiet = { LOG_LEVEL: 'warn', NODE_ENV: 'production' };
 
+/**
+ * With --profile, the register's processes write a V8 CPU profile when they stop (after the whole-school
+ * run), summarised at the end of the report (bench/profile.ts); profiling slows them, so the figures
+ * of such a run are for finding where the time goes, not for the comparison.
+ */
+const profiles = path.join(resultsFolder, 'profiles');
+const profiled = (name: string) => (values.profile ? ['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+
 async function startSubgraphs(url: string): Promise<Served[]> {
   const served: Served[] = [];
   for (const name of ['institutions', 'learners', 'funding', 'absence']) {
-    served.push(await serve(name, 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: name, PORT: '0', DATABASE_URL: url }, say));
+    served.push(await serve(name, 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: name, PORT: '0', DATABASE_URL: url }, profiled(name)));
     say(`subgraph ${name}: ${served.at(-1)!.url}`);
   }
   return served;
@@ -101,9 +111,9 @@ async function startGateways(subgraphs: Served[]): Promise<Record<GatewayName, S
   const file = path.join(resultsFolder, 'supergraph.graphql');
   await writeFile(file, supergraph);
   const urls = subgraphs.map((subgraph) => `${subgraph.name}=${subgraph.url}`).join(',');
-  const peer = async (name: GatewayName, script: string, flags: string[] = []) => serve(name, `bench/peers/${script}`, [file, String(await freePort()), ...flags], {}, say);
+  const peer = async (name: GatewayName, script: string, flags: string[] = []) => serve(name, `bench/peers/${script}`, [file, String(await freePort()), ...flags], {});
   const gateways: Record<GatewayName, Served> = {
-    register: await serve('register', 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: 'gateway', PORT: '0', SUBGRAPH_URLS: urls, RATE_LIMIT: '0' }, say),
+    register: await serve('register', 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: 'gateway', PORT: '0', SUBGRAPH_URLS: urls, RATE_LIMIT: '0' }, profiled('gateway')),
     apollo: await peer('apollo', 'apollo.ts'),
     hive: await peer('hive', 'hive.ts'),
     'hive-rust': await peer('hive-rust', 'hive.ts', ['--rust']),
@@ -232,10 +242,27 @@ async function report(figures: Figures): Promise<void> {
   console.log(`\n${table}\n\nfigures: bench/results/latest.json, bench/results/latest.md`);
 }
 
+/** A profiled run's figures (slowed by profiling) and where each process spent its time: bench/results/profile.md. */
+async function reportProfiles(comparison: Comparison, whole: LoadResult): Promise<void> {
+  const lines = [
+    '### Profiled run (figures slowed by profiling)',
+    '',
+    ...gatewayNames.map((name) => `- ${labels[name]}: ${comparison[name].median.perSecond.toFixed(0)} req/s, p99 ${comparison[name].median.p99} ms`),
+    `- whole school: ${whole.perSecond.toFixed(0)} req/s, p99 ${whole.p99} ms`,
+    '',
+  ];
+  for (const file of (await readdir(profiles)).filter((name) => name.endsWith('.cpuprofile')).sort()) {
+    lines.push(...describe(file.replace('.cpuprofile', ''), await summarise(path.join(profiles, file))));
+  }
+  await writeFile(path.join(resultsFolder, 'profile.md'), `${lines.join('\n')}\n`);
+  console.log(`\n${lines.join('\n')}\nprofiles: bench/results/profiles/*.cpuprofile (open in Chrome DevTools), summary: bench/results/profile.md`);
+}
+
 const server = readConfig().databaseUrl;
 
 async function main(server: string): Promise<void> {
   await installPeers();
+  if (values.profile) await rm(profiles, { recursive: true, force: true });
   const databaseUrl = await benchDatabase(server);
   const seed = await seedNational(databaseUrl);
   const database = await openDatabase({ databaseUrl, dataDir: 'memory://' });
@@ -253,6 +280,7 @@ async function main(server: string): Promise<void> {
     const whole = await wholeSchools(gateways.register, await schoolsOf(database.db, 100, wholeSchool.enrollments));
     // The other benchmarks start systems of their own: these stop first, so that nothing else runs.
     for (const served of started.splice(0).reverse()) await served.stop();
+    if (values.profile) return await reportProfiles(comparison, whole);
     const others = await otherBenchmarks(server);
     await report({ seed, comparison, whole, ...others });
   } finally {

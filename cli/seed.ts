@@ -79,7 +79,7 @@ async function seedNational(database: Database, scale: number, say: (message: st
   );
 }
 
-/** How long the seed waits for events held back by a transaction open elsewhere on the server. */
+/** How long the seed waits for events held back by another transaction open on the same database. */
 const heldBackWaitMs = 120_000;
 
 /**
@@ -96,7 +96,7 @@ async function catchUpEveryConsumer(database: Database, say: (message: string) =
       const handled = { count: 0 };
       const counting = { ...options, handle: async (tx: Db, events: StoredEvent[]) => ((handled.count += events.length), options.handle(tx, events)) };
       if (!(await catchUpWithCommitted(database.db, counting, heldBackWaitMs))) {
-        throw new RegisterError('CONFLICT', `${options.consumer} is held back by a transaction open elsewhere on the database server for over ${heldBackWaitMs / 1000} s (see pg_stat_activity); run the seed again once it has ended`);
+        throw new RegisterError('CONFLICT', `${options.consumer} is held back by another transaction open on the database for over ${heldBackWaitMs / 1000} s (see pg_stat_activity); run the seed again once it has ended`);
       }
       const taken = inBulk + handled.count;
       if (taken) say(`${options.consumer}: took in ${taken} events of ${options.stream} (${((performance.now() - begun) / 1000).toFixed(1)} s)`);

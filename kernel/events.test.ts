@@ -28,9 +28,9 @@ const recordHandled = async (tx: Db, batch: StoredEvent[]) => {
 };
 
 /**
- * Reads until at least `count` events are there. On a shared PostgreSQL server an open transaction
- * of another test file holds committed events back for a moment (see readEvents), so a test that
- * expects committed events to show waits for them instead of failing.
+ * Reads until at least `count` events are there: an open transaction of the test's own (a TRUNCATE
+ * of the previous test's, a connection ending) may hold committed events back for a moment (see
+ * readEvents), so a test that expects committed events to show waits for them instead of failing.
  */
 const readAtLeast = (db: Db, after: string | null, count: number) =>
   vi.waitFor(

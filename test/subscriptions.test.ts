@@ -342,7 +342,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       await restart('funding', { PORT: new URL(servers.get('funding')!.url).port });
       await Promise.all(writers);
 
-      // Readable once every older transaction on the server has ended (kernel/events.ts, readEvents).
+      // Readable once every older transaction on the database has ended (kernel/events.ts, readEvents).
       let written: string[] = [];
       await eventually(async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000, 30_000, 'the 1,000 events to be readable');
       for (const follower of followers) await follower.until(() => follower.items.length >= 1000, 30_000, 'all 1,000 events');
