@@ -1,14 +1,10 @@
 import { GraphQLScalarType, Kind } from 'graphql';
+import { isDay } from './calendar.ts';
 import { RegisterError } from './errors.ts';
-
-const isoDay = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Parses YYYY-MM-DD and refuses days that do not exist (2025-02-30). */
 export function parseDay(value: unknown, field = 'date'): string {
-  if (typeof value === 'string' && isoDay.test(value)) {
-    const date = new Date(`${value}T00:00:00Z`);
-    if (!Number.isNaN(date.getTime()) && date.toISOString().startsWith(value)) return value;
-  }
+  if (isDay(value)) return value;
   throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not a date written YYYY-MM-DD`, field);
 }
 
@@ -23,8 +19,14 @@ export const DateScalar = new GraphQLScalarType({
 
 /** Today's date in the Netherlands, where the register's days begin and end. */
 export function today(now = new Date()): string {
-  return amsterdam.format(now);
+  // The day in Amsterdam is the same all through a UTC minute (its offsets are whole hours), and
+  // formatting is the cost: one format per minute, however many times a request asks.
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (minute !== lastMinute.minute) lastMinute = { minute, day: amsterdam.format(now) };
+  return lastMinute.day;
 }
+
+let lastMinute = { minute: Number.NaN, day: '' };
 
 // Built once: a formatter costs far more to build than to use, and projections call `today` per event.
 const amsterdam = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' });
