@@ -5,12 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../kernel/config.ts';
 
 export interface Served {
   name: string;
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export function serve(name: string, file: string, args: string[], env: Record<st
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
         const url = /^GraphQL: (\S+)/.exec(line)?.[1];
-        if (url) resolve({ name, url, stop: () => stop(child, exited) });
+        if (url) resolve({ name, url, pid: child.pid!, stop: () => stop(child, exited) });
       });
     }
     void exited.then(() => reject(new Error(`${name} exited before it served:\n${lines.slice(-20).join('\n')}`)));
@@ -83,4 +85,46 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux port in use). */
+const ticksPerSecond = 100;
+
+/**
+ * CPU seconds (user and system) a process has used so far, from /proc, with those of its children
+ * that have ended (`withEnded`); undefined where there is no /proc.
+ */
+export function cpuSecondsOf(pid: number, withEnded = false): number | undefined {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces: utime, stime,
+    // cutime, cstime are fields 14 to 17 of proc(5).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 15).map(Number);
+    return (fields[0]! + fields[1]! + (withEnded ? fields[2]! + fields[3]! : 0)) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of every PostgreSQL process on this machine, the backends that ended included (the
+ * server counts them as its ended children): a pool closing an idle connection loses no time here.
+ * 0 without /proc.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuSecondsOf(Number(entry), true) ?? 0;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
 }

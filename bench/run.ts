@@ -27,14 +27,14 @@ import { openDatabase } from '../kernel/db.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import type { LoadResult, LoadRun } from './peers/loadRun.ts';
 import { mixFor, requestsFor, schoolsOf, wholeSchoolFor, type Identity, type Operation, type School } from './mix.ts';
-import { freePort, runScript, runToEnd, serve, type Served } from './processes.ts';
+import { cpuSecondsOf, freePort, postgresCpuSeconds, runScript, runToEnd, serve, type Served } from './processes.ts';
 import { describe, summarise } from './profile.ts';
 import { resultsFolder, writeResults } from './results.ts';
 
 const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
 const mode = values.full ? 'full' : 'short';
 const settings = {
-  short: { seconds: 8, warmup: 3, rounds: 2, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
+  short: { seconds: 8, warmup: 3, rounds: 3, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
   full: { seconds: 30, warmup: 10, rounds: 3, schools: 400, connections: 20, enrollCalls: 20, subscriptions: ['--counts', '1,100,5000', '--events', '50'] },
 }[mode];
 /** A whole school of about this many enrollments, at this many concurrent clients: p99 at most 50 ms (the target). */
@@ -146,27 +146,41 @@ async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Oper
 }
 
 /** One load run in a process of its own (bench/peers/load.ts). */
-async function load(gateway: Served, operations: Operation[], identity: Identity, seconds: number, connections: number): Promise<LoadResult> {
+/**
+ * A load run's figures, and the CPU time per request of each process that served it: the gateway,
+ * each subgraph and PostgreSQL (all its processes), from /proc before and after. They say where a
+ * request's time goes, and how much of it any gateway could save.
+ */
+type Measured = LoadResult & { cpuMsPerRequest: Record<string, number> };
+
+async function load(gateway: Served, subgraphs: Served[], operations: Operation[], identity: Identity, seconds: number, connections: number): Promise<Measured> {
   const run: LoadRun = { url: gateway.url, seconds, connections, requests: await requestsFor(operations, identity) };
   const file = path.join(resultsFolder, `load-${gateway.name}.json`);
   await writeFile(file, JSON.stringify(run));
+  const cpu = () => ({ gateway: cpuSecondsOf(gateway.pid) ?? 0, ...Object.fromEntries(subgraphs.map((served) => [served.name, cpuSecondsOf(served.pid) ?? 0])), postgres: postgresCpuSeconds() });
+  const before: Record<string, number> = cpu();
   const lines = await runScript(`load ${gateway.name}`, 'bench/peers/load.ts', [file], {}, () => undefined);
-  return JSON.parse(lines.at(-1)!) as LoadResult;
+  const after: Record<string, number> = cpu();
+  const result = JSON.parse(lines.at(-1)!) as LoadResult;
+  const perRequest = (seconds: number) => Math.round((10_000 * seconds) / Math.max(result.requests, 1)) / 10;
+  const cpuMsPerRequest = Object.fromEntries(Object.keys(after).map((name) => [name, perRequest(after[name]! - before[name]!)]));
+  cpuMsPerRequest.total = Math.round(10 * Object.values(cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0)) / 10;
+  return { ...result, cpuMsPerRequest };
 }
 
-type Comparison = Record<GatewayName, { runs: LoadResult[]; median: LoadResult }>;
+type Comparison = Record<GatewayName, { runs: Measured[]; median: Measured }>;
 
 /** Warm-up, then rounds in which each gateway has one run, each round starting with the next gateway. */
-async function compare(gateways: Record<GatewayName, Served>, mix: Operation[]): Promise<Comparison> {
+async function compare(gateways: Record<GatewayName, Served>, subgraphs: Served[], mix: Operation[]): Promise<Comparison> {
   for (const name of gatewayNames) {
-    await load(gateways[name], mix, identityOf(name), settings.warmup, settings.connections);
+    await load(gateways[name], subgraphs, mix, identityOf(name), settings.warmup, settings.connections);
     say(`warmed up ${labels[name]} (${settings.warmup} s)`);
   }
-  const runs = Object.fromEntries(gatewayNames.map((name) => [name, [] as LoadResult[]])) as Record<GatewayName, LoadResult[]>;
+  const runs = Object.fromEntries(gatewayNames.map((name) => [name, [] as Measured[]])) as Record<GatewayName, Measured[]>;
   for (let round = 0; round < settings.rounds; round++) {
     for (let i = 0; i < gatewayNames.length; i++) {
       const name = gatewayNames[(i + round) % gatewayNames.length]!;
-      const result = await load(gateways[name], mix, identityOf(name), settings.seconds, settings.connections);
+      const result = await load(gateways[name], subgraphs, mix, identityOf(name), settings.seconds, settings.connections);
       runs[name].push(result);
       say(`round ${round + 1}, ${labels[name]}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}`);
     }
@@ -175,15 +189,15 @@ async function compare(gateways: Record<GatewayName, Served>, mix: Operation[]):
 }
 
 /** The run of median throughput: its figures belong together. */
-function median(runs: LoadResult[]): LoadResult {
+function median(runs: Measured[]): Measured {
   return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
 }
 
 /** A school's whole list of enrollments with funding status, at 20 concurrent clients, on the register's gateway. */
-async function wholeSchools(gateway: Served, schools: School[]): Promise<LoadResult & { schools: number; enrollments: number }> {
+async function wholeSchools(gateway: Served, subgraphs: Served[], schools: School[]): Promise<Measured & { schools: number; enrollments: number }> {
   const operations = await wholeSchoolFor(schools);
-  await load(gateway, operations, identityOf('register'), settings.warmup, wholeSchool.connections);
-  const result = await load(gateway, operations, identityOf('register'), settings.seconds, wholeSchool.connections);
+  await load(gateway, subgraphs, operations, identityOf('register'), settings.warmup, wholeSchool.connections);
+  const result = await load(gateway, subgraphs, operations, identityOf('register'), settings.seconds, wholeSchool.connections);
   const mean = schools.reduce((sum, school) => sum + school.enrollments, 0) / schools.length;
   say(`whole school (${schools.length} schools of ${Math.round(mean)} enrollments on average, ${wholeSchool.connections} clients): ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors`);
   return { ...result, schools: schools.length, enrollments: mean };
@@ -205,10 +219,31 @@ async function otherBenchmarks(server: string): Promise<{ enroll: unknown; subsc
 interface Figures {
   seed: { seconds: number; registered: boolean };
   comparison: Comparison;
-  whole: LoadResult & { schools: number; enrollments: number };
+  whole: Measured & { schools: number; enrollments: number };
   enroll: unknown;
   subscriptions: unknown;
   countDate: unknown;
+}
+
+/**
+ * CPU ms per request by process, for each gateway's median run and the whole school, and what that
+ * leaves a gateway: with the subgraphs and PostgreSQL as they are, even a gateway that cost nothing
+ * could serve at most (cores × 1000 / their ms) requests a second.
+ */
+function cpuTable(figures: Figures): string[] {
+  const processes = Object.keys(figures.comparison.register.median.cpuMsPerRequest);
+  const row = (label: string, measured: Measured) => `| ${label} | ${processes.map((name) => measured.cpuMsPerRequest[name]).join(' | ')} |`;
+  const ours = figures.comparison.register.median.cpuMsPerRequest;
+  const behind = ours.total! - ours.gateway!;
+  return [
+    `| CPU ms per request | ${processes.join(' | ')} |`,
+    `|---|${processes.map(() => '--:').join('|')}|`,
+    ...gatewayNames.map((name) => row(`mix, ${labels[name]}`, figures.comparison[name].median)),
+    row('whole school, Register Graph', figures.whole),
+    '',
+    `Behind the gateway, a request of the mix costs ${behind.toFixed(1)} ms of CPU (subgraphs and PostgreSQL): on ${cpus().length} cores no gateway can serve more than ` +
+      `${((cpus().length * 1000) / behind).toFixed(0)} req/s of it, whatever it costs itself (the load generator's own CPU not counted).`,
+  ];
 }
 
 async function report(figures: Figures): Promise<void> {
@@ -236,6 +271,8 @@ async function report(figures: Figures): Promise<void> {
       `${ratios.toHiveRust.perSecond.toFixed(2)}× Hive Gateway with its Rust planner (at least 1: ${ratios.toHiveRust.perSecond >= 1 ? 'met' : 'MISSED'}), ` +
       `p99 ${ours.p99 <= Math.min(comparison.apollo.median.p99, comparison['hive-rust'].median.p99) ? 'no worse than either (met)' : 'worse than one of them (MISSED)'}.`,
     figures.seed.registered ? `National population registered in ${figures.seed.seconds.toFixed(0)} s (npm run seed -- --national).` : 'National population: reused from an earlier run.',
+    '',
+    ...cpuTable(figures),
   ];
   const table = lines.join('\n');
   await writeFile(path.join(resultsFolder, 'latest.md'), `${table}\n`);
@@ -280,8 +317,8 @@ async function main(server: string): Promise<void> {
     const mix = await mixFor(schools);
     say(`mix: ${mix.length} requests of ${schools.length} schools (a page of 50 enrollments, a learner, a branch search)`);
     await checkSameAnswers(gateways, mix);
-    const comparison = await compare(gateways, mix);
-    const whole = await wholeSchools(gateways.register, await schoolsOf(database.db, 100, wholeSchool.enrollments));
+    const comparison = await compare(gateways, subgraphs, mix);
+    const whole = await wholeSchools(gateways.register, subgraphs, await schoolsOf(database.db, 100, wholeSchool.enrollments));
     // The other benchmarks start systems of their own: these stop first, so that nothing else runs.
     for (const served of started.splice(0).reverse()) await served.stop();
     if (values.profile) return await reportProfiles(comparison, whole);
