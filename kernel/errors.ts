@@ -75,7 +75,8 @@ export function renderError(
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
-function unwrap(thrown: unknown): unknown {
+/** What was thrown under the GraphQLErrors that wrap it. */
+export function unwrap(thrown: unknown): unknown {
   let error = thrown;
   while (error instanceof GraphQLError && error.originalError && error.originalError !== error) error = error.originalError;
   return error;

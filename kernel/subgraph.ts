@@ -25,7 +25,7 @@ import type { Database, Db } from './db.ts';
 import type { ConsumerOptions, StoredEvent } from './events.ts';
 import { sharedParser } from './parsed.ts';
 import { EventFeed, type SubscriptionField } from './feed.ts';
-import { RegisterError, renderError } from './errors.ts';
+import { RegisterError, renderError, unwrap } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
 import type { Metrics } from './metrics.ts';
@@ -309,8 +309,7 @@ const retriesWhileUp = 3;
 
 /** A refusal or an error of the operation itself, as opposed to something underneath that failed. */
 function isDecision(error: GraphQLError): boolean {
-  let original: unknown = error;
-  while (original instanceof GraphQLError && original.originalError && original.originalError !== original) original = original.originalError;
+  const original = unwrap(error);
   return original instanceof RegisterError || original instanceof GraphQLError;
 }
 
