@@ -359,30 +359,43 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
     }
   }, 180_000);
 
-  it('delivers every event once and in order when the database drops every connection, as a PostgreSQL restart does', async () => {
+  it('delivers every event once and in order when the database drops every connection, as a PostgreSQL restart does', async ({ onTestFailed }) => {
+    // Which step a failure (a timeout above all) came in: the error alone does not say.
+    let step = 'starting the system';
+    onTestFailed(() => console.error(`the database-drop test failed while ${step}`));
     const system = await startTestSystem({ RATE_LIMIT: '0' });
+    step = 'opening the writer';
     const writer = await openDatabase({ databaseUrl: system.config.databaseUrl, dataDir: 'memory://' });
     const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
     const follower = new Follower<{ cursor: string }>({ url: () => system.url, token, query: 'subscription { fundingStatusChanged { cursor } }', field: 'fundingStatusChanged', resume: true });
     try {
+      step = 'waiting for a live subscriber';
       await eventually(() => system.system.stats().feeds.funding?.live === 1, 10_000, 'a live subscriber');
       const write = async (from: number) => {
         for (let n = from; n < from + 50; n++) await writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(n)]));
       };
+      step = 'writing the first 50 events';
       await write(0);
+      step = 'ending every session';
       // Every other session of the database ends: the pool's, the LISTEN connection, the writer's.
       await writer.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
       await writer.db.execute(sql`SELECT 1`).catch(() => undefined);
+      step = 'writing the next 50 events';
       await write(50);
+      step = 'waiting for the 100 events to be readable';
       let written: string[] = [];
       await eventually(async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100, 30_000, 'the 100 events to be readable');
+      step = 'waiting for the follower to receive them';
       await follower.until(() => follower.items.length >= 100, 30_000, 'all 100 events');
       await sleep(300);
       expect(follower.items.map((item) => item.cursor)).toEqual(written);
     } finally {
+      step = 'stopping the follower';
       await follower.stop();
+      step = 'closing the writer';
       await writer.close();
+      step = 'closing the system';
       await system.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
