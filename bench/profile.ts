@@ -4,7 +4,7 @@
  * collector) and by function. `npm run bench -- --profile` profiles the register's processes and
  * prints this for each; on its own:
  *
- *   node --import tsx bench/profile.ts <file.cpuprofile | folder> [--top N]
+ *   node --import tsx bench/profile.ts <file.cpuprofile | a process's folder | bench/results/profiles> [--top N]
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -75,6 +75,17 @@ export async function summarise(file: string, top = 15): Promise<ProfileSummary>
   return { busyMs: Math.round(busy), idleMs: Math.round(idle), byPackage: shares(packages), byFunction: shares(functions) };
 }
 
+/**
+ * The summary of one process from the folder `--cpu-prof-dir` gave it: V8 writes a profile per
+ * thread (tsx loads modules in a thread of its own), and the main thread is the busiest.
+ */
+export async function summariseProcess(folder: string, top = 15): Promise<ProfileSummary> {
+  const files = (await readdir(folder)).filter((name) => name.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`${folder} holds no .cpuprofile`);
+  const threads = await Promise.all(files.map((file) => summarise(path.join(folder, file), top)));
+  return threads.sort((a, b) => b.busyMs - a.busyMs)[0]!;
+}
+
 /** The summary as Markdown lines. */
 export function describe(title: string, summary: ProfileSummary): string[] {
   const rows = (shares: Share[]) => shares.map((share) => `| ${share.name.replace(/\|/g, '\\|')} | ${share.ms} | ${share.percent}% |`);
@@ -96,9 +107,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '15' } } });
   const target = positionals[0];
   if (!target) {
-    console.error('usage: node --import tsx bench/profile.ts <file.cpuprofile | folder> [--top N]');
+    console.error('usage: node --import tsx bench/profile.ts <file.cpuprofile | a process\'s folder | bench/results/profiles> [--top N]');
     process.exit(2);
   }
-  const files = (await stat(target)).isDirectory() ? (await readdir(target)).filter((name) => name.endsWith('.cpuprofile')).map((name) => path.join(target, name)) : [target];
-  for (const file of files) console.log(describe(path.basename(file), await summarise(file, Number(values.top))).join('\n'));
+  const top = Number(values.top);
+  if (!(await stat(target)).isDirectory()) console.log(describe(path.basename(target), await summarise(target, top)).join('\n'));
+  else {
+    const entries = await readdir(target, { withFileTypes: true });
+    // bench/results/profiles holds a folder per process; a process's folder holds its threads' profiles.
+    const processes = entries.some((entry) => entry.isDirectory()) ? entries.filter((entry) => entry.isDirectory()).map((entry) => path.join(target, entry.name)) : [target];
+    for (const folder of processes) console.log(describe(path.basename(folder), await summariseProcess(folder, top)).join('\n'));
+  }
 }

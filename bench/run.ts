@@ -10,10 +10,10 @@
  *  3. The same mix against each gateway in alternating runs (bench/mix.ts); then a whole school's
  *     enrollments at 20 concurrent clients; bulk enrollments; subscription fan-out; the count-date run.
  *
- * Writes bench/results/latest.json and latest.md, and prints the table. `--profile` profiles the
- * register's processes instead, through the whole-school run, and writes bench/results/profile.md. Ratios are the headline;
+ * Writes bench/results/latest.json and latest.md, and prints the table. Ratios are the headline;
  * absolute figures hold for this machine only. Short mode fits in about 5 minutes once the population
- * exists; `--full` runs longer and more often.
+ * exists; `--full` runs longer and more often. `--profile` profiles the register's processes instead,
+ * through the whole-school run, and writes bench/results/profile.md.
  */
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -28,7 +28,7 @@ import { schemaFolder } from '../kernel/subgraph.ts';
 import type { LoadResult, LoadRun } from './peers/loadRun.ts';
 import { mixFor, requestsFor, schoolsOf, wholeSchoolFor, type Identity, type Operation, type School } from './mix.ts';
 import { cpuSecondsOf, freePort, postgresCpuSeconds, runScript, runToEnd, serve, type Served } from './processes.ts';
-import { describe, summarise } from './profile.ts';
+import { describe, summariseProcess } from './profile.ts';
 import { resultsFolder, writeResults } from './results.ts';
 
 const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
@@ -145,14 +145,14 @@ async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Oper
   say(`all four gateways give the same answers to ${sample.length} requests of the mix`);
 }
 
-/** One load run in a process of its own (bench/peers/load.ts). */
 /**
  * A load run's figures, and the CPU time per request of each process that served it: the gateway,
- * each subgraph and PostgreSQL (all its processes), from /proc before and after. They say where a
- * request's time goes, and how much of it any gateway could save.
+ * each subgraph and PostgreSQL (all its processes). They say where a request's time goes, and how
+ * much of it any gateway could save.
  */
 type Measured = LoadResult & { cpuMsPerRequest: Record<string, number> };
 
+/** One load run in a process of its own (bench/peers/load.ts), with /proc read before and after. */
 async function load(gateway: Served, subgraphs: Served[], operations: Operation[], identity: Identity, seconds: number, connections: number): Promise<Measured> {
   const run: LoadRun = { url: gateway.url, seconds, connections, requests: await requestsFor(operations, identity) };
   const file = path.join(resultsFolder, `load-${gateway.name}.json`);
@@ -288,12 +288,7 @@ async function reportProfiles(comparison: Comparison, whole: LoadResult): Promis
     `- whole school: ${whole.perSecond.toFixed(0)} req/s, p99 ${whole.p99} ms`,
     '',
   ];
-  for (const name of (await readdir(profiles)).sort()) {
-    // One profile per thread (tsx loads modules in one of its own): the main thread is the busiest.
-    const folder = path.join(profiles, name);
-    const threads = await Promise.all((await readdir(folder)).map((file) => summarise(path.join(folder, file))));
-    lines.push(...describe(name, threads.sort((a, b) => b.busyMs - a.busyMs)[0]!));
-  }
+  for (const name of (await readdir(profiles)).sort()) lines.push(...describe(name, await summariseProcess(path.join(profiles, name))));
   await writeFile(path.join(resultsFolder, 'profile.md'), `${lines.join('\n')}\n`);
   console.log(`\n${lines.join('\n')}\nprofiles: bench/results/profiles/<process>/*.cpuprofile (open in Chrome DevTools), summary: bench/results/profile.md`);
 }
