@@ -34,7 +34,7 @@ import { resultsFolder, writeResults } from './results.ts';
 const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
 const mode = values.full ? 'full' : 'short';
 const settings = {
-  short: { seconds: 8, warmup: 3, rounds: 3, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
+  short: { seconds: 8, warmup: 3, rounds: 2, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
   full: { seconds: 30, warmup: 10, rounds: 3, schools: 400, connections: 20, enrollCalls: 20, subscriptions: ['--counts', '1,100,5000', '--events', '50'] },
 }[mode];
 /** A whole school of about this many enrollments, at this many concurrent clients: p99 at most 50 ms (the target). */
