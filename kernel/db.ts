@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePostgres, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 
 /** The one database type the code sees: drizzle over PGlite or over node-postgres. */
@@ -137,7 +137,7 @@ async function openPostgres(url: string, log: (message: string) => void): Promis
   const listener = new Listener(url, log);
   return {
     kind: 'postgres',
-    db: drizzlePostgres(pool),
+    db: releasingTransactions(drizzlePostgres(pool), pool),
     rawTransaction: async (work) => {
       const client = await pool.connect();
       try {
@@ -165,6 +165,29 @@ async function openPostgres(url: string, log: (message: string) => void): Promis
       await Promise.all(closing);
     },
   };
+}
+
+/**
+ * drizzle's `transaction` on a pool (0.45.4) runs BEGIN before the try whose finally releases the
+ * client it checked out, so a BEGIN that fails leaks that client for good: a connection that died
+ * while idle in the pool (a database restart) fails exactly there, and a few restarts leave a pool
+ * whose every `connect()` waits forever, and a `close()` that never ends (drizzle-orm issues 6023
+ * and 6241, open). Here the pool client is checked out and released around drizzle's transaction
+ * on that one client, which releases nothing; the pool drops a client whose connection is gone.
+ */
+function releasingTransactions(db: NodePgDatabase, pool: pg.Pool): NodePgDatabase {
+  const onClient = new WeakMap<pg.PoolClient, NodePgDatabase>();
+  db.transaction = async (work, config) => {
+    const client = await pool.connect();
+    try {
+      let own = onClient.get(client);
+      if (!own) onClient.set(client, (own = drizzlePostgres(client)));
+      return await own.transaction(work, config);
+    } finally {
+      client.release();
+    }
+  };
+  return db;
 }
 
 /**
