@@ -2,7 +2,7 @@
  * The funding rules for po (domain.md §5), each a pure function of the facts it reads: an enrollment
  * as the register holds it, the learner's birth date and the RIO periods of what it refers to.
  */
-import { addDays, schoolYearOf } from '../../kernel/calendar.ts';
+import { fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
 
 /**
  * The count date (teldatum) of a year: the Minister funds a calendar year by the number of pupils on
@@ -20,10 +20,10 @@ export const fundingYearOf = (countDate: string) => Number(countDate.slice(0, 4)
 
 /**
  * The last day on which an enrollment can reach the register and still count: "binnen vier weken na
- * die datum" (Besluit bekostiging WPO 2022 art 7 [S:34]), read as 28 days, the count date not
- * included: registered on day 28 after 1 February counts, on day 29 it does not.
+ * die datum" (Besluit bekostiging WPO 2022 art 7 [S:34]): registered on day 28 after 1 February it
+ * counts, on day 29 it does not (kernel/calendar.ts, fourWeeksAfter).
  */
-export const registrationDeadline = (countDate: string) => addDays(countDate, 28);
+export const registrationDeadline = (countDate: string) => fourWeeksAfter(countDate);
 
 /**
  * The count date a school is working towards on `day`: the earliest one whose registration window

@@ -219,7 +219,7 @@ describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
 
   it.each([
     ['is open at another school', other('open', '16AH00', '2024-08-01', null)],
-    ['ended 27 days before the new start', other('ended27', '16AH00', '2024-08-01', '2025-09-04')],
+    ['ended 28 days before the new start, the last day of 4 weeks', other('ended28', '16AH00', '2024-08-01', '2025-09-03')],
     ['ended the day before the new start', other('ended1', '16AH00', '2024-08-01', '2025-09-30')],
     ['ends after the new start', other('later', '16AH00', '2024-08-01', '2025-12-31')],
   ])('tells the old school of an enrollment that %s, proposing the day before the new start', (_, old) => {
@@ -227,7 +227,7 @@ describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
   });
 
   it.each([
-    ['ended 28 days before the new start', other('ended28', '16AH00', '2024-08-01', '2025-09-03')],
+    ['ended 29 days before the new start', other('ended29', '16AH00', '2024-08-01', '2025-09-02')],
     ['ended long before', other('ended', '16AH00', '2023-08-01', '2024-07-31')],
     ['is at the same school', other('same', '32JK00', '2024-08-01', null)],
     ['starts the same day as the new one', other('sameDay', '16AH00', '2025-10-01', null)],
@@ -236,9 +236,9 @@ describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
     expect(transfersFor(newEnrollment, [old])).toEqual([]);
   });
 
-  it('places the boundary at 28 days', () => {
-    expect(daysBetween('2025-09-04', newEnrollment.startDate)).toBe(27);
+  it('places the boundary after 28 days', () => {
     expect(daysBetween('2025-09-03', newEnrollment.startDate)).toBe(28);
+    expect(daysBetween('2025-09-02', newEnrollment.startDate)).toBe(29);
   });
 
   it('gives one notice per enrollment to notify, in the order given', () => {

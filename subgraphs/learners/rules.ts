@@ -1,6 +1,6 @@
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
-import { addDays, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
+import { addDays, birthdayAt, fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
 
 // Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
 // already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.
@@ -138,20 +138,18 @@ export function checkResult(result: { testLevel?: unknown; noTestReason?: unknow
   }
 }
 
-/** Four weeks (Besluit bekostiging WPO 2022 art 10.2 [S:34]). */
-export const transferWindowDays = 28;
-
 /**
  * po-informatiediensten (domain.md §7(c)): when a learner enrolls at a new school, the register tells each
- * previous school whose enrollment is still open, or ended less than 4 weeks before the new start, so that it
+ * previous school whose enrollment is still open, or ended within 4 weeks before the new start, so that it
  * changes its end date to the day before the new enrollment (Besluit bekostiging WPO 2022 art 10.2 [S:34]:
  * "binnen vier weken na de dag waarop de leerling de school voor het laatst heeft bezocht").
  *
- * Boundary: the new start date stands in for the day the melding arrives. An enrollment ended 27 days before
- * the new start is notified; one ended 28 days or more before is not (reading "within four weeks" strictly:
- * the 28th day after the last day attended is already too late). An end date on or after the new start is
- * notified too: it is the one to shorten. Enrollments at the same school (same BRIN6) are not transfers, and
- * one that did not start before the new start cannot end the day before it.
+ * Boundary: the new start date stands in for the day the melding arrives. The four weeks run from the
+ * day after the last day attended (the end date) to the 28th day after it, which is still within
+ * (kernel/calendar.ts, fourWeeksAfter, the reading funding takes of art 7 too): an enrollment ended 28
+ * days before the new start is notified, one ended 29 days or more before is not. An end date on or
+ * after the new start is notified too: it is the one to shorten. Enrollments at the same school (same
+ * BRIN6) are not transfers, and one that did not start before the new start cannot end the day before it.
  */
 export function transfersFor(
   newEnrollment: { brin6: string; startDate: string },
@@ -160,7 +158,7 @@ export function transfersFor(
   const proposedEndDate = addDays(newEnrollment.startDate, -1);
   return others
     .filter((other) => other.brin6 !== newEnrollment.brin6 && other.startDate < newEnrollment.startDate)
-    .filter((other) => other.endDate === null || daysBetween(other.endDate, newEnrollment.startDate) < transferWindowDays)
+    .filter((other) => other.endDate === null || newEnrollment.startDate <= fourWeeksAfter(other.endDate))
     .map((other) => ({ enrollmentId: other.id, proposedEndDate }));
 }
 
