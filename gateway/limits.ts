@@ -137,13 +137,23 @@ export function checkOperationLimits(measured: Measured, limits: OperationLimits
   }
 }
 
+/**
+ * The refusal of a request whose `operationName` picks none of its document's operations (400, as
+ * the GraphQL over HTTP spec has a request it cannot run); left alone, the gateway's executor
+ * would fail on it later with an error clients see only as INTERNAL_SERVER_ERROR.
+ */
+export function unresolvedOperation(operationName: string | null | undefined): GraphQLError {
+  const message = operationName ? `The document holds no operation named ${JSON.stringify(operationName)}` : 'The document holds several operations: name the one to run in operationName';
+  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+}
+
 /** Checks every operation the gateway serves over HTTP, after it is parsed and validated, before it is planned. */
 export function operationLimitsPlugin<Context extends object>(limits: OperationLimits): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
+          if (!operation) throw unresolvedOperation(request.operationName);
           checkOperationLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
         },
       };

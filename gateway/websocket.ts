@@ -12,7 +12,7 @@ import { eventsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import type { Gateway } from './gateway.ts';
 import type { Subscriber } from './hub.ts';
-import { checkOperationLimits, measureOperation, type OperationLimits } from './limits.ts';
+import { checkOperationLimits, measureOperation, unresolvedOperation, type OperationLimits } from './limits.ts';
 import { documentId, untrusted } from './trusted.ts';
 
 export interface SubscriptionLimits {
@@ -69,7 +69,7 @@ export function gatewaySubscriptions(
     const invalid = validate(planner.apiSchema, document, options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules);
     if (invalid.length) throw new GraphQLError(invalid[0]!.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     const operation = getOperationAST(document, operationName);
-    if (!operation) throw new GraphQLError('Name the operation to run: the document holds several, or none by that name', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } });
+    if (!operation) throw unresolvedOperation(operationName);
     checkOperationLimits(measureOperation(planner.apiSchema, document, operation, variables), options.limits);
     return { document, operation };
   };

@@ -90,6 +90,22 @@ describe('the gateway over the institutions subgraph', () => {
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
   });
 
+  it.each([
+    ['names an operation the document does not hold', { query: '{ branch(brin6: "16AH00") { name } }', operationName: 'Missing' }, 'no operation named "Missing"'],
+    ['holds several operations and names none', { query: 'query A { branch(brin6: "16AH00") { name } } query B { branch(brin6: "16AH00") { brin6 } }' }, 'name the one to run in operationName'],
+  ])('refuses a request that %s with OPERATION_RESOLUTION_FAILURE (400)', async (_, body, says) => {
+    const response = await fetch(system.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await system.token({ role: 'OPERATOR' })}` },
+      body: JSON.stringify(body),
+    });
+    const { data, errors } = (await response.json()) as GraphQLResponse<unknown>;
+    expect(response.status).toBe(400);
+    expect(data ?? null).toBeNull();
+    expect(errors?.[0]?.extensions?.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    expect(errors?.[0]?.message).toContain(says);
+  });
+
   it('answers UNAUTHENTICATED to a request without a token, or with a forged one', async () => {
     for (const token of [null, 'not-a-token', `${await system.token({ role: 'OPERATOR' })}x`]) {
       const response = await system.query(branchQuery, { variables: { brin6: '16AH00' }, token });
@@ -133,6 +149,13 @@ describe('the gateway over the institutions subgraph', () => {
       const forged = await signViewerAssertion({ role: 'OPERATOR' }, 'a secret that is not the register viewer secret at all');
       const response = await postGraphQL(subgraph.url, query, undefined, null, { [viewerHeader]: forged });
       expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('refuses an operationName the document does not hold with OPERATION_RESOLUTION_FAILURE (400)', async () => {
+      const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret);
+      const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json', [viewerHeader]: assertion }, body: JSON.stringify({ query, operationName: 'Missing' }) });
+      const { errors } = (await response.json()) as GraphQLResponse<unknown>;
+      expect([response.status, errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     });
 
     it('serves a request that carries the signed viewer', async () => {
