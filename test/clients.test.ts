@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -300,7 +300,19 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
   type Printed = { cursor: string; notice: { learnerPgn: string; proposedEndDate: string; newLocation: { branches: { name: string }[] } } };
   const printed = <Event = Printed>(child: Child) => child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event);
   const untilPrinted = (child: Child, pgn: string) =>
-    eventually(() => printed(child).some((event) => event.notice.learnerPgn === pgn), 60_000, `the notice about ${pgn}; stderr: ${child.stderr}`);
+    eventually(() => printed(child).some((event) => event.notice.learnerPgn === pgn), 60_000, () => `the notice about ${pgn}; stderr: ${child.stderr}`);
+  /**
+   * Kills the client once it has printed the notice about `pgn` and kept its cursor: it prints an
+   * event before it keeps the cursor (follow.ts, handle), so a kill in between would hand that event
+   * over once more on restart, or, for the first event, leave no cursor to resume from.
+   */
+  const killAfter = async (child: Child, pgn: string) => {
+    await untilPrinted(child, pgn);
+    const { cursor } = printed(child).find((event) => event.notice.learnerPgn === pgn)!;
+    const cursorFile = path.join(folder, 'cursor');
+    await eventually(() => existsSync(cursorFile) && readFileSync(cursorFile, 'utf8') === cursor, 10_000, `the cursor of the notice about ${pgn} kept`);
+    await child.kill();
+  };
   const live = (feed = 'learners') => eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, 30_000, 'the client to subscribe');
 
   /** A learner of A enrolls at B: one notice to A. Returns the learner's PGN. */
@@ -330,8 +342,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     const first = follow({ TOKEN: a.token });
     await live();
     const before = await transfers(3);
-    await untilPrinted(first, before.at(-1)!);
-    await first.kill();
+    await killAfter(first, before.at(-1)!);
 
     const whileDown = await transfers(3);
     const second = follow({ TOKEN: a.token });
@@ -351,14 +362,13 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     const first = follow({ TOKEN_FILE: tokenFile });
     await live();
     const [seen] = await transfers(1);
-    await untilPrinted(first, seen!);
-    await first.kill();
+    await killAfter(first, seen!);
 
     // Started again with a token that expires while it is connected; its cursor file says where it was.
     await writeFile(tokenFile, await issueToken({ role: 'VENDOR', vendorOin: vendor, school: a.brin6 }, system.config.tokenSecret, '8s'));
     const second = follow({ TOKEN_FILE: tokenFile });
     const beforeExpiry = await transfers(1);
-    await eventually(() => second.stderr.includes('closed: 4403'), 30_000, `the close at expiry; stderr: ${second.stderr}`);
+    await eventually(() => second.stderr.includes('closed: 4403'), 30_000, () => `the close at expiry; stderr: ${second.stderr}`);
     const whileRefused = await transfers(2);
     await writeFile(tokenFile, a.token);
     await untilPrinted(second, whileRefused.at(-1)!);
@@ -400,7 +410,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     }
 
     type Update = { cursor: string; change: string; report: { id: string; status: string; municipalityCode: string; learner: { pgn: string } } };
-    await eventually(() => printed<Update>(client).length >= 3, 60_000, `three updates; stderr: ${client.stderr}`);
+    await eventually(() => printed<Update>(client).length >= 3, 60_000, () => `three updates; stderr: ${client.stderr}`);
     // Each update carries the report as it is when delivered: by the last one, CLOSED.
     expect(printed<Update>(client).map(({ change, report }) => [change, report.id, report.municipalityCode, report.learner.pgn])).toEqual([
       ['REPORTED', id, '0114', enrollmentInput(a, n).learner.pgn],

@@ -213,11 +213,14 @@ export class Follower<Item extends { cursor: string }> {
   }
 }
 
-/** Waits until `check` holds, polling; for state the system exposes only by asking (open subscriptions). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'the condition'): Promise<void> {
+/**
+ * Waits until `check` holds, polling; for state the system exposes only by asking (open subscriptions).
+ * `what` may be a function, to describe the state at the time out (what a child process printed by then).
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what: string | (() => string) = 'the condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
