@@ -291,9 +291,10 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     await rm(folder, { recursive: true, force: true });
   });
 
+  const cursorFile = () => path.join(folder, 'cursor');
   /** Starts follow.ts as a developer would, with its cursor file in this test's folder. */
   const follow = (environment: Record<string, string>) => {
-    const child = start(['node', '--import', 'tsx', path.join(clients, 'follow.ts')], { URL: system.url, CURSOR_FILE: path.join(folder, 'cursor'), ...environment });
+    const child = start(['node', '--import', 'tsx', path.join(clients, 'follow.ts')], { URL: system.url, CURSOR_FILE: cursorFile(), ...environment });
     running.push(child);
     return child;
   };
@@ -309,8 +310,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
   const killAfter = async (child: Child, pgn: string) => {
     await untilPrinted(child, pgn);
     const { cursor } = printed(child).find((event) => event.notice.learnerPgn === pgn)!;
-    const cursorFile = path.join(folder, 'cursor');
-    await eventually(() => existsSync(cursorFile) && readFileSync(cursorFile, 'utf8') === cursor, 10_000, `the cursor of the notice about ${pgn} kept`);
+    await eventually(() => existsSync(cursorFile()) && readFileSync(cursorFile(), 'utf8') === cursor, 10_000, `the cursor of the notice about ${pgn} kept`);
     await child.kill();
   };
   const live = (feed = 'learners') => eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, 30_000, 'the client to subscribe');
