@@ -98,7 +98,8 @@ export function renderError(
  *   transaction idle too long), 53300 (too many connections); and node-postgres's own messages for
  *   a connection that ended or could not be had in time, which carry no code;
  * - an error already marked UNAVAILABLE (by a subgraph, or a RegisterError), or a subgraph's HTTP
- *   answer 502, 503 or 504 as the gateway's data source reports it (`extensions.response.status`).
+ *   answer as the gateway's data source reports it (`extensions.response`): 502, 503 or 504, or
+ *   another whose errors say UNAVAILABLE.
  */
 export function isOutage(thrown: unknown): boolean {
   const seen = new Set<unknown>();
@@ -133,9 +134,12 @@ const outageMessages = [
 function outageItself(error: Record<string, unknown>): boolean {
   if (error instanceof RegisterError) return error.code === 'UNAVAILABLE';
   const { code, name, message } = error;
-  const extensions = error.extensions as { code?: unknown; response?: { status?: unknown } } | undefined;
+  const extensions = error.extensions as { code?: unknown; response?: { status?: unknown; body?: { errors?: unknown } } } | undefined;
   if (extensions?.code === 'UNAVAILABLE') return true;
-  if ([502, 503, 504].includes(extensions?.response?.status as number)) return true;
+  const answered = extensions?.response;
+  if ([502, 503, 504].includes(answered?.status as number)) return true;
+  // A subgraph that failed before it ran the operation (its authorization asked the database) answers 500 with its errors.
+  if (Array.isArray(answered?.body?.errors) && answered.body.errors.some((each: { extensions?: { code?: unknown } }) => each?.extensions?.code === 'UNAVAILABLE')) return true;
   if (typeof code === 'string' && (outageCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   if (name === 'TimeoutError') return true;
   return typeof message === 'string' && outageMessages.some((pattern) => pattern.test(message));
