@@ -56,6 +56,39 @@ interface Fault {
   inject(cluster: Cluster): Promise<void>;
 }
 
+/** A fault as injected: when it began, and how long until every process was ready again. */
+interface Injected {
+  fault: string;
+  startedAt: number;
+  seconds: number;
+}
+
+interface Incidents {
+  fault: string;
+  withoutEvent: number;
+  incomplete: number;
+  codes: string[];
+}
+
+/**
+ * Results without their event and events delivered incomplete, put to the fault that began last
+ * before them (over every round): which fault costs what.
+ */
+function incidentsByFault(injected: Injected[], subscribers: Subscriber[]): Incidents[] {
+  const rows = new Map<string, { withoutEvent: number; incomplete: number; codes: Set<string> }>();
+  for (const { incidents } of subscribers) {
+    for (const incident of incidents) {
+      const fault = injected.findLast((each) => each.startedAt <= incident.at)?.fault ?? 'before the first fault';
+      const row = rows.get(fault) ?? { withoutEvent: 0, incomplete: 0, codes: new Set<string>() };
+      rows.set(fault, row);
+      if (incident.kind === 'incomplete') row.incomplete++;
+      else row.withoutEvent++;
+      for (const code of incident.codes) row.codes.add(code);
+    }
+  }
+  return [...rows].map(([fault, row]) => ({ fault, withoutEvent: row.withoutEvent, incomplete: row.incomplete, codes: [...row.codes].sort() }));
+}
+
 function faults(databaseName: string): Fault[] {
   const kill = (name: MemberName): Fault => ({
     name: `kill -9 ${name}, started again ${plan.downMs / 1000} s later`,
@@ -147,16 +180,17 @@ try {
   const ticker = setInterval(() => say(`  ${status()}`), 10_000);
   await sleep(plan.settleMs);
 
-  const injected: { fault: string; seconds: number }[] = [];
+  const injected: Injected[] = [];
   const list = faults(databaseName);
   for (let round = 1; round <= plan.rounds; round++) {
     for (const [i, fault] of list.entries()) {
       say(`fault ${i + 1}/${list.length}${plan.rounds > 1 ? ` (round ${round}/${plan.rounds})` : ''}: ${fault.name}`);
       const start = performance.now();
+      const record = { fault: fault.name, startedAt: Date.now(), seconds: 0 };
+      injected.push(record);
       await fault.inject(cluster);
       await cluster.allReady();
-      const seconds = (performance.now() - start) / 1000;
-      injected.push({ fault: fault.name, seconds });
+      const seconds = (record.seconds = (performance.now() - start) / 1000);
       say(`  every process ready again ${seconds.toFixed(1)} s after it began; ${status()}`);
       await sleep(plan.settleMs);
     }
@@ -175,12 +209,13 @@ try {
   const writes = await judgeWrites(database.db, writers.writes);
   const longest = { seconds: writers.longest.ms / 1000, what: writers.longest.what, requests: writers.requests };
   const refusals = [...new Set(writers.writes.flatMap((write) => (write.refused ? [`${write.kind}: ${write.refused}`] : [])))];
-  const table = report({ writes, subscribers, longest, injected, crashes: cluster.crashes, refusals });
+  const incidents = incidentsByFault(injected, following.map(({ subscriber }) => subscriber));
+  const table = report({ writes, subscribers, longest, injected, crashes: cluster.crashes, refusals, incidents });
   console.log(`\n${table}`);
   failed = writes.some((row) => row.lost || row.doubled || row.refused || row.unanswered) || subscribers.some((row) => row.missing || row.doubled || row.outOfOrder || row.incomplete || row.notTheirs);
   if (!short) {
     await writeFile(path.join(resultsFolder, 'chaos.md'), `${table}\n`);
-    say(`written: ${await writeResults('chaos', { writes, subscribers, longest, injected, crashes: cluster.crashes })} and bench/results/chaos.md`);
+    say(`written: ${await writeResults('chaos', { writes, subscribers, longest, injected, incidents, crashes: cluster.crashes })} and bench/results/chaos.md`);
   }
   say(failed ? 'FAILED: something was lost, doubled, out of order, incomplete or refused' : 'passed: nothing lost, doubled, out of order or incomplete');
 } catch (error) {
@@ -226,9 +261,10 @@ function report(result: {
   writes: WriteVerdict[];
   subscribers: SubscriberVerdict[];
   longest: { seconds: number; what: string; requests: number };
-  injected: { fault: string; seconds: number }[];
+  injected: Injected[];
   crashes: Cluster['crashes'];
   refusals: string[];
+  incidents: Incidents[];
 }): string {
   const names: Record<WriteVerdict['kind'], string> = {
     enroll: 'enrollLearner',
@@ -262,6 +298,16 @@ function report(result: {
     ...(result.refusals.length ? ['', 'Refused on resend:', ...result.refusals.map((refusal) => `- ${refusal}`)] : []),
     '',
     ...subscribers,
+    ...(result.incidents.length
+      ? [
+          '',
+          'Results without their event, and events delivered incomplete, by the fault that began last before them (all subscribers, all rounds):',
+          '',
+          '| fault | results without event | incomplete events | error codes |',
+          '|---|--:|--:|---|',
+          ...result.incidents.map((row) => `| ${row.fault} | ${row.withoutEvent} | ${row.incomplete} | ${row.codes.join(', ')} |`),
+        ]
+      : []),
     '',
     `Longest request: ${result.longest.seconds.toFixed(1)} s (${result.longest.what}), of ${result.longest.requests} requests; REQUEST_TIMEOUT is ${config.timeouts.requestMs / 1000} s.`,
   ].join('\n');

@@ -30,8 +30,8 @@ export interface Delivery {
 
 export class Subscriber {
   readonly delivered: Delivery[] = [];
-  /** Results that carried no event, only errors. */
-  readonly failedResults: string[] = [];
+  /** Results that carried no event, only errors, and events delivered with errors: when, and their codes. */
+  readonly incidents: { at: number; kind: 'without event' | 'incomplete'; codes: string[] }[] = [];
   /** How each connection ended, by close code (or the error that ended the subscription), and failed connects. */
   readonly breaks = new Map<string, number>();
   private client: Client | undefined;
@@ -89,8 +89,9 @@ export class Subscriber {
         {
           next: (result) => {
             const event = result.data?.[this.field];
-            if (event) this.delivered.push({ cursor: event.cursor, incomplete: Boolean(result.errors?.length) });
-            else this.failedResults.push((result.errors ?? []).map((error) => error.extensions?.code ?? error.message).join(','));
+            const codes = (result.errors ?? []).map((error) => String(error.extensions?.code ?? error.message));
+            if (event) this.delivered.push({ cursor: event.cursor, incomplete: codes.length > 0 });
+            if (!event || codes.length) this.incidents.push({ at: Date.now(), kind: event ? 'incomplete' : 'without event', codes });
           },
           error: (error) => {
             if (Array.isArray(error)) return end(`error ${(error as { extensions?: { code?: string } }[])[0]?.extensions?.code}`);

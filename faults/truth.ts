@@ -73,7 +73,7 @@ export function judgeSubscriber(subscriber: Subscriber, expected: string[]): Sub
     delivered: subscriber.delivered.length,
     missing: expected.filter((cursor) => !seen.has(cursor)).length,
     ...verdict,
-    failedResults: subscriber.failedResults.length,
+    failedResults: subscriber.incidents.filter((incident) => incident.kind === 'without event').length,
     breaks: [...subscriber.breaks].map(([why, times]) => `${why} ×${times}`).join(', '),
   };
 }
