@@ -52,7 +52,7 @@ export class Cluster {
     const database = await FaultProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
     mkdirSync(options.logFolder, { recursive: true });
     const proxies = new Map<MemberName, FaultProxy>();
-    const cluster = new Cluster(database, proxies, { ...options.env, DATABASE_URL: database.in(options.databaseUrl) }, options.logFolder);
+    const cluster = new Cluster(database, proxies, { ...options.env, DATABASE_URL: database.through(options.databaseUrl) }, options.logFolder);
     for (const name of [...subgraphNames, 'gateway'] as const) {
       const port = await freePort();
       cluster.members.set(name, { name, port, child: undefined, stopping: false });

@@ -39,7 +39,7 @@ export class FaultProxy {
   }
 
   /** `url` with its host and port replaced by the proxy's: where a client should connect instead. */
-  in(url: string): string {
+  through(url: string): string {
     const through = new URL(url);
     through.hostname = this.host;
     through.port = String(this.port);

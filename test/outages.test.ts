@@ -28,7 +28,7 @@ async function databaseBehindProxy(): Promise<{ url: string; proxy: FaultProxy; 
   const direct = new URL(fresh.url!);
   const proxy = await FaultProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
   return {
-    url: proxy.in(fresh.url!),
+    url: proxy.through(fresh.url!),
     proxy,
     drop: async () => {
       proxy.close();
@@ -158,7 +158,7 @@ describe.runIf(onPostgres)('a subgraph out of reach of the gateway', () => {
     }
     const fundingUrl = new URL(urls.get('funding')!);
     funding = await FaultProxy.start({ host: fundingUrl.hostname, port: Number(fundingUrl.port) });
-    urls.set('funding', funding.in(urls.get('funding')!));
+    urls.set('funding', funding.through(urls.get('funding')!));
     const subgraphUrls = [...urls].map(([name, url]) => `${name}=${url}`).join(',');
     const config = readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: subgraphUrls, SUBGRAPH_TIMEOUT: '1' });
     gateway = await startSystem(config, { logger: silentLogger });
