@@ -7,7 +7,7 @@ import { runCommand } from './command.ts';
 /** Applies every subgraph's pending migrations, for deployments that migrate before they start. */
 runCommand(async () => {
   const config = readConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.timeouts });
   try {
     for (const name of [...kernelMigrations, ...subgraphs.map((subgraph) => subgraph.name)]) {
       const { applied } = await migrate(database, name);

@@ -23,7 +23,7 @@ runCommand(async () => {
   if (values.help || positionals.length !== 1) throw new UsageError(usage);
   const referenceDate = values.date ? parseDay(values.date, '--date') : today();
   const config = readConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.timeouts });
   try {
     await migrate(database, 'institutions');
     const result = await importSchoolFile(database.db, positionals[0]!, {

@@ -31,7 +31,7 @@ runCommand(async () => {
   }
   const begun = performance.now();
   const say = (message: string) => console.log(`[${((performance.now() - begun) / 1000).toFixed(1).padStart(6)} s] ${message}`);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.timeouts });
   try {
     say(`seeding ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`);
     await migrateAndSeed(database, subgraphs, true, (message, about) => say(`${'migrations' in about ? about.migrations : about.subgraph}: ${message}`));

@@ -1,11 +1,11 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode, type FieldNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { RegisterError, renderError } from '../kernel/errors.ts';
-import type { HeadersLike, Peer } from '../kernel/http.ts';
+import { isOutage, RegisterError, renderError, unavailableMessage } from '../kernel/errors.ts';
+import { outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
 import { parseViewer, signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
@@ -55,17 +55,69 @@ class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
   }
 }
 
-/** A subgraph in another process, called with Node's own fetch (faster than the default; stack.md). */
-function remoteDataSource(url: string): GraphQLDataSource<GatewayContext> {
+type Fetcher = ConstructorParameters<typeof RemoteGraphQLDataSource>[0] extends { fetcher?: infer F } ? F : never;
+
+/**
+ * A subgraph in another process, called with Node's own fetch (faster than the default; stack.md),
+ * which must have answered within `timeoutMs` (SUBGRAPH_TIMEOUT), body and all.
+ */
+function remoteDataSource(url: string, timeoutMs: number): GraphQLDataSource<GatewayContext> {
+  const timed = (input: string, init?: RequestInit) => globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   return new RemoteGraphQLDataSource<GatewayContext>({
     url,
-    fetcher: globalThis.fetch as ConstructorParameters<typeof RemoteGraphQLDataSource>[0] extends { fetcher?: infer F } ? F : never,
+    fetcher: timed as unknown as Fetcher,
     willSendRequest({ request, context }) {
       const assertion = (context as Partial<GatewayContext> | undefined)?.viewerAssertion;
       if (assertion) request.http?.headers.set(viewerHeader, assertion);
       passOn(context, (name, value) => request.http?.headers.set(name, value));
     },
   });
+}
+
+/**
+ * A fetch that fails because its subgraph is out of reach (kernel/errors.ts, isOutage: refused,
+ * reset, timed out, answering 503) answers UNAVAILABLE at each field it was to fill, rather than
+ * failing as a whole: the query planner merges that into the answer, so the rest keeps its data and
+ * the error's path says which part is missing (as the GraphQL spec's "Handling Field Errors" asks).
+ * `report` hears what failed.
+ */
+class OutageAnswering implements GraphQLDataSource<GatewayContext> {
+  constructor(
+    private readonly source: GraphQLDataSource<GatewayContext>,
+    private readonly report: (error: unknown, context: Partial<GatewayContext> | undefined) => void,
+  ) {}
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    try {
+      return await this.source.process(options);
+    } catch (error) {
+      if (!isOutage(error)) throw error;
+      this.report(error, options.context as Partial<GatewayContext> | undefined);
+      const document = ('document' in options && options.document) || parse(options.request.query!);
+      const extensions = { code: 'UNAVAILABLE' };
+      return { errors: unfilledPaths(document, options.request.variables).map((path) => ({ message: unavailableMessage, path, extensions })) };
+    }
+  }
+}
+
+/**
+ * The paths a subgraph fetch would have filled, as the subgraph itself would name them in errors:
+ * each root field of a root fetch; each field of each entity of an entity fetch
+ * (`_entities.<i>.<field>`), which the gateway turns into the entity's place in the whole answer.
+ */
+function unfilledPaths(document: DocumentNode, variables: Record<string, unknown> | undefined): (string | number)[][] {
+  const operation = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const roots = operation?.selectionSet.selections.filter((selection) => selection.kind === Kind.FIELD) ?? [];
+  const entities = roots.find((field) => field.name.value === '_entities');
+  const responseName = (field: FieldNode) => field.alias?.value ?? field.name.value;
+  if (!entities) return roots.filter((field) => field.name.value !== '__typename').map((field) => [responseName(field)]);
+  const fields = new Set<string>();
+  for (const fragment of entities.selectionSet?.selections ?? []) {
+    const selections = fragment.kind === Kind.FIELD ? [fragment] : fragment.kind === Kind.INLINE_FRAGMENT ? fragment.selectionSet.selections : [];
+    for (const field of selections) if (field.kind === Kind.FIELD && field.name.value !== '__typename') fields.add(responseName(field));
+  }
+  const count = Array.isArray(variables?.representations) ? variables.representations.length : 0;
+  return Array.from({ length: count }, (_, i) => [...fields].map((field) => ['_entities', i, field])).flat();
 }
 
 /**
@@ -158,6 +210,8 @@ export async function createGateway(options: {
   limits?: OperationLimits;
   /** Results a subscriber may leave unread before it is disconnected. @default 1000 */
   subscriberQueue?: number;
+  /** How long a subgraph in another process has to answer one fetch. @default 20 s */
+  subgraphTimeoutMs?: number;
   logger?: Logger;
   metrics?: Metrics | undefined;
 }): Promise<Gateway> {
@@ -166,8 +220,11 @@ export async function createGateway(options: {
   const dataSources: ServiceMap = {};
   const upstreams = new Map<string, UpstreamSubscribe>();
   const closers: (() => Promise<void>)[] = [];
+  const unreachable = (name: string) => (error: unknown, context: Partial<GatewayContext> | undefined) =>
+    logger.warn({ service: 'gateway', subgraph: name, requestId: context?.requestId, err: error }, 'subgraph unavailable');
   for (const [name, source] of options.sources) {
-    dataSources[name] = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url);
+    const fetching = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url, options.subgraphTimeoutMs ?? 20_000);
+    dataSources[name] = new OutageAnswering(fetching, unreachable(name));
     if (source.kind === 'in-process') upstreams.set(name, (request, assertion) => source.server.subscribe(request, assertion));
     else {
       const remote = remoteUpstream(source.url);
@@ -197,6 +254,8 @@ export async function createGateway(options: {
       ApolloServerPluginLandingPageDisabled(),
       ...(options.trustedDocuments ? [trustedDocumentsPlugin<GatewayContext>(options.trustedDocuments)] : []),
       operationLimitsPlugin<GatewayContext>(limits),
+      // Before the log, which records the status it sets.
+      outageStatus<GatewayContext>(),
       requestLog<GatewayContext>(logger, 'info', { service: 'gateway' }),
       ...(options.metrics ? [options.metrics.plugin<GatewayContext>('gateway')] : []),
     ],

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { ConfigError, type Config } from '../kernel/config.ts';
@@ -6,7 +7,8 @@ import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen, route, type Handler, type Listening, type TlsOptions } from '../kernel/http.ts';
 import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { catchUpWithCommitted, consumerLag, startConsumer, type ConsumerOptions } from '../kernel/events.ts';
-import { healthHandler, NotReady, pingDatabase, Readiness, readinessHandler, startingHandler, type Check } from '../kernel/health.ts';
+import { causeOf, healthHandler, NotReady, pingDatabase, pingSubgraph, Readiness, readinessHandler, startingHandler, type Check } from '../kernel/health.ts';
+import { isOutage } from '../kernel/errors.ts';
 import { createLogger, type Logger } from '../kernel/logging.ts';
 import { Metrics, metricsHandler, type Readings } from '../kernel/metrics.ts';
 import { kernelMigrations, migrate, pendingMigrations } from '../kernel/migrations.ts';
@@ -53,6 +55,8 @@ type CursorOf = Pick<ConsumerOptions, 'stream' | 'consumer' | 'cursorSchema'>;
 interface Progress {
   phase: string;
   database?: Database;
+  /** Why the database could not be opened, while the process waits for it. */
+  databaseUnreachable?: string;
   servers: SubgraphServer[];
   consumers: CursorOf[];
   gateway?: ServedGateway;
@@ -93,10 +97,8 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
       progress.serving = tracedHandler(gateway.handler);
       return { url: listening.url, serve: 'gateway', database: undefined, stats: () => ({ gateway: gateway.stats(), feeds: {} }), close };
     }
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (message) => logger.warn(message) });
-    progress.database = database;
+    const { database, servers, stopConsumers, consumers } = await prepareOnceReachable(served, config, { logger, metrics }, progress);
     steps.database = () => database.close();
-    const { servers, stopConsumers, consumers } = await prepareSubgraphs(database, served, config, { logger, metrics }, progress);
     steps.subgraphs.push(...servers.map((server) => async () => void (await Promise.all([server.feed.close(), server.server.stop()]))), stopConsumers);
     progress.servers = servers;
     progress.consumers = consumers;
@@ -105,7 +107,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
       // The gateway's upstream subscriptions, over graphql-ws on the same port and path.
       const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
       steps.sockets = sockets.close;
-      progress.serving = graphqlHandler(server.server, server.contextFor);
+      progress.serving = graphqlHandler(server.server, server.contextFor, { timeoutMs: config.timeouts.requestMs, logger });
       return { url: listening.url, serve: config.serve, database, stats: () => ({ feeds: feedStats(servers) }), close };
     }
     progress.phase = 'starting the gateway';
@@ -130,7 +132,10 @@ function checksFor(config: Config, served: readonly Subgraph[], progress: Progre
   const checks: Record<string, Check> = {};
   if (config.serve !== 'gateway') {
     const names = [...kernelMigrations, ...served.map((subgraph) => subgraph.name)];
-    checks.database = () => pingDatabase(progress.database);
+    checks.database = async () => {
+      if (!progress.database && progress.databaseUnreachable) throw new NotReady(`unreachable: ${progress.databaseUnreachable}`);
+      await pingDatabase(progress.database);
+    };
     checks.migrations = async () => {
       if (!progress.database) throw new NotReady('the database is not open yet');
       const pending = await pendingMigrations(progress.database, names).catch((error: Error) => {
@@ -144,6 +149,8 @@ function checksFor(config: Config, served: readonly Subgraph[], progress: Progre
       if (!progress.gateway) throw new NotReady('not loaded yet');
     };
   }
+  // Each subgraph of a gateway in a process of its own, by name: what it cannot reach now.
+  if (config.serve === 'gateway') for (const [name, url] of config.subgraphUrls) checks[name] = () => pingSubgraph(url);
   checks.started = async () => {
     if (!progress.serving) throw new NotReady(`still starting: ${progress.phase}`);
   };
@@ -174,6 +181,38 @@ async function readings(progress: Progress, logger: Logger): Promise<Readings> {
   };
 }
 
+/**
+ * Opens the database and prepares the served subgraphs on it (prepareSubgraphs), and does so again,
+ * waiting longer each time up to 10 s, while the database is out of reach (isOutage: refused, reset,
+ * not answering in time): a process started before its database, or while it restarts, waits for
+ * it and serves once it comes, its /readyz naming the database meanwhile. Anything else (a wrong
+ * password, a database that does not exist, a failed migration) ends the start.
+ */
+async function prepareOnceReachable(served: readonly Subgraph[], config: Config, telemetry: Telemetry, progress: Progress): Promise<Prepared & { database: Database }> {
+  for (let attempt = 0; ; attempt++) {
+    progress.phase = 'opening the database';
+    let database: Database | undefined;
+    try {
+      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.timeouts, log: (message) => telemetry.logger.warn(message) });
+      progress.database = database;
+      progress.databaseUnreachable = undefined;
+      return { database, ...(await prepareSubgraphs(database, served, config, telemetry, progress)) };
+    } catch (error) {
+      if (!isOutage(error)) {
+        await database?.close().catch(() => undefined);
+        throw error;
+      }
+      progress.database = undefined;
+      progress.databaseUnreachable = causeOf(error);
+      await database?.close().catch(() => undefined);
+      const waitMs = Math.min(10_000, 250 * 2 ** attempt);
+      telemetry.logger.warn(`the database cannot be reached (${progress.databaseUnreachable}) while ${progress.phase}; trying again in ${waitMs / 1000} s`);
+      progress.phase = 'waiting for the database';
+      await sleep(waitMs);
+    }
+  }
+}
+
 /** How long a starting process waits for its consumers to take in what their streams hold. */
 const startupWaitMs = 60_000;
 
@@ -197,28 +236,36 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   await migrateAndSeed(database, served, config.seed, (message, about) => logger.info(about, message), (phase) => (progress.phase = phase));
   progress.phase = 'catching up with the streams it reads';
   const loops: { stop(): Promise<void> }[] = [];
+  const unlistens: (() => Promise<void>)[] = [];
   const consumers: CursorOf[] = [];
-  for (const subgraph of served) {
-    const log = logger.child({ subgraph: subgraph.name });
-    for (const consumer of subgraph.consumers ?? []) {
-      const options = { ...consumer, cursorSchema: subgraph.name, onError: (error: unknown) => log.error({ consumer: consumer.consumer, err: error }, 'consumer failed; retrying') };
-      consumers.push(options);
-      const complete = await catchUpWithCommitted(database.db, options, startupWaitMs).catch((error: unknown) => {
-        log.warn(`${consumer.consumer} could not catch up with ${consumer.stream} (${(error as Error).message}); retrying in the background`);
-        return true;
-      });
-      if (!complete) log.warn(`${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
-      const loop = startConsumer(database.db, options);
-      // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
-      const unlisten = await database.listen(`outbox_${consumer.stream}`, loop.wake);
-      loops.push({ stop: async () => void (await Promise.all([unlisten(), loop.stop()])) });
+  const stopConsumers = async () => void (await Promise.all([...unlistens.map((unlisten) => unlisten()), ...loops.map((loop) => loop.stop())]));
+  try {
+    for (const subgraph of served) {
+      const log = logger.child({ subgraph: subgraph.name });
+      for (const consumer of subgraph.consumers ?? []) {
+        const options = { ...consumer, cursorSchema: subgraph.name, onError: (error: unknown) => log.error({ consumer: consumer.consumer, err: error }, 'consumer failed; retrying') };
+        consumers.push(options);
+        const complete = await catchUpWithCommitted(database.db, options, startupWaitMs).catch((error: unknown) => {
+          log.warn(`${consumer.consumer} could not catch up with ${consumer.stream} (${(error as Error).message}); retrying in the background`);
+          return true;
+        });
+        if (!complete) log.warn(`${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
+        const loop = startConsumer(database.db, options);
+        loops.push(loop);
+        // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
+        unlistens.push(await database.listen(`outbox_${consumer.stream}`, loop.wake));
+      }
     }
+  } catch (error) {
+    // The database went away half way (prepareOnceReachable tries again): leave nothing running.
+    await stopConsumers().catch(() => undefined);
+    throw error;
   }
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
     servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, logger, metrics }));
   }
-  return { servers, consumers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
+  return { servers, consumers, stopConsumers };
 }
 
 /**
@@ -267,14 +314,23 @@ interface ServedGateway {
  */
 async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>, listening: Listening, clientCertificates: boolean, telemetry: Telemetry): Promise<ServedGateway> {
   const trusted = trustedFor(config);
-  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue, ...telemetry });
+  const gateway = await createGateway({
+    ...config,
+    supergraphSdl,
+    sources,
+    clientCertificates,
+    trustedDocuments: trusted,
+    subscriberQueue: config.subscriptions.queue,
+    subgraphTimeoutMs: config.timeouts.subgraphMs,
+    ...telemetry,
+  });
   const pages = { build: await loadWebBuild(), explorer: config.explorer };
   const sockets = serveWebSocket(
     listening.server,
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
   );
   return {
-    handler: servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor)),
+    handler: servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor, { timeoutMs: config.timeouts.requestMs, logger: telemetry.logger })),
     delivered: gateway.subscriptions.delivered,
     stats: () => gateway.subscriptions.stats(),
     closeSockets: sockets.close,

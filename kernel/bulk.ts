@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import { rowsOf, type Db } from './db.ts';
+import { allowLongWork, rowsOf, type Db } from './db.ts';
 
 /**
  * Inserts many rows as one array per column (`INSERT … SELECT * FROM unnest($1::uuid[], …)`).
@@ -40,6 +40,8 @@ function toParameter(value: unknown): unknown {
  * transaction rolls back. The tables are locked for the rest of the transaction, and analyzed.
  */
 export async function loadWithoutIndexes<T>(tx: Db, tables: readonly string[], work: () => Promise<T>): Promise<T> {
+  // A load like this, and the index builds after it, take minutes at the national size.
+  await allowLongWork(tx);
   const targets = sql`${sql.param(tables.map(qualified))}::regclass[]`;
   const keys = rowsOf<Definition>(
     await tx.execute(sql`SELECT conrelid::regclass::text AS on_table, quote_ident(conname) AS name, pg_get_constraintdef(oid) AS definition, contype AS kind

@@ -48,6 +48,21 @@ describe('readConfig', () => {
     expect(problemsWith({ DATABASE_URL: url })).toContain('DATABASE_URL');
   });
 
+  it('gives a request 30 s, a subgraph fetch 20 s, and on PostgreSQL a connection 5 s, a statement 30 s and an idle transaction 60 s, when nothing is set', () => {
+    expect(readConfig({}).timeouts).toEqual({ requestMs: 30_000, subgraphMs: 20_000, connectMs: 5000, statementMs: 30_000, idleInTransactionMs: 60_000 });
+  });
+
+  it('reads the timeouts in seconds, fractions too', () => {
+    const env = { REQUEST_TIMEOUT: '2.5', SUBGRAPH_TIMEOUT: '1', DATABASE_CONNECT_TIMEOUT: '0.5', DATABASE_STATEMENT_TIMEOUT: '600', DATABASE_IDLE_TRANSACTION_TIMEOUT: '10' };
+    expect(readConfig(env).timeouts).toEqual({ requestMs: 2500, subgraphMs: 1000, connectMs: 500, statementMs: 600_000, idleInTransactionMs: 10_000 });
+  });
+
+  it.each(['0', '-1', 'soon', '86401'])('refuses the timeout %j', (value) => {
+    const problems = problemsWith({ REQUEST_TIMEOUT: value, DATABASE_STATEMENT_TIMEOUT: value });
+    expect(problems).toContain('REQUEST_TIMEOUT');
+    expect(problems).toContain('DATABASE_STATEMENT_TIMEOUT');
+  });
+
   it('reads PORT, HOST and SEED', () => {
     expect(readConfig({ PORT: '8080', HOST: '0.0.0.0', SEED: 'false' })).toMatchObject({ port: 8080, host: '0.0.0.0', seed: false });
   });

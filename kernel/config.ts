@@ -50,6 +50,14 @@ const environment = z
     SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(25),
     SUBSCRIPTIONS_PER_VIEWER: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(100),
     SUBSCRIBER_QUEUE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
+    // Timeouts, in seconds (README, "Timeouts and outages"): a request as a whole, at the gateway and
+    // at each subgraph; the gateway's wait for one subgraph fetch; and on PostgreSQL, getting a
+    // connection, one statement, and a transaction idle between its statements.
+    REQUEST_TIMEOUT: seconds(30),
+    SUBGRAPH_TIMEOUT: seconds(20),
+    DATABASE_CONNECT_TIMEOUT: seconds(5),
+    DATABASE_STATEMENT_TIMEOUT: seconds(30),
+    DATABASE_IDLE_TRANSACTION_TIMEOUT: seconds(60),
     // The log's threshold: one JSON line per request at `info`, each subgraph operation at `debug`.
     LOG_LEVEL: z.enum(logLevels).default('info'),
     // OpenTelemetry traces, by the names the OpenTelemetry specification gives these settings.
@@ -85,6 +93,11 @@ const environment = z
     // Zod skips refinements once a field has failed; run anyway, so that one error lists every problem.
   }, { when: () => true });
 
+/** A duration in seconds, above 0 (fractions allowed), and at most a day. */
+function seconds(fallback: number) {
+  return z.coerce.number({ error: 'must be a number of seconds' }).positive('must be above 0').max(86_400, 'at most a day (86400)').default(fallback);
+}
+
 /** Where spans go: nowhere (no span is made), the console, or an OTLP/HTTP collector. */
 export interface TraceSettings {
   exporter: 'none' | 'console' | 'otlp';
@@ -92,6 +105,20 @@ export interface TraceSettings {
   endpoint: string;
   /** The resource's `service.name`. */
   serviceName: string;
+}
+
+/** How long things may take, in milliseconds (README, "Timeouts and outages"). */
+export interface Timeouts {
+  /** A request as a whole, at the gateway and at each subgraph: then UNAVAILABLE (HTTP 503). */
+  requestMs: number;
+  /** The gateway's wait for one subgraph fetch: then that part of the answer is UNAVAILABLE. */
+  subgraphMs: number;
+  /** PostgreSQL: a new connection, or a free one from the pool. */
+  connectMs: number;
+  /** PostgreSQL's statement_timeout; long work sets its own for its transaction. */
+  statementMs: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout. */
+  idleInTransactionMs: number;
 }
 
 export interface Config {
@@ -111,6 +138,7 @@ export interface Config {
   /** Run only registered operations (trusted documents). */
   trustedDocumentsOnly: boolean;
   subscriptions: { perConnection: number; perViewer: number; queue: number };
+  timeouts: Timeouts;
   logLevel: LogLevel;
   traces: TraceSettings;
   /** Serve the GraphiQL explorer to browsers at the GraphQL URL. */
@@ -146,6 +174,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
     explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
+    timeouts: {
+      requestMs: Math.round(value.REQUEST_TIMEOUT * 1000),
+      subgraphMs: Math.round(value.SUBGRAPH_TIMEOUT * 1000),
+      connectMs: Math.round(value.DATABASE_CONNECT_TIMEOUT * 1000),
+      statementMs: Math.round(value.DATABASE_STATEMENT_TIMEOUT * 1000),
+      idleInTransactionMs: Math.round(value.DATABASE_IDLE_TRANSACTION_TIMEOUT * 1000),
+    },
     logLevel: value.LOG_LEVEL,
     traces: {
       exporter: value.OTEL_TRACES_EXPORTER,

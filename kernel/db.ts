@@ -1,9 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import type { Timeouts } from './config.ts';
 
 /** The one database type the code sees: drizzle over PGlite or over node-postgres. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -13,6 +15,19 @@ export interface RawTransaction {
   /** Runs a script of several statements (a migration file). */
   script(sql: string): Promise<void>;
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+/**
+ * Raises the statement and idle-transaction timeouts (DATABASE_STATEMENT_TIMEOUT and
+ * DATABASE_IDLE_TRANSACTION_TIMEOUT, meant for requests) to 15 minutes for the rest of the caller's
+ * transaction, in one statement: for work whose size is the country's, which a request never does
+ * (the national seed, a count date over 1.4 million enrollments, a migration of a national table).
+ * Each caller says why. Still bounded, so that a statement that hangs ends some day.
+ */
+export const longWorkStatement = "SELECT set_config('statement_timeout', '15min', true), set_config('idle_in_transaction_session_timeout', '15min', true)";
+
+export async function allowLongWork(tx: Db): Promise<void> {
+  await tx.execute(sql.raw(longWorkStatement));
 }
 
 /** node-postgres and PGlite answer drizzle's `execute` with different result types; both carry `rows`. */
@@ -48,10 +63,16 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Where lost and restored connections are reported. @default console.error */
   log?: ((message: string) => void) | undefined;
+  /**
+   * On PostgreSQL, how long getting a connection, a statement and an idle transaction may take
+   * (config.ts); unset: as long as they take. PGlite runs in the process and cannot time a statement
+   * (its WebAssembly build has no timer signals), so there only the request's timeout applies.
+   */
+  timeouts?: Pick<Timeouts, 'connectMs' | 'statementMs' | 'idleInTransactionMs'> | undefined;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.log ?? ((message) => console.error(message))) : openPglite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.log ?? ((message) => console.error(message)), options.timeouts) : openPglite(options.dataDir);
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -119,8 +140,28 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function openPostgres(url: string, log: (message: string) => void): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url });
+/**
+ * node-postgres settings for every connection of a process: the timeouts go in the startup message,
+ * so that they cost no statement (no round trip per query or transaction). TCP keepalive finds a
+ * peer that vanished without a word (a host down, a cable pulled), which no timeout of an idle
+ * connection would.
+ */
+function connectionSettings(url: string, timeouts: DatabaseOptions['timeouts']): pg.ClientConfig {
+  return {
+    connectionString: url,
+    keepAlive: true,
+    ...(timeouts && {
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.statementMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    }),
+  };
+}
+
+async function openPostgres(url: string, log: (message: string) => void, timeouts: DatabaseOptions['timeouts']): Promise<Database> {
+  const settings = connectionSettings(url, timeouts);
+  // The pool's connectionTimeoutMillis also bounds the wait for a free connection when all are busy.
+  const pool = new pg.Pool(settings);
   // An idle connection that dies (a database restart) is dropped by the pool and replaced on the next
   // query; without a listener its 'error' would end the process.
   pool.on('error', (error) => log(`PostgreSQL connection lost: ${error.message}`));
@@ -132,9 +173,15 @@ async function openPostgres(url: string, log: (message: string) => void): Promis
     open.add(client);
     client.once('end', () => open.delete(client));
   });
-  // Fail at start-up with the driver's own message (wrong host, database missing), not on the first request.
-  (await pool.connect()).release();
-  const listener = new Listener(url, log);
+  // Fail at start-up with the driver's own message (wrong host, database missing, refused), not on
+  // the first request; the caller decides whether to try again (gateway/system.ts).
+  try {
+    (await pool.connect()).release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  const listener = new Listener(settings, log);
   return {
     kind: 'postgres',
     db: releasingTransactions(drizzlePostgres(pool), pool),
@@ -204,7 +251,7 @@ class Listener {
   private last: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly url: string,
+    private readonly settings: pg.ClientConfig,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -245,7 +292,7 @@ class Listener {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client(this.settings);
     client.on('notification', (message) => this.channels.get(message.channel)?.forEach((onNotify) => onNotify()));
     client.on('error', (error) => {
       this.log(`PostgreSQL LISTEN connection lost: ${error.message}; listening again in a second`);

@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { errorCatalogue, isErrorCode, RegisterError, renderError } from './errors.ts';
+import { errorCatalogue, isErrorCode, isOutage, RegisterError, renderError } from './errors.ts';
 
 const masked = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
@@ -106,6 +106,72 @@ describe('renderError', () => {
 
     expect(renderError(formatted, new GraphQLError(secret), report)).toEqual(masked);
     expect(reported).toHaveLength(1);
+  });
+});
+
+/** An error as Node, undici, node-postgres or drizzle make one: a message, perhaps a code and a cause. */
+const failure = (message: string, fields: { code?: string; name?: string; cause?: unknown } = {}) => Object.assign(new Error(message, { cause: fields.cause }), fields.code ? { code: fields.code } : {}, fields.name ? { name: fields.name } : {});
+
+describe('isOutage', () => {
+  it.each([
+    ['a connection refused', failure('connect ECONNREFUSED 127.0.0.1:5432', { code: 'ECONNREFUSED' })],
+    ['a connection reset', failure('read ECONNRESET', { code: 'ECONNRESET' })],
+    ["fetch's failure, by its cause", new TypeError('fetch failed', { cause: failure('other side closed', { code: 'UND_ERR_SOCKET' }) })],
+    ["fetch's failure to connect", new TypeError('fetch failed', { cause: new AggregateError([failure('connect ECONNREFUSED ::1:4001', { code: 'ECONNREFUSED' })]) })],
+    ['a timeout of AbortSignal.timeout', failure('The operation was aborted due to timeout', { name: 'TimeoutError' })],
+    ['PostgreSQL shutting down (57P01)', failure('terminating connection due to administrator command', { code: '57P01' })],
+    ['PostgreSQL starting (57P03)', failure('the database system is starting up', { code: '57P03' })],
+    ['a statement timeout (57014)', failure('canceling statement due to statement timeout', { code: '57014' })],
+    ['an idle transaction ended (25P03)', failure('terminating connection due to idle-in-transaction timeout', { code: '25P03' })],
+    ['a connection exception (class 08)', failure('connection failure', { code: '08006' })],
+    ['too many connections (53300)', failure('sorry, too many clients already', { code: '53300' })],
+    ["node-postgres's lost connection", failure('Connection terminated unexpectedly')],
+    ["node-postgres's pool timeout", failure('timeout exceeded when trying to connect')],
+    ['a database failure under drizzle', failure('Failed query: select 1', { cause: failure('Connection terminated unexpectedly') })],
+    ['a database failure under drizzle under graphql-js', wrapped(failure('Failed query: select 1', { cause: failure('x', { code: '57P01' }) }))],
+    ["a subgraph's 503, as the gateway's data source reports it", new GraphQLError('503: Service Unavailable', { extensions: { response: { status: 503 } } })],
+    [
+      "a subgraph's 500 whose errors say UNAVAILABLE",
+      new GraphQLError('500: Internal Server Error', { extensions: { response: { status: 500, body: { errors: [{ message: 'Unavailable now', extensions: { code: 'UNAVAILABLE' } }] } } } }),
+    ],
+    ['an error already marked UNAVAILABLE', new GraphQLError('Unavailable now', { extensions: { code: 'UNAVAILABLE' } })],
+    ['a RegisterError UNAVAILABLE', new RegisterError('UNAVAILABLE', 'starting')],
+  ])('knows %s as an outage', (_, error) => {
+    expect(isOutage(error)).toBe(true);
+  });
+
+  it.each([
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['a message that merely mentions a refused connection', new Error('connect ECONNREFUSED 10.0.0.5:5432')],
+    ['a unique violation (23505)', failure('duplicate key value violates unique constraint', { code: '23505' })],
+    ['a missing table (42P01)', failure('relation "x" does not exist', { code: '42P01' })],
+    ['a wrong password (28P01)', failure('password authentication failed for user "register"', { code: '28P01' })],
+    ['a database that does not exist (3D000)', failure('database "register" does not exist', { code: '3D000' })],
+    ['a refusal', new RegisterError('FORBIDDEN', 'not yours')],
+    ["a subgraph's 500", new GraphQLError('500: Internal Server Error', { extensions: { response: { status: 500, body: { errors: [{ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } } } })],
+    ['nothing', undefined],
+    ['a string', 'ECONNREFUSED'],
+  ])('does not take %s for an outage', (_, error) => {
+    expect(isOutage(error)).toBe(false);
+  });
+
+  it('is not led in circles by an error that is its own cause', () => {
+    const error = failure('odd');
+    Object.assign(error, { cause: error });
+    expect(isOutage(error)).toBe(false);
+  });
+});
+
+describe('renderError of an outage', () => {
+  it('answers UNAVAILABLE with a message that names no host, and reports the original as such', () => {
+    const original = failure('connect ECONNREFUSED 10.0.0.5:5432', { code: 'ECONNREFUSED' });
+    const reported: [unknown, string][] = [];
+
+    const rendered = renderError({ message: original.message, path: ['branch'] }, wrapped(original), (masked, as) => void reported.push([masked, as]));
+
+    expect(rendered).toEqual({ message: expect.stringMatching(/^Unavailable now/), path: ['branch'], extensions: { code: 'UNAVAILABLE' } });
+    expect(JSON.stringify(rendered)).not.toContain('10.0.0.5');
+    expect(reported).toEqual([[original, 'UNAVAILABLE']]);
   });
 });
 

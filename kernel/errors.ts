@@ -22,7 +22,8 @@ export const errorCatalogue = {
   BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',
   PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown.',
   OPERATION_RESOLUTION_FAILURE: 'The operation name does not match an operation in the document.',
-  UNAVAILABLE: 'The server is still starting (HTTP 503, with Retry-After): /readyz names what it waits for. Try again shortly.',
+  UNAVAILABLE:
+    'The register, or the part of it that answers this field, cannot serve now: it is starting, or a database or subgraph behind it cannot be reached or did not answer in time (HTTP 503, with Retry-After). The error\'s path says which part of an answer is missing; the data that came is kept. Try again after Retry-After; resend a mutation with the same documentId, which answers what it did, or does it once.',
   INTERNAL_SERVER_ERROR: 'An unexpected error. Details are logged on the server, never shown to the client.',
 } as const;
 
@@ -46,16 +47,22 @@ export class RegisterError extends Error {
 
 export const badInput = (field: string, message: string) => new RegisterError('BAD_USER_INPUT', message, field);
 
+/** What a client reads when a part of the register is out of reach; which part is in the error's path. */
+export const unavailableMessage = 'Unavailable now: a part of the register that answers this cannot be reached or did not answer in time. Try again shortly.';
+
+/** Seconds a client is asked to wait (Retry-After) before it tries again after UNAVAILABLE. */
+export const retryAfterSeconds = 1;
+
 /**
  * Renders any error thrown while serving a request as the client may see it: a `RegisterError` or a
- * GraphQL error carrying a catalogued code keeps its message and code; everything else (a database
- * failure, a bug) becomes INTERNAL_SERVER_ERROR without message, stack or path to its cause.
- * `report` receives what was masked, so that the server log keeps it.
+ * GraphQL error carrying a catalogued code keeps its message and code; an outage (`isOutage`) becomes
+ * UNAVAILABLE; everything else (a bug) becomes INTERNAL_SERVER_ERROR; neither shows message, stack
+ * or path to its cause. `report` receives what was masked, and as what, so that the server log keeps it.
  */
 export function renderError(
   formatted: GraphQLFormattedError,
   thrown: unknown,
-  report: (masked: unknown) => void = (masked) => console.error(masked),
+  report: (masked: unknown, code: 'UNAVAILABLE' | 'INTERNAL_SERVER_ERROR') => void = (masked) => console.error(masked),
 ): GraphQLFormattedError {
   const original = unwrap(thrown);
   const base = { path: formatted.path, locations: formatted.locations };
@@ -71,8 +78,71 @@ export function renderError(
     const { stacktrace: _dropped, exception: _alsoDropped, serviceName: _inside, response: _alsoInside, ...extensions } = formatted.extensions ?? {};
     return { ...base, message: formatted.message, extensions };
   }
-  report(original ?? thrown);
+  if (isOutage(thrown)) {
+    report(original ?? thrown, 'UNAVAILABLE');
+    return { ...base, message: unavailableMessage, extensions: { code: 'UNAVAILABLE' } };
+  }
+  report(original ?? thrown, 'INTERNAL_SERVER_ERROR');
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * Whether an error says that something the register needs is out of reach for now, rather than that
+ * something is wrong: the one place that tells them apart, for answers (UNAVAILABLE, HTTP 503), for
+ * a process starting without its database, and for retrying an event. It looks through the errors
+ * that wrap one (GraphQL's `originalError`, drizzle's and undici's `cause`). An outage is:
+ * - a connection refused, reset, timed out or unreachable (Node's and undici's error codes);
+ * - a timeout of our own (an AbortSignal.timeout, as the gateway's fetches use);
+ * - PostgreSQL's classes for the same: 08 (connection exception), 57P01-57P03 (the server shuts
+ *   down, crashed, or is starting), 57014 (a statement cancelled: statement_timeout), 25P03 (a
+ *   transaction idle too long), 53300 (too many connections); and node-postgres's own messages for
+ *   a connection that ended or could not be had in time, which carry no code;
+ * - an error already marked UNAVAILABLE (by a subgraph, or a RegisterError), or a subgraph's HTTP
+ *   answer as the gateway's data source reports it (`extensions.response`): 502, 503 or 504, or
+ *   another whose errors say UNAVAILABLE.
+ */
+export function isOutage(thrown: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending = [thrown];
+  while (pending.length) {
+    const error = pending.pop();
+    if (!error || typeof error !== 'object' || seen.has(error)) continue;
+    seen.add(error);
+    if (outageItself(error as Record<string, unknown>)) return true;
+    const { originalError, cause, errors } = error as { originalError?: unknown; cause?: unknown; errors?: unknown };
+    pending.push(originalError, cause, ...(Array.isArray(errors) ? errors : []));
+  }
+  return false;
+}
+
+const outageCodes = new Set([
+  // Node's and undici's (fetch) codes for a peer that cannot be reached or went away.
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  // PostgreSQL's (SQLSTATE, appendix A of its manual), besides class 08.
+  '57P01', '57P02', '57P03', '57014', '25P03', '53300',
+]);
+
+/** node-postgres's errors for a lost connection and its pool's timeout, which have no code. */
+const outageMessages = [
+  /^Connection terminated/,
+  /^timeout exceeded when trying to connect$/,
+  /^Client has encountered a connection error and is not queryable$/,
+  /^Query read timeout$/,
+];
+
+function outageItself(error: Record<string, unknown>): boolean {
+  if (error instanceof RegisterError) return error.code === 'UNAVAILABLE';
+  const { code, name, message } = error;
+  const extensions = error.extensions as { code?: unknown; response?: { status?: unknown; body?: { errors?: unknown } } } | undefined;
+  if (extensions?.code === 'UNAVAILABLE') return true;
+  const answered = extensions?.response;
+  if ([502, 503, 504].includes(answered?.status as number)) return true;
+  // A subgraph that failed before it ran the operation (its authorization asked the database) answers 500 with its errors.
+  if (Array.isArray(answered?.body?.errors) && answered.body.errors.some((each: { extensions?: { code?: unknown } }) => each?.extensions?.code === 'UNAVAILABLE')) return true;
+  if (typeof code === 'string' && (outageCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (name === 'TimeoutError') return true;
+  return typeof message === 'string' && outageMessages.some((pattern) => pattern.test(message));
 }
 
 /** What was thrown under the GraphQLErrors that wrap it. */

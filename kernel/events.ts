@@ -26,7 +26,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Db } from './db.ts';
+import { allowLongWork, rowsOf, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
 
 export function outboxDdl(schema: string): string {
@@ -270,6 +270,8 @@ export async function catchUpWithCommitted(db: Db, options: ConsumerOptions, tim
  */
 export async function consumeInBulk(db: Db, options: ConsumerOptions & Required<Pick<ConsumerOptions, 'bulk'>>): Promise<number> {
   return db.transaction(async (tx) => {
+    // 1.4 million events in a few statements: seconds each at the national size, longer on a slower machine.
+    await allowLongWork(tx);
     const cursor = await lockCursor(tx, options);
     // The head first: every event up to it is committed or gone for good (readBatch says why), so
     // the next statement, with a snapshot of its own, reads exactly those.

@@ -42,6 +42,29 @@ async function withTimeout(check: Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * A subgraph in another process answers its own /readyz with 200, asked at the URL the gateway
+ * reaches it by: `unreachable` when nothing answers, `not ready` naming its failing checks.
+ */
+export async function pingSubgraph(graphqlUrl: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(new URL('/readyz', graphqlUrl), { signal: AbortSignal.timeout(checkTimeoutMs) });
+  } catch (error) {
+    throw new NotReady(`unreachable: ${causeOf(error)}`);
+  }
+  if (response.status === 200) return void (await response.body?.cancel());
+  const body = (await response.json().catch(() => undefined)) as { failing?: string[] } | undefined;
+  throw new NotReady(`not ready: ${body?.failing?.join(', ') ?? `HTTP ${response.status}`}`);
+}
+
+/** What went wrong, in the words nearest to it: fetch says only "fetch failed", its cause says why. */
+export function causeOf(error: unknown): string {
+  let found = error as { message?: string; code?: string; cause?: unknown; errors?: unknown[] } | undefined;
+  while (found?.cause || (!found?.message && found?.errors?.length)) found = (found.cause ?? found.errors![0]) as typeof found;
+  return found?.message || found?.code || String(error);
+}
+
 /** The database answers a query. */
 export async function pingDatabase(database: Database | undefined): Promise<void> {
   if (!database) throw new NotReady('not open yet');

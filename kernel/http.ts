@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
-import { requestIdHeader, requestIdOf } from './logging.ts';
+import { retryAfterSeconds } from './errors.ts';
+import { requestIdHeader, requestIdOf, type Logger } from './logging.ts';
 
 /** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
 export const graphqlPath = '/graphql';
@@ -45,12 +46,20 @@ export function peerOf(request: IncomingMessage): Peer {
 
 class BodyTooLarge extends Error {}
 
+/** How long a request may take (REQUEST_TIMEOUT), and where one that took longer is logged. */
+export interface Deadline {
+  timeoutMs: number;
+  logger: Logger;
+}
+
 /**
  * Serves an Apollo server over node:http (Apollo Server 5 has no built-in HTTP integration): reads
  * the body, hands method, headers, query string and parsed JSON to `executeHTTPGraphQLRequest`, and
- * writes back what it answers, streamed when it answers in chunks.
+ * writes back what it answers, streamed when it answers in chunks. An answer not ready within the
+ * deadline is UNAVAILABLE (503, Retry-After) at once; the work goes on to its own end (a transaction
+ * commits or rolls back whole), and a mutation resent with its documentId learns which.
  */
-export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike, peer: Peer) => Promise<Context>) {
+export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike, peer: Peer) => Promise<Context>, deadline?: Deadline) {
   return async (request: IncomingMessage, response: ServerResponse) => {
     // One id per request, the client's when well-formed: in the answer, and on to the subgraphs.
     const sent = request.headers[requestIdHeader];
@@ -71,15 +80,56 @@ export function graphqlHandler<Context extends BaseContext>(server: ApolloServer
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     headers.set(requestIdHeader, requestId);
-    const result = await server.executeHTTPGraphQLRequest({
+    const started = performance.now();
+    const execution = server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
       context: () => context(headers, peerOf(request)),
     });
+    const result = deadline ? await withinDeadline(execution, deadline.timeoutMs) : await execution;
+    if (result === undefined) {
+      const ms = Math.round(performance.now() - started);
+      deadline!.logger.warn({ requestId, status: 503, ms, errors: ['UNAVAILABLE'] }, 'request timed out');
+      response.setHeader('retry-after', String(retryAfterSeconds));
+      const message = `No answer within ${deadline!.timeoutMs / 1000} s: a part of the register is slow or out of reach. Try again shortly; a mutation may still take effect, so resend it with the same documentId.`;
+      return sendJson(response, 503, { errors: [{ message, extensions: { code: 'UNAVAILABLE' } }] });
+    }
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') return void response.end(result.body.string);
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
+  };
+}
+
+/** What `work` resolves to, or undefined once `timeoutMs` has passed; a late failure is dropped. */
+async function withinDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, timeoutMs, undefined)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}
+
+/**
+ * An answer that carries UNAVAILABLE goes out as HTTP 503 with Retry-After, the data it has kept in
+ * its body: a client sees at the status that it should try again, and a mutation's data says what
+ * was done. At the gateway only: a subgraph answers the gateway 200, so that the data it has kept
+ * reaches the answer (a non-2xx answer is an error as a whole to the gateway's data source).
+ */
+export function outageStatus<Context extends BaseContext>(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single' || !response.body.singleResult.errors?.some((error) => error.extensions?.code === 'UNAVAILABLE')) return;
+          response.http.status = 503;
+          response.http.headers.set('retry-after', String(retryAfterSeconds));
+        },
+      };
+    },
   };
 }
 

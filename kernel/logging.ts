@@ -36,7 +36,8 @@ export const silentLogger: Logger = pino({ level: 'silent' });
 /**
  * One line per operation, as the response goes out: who served it (`bindings`), its request id, name
  * and type, HTTP status, milliseconds and the codes of its errors. An error answered as
- * INTERNAL_SERVER_ERROR gets a line of its own at `error`, with what was masked (kernel/errors.ts).
+ * INTERNAL_SERVER_ERROR gets a line of its own at `error`, one answered as UNAVAILABLE (an outage) at
+ * `warn`, each with what was masked (kernel/errors.ts).
  */
 export function requestLog<Context extends { requestId: string }>(logger: Logger, level: 'info' | 'debug', bindings: Record<string, string>): ApolloServerPlugin<Context> {
   return {
@@ -46,7 +47,9 @@ export function requestLog<Context extends { requestId: string }>(logger: Logger
         async willSendResponse({ response, operation, operationName, errors }) {
           const { requestId } = contextValue;
           const codes = errors?.map((error) =>
-            renderError({ message: error.message, extensions: error.extensions }, error, (masked) => logger.error({ ...bindings, requestId, err: masked }, 'internal error')).extensions?.code,
+            renderError({ message: error.message, extensions: error.extensions }, error, (masked, as) =>
+              as === 'UNAVAILABLE' ? logger.warn({ ...bindings, requestId, err: masked }, 'unavailable') : logger.error({ ...bindings, requestId, err: masked }, 'internal error'),
+            ).extensions?.code,
           );
           if (!logger.isLevelEnabled(level)) return;
           const ms = Math.round((performance.now() - started) * 10) / 10;

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from './config.ts';
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Database } from './db.ts';
+import { longWorkStatement, rowsOf, type Database } from './db.ts';
 
 /** `migrations/<subgraph>/NNNN_verb_object.sql`: the storage contract, append-only. */
 
@@ -30,6 +30,9 @@ export class MigrationError extends Error {
 export async function migrate(database: Database, subgraph: string, root = migrationsRoot): Promise<MigrationResult> {
   const files = await migrationFiles(path.join(root, subgraph));
   return database.rawTransaction(async (tx) => {
+    // A migration may rebuild a national table (an index over 1.4 million rows), and a replica waits
+    // here for the one migrating: neither is a request's statement.
+    await tx.query(longWorkStatement);
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['register-graph migrations']);
     await tx.script(`CREATE TABLE IF NOT EXISTS public.schema_migration (
       subgraph text NOT NULL, file text NOT NULL, sha256 text NOT NULL,

@@ -113,7 +113,7 @@ export interface School {
 }
 
 /** Looks up a branch's RIO references through the gateway and makes a vendor token for it. */
-export async function schoolAt(system: TestSystem, brin6: string): Promise<School> {
+export async function schoolAt(system: Pick<TestSystem, 'query' | 'token'>, brin6: string): Promise<School> {
   const { data } = await system.query<{ branch: { provider: { code: string }; location: { code: string }; offeredProgrammes: { id: string }[] } }>(
     'query($brin6: ID!) { branch(brin6: $brin6) { provider { code } location { code } offeredProgrammes { id } } }',
     { variables: { brin6 } },

@@ -132,9 +132,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their
     expect((await probe(url, '/readyz')).status).toBe(200);
   }, 120_000);
 
-  it('checks the database and migrations of a subgraph process, and the supergraph of a gateway process', async () => {
+  it('checks the database and migrations of a subgraph process, and the supergraph and each subgraph of a gateway process', async () => {
     const [subgraph, gateway] = running;
     expect(await probe(subgraph!.url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', started: 'ok' } } });
-    expect(await probe(gateway!.url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { supergraph: 'ok', started: 'ok' } } });
+    // Every subgraph URL of this gateway is the institutions process's: each answers for its name.
+    const checks = { supergraph: 'ok', started: 'ok', institutions: 'ok', learners: 'ok', funding: 'ok', absence: 'ok' };
+    expect(await probe(gateway!.url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks } });
   });
 });

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../../kernel/db.ts';
+import { allowLongWork, type Db } from '../../kernel/db.ts';
 import { today } from '../../kernel/scalars.ts';
 import { assessEveryone } from './assess.ts';
 import { currentCountDate } from './rules.ts';
@@ -32,6 +32,8 @@ export async function openCurrentCountDate(tx: Db, now = new Date()): Promise<vo
  * statuses are not announced as changes: nothing changed, a count date began.
  */
 export async function openCountDate(tx: Db, day: string): Promise<number> {
+  // Every enrollment of the country at once: 8 s on the bench's machine (docs/performance.md).
+  await allowLongWork(tx);
   await tx.insert(countDate).values({ countDate: day, phase: 'PROVISIONAL' });
   return assessEveryone(tx, day);
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../../kernel/db.ts';
+import { allowLongWork, rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, catchUpWithCommitted, lockCursor } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
@@ -26,6 +26,9 @@ export async function runCountDate(db: Db, day: string, log: (message: string) =
   await catchUpWithCommitted(db, learnersConsumer, 60_000);
   await catchUpWithCommitted(db, rioConsumer, 60_000);
   return db.transaction(async (tx) => {
+    // The run counts every status of the count date, and may assess every enrollment first: 11 s for
+    // 1.4 million on the bench's machine (docs/performance.md), more on a busy one.
+    await allowLongWork(tx);
     await lockCursor(tx, learnersConsumer);
     await lockCursor(tx, rioConsumer);
     const kept = rowsOf<{ phase: string }>(await tx.execute(sql`SELECT phase FROM funding.count_date WHERE count_date = ${day} FOR UPDATE`))[0];

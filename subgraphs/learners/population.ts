@@ -11,7 +11,7 @@ import { sql } from 'drizzle-orm';
 import { projectRoot } from '../../kernel/config.ts';
 import { loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { splitLine } from '../../kernel/csv.ts';
-import { rowsOf, type Db } from '../../kernel/db.ts';
+import { allowLongWork, rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 
 /** DUO's "06. Historisch overzicht aantal leerlingen per schoolvestiging" (data/duo-open-onderwijsdata/README.md). */
@@ -79,6 +79,8 @@ export async function registerPopulation(tx: Db, counts: Map<string, number>, op
     progress(`${what} (${((performance.now() - begun) / 1000).toFixed(1)} s)`);
   };
   await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
+  // 1.36 million learners in one transaction: 91 s on the bench's machine (docs/performance.md).
+  await allowLongWork(tx);
   const branches = [...counts.keys()];
   const learnersPer = [...counts.values()].map((count) => Math.max(1, Math.round(count * (options.scale ?? 1))));
   await timed('places: each branch with its location and an offered programme', () => places(tx, branches, learnersPer, options.day));
