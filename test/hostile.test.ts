@@ -1,0 +1,312 @@
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../kernel/calendar.ts';
+import { rowsOf } from '../kernel/db.ts';
+import { today } from '../kernel/scalars.ts';
+import { bsnFor, enrollmentInput, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+
+/*
+ * Every mutation of the API fed random and hostile input through the gateway (issue 17, finding 5):
+ * whatever comes in, the answer is never INTERNAL_SERVER_ERROR, and a refused input writes nothing
+ * (the tables the mutation writes, compared before and after, with the documents and events).
+ *
+ * A fixed seed and a few runs per mutation keep it short. For a longer search, set HOSTILE_RUNS (runs
+ * per mutation) and HOSTILE_SEED: `HOSTILE_RUNS=500 npx vitest run test/hostile.test.ts`. A failure
+ * prints the seed and the shrunk input that gives it.
+ */
+const runs = Number(process.env.HOSTILE_RUNS ?? 12);
+const seed = Number(process.env.HOSTILE_SEED ?? 17);
+
+/** What is not text, or is too much of it (kernel/text.ts), and what looks like an attack on the rest. */
+const hostileConstants = [
+  '',
+  ' ',
+  '\u0000',
+  'Jan\u0000sen',
+  '\u0007',
+  '\u001b[2J',
+  '\u202Egnp.exe',
+  '\u2066x\u2069',
+  '\ud800',
+  'a\udfffb',
+  '\u0085',
+  '\u007f',
+  '\r\n',
+  "'; DROP TABLE learners.learner; --",
+  '%_\\',
+  '$1',
+  'x'.repeat(100_000),
+  '𝔄'.repeat(201),
+  'e\u0301'.repeat(201),
+  '0'.repeat(40),
+  '9'.repeat(400),
+  '{"$ne":null}',
+];
+const hostileText = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 30 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 250 }) },
+  { weight: 3, arbitrary: fc.constantFrom(...hostileConstants) },
+);
+/** A value of the wrong kind altogether: GraphQL's own coercion refuses these. */
+const wrongKind = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(null));
+
+const text = (valid: string) => fc.oneof({ weight: 2, arbitrary: fc.constant(valid) }, { weight: 4, arbitrary: hostileText }, { weight: 1, arbitrary: wrongKind });
+const day = (valid: string) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constant(valid) },
+    { weight: 2, arbitrary: fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)) },
+    { weight: 2, arbitrary: fc.constantFrom('0000-01-01', '1900-01-01', '2099-01-01', '2025-02-30', addDays(today(), 1), today()) },
+    { weight: 1, arbitrary: hostileText },
+  );
+const id = (valid: string) => fc.oneof({ weight: 3, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: fc.uuid() }, { weight: 2, arbitrary: hostileText });
+const number = (valid: number) =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: fc.integer() }, { weight: 1, arbitrary: fc.double() }, { weight: 1, arbitrary: fc.constantFrom(0, -1, 2 ** 31, 1e300, 0.1) });
+const oneOf = (...values: string[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...values) }, { weight: 1, arbitrary: hostileText });
+const boolean = fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 1, arbitrary: wrongKind });
+const documentId = fc.oneof({ weight: 4, arbitrary: fc.uuid() }, { weight: 1, arbitrary: hostileText });
+/** An input object whose optional fields may each be left out. */
+const input = <T extends Record<string, fc.Arbitrary<unknown>>>(required: T, optional: Record<string, fc.Arbitrary<unknown>> = {}) =>
+  fc.record({ ...required, ...optional }, { requiredKeys: Object.keys(required) as (keyof T & string)[] });
+
+describe('hostile input to every mutation, through the gateway', () => {
+  let system: TestSystem;
+  let a: School;
+  let tokens: Record<'school' | 'otherSchool' | 'municipality' | 'board' | 'operator', string>;
+  const fixture: Record<string, string> = {};
+
+  beforeAll(async () => {
+    system = await startTestSystem({ RATE_LIMIT: '0' });
+    const b = await schoolAt(system, '04LY00');
+    a = await schoolAt(system, '16AH00');
+    const board = (await system.query<{ branch: { provider: { board: { code: string } } } }>('{ branch(brin6: "16AH00") { provider { board { code } } } }')).data!.branch.provider.board.code;
+    tokens = {
+      school: a.token,
+      otherSchool: b.token,
+      municipality: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }),
+      board: await system.token({ role: 'BOARD', board }),
+      operator: await system.token({ role: 'OPERATOR' }),
+    };
+    const ok = async <Data>(query: string, variables: Record<string, unknown>, token: string) => {
+      const response = await system.query<Data>(query, { variables, token });
+      expect(response.errors).toBeUndefined();
+      return response.data!;
+    };
+    const enroll = (at: School, n: number, overrides: Record<string, unknown> = {}) =>
+      ok<{ enrollLearner: { enrollment: { id: string }; transferNoticeCount: number } }>(
+        'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } transferNoticeCount } }',
+        { input: enrollmentInput(at, n, overrides) },
+        at.token,
+      );
+    fixture.enrollment = (await enroll(a, 1)).enrollLearner.enrollment.id;
+    fixture.pgn = bsnFor(1);
+    fixture.ending = (await enroll(a, 2)).enrollLearner.enrollment.id;
+    await enroll(a, 3);
+    expect((await enroll(b, 3, { startDate: addDays(today(), -20) })).enrollLearner.transferNoticeCount).toBe(1);
+    fixture.notice = (await ok<{ transferNotices: { edges: { node: { id: string } }[] } }>('{ transferNotices(status: OPEN) { edges { node { id } } } }', {}, a.token)).transferNotices.edges[0]!.node.id;
+    const identified = await ok<{ identifyLearner: { learner: { pgn: string } } }>(
+      'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }',
+      { input: { documentId: 'fixture-identify', birthDate: '2019-03-01', gender: 'MALE', postcode: '7822 HG', familyName: 'Bakker' } },
+      a.token,
+    );
+    fixture.onderwijsnummer = identified.identifyLearner.learner.pgn;
+    const reported = await ok<{ reportAbsence: { report: { id: string } } }>(
+      'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }',
+      {
+        input: {
+          documentId: 'fixture-report',
+          enrollmentId: fixture.enrollment,
+          kind: 'OTHER',
+          startDate: addDays(today(), -10),
+          absences: [],
+          municipalityActionWanted: false,
+          contact: { name: 'J. de Vries' },
+        },
+      },
+      a.token,
+    );
+    fixture.report = reported.reportAbsence.report.id;
+    await ok('mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { oin } }', { input: { documentId: 'fixture-vendor', oin: '00000003273255280000', name: 'Tweede Leverancier' } }, tokens.operator);
+    const granted = await ok<{ grantMandate: { id: string } }>(
+      'mutation($input: GrantMandateInput!) { grantMandate(input: $input) { id } }',
+      { input: { documentId: 'fixture-mandate', brin6: '16AH00', service: 'RIO', vendorOin: '00000003273255280000', startDate: '2025-01-01' } },
+      tokens.board,
+    );
+    fixture.mandate = granted.grantMandate.id;
+  });
+  afterAll(() => system?.close());
+
+  /**
+   * What a mutation of the subgraph writes, as one text per table: the rows of the tables its
+   * mutations change, its documents, and its events (absence's and funding's outboxes also take
+   * events from their projections, which follow other subgraphs' changes in the background, so those
+   * two compare what only their mutations write).
+   */
+  const written: Record<string, string[]> = {
+    institutions: ['institutions.vendor', 'institutions.mandate', 'institutions.document', '(SELECT count(*) FROM institutions.outbox)'],
+    learners: ['learners.learner', 'learners.learner_pgn', 'learners.enrollment', 'learners.result', 'learners.transfer_notice', 'learners.document', '(SELECT count(*) FROM learners.outbox)'],
+    absence: ['absence.report', 'absence.report_day_part', 'absence.report_transition', 'absence.absence_hours', 'absence.exemption', 'absence.document'],
+    funding: ['funding.count_overview', "(SELECT * FROM funding.count_date WHERE phase = 'FINAL')", "(SELECT * FROM funding.outbox WHERE type = 'CountDateFinalised')"],
+  };
+  const snapshot = async (subgraph: string) =>
+    rowsOf<{ rows: string }>(
+      await system.system.database!.db.execute(
+        sql.raw(written[subgraph]!.map((table) => `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS rows FROM ${table} t`).join(' UNION ALL ')),
+      ),
+    ).map((row) => row.rows);
+
+  const codesOf = (errors: { extensions?: Record<string, unknown> }[] | undefined) => (errors ?? []).map((error) => error.extensions?.code);
+
+  /** The property for one mutation: sent by any viewer (mostly the one it is for), never a server fault, nothing written when refused. */
+  function check(subgraph: string, mutation: string, argument: string, type: string, inputs: fc.Arbitrary<unknown>, viewer: keyof typeof tokens) {
+    const viewers = fc.oneof({ weight: 5, arbitrary: fc.constant(viewer) }, { weight: 1, arbitrary: fc.constantFrom(...(Object.keys(tokens) as (keyof typeof tokens)[])) });
+    const query = `mutation($value: ${type}) { ${mutation}(${argument}: $value) { __typename } }`;
+    return fc.assert(
+      fc.asyncProperty(inputs, viewers, async (value, who) => {
+        const before = await snapshot(subgraph);
+        const response = await system.query(query, { variables: { value }, token: tokens[who] });
+        expect(response.status).toBeLessThan(500);
+        expect(codesOf(response.errors)).not.toContain('INTERNAL_SERVER_ERROR');
+        if (response.errors?.length) expect(await snapshot(subgraph)).toEqual(before);
+        if (process.env.HOSTILE_TRACE) console.log(mutation, who, response.errors ? codesOf(response.errors).join(',') : 'OK');
+      }),
+      { seed, numRuns: runs },
+    );
+  }
+
+  const learner = () =>
+    input(
+      { pgn: id(bsnFor(90)), birthDate: day('2019-03-01'), gender: oneOf('MALE', 'FEMALE', 'UNDETERMINED'), postcode: text('7822 HG') },
+      { familyName: text('Bakker'), givenNames: text('Anna Maria'), municipalityOverride: text('0114') },
+    );
+  const enrollment = () =>
+    input(
+      {
+        documentId,
+        learner: learner(),
+        providerCode: id(a.providerCode),
+        locationCode: id(a.locationCode),
+        offeredProgrammeId: id(a.offeredProgrammeId),
+        startDate: day('2024-08-01'),
+        group: number(2),
+        schoolEnrollmentNumber: text('N90'),
+      },
+      { endDate: day('2026-07-31'), vve: boolean, educationalConcept: text('Montessori') },
+    );
+  const absences = fc.array(input({ date: day(addDays(today(), -3)), dayPart: oneOf('MORNING', 'AFTERNOON'), hours: number(2) }), { maxLength: 6 });
+
+  it('registerVendor, grantMandate and endMandate (institutions)', async () => {
+    await check('institutions', 'registerVendor', 'input', 'RegisterVendorInput!', input({ documentId, oin: id('00000001003214345000'), name: text('Derde Leverancier B.V.') }), 'operator');
+    await check(
+      'institutions',
+      'grantMandate',
+      'input',
+      'GrantMandateInput!',
+      input({ documentId, brin6: id('16AH00'), service: oneOf('ROD_PO', 'VERZUIM', 'RIO'), vendorOin: id('00000003273255280000'), startDate: day('2026-01-01') }, { endDate: day('2027-01-01') }),
+      'board',
+    );
+    await check('institutions', 'endMandate', 'input', 'EndMandateInput!', input({ documentId, mandateId: id(fixture.mandate!), endDate: day('2026-12-31') }), 'board');
+  });
+
+  it('identifyLearner, replacePgn, enrollLearner and enrollLearners (learners)', async () => {
+    await check(
+      'learners',
+      'identifyLearner',
+      'input',
+      'IdentifyLearnerInput!',
+      input({ documentId, birthDate: day('2020-06-01'), gender: oneOf('MALE', 'FEMALE', 'UNDETERMINED'), postcode: text('7822 HG'), familyName: text('de Vries') }, { givenNames: text('Jan') }),
+      'school',
+    );
+    await check('learners', 'replacePgn', 'input', 'ReplacePgnInput!', input({ documentId, onderwijsnummer: id(fixture.onderwijsnummer!), bsn: id(bsnFor(91)) }), 'school');
+    await check('learners', 'enrollLearner', 'input', 'EnrollLearnerInput!', enrollment(), 'school');
+    await check('learners', 'enrollLearners', 'input', 'EnrollLearnersInput!', input({ items: fc.array(enrollment(), { maxLength: 3 }) }), 'school');
+  });
+
+  it('changeEnrollment, deregisterLearner, recordResult and acknowledgeTransfer (learners)', async () => {
+    await check(
+      'learners',
+      'changeEnrollment',
+      'input',
+      'ChangeEnrollmentInput!',
+      input(
+        { documentId, enrollmentId: id(fixture.enrollment!) },
+        { startDate: day('2024-08-01'), endDate: day('2030-07-31'), group: number(3), schoolEnrollmentNumber: text('N1'), vve: boolean, educationalConcept: text('Dalton') },
+      ),
+      'school',
+    );
+    const reasons = oneOf('TRANSFER', 'END_OF_PRIMARY_EDUCATION', 'MOVED_ABROAD', 'DECEASED', 'OTHER');
+    await check('learners', 'deregisterLearner', 'input', 'DeregisterLearnerInput!', input({ documentId, enrollmentId: id(fixture.ending!), endDate: day('2026-07-31'), reason: reasons }), 'school');
+    const levels = oneOf('PRO', 'VMBO_BB', 'VMBO_KB', 'VMBO_GT', 'HAVO', 'HAVO_VWO', 'VWO');
+    await check(
+      'learners',
+      'recordResult',
+      'input',
+      'RecordResultInput!',
+      input({ documentId, enrollmentId: id(fixture.enrollment!), schoolYear: text('2025-2026'), schoolAdvice: levels }, { testLevel: levels, noTestReason: oneOf('ILLNESS', 'NEWCOMER', 'UNSUITABLE', 'OTHER') }),
+      'school',
+    );
+    await check('learners', 'acknowledgeTransfer', 'input', 'AcknowledgeTransferInput!', input({ documentId, noticeId: id(fixture.notice!) }), 'school');
+  });
+
+  it('runCountDate (funding)', async () => {
+    await check('funding', 'runCountDate', 'countDate', 'Date!', day('2026-02-01'), 'operator');
+  });
+
+  it('reportAbsence, changeAbsenceReportStatus, recordAbsence and registerExemption (absence)', async () => {
+    await check(
+      'absence',
+      'reportAbsence',
+      'input',
+      'ReportAbsenceInput!',
+      input(
+        {
+          documentId,
+          enrollmentId: id(fixture.enrollment!),
+          kind: oneOf('SIXTEEN_HOURS', 'LONG_TERM', 'LUXURY', 'OTHER'),
+          startDate: day(addDays(today(), -5)),
+          absences,
+          municipalityActionWanted: boolean,
+          contact: input({ name: text('M. de Boer') }, { role: text('Intern begeleider'), phone: text('0591-123456'), email: text('ib@school.example') }),
+        },
+        { endDate: day(addDays(today(), -1)), suspectedReason: text('Ziek?'), schoolAction: text('Gebeld') },
+      ),
+      'school',
+    );
+    const statuses = oneOf('REGISTERED', 'IN_TREATMENT', 'CLOSED', 'ACKNOWLEDGED', 'WITHDRAWN');
+    await check('absence', 'changeAbsenceReportStatus', 'input', 'ChangeAbsenceReportStatusInput!', input({ documentId, reportId: id(fixture.report!), status: statuses }, { note: text('In behandeling genomen') }), 'municipality');
+    await check('absence', 'recordAbsence', 'input', 'RecordAbsenceInput!', input({ documentId, enrollmentId: id(fixture.enrollment!), absences }), 'school');
+    await check(
+      'absence',
+      'registerExemption',
+      'input',
+      'RegisterExemptionInput!',
+      input({ documentId, pgn: id(fixture.pgn!), kind: oneOf('UNFIT', 'DENOMINATION', 'SCHOOL_ABROAD', 'TRAVELLING', 'OTHER_EDUCATION', 'SUBSTITUTE'), startDate: day('2026-09-01') }, { endDate: day('2027-07-31') }),
+      'municipality',
+    );
+  });
+
+  it('covers every mutation of the API', async () => {
+    const { data } = await system.query<{ __schema: { mutationType: { fields: { name: string }[] } } }>('{ __schema { mutationType { fields { name } } } }');
+    expect(data!.__schema.mutationType.fields.map((field) => field.name).sort()).toEqual(
+      [
+        'registerVendor',
+        'grantMandate',
+        'endMandate',
+        'identifyLearner',
+        'replacePgn',
+        'enrollLearner',
+        'enrollLearners',
+        'changeEnrollment',
+        'deregisterLearner',
+        'recordResult',
+        'acknowledgeTransfer',
+        'runCountDate',
+        'reportAbsence',
+        'changeAbsenceReportStatus',
+        'recordAbsence',
+        'registerExemption',
+      ].sort(),
+    );
+  });
+});
