@@ -70,7 +70,8 @@ const documentId = fc.oneof({ weight: 4, arbitrary: fc.uuid() }, { weight: 1, ar
 const input = <T extends Record<string, fc.Arbitrary<unknown>>>(required: T, optional: Record<string, fc.Arbitrary<unknown>> = {}) =>
   fc.record({ ...required, ...optional }, { requiredKeys: Object.keys(required) as (keyof T & string)[] });
 
-describe('hostile input to every mutation, through the gateway', () => {
+// Up to four mutations per test, each run a request or two: the time allowed grows with the runs.
+describe('hostile input to every mutation, through the gateway', { timeout: 60_000 + runs * 4_000 }, () => {
   let system: TestSystem;
   let a: School;
   let tokens: Record<'school' | 'otherSchool' | 'municipality' | 'board' | 'operator', string>;
