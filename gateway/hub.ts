@@ -26,8 +26,8 @@ export interface HubOptions {
   dataSources: ServiceMap;
   /** Per subgraph name, how to open a subscription there. */
   upstreams: Map<string, UpstreamSubscribe>;
-  /** The context a viewer's fetches carry (a fresh signed assertion). */
-  contextOf(viewer: Viewer): Promise<GatewayContext>;
+  /** The context a viewer's fetches carry (a fresh signed assertion, with the client's address for the audit log). */
+  contextOf(viewer: Viewer, origin?: string): Promise<GatewayContext>;
   /** Results a subscriber may leave unread before it is disconnected. */
   queue: number;
   log(message: string): void;
@@ -57,16 +57,18 @@ export class SubscriptionHub {
 
   /**
    * Subscribes a viewer; `onFellBehind` is called when the subscriber's queue overflows, and should
-   * disconnect it. Resolves to the refusal when the owning subgraph refuses at once.
+   * disconnect it. Resolves to the refusal when the owning subgraph refuses at once. `origin`, the
+   * client's address, goes with the viewer to the subgraphs, whose audit lines record it: so only
+   * subscriptions from one address share an upstream.
    */
-  async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, onFellBehind: (subscriber: Subscriber) => void): Promise<Subscriber | readonly GraphQLFormattedError[]> {
+  async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, onFellBehind: (subscriber: Subscriber) => void, origin?: string): Promise<Subscriber | readonly GraphQLFormattedError[]> {
     const after = plan.afterOf(variables);
     const upstreamVariables = Object.fromEntries(plan.upstream.variableUsages.map((name) => [name, variables[name]]));
-    const group = JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer]);
+    const group = JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer, origin ?? null]);
     const place = `${group}\n${after ?? 'live'}`;
     let upstream = this.at.get(place);
     if (!upstream) {
-      upstream = new Upstream(this, { plan, viewer, variables, upstreamVariables, after, group });
+      upstream = new Upstream(this, { plan, viewer, origin, variables, upstreamVariables, after, group });
       this.stand(place, upstream);
     }
     const subscriber = new Subscriber(this.options.queue, onFellBehind, (self) => {
@@ -130,6 +132,7 @@ export class SubscriptionHub {
 interface UpstreamSpec {
   plan: SubscriptionPlan;
   viewer: Viewer;
+  origin: string | undefined;
   /** The client's variables, which the rest of the plan uses. */
   variables: Record<string, unknown>;
   upstreamVariables: Record<string, unknown>;
@@ -201,10 +204,10 @@ class Upstream {
   }
 
   private async connect(): Promise<readonly GraphQLFormattedError[] | AsyncIterableIterator<FormattedExecutionResult>> {
-    const { plan, viewer, upstreamVariables } = this.spec;
+    const { plan, viewer, origin, upstreamVariables } = this.spec;
     const subscribe = this.hub.options.upstreams.get(plan.serviceName);
     if (!subscribe) throw new Error(`No upstream for subgraph ${plan.serviceName}`);
-    const { viewerAssertion } = await this.hub.options.contextOf(viewer);
+    const { viewerAssertion } = await this.hub.options.contextOf(viewer, origin);
     const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, viewerAssertion);
     if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
     if (this.closed) void opened.return?.();
@@ -285,7 +288,7 @@ class Upstream {
 
   /** A signed viewer lives a minute (kernel/viewer.ts); a new one is signed after half of that. */
   private viewerContext(): Promise<GatewayContext> {
-    if (!this.context || Date.now() - this.context.at > 30_000) this.context = { value: this.hub.options.contextOf(this.spec.viewer), at: Date.now() };
+    if (!this.context || Date.now() - this.context.at > 30_000) this.context = { value: this.hub.options.contextOf(this.spec.viewer, this.spec.origin), at: Date.now() };
     return this.context.value;
   }
 

@@ -9,6 +9,7 @@ import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { catchUpWithCommitted, consumerLag, startConsumer, type ConsumerOptions } from '../kernel/events.ts';
 import { causeOf, healthHandler, NotReady, pingDatabase, pingSubgraph, Readiness, readinessHandler, startingHandler, type Check } from '../kernel/health.ts';
 import { isOutage } from '../kernel/errors.ts';
+import { auditLogExposure } from '../kernel/audit.ts';
 import { createLogger, type Logger } from '../kernel/logging.ts';
 import { Metrics, metricsHandler, type Readings } from '../kernel/metrics.ts';
 import { kernelMigrations, migrate, pendingMigrations } from '../kernel/migrations.ts';
@@ -234,6 +235,9 @@ interface Telemetry {
  */
 async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, { logger, metrics }: Telemetry, progress: Progress): Promise<Prepared> {
   await migrateAndSeed(database, served, config.seed, (message, about) => logger.info(about, message), (phase) => (progress.phase = phase));
+  // On the embedded database the one user is a superuser: the triggers are all that hold there (README).
+  const exposure = database.kind === 'postgres' ? await auditLogExposure(database.db) : null;
+  if (exposure) logger.warn(`the audit log is append-only only by courtesy: ${exposure}; run the register under a role of its own (README, "Audit log")`);
   progress.phase = 'catching up with the streams it reads';
   const loops: { stop(): Promise<void> }[] = [];
   const unlistens: (() => Promise<void>)[] = [];

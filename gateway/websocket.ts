@@ -124,9 +124,8 @@ export function gatewaySubscriptions(
         const release = countFor(connection.viewer, connection);
         let subscribed: Awaited<ReturnType<typeof subscriptions.subscribe>>;
         try {
-          subscribed = await subscriptions.subscribe(connection.viewer, plan, coerced, () =>
-            ctx.extra.socket.close(closeCodes.fellBehind, `Fell behind: over ${options.subscriptions.queue} results unread; reconnect and resume with after: your last cursor`),
-          );
+          const fellBehind = () => ctx.extra.socket.close(closeCodes.fellBehind, `Fell behind: over ${options.subscriptions.queue} results unread; reconnect and resume with after: your last cursor`);
+          subscribed = await subscriptions.subscribe(connection.viewer, plan, coerced, fellBehind, connection.origin);
         } catch (error) {
           release();
           throw error;

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { bigserial, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Db } from './db.ts';
+import { valueFromASTUntyped, visit, type DocumentNode } from 'graphql';
+import { rowsOf, type Db } from './db.ts';
+import { isBsn, isOnderwijsnummer } from './ids/index.ts';
 import type { Viewer } from './viewer.ts';
 
 /*
@@ -10,6 +12,10 @@ import type { Viewer } from './viewer.ts';
  * an append-only log. The PGN itself is not written: the object is a keyed hash of it, which the
  * operator can match against a PGN (`auditLog(pgn:)`) and nobody can reverse. The log is the kernel's
  * own (migrations/audit/), written by every subgraph that serves PGN data.
+ *
+ * On PostgreSQL the log is owned by a role of its own, register_graph_audit, and the register's role,
+ * register_graph, may only add and read lines (migrations/audit/0002): that holds as long as the role
+ * the register connects as is no superuser, cannot create roles and is no member of the owner.
  */
 
 export const audit = pgSchema('audit');
@@ -77,4 +83,39 @@ export async function writeAudit(db: Db, register: string, viewer: Viewer, origi
     SELECT ${register}, ${who.role}, ${who.actor}, ${who.school}, action, object, result, ${origin ?? null}
     FROM unnest(${column((entry) => entry.action)}::text[], ${column((entry) => (entry.pgn ? trail.digest(entry.pgn) : null))}::text[], ${column((entry) => entry.result)}::text[])
       AS entry (action, object, result)`);
+}
+
+/** Arguments and input fields that carry a PGN, wherever the API takes one. */
+const pgnFields = new Set(['pgn', 'bsn', 'onderwijsnummer']);
+
+/**
+ * The PGNs an operation names in its arguments, as literals or variables, nested in input objects
+ * and lists: the object of an attempt that is refused before any resolver reads them.
+ */
+export function pgnsNamedIn(document: DocumentNode, variables: Record<string, unknown> | undefined): string[] {
+  const found = new Set<string>();
+  const collect = (key: string | undefined, value: unknown): void => {
+    if (Array.isArray(value)) value.forEach((item) => collect(key, item));
+    else if (value !== null && typeof value === 'object') Object.entries(value).forEach(([field, item]) => collect(field, item));
+    else if (key !== undefined && pgnFields.has(key) && typeof value === 'string' && (isBsn(value) || isOnderwijsnummer(value))) found.add(value.trim());
+  };
+  visit(document, { Argument: (node) => collect(node.name.value, valueFromASTUntyped(node.value, variables)) });
+  return [...found];
+}
+
+/**
+ * Why the role this process connects as could still change the log on PostgreSQL: a superuser, a
+ * role that may create roles (and so make itself a member of the owner), or a member of the owner.
+ * Null when it can only add and read lines.
+ */
+export async function auditLogExposure(db: Db): Promise<string | null> {
+  const [role] = rowsOf<{ name: string; superuser: boolean; createRole: boolean; owner: boolean }>(
+    await db.execute(sql`SELECT rolname AS name, rolsuper AS superuser, rolcreaterole AS "createRole", pg_has_role(current_user, 'register_graph_audit', 'MEMBER') AS owner
+      FROM pg_roles WHERE rolname = current_user`),
+  );
+  if (!role) return 'the role the register connects as is unknown';
+  if (role.superuser) return `the register connects as ${role.name}, a superuser`;
+  if (role.createRole) return `the register connects as ${role.name}, which may create roles and so make itself a member of register_graph_audit, the log's owner`;
+  if (role.owner) return `the register connects as ${role.name}, a member of register_graph_audit, the log's owner`;
+  return null;
 }

@@ -14,7 +14,8 @@ const checkedDays = new Map<string, number>();
 function millisOf(day: string): number | undefined {
   const known = checkedDays.get(day);
   if (known !== undefined) return known;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  // No year 0: 1 BC is followed by AD 1, and PostgreSQL refuses a date in year 0000.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || day.startsWith('0000')) return undefined;
   const date = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(day)) return undefined;
   if (checkedDays.size >= 100_000) checkedDays.clear();

@@ -170,6 +170,7 @@ async function openPostgres(url: string, log: (message: string) => void, timeout
     // A connection that dies while its client is checked out, between two queries of a transaction,
     // reports on the client, not the pool: the next query fails and the pool drops the client.
     client.on('error', () => undefined);
+    client.query(quietServerLog).catch(() => undefined);
     open.add(client);
     client.once('end', () => open.delete(client));
   });
@@ -213,6 +214,23 @@ async function openPostgres(url: string, log: (message: string) => void, timeout
     },
   };
 }
+
+/**
+ * What PostgreSQL's own log may keep of the register's failed statements: no parameters
+ * (log_parameter_max_length_on_error, which any role may set and whose default 0 a server may have
+ * changed), and where the role may set them (a superuser; the README has the ALTER ROLE for others),
+ * no parameters of statements it logs otherwise (log_parameter_max_length) and no DETAIL, HINT or
+ * CONTEXT lines (log_error_verbosity terse): a DETAIL holds the failing row's values or the
+ * duplicate key. The failed statement's text stays: it has placeholders, never values.
+ */
+const quietServerLog = `DO $$ BEGIN
+  PERFORM set_config('log_parameter_max_length_on_error', '0', false);
+  BEGIN
+    PERFORM set_config('log_parameter_max_length', '0', false);
+    PERFORM set_config('log_error_verbosity', 'terse', false);
+  EXCEPTION WHEN insufficient_privilege THEN NULL;
+  END;
+END $$`;
 
 /**
  * drizzle's `transaction` on a pool (0.45.4) runs BEGIN before the try whose finally releases the

@@ -4,6 +4,7 @@ import { jsonb, text, timestamp, type PgSchema } from 'drizzle-orm/pg-core';
 import { insertRows } from './bulk.ts';
 import type { Db } from './db.ts';
 import { RegisterError } from './errors.ts';
+import { checkIdentifier, textKinds } from './text.ts';
 
 /*
  * Business documents, each received once (domain.md §9: every message is idempotent on its
@@ -67,6 +68,11 @@ export function checkResend(stored: { fingerprint: string } | null, fingerprint:
   throw new RegisterError('CONFLICT', `document ${documentId} was already received with other content`, 'documentId');
 }
 
+/** A document id as sent: free text of bounded length, no control characters (kernel/text.ts). */
+export function checkDocumentId(documentId: string, field = 'documentId'): string {
+  return checkIdentifier(documentId, field, textKinds.documentId);
+}
+
 export type StoredDocument = DocumentTable['$inferSelect'];
 
 /**
@@ -94,6 +100,7 @@ export async function storeDocuments(tx: Db, document: DocumentTable, sender: st
  */
 export function once<Result>(db: Db, document: DocumentTable, sender: string, mutation: string, input: { documentId: string }, work: (tx: Db) => Promise<Result>): Promise<Result> {
   return db.transaction(async (tx) => {
+    checkDocumentId(input.documentId);
     const fingerprint = documentFingerprint({ mutation, input });
     const stored = (await lockDocuments(tx, document, sender, [input.documentId])).get(input.documentId) ?? null;
     if (checkResend(stored, fingerprint, input.documentId) === 'resend') return stored!.result as Result;

@@ -20,7 +20,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { projectRoot } from './config.ts';
-import { AuditTrail, writeAudit } from './audit.ts';
+import { AuditTrail, pgnsNamedIn, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
 import type { ConsumerOptions, StoredEvent } from './events.ts';
 import { sharedParser } from './parsed.ts';
@@ -322,14 +322,19 @@ function authorization<Loaders>(subgraph: Subgraph<Loaders>): ApolloServerPlugin
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, operationName }) {
+        async didResolveOperation({ contextValue, operationName, document, request }) {
           try {
             await subgraph.authorize?.(contextValue.db, contextValue.viewer);
           } catch (error) {
             if (!(error instanceof RegisterError)) throw error;
-            // A refused attempt is logged too (domain.md §10), where the subgraph keeps an audit log.
+            // A refused attempt is logged too (domain.md §10), where the subgraph keeps an audit log,
+            // one line per PGN it named, so that auditLog(pgn:) finds it.
             // The gateway names its fetch `<operation>__<subgraph>__<n>`; the log keeps the client's name.
-            if (subgraph.audited) contextValue.audit.record(operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'operation', null, 'REFUSED');
+            if (subgraph.audited) {
+              const action = operationName?.replace(/__[a-z]+__\d+$/, '') ?? 'operation';
+              const pgns = pgnsNamedIn(document, request.variables);
+              for (const pgn of pgns.length ? pgns : [null]) contextValue.audit.record(action, pgn, 'REFUSED');
+            }
             throw new GraphQLError(error.message, { extensions: { code: error.code } });
           }
         },

@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { auditLogExposure } from '../kernel/audit.ts';
+import { rowsOf } from '../kernel/db.ts';
+import { readConfig } from '../kernel/config.ts';
+import { migrate } from '../kernel/migrations.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
-import { bsnFor, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { bsnFor, Follower, schoolAt, startTestSystem, testDatabase, type School, type TestSystem } from './harness.ts';
 
 interface Line {
   actorRole: string;
@@ -78,6 +85,15 @@ describe('the audit log of PGN access (protocollering)', () => {
     expect(all.data!.auditLog.edges[0]!.node).toEqual({ actor: '00000003273255280000', action: 'SchoolLearner', result: 'REFUSED' });
   });
 
+  it('names the PGN of an attempt refused for want of a mandate, so that auditLog(pgn:) finds it', async () => {
+    const token = await system.token({ role: 'VENDOR', vendorOin: '00000003273255280000', school: '16AH00' });
+    const refused = await system.query('query Unmandated($pgn: ID!) { learner(pgn: $pgn) { pgn } }', { variables: { pgn }, token });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const latest = (await lines()).data!.auditLog.edges[0]!.node;
+    expect(latest).toMatchObject({ actor: '00000003273255280000', school: '16AH00', action: 'Unmandated', result: 'REFUSED' });
+    expect(latest.object).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it("logs a municipality's exemption by PGN in the same log", async () => {
     const response = await system.query('mutation($input: RegisterExemptionInput!) { registerExemption(input: $input) { noticeCount } }', {
       token: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }),
@@ -94,6 +110,49 @@ describe('the audit log of PGN access (protocollering)', () => {
     }
   });
 
+  it('records the origin of PGN data delivered through a subscription', async () => {
+    const follower = new Follower<{ cursor: string; notice: { learnerPgn: string } }>({
+      url: () => system.url,
+      token: a.token,
+      query: 'subscription($after: String) { transferNoticeIssued(after: $after) { cursor notice { learnerPgn } } }',
+      field: 'transferNoticeIssued',
+    });
+    try {
+      await eventuallySubscribed();
+      const moved = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { transferNoticeCount } }', {
+        token: c.token,
+        variables: {
+          input: {
+            documentId: 'audit-transfer',
+            learner: { pgn, birthDate: '2019-03-01', gender: 'MALE', postcode: '7822HG' },
+            providerCode: c.providerCode,
+            locationCode: c.locationCode,
+            offeredProgrammeId: c.offeredProgrammeId,
+            startDate: '2025-08-01',
+            group: 3,
+            schoolEnrollmentNumber: 'AUD2',
+          },
+        },
+      });
+      expect(moved.errors).toBeUndefined();
+      await follower.until(() => follower.items.some((item) => item.notice.learnerPgn === pgn), 10_000, 'the transfer notice');
+      const delivered = (await lines()).data!.auditLog.edges.map((edge) => edge.node).filter((node) => node.school === '16AH00' && node.action === 'READ_PGN');
+      expect(delivered.length).toBeGreaterThan(1);
+      for (const line of delivered) expect(line.origin).toMatch(/127\.0\.0\.1/);
+    } finally {
+      await follower.stop();
+    }
+
+    /** The subscription is open at the gateway before the transfer is made, so the notice is live. */
+    async function eventuallySubscribed() {
+      const deadline = Date.now() + 10_000;
+      while ((system.system.stats().gateway?.subscribers ?? 0) === 0) {
+        if (Date.now() > deadline) throw new Error('the subscription did not open');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  });
+
   it('refuses every change and removal of a line, even from inside the register', async () => {
     const db = system.system.database!.db;
     // The trigger's own refusal, not any failure (drizzle wraps it as the cause).
@@ -101,5 +160,69 @@ describe('the audit log of PGN access (protocollering)', () => {
     await expect(db.execute(sql`UPDATE audit.log SET result = 'ALLOWED'`)).rejects.toSatisfy(appendOnly);
     await expect(db.execute(sql`DELETE FROM audit.log`)).rejects.toSatisfy(appendOnly);
     await expect(db.execute(sql`TRUNCATE audit.log`)).rejects.toSatisfy(appendOnly);
+  });
+});
+
+/**
+ * The log's owner on PostgreSQL (migrations/audit/0002): the register's role, register_graph, may add
+ * and read lines, and nothing else. The login role here is one set up as the README tells an operator
+ * to: a member of register_graph, no superuser, no right to create roles.
+ */
+describe.runIf(Boolean(readConfig().databaseUrl))('the audit log on PostgreSQL, as the register\'s role', () => {
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let admin: pg.Client;
+  let register: pg.Client;
+  const role = `register_graph_test_${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    // Several databases of this server migrate at once (test files, worktrees): roles are the cluster's.
+    const others = await Promise.all([testDatabase(), testDatabase()]);
+    await Promise.all([database, ...others].map((each) => migrate(each, 'audit')));
+    await Promise.all(others.map((each) => each.drop()));
+    admin = new pg.Client({ connectionString: readConfig().databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN IN ROLE register_graph`);
+    const [current] = rowsOf<{ name: string }>(await database.db.execute(sql`SELECT current_database() AS name`));
+    const url = new URL(readConfig().databaseUrl!);
+    url.pathname = `/${current!.name}`;
+    url.username = role;
+    url.password = '';
+    register = new pg.Client({ connectionString: url.toString() });
+    await register.connect();
+  });
+  afterAll(async () => {
+    await register?.end();
+    await database?.drop();
+    await admin?.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin?.end();
+  });
+
+  /** The SQLSTATE a statement fails with: 42501 is insufficient_privilege. */
+  const refusal = (statement: string) => register.query(statement).then(() => 'done', (error: { code?: string }) => error.code);
+
+  it('adds and reads lines', async () => {
+    await register.query("INSERT INTO audit.log (register, actor_role, actor, action, result) VALUES ('learners', 'OPERATOR', 'operator', 'TEST', 'ALLOWED')");
+    const { rows } = await register.query("SELECT action FROM audit.log WHERE action = 'TEST'");
+    expect(rows).toEqual([{ action: 'TEST' }]);
+  });
+
+  it.each([
+    'ALTER TABLE audit.log DISABLE TRIGGER log_append_only',
+    'ALTER TABLE audit.log DISABLE TRIGGER ALL',
+    "UPDATE audit.log SET result = 'REFUSED'",
+    'DELETE FROM audit.log',
+    'TRUNCATE audit.log',
+    'DROP TABLE audit.log',
+    'SET ROLE register_graph_audit',
+    'CREATE FUNCTION audit.replacement() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$',
+  ])('is refused %s', async (statement) => {
+    expect(await refusal(statement)).toBe('42501');
+    expect((await register.query('SELECT count(*)::int AS lines FROM audit.log')).rows[0].lines).toBe(1);
+  });
+
+  it("says so at start when the register's role could change the log, and not for this one", async () => {
+    expect(await auditLogExposure(database.db)).toMatch(/a superuser/);
+    expect(await auditLogExposure(drizzle(register))).toBeNull();
   });
 });

@@ -5,13 +5,28 @@ import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, catchUpWithCommitted } from '../../kernel/events.ts';
 import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
-import { parseDay } from '../../kernel/scalars.ts';
+import { parseDay, today } from '../../kernel/scalars.ts';
+import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import { actorOf, notFound, type Actor } from './access.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
 import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
-import { checkExemptionPeriod, checkRecordedAbsence, checkReport, checkTransition, nextCountFrom, thresholdSignal, type Absence, type AbsenceKind, type ExemptionKind, type ReportStatus } from './rules.ts';
-import { absenceHours, document, enrollment, exemption, learner, report, reportDayPart, reportTransition, type SchoolContact } from './tables.ts';
+import {
+  checkAbsenceDays,
+  checkExemptionPeriod,
+  checkRecordedAbsence,
+  checkReport,
+  checkReportedPeriod,
+  checkTransition,
+  nextCountFrom,
+  parseReportText,
+  thresholdSignal,
+  type Absence,
+  type AbsenceKind,
+  type ExemptionKind,
+  type ReportStatus,
+} from './rules.ts';
+import { absenceHours, document, enrollment, exemption, learner, report, reportDayPart, reportTransition } from './tables.ts';
 
 /*
  * The changes to the absence register, each one business document, once (kernel/documents.ts).
@@ -66,12 +81,12 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
     const absences = parseAbsences(input.absences);
     const facts = { kind: input.kind, startDate: parseDay(input.startDate, 'startDate'), endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'), absences };
     checkReport(facts, enrolled, school.brin6);
-    const contactName = input.contact.name.trim();
-    if (!contactName) throw new RegisterError('BAD_USER_INPUT', "The school's contact needs a name", 'contact.name');
+    checkReportedPeriod(facts.startDate, facts.endDate, today());
+    checkAbsenceDays(absences, today());
+    const text = parseReportText(input);
     const [resident] = await tx.select().from(learner).where(eq(learner.id, enrolled.learnerId));
     if (!resident?.municipalityCode) throw new RegisterError('CONFLICT', 'The register knows no municipality of residence for this learner, so the report cannot be routed', 'enrollmentId');
     const now = new Date();
-    const contact: SchoolContact = { name: contactName, role: input.contact.role ?? null, phone: input.contact.phone ?? null, email: input.contact.email ?? null };
     const [row] = await tx
       .insert(report)
       .values({
@@ -80,10 +95,8 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
         enrollmentId: enrolled.id,
         brin6: school.brin6,
         ...facts,
-        suspectedReason: input.suspectedReason ?? null,
-        schoolAction: input.schoolAction ?? null,
+        ...text,
         municipalityActionWanted: input.municipalityActionWanted,
-        contact,
         municipalityCode: resident.municipalityCode,
         status: 'REGISTERED',
         reportedBy: school.actor,
@@ -109,10 +122,10 @@ export async function changeReportStatus(db: Db, viewer: Viewer, input: { docume
     const own = row && (viewer.role === 'VENDOR' ? row.brin6 === viewer.school : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
     if (!row || !own) throw notFound(`absence report ${input.reportId}`);
     checkTransition(row.status, input.status, actor.role);
+    const note = parseOptionalText(input.note, 'note', textKinds.remark);
     const now = new Date();
     const [changed] = await tx.update(report).set({ status: input.status }).where(eq(report.id, id)).returning();
     const [last] = await tx.select({ seq: reportTransition.seq }).from(reportTransition).where(eq(reportTransition.reportId, id)).orderBy(desc(reportTransition.seq)).limit(1);
-    const note = input.note?.trim() || null;
     await tx.insert(reportTransition).values({ reportId: id, seq: (last?.seq ?? 0) + 1, fromStatus: row.status, toStatus: input.status, actorRole: actor.role, actor: actor.actor, note, at: now });
     await appendEvents(tx, 'absence', [absenceReportStatusChanged(changed!, row.status, actor, note)]);
     return { reportId: id };
@@ -131,6 +144,7 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
     const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
     const absences = parseAbsences(input.absences);
     checkRecordedAbsence(absences, enrolled);
+    checkAbsenceDays(absences, today());
     const now = new Date();
     if (absences.length) {
       await tx

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { roles, type Role } from '../../kernel/viewer.ts';
 import {
   checkAbsence,
+  checkAbsenceDays,
   checkDistinct,
+  checkReportedPeriod,
+  maxDayPartsPerCall,
+  parseReportText,
   checkExemptionPeriod,
   checkReport,
   checkTransition,
@@ -280,5 +284,64 @@ describe('overlaps', () => {
   ])('says of periods %s that they overlap: %s', (_, expected, a, b) => {
     expect(overlaps(a, b)).toBe(expected);
     expect(overlaps(b, a)).toBe(expected);
+  });
+});
+
+describe('checkAbsenceDays (what one call sends: past absence, a bounded number and range)', () => {
+  const today = '2026-12-06';
+  const everyDayFrom = (first: string, days: number) =>
+    Array.from({ length: days }, (_, i) => [absent(nextDays(first, i), 1, 'MORNING'), absent(nextDays(first, i), 1, 'AFTERNOON')]).flat();
+  const nextDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+  it('accepts a school year of day parts up to today', () => {
+    expect(() => checkAbsenceDays(everyDayFrom('2025-12-06', 366), today)).not.toThrow();
+    expect(() => checkAbsenceDays([], today)).not.toThrow();
+  });
+
+  it.each<[string, Absence[], string]>([
+    ['absence tomorrow', [absent('2026-12-07', 1)], 'after today'],
+    ['absence in 2099', [absent('2026-12-01', 1), absent('2099-01-05', 1)], 'after today'],
+    ['more than a year between the first and the last day part', [absent('2025-12-03', 1), absent('2026-12-04', 1)], 'at most 366 days'],
+    ['more day parts than a school year holds', everyDayFrom('2022-12-06', 1500).slice(0, 3000), `At most ${maxDayPartsPerCall} day parts`],
+  ])('refuses %s', (_name, absences, says) => {
+    refusal(() => checkAbsenceDays(absences, today), 'BAD_USER_INPUT', 'absences', says);
+  });
+});
+
+describe('checkReportedPeriod (absence is reported once it has happened)', () => {
+  it('accepts a period ending today, or open and started', () => {
+    expect(() => checkReportedPeriod('2026-11-01', '2026-12-06', '2026-12-06')).not.toThrow();
+    expect(() => checkReportedPeriod('2026-12-06', null, '2026-12-06')).not.toThrow();
+  });
+
+  it.each([
+    ['2026-12-07', null, 'startDate'],
+    ['2026-11-01', '2026-12-07', 'endDate'],
+    ['2099-01-01', '2099-02-01', 'startDate'],
+  ])('refuses %s to %s, naming %s', (startDate, endDate, field) => {
+    refusal(() => checkReportedPeriod(startDate, endDate, '2026-12-06'), 'BAD_USER_INPUT', field, 'after today');
+  });
+});
+
+describe('parseReportText (Besluit ROD art 14, bounded as kernel/text.ts says)', () => {
+  const contact = { name: ' M. de Boer ', role: 'Intern begeleider', phone: '+31 (0)591-123 456', email: 'm.deboer@school.example' };
+
+  it('keeps the text trimmed, blanks as null, line breaks in remarks', () => {
+    expect(parseReportText({ suspectedReason: 'Ziek gemeld?\r\nNiet bevestigd.', schoolAction: ' ', contact })).toEqual({
+      suspectedReason: 'Ziek gemeld?\nNiet bevestigd.',
+      schoolAction: null,
+      contact: { ...contact, name: 'M. de Boer' },
+    });
+  });
+
+  it.each([
+    [{ contact: { name: ' ' } }, 'contact.name', 'needs a name'],
+    [{ contact: { ...contact, phone: '0'.repeat(33) } }, 'contact.phone', 'at most 32'],
+    [{ contact: { ...contact, email: `${'a'.repeat(250)}@x.nl` } }, 'contact.email', 'at most 254'],
+    [{ contact: { ...contact, role: 'Leerkracht\u001b[31m' } }, 'contact.role', 'U+001B'],
+    [{ contact, suspectedReason: 'x'.repeat(2001) }, 'suspectedReason', 'at most 2000'],
+    [{ contact, schoolAction: 'Gebeld\u202Eleb' }, 'schoolAction', 'U+202E'],
+  ])('refuses %j in %s', (input, field, says) => {
+    refusal(() => parseReportText(input), 'BAD_USER_INPUT', field, says);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { addDays, daysBetween } from '../../kernel/calendar.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
+import { parseOptionalText, parseText, textKinds } from '../../kernel/text.ts';
 import type { Role } from '../../kernel/viewer.ts';
 
 /** The kinds a po school reports (DUO's po page [S:21]); RMC is for 18 to 23-year-olds, not po. */
@@ -51,6 +52,58 @@ export function checkDistinct(absences: readonly Absence[], field: string): void
     if (seen.has(key)) throw badInput(field, `The ${absence.dayPart.toLowerCase()} of ${absence.date} is given twice`);
     seen.add(key);
   }
+}
+
+/**
+ * What one call may carry: a school year of days, each with its two day parts. The bounds are the
+ * register's own: a school sends absence as it happens, and the register keeps it for the school year
+ * and the next (Wro art 30.5 [S:5]), so a year is the most a school needs to send at once.
+ */
+export const maxDaysPerCall = 366;
+export const maxDayPartsPerCall = 2 * maxDaysPerCall;
+
+/**
+ * The day parts one call sends: absence that has happened, so none after today (a verzuimmelding
+ * reports absence that took place, LPW art 21a [S:7]), at most `maxDayPartsPerCall` of them, spanning
+ * at most `maxDaysPerCall` days.
+ */
+export function checkAbsenceDays(absences: readonly Absence[], today: string, field = 'absences'): void {
+  if (absences.length > maxDayPartsPerCall) throw badInput(field, `At most ${maxDayPartsPerCall} day parts per call (a school year of two day parts a day); send the rest in another call`);
+  if (absences.length === 0) return;
+  const days = absences.map((absence) => absence.date).sort();
+  const [first, last] = [days[0]!, days.at(-1)!];
+  if (last > today) throw badInput(field, `Absence on ${last} is after today, ${today}: absence is sent once it has happened`);
+  if (daysBetween(first, last) >= maxDaysPerCall) throw badInput(field, `The day parts run from ${first} to ${last}; one call covers at most ${maxDaysPerCall} days`);
+}
+
+/** A report's period has happened: it starts and ends no later than today (see `checkAbsenceDays`). */
+export function checkReportedPeriod(startDate: string, endDate: string | null, today: string): void {
+  if (startDate > today) throw badInput('startDate', `The report starts on ${startDate}, after today, ${today}: absence is reported once it has happened`);
+  if (endDate !== null && endDate > today) throw badInput('endDate', `The report ends on ${endDate}, after today, ${today}: absence is reported once it has happened`);
+}
+
+/**
+ * A report's free text (Besluit ROD art 14 [S:6] names the suspected reason, the school's action and
+ * the school's contact with name, function, telephone and e-mail, without lengths): each bounded and
+ * free of control characters (kernel/text.ts). The contact has a name.
+ */
+export function parseReportText(input: {
+  suspectedReason?: string | null;
+  schoolAction?: string | null;
+  contact: { name: string; role?: string | null; phone?: string | null; email?: string | null };
+}) {
+  const name = parseText(input.contact.name, 'contact.name', textKinds.contactName);
+  if (!name) throw badInput('contact.name', "The school's contact needs a name");
+  return {
+    suspectedReason: parseOptionalText(input.suspectedReason, 'suspectedReason', textKinds.remark),
+    schoolAction: parseOptionalText(input.schoolAction, 'schoolAction', textKinds.remark),
+    contact: {
+      name,
+      role: parseOptionalText(input.contact.role, 'contact.role', textKinds.label),
+      phone: parseOptionalText(input.contact.phone, 'contact.phone', textKinds.phone),
+      email: parseOptionalText(input.contact.email, 'contact.email', textKinds.email),
+    },
+  };
 }
 
 /** Where 16 hours are first reached: the first absence day of the 4-week window and the day they were reached. */

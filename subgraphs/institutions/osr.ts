@@ -7,6 +7,7 @@ import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { parseBrin6, parseOin, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
+import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import { branch, document, location, mandate, provider, services, vendor, type MandateRow, type Service } from './tables.ts';
 
@@ -59,7 +60,7 @@ export async function registerVendor(db: Db, viewer: Viewer, input: { documentId
   if (viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', 'Only the register operator registers software vendors');
   return once(db, document, 'operator', 'registerVendor', input, async (tx) => {
     const oin = parseOin(input.oin, 'oin');
-    const name = input.name.trim();
+    const name = parseText(input.name, 'name', textKinds.organisationName);
     if (!name) throw badInput('name', 'A vendor needs a name');
     const [known] = await tx.select().from(vendor).where(eq(vendor.oin, oin));
     if (known) throw new RegisterError('CONFLICT', `Vendor ${oin} is registered already, as ${known.name}`, 'oin');

@@ -2,6 +2,7 @@ import { and, count, eq, gt, gte, ilike, inArray, isNull, lte, or, type SQL } fr
 import { parseBoardCode, parseBrin6, parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parseOin, parseProviderCode, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, parseDay, today } from '../../kernel/scalars.ts';
+import { parseText, textKinds } from '../../kernel/text.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import type { InstitutionLoaders } from './loaders.ts';
 import { endMandate, grantMandate, mandateInForce, mandatesVisibleTo, parseService, registerVendor, type GrantInput } from './osr.ts';
@@ -38,9 +39,8 @@ function branchConditions(db: Context['db'], filter: BranchFilter | null | undef
     const code = parseBoardCode(filter.boardCode, 'filter.boardCode');
     conditions.push(inArray(branch.providerCode, db.select({ code: provider.code }).from(provider).where(eq(provider.boardCode, code))));
   }
-  if (filter.name != null && filter.name.trim() !== '') {
-    conditions.push(ilike(branch.name, `%${filter.name.trim().replace(/[\\%_]/g, (char) => `\\${char}`)}%`));
-  }
+  const name = filter.name == null ? '' : parseText(filter.name, 'filter.name', textKinds.searchTerm);
+  if (name !== '') conditions.push(ilike(branch.name, `%${name.replace(/[\\%_]/g, (char) => `\\${char}`)}%`));
   if (filter.activeOn != null) {
     const day = parseDay(filter.activeOn, 'filter.activeOn');
     conditions.push(or(isNull(branch.startDate), lte(branch.startDate, day))!, or(isNull(branch.endDate), gte(branch.endDate, day))!);

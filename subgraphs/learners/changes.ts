@@ -5,7 +5,8 @@ import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parseUuid } from '../../kernel/ids/index.ts';
-import { parseDay } from '../../kernel/scalars.ts';
+import { parseDay, today } from '../../kernel/scalars.ts';
+import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import { notFound } from './access.ts';
 import { learnersVisibleTo } from './loaders.ts';
 import { enrollmentEvent, learnerIdentified, pgnReplaced, resultRecorded } from './events.ts';
@@ -13,15 +14,18 @@ import { municipalityFor } from './residence.ts';
 import { loadRio, resolveBranch } from './rio.ts';
 import {
   checkAdmissionAge,
+  checkBirthDate,
   checkEndDate,
   checkEndOfSchoolYear,
   checkGroup,
   checkNoOverlap,
   checkResult,
+  checkResultSchoolYear,
   checkSchoolEnrollmentNumber,
   checkSchoolYear,
   lastOnderwijsnummerSerial,
   onderwijsnummerFor,
+  parseNames,
   type PostcodeAreas,
 } from './rules.ts';
 import { document, enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type LearnerRow } from './tables.ts';
@@ -68,7 +72,7 @@ export function changeEnrollment(db: Db, school: School, input: ChangeEnrollment
       group: input.group == null ? row.group : checkGroup(input.group),
       schoolEnrollmentNumber: input.schoolEnrollmentNumber == null ? row.schoolEnrollmentNumber : checkSchoolEnrollmentNumber(input.schoolEnrollmentNumber),
       vve: input.vve ?? row.vve,
-      educationalConcept: input.educationalConcept === undefined ? row.educationalConcept : input.educationalConcept?.trim() || null,
+      educationalConcept: input.educationalConcept === undefined ? row.educationalConcept : parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label),
       updatedAt: new Date(),
     };
     if (next.startDate !== row.startDate) {
@@ -120,7 +124,7 @@ export interface RecordResultInput {
 /** Resultaat (Besluit ROD art 7.1): one per enrollment and school year; recording it again corrects it. */
 export function recordResult(db: Db, school: School, input: RecordResultInput) {
   return once(db, document, school.sender, 'recordResult', input, async (tx) => {
-    const { row } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
     checkResult(input);
     const values = {
       id: randomUUID(),
@@ -131,6 +135,7 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
       schoolAdvice: input.schoolAdvice,
       recordedAt: new Date(),
     };
+    checkResultSchoolYear(values.schoolYear, row, person.birthDate, today());
     const [stored] = await tx
       .insert(result)
       .values(values)
@@ -173,9 +178,9 @@ export interface IdentifyInput {
 /** A child without a PGN gets a new onderwijsnummer, never given before (WPO art 40b.3-4). */
 export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
   return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
-    const birthDate = parseDay(input.birthDate, 'birthDate');
+    const birthDate = checkBirthDate(parseDay(input.birthDate, 'birthDate'), today());
     const postcode = parsePostcode(input.postcode, 'postcode');
-    const familyName = input.familyName.trim();
+    const { familyName, givenNames } = parseNames(input);
     if (!familyName) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
     const pgn = await issueOnderwijsnummer(tx);
     const now = new Date();
@@ -187,7 +192,7 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
       gender: input.gender,
       postcode,
       familyName,
-      givenNames: input.givenNames?.trim() || null,
+      givenNames,
       ...municipalityFor(postcode, null, undefined, areas),
       identifiedBy: school.brin6,
       createdAt: now,

@@ -5,17 +5,20 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parsePgn, parsePostcode, parseProviderCode } from '../../kernel/ids/index.ts';
-import { parseDay } from '../../kernel/scalars.ts';
-import { checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
+import { parseDay, today } from '../../kernel/scalars.ts';
+import { checkDocumentId, checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
+import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { municipalityFor } from './residence.ts';
 import { loadRio, resolveBranch } from './rio.ts';
 import {
   checkAdmissionAge,
+  checkBirthDate,
   checkEndDate,
   checkGroup,
   checkNoOverlap,
   checkSchoolEnrollmentNumber,
+  parseNames,
   transfersFor,
   type PostcodeAreas,
 } from './rules.ts';
@@ -93,9 +96,10 @@ function attempt<T>(outcomes: (Outcome | undefined)[], index: number, work: () =
 
 /** A resent document answers from what was stored; the rest go on to be checked. */
 async function sortOutResends(tx: Db, sender: string, items: EnrollInput[], outcomes: (Outcome | undefined)[]) {
-  const stored = await lockDocuments(tx, document, sender, items.map((item) => item.documentId));
+  const stored = await lockDocuments(tx, document, sender, items.flatMap((item, index) => attempt(outcomes, index, () => checkDocumentId(item.documentId))));
   const pending: { index: number; input: EnrollInput; fingerprint: string }[] = [];
   items.forEach((input, index) => {
+    if (outcomes[index]) return;
     const fingerprint = documentFingerprint({ mutation: 'enrollLearner', input });
     const earlier = stored.get(input.documentId) ?? null;
     const [verdict] = attempt(outcomes, index, () => checkResend(earlier, fingerprint, input.documentId));
@@ -114,13 +118,18 @@ function parseItem(index: number, input: EnrollInput, fingerprint: string): Pars
   };
   const startDate = parseDay(input.startDate, 'startDate');
   const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
-  const birthDate = parseDay(input.learner.birthDate, 'learner.birthDate');
+  const birthDate = checkBirthDate(parseDay(input.learner.birthDate, 'learner.birthDate'), today(), 'learner.birthDate');
   checkAdmissionAge(birthDate, startDate);
   if (endDate) checkEndDate(startDate, endDate, birthDate);
   checkGroup(input.group);
   return {
     index,
-    input: { ...input, ...references, learner: { ...input.learner, birthDate } },
+    input: {
+      ...input,
+      ...references,
+      educationalConcept: parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label),
+      learner: { ...input.learner, birthDate, ...parseNames(input.learner, 'learner.') },
+    },
     fingerprint,
     pgn,
     startDate,

@@ -15,6 +15,9 @@ import {
   transfersFor,
   type EnrollmentSpan,
   checkEndOfSchoolYear,
+  checkBirthDate,
+  checkResultSchoolYear,
+  parseNames,
 } from './rules.ts';
 import { addDays, ageOn, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
 import { refusal } from '../../test/refusal.ts';
@@ -360,5 +363,60 @@ describe('checkEndOfSchoolYear', () => {
 
   it.each(['2025-07-11', '2025-08-01', '2025-06-30'])('refuses leaving primary education on %s, which is not 31 July', (endDate) => {
     expect(() => checkEndOfSchoolYear('END_OF_PRIMARY_EDUCATION', endDate)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'endDate' }));
+  });
+});
+
+describe('checkBirthDate (plausible for a po learner: WPO art 39, with a margin)', () => {
+  const today = '2026-12-06';
+
+  it.each(['2026-12-06', '2022-03-01', '2001-12-06'])('accepts %s', (birthDate) => {
+    expect(checkBirthDate(birthDate, today)).toBe(birthDate);
+  });
+
+  it.each([
+    ['2026-12-07', 'after today'],
+    ['2099-01-01', 'after today'],
+    ['2001-12-05', 'more than 25 years ago'],
+    ['1900-01-01', 'more than 25 years ago'],
+  ])('refuses %s: %s', (birthDate, says) => {
+    refusal(() => checkBirthDate(birthDate, today, 'learner.birthDate'), 'BAD_USER_INPUT', 'learner.birthDate', says);
+  });
+});
+
+describe('checkResultSchoolYear (Besluit ROD art 7.1: a result of a school year of the enrollment)', () => {
+  const today = '2026-12-06';
+  const birthDate = '2014-03-01';
+
+  it.each([
+    ['2025-2026', { startDate: '2020-08-01', endDate: null }],
+    ['2026-2027', { startDate: '2020-08-01', endDate: null }],
+    ['2020-2021', { startDate: '2021-07-31', endDate: '2026-07-31' }],
+    ['2025-2026', { startDate: '2018-08-01', endDate: '2025-08-01' }],
+  ])('accepts %s for an enrollment %j', (label, enrollment) => {
+    expect(() => checkResultSchoolYear(label, enrollment, birthDate, today)).not.toThrow();
+  });
+
+  it.each([
+    ['2027-2028', { startDate: '2020-08-01', endDate: null }, 'has not begun'],
+    ['2099-2100', { startDate: '2020-08-01', endDate: null }, 'has not begun'],
+    ['2019-2020', { startDate: '2020-08-01', endDate: null }, 'not within it'],
+    ['2024-2025', { startDate: '2020-08-01', endDate: '2024-07-31' }, 'not within it'],
+  ])('refuses %s for an enrollment %j: %s', (label, enrollment, says) => {
+    refusal(() => checkResultSchoolYear(label, enrollment, birthDate, today), 'BAD_USER_INPUT', 'schoolYear', says);
+  });
+
+  it('takes the end of an open enrollment as the last school day of the learner (WPO art 39.4)', () => {
+    refusal(() => checkResultSchoolYear('2028-2029', { startDate: '2018-08-01', endDate: null }, '2014-03-01', '2029-01-01'), 'BAD_USER_INPUT', 'schoolYear', 'at the latest 2028-07-31');
+  });
+});
+
+describe('parseNames (BRP lengths, kernel/text.ts)', () => {
+  it('gives the names in NFC, trimmed, blank as null', () => {
+    expect(parseNames({ familyName: ' Ne\u0301meth ', givenNames: ' ' }, 'learner.')).toEqual({ familyName: 'Németh', givenNames: null });
+  });
+
+  it('refuses a family name longer than the BRP allows, or with a control character, naming the field', () => {
+    refusal(() => parseNames({ familyName: 'x'.repeat(201) }, 'learner.'), 'BAD_USER_INPUT', 'learner.familyName', 'at most 200');
+    refusal(() => parseNames({ givenNames: 'An\u0007na' }, 'learner.'), 'BAD_USER_INPUT', 'learner.givenNames', 'U+0007');
   });
 });

@@ -1,6 +1,7 @@
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
 import { addDays, birthdayAt, fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
+import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 
 // Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
 // already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.
@@ -12,6 +13,31 @@ import { addDays, birthdayAt, fourWeeksAfter, schoolYearOf } from '../../kernel/
  */
 export function lastSchoolDayFor(birthDate: string): string {
   return schoolYearOf(birthdayAt(birthDate, 14)).end;
+}
+
+/**
+ * How old a learner the register believes: a child is admitted from 4 (WPO art 39.1 [S:8]) and leaves
+ * at the latest at the end of the school year in which they turn 14 (39.4), so nobody in primary school
+ * is older than 15; enrollments of past years are still delivered and corrected. 25 years is a margin
+ * for plausibility, the register's own and no rule of the law: it keeps typing slips (1900, 2099) out.
+ */
+export const maxLearnerAge = 25;
+
+/** A birth date not after today and at most `maxLearnerAge` years before it (see there). */
+export function checkBirthDate(birthDate: string, today: string, field = 'birthDate'): string {
+  if (birthDate > today) throw badInput(field, `The birth date ${birthDate} is after today, ${today}`);
+  if (birthdayAt(birthDate, maxLearnerAge) < today) {
+    throw badInput(field, `The birth date ${birthDate} is more than ${maxLearnerAge} years ago: no learner in primary education is that old (WPO art 39: from 4 to the end of the school year in which they turn 14)`);
+  }
+  return birthDate;
+}
+
+/** The names a school delivers (Besluit ROD art 4.1.a [S:6]), as free text bounded as the BRP bounds them (kernel/text.ts). */
+export function parseNames(names: { familyName?: string | null; givenNames?: string | null }, prefix = ''): { familyName: string | null; givenNames: string | null } {
+  return {
+    familyName: parseOptionalText(names.familyName, `${prefix}familyName`, textKinds.familyName),
+    givenNames: parseOptionalText(names.givenNames, `${prefix}givenNames`, textKinds.givenNames),
+  };
 }
 
 /**
@@ -121,6 +147,21 @@ export function checkSchoolYear(label: string, field = 'schoolYear'): string {
     throw badInput(field, `School year ${JSON.stringify(label)} must be written as two consecutive years, e.g. 2025-2026`);
   }
   return label;
+}
+
+/**
+ * A result concerns a school year in which the learner was enrolled (Besluit ROD art 7.1 [S:6]: the
+ * result of the learner's education at the school): the school year (1 August to 31 July, Besluit
+ * bekostiging WPO 2022 art 1 [S:34]) shares a day with the enrollment, which ends at the latest on the
+ * learner's last day in primary school (WPO art 39.4 [S:8]), and it has begun: no result comes before.
+ */
+export function checkResultSchoolYear(label: string, enrollment: { startDate: string; endDate: string | null }, birthDate: string, today: string, field = 'schoolYear'): void {
+  const year = schoolYearOf(`${label.slice(0, 4)}-08-01`);
+  if (year.start > today) throw badInput(field, `The school year ${label} has not begun; a result is recorded in or after its school year`);
+  const last = enrollment.endDate ?? lastSchoolDayFor(birthDate);
+  if (year.end < enrollment.startDate || year.start > last) {
+    throw badInput(field, `The enrollment runs from ${enrollment.startDate} to ${enrollment.endDate ?? `no end date (at the latest ${last})`}; the school year ${label} is not within it`);
+  }
 }
 
 /**
