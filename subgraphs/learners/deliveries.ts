@@ -46,7 +46,10 @@ export function parseDelivered(input: DeliveredInput, prefix = ''): Delivered {
   };
 }
 
-/** A name as delivered: trimmed, each run of white space one space; an empty name is none. */
+/**
+ * A name as delivered: trimmed, each run of white space one space; an empty name is none. `field`
+ * names the input a refusal of a name would name.
+ */
 export function parseName(value: string | null | undefined, _field: string): string | null {
   if (value == null) return null;
   const name = value.trim().replace(/\s+/g, ' ');
