@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
@@ -112,7 +112,10 @@ export const resolvers: ResolverMap<Context> = {
     learner: async (_, args: { pgn: string }, context) => {
       const scope = readScope(context.viewer);
       const pgn = parsePgn(args.pgn, 'pgn').value;
-      const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, pgn));
+      // A school's question is one statement, whether or not anyone knows the PGN: not even the time
+      // of the answer tells it whether another school does.
+      const own = scope.kind === 'school' ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${scope.brin6})` : sql``;
+      const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(sql`${learnerPgn.pgn} = ${pgn} ${own}`);
       const row = await visibleLearner(context, scope, held ? await context.loaders.learner.load(held.learnerId) : null);
       context.audit.record('FIND_LEARNER', pgn, row ? 'ALLOWED' : 'REFUSED');
       if (!row) throw notFound(`learner with PGN ${pgn}`);
