@@ -18,6 +18,7 @@ describe('a delivery', () => {
   it('corrects only the fields given, and removes a name given as null', () => {
     expect(parseCorrection({ birthDate: '2019-04-01', givenNames: null }, sent)).toEqual({ ...sent, birthDate: '2019-04-01', givenNames: null });
     expect(parseCorrection({}, sent)).toEqual(sent);
+    expect(parseCorrection({ birthDate: null as unknown as string, postcode: null as unknown as string }, sent)).toEqual(sent);
   });
 
   it('gives the override as the municipality, else the postcode area', () => {

@@ -62,14 +62,15 @@ function parseOverride(value: string | null | undefined, field: string): string 
 
 /**
  * A corrected delivery (changeEnrollment's `learner`): each field given replaces the one delivered
- * before, a field left out keeps it, and a name or override given as null removes it.
+ * before, a field left out (or a birth date, gender or postcode given as null) keeps it, and a name
+ * or override given as null removes it.
  */
 export function parseCorrection(input: Partial<DeliveredInput>, current: Delivered, prefix = 'learner.'): Delivered {
   const given = <K extends keyof DeliveredInput>(key: K) => input[key] !== undefined;
   return {
-    birthDate: given('birthDate') ? parseDay(input.birthDate, `${prefix}birthDate`) : current.birthDate,
+    birthDate: input.birthDate == null ? current.birthDate : parseDay(input.birthDate, `${prefix}birthDate`),
     gender: input.gender ?? current.gender,
-    postcode: given('postcode') && input.postcode !== null ? parsePostcode(input.postcode!, `${prefix}postcode`) : current.postcode,
+    postcode: input.postcode == null ? current.postcode : parsePostcode(input.postcode, `${prefix}postcode`),
     familyName: given('familyName') ? parseName(input.familyName, `${prefix}familyName`) : current.familyName,
     givenNames: given('givenNames') ? parseName(input.givenNames, `${prefix}givenNames`) : current.givenNames,
     municipalityOverride: given('municipalityOverride') ? parseOverride(input.municipalityOverride, `${prefix}municipalityOverride`) : current.municipalityOverride,
