@@ -105,13 +105,14 @@ async function buildPopulation(database: Database): Promise<{ places: number }> 
         [learners, doubles],
       );
       await tx.query('ALTER TABLE bench_learner ADD PRIMARY KEY (i)');
-      await tx.query('INSERT INTO funding.learner (id, birth_date) SELECT id, birth_date FROM bench_learner ORDER BY i');
+      // Registered in the person source, and delivered alike with every enrollment.
+      await tx.query('INSERT INTO funding.learner (id, registered_birth_date) SELECT id, birth_date FROM bench_learner ORDER BY i');
     });
 
     await step(`${learners} first enrollments`, () =>
       tx.query(
-        `INSERT INTO funding.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
-        SELECT md5('bench enrollment ' || l.i || '/1')::uuid, l.id, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
+        `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
+        SELECT md5('bench enrollment ' || l.i || '/1')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
           s.start_date, k.end_date, (d.registered_on + make_interval(secs => 28800 + floor(${draw(7)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam', d.registered_on
         FROM bench_learner l
         CROSS JOIN LATERAL (SELECT CASE WHEN l.i <= $1::int THEN 'COUNTS' WHEN ${draw(3)} < 0.02 THEN 'STARTS_LATER'
@@ -132,8 +133,8 @@ async function buildPopulation(database: Database): Promise<{ places: number }> 
 
     await step(`${doubles} second enrollments (a later start at another branch)`, () =>
       tx.query(
-        `INSERT INTO funding.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
-        SELECT md5('bench enrollment ' || l.i || '/2')::uuid, l.id, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
+        `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
+        SELECT md5('bench enrollment ' || l.i || '/2')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
           s.start_date, NULL, (d.registered_on + make_interval(secs => 28800 + floor(${draw(12)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam', d.registered_on
         FROM bench_learner l
         JOIN funding.enrollment e1 ON e1.id = md5('bench enrollment ' || l.i || '/1')::uuid

@@ -15,8 +15,9 @@ const usage = `usage: npm run seed [-- --national [--scale F]]
 Migrates every register and seeds the demo (the DUO school file and the demo vendor), as the first
 npm start does.
   --national  also registers the national population: every learner DUO counted at each branch, the
-              demo vendor mandated at every school, and every register taken up to date, the funding
-              statuses of the current count date included. Needs PostgreSQL (DATABASE_URL) at full
+              persons of the person source (the learners with a BSN, and children of compulsory
+              school age enrolled nowhere), the demo vendor mandated at every school, and every
+              register taken up to date, the funding statuses of the current count date included. Needs PostgreSQL (DATABASE_URL) at full
               scale. Run it again after an interruption: it goes on where it stopped.
   --scale F   that share of each branch's learners (0 < F <= 1; default 1)`;
 
@@ -74,7 +75,7 @@ async function seedNational(database: Database, scale: number, say: (message: st
   say(`learners: DUO counted ${total} learners at ${counts.size} branches (bo, sbo, so) on 1 October ${year}; registering ${scale === 1 ? 'those' : `${scale} of those`} at the branches the register holds`);
   const result = await db.transaction((tx) => registerPopulation(tx, counts, { day: today(), scale, progress: (message) => say(`  ${message}`) }));
   say(
-    `learners: ${result.learners} learners, ${result.enrollments} enrollments, ${result.transferNotices} transfer notices` +
+    `learners: ${result.learners} learners, ${result.enrollments} enrollments, ${result.transferNotices} transfer notices, ${result.persons} persons in the person source` +
       (result.branchesSkipped ? `; ${result.branchesSkipped} branches skipped (not in the register, closed, or offering no programme)` : ''),
   );
 }

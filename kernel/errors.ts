@@ -14,6 +14,7 @@ export const errorCatalogue = {
   BAD_USER_INPUT: 'An argument or input field is invalid; `extensions.field` names it. Nothing was changed.',
   NOT_FOUND: 'The object named by the input does not exist.',
   CONFLICT: 'The input contradicts what the register already holds. Nothing was changed.',
+  AMBIGUOUS: 'The input matches more than one object the register holds and it cannot tell which is meant; give more of what tells them apart. Nothing was changed.',
   LIMIT_EXCEEDED: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.',
   RATE_LIMITED: 'The viewer sent more requests than its rate allows (HTTP 429); wait the seconds the Retry-After header gives.',
   UNTRUSTED_OPERATION: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.',

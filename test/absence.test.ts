@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readEvents } from '../kernel/events.ts';
 import type { Viewer } from '../kernel/viewer.ts';
-import { bsnFor, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, importPersonLines, personLine, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 interface Report {
   id: string;
@@ -245,6 +245,30 @@ describe('absence reports and exemptions through the gateway', () => {
       expect(await count(await municipality(elsewhere))).toBe(0);
       expect(await count()).toBe(1);
       expectRefused(await system.query('{ exemptions { totalCount } }', { token: a.token }), 'FORBIDDEN');
+    });
+  });
+
+  describe('a move in the person source', () => {
+    it('sends the learner\'s next report to the municipality moved to, and leaves the reports made before where they went', async () => {
+      const pgn = bsnFor(8900);
+      await importPersonLines(system, [personLine(pgn, { birthDate: '2017-05-01' })]);
+      const enrolled = await enroll(a, '7822HG', pgn);
+      expect(enrolled.municipality).toBe('0114');
+      const before = await report(a.token, enrolled.enrollmentId, { kind: 'OTHER', startDate: '2026-10-12', endDate: null, absences: [] });
+      expect(before.data!.reportAbsence.report.municipalityCode).toBe('0114');
+
+      const moved = await importPersonLines(system, [personLine(pgn, { birthDate: '2017-05-01', postcode: '1011AB', houseNumber: 3, municipalityCode: '0363' })]);
+      expect(moved).toMatchObject({ PersonMoved: 1, signals: 1 });
+      const after = await report(a.token, enrolled.enrollmentId, { kind: 'OTHER', startDate: '2026-11-16', endDate: null, absences: [] });
+      expect(after.data!.reportAbsence.report.municipalityCode).toBe('0363');
+
+      const routed = async (id: string) =>
+        (await system.query<{ absenceReport: { municipalityCode: string } }>('query($id: ID!) { absenceReport(id: $id) { municipalityCode } }', { variables: { id } })).data!.absenceReport.municipalityCode;
+      expect(await routed(before.data!.reportAbsence.report.id)).toBe('0114');
+      const inbox = async (code: string) => (await system.query<{ absenceReports: { edges: { node: { id: string } }[] } }>('{ absenceReports(first: 200) { edges { node { id } } } }', { token: await municipality(code) })).data!.absenceReports.edges.map((edge) => edge.node.id);
+      expect(await inbox('0363')).toContain(after.data!.reportAbsence.report.id);
+      expect(await inbox('0363')).not.toContain(before.data!.reportAbsence.report.id);
+      expect(await inbox('0114')).toContain(before.data!.reportAbsence.report.id);
     });
   });
 

@@ -42,6 +42,7 @@ interface Fixtures {
   onderwijsnummer: string;
   reportId: string;
   mandateId: string;
+  signalId: string;
   school: School;
 }
 
@@ -73,6 +74,7 @@ const matrix: [string, Request, Outcome[]][] = [
   ['enrollment', (f) => ({ query: 'query($id: ID!) { enrollment(id: $id) { id } }', variables: { id: f.enrollmentId } }), [ok, F, F, ok, NF, F, ok, U]],
   ['enrollments', () => ({ query: '{ enrollments(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
   ['transferNotices', () => ({ query: '{ transferNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
+  ['signals', () => ({ query: '{ signals(first: 1) { totalCount edges { node { code field deliveredValue registeredValue action enrollment { id } } } } }' }), [ok, F, F, F, F, F, ok, U]],
   ['auditLog', () => ({ query: '{ auditLog(first: 1) { totalCount } }' }), [F, F, F, F, F, F, ok, U]],
   ['fundingCounts', () => ({ query: '{ fundingCounts(groupBy: BRANCH) { code } }' }), [ok, F, F, F, F, ok, ok, U]],
   ['countDates', () => ({ query: '{ countDates { countDate } }' }), [ok, F, F, F, F, ok, ok, U]],
@@ -90,6 +92,7 @@ const matrix: [string, Request, Outcome[]][] = [
   ['changeEnrollment', (f, n) => ({ query: 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, group: 4 } } }), [ok, F, F, F, F, F, F, U]],
   ['deregisterLearner', (f, n) => ({ query: 'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.endingEnrollmentId, endDate: '2025-03-01', reason: 'OTHER' } } }), [ok, F, F, F, F, F, F, U]],
   ['recordResult', (f, n) => ({ query: 'mutation($input: RecordResultInput!) { recordResult(input: $input) { result { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, schoolYear: '2024-2025', testLevel: 'HAVO', schoolAdvice: 'HAVO' } } }), [ok, F, F, F, F, F, F, U]],
+  ['acknowledgeSignal', (f, n) => ({ query: 'mutation($input: AcknowledgeSignalInput!) { acknowledgeSignal(input: $input) { signal { status } } }', variables: { input: { documentId: `access-${n}`, signalId: f.signalId } } }), [ok, F, F, F, F, F, F, U]],
   ['acknowledgeTransfer', (f, n) => ({ query: 'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { id } } }', variables: { input: { documentId: `access-${n}`, noticeId: f.noticeId } } }), [ok, F, F, F, F, F, F, U]],
   ['runCountDate', () => ({ query: `mutation { runCountDate(countDate: "${countDateOf(Number(currentCountDate(today()).slice(0, 4)) - 1)}") { phase } }` }), [F, F, F, F, F, F, ok, U]],
   ['reportAbsence', (f, n) => ({ query: 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, kind: 'OTHER', startDate: '2026-10-01', absences: [], municipalityActionWanted: false, contact: { name: 'J. Smit' } } } }), [ok, F, F, F, F, F, F, U]],
@@ -101,14 +104,15 @@ const matrix: [string, Request, Outcome[]][] = [
 /**
  * The subscription root fields, over WebSocket (graphql-ws): 'ok' when the owning subgraph took the
  * subscription live, else the code of the `error` message that refused it. Without a token the
- * connection itself is refused, closed with 4403: written UNAUTHENTICATED, as over HTTP. Funding
- * and transfer notices need a ROD_PO mandate and follow a school; absence reports need VERZUIM and
- * follow a school or a municipality.
+ * connection itself is refused, closed with 4403: written UNAUTHENTICATED, as over HTTP. Funding,
+ * transfer notices and signals need a ROD_PO mandate and follow a school; absence reports need
+ * VERZUIM and follow a school or a municipality.
  */
 //                      vendor unmandated expired municipality other  board operator anonymous
 const subscriptionMatrix: [string, string, Outcome[]][] = [
   ['fundingStatusChanged', 'subscription { fundingStatusChanged { cursor } }', [ok, F, F, F, F, F, ok, U]],
   ['transferNoticeIssued', 'subscription { transferNoticeIssued { cursor } }', [ok, F, F, F, F, F, ok, U]],
+  ['signalIssued', 'subscription { signalIssued { cursor } }', [ok, F, F, F, F, F, ok, U]],
   ['absenceReportUpdated', 'subscription { absenceReportUpdated { cursor } }', [ok, F, F, ok, ok, F, ok, U]],
 ];
 
@@ -155,6 +159,10 @@ describe('who may use which root field: the access matrix', () => {
     });
     const notices = await call('vendor', '{ transferNotices(status: OPEN) { edges { node { id } } } }');
     const identified = await call('vendor', 'mutation { identifyLearner(input: { documentId: "fixture-identify", familyName: "Bakker", birthDate: "2019-02-02", gender: MALE, postcode: "7822HG" }) { learner { pgn } } }');
+    // Only a school where the learner is enrolled replaces its onderwijsnummer.
+    await enroll(school, 5, identified.identifyLearner.learner.pgn);
+    // The person source knows none of these BSNs: each enrollment with one has an UNKNOWN_BSN signal.
+    const signals = await call('vendor', '{ signals(status: OPEN, first: 1) { edges { node { id } } } }');
     const report = await call('vendor', 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
       input: { documentId: 'fixture-report', enrollmentId: main.enrollmentId, kind: 'LUXURY', startDate: '2026-10-12', absences: [], municipalityActionWanted: true, contact: { name: 'J. Smit' } },
     });
@@ -166,6 +174,7 @@ describe('who may use which root field: the access matrix', () => {
       onderwijsnummer: identified.identifyLearner.learner.pgn,
       reportId: report.reportAbsence.report.id,
       mandateId: mandate.grantMandate.id,
+      signalId: signals.signals.edges[0].node.id,
       school,
     };
   });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,47 @@ describe('the commands', () => {
   });
 });
 
+describe('npm run persons:import', () => {
+  // A database of its own: what the other commands left running or written is none of its business.
+  let env: Record<string, string | undefined>;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshDatabaseUrl();
+    drop = fresh.drop;
+    env = { DATA_DIR: await mkdtemp(path.join(tmpdir(), 'register-graph-')), DATABASE_URL: fresh.url };
+  });
+  afterAll(() => drop());
+
+  it('registers the persons of a file, finds nothing to change the second time, and applies a move', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
+    const file = path.join(folder, 'persons.jsonl');
+    const anna = { bsn: '111222333', familyName: 'de Vries', givenNames: 'Anna', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', houseNumber: 12, municipalityCode: '0114' };
+    const ben = { bsn: '123456782', familyName: 'Smit', birthDate: '2018-05-14', gender: 'MALE', postcode: '1011AB', houseNumber: 3, houseNumberAddition: 'A', municipalityCode: '0363' };
+    await writeFile(file, `${JSON.stringify(anna)}\n\n${JSON.stringify(ben)}\n`);
+    const first = await run(tsx('persons-import', file), env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Applied 2 persons:\n  persons: registered 2, unchanged 0\n');
+    const again = await run(tsx('persons-import', file), env);
+    expect(again.stdout).toContain('No changes: the person source already holds these 2 persons.');
+    await writeFile(file, `${JSON.stringify({ ...anna, postcode: '1011AB', houseNumber: 7, municipalityCode: '0363' })}\n`);
+    const moved = await run(tsx('persons-import', file), env);
+    expect(moved.stdout).toContain('persons: moved 1, unchanged 0');
+  });
+
+  it('refuses a file with a bad line, naming the line and the field, and applies none of it', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
+    const file = path.join(folder, 'persons.jsonl');
+    const good = { bsn: '234567004', familyName: 'Bakker', birthDate: '2019-01-01', gender: 'MALE', postcode: '7822HG', houseNumber: 1, municipalityCode: '0114' };
+    await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify({ ...good, bsn: '111222334' })}\n`);
+    const result = await run(tsx('persons-import', file), env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^BAD_USER_INPUT: persons.jsonl line 2: bsn: /);
+    await writeFile(file, `${JSON.stringify(good)}\n`);
+    expect((await run(tsx('persons-import', file), env)).stdout).toContain('registered 1');
+  });
+});
+
 describe('npm run seed', () => {
   let env: Record<string, string | undefined>;
   let drop: () => Promise<void>;
@@ -143,8 +184,9 @@ describe('npm run seed', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/demo vendor mandated at every school: \d+ new mandates/);
-    const registered = /learners: (\d+) learners, (\d+) enrollments/.exec(first.stdout);
+    const registered = /learners: (\d+) learners, (\d+) enrollments, \d+ transfer notices, (\d+) persons in the person source/.exec(first.stdout);
     expect(Number(registered?.[1])).toBeGreaterThan(6000);
+    expect(Number(registered?.[3])).toBeGreaterThan(Number(registered?.[1]) * 0.9);
     expect(first.stdout).toMatch(/funding.enrollments: took in \d+ events of learners/);
     expect(first.stdout).toMatch(/absence.learners: took in \d+ events of learners/);
     expect(first.stdout).toMatch(/done\n$/);

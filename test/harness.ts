@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import { WebSocket } from 'ws';
@@ -7,6 +10,7 @@ import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
+import { importPersons } from '../subgraphs/learners/persons.ts';
 
 /**
  * The one harness for tests that cross a boundary: real databases, the real gateway and subgraphs.
@@ -100,6 +104,23 @@ export function bsnFor(n: number): string {
     const digits = String(candidate).padStart(8, '0').slice(-8);
     const sum = [...digits].reduce((total, digit, i) => total + (9 - i) * Number(digit), 0);
     if (sum % 11 < 10 && !/^0+$/.test(digits)) return `${digits}${sum % 11}`;
+  }
+}
+
+/** A person of the person source as a persons file names it (README, "The person source"), living in Emmen unless `overrides` say otherwise. */
+export function personLine(bsn: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { bsn, familyName: 'de Vries', givenNames: 'Sanne', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', houseNumber: 12, municipalityCode: '0114', ...overrides };
+}
+
+/** Applies persons to the person source as `npm run persons:import` does, from a file written for it. */
+export async function importPersonLines(system: TestSystem, persons: Record<string, unknown>[]) {
+  const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
+  const file = path.join(folder, 'persons.jsonl');
+  try {
+    await writeFile(file, persons.map((person) => JSON.stringify(person)).join('\n'));
+    return await importPersons(system.system.database!.db, file);
+  } finally {
+    await rm(folder, { recursive: true });
   }
 }
 

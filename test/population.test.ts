@@ -12,7 +12,7 @@ import { today } from '../kernel/scalars.ts';
 import { learnersConsumer as absenceConsumer } from '../subgraphs/absence/projection.ts';
 import { learnersConsumer as fundingConsumer } from '../subgraphs/funding/projection.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { identifyLearner, replacePgn } from '../subgraphs/learners/changes.ts';
+import { identifyLearner, replacePgn } from '../subgraphs/learners/identify.ts';
 import { enroll } from '../subgraphs/learners/enroll.ts';
 import { maskedCount, readLearnerCounts, registerPopulation } from '../subgraphs/learners/population.ts';
 import { schoolPostcodeAreas } from '../subgraphs/learners/residence.ts';
@@ -83,10 +83,37 @@ describe('the national population, at a small scale', () => {
   });
 
   it('enrolls each learner from its 4th birthday at the earliest, in the group its age gives', async () => {
-    const wrong = await query<{ n: number }>(sql`SELECT count(*)::int AS n FROM learners.enrollment e JOIN learners.learner l ON l.id = e.learner_id
+    const wrong = await query<{ n: number }>(sql`SELECT count(*)::int AS n FROM learners.enrollment e JOIN learners.delivery l ON l.enrollment_id = e.id
       WHERE e.start_date < (l.birth_date + interval '4 years')::date OR e.start_date > ${day}::date
         OR (e.school_group > 1 AND extract(year FROM l.birth_date) <> extract(year FROM ${day}::date - interval '7 months') - 3 - e.school_group)`);
     expect(wrong[0]!.n).toBe(0);
+  });
+
+  it('gives every enrollment its delivery, and every learner with a BSN a person in the person source whom the deliveries match', async () => {
+    const [counted] = await query<{ enrollments: number; delivered: number; bsns: number; persons: number; differing: number }>(sql`SELECT
+      (SELECT count(*)::int FROM learners.enrollment) AS enrollments,
+      (SELECT count(*)::int FROM learners.delivery WHERE enrollment_id IS NOT NULL) AS delivered,
+      (SELECT count(*)::int FROM learners.learner WHERE pgn_kind = 'BSN') AS bsns,
+      (SELECT count(*)::int FROM learners.learner l JOIN learners.person p ON p.bsn = l.pgn) AS persons,
+      (SELECT count(*)::int FROM learners.delivery d JOIN learners.learner l ON l.id = d.learner_id JOIN learners.person p ON p.bsn = l.pgn
+        WHERE (d.birth_date, d.gender, d.postcode, d.family_name, d.given_names) IS DISTINCT FROM (p.birth_date, p.gender, p.postcode, p.family_name, p.given_names)) AS differing`);
+    expect(counted!.delivered).toBe(counted!.enrollments);
+    expect(counted!.persons).toBe(counted!.bsns);
+    expect(counted!.differing).toBe(0);
+  });
+
+  it('puts children of compulsory school age who are enrolled nowhere in the person source, each with a valid BSN and an event', async () => {
+    const children = await query<{ bsn: string; age: number }>(sql`SELECT p.bsn, extract(year FROM age(${day}::date, p.birth_date))::int AS age FROM learners.person p
+      WHERE NOT EXISTS (SELECT 1 FROM learners.learner l WHERE l.pgn = p.bsn)`);
+    expect(children.length).toBeGreaterThan(0);
+    for (const child of children) {
+      expect(isBsn(child.bsn), child.bsn).toBe(true);
+      expect(child.age).toBeGreaterThanOrEqual(5);
+      expect(child.age).toBeLessThanOrEqual(11);
+    }
+    const [events] = await query<{ registered: number; persons: number }>(sql`SELECT (SELECT count(*)::int FROM learners.outbox WHERE type = 'PersonRegistered') AS registered,
+      (SELECT count(*)::int FROM learners.person) AS persons`);
+    expect(events!.registered).toBe(events!.persons);
   });
 
   it("ends a transferred learner's old enrollment the day before the new one starts once its notice is handled, and keeps it running while the notice is open", async () => {
@@ -125,7 +152,7 @@ describe('the national population, at a small scale', () => {
   describe('taken in by funding and absence in bulk', () => {
     const consumers = [
       { ...fundingConsumer, copy: ['funding.learner', 'funding.enrollment', 'funding.status'], keep: ['funding.count_date'] },
-      { ...absenceConsumer, copy: ['absence.learner', 'absence.enrollment', 'absence.exemption_notice'], keep: [] },
+      { ...absenceConsumer, copy: ['absence.learner', 'absence.enrollment', 'absence.resident', 'absence.exemption_notice'], keep: [] },
     ];
 
     /** Each copy's rows, sorted, without the moment a status was assessed. */

@@ -10,7 +10,7 @@
  *     node --import tsx docs/clients/follow.ts
  *
  *   URL          the gateway's GraphQL URL (default http://127.0.0.1:4000/graphql; ws: follows from it)
- *   FOLLOW       transferNoticeIssued (default), fundingStatusChanged or absenceReportUpdated
+ *   FOLLOW       transferNoticeIssued (default), fundingStatusChanged, absenceReportUpdated or signalIssued
  *   TOKEN        a bearer token; or TOKEN_FILE, a file holding one, read again at every connection
  *   CURSOR_FILE  where the last cursor is kept (default <FOLLOW>.cursor)
  *
@@ -52,6 +52,15 @@ subscription AbsenceReportUpdated($after: String) {
     occurredAt
     change
     report { id status kind startDate endDate totalHours municipalityCode branch { name } learner { pgn } }
+  }
+}
+`,
+  signalIssued: `# A school follows the signals about its deliveries and enrollments (terugmelding), resuming from its last cursor.
+subscription SignalIssued($after: String) {
+  signalIssued(after: $after) {
+    cursor
+    occurredAt
+    signal { id code field deliveredValue registeredValue action status enrollment { id learner { pgn } } }
   }
 }
 `,

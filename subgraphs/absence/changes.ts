@@ -26,7 +26,7 @@ import {
   type ExemptionKind,
   type ReportStatus,
 } from './rules.ts';
-import { absenceHours, document, enrollment, exemption, learner, report, reportDayPart, reportTransition } from './tables.ts';
+import { absenceHours, document, enrollment, exemption, learner, report, reportDayPart, reportTransition, resident, type EnrollmentRow } from './tables.ts';
 
 /*
  * The changes to the absence register, each one business document, once (kernel/documents.ts).
@@ -53,6 +53,37 @@ async function schoolEnrollment(tx: Db, brin6: string, id: string) {
   return row;
 }
 
+/**
+ * Where an enrollment's reports go: the municipality where the learner lives by the person source
+ * (LPW art 21a; Besluit ROD art 4), else, for a learner it does not place, the one the school's
+ * delivery with this enrollment gives (Wro art 9.4). Read when a report is made: a later move sends
+ * the next report to the new municipality and leaves the earlier ones where they went.
+ */
+async function residenceOf(tx: Db, enrolled: EnrollmentRow): Promise<string | null> {
+  const [place] = await tx
+    .select({ registered: resident.municipalityCode })
+    .from(learner)
+    .innerJoin(resident, eq(resident.bsn, learner.pgn))
+    .where(eq(learner.id, enrolled.learnerId));
+  return place?.registered ?? enrolled.municipalityCode;
+}
+
+/**
+ * The learner known by `pgn` who lives in the municipality: by the person source, or, for one it
+ * does not place, by a school's delivery with one of its enrollments.
+ */
+async function residentOf(tx: Db, pgn: string, code: string) {
+  const [found] = await tx
+    .select({ id: learner.id, registered: resident.municipalityCode })
+    .from(learner)
+    .leftJoin(resident, eq(resident.bsn, learner.pgn))
+    .where(eq(learner.pgn, pgn));
+  if (!found) return null;
+  if (found.registered) return found.registered === code ? found : null;
+  const [delivered] = await tx.select({ id: enrollment.id }).from(enrollment).where(and(eq(enrollment.learnerId, found.id), eq(enrollment.municipalityCode, code))).limit(1);
+  return delivered ? found : null;
+}
+
 const parseAbsences = (absences: readonly Absence[]) => absences.map((absence, i) => ({ ...absence, date: parseDay(absence.date, `absences.${i}.date`) }));
 
 export interface ReportAbsenceInput {
@@ -70,8 +101,8 @@ export interface ReportAbsenceInput {
 
 /**
  * A school's verzuimmelding (Besluit ROD art 13-14; LPW art 21a): checked, stored with its day parts,
- * and routed to the municipality where the learner lives now (Besluit ROD art 46.2: within one
- * working day; here at once), which finds it in its inbox and in the absence stream.
+ * and routed to the municipality where the learner lives now (`residenceOf`; Besluit ROD art 46.2:
+ * within one working day; here at once), which finds it in its inbox and in the absence stream.
  */
 export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsenceInput): Promise<{ reportId: string }> {
   const school = schoolOf(viewer);
@@ -84,8 +115,8 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
     checkReportedPeriod(facts.startDate, facts.endDate, today());
     checkAbsenceDays(absences, today());
     const text = parseReportText(input);
-    const [resident] = await tx.select().from(learner).where(eq(learner.id, enrolled.learnerId));
-    if (!resident?.municipalityCode) throw new RegisterError('CONFLICT', 'The register knows no municipality of residence for this learner, so the report cannot be routed', 'enrollmentId');
+    const routedTo = await residenceOf(tx, enrolled);
+    if (!routedTo) throw new RegisterError('CONFLICT', 'The register knows no municipality of residence for this learner, so the report cannot be routed', 'enrollmentId');
     const now = new Date();
     const [row] = await tx
       .insert(report)
@@ -97,7 +128,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
         ...facts,
         ...text,
         municipalityActionWanted: input.municipalityActionWanted,
-        municipalityCode: resident.municipalityCode,
+        municipalityCode: routedTo,
         status: 'REGISTERED',
         reportedBy: school.actor,
         reportedAt: now,
@@ -181,14 +212,14 @@ export async function registerExemption(db: Db, viewer: Viewer, input: { documen
     const startDate = parseDay(input.startDate, 'startDate');
     const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
     checkExemptionPeriod(startDate, endDate);
-    const [resident] = await tx.select().from(learner).where(and(eq(learner.pgn, pgn), eq(learner.municipalityCode, municipality.code)));
-    if (!resident) throw notFound(`learner with PGN ${pgn} living in municipality ${municipality.code}`);
+    const living = await residentOf(tx, pgn, municipality.code);
+    if (!living) throw notFound(`learner with PGN ${pgn} living in municipality ${municipality.code}`);
     const [row] = await tx
       .insert(exemption)
-      .values({ id: randomUUID(), learnerId: resident.id, municipalityCode: municipality.code, kind: input.kind, startDate, endDate, registeredAt: new Date() })
+      .values({ id: randomUUID(), learnerId: living.id, municipalityCode: municipality.code, kind: input.kind, startDate, endDate, registeredAt: new Date() })
       .returning();
     await appendEvents(tx, 'absence', [exemptionRegistered(row!)]);
-    const notices = await noticeExemptEnrollments(tx, [resident.id]);
+    const notices = await noticeExemptEnrollments(tx, [living.id]);
     return { exemptionId: row!.id, noticeCount: notices.length };
   });
 }

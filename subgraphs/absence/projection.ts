@@ -2,55 +2,65 @@ import { inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
-import { enrollmentEventTypes, type enrollmentState, type LearnerState, type PgnChange } from '../learners/events.ts';
+import { enrollmentEventTypes, personEventTypes, type enrollmentState, type LearnerIdentity, type PersonState } from '../learners/events.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { overlaps } from './rules.ts';
-import { enrollment, exemption, exemptionNotice, learner, type ExemptionNoticeRow } from './tables.ts';
+import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
 
 /*
  * Absence's own projection of the learners stream (architecture.md, "Ownership"): where each learner
- * is enrolled and lives, and their PGN, by which a municipality names a learner. Runs in the
- * consumer's transaction with its cursor (kernel/events.ts).
+ * is enrolled, and their PGN, by which a municipality names a learner; each enrollment with the
+ * municipality its school's delivery gives; and the residents the person source registers, by BSN,
+ * with where they live (the leerplicht work reads them too). Runs in the consumer's transaction with
+ * its cursor (kernel/events.ts).
  */
 
 type EnrollmentState = ReturnType<typeof enrollmentState>;
 
 const enrollmentEvents = new Set<string>(enrollmentEventTypes);
+const personEvents = new Set<string>(personEventTypes);
 
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const learners = new Map<string, typeof learner.$inferInsert>();
   const enrollments = new Map<string, typeof enrollment.$inferInsert>();
+  const residents = new Map<string, typeof resident.$inferInsert>();
   for (const event of events) {
+    if (personEvents.has(event.type)) {
+      const state = event.payload as unknown as PersonState;
+      residents.set(state.bsn, { bsn: state.bsn, municipalityCode: state.municipalityCode, birthDate: state.birthDate, deceasedOn: state.deceasedOn, emigratedOn: state.emigratedOn });
+      continue;
+    }
+    // Every other event names the learner by the PGN it holds then: an enrollment's, an identification's, a replacement's.
+    const state = event.payload as unknown as LearnerIdentity;
+    learners.set(state.learnerId, { id: state.learnerId, pgn: state.pgn });
     if (enrollmentEvents.has(event.type)) {
-      const state = event.payload as EnrollmentState;
-      learners.set(state.learnerId, { id: state.learnerId, pgn: state.pgn, municipalityCode: state.municipalityCode ?? null });
-      enrollments.set(state.enrollmentId, { id: state.enrollmentId, learnerId: state.learnerId, brin6: state.brin6, startDate: state.startDate, endDate: state.endDate });
-    } else if (event.type === 'LearnerIdentified') {
-      const state = event.payload as unknown as LearnerState;
-      learners.set(state.learnerId, { id: state.learnerId, pgn: state.pgn, municipalityCode: state.municipalityCode ?? null });
-    } else if (event.type === 'PgnReplaced') {
-      const state = event.payload as unknown as PgnChange;
-      const known = learners.get(state.learnerId);
-      if (known) known.pgn = state.pgn;
-      else await tx.update(learner).set({ pgn: state.pgn }).where(sql`${learner.id} = ${state.learnerId}`);
+      const row = event.payload as EnrollmentState;
+      enrollments.set(row.enrollmentId, { id: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6, startDate: row.startDate, endDate: row.endDate, municipalityCode: row.municipalityCode });
     }
   }
-  await insertRows(tx, learner, [...learners.values()], sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn, municipality_code = excluded.municipality_code`);
+  await insertRows(tx, resident, [...residents.values()], onResident);
+  await insertRows(tx, learner, [...learners.values()], sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn`);
   if (enrollments.size) {
-    await insertRows(tx, enrollment, [...enrollments.values()], sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, start_date = excluded.start_date, end_date = excluded.end_date`);
+    await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
     await noticeExemptEnrollments(tx, [...new Set([...enrollments.values()].map((row) => row.learnerId))]);
   }
 }
 
+const onResident = sql`ON CONFLICT (bsn) DO UPDATE SET municipality_code = excluded.municipality_code, birth_date = excluded.birth_date,
+  deceased_on = excluded.deceased_on, emigrated_on = excluded.emigrated_on`;
+const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, start_date = excluded.start_date, end_date = excluded.end_date,
+  municipality_code = excluded.municipality_code`;
+
 /**
  * `applyLearnerEvents` for every unread event at once (kernel/events.ts, `consumeInBulk`): each
- * learner's last full state, then a PgnReplaced that came after it; each enrollment's last state;
- * then the exemption notices for the learners enrolled. Into an empty copy (a population loaded at
- * once), the indexes are built after (kernel/bulk.ts).
+ * learner's last PGN, each enrollment's last state, each resident's last state; then the exemption
+ * notices for the learners enrolled. Into an empty copy (a population loaded at once), the indexes
+ * are built after (kernel/bulk.ts).
  */
 export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
-  if ((await isEmpty(tx, 'absence.learner')) && (await isEmpty(tx, 'absence.enrollment'))) {
-    await loadWithoutIndexes(tx, ['absence.learner', 'absence.enrollment'], () => writeLastStates(tx, false));
+  const copy = ['absence.learner', 'absence.enrollment', 'absence.resident'];
+  if ((await isEmpty(tx, 'absence.learner')) && (await isEmpty(tx, 'absence.enrollment')) && (await isEmpty(tx, 'absence.resident'))) {
+    await loadWithoutIndexes(tx, copy, () => writeLastStates(tx, false));
   } else await writeLastStates(tx, true);
   const exempt = rowsOf<{ id: string }>(
     await tx.execute(sql`SELECT DISTINCT learner_id::text AS id FROM absence.exemption
@@ -61,19 +71,19 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
 
 /** The last states in `bulk_event`; `upsert` over rows the copy holds, as `applyLearnerEvents` does. */
 async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
-  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn, municipality_code = excluded.municipality_code` : sql``;
-  const onEnrollment = upsert ? sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, start_date = excluded.start_date, end_date = excluded.end_date` : sql``;
-  await tx.execute(sql`INSERT INTO absence.learner (id, pgn, municipality_code)
-    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, payload->>'pgn', payload->>'municipalityCode'
-    FROM bulk_event WHERE type <> 'PgnReplaced' ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
-  await tx.execute(sql`UPDATE absence.learner l SET pgn = last.pgn
-    FROM (SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid AS id, payload->>'pgn' AS pgn, type
-      FROM bulk_event ORDER BY payload->>'learnerId', txid DESC, position DESC) last
-    WHERE last.type = 'PgnReplaced' AND l.id = last.id`);
-  await tx.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date, end_date)
+  const persons = sql`${sql.param([...personEventTypes])}::text[]`;
+  const enrollments = sql`${sql.param([...enrollmentEventTypes])}::text[]`;
+  await tx.execute(sql`INSERT INTO absence.resident (bsn, municipality_code, birth_date, deceased_on, emigrated_on)
+    SELECT DISTINCT ON (payload->>'bsn') payload->>'bsn', payload->>'municipalityCode', (payload->>'birthDate')::date, (payload->>'deceasedOn')::date, (payload->>'emigratedOn')::date
+    FROM bulk_event WHERE type = ANY(${persons}) ORDER BY payload->>'bsn', txid DESC, position DESC ${upsert ? onResident : sql``}`);
+  await tx.execute(sql`INSERT INTO absence.learner (id, pgn)
+    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, payload->>'pgn'
+    FROM bulk_event WHERE NOT type = ANY(${persons}) ORDER BY payload->>'learnerId', txid DESC, position DESC
+    ${upsert ? sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn` : sql``}`);
+  await tx.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date, end_date, municipality_code)
     SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6',
-      (payload->>'startDate')::date, (payload->>'endDate')::date
-    FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${onEnrollment}`);
+      (payload->>'startDate')::date, (payload->>'endDate')::date, payload->>'municipalityCode'
+    FROM bulk_event WHERE type = ANY(${enrollments}) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
 }
 
 /**
@@ -101,7 +111,7 @@ export const learnersConsumer = {
   stream: 'learners',
   consumer: 'absence.learners',
   cursorSchema: 'absence',
-  types: [...enrollmentEventTypes, 'LearnerIdentified', 'PgnReplaced'],
+  types: [...enrollmentEventTypes, 'LearnerIdentified', 'PgnReplaced', ...personEventTypes],
   handle: applyLearnerEvents,
   bulk: applyLearnerEventsInBulk,
 };

@@ -12,7 +12,15 @@ const dayPart = (name: string) => text(name, { enum: ['MORNING', 'AFTERNOON'] })
 export const learner = absence.table('learner', {
   id: uuid('id').primaryKey(),
   pgn: text('pgn').notNull(),
+});
+
+/** A resident as the person source registers it, by BSN (migrations/absence/0004). */
+export const resident = absence.table('resident', {
+  bsn: text('bsn').primaryKey(),
   municipalityCode: text('municipality_code'),
+  birthDate: date('birth_date').notNull(),
+  deceasedOn: date('deceased_on'),
+  emigratedOn: date('emigrated_on'),
 });
 
 export const enrollment = absence.table('enrollment', {
@@ -21,6 +29,8 @@ export const enrollment = absence.table('enrollment', {
   brin6: text('brin6').notNull(),
   startDate: date('start_date').notNull(),
   endDate: date('end_date'),
+  /** The municipality of residence the school's delivery with this enrollment gives. */
+  municipalityCode: text('municipality_code'),
 });
 
 export interface SchoolContact {

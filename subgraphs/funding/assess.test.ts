@@ -59,7 +59,8 @@ describe('assessEveryone agrees with rules.ts', () => {
     let serial = 0;
     for (let i = 0; i < learners; i++) {
       const learnerId = uuid(seed, i);
-      learnerRows.push({ id: learnerId, birthDate: pick(births) });
+      // Half the learners have a registered birth date, which wins over each enrollment's delivered one.
+      learnerRows.push({ id: learnerId, registeredBirthDate: next() < 0.5 ? pick(births) : null });
       const count = pick([1, 1, 2, 2, 3]);
       // Some learners' enrollments share start and registration moments, to reach every tie-breaker.
       const shared = { startDate: pick(starts), registeredOn: pick(registered), moment: pick(moments) };
@@ -71,6 +72,7 @@ describe('assessEveryone agrees with rules.ts', () => {
         enrollmentRows.push({
           id: uuid(seed + 1000, serial++),
           learnerId,
+          birthDate: pick(births),
           brin6: '16AH00',
           providerCode: '010A823',
           locationCode: pick(locations),

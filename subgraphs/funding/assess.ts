@@ -19,12 +19,14 @@ export interface Placed extends EnrollmentFacts {
 
 export interface LearnerFacts {
   id: string;
-  birthDate: string;
+  /** The registered birth date; null when the register has none (rules.ts, birthDateFor). */
+  registeredBirthDate: string | null;
   enrollments: Placed[];
 }
 
 interface FactsRow {
   learner_id: string;
+  registered_birth_date: string | null;
   birth_date: string;
   id: string;
   brin6: string;
@@ -49,7 +51,7 @@ interface FactsRow {
 async function loadFacts(db: Db, which: ReturnType<typeof sql>): Promise<LearnerFacts[]> {
   const rows = rowsOf<FactsRow>(
     await db.execute(sql`
-      SELECT e.learner_id, l.birth_date::text AS birth_date, e.id, e.brin6, e.provider_code,
+      SELECT e.learner_id, l.registered_birth_date::text AS registered_birth_date, e.birth_date::text AS birth_date, e.id, e.brin6, e.provider_code,
         e.start_date::text AS start_date, e.end_date::text AS end_date, e.registered_on::text AS registered_on,
         to_char(e.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS registered_at,
         loc.code IS NOT NULL AS location_known, loc.start_date::text AS location_start, loc.end_date::text AS location_end,
@@ -64,9 +66,10 @@ async function loadFacts(db: Db, which: ReturnType<typeof sql>): Promise<Learner
   const learners: LearnerFacts[] = [];
   for (const row of rows) {
     let last = learners.at(-1);
-    if (last?.id !== row.learner_id) learners.push((last = { id: row.learner_id, birthDate: row.birth_date, enrollments: [] }));
+    if (last?.id !== row.learner_id) learners.push((last = { id: row.learner_id, registeredBirthDate: row.registered_birth_date, enrollments: [] }));
     last.enrollments.push({
       id: row.id,
+      birthDate: row.birth_date,
       learnerId: row.learner_id,
       brin6: row.brin6,
       providerCode: row.provider_code,
@@ -95,7 +98,7 @@ export function assessAll(learners: readonly LearnerFacts[], countDate: string):
   const facts = countDateFacts(countDate);
   const outcomes: Outcome[] = [];
   for (const learner of learners) {
-    for (const { enrollmentId, reasons } of assessLearner(learner.birthDate, learner.enrollments, facts)) {
+    for (const { enrollmentId, reasons } of assessLearner(learner.registeredBirthDate, learner.enrollments, facts)) {
       outcomes.push({ countDate, enrollment: learner.enrollments.find((enrollment) => enrollment.id === enrollmentId)!, reasons });
     }
   }
@@ -139,7 +142,8 @@ export async function assessEveryone(tx: Db, countDate: string): Promise<number>
     own AS (
       SELECT e.id, e.learner_id, e.start_date, e.registered_at, array_remove(ARRAY[
           CASE WHEN NOT (e.start_date <= d.day AND (e.end_date IS NULL OR e.end_date >= d.day)) THEN 'NOT_ENROLLED_ON_COUNT_DATE' END,
-          CASE WHEN l.birth_date > ${latestBirthDate}::date THEN 'UNDER_FOUR' END,
+          -- rules.ts, birthDateFor: the registered birth date, else the one delivered with the enrollment
+          CASE WHEN coalesce(l.registered_birth_date, e.birth_date) > ${latestBirthDate}::date THEN 'UNDER_FOUR' END,
           CASE WHEN e.registered_on > ${deadline}::date THEN 'LATE_REGISTRATION' END,
           CASE WHEN NOT ${active('loc')} THEN 'LOCATION_NOT_ACTIVE' END,
           CASE WHEN NOT ${active('prog')} THEN 'OFFERED_PROGRAMME_NOT_ACTIVE' END

@@ -6,7 +6,7 @@ import type { Whereabouts } from './access.ts';
 import { assessAll, factsOfLearners } from './assess.ts';
 import { countDateRow } from './countDates.ts';
 import { learnersConsumer } from './projection.ts';
-import type { NotFundableReason } from './rules.ts';
+import type { BirthDateSource, NotFundableReason } from './rules.ts';
 
 /** A status as the API shows it. */
 export interface FundingStatusValue {
@@ -14,6 +14,8 @@ export interface FundingStatusValue {
   phase: 'PROVISIONAL' | 'FINAL';
   reasons: NotFundableReason[];
   evaluatedAt: Date;
+  /** Where the birth date the rules read comes from, as the register holds it now. */
+  birthDateSource: BirthDateSource;
 }
 
 /**
@@ -63,16 +65,33 @@ function groupByDay(keys: readonly string[]): Map<string, string[]> {
 async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingStatusValue & { enrollmentId: string })[]> {
   const kept = await countDateRow(db, day);
   if (kept) {
-    const rows = rowsOf<{ enrollment_id: string; reasons: NotFundableReason[]; evaluated_at: string | Date }>(
-      await db.execute(sql`SELECT enrollment_id, reasons, evaluated_at FROM funding.status
-        WHERE count_date = ${day} AND enrollment_id = ANY(${sql.param(ids)}::uuid[])`),
+    const rows = rowsOf<{ enrollment_id: string; reasons: NotFundableReason[]; evaluated_at: string | Date; registered: boolean }>(
+      await db.execute(sql`SELECT s.enrollment_id, s.reasons, s.evaluated_at, l.registered_birth_date IS NOT NULL AS registered FROM funding.status s
+        JOIN funding.enrollment e ON e.id = s.enrollment_id JOIN funding.learner l ON l.id = e.learner_id
+        WHERE s.count_date = ${day} AND s.enrollment_id = ANY(${sql.param(ids)}::uuid[])`),
     );
-    return rows.map((row) => ({ enrollmentId: row.enrollment_id, countDate: day, phase: kept.phase, reasons: row.reasons, evaluatedAt: new Date(row.evaluated_at) }));
+    return rows.map((row) => ({
+      enrollmentId: row.enrollment_id,
+      countDate: day,
+      phase: kept.phase,
+      reasons: row.reasons,
+      evaluatedAt: new Date(row.evaluated_at),
+      birthDateSource: row.registered ? 'REGISTERED' : 'DELIVERED',
+    }));
   }
   const learners = rowsOf<{ learner_id: string }>(await db.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE id = ANY(${sql.param(ids)}::uuid[])`));
   const wanted = new Set(ids);
   const now = new Date();
-  return assessAll(await factsOfLearners(db, learners.map((row) => row.learner_id)), day)
+  const facts = await factsOfLearners(db, learners.map((row) => row.learner_id));
+  const registered = new Set(facts.filter((learner) => learner.registeredBirthDate !== null).map((learner) => learner.id));
+  return assessAll(facts, day)
     .filter((outcome) => wanted.has(outcome.enrollment.id))
-    .map((outcome) => ({ enrollmentId: outcome.enrollment.id, countDate: day, phase: 'PROVISIONAL', reasons: outcome.reasons, evaluatedAt: now }));
+    .map((outcome) => ({
+      enrollmentId: outcome.enrollment.id,
+      countDate: day,
+      phase: 'PROVISIONAL',
+      reasons: outcome.reasons,
+      evaluatedAt: now,
+      birthDateSource: registered.has(outcome.enrollment.learnerId) ? 'REGISTERED' : 'DELIVERED',
+    }));
 }

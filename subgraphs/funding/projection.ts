@@ -4,32 +4,46 @@ import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../institutions/events.ts';
-import { enrollmentEventTypes, type enrollmentState } from '../learners/events.ts';
+import { enrollmentEventTypes, personEventTypes, type enrollmentState, type PersonState, type PgnChange } from '../learners/events.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
 
 /*
- * Funding's own projection of what it evaluates (architecture.md, "Ownership"): enrollments and birth
- * dates from the learners stream, RIO periods and boards from the institutions stream. Each handler
- * runs in the consumer's transaction with its cursor (kernel/events.ts), and re-assesses exactly the
- * learners the events touch.
+ * Funding's own projection of what it evaluates (architecture.md, "Ownership"): enrollments with the
+ * birth date delivered with each, and each learner's registered birth date, from the learners
+ * stream; RIO periods and boards from the institutions stream. Each handler runs in the consumer's
+ * transaction with its cursor (kernel/events.ts), and re-assesses exactly the learners the events
+ * touch. No PGN: the rules do not need it (domain.md §10); a person event names its learner.
  */
 
 type EnrollmentState = ReturnType<typeof enrollmentState>;
 
-/** Only the events of `enrollmentEventTypes` reach it (the consumer's `types`). */
+const enrollmentEvents = new Set<string>(enrollmentEventTypes);
+
+/** The registered birth date an event gives its learner: an enrollment's and a replaced PGN's at the time, a person's own. */
+function registeredBirthDateOf(event: StoredEvent): [learnerId: string, birthDate: string | null] | null {
+  if (enrollmentEvents.has(event.type)) return [(event.payload as EnrollmentState).learnerId, (event.payload as EnrollmentState).registeredBirthDate];
+  if (event.type === 'PgnReplaced') return [(event.payload as unknown as PgnChange).learnerId, (event.payload as unknown as PgnChange).registeredBirthDate];
+  const person = event.payload as unknown as PersonState;
+  return person.learnerId ? [person.learnerId, person.birthDate] : null;
+}
+
+/** Only the events of `learnersConsumer.types` reach it. */
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
-  // The last state wins: an enrollment's and a learner's, whose birth date a later delivery may correct.
+  // The last state wins: an enrollment's, and a learner's registered birth date.
   const enrollments = new Map<string, typeof enrollment.$inferInsert>();
-  const birthDates = new Map<string, string>();
+  const birthDates = new Map<string, string | null>();
   for (const event of events) {
+    const registered = registeredBirthDateOf(event);
+    if (registered) birthDates.set(...registered);
+    if (!enrollmentEvents.has(event.type)) continue;
     const state = event.payload as EnrollmentState;
     const registeredAt = new Date(state.registeredAt);
-    birthDates.set(state.learnerId, state.birthDate);
     enrollments.set(state.enrollmentId, {
       id: state.enrollmentId,
       learnerId: state.learnerId,
+      birthDate: state.birthDate,
       brin6: state.brin6,
       providerCode: state.providerCode,
       locationCode: state.locationCode,
@@ -40,20 +54,22 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
       registeredOn: today(registeredAt),
     });
   }
-  if (enrollments.size === 0) return;
+  if (birthDates.size === 0) return;
   // Before the projection moves: a count date opened now is assessed on the state the events change,
   // so that the events' own changes are announced below like any other.
   await openCurrentCountDate(tx);
-  await insertRows(tx, learner, [...birthDates].map(([id, birthDate]) => ({ id, birthDate })), sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date`);
   await insertRows(
     tx,
-    enrollment,
-    [...enrollments.values()],
-    sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, provider_code = excluded.provider_code, location_code = excluded.location_code,
-      offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`,
+    learner,
+    [...birthDates].map(([id, registeredBirthDate]) => ({ id, registeredBirthDate })),
+    sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date`,
   );
+  await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
   await reassess(tx, [...birthDates.keys()], await provisionalCountDates(tx));
 }
+
+const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date, brin6 = excluded.brin6, provider_code = excluded.provider_code,
+  location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`;
 
 /**
  * `applyLearnerEvents` for every unread event at once (kernel/events.ts, `consumeInBulk`): the last
@@ -72,27 +88,27 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   }
   await writeLastStates(tx, true);
   if (open.length) {
-    const touched = rowsOf<{ id: string }>(await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event`));
+    const touched = rowsOf<{ id: string }>(await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL`));
     await reassess(tx, touched.map((row) => row.id), open);
   }
   await openCurrentCountDate(tx);
 }
 
-/** The last state of each learner and enrollment in `bulk_event`; `upsert` over rows the copy holds, as `applyLearnerEvents` does. */
+/**
+ * The last state of each learner and enrollment in `bulk_event`; `upsert` over rows the copy holds,
+ * as `applyLearnerEvents` does (`registeredBirthDateOf` says which birth date each event gives).
+ */
 async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
-  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date` : sql``;
-  const onEnrollment = upsert
-    ? sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, provider_code = excluded.provider_code, location_code = excluded.location_code,
-      offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`
-    : sql``;
-  await tx.execute(sql`INSERT INTO funding.learner (id, birth_date)
-    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, (payload->>'birthDate')::date
-    FROM bulk_event ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
-  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
-    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6',
+  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date` : sql``;
+  await tx.execute(sql`INSERT INTO funding.learner (id, registered_birth_date)
+    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid,
+      (CASE WHEN type = ANY(${sql.param([...personEventTypes])}::text[]) THEN payload->>'birthDate' ELSE payload->>'registeredBirthDate' END)::date
+    FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
+  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
+    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
       payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
       (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ((payload->>'registeredAt')::timestamptz AT TIME ZONE 'Europe/Amsterdam')::date
-    FROM bulk_event ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${onEnrollment}`);
+    FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
 }
 
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
@@ -119,7 +135,7 @@ export const learnersConsumer = {
   stream: 'learners',
   consumer: 'funding.enrollments',
   cursorSchema: 'funding',
-  types: enrollmentEventTypes,
+  types: [...enrollmentEventTypes, 'PgnReplaced', ...personEventTypes],
   handle: applyLearnerEvents,
   bulk: applyLearnerEventsInBulk,
 };

@@ -52,7 +52,7 @@ export const resolvers: ResolverMap<Context> = {
   FundingStatus: {
     fundingYear: (status: FundingStatusValue) => fundingYearOf(status.countDate),
     outcome: (status: FundingStatusValue) => (status.reasons.length ? 'NOT_FUNDABLE' : 'FUNDABLE'),
-    explanation: (status: FundingStatusValue) => explain(status.reasons, status.countDate),
+    explanation: (status: FundingStatusValue) => explain(status.reasons, status.countDate, status.birthDateSource),
   },
   FundingCount: {
     countDate: (count: FundingCount) => count.countDate.countDate,

@@ -3,6 +3,7 @@ import {
   activeOn,
   assessedFor,
   assessLearner,
+  birthDateFor,
   countDateOf,
   countingEnrollment,
   currentCountDate,
@@ -28,6 +29,7 @@ const open: Period = { startDate: null, endDate: null };
 function enrollment(overrides: Partial<EnrollmentFacts> = {}): EnrollmentFacts {
   return {
     id: 'e1',
+    birthDate: sixYearOld,
     startDate: '2026-08-01',
     endDate: null,
     registeredOn: '2026-08-01',
@@ -182,6 +184,29 @@ describe('reasonsAgainst', () => {
   });
 });
 
+describe('birthDateFor (the birth date the rules read)', () => {
+  it('takes the registered birth date where the register has one, whatever the school delivered', () => {
+    expect(birthDateFor('2020-01-01', enrollment({ birthDate: '2023-06-06' }))).toBe('2020-01-01');
+  });
+
+  it('takes the birth date delivered with the enrollment where the register has none', () => {
+    expect(birthDateFor(null, enrollment({ birthDate: '2023-06-06' }))).toBe('2023-06-06');
+  });
+
+  it("reads each enrollment's own delivery for a learner without a registered birth date: one school's delivery never moves another's status", () => {
+    const here = enrollment({ id: 'here', birthDate: sixYearOld, startDate: '2026-08-01' });
+    const there = enrollment({ id: 'there', birthDate: '2023-06-06', startDate: '2026-09-01' });
+    expect(assessLearner(null, [here, there], countDate)).toEqual([
+      { enrollmentId: 'here', reasons: [] },
+      { enrollmentId: 'there', reasons: ['UNDER_FOUR'] },
+    ]);
+    expect(assessLearner(sixYearOld, [here, there], countDate)).toEqual([
+      { enrollmentId: 'here', reasons: ['DOUBLE_ENROLLMENT'] },
+      { enrollmentId: 'there', reasons: [] },
+    ]);
+  });
+});
+
 describe('assessLearner', () => {
   it('finds no reason against a single fundable enrollment', () => {
     expect(assessLearner(sixYearOld, [enrollment()], countDate)).toEqual([{ enrollmentId: 'e1', reasons: [] }]);
@@ -269,7 +294,7 @@ describe('countingEnrollment', () => {
 
 describe('explain', () => {
   it('names funding year 2028 and the count date for a fundable enrollment', () => {
-    const text = explain([], countDate);
+    const text = explain([], countDate, 'REGISTERED');
     expect(text).toContain('Counts for funding year 2028');
     expect(text).toContain('2027-02-01');
   });
@@ -282,20 +307,25 @@ describe('explain', () => {
     ['OFFERED_PROGRAMME_NOT_ACTIVE', 'offered programme in RIO is not active on 2027-02-01'],
     ['DOUBLE_ENROLLMENT', 'counts through another enrollment'],
   ])('for %s says it does not count for funding year 2028 and why ("%s")', (reason, says) => {
-    const text = explain([reason], countDate);
+    const text = explain([reason], countDate, 'REGISTERED');
     expect(text).toContain('Does not count for funding year 2028');
     expect(text).toContain(says);
   });
 
   it('gives the sentence of every reason, in order', () => {
-    const text = explain(['UNDER_FOUR', 'LATE_REGISTRATION'], countDate);
+    const text = explain(['UNDER_FOUR', 'LATE_REGISTRATION'], countDate, 'REGISTERED');
     expect(text).toContain('not yet 4 on 2027-02-01');
     expect(text).toContain('after 2027-03-01');
     expect(text.indexOf('not yet 4')).toBeLessThan(text.indexOf('after 2027-03-01'));
   });
 
+  it('says where the birth date came from: the person register, or the school where the register has none', () => {
+    expect(explain([], countDate, 'REGISTERED')).toContain('by the birth date in the person register');
+    expect(explain(['UNDER_FOUR'], countDate, 'DELIVERED')).toContain('not yet 4 on 2027-02-01 by the birth date the school delivered');
+  });
+
   it('uses the leap-year deadline 2028-02-29 for the count date 2028-02-01', () => {
-    const text = explain(['LATE_REGISTRATION'], '2028-02-01');
+    const text = explain(['LATE_REGISTRATION'], '2028-02-01', 'REGISTERED');
     expect(text).toContain('funding year 2029');
     expect(text).toContain('after 2028-02-29');
   });

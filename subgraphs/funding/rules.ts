@@ -37,6 +37,8 @@ export function currentCountDate(day: string): string {
 /** The facts of one enrollment that the rules read. */
 export interface EnrollmentFacts {
   id: string;
+  /** The birth date the school delivered with this enrollment. */
+  birthDate: string;
   startDate: string;
   /** Last day attended; null while enrolled. */
   endDate: string | null;
@@ -67,6 +69,19 @@ export const enrolledOn = (enrollment: Pick<EnrollmentFacts, 'startDate' | 'endD
  * days gives exactly that, also for a 29 February that the earlier year lacks.
  */
 export const latestBirthDateOfPupil = (day: string) => `${String(Number(day.slice(0, 4)) - 4).padStart(4, '0')}${day.slice(4)}`;
+
+/**
+ * The birth date the rules read for an enrollment: the registered one, from the person source that
+ * stands in for the BRP (Besluit ROD art 4), where the register has it; else the one the school
+ * delivered with that enrollment, which then stands (Wro art 9.4). Never another school's delivery:
+ * what one school delivers does not move another school's funding (domain.md, last section).
+ */
+export function birthDateFor(registered: string | null, enrollment: Pick<EnrollmentFacts, 'birthDate'>): string {
+  return registered ?? enrollment.birthDate;
+}
+
+/** Where the birth date the rules read comes from: said in the explanation. */
+export type BirthDateSource = 'REGISTERED' | 'DELIVERED';
 
 /** A child is a pupil (leerling) from the fourth birthday (WPO art 39.1 [S:8]); one who turns 4 on the count date counts. */
 export const pupilOn = (birthDate: string, day: string) => birthDate <= latestBirthDateOfPupil(day);
@@ -152,12 +167,13 @@ export function countingEnrollment<E extends Pick<EnrollmentFacts, 'id' | 'start
 
 /**
  * Every assessed enrollment of one learner on `countDate`: each enrollment's own reasons, then
- * DOUBLE_ENROLLMENT for every enrollment that would count but for the one that does.
+ * DOUBLE_ENROLLMENT for every enrollment that would count but for the one that does. `registered`
+ * is the learner's registered birth date, null when the register has none (`birthDateFor`).
  */
-export function assessLearner(birthDate: string, enrollments: readonly EnrollmentFacts[], countDate: string | CountDateFacts): Assessment[] {
+export function assessLearner(registered: string | null, enrollments: readonly EnrollmentFacts[], countDate: string | CountDateFacts): Assessment[] {
   const facts = factsOf(countDate);
   const assessed = enrollments.filter((enrollment) => assessedFor(enrollment, facts));
-  const assessments = assessed.map((enrollment) => ({ enrollmentId: enrollment.id, reasons: reasonsAgainst(enrollment, birthDate, facts) }));
+  const assessments = assessed.map((enrollment) => ({ enrollmentId: enrollment.id, reasons: reasonsAgainst(enrollment, birthDateFor(registered, enrollment), facts) }));
   const eligible = assessed.filter((_, i) => assessments[i]!.reasons.length === 0);
   const counted = countingEnrollment(eligible);
   for (const [i, enrollment] of assessed.entries()) {
@@ -166,18 +182,26 @@ export function assessLearner(birthDate: string, enrollments: readonly Enrollmen
   return assessments;
 }
 
-const because: Record<NotFundableReason, (countDate: string) => string> = {
+const byBirthDate: Record<BirthDateSource, string> = {
+  REGISTERED: 'by the birth date in the person register',
+  DELIVERED: 'by the birth date the school delivered (the person register has none for this learner)',
+};
+
+const because: Record<NotFundableReason, (countDate: string, source: BirthDateSource) => string> = {
   NOT_ENROLLED_ON_COUNT_DATE: (day) => `the enrollment does not run on ${day}: it starts after it or ended before it`,
-  UNDER_FOUR: (day) => `the learner is not yet 4 on ${day}, and a child is a pupil from the fourth birthday (WPO art 39.1)`,
+  UNDER_FOUR: (day, source) => `the learner is not yet 4 on ${day} ${byBirthDate[source]}, and a child is a pupil from the fourth birthday (WPO art 39.1)`,
   LATE_REGISTRATION: (day) => `the enrollment reached the register after ${registrationDeadline(day)}, more than 4 weeks after the count date`,
   LOCATION_NOT_ACTIVE: (day) => `the location in RIO is not active on ${day}`,
   OFFERED_PROGRAMME_NOT_ACTIVE: (day) => `the offered programme in RIO is not active on ${day}`,
   DOUBLE_ENROLLMENT: () => 'the learner counts through another enrollment, the one that started last (a pupil counts at one school only)',
 };
 
-/** A sentence a school administrator can read, for an outcome on a count date. */
-export function explain(reasons: readonly NotFundableReason[], countDate: string): string {
+/**
+ * A sentence a school administrator can read, for an outcome on a count date, naming where the
+ * birth date the age rule read came from (`birthDateFor`).
+ */
+export function explain(reasons: readonly NotFundableReason[], countDate: string, source: BirthDateSource): string {
   const funded = `funding year ${fundingYearOf(countDate)}`;
-  if (reasons.length === 0) return `Counts for ${funded}: enrolled on the count date ${countDate}, 4 or older, and registered in time (Besluit bekostiging WPO 2022 art 7).`;
-  return `Does not count for ${funded} (Besluit bekostiging WPO 2022 art 7): ${reasons.map((reason) => because[reason](countDate)).join('; ')}.`;
+  if (reasons.length === 0) return `Counts for ${funded}: enrolled on the count date ${countDate}, 4 or older ${byBirthDate[source]}, and registered in time (Besluit bekostiging WPO 2022 art 7).`;
+  return `Does not count for ${funded} (Besluit bekostiging WPO 2022 art 7): ${reasons.map((reason) => because[reason](countDate, source)).join('; ')}.`;
 }

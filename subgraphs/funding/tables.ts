@@ -13,9 +13,10 @@ export const rioObject = funding.table('rio_object', {
   endDate: date('end_date'),
 });
 
+/** A learner, with the birth date the person source registers; null when the register has none. */
 export const learner = funding.table('learner', {
   id: uuid('id').primaryKey(),
-  birthDate: date('birth_date').notNull(),
+  registeredBirthDate: date('registered_birth_date'),
 });
 
 export const enrollment = funding.table('enrollment', {
@@ -25,6 +26,8 @@ export const enrollment = funding.table('enrollment', {
   providerCode: text('provider_code').notNull(),
   locationCode: text('location_code').notNull(),
   offeredProgrammeId: uuid('offered_programme_id').notNull(),
+  /** As the school delivered it with this enrollment. */
+  birthDate: date('birth_date').notNull(),
   startDate: date('start_date').notNull(),
   endDate: date('end_date'),
   registeredAt: moment('registered_at').notNull(),

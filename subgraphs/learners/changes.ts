@@ -1,47 +1,51 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../../kernel/db.ts';
+import { and, eq, ne } from 'drizzle-orm';
+import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
-import { badInput, RegisterError } from '../../kernel/errors.ts';
+import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
-import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer, parsePostcode, parseUuid } from '../../kernel/ids/index.ts';
+import { parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import { notFound } from './access.ts';
-import { learnersVisibleTo } from './loaders.ts';
-import { enrollmentEvent, learnerIdentified, pgnReplaced, resultRecorded } from './events.ts';
-import { municipalityFor } from './residence.ts';
+import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInput } from './deliveries.ts';
+import { enrollmentEvent, resultRecorded } from './events.ts';
+import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './rio.ts';
-import {
-  checkAdmissionAge,
-  checkBirthDate,
-  checkEndDate,
-  checkEndOfSchoolYear,
-  checkGroup,
-  checkNoOverlap,
-  checkResult,
-  checkResultSchoolYear,
-  checkSchoolEnrollmentNumber,
-  checkSchoolYear,
-  lastOnderwijsnummerSerial,
-  onderwijsnummerFor,
-  parseNames,
-  type PostcodeAreas,
-} from './rules.ts';
-import { document, enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type LearnerRow } from './tables.ts';
+import { checkAdmissionAge, checkEndDate, checkEndOfSchoolYear, checkGroup, checkNoOverlap, checkResult, checkResultSchoolYear, checkSchoolEnrollmentNumber, checkSchoolYear, type PostcodeAreas } from './rules.ts';
+import { reconcile } from './signals.ts';
+import { delivery, document, enrollment, learner, person, result, transferNotice, type DeliveryRow, type EnrollmentRow, type LearnerRow, type PersonRow } from './tables.ts';
 
 type School = { brin6: string; sender: string };
 
-/** The school's own enrollment with its learner; any other id does not exist for the school. */
-async function ownEnrollment(tx: Db, school: School, id: string): Promise<{ row: EnrollmentRow; person: LearnerRow }> {
+/** An enrollment with its learner, the school's delivery and the person with the learner's BSN. */
+interface Owned {
+  row: EnrollmentRow;
+  learner: LearnerRow;
+  delivery: DeliveryRow;
+  person: PersonRow | null;
+}
+
+/** The school's own enrollment, locked, with what goes with it; any other id does not exist for the school. */
+async function ownEnrollment(tx: Db, school: School, id: string): Promise<Owned> {
+  await lockPersons(tx, 'shared');
+  const [locked] = await tx.select({ id: enrollment.id }).from(enrollment).where(and(eq(enrollment.id, id), eq(enrollment.brin6, school.brin6))).for('update');
+  if (!locked) throw notFound(`enrollment ${id}`);
   const [found] = await tx
-    .select({ row: enrollment, person: learner })
+    .select({ row: enrollment, learner, delivery, person })
     .from(enrollment)
     .innerJoin(learner, eq(learner.id, enrollment.learnerId))
-    .where(and(eq(enrollment.id, id), eq(enrollment.brin6, school.brin6)))
-    .for('update');
-  if (!found) throw notFound(`enrollment ${id}`);
-  return found;
+    .innerJoin(delivery, eq(delivery.enrollmentId, enrollment.id))
+    .leftJoin(person, eq(person.bsn, learner.pgn))
+    .where(eq(enrollment.id, id));
+  return found!;
+}
+
+/** The enrollment event of an enrollment as it now stands, and its signals brought in line with it. */
+async function recordChange(tx: Db, type: 'EnrollmentChanged' | 'LearnerDeregistered', owned: Owned): Promise<void> {
+  const { row, learner: held, delivery: delivered, person: registered } = owned;
+  await appendEvents(tx, 'learners', [enrollmentEvent(type, row, { learnerId: held.id, pgn: held.pgn, delivery: delivered, registered })]);
+  await reconcile(tx, [{ enrollment: row, learner: held, delivered: deliveredOf(delivered), person: registered }]);
 }
 
 const enrollmentId = (value: string) => parseUuid(value, 'enrollmentId', 'an enrollment id');
@@ -53,6 +57,8 @@ async function otherEnrollmentsAtSchool(tx: Db, row: EnrollmentRow): Promise<Enr
 export interface ChangeEnrollmentInput {
   documentId: string;
   enrollmentId: string;
+  /** A corrected delivery: the fields given replace what the school delivered with this enrollment. */
+  learner?: Partial<DeliveredInput> | null;
   startDate?: string | null;
   endDate?: string | null;
   group?: number | null;
@@ -61,10 +67,16 @@ export interface ChangeEnrollmentInput {
   educationalConcept?: string | null;
 }
 
-/** Corrects an enrollment: the rules of a new enrollment hold for what changes (WPO art 39, Besluit bekostiging WPO 2022 art 9-10). */
-export function changeEnrollment(db: Db, school: School, input: ChangeEnrollmentInput) {
+/**
+ * Corrects an enrollment and, with `learner`, the school's delivery with it: the rules of a new
+ * enrollment hold for what changes (WPO art 39, Besluit bekostiging WPO 2022 art 9-10), and a
+ * corrected delivery that no longer differs from the person source closes its signals.
+ */
+export function changeEnrollment(db: Db, school: School, input: ChangeEnrollmentInput, areas: PostcodeAreas) {
   return once(db, document, school.sender, 'changeEnrollment', input, async (tx) => {
-    const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const owned = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const { row } = owned;
+    const delivered = input.learner ? parseCorrection(input.learner, deliveredOf(owned.delivery)) : deliveredOf(owned.delivery);
     const next: EnrollmentRow = {
       ...row,
       startDate: input.startDate == null ? row.startDate : parseDay(input.startDate, 'startDate'),
@@ -75,14 +87,14 @@ export function changeEnrollment(db: Db, school: School, input: ChangeEnrollment
       educationalConcept: input.educationalConcept === undefined ? row.educationalConcept : parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label),
       updatedAt: new Date(),
     };
-    if (next.startDate !== row.startDate) {
-      checkAdmissionAge(person.birthDate, next.startDate);
-      resolveBranch(await loadRio(tx, [row]), row, next.startDate);
-    }
-    if (next.endDate) checkEndDate(next.startDate, next.endDate, person.birthDate);
+    if (next.startDate !== row.startDate || delivered.birthDate !== owned.delivery.birthDate) checkAdmissionAge(delivered.birthDate, next.startDate);
+    if (next.startDate !== row.startDate) resolveBranch(await loadRio(tx, [row]), row, next.startDate);
+    if (next.endDate) checkEndDate(next.startDate, next.endDate, delivered.birthDate);
     checkNoOverlap(next, await otherEnrollmentsAtSchool(tx, row));
     await tx.update(enrollment).set(next).where(eq(enrollment.id, row.id));
-    await appendEvents(tx, 'learners', [enrollmentEvent('EnrollmentChanged', next, person)]);
+    const corrected: DeliveryRow = input.learner ? { ...owned.delivery, ...delivered, municipalityCode: deliveredMunicipality(delivered, areas), deliveredAt: next.updatedAt } : owned.delivery;
+    if (input.learner) await tx.update(delivery).set(corrected).where(eq(delivery.id, corrected.id));
+    await recordChange(tx, 'EnrollmentChanged', { ...owned, row: next, delivery: corrected });
     return { enrollmentId: row.id };
   });
 }
@@ -97,19 +109,19 @@ export interface DeregisterInput {
 /** Uitschrijving: the last day attended, and why (Besluit bekostiging WPO 2022 art 10). */
 export function deregisterLearner(db: Db, school: School, input: DeregisterInput) {
   return once(db, document, school.sender, 'deregisterLearner', input, async (tx) => {
-    const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const owned = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
     const endDate = parseDay(input.endDate, 'endDate');
-    checkEndDate(row.startDate, endDate, person.birthDate);
+    checkEndDate(owned.row.startDate, endDate, owned.delivery.birthDate);
     checkEndOfSchoolYear(input.reason, endDate);
-    return end(tx, row, person, endDate, input.reason);
+    return end(tx, owned, endDate, input.reason);
   });
 }
 
-async function end(tx: Db, row: EnrollmentRow, person: LearnerRow, endDate: string, reason: DeregisterInput['reason']) {
-  const next = { ...row, endDate, endReason: reason, updatedAt: new Date() };
-  await tx.update(enrollment).set({ endDate, endReason: reason, updatedAt: next.updatedAt }).where(eq(enrollment.id, row.id));
-  await appendEvents(tx, 'learners', [enrollmentEvent('LearnerDeregistered', next, person)]);
-  return { enrollmentId: row.id };
+async function end(tx: Db, owned: Owned, endDate: string, reason: DeregisterInput['reason']) {
+  const next = { ...owned.row, endDate, endReason: reason, updatedAt: new Date() };
+  await tx.update(enrollment).set({ endDate, endReason: reason, updatedAt: next.updatedAt }).where(eq(enrollment.id, next.id));
+  await recordChange(tx, 'LearnerDeregistered', { ...owned, row: next });
+  return { enrollmentId: next.id };
 }
 
 export interface RecordResultInput {
@@ -124,7 +136,7 @@ export interface RecordResultInput {
 /** Resultaat (Besluit ROD art 7.1): one per enrollment and school year; recording it again corrects it. */
 export function recordResult(db: Db, school: School, input: RecordResultInput) {
   return once(db, document, school.sender, 'recordResult', input, async (tx) => {
-    const { row, person } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const { row, person, delivery: delivered } = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
     checkResult(input);
     const values = {
       id: randomUUID(),
@@ -135,7 +147,7 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
       schoolAdvice: input.schoolAdvice,
       recordedAt: new Date(),
     };
-    checkResultSchoolYear(values.schoolYear, row, person.birthDate, today());
+    checkResultSchoolYear(values.schoolYear, row, person?.birthDate ?? delivered.birthDate, today());
     const [stored] = await tx
       .insert(result)
       .values(values)
@@ -159,89 +171,9 @@ export function acknowledgeTransfer(db: Db, school: School, input: { documentId:
     const [notice] = await tx.select().from(transferNotice).where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6))).for('update');
     if (!notice) throw notFound(`transfer notice ${id}`);
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
-    const { row, person } = await ownEnrollment(tx, school, notice.enrollmentId);
+    const owned = await ownEnrollment(tx, school, notice.enrollmentId);
     await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));
-    await end(tx, row, person, notice.proposedEndDate, 'TRANSFER');
-    return { noticeId: id, enrollmentId: row.id };
-  });
-}
-
-export interface IdentifyInput {
-  documentId: string;
-  birthDate: string;
-  gender: LearnerRow['gender'];
-  postcode: string;
-  familyName: string;
-  givenNames?: string | null;
-}
-
-/** A child without a PGN gets a new onderwijsnummer, never given before (WPO art 40b.3-4). */
-export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
-  return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
-    const birthDate = checkBirthDate(parseDay(input.birthDate, 'birthDate'), today());
-    const postcode = parsePostcode(input.postcode, 'postcode');
-    const { familyName, givenNames } = parseNames(input);
-    if (!familyName) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
-    const pgn = await issueOnderwijsnummer(tx);
-    const now = new Date();
-    const person: LearnerRow = {
-      id: randomUUID(),
-      pgn,
-      pgnKind: 'ONDERWIJSNUMMER',
-      birthDate,
-      gender: input.gender,
-      postcode,
-      familyName,
-      givenNames,
-      ...municipalityFor(postcode, null, undefined, areas),
-      identifiedBy: school.brin6,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await tx.insert(learner).values(person);
-    await tx.insert(learnerPgn).values({ pgn, learnerId: person.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
-    await appendEvents(tx, 'learners', [learnerIdentified(person)]);
-    return { learnerId: person.id };
-  });
-}
-
-/**
- * The next serial that gives a valid onderwijsnummer nobody holds or held (rules.ts, onderwijsnummerFor).
- * The sequence stops at the last serial; past it there is no number left to issue.
- */
-async function issueOnderwijsnummer(tx: Db): Promise<string> {
-  for (;;) {
-    const [next] = rowsOf<{ serial: number | null }>(
-      await tx.execute(sql`SELECT CASE WHEN last_value < ${lastOnderwijsnummerSerial} OR NOT is_called THEN nextval('learners.onderwijsnummer_serial')::int END AS serial FROM learners.onderwijsnummer_serial`),
-    );
-    if (next?.serial == null) throw new RegisterError('CONFLICT', 'No onderwijsnummer is left to issue: every serial has been used');
-    const candidate = onderwijsnummerFor(next.serial);
-    if (candidate === null) continue;
-    const [held] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, candidate));
-    if (!held) return candidate;
-  }
-}
-
-/**
- * A BSN that became known replaces the onderwijsnummer at once (WPO art 40b.5); the learner keeps
- * its enrollments, and the onderwijsnummer stays on record as a former PGN.
- */
-export function replacePgn(db: Db, school: School, input: { documentId: string; onderwijsnummer: string; bsn: string }) {
-  return once(db, document, school.sender, 'replacePgn', input, async (tx) => {
-    const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
-    const to = parseBsn(input.bsn, 'bsn');
-    const [held] = await tx.select({ person: learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
-    if (!held || !(await learnersVisibleTo(tx, [`${held.person.id}/${school.brin6}`]))[0]) throw notFound(`learner with onderwijsnummer ${from}`);
-    const person = held.person;
-    if (person.pgn === to) return { learnerId: person.id };
-    if (!isOnderwijsnummer(person.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
-    const [taken] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
-    if (taken) throw new RegisterError('CONFLICT', `BSN ${to} belongs to another learner in the register`, 'bsn');
-    const now = new Date();
-    await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, person.pgn), isNull(learnerPgn.replacedAt)));
-    await tx.insert(learnerPgn).values({ pgn: to, learnerId: person.id, kind: 'BSN', assignedAt: now });
-    await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, person.id));
-    await appendEvents(tx, 'learners', [pgnReplaced(person.id, person.pgn, to)]);
-    return { learnerId: person.id };
+    await end(tx, owned, notice.proposedEndDate, 'TRANSFER');
+    return { noticeId: id, enrollmentId: owned.row.id };
   });
 }

@@ -4,34 +4,29 @@ import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
-import { parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parsePgn, parsePostcode, parseProviderCode } from '../../kernel/ids/index.ts';
-import { parseDay, today } from '../../kernel/scalars.ts';
+import { parseLocationCode, parseOfferedProgrammeId, parsePgn, parseProviderCode } from '../../kernel/ids/index.ts';
+import { parseDay } from '../../kernel/scalars.ts';
 import { checkDocumentId, checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
+import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
-import { municipalityFor } from './residence.ts';
+import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './rio.ts';
 import {
   checkAdmissionAge,
-  checkBirthDate,
   checkEndDate,
   checkGroup,
   checkNoOverlap,
   checkSchoolEnrollmentNumber,
-  parseNames,
   transfersFor,
   type PostcodeAreas,
 } from './rules.ts';
-import { document, enrollment, learner, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
+import { reconcile, type Reconcilable } from './signals.ts';
+import { delivery, document, enrollment, learner, learnerPgn, person, transferNotice, type DeliveryRow, type EnrollmentRow, type LearnerRow, type PersonRow, type TransferNoticeRow } from './tables.ts';
 
-export interface LearnerInput {
+/** What a school delivers about a learner with an enrollment: the PGN and its delivery (deliveries.ts). */
+export interface LearnerInput extends DeliveredInput {
   pgn: string;
-  birthDate: string;
-  gender: LearnerRow['gender'];
-  postcode: string;
-  familyName?: string | null;
-  givenNames?: string | null;
-  municipalityOverride?: string | null;
 }
 
 export interface EnrollInput {
@@ -60,12 +55,17 @@ export type Outcome = { ok: true; value: Enrolled } | { ok: false; error: Regist
 /** The most enrollments one call may carry: one school's whole population fits, a bulk load is split. */
 export const maxBulkSize = 1000;
 
-type Parsed = { index: number; input: EnrollInput; fingerprint: string; pgn: ReturnType<typeof parsePgn>; startDate: string; endDate: string | null; postcode: string; override: string | null; number: string; brin6?: string };
+type Parsed = { index: number; input: EnrollInput; fingerprint: string; pgn: ReturnType<typeof parsePgn>; delivered: Delivered; startDate: string; endDate: string | null; number: string; brin6?: string };
 
 /**
  * Registers enrollments for one school in one transaction (po-inwinnen, domain.md §7(a)): each
- * valid item is stored with its learner, its transfer notices and its events; each refused item is
- * reported and leaves no trace. A resent document answers what it answered the first time.
+ * valid item is stored with its learner, the school's delivery, its transfer notices, the signals
+ * its delivery gives against the person source, and its events; each refused item is reported and
+ * leaves no trace. A resent document answers what it answered the first time.
+ *
+ * Whether the register knew the PGN before, and what other schools delivered, changes nothing in
+ * the answer, and the same statements run either way: nothing tells the school whether a PGN is
+ * known elsewhere (the only cross-school effect is the transfer notice, with its count).
  */
 export async function enroll(db: Db, school: { brin6: string; sender: string }, items: EnrollInput[], areas: PostcodeAreas): Promise<Outcome[]> {
   if (items.length > maxBulkSize) throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
@@ -76,6 +76,7 @@ export async function enroll(db: Db, school: { brin6: string; sender: string }, 
     await attachBranches(tx, school.brin6, parsed, outcomes);
     const accepted = parsed.filter((item) => !outcomes[item.index]);
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(p)) FROM unnest(${sql.param([...new Set(accepted.map((item) => item.pgn.value))].sort())}::text[]) AS p`);
+    await lockPersons(tx, 'shared');
     const known = await loadLearners(tx, accepted.map((item) => item.pgn.value));
     const writes = decide(accepted, known, areas, outcomes);
     await write(tx, writes);
@@ -118,24 +119,18 @@ function parseItem(index: number, input: EnrollInput, fingerprint: string): Pars
   };
   const startDate = parseDay(input.startDate, 'startDate');
   const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
-  const birthDate = checkBirthDate(parseDay(input.learner.birthDate, 'learner.birthDate'), today(), 'learner.birthDate');
-  checkAdmissionAge(birthDate, startDate);
-  if (endDate) checkEndDate(startDate, endDate, birthDate);
+  const delivered = parseDelivered(input.learner, 'learner.');
+  checkAdmissionAge(delivered.birthDate, startDate);
+  if (endDate) checkEndDate(startDate, endDate, delivered.birthDate);
   checkGroup(input.group);
   return {
     index,
-    input: {
-      ...input,
-      ...references,
-      educationalConcept: parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label),
-      learner: { ...input.learner, birthDate, ...parseNames(input.learner, 'learner.') },
-    },
+    input: { ...input, ...references, educationalConcept: parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label) },
     fingerprint,
     pgn,
+    delivered,
     startDate,
     endDate,
-    postcode: parsePostcode(input.learner.postcode, 'learner.postcode'),
-    override: input.learner.municipalityOverride == null ? null : parseMunicipalityCode(input.learner.municipalityOverride, 'learner.municipalityOverride'),
     number: checkSchoolEnrollmentNumber(input.schoolEnrollmentNumber),
   };
 }
@@ -156,11 +151,15 @@ async function attachBranches(tx: Db, brin6: string, parsed: Parsed[], outcomes:
 interface Known {
   learners: Map<string, LearnerRow>;
   enrollments: Map<string, EnrollmentRow[]>;
+  /** The person source's persons, by BSN, for every PGN of the call and every learner found. */
+  persons: Map<string, PersonRow>;
 }
 
-/** The learners holding (or having held) these PGNs, with all their enrollments. */
+/**
+ * The learners holding (or having held) these PGNs, with all their enrollments, and the persons with
+ * their BSNs. The same three statements run whether or not the register knows any of the PGNs.
+ */
 async function loadLearners(tx: Db, pgns: string[]): Promise<Known> {
-  if (pgns.length === 0) return { learners: new Map(), enrollments: new Map() };
   const rows = await tx
     .select({ pgn: learnerPgn.pgn, learner })
     .from(learnerPgn)
@@ -169,21 +168,22 @@ async function loadLearners(tx: Db, pgns: string[]): Promise<Known> {
   const learners = new Map(rows.map((row) => [row.pgn, row.learner]));
   const ids = [...new Set(rows.map((row) => row.learner.id))];
   const enrollments = new Map<string, EnrollmentRow[]>();
-  if (ids.length) {
-    for (const row of await tx.select().from(enrollment).where(inArray(enrollment.learnerId, ids))) {
-      const theirs = enrollments.get(row.learnerId);
-      if (theirs) theirs.push(row);
-      else enrollments.set(row.learnerId, [row]);
-    }
+  for (const row of await tx.select().from(enrollment).where(sql`${enrollment.learnerId} = ANY(${sql.param(ids)}::uuid[])`)) {
+    const theirs = enrollments.get(row.learnerId);
+    if (theirs) theirs.push(row);
+    else enrollments.set(row.learnerId, [row]);
   }
-  return { learners, enrollments };
+  const bsns = [...new Set([...pgns, ...rows.map((row) => row.learner.pgn)])];
+  const persons = new Map((await tx.select().from(person).where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)).map((row) => [row.bsn, row]));
+  return { learners, enrollments, persons };
 }
 
 interface Writes {
-  /** Every learner this call touched, as it now stands; those in newLearnerIds are new to the register. */
+  /** Every learner this call touched; those new to the register are added, the others stay as they are. */
   learners: Map<string, LearnerRow>;
-  newLearnerIds: Set<string>;
   enrollments: EnrollmentRow[];
+  deliveries: DeliveryRow[];
+  reconciled: Reconcilable[];
   notices: TransferNoticeRow[];
   events: NewEvent[];
   documents: { documentId: string; fingerprint: string; result: Enrolled }[];
@@ -191,7 +191,7 @@ interface Writes {
 
 /** Applies the rules that need the register's state, item after item, so that items of one call see each other. */
 function decide(accepted: Parsed[], known: Known, areas: PostcodeAreas, outcomes: (Outcome | undefined)[]): Writes {
-  const writes: Writes = { learners: new Map(), newLearnerIds: new Set(), enrollments: [], notices: [], events: [], documents: [] };
+  const writes: Writes = { learners: new Map(), enrollments: [], deliveries: [], reconciled: [], notices: [], events: [], documents: [] };
   const now = new Date();
   // A document id twice in one call: the second is a resend of the first (or a CONFLICT).
   const answered = new Map<string, { fingerprint: string; result: Enrolled }>();
@@ -202,17 +202,25 @@ function decide(accepted: Parsed[], known: Known, areas: PostcodeAreas, outcomes
         outcomes[item.index] = { ok: true, value: earlier!.result };
         return;
       }
-      const person = learnerFor(item, known, areas, now);
-      const theirs = known.enrollments.get(person.id) ?? [];
-      const row = enrollmentRow(item, person.id, now);
+      const held = learnerFor(item, known, now);
+      const theirs = known.enrollments.get(held.id) ?? [];
+      const row = enrollmentRow(item, held.id, now);
       checkNoOverlap(row, theirs);
       const notices = transfersFor(row, theirs).map((transfer) => noticeRow(transfer, row, theirs, now));
-      remember(person, item.pgn.value, known, writes);
-      known.enrollments.set(person.id, [...theirs, row]);
+      const delivered = deliveryRow({ learnerId: held.id, brin6: row.brin6, enrollmentId: row.id, pgn: item.pgn.value }, item.delivered, areas, now);
+      const registered = known.persons.get(held.pgn) ?? null;
+      known.learners.set(item.pgn.value, held);
+      known.enrollments.set(held.id, [...theirs, row]);
+      writes.learners.set(held.id, held);
       writes.enrollments.push(row);
+      writes.deliveries.push(delivered);
+      writes.reconciled.push({ enrollment: row, learner: held, delivered: item.delivered, person: registered });
       writes.notices.push(...notices);
-      writes.events.push(enrollmentEvent('EnrollmentRegistered', row, person), ...notices.map((notice) => transferNoticeIssued(notice, person.id, person.pgn)));
-      const result = { enrollmentId: row.id, learnerId: person.id, noticeIds: notices.map((notice) => notice.id) };
+      writes.events.push(
+        enrollmentEvent('EnrollmentRegistered', row, { learnerId: held.id, pgn: held.pgn, delivery: delivered, registered }),
+        ...notices.map((notice) => transferNoticeIssued(notice, held.id, held.pgn)),
+      );
+      const result = { enrollmentId: row.id, learnerId: held.id, noticeIds: notices.map((notice) => notice.id) };
       writes.documents.push({ documentId: item.input.documentId, fingerprint: item.fingerprint, result });
       answered.set(item.input.documentId, { fingerprint: item.fingerprint, result });
       outcomes[item.index] = { ok: true, value: result };
@@ -221,24 +229,9 @@ function decide(accepted: Parsed[], known: Known, areas: PostcodeAreas, outcomes
   return writes;
 }
 
-/** The learner as delivered now: the school's latest delivery of birth date, gender and postcode counts (Besluit ROD art 18.1.a). */
-function learnerFor(item: Parsed, known: Known, areas: PostcodeAreas, now: Date): LearnerRow {
-  const previous = known.learners.get(item.pgn.value);
-  const delivered = item.input.learner;
-  return {
-    id: previous?.id ?? randomUUID(),
-    pgn: previous?.pgn ?? item.pgn.value,
-    pgnKind: previous?.pgnKind ?? item.pgn.kind,
-    birthDate: delivered.birthDate,
-    gender: delivered.gender,
-    postcode: item.postcode,
-    familyName: delivered.familyName?.trim() || previous?.familyName || null,
-    givenNames: delivered.givenNames?.trim() || previous?.givenNames || null,
-    ...municipalityFor(item.postcode, item.override, previous, areas),
-    identifiedBy: previous?.identifiedBy ?? null,
-    createdAt: previous?.createdAt ?? now,
-    updatedAt: now,
-  };
+/** The learner holding the PGN, or a new one: the register's own part of a learner, the PGN, which a delivery does not change. */
+function learnerFor(item: Parsed, known: Known, now: Date): LearnerRow {
+  return known.learners.get(item.pgn.value) ?? { id: randomUUID(), pgn: item.pgn.value, pgnKind: item.pgn.kind, createdAt: now, updatedAt: now };
 }
 
 function enrollmentRow(item: Parsed, learnerId: string, now: Date): EnrollmentRow {
@@ -277,23 +270,18 @@ function noticeRow(transfer: { enrollmentId: string; proposedEndDate: string }, 
   };
 }
 
-function remember(person: LearnerRow, pgn: string, known: Known, writes: Writes): void {
-  if (!known.learners.has(pgn)) writes.newLearnerIds.add(person.id);
-  known.learners.set(pgn, person);
-  writes.learners.set(person.id, person);
-}
-
-/** Everything one call decided, in one statement per table. */
+/**
+ * Everything one call decided, in one statement per table. Learners and their PGNs are written for
+ * every item, known or not, and a known one is left as it is (ON CONFLICT DO NOTHING): the same
+ * statements whether the register knew the PGN or not.
+ */
 async function write(tx: Db, writes: Writes): Promise<void> {
   const learners = [...writes.learners.values()];
-  await insertRows(tx, learner, learners, sql`ON CONFLICT (id) DO UPDATE SET
-    birth_date = excluded.birth_date, gender = excluded.gender, postcode = excluded.postcode,
-    family_name = excluded.family_name, given_names = excluded.given_names,
-    municipality_code = excluded.municipality_code, municipality_source = excluded.municipality_source,
-    updated_at = excluded.updated_at`);
-  const fresh = learners.filter((row) => writes.newLearnerIds.has(row.id));
-  await insertRows(tx, learnerPgn, fresh.map((row) => ({ pgn: row.pgn, learnerId: row.id, kind: row.pgnKind, assignedAt: row.createdAt, replacedAt: null })));
+  await insertRows(tx, learner, learners, sql`ON CONFLICT (id) DO NOTHING`);
+  await insertRows(tx, learnerPgn, learners.map((row) => ({ pgn: row.pgn, learnerId: row.id, kind: row.pgnKind, assignedAt: row.createdAt, replacedAt: null })), sql`ON CONFLICT (pgn) DO NOTHING`);
   await insertRows(tx, enrollment, writes.enrollments);
+  await insertRows(tx, delivery, writes.deliveries);
   await insertRows(tx, transferNotice, writes.notices);
   await appendEvents(tx, 'learners', writes.events);
+  await reconcile(tx, writes.reconciled);
 }

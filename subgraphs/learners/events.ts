@@ -1,21 +1,34 @@
 import type { NewEvent } from '../../kernel/events.ts';
-import type { EnrollmentRow, LearnerRow, ResultRow, TransferNoticeRow } from './tables.ts';
+import type { DeliveryRow, EnrollmentRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
 
 /**
  * The learners stream (architecture.md, "Events and subscriptions"): written in the transaction of
- * the change it reports. An enrollment event carries the enrollment's full state and the learner
- * facts that consumers need (PGN, birth date for funding, municipality of residence for absence), so
- * that a consumer never has to read this subgraph.
+ * the change it reports. Consumers never read this subgraph, so an event carries what they need;
+ * the stream is the register's inside, never shown to a client as it is (subscriptions resolve each
+ * event for their viewer).
+ *
+ * An enrollment event carries the enrollment's full state and, about the learner, the PGN, the
+ * birth date and the municipality delivered with that enrollment (one school's word, for that
+ * enrollment only), and the birth date the person source registers (null when it knows none):
+ * funding reads the registered birth date where there is one and else the enrollment's own, absence
+ * routes an enrollment's reports by the residence the person source gives and else by that
+ * enrollment's delivery. So one school's delivery never moves another school's funding or reports.
  */
-type LearnerFacts = Pick<LearnerRow, 'id' | 'pgn' | 'birthDate' | 'municipalityCode'>;
+export interface EnrollmentFacts {
+  learnerId: string;
+  pgn: string;
+  delivery: Pick<DeliveryRow, 'birthDate' | 'municipalityCode'>;
+  registered: Pick<PersonRow, 'birthDate'> | null;
+}
 
-export function enrollmentState(row: EnrollmentRow, learner: LearnerFacts) {
+export function enrollmentState(row: EnrollmentRow, facts: EnrollmentFacts) {
   return {
     enrollmentId: row.id,
-    learnerId: learner.id,
-    pgn: learner.pgn,
-    birthDate: learner.birthDate,
-    municipalityCode: learner.municipalityCode,
+    learnerId: facts.learnerId,
+    pgn: facts.pgn,
+    birthDate: facts.delivery.birthDate,
+    municipalityCode: facts.delivery.municipalityCode,
+    registeredBirthDate: facts.registered?.birthDate ?? null,
     brin6: row.brin6,
     providerCode: row.providerCode,
     locationCode: row.locationCode,
@@ -35,8 +48,8 @@ export const enrollmentEventTypes = ['EnrollmentRegistered', 'EnrollmentChanged'
 
 export type EnrollmentEventType = (typeof enrollmentEventTypes)[number];
 
-export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, learner: LearnerFacts): NewEvent {
-  return { type, keys: enrollmentKeys(row), payload: enrollmentState(row, learner) };
+export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, facts: EnrollmentFacts): NewEvent {
+  return { type, keys: enrollmentKeys(row), payload: enrollmentState(row, facts) };
 }
 
 export function resultRecorded(row: ResultRow, enrollment: EnrollmentRow): NewEvent {
@@ -64,27 +77,72 @@ export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, 
   };
 }
 
-/** The payload of PgnReplaced. */
+/** The payload of PgnReplaced: the new PGN, and the birth date the person source registers under it. */
 export interface PgnChange {
   learnerId: string;
   previousPgn: string;
   pgn: string;
+  registeredBirthDate: string | null;
 }
 
-export function pgnReplaced(learnerId: string, from: string, to: string): NewEvent {
-  const payload: PgnChange = { learnerId, previousPgn: from, pgn: to };
-  return { type: 'PgnReplaced', keys: { learnerId }, payload: { ...payload } };
+export function pgnReplaced(change: PgnChange): NewEvent {
+  return { type: 'PgnReplaced', keys: { learnerId: change.learnerId }, payload: { ...change } };
 }
 
-/** The payload of LearnerIdentified. */
-export interface LearnerState {
+/** The payload of LearnerIdentified: a school identified the learner, known by this PGN. */
+export interface LearnerIdentity {
   learnerId: string;
   pgn: string;
-  birthDate: string;
-  municipalityCode: string | null;
 }
 
-export function learnerIdentified(learner: LearnerFacts): NewEvent {
-  const payload: LearnerState = { learnerId: learner.id, pgn: learner.pgn, birthDate: learner.birthDate, municipalityCode: learner.municipalityCode };
-  return { type: 'LearnerIdentified', keys: { learnerId: learner.id }, payload: { ...payload } };
+export function learnerIdentified(identity: LearnerIdentity, brin6: string): NewEvent {
+  return { type: 'LearnerIdentified', keys: { learnerId: identity.learnerId, brin6 }, payload: { ...identity } };
+}
+
+/**
+ * A person's change in the person source (persons.ts), named by its kind: PersonRegistered for one
+ * new to the source, and for a change PersonDied, PersonEmigrated, PersonMoved (address or
+ * municipality) or PersonCorrected (names, birth date, gender), the first of these that applies.
+ * Each carries the resident's BSN, residence and the facts consumers keep (not the names), and the
+ * learner the register knows by that BSN, if any: absence keeps its residents by BSN, funding the
+ * registered birth date per learner.
+ */
+export const personEventTypes = ['PersonRegistered', 'PersonMoved', 'PersonDied', 'PersonEmigrated', 'PersonCorrected'] as const;
+
+export type PersonEventType = (typeof personEventTypes)[number];
+
+export interface PersonState {
+  bsn: string;
+  learnerId: string | null;
+  birthDate: string;
+  municipalityCode: string | null;
+  deceasedOn: string | null;
+  emigratedOn: string | null;
+  /** The person fields that changed; every field for PersonRegistered. */
+  changed: string[];
+}
+
+export function personEvent(type: PersonEventType, person: PersonRow, learnerId: string | null, changed: string[]): NewEvent {
+  const payload: PersonState = {
+    bsn: person.bsn,
+    learnerId,
+    birthDate: person.birthDate,
+    municipalityCode: person.municipalityCode,
+    deceasedOn: person.deceasedOn,
+    emigratedOn: person.emigratedOn,
+    changed,
+  };
+  const keys: Record<string, string> = { bsn: person.bsn };
+  if (learnerId) keys.learnerId = learnerId;
+  if (person.municipalityCode) keys.municipalityCode = person.municipalityCode;
+  return { type, keys, payload: { ...payload } };
+}
+
+/** A signal to a school (signals.ts): the source of `signalIssued`, followed by school. */
+export function signalIssued(row: SignalRow): NewEvent {
+  return {
+    type: 'SignalIssued',
+    keys: { signalId: row.id, enrollmentId: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6 },
+    payload: { signalId: row.id, code: row.code, field: row.field },
+  };
 }

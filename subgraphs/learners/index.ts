@@ -8,7 +8,11 @@ import { applyRioEvents } from './rio.ts';
 // A vendor acts here for a school with a ROD_PO mandate only (OSR, domain.md §8).
 const mandates = mandateCopy('learners');
 
-/** The Register onderwijsdeelnemers for po: learners, enrollments, results, transfer notices (domain.md §2.2). */
+/**
+ * The Register onderwijsdeelnemers for po (domain.md §2.2): learners, enrollments with each school's
+ * delivery, results, transfer notices, the person source standing in for the BRP, and the signals
+ * to schools where a delivery differs from it.
+ */
 export const learners: Subgraph<LearnerLoaders> = {
   name: 'learners',
   resolvers,

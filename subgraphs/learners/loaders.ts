@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { and, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
-import { enrollment, learner, learnerPgn, result, transferNotice, type EnrollmentRow, type ResultRow } from './tables.ts';
+import { delivery, enrollment, learner, learnerPgn, person, result, signal, transferNotice, type DeliveryRow, type EnrollmentRow, type ResultRow } from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -14,22 +14,19 @@ function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]
 }
 
 /**
- * For each `learnerId/brin6`: may that school see that learner? Only if it enrolls or enrolled them,
- * or asked their onderwijsnummer (domain.md §10: a school gets only its own learners' data).
+ * For each `learnerId/brin6`: may that school see that learner? Only if it delivered about them: it
+ * enrolls or enrolled them, or asked their onderwijsnummer (domain.md §10: a school gets only its
+ * own learners' data).
  */
 export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promise<boolean[]> {
   const pairs = keys.map((key) => key.split('/') as [string, string]);
   const ids = [...new Set(pairs.map(([id]) => id))];
   const schools = [...new Set(pairs.map(([, brin6]) => brin6))];
-  const enrolled = await db
-    .select({ learnerId: enrollment.learnerId, brin6: enrollment.brin6 })
-    .from(enrollment)
-    .where(and(inArray(enrollment.learnerId, ids), inArray(enrollment.brin6, schools)));
-  const identified = await db
-    .select({ learnerId: learner.id, brin6: learner.identifiedBy })
-    .from(learner)
-    .where(and(inArray(learner.id, ids), inArray(learner.identifiedBy, schools)));
-  const seen = new Set([...enrolled, ...identified].map((row) => `${row.learnerId}/${row.brin6}`));
+  const delivered = await db
+    .selectDistinct({ learnerId: delivery.learnerId, brin6: delivery.brin6 })
+    .from(delivery)
+    .where(and(inArray(delivery.learnerId, ids), inArray(delivery.brin6, schools)));
+  const seen = new Set(delivered.map((row) => `${row.learnerId}/${row.brin6}`));
   return keys.map((key) => seen.has(key));
 }
 
@@ -60,6 +57,23 @@ export function learnerLoaders(db: Db) {
       const rows = await db.select().from(learnerPgn).where(and(inArray(learnerPgn.learnerId, [...ids]), isNotNull(learnerPgn.replacedAt))).orderBy(learnerPgn.replacedAt);
       const groups = groupBy(rows, (row) => row.learnerId);
       return ids.map((id) => groups.get(id) ?? []);
+    }),
+    deliveriesOfLearner: new DataLoader(async (ids: readonly string[]) => {
+      const groups = groupBy<DeliveryRow>(await db.select().from(delivery).where(inArray(delivery.learnerId, [...ids])).orderBy(delivery.deliveredAt), (row) => row.learnerId);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    deliveryOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
+      const rows = new Map((await db.select().from(delivery).where(inArray(delivery.enrollmentId, [...ids]))).map((row) => [row.enrollmentId!, row]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    /** The person source's person by BSN. */
+    person: new DataLoader(async (bsns: readonly string[]) => {
+      const rows = new Map((await db.select().from(person).where(inArray(person.bsn, [...bsns]))).map((row) => [row.bsn, row]));
+      return bsns.map((bsn) => rows.get(bsn) ?? null);
+    }),
+    signal: new DataLoader(async (ids: readonly string[]) => {
+      const rows = new Map((await db.select().from(signal).where(inArray(signal.id, [...ids]))).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
     }),
     /** Keyed `learnerId/brin6`: may that school see that learner? */
     learnerVisibleTo: new DataLoader((keys: readonly string[]) => learnersVisibleTo(db, keys)),

@@ -1,9 +1,11 @@
 /*
  * The national population (npm run seed -- --national): every learner DUO counted at each branch,
  * registered at once, for benchmarks and demonstrations at the scale of the country (architecture.md,
- * "Scale to plan for"). Written set-based in one transaction, learners, enrollments, transfer notices
- * and their events, so that other registers take it in from the learners stream like any change
- * (kernel/events.ts, consumeInBulk). Deterministic: the same counts and day give the same population.
+ * "Scale to plan for"). Written set-based in one transaction: the person source's persons (every
+ * learner with a BSN, and some children of compulsory school age enrolled nowhere), learners,
+ * enrollments with their schools' deliveries, transfer notices and their events, so that other
+ * registers take it in from the learners stream like any change (kernel/events.ts, consumeInBulk).
+ * Deterministic: the same counts and day give the same population.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { splitLine } from '../../kernel/csv.ts';
 import { allowLongWork, rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
+import { personChangeFields } from './persons.ts';
 
 /** DUO's "06. Historisch overzicht aantal leerlingen per schoolvestiging" (data/duo-open-onderwijsdata/README.md). */
 export const bundledLearnerCounts = path.join(projectRoot, 'data', 'duo-open-onderwijsdata', '06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv');
@@ -51,10 +54,14 @@ export const populationShares = {
   doublyEnrolled: 0.005,
   /** Known by an onderwijsnummer: no BSN (WPO art 40b.3-4). */
   onderwijsnummer: 0.005,
+  /** Children of compulsory school age (LPW art 3) in the person source who are enrolled nowhere. */
+  notEnrolled: 0.01,
 };
 
 export interface PopulationResult {
   learners: number;
+  /** In the person source: the learners with a BSN and the children enrolled nowhere. */
+  persons: number;
   enrollments: number;
   transferNotices: number;
   /** Branches the counts name that the register cannot enroll at (unknown, closed, or offering nothing). */
@@ -87,23 +94,26 @@ export async function registerPopulation(tx: Db, counts: Map<string, number>, op
   const [{ skipped }] = rowsOf<{ skipped: number }>(await tx.execute(sql`SELECT ${branches.length}::int - count(*)::int AS skipped FROM seed_place`)) as [{ skipped: number }];
   // Every table it writes starts empty: their indexes and keys are built once, after (kernel/bulk.ts).
   let loaded = 0;
-  await loadWithoutIndexes(tx, ['learners.learner', 'learners.learner_pgn', 'learners.enrollment', 'learners.transfer_notice', 'learners.outbox'], async () => {
+  const tables = ['learners.person', 'learners.learner', 'learners.learner_pgn', 'learners.enrollment', 'learners.delivery', 'learners.transfer_notice', 'learners.outbox'];
+  await loadWithoutIndexes(tx, tables, async () => {
     await timed('learners', () => learnerRows(tx, options.day));
-    await timed('enrollments', () => enrollmentRows(tx, options.day));
+    await timed('persons', () => personRows(tx, options.day));
+    await timed('enrollments and deliveries', () => enrollmentRows(tx, options.day));
     await timed('transfer notices', () => noticeRows(tx, options.day));
     await timed('events', () => eventRows(tx));
     loaded = performance.now();
   });
   progress(`indexes and keys (${((performance.now() - loaded) / 1000).toFixed(1)} s)`);
-  const [result] = rowsOf<{ learners: number; enrollments: number; notices: number }>(
-    await tx.execute(sql`SELECT (SELECT count(*)::int FROM seed_learner) AS learners, (SELECT count(*)::int FROM seed_enrollment) AS enrollments,
-      (SELECT count(*)::int FROM learners.transfer_notice) AS notices`),
+  const [result] = rowsOf<{ learners: number; persons: number; enrollments: number; notices: number }>(
+    await tx.execute(sql`SELECT (SELECT count(*)::int FROM seed_learner) AS learners, (SELECT count(*)::int FROM learners.person) AS persons,
+      (SELECT count(*)::int FROM seed_enrollment) AS enrollments, (SELECT count(*)::int FROM learners.transfer_notice) AS notices`),
   );
-  return { learners: result!.learners, enrollments: result!.enrollments, transferNotices: result!.notices, branchesSkipped: skipped };
+  return { learners: result!.learners, persons: result!.persons, enrollments: result!.enrollments, transferNotices: result!.notices, branchesSkipped: skipped };
 }
 
 /** A deterministic draw in [0, 1) per row `of` and purpose `salt`. */
-const draw = (salt: number, of = 'l.i') => sql.raw(`((hashint8extended(${of}, ${salt}) & 2147483647)::float8 / 2147483648)`);
+const drawText = (salt: number, of = 'l.i') => `((hashint8extended(${of}, ${salt}) & 2147483647)::float8 / 2147483648)`;
+const draw = (salt: number, of = 'l.i') => sql.raw(drawText(salt, of));
 
 /**
  * `seed_place`: the branches to enroll at, from the register's own RIO copy (rio.ts), each with its
@@ -146,6 +156,7 @@ async function learnerRows(tx: Db, day: string): Promise<void> {
       CASE WHEN ${draw(3)} < 0.001 THEN 'UNDETERMINED' WHEN ${draw(3)} < 0.5 THEN 'FEMALE' ELSE 'MALE' END AS gender,
       CASE WHEN ${draw(4)} < ${populationShares.onderwijsnummer} THEN 'ONDERWIJSNUMMER' ELSE 'BSN' END AS pgn_kind,
       CASE WHEN ${draw(5)} < ${populationShares.transferred} THEN 'TRANSFERRED' WHEN ${draw(5)} < ${populationShares.transferred + populationShares.doublyEnrolled} THEN 'DOUBLE' ELSE 'STAYED' END AS history,
+      ${familyName('l.i')} AS family_name, ${givenName('l.i')} AS given_names, 1 + floor(${draw(13)} * 200)::int AS house_number,
       b.digits || (${weighted('b.digits')}) % 11 AS pgn
     FROM numbered l CROSS JOIN LATERAL (SELECT 1 + floor(${draw(1)} * 8)::int AS school_group) g
     CROSS JOIN LATERAL (SELECT (20000000 + 2 * l.i)::text AS even) e
@@ -160,14 +171,41 @@ async function learnerRows(tx: Db, day: string): Promise<void> {
       WHERE (${weighted('digits')}) % 11 >= 5) o ON o.nth = l.nth
     WHERE s.i = l.i`);
   await tx.execute(sql`ANALYZE seed_learner`);
-  await tx.execute(sql`INSERT INTO learners.learner (id, pgn, pgn_kind, birth_date, gender, postcode, municipality_code, municipality_source)
-    SELECT l.id, l.pgn, l.pgn_kind, l.birth_date, l.gender, p.postcode, p.municipality_code, 'POSTCODE'
-    FROM seed_learner l JOIN seed_place p ON p.n = l.place`);
+  await tx.execute(sql`INSERT INTO learners.learner (id, pgn, pgn_kind) SELECT id, pgn, pgn_kind FROM seed_learner`);
   await tx.execute(sql`INSERT INTO learners.learner_pgn (pgn, learner_id, kind) SELECT pgn, id, pgn_kind FROM seed_learner`);
 }
 
+const familyNames = ['de Jong', 'Jansen', 'de Vries', 'van den Berg', 'van Dijk', 'Bakker', 'Janssen', 'Visser', 'Smit', 'Meijer', 'de Boer', 'Mulder', 'de Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'van Leeuwen', 'Dekker', 'Brouwer'];
+const givenNames = ['Emma', 'Julia', 'Mila', 'Tess', 'Sophie', 'Sara', 'Nora', 'Noah', 'Sem', 'Liam', 'Lucas', 'Daan', 'Finn', 'Levi'];
+/** One of `names`, drawn as `draw` draws. */
+const pickFrom = (names: readonly string[], salt: number, of: string) =>
+  sql.raw(`(ARRAY[${names.map((name) => `'${name}'`).join(', ')}])[1 + floor(${drawText(salt, of)} * ${names.length})::int]`);
+const familyName = (of: string) => pickFrom(familyNames, 11, of);
+const givenName = (of: string) => pickFrom(givenNames, 12, of);
+
 /**
- * `seed_enrollment` and the enrollments. Each learner is enrolled at its branch from its 4th birthday
+ * The person source (persons.ts): every learner with a BSN as the population has them, living at the
+ * postcode of their school's location, and children of compulsory school age (LPW art 3: 5 and
+ * older; here 5 to 11) enrolled nowhere, with BSNs from a range of their own, living near a school.
+ */
+async function personRows(tx: Db, day: string): Promise<void> {
+  const weighted = (digits: string) => sql.raw([9, 8, 7, 6, 5, 4, 3, 2].map((weight, at) => `${weight} * substr(${digits}, ${at + 1}, 1)::int`).join(' + '));
+  await tx.execute(sql`INSERT INTO learners.person (bsn, family_name, given_names, birth_date, gender, postcode, house_number, municipality_code, updated_at)
+    SELECT l.pgn, l.family_name, l.given_names, l.birth_date, l.gender, p.postcode, l.house_number, p.municipality_code, now()
+    FROM seed_learner l JOIN seed_place p ON p.n = l.place WHERE l.pgn_kind = 'BSN'`);
+  await tx.execute(sql`INSERT INTO learners.person (bsn, family_name, given_names, birth_date, gender, postcode, house_number, municipality_code, updated_at)
+    SELECT b.digits || (${weighted('b.digits')}) % 11, ${familyName('c.k')}, ${givenName('c.k')},
+      (${day}::date - interval '5 years')::date - floor(${draw(14, 'c.k')} * 365 * 6)::int,
+      CASE WHEN ${draw(15, 'c.k')} < 0.5 THEN 'FEMALE' ELSE 'MALE' END, p.postcode, 1 + floor(${draw(16, 'c.k')} * 200)::int, p.municipality_code, now()
+    FROM generate_series(1, ceil((SELECT count(*) FROM seed_learner) * ${populationShares.notEnrolled}::float8)::int) AS c (k)
+    JOIN seed_place p ON p.n = c.k % (SELECT count(*) FROM seed_place)
+    CROSS JOIN LATERAL (SELECT (60000000 + 2 * c.k)::text AS even) e
+    CROSS JOIN LATERAL (SELECT CASE WHEN (${weighted('e.even')}) % 11 = 10 THEN (60000001 + 2 * c.k)::text ELSE e.even END AS digits) b`);
+}
+
+/**
+ * `seed_enrollment`, the enrollments and each one's delivery: what the school delivered, which is
+ * what the person source holds (a learner lives at its own school's location postcode). Each learner is enrolled at its branch from its 4th birthday
  * (or 1 August 2018, the register's oldest school year here). One that transferred was there since
  * then and moved between 1 August and yesterday; its old school ends the enrollment the day before
  * the new one starts (Besluit bekostiging WPO 2022 art 10), unless the move is under 14 days old and
@@ -203,6 +241,11 @@ async function enrollmentRows(tx: Db, day: string): Promise<void> {
       school_group, school_enrollment_number, vve, registered_at, updated_at)
     SELECT id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, end_reason, school_group, number, vve, registered_at, registered_at
     FROM seed_enrollment`);
+  await tx.execute(sql`INSERT INTO learners.delivery (id, learner_id, brin6, enrollment_id, pgn, birth_date, gender, postcode, family_name, given_names,
+      municipality_code, delivered_at)
+    SELECT md5('national delivery ' || e.id)::uuid, e.learner_id, e.brin6, e.id, l.pgn, l.birth_date, l.gender, p.postcode, l.family_name, l.given_names,
+      p.municipality_code, e.registered_at
+    FROM seed_enrollment e JOIN seed_learner l ON l.i = e.i JOIN seed_place p ON p.n = l.place`);
 }
 
 /** A notice to the old school of every transfer (po-informatiediensten), handled when its enrollment ended. */
@@ -217,22 +260,28 @@ async function noticeRows(tx: Db, day: string): Promise<void> {
 }
 
 /**
- * The learners stream, as the register's own changes write it (events.ts): EnrollmentRegistered per
- * enrollment with its state when registered, TransferNoticeIssued per notice, and LearnerDeregistered
- * for each old enrollment that was ended, each at the moment it happened. In the stream the three
- * kinds follow one another in that order, which keeps each learner's events in the order they
- * happened; sorting 1.4 million events by time as well would cost seconds and tell no reader more.
+ * The learners stream, as the register's own changes write it (events.ts): PersonRegistered per
+ * person, EnrollmentRegistered per enrollment with its state when registered, TransferNoticeIssued
+ * per notice, and LearnerDeregistered for each old enrollment that was ended, each at the moment it
+ * happened. In the stream the kinds follow one another in that order, which keeps each learner's
+ * events in the order they happened; sorting 1.4 million events by time as well would cost seconds
+ * and tell no reader more.
  */
 async function eventRows(tx: Db): Promise<void> {
   const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   const state = (endDate: string, endReason: string) =>
     sql.raw(`jsonb_build_object('enrollmentId', e.id, 'learnerId', l.id, 'pgn', l.pgn, 'birthDate', l.birth_date, 'municipalityCode', p.municipality_code,
-      'brin6', e.brin6, 'providerCode', e.provider_code, 'locationCode', e.location_code, 'offeredProgrammeId', e.offered_programme_id,
+      'registeredBirthDate', CASE WHEN l.pgn_kind = 'BSN' THEN l.birth_date END, 'brin6', e.brin6, 'providerCode', e.provider_code, 'locationCode', e.location_code, 'offeredProgrammeId', e.offered_programme_id,
       'startDate', e.start_date, 'endDate', ${endDate}, 'endReason', ${endReason}, 'group', e.school_group, 'registeredAt', ${iso('e.registered_at')})`);
   const keys = sql.raw(`jsonb_build_object('enrollmentId', e.id, 'learnerId', l.id, 'brin6', e.brin6)`);
   await tx.execute(sql`INSERT INTO learners.outbox (type, keys, payload, occurred_at)
     SELECT type, keys, payload, at FROM (
-      SELECT 'EnrollmentRegistered' AS type, ${keys} AS keys, ${state("CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_date END", "CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_reason END")} AS payload, e.registered_at AS at
+      SELECT 'PersonRegistered' AS type, jsonb_strip_nulls(jsonb_build_object('bsn', s.bsn, 'learnerId', l.id, 'municipalityCode', s.municipality_code)) AS keys,
+        jsonb_build_object('bsn', s.bsn, 'learnerId', l.id, 'birthDate', s.birth_date, 'municipalityCode', s.municipality_code, 'deceasedOn', NULL, 'emigratedOn', NULL,
+          'changed', ${sql.param(JSON.stringify(personChangeFields))}::jsonb) AS payload, s.updated_at AS at
+      FROM learners.person s LEFT JOIN seed_learner l ON l.pgn = s.bsn
+      UNION ALL
+      SELECT 'EnrollmentRegistered', ${keys} AS keys, ${state("CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_date END", "CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_reason END")} AS payload, e.registered_at AS at
       FROM seed_enrollment e JOIN seed_learner l ON l.i = e.i JOIN seed_place p ON p.n = l.place
       UNION ALL
       SELECT 'TransferNoticeIssued', jsonb_build_object('noticeId', t.id, 'enrollmentId', t.enrollment_id, 'learnerId', l.id, 'brin6', t.brin6),

@@ -1,7 +1,6 @@
 import type { Db } from '../../kernel/db.ts';
-import { municipalityForPostcode, postcodeAreas, type PostcodeAreas } from './rules.ts';
+import { postcodeAreas, type PostcodeAreas } from './rules.ts';
 import { loadSchoolPostcodes } from './rio.ts';
-import type { LearnerRow } from './tables.ts';
 
 // Built from the RIO copy once per database handle and kept a minute: schools move rarely, and a
 // monthly import reaches every replica within that minute.
@@ -14,19 +13,4 @@ export async function schoolPostcodeAreas(db: Db, now = Date.now()): Promise<Pos
   const areas = postcodeAreas(await loadSchoolPostcodes(db));
   cache.set(db, { areas, loadedAt: now });
   return areas;
-}
-
-/**
- * The municipality of residence: an explicit override wins and stays until another is given;
- * otherwise it follows the postcode (rules.ts, municipalityForPostcode).
- */
-export function municipalityFor(
-  postcode: string,
-  override: string | null,
-  previous: Pick<LearnerRow, 'municipalityCode' | 'municipalitySource'> | undefined,
-  areas: PostcodeAreas,
-): Pick<LearnerRow, 'municipalityCode' | 'municipalitySource'> {
-  if (override) return { municipalityCode: override, municipalitySource: 'OVERRIDE' };
-  if (previous?.municipalitySource === 'OVERRIDE') return previous;
-  return { municipalityCode: municipalityForPostcode(postcode, areas), municipalitySource: 'POSTCODE' };
 }

@@ -1,34 +1,23 @@
-import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, decodeSortKey, newestFirst, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
-import { canSee, listScope, notFound, readScope, schoolOf, type Scope } from './access.ts';
-import { acknowledgeTransfer, changeEnrollment, deregisterLearner, identifyLearner, recordResult, replacePgn } from './changes.ts';
+import { canSee, listScope, notFound, readScope, schoolOf } from './access.ts';
+import { acknowledgeTransfer, changeEnrollment, deregisterLearner, recordResult } from './changes.ts';
 import { enroll, type EnrollInput } from './enroll.ts';
+import { identifyLearner, replacePgn } from './identify.ts';
 import type { LearnerLoaders } from './loaders.ts';
+import { actionFor } from './reconciliation.ts';
 import { schoolPostcodeAreas } from './residence.ts';
-import { enrollment, learnerPgn, transferNotice, type EnrollmentRow, type LearnerRow, type TransferNoticeRow } from './tables.ts';
+import { acknowledgeSignal } from './signals.ts';
+import { enrollment, learnerPgn, signal, transferNotice, type EnrollmentRow, type LearnerRow, type SignalRow, type TransferNoticeRow } from './tables.ts';
+import { factOf, learnerView, residenceOf, seesEnrollment, visibleEnrollment, visibleLearner } from './views.ts';
 import { eventSubscription } from '../../kernel/feed.ts';
 
 type Context = SubgraphContext<LearnerLoaders>;
-
-async function visibleLearner(context: Context, scope: Scope, row: LearnerRow | null): Promise<LearnerRow | null> {
-  if (!row) return null;
-  if (scope.kind === 'all') return row;
-  if (scope.kind === 'municipality') return row.municipalityCode === scope.code ? row : null;
-  return (await context.loaders.learnerVisibleTo.load(`${row.id}/${scope.brin6}`)) ? row : null;
-}
-
-async function visibleEnrollment(context: Context, id: string): Promise<EnrollmentRow | null> {
-  const row = await context.loaders.enrollment.load(id);
-  if (!row) return null;
-  const scope = readScope(context.viewer);
-  if (scope.kind === 'municipality') return (await visibleLearner(context, scope, await context.loaders.learner.load(row.learnerId))) ? row : null;
-  return canSee(scope, row.brin6) ? row : null;
-}
 
 async function visibleNotice(context: Context, id: string): Promise<TransferNoticeRow | null> {
   const row = await context.loaders.transferNotice.load(id);
@@ -53,6 +42,14 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
   const rows = await context.db.select().from(enrollment).where(and(...conditions, ...after)).orderBy(enrollment.startDate, enrollment.id).limit(size + 1);
   const [total] = await context.db.select({ value: count() }).from(enrollment).where(and(...conditions));
   return connectionOf(rows, size, (row) => `${row.startDate}|${row.id}`, total?.value ?? 0);
+}
+
+async function signalsPage(context: Context, args: { status?: SignalRow['status'] | null; first?: number | null; after?: string | null }) {
+  const scope = listScope(context.viewer);
+  const conditions: SQL[] = [];
+  if (scope.kind === 'school') conditions.push(eq(signal.brin6, scope.brin6));
+  if (args.status != null) conditions.push(eq(signal.status, args.status));
+  return newestFirst<SignalRow>(context.db, signal, { moment: signal.issuedAt, id: signal.id }, (row) => row.issuedAt, conditions, args);
 }
 
 async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED' | null; first?: number | null; after?: string | null }) {
@@ -99,6 +96,12 @@ async function auditPage(context: Context, args: { pgn?: string | null; first?: 
   return connectionOf(rows, size, (row) => String(row.seq), total?.value ?? 0);
 }
 
+/** A signal's value; a PGN it carries is read as any PGN is, into the audit log. */
+function pgnValue(context: Context, row: SignalRow, value: string | null): string | null {
+  if (row.field === 'pgn' && value !== null) context.audit.record('READ_PGN', value);
+  return value;
+}
+
 const loadEnrollment = async (context: Context, id: string) => (await context.loaders.enrollment.load(id))!;
 const loadLearner = async (context: Context, id: string) => (await context.loaders.learner.load(id))!;
 
@@ -109,7 +112,10 @@ export const resolvers: ResolverMap<Context> = {
     learner: async (_, args: { pgn: string }, context) => {
       const scope = readScope(context.viewer);
       const pgn = parsePgn(args.pgn, 'pgn').value;
-      const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, pgn));
+      // A school's question is one statement, whether or not anyone knows the PGN: not even the time
+      // of the answer tells it whether another school does.
+      const own = scope.kind === 'school' ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${scope.brin6})` : sql``;
+      const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(sql`${learnerPgn.pgn} = ${pgn} ${own}`);
       const row = await visibleLearner(context, scope, held ? await context.loaders.learner.load(held.learnerId) : null);
       context.audit.record('FIND_LEARNER', pgn, row ? 'ALLOWED' : 'REFUSED');
       if (!row) throw notFound(`learner with PGN ${pgn}`);
@@ -120,12 +126,13 @@ export const resolvers: ResolverMap<Context> = {
       return auditPage(context, args);
     },
     enrollment: async (_, args: { id: string }, context) => {
-      const row = await visibleEnrollment(context, parseUuid(args.id, 'id', 'an enrollment id'));
+      const row = await visibleEnrollment(context, await context.loaders.enrollment.load(parseUuid(args.id, 'id', 'an enrollment id')));
       if (!row) throw notFound(`enrollment ${args.id}`);
       return row;
     },
     enrollments: (_, args, context) => enrollmentsPage(context, args),
     transferNotices: (_, args, context) => noticesPage(context, args),
+    signals: (_, args, context) => signalsPage(context, args),
   },
   Mutation: {
     identifyLearner: async (_, { input }, context) => {
@@ -164,7 +171,9 @@ export const resolvers: ResolverMap<Context> = {
         failures: outcomes.flatMap((outcome, index) => (outcome.ok ? [] : [{ index, code: outcome.error.code, field: outcome.error.field ?? null, message: outcome.error.message }])),
       };
     },
-    changeEnrollment: async (_, { input }, context) => ({ enrollment: await loadEnrollment(context, (await changeEnrollment(context.db, schoolOf(context.viewer), input)).enrollmentId) }),
+    changeEnrollment: async (_, { input }, context) => ({
+      enrollment: await loadEnrollment(context, (await changeEnrollment(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).enrollmentId),
+    }),
     deregisterLearner: async (_, { input }, context) => ({ enrollment: await loadEnrollment(context, (await deregisterLearner(context.db, schoolOf(context.viewer), input)).enrollmentId) }),
     recordResult: async (_, { input }, context) => {
       const { resultId, enrollmentId } = await recordResult(context.db, schoolOf(context.viewer), input);
@@ -175,6 +184,7 @@ export const resolvers: ResolverMap<Context> = {
       const { noticeId, enrollmentId } = await acknowledgeTransfer(context.db, schoolOf(context.viewer), input);
       return { notice: await context.loaders.transferNotice.load(noticeId), enrollment: await loadEnrollment(context, enrollmentId) };
     },
+    acknowledgeSignal: async (_, { input }, context) => ({ signal: await context.loaders.signal.load((await acknowledgeSignal(context.db, schoolOf(context.viewer), input)).signalId) }),
   },
   Learner: {
     __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readScope(context.viewer), await context.loaders.learner.load(ref.id)),
@@ -182,20 +192,35 @@ export const resolvers: ResolverMap<Context> = {
       context.audit.record('READ_PGN', row.pgn);
       return row.pgn;
     },
-    formerPgns: async (row: LearnerRow, _, context) =>
-      (await context.loaders.formerPgnsOfLearner.load(row.id)).map((former) => {
-        context.audit.record('READ_PGN', former.pgn);
-        return { pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt };
-      }),
-    residence: (row: LearnerRow) => (row.municipalityCode ? { municipalityCode: row.municipalityCode, source: row.municipalitySource } : null),
-    enrollments: async (row: LearnerRow, _, context) => {
-      // A municipality that sees the learner (a resident) sees all their enrollments.
+    formerPgns: async (row: LearnerRow, _, context) => {
+      // A school sees the former PGNs it delivered under: not one it never knew the learner by.
       const scope = readScope(context.viewer);
-      return (await context.loaders.enrollmentsOfLearner.load(row.id)).filter((each) => scope.kind === 'municipality' || canSee(scope, each.brin6));
+      const delivered = scope.kind === 'school' ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === scope.brin6).map((each) => each.pgn)) : null;
+      return (await context.loaders.formerPgnsOfLearner.load(row.id))
+        .filter((former) => !delivered || delivered.has(former.pgn))
+        .map((former) => {
+          context.audit.record('READ_PGN', former.pgn);
+          return { pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt };
+        });
+    },
+    birthDate: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'birthDate'),
+    gender: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'gender'),
+    postcode: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'postcode'),
+    familyName: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'familyName'),
+    givenNames: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'givenNames'),
+    residence: async (row: LearnerRow, _, context) => {
+      const view = await learnerView(context, row);
+      return residenceOf(view.person, view.delivery);
+    },
+    enrollments: async (row: LearnerRow, _, context) => {
+      const scope = readScope(context.viewer);
+      const all = await context.loaders.enrollmentsOfLearner.load(row.id);
+      const seen = await Promise.all(all.map((each) => seesEnrollment(context, scope, each)));
+      return all.filter((_, i) => seen[i]);
     },
   },
   Enrollment: {
-    __resolveReference: (ref: { id: string }, context) => visibleEnrollment(context, ref.id),
+    __resolveReference: async (ref: { id: string }, context) => visibleEnrollment(context, await context.loaders.enrollment.load(ref.id)),
     learner: (row: EnrollmentRow, _, context) => loadLearner(context, row.learnerId),
     branch: (row: EnrollmentRow) => ({ brin6: row.brin6 }),
     provider: (row: EnrollmentRow) => ({ code: row.providerCode }),
@@ -214,7 +239,19 @@ export const resolvers: ResolverMap<Context> = {
     newProvider: (row: TransferNoticeRow) => ({ code: row.newProviderCode }),
     newLocation: (row: TransferNoticeRow) => ({ code: row.newLocationCode }),
   },
+  Signal: {
+    enrollment: (row: SignalRow, _, context) => loadEnrollment(context, row.enrollmentId),
+    deliveredValue: (row: SignalRow, _, context) => pgnValue(context, row, row.deliveredValue),
+    registeredValue: (row: SignalRow, _, context) => pgnValue(context, row, row.registeredValue),
+    action: (row: SignalRow) => actionFor(row),
+  },
   Subscription: {
+    signalIssued: eventSubscription<Context>({
+      stream: 'learners',
+      types: ['SignalIssued'],
+      keys: { school: 'brin6' },
+      resolve: async ({ keys }, context) => ({ signal: await context.loaders.signal.load(keys.signalId!) }),
+    }),
     transferNoticeIssued: eventSubscription<Context>({
       stream: 'learners',
       types: ['TransferNoticeIssued'],

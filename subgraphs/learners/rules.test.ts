@@ -17,7 +17,6 @@ import {
   checkEndOfSchoolYear,
   checkBirthDate,
   checkResultSchoolYear,
-  parseNames,
 } from './rules.ts';
 import { addDays, ageOn, birthdayAt, daysBetween, schoolYearOf } from '../../kernel/calendar.ts';
 import { refusal } from '../../test/refusal.ts';
@@ -407,16 +406,5 @@ describe('checkResultSchoolYear (Besluit ROD art 7.1: a result of a school year 
 
   it('takes the end of an open enrollment as the last school day of the learner (WPO art 39.4)', () => {
     refusal(() => checkResultSchoolYear('2028-2029', { startDate: '2018-08-01', endDate: null }, '2014-03-01', '2029-01-01'), 'BAD_USER_INPUT', 'schoolYear', 'at the latest 2028-07-31');
-  });
-});
-
-describe('parseNames (BRP lengths, kernel/text.ts)', () => {
-  it('gives the names in NFC, trimmed, blank as null', () => {
-    expect(parseNames({ familyName: ' Ne\u0301meth ', givenNames: ' ' }, 'learner.')).toEqual({ familyName: 'Németh', givenNames: null });
-  });
-
-  it('refuses a family name longer than the BRP allows, or with a control character, naming the field', () => {
-    refusal(() => parseNames({ familyName: 'x'.repeat(201) }, 'learner.'), 'BAD_USER_INPUT', 'learner.familyName', 'at most 200');
-    refusal(() => parseNames({ givenNames: 'An\u0007na' }, 'learner.'), 'BAD_USER_INPUT', 'learner.givenNames', 'U+0007');
   });
 });

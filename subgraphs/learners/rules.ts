@@ -1,7 +1,6 @@
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
 import { addDays, birthdayAt, fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
-import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 
 // Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
 // already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.
@@ -30,14 +29,6 @@ export function checkBirthDate(birthDate: string, today: string, field = 'birthD
     throw badInput(field, `The birth date ${birthDate} is more than ${maxLearnerAge} years ago: no learner in primary education is that old (WPO art 39: from 4 to the end of the school year in which they turn 14)`);
   }
   return birthDate;
-}
-
-/** The names a school delivers (Besluit ROD art 4.1.a [S:6]), as free text bounded as the BRP bounds them (kernel/text.ts). */
-export function parseNames(names: { familyName?: string | null; givenNames?: string | null }, prefix = ''): { familyName: string | null; givenNames: string | null } {
-  return {
-    familyName: parseOptionalText(names.familyName, `${prefix}familyName`, textKinds.familyName),
-    givenNames: parseOptionalText(names.givenNames, `${prefix}givenNames`, textKinds.givenNames),
-  };
 }
 
 /**

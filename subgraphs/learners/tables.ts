@@ -1,5 +1,5 @@
 import { documentTable } from '../../kernel/documents.ts';
-import { boolean, date, pgSchema, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, date, integer, pgSchema, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** The learners subgraph's tables; migrations/learners/ is the contract they mirror. */
 export const learners = pgSchema('learners');
@@ -17,20 +17,65 @@ export const rioObject = learners.table('rio_object', {
   endDate: date('end_date'),
 });
 
+/** The register's own part of a learner: the PGN. What schools delivered is in `delivery`. */
 export const learner = learners.table('learner', {
   id: uuid('id').primaryKey(),
   pgn: text('pgn').notNull(),
   pgnKind: text('pgn_kind', { enum: ['BSN', 'ONDERWIJSNUMMER'] }).notNull(),
+  createdAt: moment('created_at').notNull().defaultNow(),
+  updatedAt: moment('updated_at').notNull().defaultNow(),
+});
+
+const gender = (name: string) => text(name, { enum: ['MALE', 'FEMALE', 'UNDETERMINED'] });
+
+/** What one school delivered about a learner, with its enrollment or (enrollmentId null) its identification. */
+export const delivery = learners.table('delivery', {
+  id: uuid('id').primaryKey(),
+  learnerId: uuid('learner_id').notNull(),
+  brin6: text('brin6').notNull(),
+  enrollmentId: uuid('enrollment_id'),
+  pgn: text('pgn').notNull(),
   birthDate: date('birth_date').notNull(),
-  gender: text('gender', { enum: ['MALE', 'FEMALE', 'UNDETERMINED'] }).notNull(),
+  gender: gender('gender').notNull(),
   postcode: text('postcode').notNull(),
   familyName: text('family_name'),
   givenNames: text('given_names'),
+  municipalityOverride: text('municipality_override'),
   municipalityCode: text('municipality_code'),
-  municipalitySource: text('municipality_source', { enum: ['POSTCODE', 'OVERRIDE'] }).notNull(),
-  identifiedBy: text('identified_by'),
-  createdAt: moment('created_at').notNull().defaultNow(),
-  updatedAt: moment('updated_at').notNull().defaultNow(),
+  deliveredAt: moment('delivered_at').notNull(),
+});
+
+/** The person source, standing in for the BRP (Besluit ROD art 4). */
+export const person = learners.table('person', {
+  bsn: text('bsn').primaryKey(),
+  familyName: text('family_name').notNull(),
+  givenNames: text('given_names'),
+  birthDate: date('birth_date').notNull(),
+  gender: gender('gender').notNull(),
+  postcode: text('postcode'),
+  houseNumber: integer('house_number'),
+  houseNumberAddition: text('house_number_addition'),
+  municipalityCode: text('municipality_code'),
+  deceasedOn: date('deceased_on'),
+  emigratedOn: date('emigrated_on'),
+  updatedAt: moment('updated_at').notNull(),
+});
+
+export const signalCodes = ['UNKNOWN_BSN', 'DIFFERS', 'DECEASED', 'EMIGRATED', 'PGN_REPLACED'] as const;
+export const signalStatuses = ['OPEN', 'RESOLVED', 'ACKNOWLEDGED'] as const;
+
+export const signal = learners.table('signal', {
+  id: uuid('id').primaryKey(),
+  enrollmentId: uuid('enrollment_id').notNull(),
+  learnerId: uuid('learner_id').notNull(),
+  brin6: text('brin6').notNull(),
+  code: text('code', { enum: signalCodes }).notNull(),
+  field: text('field'),
+  deliveredValue: text('delivered_value'),
+  registeredValue: text('registered_value'),
+  status: text('status', { enum: signalStatuses }).notNull(),
+  issuedAt: moment('issued_at').notNull(),
+  closedAt: moment('closed_at'),
 });
 
 export const learnerPgn = learners.table('learner_pgn', {
@@ -85,9 +130,11 @@ export const transferNotice = learners.table('transfer_notice', {
 
 export const document = documentTable(learners);
 
-
 export type LearnerRow = typeof learner.$inferSelect;
 export type EnrollmentRow = typeof enrollment.$inferSelect;
 export type ResultRow = typeof result.$inferSelect;
 export type TransferNoticeRow = typeof transferNotice.$inferSelect;
 export type RioObjectRow = typeof rioObject.$inferSelect;
+export type DeliveryRow = typeof delivery.$inferSelect;
+export type PersonRow = typeof person.$inferSelect;
+export type SignalRow = typeof signal.$inferSelect;

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../../kernel/db.ts';
+import { once } from '../../kernel/documents.ts';
+import { badInput, RegisterError } from '../../kernel/errors.ts';
+import { appendEvents } from '../../kernel/events.ts';
+import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer } from '../../kernel/ids/index.ts';
+import { today } from '../../kernel/scalars.ts';
+import { notFound } from './access.ts';
+import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
+import { learnerIdentified, pgnReplaced } from './events.ts';
+import { lockPersons } from './persons.ts';
+import { lastOnderwijsnummerSerial, onderwijsnummerFor, type PostcodeAreas } from './rules.ts';
+import { reconcileLearners, signalPgnReplaced } from './signals.ts';
+import { delivery, document, enrollment, learner, learnerPgn, person, type LearnerRow } from './tables.ts';
+
+type School = { brin6: string; sender: string };
+
+export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverride'> {
+  documentId: string;
+  familyName: string;
+}
+
+/**
+ * A child without a PGN (WPO art 40b.3-4): the register looks for the child among the learners it
+ * knows without a BSN, by what schools delivered about them, and answers the onderwijsnummer it
+ * already gave on a unique match, so that a child identified at two schools has one number and
+ * counts once (DUO re-uses an existing onderwijsnummer to avoid double registration, domain.md §4).
+ * Without a match it issues a new one, never given before. Several matches are AMBIGUOUS: the school
+ * learns only that, never another school's data. Either way the school's identification is its
+ * delivery, which it alone reads.
+ */
+export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
+  return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
+    const delivered = parseDelivered(input);
+    if (delivered.familyName === null) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
+    // Two identifications of one child at once must not both miss the other and issue two numbers.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('identify ' || ${delivered.birthDate}))`);
+    const matches = await knownChildren(tx, delivered);
+    if (matches.length > 1) {
+      throw new RegisterError('AMBIGUOUS', 'More than one child the register knows without a BSN matches these data; identify the child with its given names too, or enroll it with its BSN when it has one');
+    }
+    const now = new Date();
+    const held: LearnerRow = matches[0] ?? { id: randomUUID(), pgn: await issueOnderwijsnummer(tx), pgnKind: 'ONDERWIJSNUMMER', createdAt: now, updatedAt: now };
+    if (!matches[0]) {
+      await tx.insert(learner).values(held);
+      await tx.insert(learnerPgn).values({ pgn: held.pgn, learnerId: held.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
+    }
+    const row = deliveryRow({ learnerId: held.id, brin6: school.brin6, enrollmentId: null, pgn: held.pgn }, delivered, areas, now);
+    const { id: _new, ...update } = row;
+    await tx
+      .insert(delivery)
+      .values(row)
+      .onConflictDoUpdate({ target: [delivery.learnerId, delivery.brin6], targetWhere: isNull(delivery.enrollmentId), set: update });
+    await appendEvents(tx, 'learners', [learnerIdentified({ learnerId: held.id, pgn: held.pgn }, school.brin6)]);
+    return { learnerId: held.id };
+  });
+}
+
+/** How names compare when matching: case and runs of white space do not count. */
+const folded = (column: unknown) => sql`lower(regexp_replace(trim(${column}), '\\s+', ' ', 'g'))`;
+
+/**
+ * The learners known by an onderwijsnummer (never given a BSN) of whom some school delivered this
+ * birth date, gender, family name and postcode, and these given names where both sides have them.
+ */
+async function knownChildren(tx: Db, delivered: Delivered): Promise<LearnerRow[]> {
+  const givenNames = delivered.givenNames === null ? sql`true` : sql`(d.given_names IS NULL OR ${folded(sql`d.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
+  return rowsOf<LearnerRow>(
+    await tx.execute(sql`SELECT DISTINCT l.id, l.pgn, l.pgn_kind AS "pgnKind", l.created_at AS "createdAt", l.updated_at AS "updatedAt"
+      FROM learners.delivery d JOIN learners.learner l ON l.id = d.learner_id
+      WHERE d.birth_date = ${delivered.birthDate}::date AND d.gender = ${delivered.gender} AND d.postcode = ${delivered.postcode}
+        AND ${folded(sql`d.family_name`)} = ${folded(sql`${delivered.familyName}::text`)} AND ${givenNames}
+        AND l.pgn_kind = 'ONDERWIJSNUMMER'
+      ORDER BY l.id`),
+  );
+}
+
+/**
+ * The next serial that gives a valid onderwijsnummer nobody holds or held (rules.ts, onderwijsnummerFor).
+ * The sequence stops at the last serial; past it there is no number left to issue.
+ */
+async function issueOnderwijsnummer(tx: Db): Promise<string> {
+  for (;;) {
+    const [next] = rowsOf<{ serial: number | null }>(
+      await tx.execute(sql`SELECT CASE WHEN last_value < ${lastOnderwijsnummerSerial} OR NOT is_called THEN nextval('learners.onderwijsnummer_serial')::int END AS serial FROM learners.onderwijsnummer_serial`),
+    );
+    if (next?.serial == null) throw new RegisterError('CONFLICT', 'No onderwijsnummer is left to issue: every serial has been used');
+    const candidate = onderwijsnummerFor(next.serial);
+    if (candidate === null) continue;
+    const [held] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, candidate));
+    if (!held) return candidate;
+  }
+}
+
+/**
+ * A BSN that became known replaces the onderwijsnummer at once (WPO art 40b.5); the learner keeps
+ * its enrollments, and the onderwijsnummer stays on record as a former PGN. Only a school where the
+ * learner is enrolled (an enrollment not ended before today) may replace it: a school that knows the
+ * number without enrolling the child, or whose enrollment has ended, may not change what every
+ * other school knows the child by. Every other school with an enrollment under the old number gets
+ * a PGN_REPLACED signal, and the learner's enrollments are reconciled with the person the BSN names.
+ */
+export function replacePgn(db: Db, school: School, input: { documentId: string; onderwijsnummer: string; bsn: string }) {
+  return once(db, document, school.sender, 'replacePgn', input, async (tx) => {
+    const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
+    const to = parseBsn(input.bsn, 'bsn');
+    await lockPersons(tx, 'shared');
+    const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
+    // The school's deliveries of the learner: its enrollments and its identification.
+    const own = held
+      ? await tx
+          .select({ enrollmentId: delivery.enrollmentId, endDate: enrollment.endDate })
+          .from(delivery)
+          .leftJoin(enrollment, eq(enrollment.id, delivery.enrollmentId))
+          .where(and(eq(delivery.learnerId, held.learner.id), eq(delivery.brin6, school.brin6)))
+      : [];
+    if (!held || own.length === 0) throw notFound(`learner with onderwijsnummer ${from}`);
+    if (!own.some((row) => row.enrollmentId !== null && (row.endDate === null || row.endDate >= today()))) {
+      throw new RegisterError('FORBIDDEN', 'Only a school where the learner is enrolled now replaces the PGN: enroll the learner first, or ask the school where it is enrolled', 'onderwijsnummer');
+    }
+    const current = held.learner;
+    if (current.pgn === to) return { learnerId: current.id };
+    if (!isOnderwijsnummer(current.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
+    const [taken] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
+    if (taken) throw new RegisterError('CONFLICT', `BSN ${to} belongs to another learner in the register`, 'bsn');
+    const now = new Date();
+    await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, current.pgn), isNull(learnerPgn.replacedAt)));
+    await tx.insert(learnerPgn).values({ pgn: to, learnerId: current.id, kind: 'BSN', assignedAt: now });
+    await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, current.id));
+    const [registered] = await tx.select({ birthDate: person.birthDate }).from(person).where(eq(person.bsn, to));
+    await appendEvents(tx, 'learners', [pgnReplaced({ learnerId: current.id, previousPgn: current.pgn, pgn: to, registeredBirthDate: registered?.birthDate ?? null })]);
+    await signalPgnReplaced(tx, { learnerId: current.id, from: current.pgn, to, by: school.brin6 }, now);
+    await reconcileLearners(tx, [current.id], now);
+    return { learnerId: current.id };
+  });
+}
