@@ -117,6 +117,8 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       a.token,
     );
     fixture.onderwijsnummer = identified.identifyLearner.learner.pgn;
+    // The person source is empty here, so each BSN enrolled above has an UNKNOWN_BSN signal (issue 15).
+    fixture.signal = (await ok<{ signals: { edges: { node: { id: string } }[] } }>('{ signals(status: OPEN) { edges { node { id } } } }', {}, a.token)).signals.edges[0]!.node.id;
     const reported = await ok<{ reportAbsence: { report: { id: string } } }>(
       'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }',
       {
@@ -151,7 +153,17 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
    */
   const written: Record<string, string[]> = {
     institutions: ['institutions.vendor', 'institutions.mandate', 'institutions.document', '(SELECT count(*) FROM institutions.outbox)'],
-    learners: ['learners.learner', 'learners.learner_pgn', 'learners.enrollment', 'learners.result', 'learners.transfer_notice', 'learners.document', '(SELECT count(*) FROM learners.outbox)'],
+    learners: [
+      'learners.learner',
+      'learners.learner_pgn',
+      'learners.delivery',
+      'learners.enrollment',
+      'learners.result',
+      'learners.transfer_notice',
+      'learners.signal',
+      'learners.document',
+      '(SELECT count(*) FROM learners.outbox)',
+    ],
     absence: ['absence.report', 'absence.report_day_part', 'absence.report_transition', 'absence.absence_hours', 'absence.exemption', 'absence.document'],
     funding: ['funding.count_overview', "(SELECT * FROM funding.count_date WHERE phase = 'FINAL')", "(SELECT * FROM funding.outbox WHERE type = 'CountDateFinalised')"],
   };
@@ -255,15 +267,40 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
     await check('learners', 'enrollLearners', 'input', 'EnrollLearnersInput!', inputs({ items: [enrollment()] }, { items: fc.array(inputs(enrollment(), enrollmentFields), { maxLength: 3 }) }), 'school');
   });
 
-  it('changeEnrollment, deregisterLearner, recordResult and acknowledgeTransfer (learners)', async () => {
+  it('changeEnrollment, deregisterLearner, recordResult, acknowledgeTransfer and acknowledgeSignal (learners)', async () => {
     await check(
       'learners',
       'changeEnrollment',
       'input',
       'ChangeEnrollmentInput!',
       inputs(
-        { documentId: freshDocument, enrollmentId: fixture.enrollment!, startDate: '2024-08-01', endDate: '2030-07-31', group: 3, schoolEnrollmentNumber: 'N1', vve: true, educationalConcept: 'Dalton' },
-        { documentId: text, enrollmentId: id, startDate: day, endDate: day, group: number, schoolEnrollmentNumber: text, vve: boolean, educationalConcept: text },
+        {
+          documentId: freshDocument,
+          enrollmentId: fixture.enrollment!,
+          learner: { birthDate: '2019-04-01', gender: 'FEMALE', postcode: '7822 HG', familyName: 'Bakker', givenNames: 'Anna', municipalityOverride: '0114' },
+          startDate: '2024-08-01',
+          endDate: '2030-07-31',
+          group: 3,
+          schoolEnrollmentNumber: 'N1',
+          vve: true,
+          educationalConcept: 'Dalton',
+        },
+        {
+          documentId: text,
+          enrollmentId: id,
+          'learner.birthDate': day,
+          'learner.gender': text,
+          'learner.postcode': text,
+          'learner.familyName': text,
+          'learner.givenNames': text,
+          'learner.municipalityOverride': text,
+          startDate: day,
+          endDate: day,
+          group: number,
+          schoolEnrollmentNumber: text,
+          vve: boolean,
+          educationalConcept: text,
+        },
       ),
       'school',
     );
@@ -287,6 +324,7 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'school',
     );
     await check('learners', 'acknowledgeTransfer', 'input', 'AcknowledgeTransferInput!', inputs({ documentId: freshDocument, noticeId: fixture.notice! }, { documentId: text, noticeId: id }), 'school');
+    await check('learners', 'acknowledgeSignal', 'input', 'AcknowledgeSignalInput!', inputs({ documentId: freshDocument, signalId: fixture.signal! }, { documentId: text, signalId: id }), 'school');
   });
 
   it('runCountDate (funding)', async () => {
@@ -364,6 +402,7 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
         'deregisterLearner',
         'recordResult',
         'acknowledgeTransfer',
+        'acknowledgeSignal',
         'runCountDate',
         'reportAbsence',
         'changeAbsenceReportStatus',
