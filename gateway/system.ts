@@ -103,7 +103,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
     if (config.serve !== 'embedded') {
       const server = servers[0]!;
       // The gateway's upstream subscriptions, over graphql-ws on the same port and path.
-      const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
+      const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server), config.subscriptions.keepAliveMs);
       steps.sockets = sockets.close;
       progress.serving = graphqlHandler(server.server, server.contextFor);
       return { url: listening.url, serve: config.serve, database, stats: () => ({ feeds: feedStats(servers) }), close };
@@ -216,7 +216,7 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   }
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
-    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, logger, metrics }));
+    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, eventHoldMs: config.subscriptions.holdMs, logger, metrics }));
   }
   return { servers, consumers, stopConsumers: async () => void (await Promise.all(loops.map((loop) => loop.stop()))) };
 }
@@ -267,11 +267,12 @@ interface ServedGateway {
  */
 async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>, listening: Listening, clientCertificates: boolean, telemetry: Telemetry): Promise<ServedGateway> {
   const trusted = trustedFor(config);
-  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue, ...telemetry });
+  const gateway = await createGateway({ ...config, supergraphSdl, sources, clientCertificates, trustedDocuments: trusted, subscriberQueue: config.subscriptions.queue, eventHoldMs: config.subscriptions.holdMs, ...telemetry });
   const pages = { build: await loadWebBuild(), explorer: config.explorer };
   const sockets = serveWebSocket(
     listening.server,
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
+    config.subscriptions.keepAliveMs,
   );
   return {
     handler: servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor)),

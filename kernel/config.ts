@@ -50,6 +50,11 @@ const environment = z
     SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(25),
     SUBSCRIPTIONS_PER_VIEWER: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(100),
     SUBSCRIBER_QUEUE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
+    // How long an event is held (tried again) while a part of the register it needs is out, before
+    // its subscriptions end with 4503 naming the cursor to resume from; never is it skipped.
+    EVENT_HOLD_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(60),
+    // WebSocket keep-alive: a ping this often; a connection that has not answered by the next is let go.
+    KEEPALIVE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().default(12),
     // The log's threshold: one JSON line per request at `info`, each subgraph operation at `debug`.
     LOG_LEVEL: z.enum(logLevels).default('info'),
     // OpenTelemetry traces, by the names the OpenTelemetry specification gives these settings.
@@ -110,7 +115,7 @@ export interface Config {
   tls: { certFile: string; keyFile: string; clientCaFile: string } | undefined;
   /** Run only registered operations (trusted documents). */
   trustedDocumentsOnly: boolean;
-  subscriptions: { perConnection: number; perViewer: number; queue: number };
+  subscriptions: { perConnection: number; perViewer: number; queue: number; holdMs: number; keepAliveMs: number };
   logLevel: LogLevel;
   traces: TraceSettings;
   /** Serve the GraphiQL explorer to browsers at the GraphQL URL. */
@@ -143,7 +148,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
-    subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
+    subscriptions: {
+      perConnection: value.SUBSCRIPTIONS_PER_CONNECTION,
+      perViewer: value.SUBSCRIPTIONS_PER_VIEWER,
+      queue: value.SUBSCRIBER_QUEUE,
+      holdMs: value.EVENT_HOLD_SECONDS * 1000,
+      keepAliveMs: value.KEEPALIVE_SECONDS * 1000,
+    },
     explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
     logLevel: value.LOG_LEVEL,
