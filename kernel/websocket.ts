@@ -37,29 +37,30 @@ export function serveWebSocket(server: Server, options: ServerOptions<Record<str
 
 /**
  * A ping every `intervalMs`; a connection that has not answered by the next one is let go. A ping
- * waits behind whatever was sent before it, so a client that reads slowly answers late although it
- * is there: if anything was sent to it since its last answer, it is closed with 4008, a close frame
- * that it finds after what it has not read yet (ws drops it 30 s later if it never does). A client
- * that was sent nothing and does not answer is gone, and is dropped at once.
+ * waits behind whatever was sent before it, and a client that is there but reads slowly answers
+ * late: one that was sent anything since its last answer is closed with 4008, a close frame that it
+ * finds after what it has not read yet (ws drops the connection 30 s later if it never does). A
+ * client that was sent nothing and does not answer is gone, and is dropped at once.
  */
 function keepAlive(socket: WebSocket, connection: Socket, intervalMs: number): void {
-  const sent = () => connection.bytesWritten;
-  let answered = true;
-  let sentAtAnswer = sent();
-  let sentBeforePing = 0;
+  // What was written to the connection: what the client was sent, pings included.
+  const written = () => connection.bytesWritten;
+  let writtenAtAnswer = written();
+  let pingBytes: number | undefined;
   socket.on('pong', () => {
-    answered = true;
-    sentAtAnswer = sent();
+    pingBytes = undefined;
+    writtenAtAnswer = written();
   });
   const timer = setInterval(() => {
     if (socket.readyState !== WebSocket.OPEN) return;
-    if (answered) {
-      answered = false;
-      sentBeforePing = sent();
-      return socket.ping();
+    if (pingBytes === undefined) {
+      const before = written();
+      socket.ping();
+      pingBytes = written() - before;
+      return;
     }
     clearInterval(timer);
-    if (sentBeforePing > sentAtAnswer) socket.close(closeCodes.fellBehind, `Fell behind: no answer within ${intervalMs / 1000} s; reconnect and resume with after: your last cursor`);
+    if (written() - pingBytes > writtenAtAnswer) socket.close(closeCodes.fellBehind, `Fell behind: no answer within ${intervalMs / 1000} s; reconnect and resume with after: your last cursor`);
     else socket.terminate();
   }, intervalMs);
   socket.once('close', () => clearInterval(timer));
