@@ -562,7 +562,7 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
   const subscribers = () => system.system.stats().gateway?.subscribers;
 
   beforeAll(async () => {
-    system = await startTestSystem({ KEEPALIVE_SECONDS: '2' });
+    system = await startTestSystem({ KEEPALIVE_SECONDS: '3' });
     school = await schoolAt(system, vendor.school);
   });
   afterEach(async () => {
@@ -588,7 +588,7 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
 
     slow.resume();
     await slow.until(() => slow.closed !== undefined, 'the close of the slow subscriber');
-    expect(slow.closed).toEqual({ code: 4008, reason: 'Fell behind: no answer within 2 s; reconnect and resume with after: your last cursor' });
+    expect(slow.closed).toEqual({ code: 4008, reason: 'Fell behind: no answer within 3 s; reconnect and resume with after: your last cursor' });
     // It received what was sent before the close, in order.
     const received = slow.events(id).map((data) => (data.fundingStatusChanged as { cursor: string }).cursor);
     expect(received).toEqual(reader.items.map((item) => item.cursor));
