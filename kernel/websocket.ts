@@ -43,24 +43,27 @@ export function serveWebSocket(server: Server, options: ServerOptions<Record<str
  * client that was sent nothing and does not answer is gone, and is dropped at once.
  */
 function keepAlive(socket: WebSocket, connection: Socket, intervalMs: number): void {
-  // What was written to the connection: what the client was sent, pings included.
+  // Bytes written to the connection: what the client was sent, pings included.
   const written = () => connection.bytesWritten;
-  let writtenAtAnswer = written();
+  // An answer says the client read up to its ping, not what was sent after it.
+  let throughPing = written();
+  let answered = throughPing;
   let pingBytes: number | undefined;
   socket.on('pong', () => {
     pingBytes = undefined;
-    writtenAtAnswer = written();
+    answered = throughPing;
   });
   const timer = setInterval(() => {
     if (socket.readyState !== WebSocket.OPEN) return;
     if (pingBytes === undefined) {
       const before = written();
       socket.ping();
-      pingBytes = written() - before;
+      throughPing = written();
+      pingBytes = throughPing - before;
       return;
     }
     clearInterval(timer);
-    if (written() - pingBytes > writtenAtAnswer) socket.close(closeCodes.fellBehind, `Fell behind: no answer within ${intervalMs / 1000} s; reconnect and resume with after: your last cursor`);
+    if (written() - pingBytes > answered) socket.close(closeCodes.fellBehind, `Fell behind: no answer within ${intervalMs / 1000} s; reconnect and resume with after: your last cursor`);
     else socket.terminate();
   }, intervalMs);
   socket.once('close', () => clearInterval(timer));
