@@ -29,44 +29,62 @@ export const closeCodes = { forbidden: 4403, fellBehind: 4008, unavailable: 4503
 export function serveWebSocket(server: Server, options: ServerOptions<Record<string, unknown> | undefined, SocketExtra>, keepAliveMs = 12_000): { close(): Promise<void> } {
   // A message may be as large as an HTTP request body, no larger (ws would allow 100 MiB).
   const sockets = new WebSocketServer({ server, path: graphqlPath, maxPayload: maxBodyBytes });
-  sockets.on('connection', (socket, request) => keepAlive(socket, request.socket, keepAliveMs));
+  const alive = keepAlive(sockets, keepAliveMs);
   // graphql-ws's own keep-alive is off: it drops a client whose answer is late without a word.
   const served = useServer(options, sockets, 0);
-  return { close: async () => void (await served.dispose()) };
+  return {
+    close: async () => {
+      alive.stop();
+      await served.dispose();
+    },
+  };
+}
+
+/** Bytes written to a connection: through its last ping, and through the last ping it answered. */
+interface Pinged {
+  connection: Socket;
+  throughPing: number;
+  answered: number;
+  /** The size of the ping that waits for an answer; undefined when none does. */
+  waiting: number | undefined;
 }
 
 /**
  * A ping every `intervalMs`; a connection that has not answered by the next one is let go. A ping
  * waits behind whatever was sent before it, and a client that is there but reads slowly answers
- * late: one that was sent anything since its last answer is closed with 4008, a close frame that it
- * finds after what it has not read yet (ws drops the connection 30 s later if it never does). A
- * client that was sent nothing and does not answer is gone, and is dropped at once.
+ * late: one that was sent anything since the ping it last answered is closed with 4008, a close
+ * frame that it finds after what it has not read yet (ws drops the connection 30 s later if it
+ * never does). A client that was sent nothing and does not answer is gone, and is dropped at once.
+ * One timer serves every connection, and one listener function: a connection costs its record.
  */
-function keepAlive(socket: WebSocket, connection: Socket, intervalMs: number): void {
-  // Bytes written to the connection: what the client was sent, pings included.
-  const written = () => connection.bytesWritten;
-  // An answer says the client read up to its ping, not what was sent after it.
-  let throughPing = written();
-  let answered = throughPing;
-  let pingBytes: number | undefined;
-  socket.on('pong', () => {
-    pingBytes = undefined;
-    answered = throughPing;
+function keepAlive(sockets: WebSocketServer, intervalMs: number): { stop(): void } {
+  const pinged = new WeakMap<WebSocket, Pinged>();
+  function answered(this: WebSocket): void {
+    const record = pinged.get(this);
+    if (!record) return;
+    record.waiting = undefined;
+    record.answered = record.throughPing;
+  }
+  sockets.on('connection', (socket, request) => {
+    const written = request.socket.bytesWritten;
+    pinged.set(socket, { connection: request.socket, throughPing: written, answered: written, waiting: undefined });
+    socket.on('pong', answered);
   });
   const timer = setInterval(() => {
-    if (socket.readyState !== WebSocket.OPEN) return;
-    if (pingBytes === undefined) {
-      const before = written();
-      socket.ping();
-      throughPing = written();
-      pingBytes = throughPing - before;
-      return;
+    for (const socket of sockets.clients) {
+      const record = pinged.get(socket);
+      if (!record || socket.readyState !== WebSocket.OPEN) continue;
+      const written = record.connection.bytesWritten;
+      if (record.waiting === undefined) {
+        socket.ping();
+        record.throughPing = record.connection.bytesWritten;
+        record.waiting = record.throughPing - written;
+      } else if (written - record.waiting > record.answered) {
+        socket.close(closeCodes.fellBehind, `Fell behind: no answer within ${intervalMs / 1000} s; reconnect and resume with after: your last cursor`);
+      } else socket.terminate();
     }
-    clearInterval(timer);
-    if (written() - pingBytes > answered) socket.close(closeCodes.fellBehind, `Fell behind: no answer within ${intervalMs / 1000} s; reconnect and resume with after: your last cursor`);
-    else socket.terminate();
   }, intervalMs);
-  socket.once('close', () => clearInterval(timer));
+  return { stop: () => clearInterval(timer) };
 }
 
 /**

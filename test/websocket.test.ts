@@ -389,7 +389,8 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
   };
 
   beforeAll(async () => {
-    system = await startTestSystem({ SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTIONS_PER_VIEWER: '3', SUBSCRIBER_QUEUE: '5' });
+    // The keep-alive lets a paused reader go too (below): here only the queue's bound may.
+    system = await startTestSystem({ SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTIONS_PER_VIEWER: '3', SUBSCRIBER_QUEUE: '5', KEEPALIVE_SECONDS: '120' });
     school = await schoolAt(system, vendor.school);
   });
   // Each test starts with no subscription open: the limits count per viewer over every connection.
