@@ -15,7 +15,7 @@ import { injectTraceContext } from '../kernel/tracing.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
 import { trustedDocumentCache, trustedDocumentsPlugin } from './trusted.ts';
-import { SubscriptionHub, type UpstreamSubscribe } from './hub.ts';
+import { SubscriptionHub, worthHolding, type UpstreamSubscribe } from './hub.ts';
 import { SubscriptionPlanner } from './plan.ts';
 
 /** The gateway's request context: the verified viewer and the signed form the subgraphs receive. */
@@ -124,8 +124,13 @@ function unfilledPaths(document: DocumentNode, variables: Record<string, unknown
  * A subscription at a subgraph in another process, over graphql-ws: one connection per subgraph
  * carries every upstream subscription, each with its own signed viewer. The client does not retry
  * by itself: it would subscribe again from the first cursor; the hub resumes from the last.
+ *
+ * One connection cannot make the subgraph wait for one subscription, so the events the hub has not
+ * taken yet (it is holding one, or pacing a slow subscriber) are bounded otherwise: once `bound` wait,
+ * the subscription is ended at the subgraph, and the hub, having taken those, resumes from its cursor,
+ * reading the rest from the subgraph's outbox as it goes (kernel/feed.ts does the same).
  */
-function remoteUpstream(url: string): { subscribe: UpstreamSubscribe; close(): Promise<void> } {
+function remoteUpstream(url: string, bound: number): { subscribe: UpstreamSubscribe; close(): Promise<void> } {
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, keepAlive: 10_000 });
   const subscribe: UpstreamSubscribe = async (request, assertion) => {
     const queue: FormattedExecutionResult[] = [];
@@ -142,11 +147,19 @@ function remoteUpstream(url: string): { subscribe: UpstreamSubscribe; close(): P
     const unsubscribe = client.subscribe(
       { ...request, extensions: { [viewerHeader]: assertion } },
       {
-        next: (value) => void (queue.push(value as FormattedExecutionResult), settle()),
-        // Errors with a code: the subgraph refused, and they go out as the last result. Errors without
-        // one (its reader failed) or a closed connection: a break, which the hub resumes from.
+        next: (value) => {
+          if (ended) return;
+          if (queue.length < bound) queue.push(value as FormattedExecutionResult);
+          else {
+            unsubscribe();
+            ended = { error: new Error(`${bound} events of ${url} waited; reading on from the cursor`) };
+          }
+          settle();
+        },
+        // A refusal: the subgraph's answer, which goes out as the last result. An outage (its reader
+        // or database failed) or a closed connection: a break, which the hub resumes from.
         error: (error) => {
-          const refused = Array.isArray(error) && error.every((each: GraphQLFormattedError) => each.extensions?.code && each.extensions.code !== 'INTERNAL_SERVER_ERROR');
+          const refused = Array.isArray(error) && !error.some(worthHolding);
           if (refused) queue.push({ errors: error as GraphQLFormattedError[] });
           ended = { error: refused ? undefined : new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`) };
           settle();
@@ -208,10 +221,12 @@ export async function createGateway(options: {
   /** Set: run only these operations (trusted documents), by document id. */
   trustedDocuments?: Map<string, string>;
   limits?: OperationLimits;
-  /** Results a subscriber may leave unread before it is disconnected. @default 1000 */
+  /** Results a subscriber may leave unread before it is disconnected; events held per upstream subscription. @default 1000 */
   subscriberQueue?: number;
   /** How long a subgraph in another process has to answer one fetch. @default 20 s */
   subgraphTimeoutMs?: number;
+  /** How long an event is held while a part of the register it needs is out. @default 60000 */
+  eventHoldMs?: number;
   logger?: Logger;
   metrics?: Metrics | undefined;
 }): Promise<Gateway> {
@@ -222,12 +237,13 @@ export async function createGateway(options: {
   const closers: (() => Promise<void>)[] = [];
   const unreachable = (name: string) => (error: unknown, context: Partial<GatewayContext> | undefined) =>
     logger.warn({ service: 'gateway', subgraph: name, requestId: context?.requestId, err: error }, 'subgraph unavailable');
+  const queue = options.subscriberQueue ?? 1000;
   for (const [name, source] of options.sources) {
     const fetching = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url, options.subgraphTimeoutMs ?? 20_000);
     dataSources[name] = new OutageAnswering(fetching, unreachable(name));
     if (source.kind === 'in-process') upstreams.set(name, (request, assertion) => source.server.subscribe(request, assertion));
     else {
-      const remote = remoteUpstream(source.url);
+      const remote = remoteUpstream(source.url, queue);
       upstreams.set(name, remote.subscribe);
       closers.push(remote.close);
     }
@@ -288,7 +304,7 @@ export async function createGateway(options: {
     requestId,
   });
   const planner = new SubscriptionPlanner(options.supergraphSdl);
-  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, queue: options.subscriberQueue ?? 1000, log: (message) => logger.warn({ service: 'gateway' }, message) });
+  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, queue, holdMs: options.eventHoldMs ?? 60_000, log: (message) => logger.warn({ service: 'gateway' }, message) });
   return {
     server,
     authenticate,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Subscriber } from './hub.ts';
+import { GraphQLError } from 'graphql';
+import { worthHolding, Subscriber, type LetGo } from './hub.ts';
 
 describe('Subscriber', () => {
   const refusal = [{ message: 'No longer allowed', extensions: { code: 'FORBIDDEN' } }];
@@ -42,5 +43,37 @@ describe('Subscriber', () => {
     subscriber.push({ data: { n: 6 } });
     subscriber.push({ data: { n: 7 } });
     expect(ends).toEqual(['end', 'fell behind']);
+  });
+
+  it('lets go of a subscriber whose event cannot be completed once it has taken what was queued, to resume after the cursor given', async () => {
+    const letGo: LetGo[] = [];
+    const subscriber = new Subscriber(10, (why) => letGo.push(why), () => undefined);
+    subscriber.push({ data: { n: 1 } });
+    subscriber.unavailable('cursor-before');
+    expect(letGo).toEqual([]);
+    await expect(subscriber.next()).resolves.toEqual({ done: false, value: { data: { n: 1 } } });
+    await expect(subscriber.next()).resolves.toEqual({ done: true, value: undefined });
+    expect(letGo).toEqual([{ kind: 'unavailable', after: 'cursor-before' }]);
+
+    const waiting = new Subscriber(10, (why) => letGo.push(why), () => undefined);
+    const next = waiting.next();
+    waiting.unavailable('another');
+    await expect(next).resolves.toEqual({ done: true, value: undefined });
+    expect(letGo.at(-1)).toEqual({ kind: 'unavailable', after: 'another' });
+  });
+});
+
+describe('worthHolding', () => {
+  it.each([
+    ['a fetch that threw (the subgraph unreachable)', new TypeError('fetch failed'), true],
+    ["a subgraph's HTTP error status", new GraphQLError('503: Service Unavailable', { extensions: { response: { status: 503 } } }), true],
+    ['an internal error', { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, true],
+    ['UNAVAILABLE', { message: 'The register is starting', extensions: { code: 'UNAVAILABLE' } }, true],
+    ["the gateway's signed viewer refused", { message: 'expired', extensions: { code: 'UNAUTHENTICATED' } }, true],
+    ['FORBIDDEN: the answer for this viewer', { message: 'No mandate', extensions: { code: 'FORBIDDEN' } }, false],
+    ['NOT_FOUND: the answer for this viewer', new GraphQLError('Not found', { extensions: { code: 'NOT_FOUND' } }), false],
+    ['a null where none may be, which follows from another error', new GraphQLError('Cannot return null for non-nullable field Enrollment.learner.'), false],
+  ])('%s', (_, error, outage) => {
+    expect(worthHolding(error)).toBe(outage);
   });
 });

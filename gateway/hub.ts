@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { renderError } from '../kernel/errors.ts';
-import { compareCursors } from '../kernel/events.ts';
+import { compareCursors, cursorBefore } from '../kernel/events.ts';
 import type { OperationRequest } from '../kernel/subgraph.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import type { GatewayContext } from './gateway.ts';
@@ -30,11 +30,16 @@ export interface HubOptions {
   contextOf(viewer: Viewer, origin?: string): Promise<GatewayContext>;
   /** Results a subscriber may leave unread before it is disconnected. */
   queue: number;
+  /** How long an event is held while a part of the register it needs is out, in ms. */
+  holdMs: number;
   log(message: string): void;
 }
 
-/** Why a subscriber was let go, in words a client can act on. */
-export class FellBehind extends Error {}
+/**
+ * Why a subscriber is let go (and with it its connection): it fell behind, or its next event could
+ * not be completed within the hold, and it resumes `after` (the cursor right before that event).
+ */
+export type LetGo = { kind: 'fell-behind' } | { kind: 'unavailable'; after: string };
 
 /**
  * Upstreams are shared by position. Two subscriptions of one group (same document, variables and
@@ -56,12 +61,12 @@ export class SubscriptionHub {
   constructor(readonly options: HubOptions) {}
 
   /**
-   * Subscribes a viewer; `onFellBehind` is called when the subscriber's queue overflows, and should
+   * Subscribes a viewer; `letGo` is called when the subscriber must go (LetGo says why), and should
    * disconnect it. Resolves to the refusal when the owning subgraph refuses at once. `origin`, the
    * client's address, goes with the viewer to the subgraphs, whose audit lines record it: so only
    * subscriptions from one address share an upstream.
    */
-  async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, onFellBehind: (subscriber: Subscriber) => void, origin?: string): Promise<Subscriber | readonly GraphQLFormattedError[]> {
+  async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, letGo: (why: LetGo) => void, origin?: string): Promise<Subscriber | readonly GraphQLFormattedError[]> {
     const after = plan.afterOf(variables);
     const upstreamVariables = Object.fromEntries(plan.upstream.variableUsages.map((name) => [name, variables[name]]));
     const group = JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer, origin ?? null]);
@@ -71,7 +76,7 @@ export class SubscriptionHub {
       upstream = new Upstream(this, { plan, viewer, origin, variables, upstreamVariables, after, group });
       this.stand(place, upstream);
     }
-    const subscriber = new Subscriber(this.options.queue, onFellBehind, (self) => {
+    const subscriber = new Subscriber(this.options.queue, letGo, (self) => {
       this.owner.get(self)?.remove(self);
       this.owner.delete(self);
     });
@@ -244,7 +249,11 @@ class Upstream {
         if (this.closed) return;
         const opened = await this.connect().catch((error: unknown) => error as Error);
         if (opened instanceof Error) continue;
-        if (Array.isArray(opened)) return this.fail(opened as readonly GraphQLFormattedError[]);
+        // An outage at the subgraph (its database, say) is waited out as a lost connection is.
+        if (Array.isArray(opened)) {
+          if (opened.some(worthHolding)) continue;
+          return this.fail(opened as readonly GraphQLFormattedError[]);
+        }
         source = opened as AsyncIterableIterator<FormattedExecutionResult>;
         break;
       }
@@ -252,38 +261,78 @@ class Upstream {
   }
 
   private async handle(result: FormattedExecutionResult): Promise<void> {
-    if (!result.data) return this.fail(result.errors ?? [{ message: 'The subgraph ended the subscription', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-    const event = result.data[this.spec.plan.rootKey] as { cursor?: string } | null;
-    const cursor = event?.cursor;
+    if (!result.data) return this.ended(result.errors);
+    const cursor = (result.data[this.spec.plan.rootKey] as { cursor?: string } | null)?.cursor;
+    // A resumed upstream can repeat what came before the break: each event goes out once.
+    if (cursor && this.lastCursor !== null && compareCursors(cursor, this.lastCursor) <= 0) return;
+    const completed = await this.held(result, cursor);
+    if (!completed) return;
     if (cursor) {
-      // A resumed upstream can repeat what came before the break: each event goes out once.
-      if (this.lastCursor !== null && compareCursors(cursor, this.lastCursor) <= 0) return;
       this.hub.unsettle(this, this.lastCursor);
       this.lastCursor = cursor;
     }
-    const completed = await this.complete(result);
     let delivered = 0;
     for (const subscriber of this.subscribers) if (subscriber.push(completed)) delivered++;
     this.hub.countDelivered(this.spec.plan.serviceName, delivered);
   }
 
-  /** Runs the rest of the plan for one event, as the subscriber's viewer. */
-  private async complete(result: FormattedExecutionResult): Promise<FormattedExecutionResult> {
+  /**
+   * The event completed, or undefined: it is held, and with it every later event of this upstream,
+   * while a part of the register it needs is out, and tried again, waiting longer each time up to
+   * 5 s. After `holdMs` the subscribers are let go with 4503, to resume right before it. So it is
+   * delivered complete or not yet, never skipped; a refusal (FORBIDDEN, NOT_FOUND) is part of it.
+   */
+  private async held(result: FormattedExecutionResult, cursor: string | undefined): Promise<FormattedExecutionResult | undefined> {
+    const { holdMs, log } = this.hub.options;
+    const stream = this.spec.plan.serviceName;
+    let since: number | undefined;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
+      const attempt = await this.complete(result, cursor);
+      if ('completed' in attempt) {
+        if (since !== undefined) log(`an event of ${stream} completed after ${Math.round((Date.now() - since) / 1000)} s held`);
+        return attempt.completed;
+      }
+      if (this.closed) return undefined;
+      if (since === undefined) {
+        since = Date.now();
+        log(`an event of ${stream} could not be completed (${(attempt.outage as Error).message}); holding it and those after it`);
+      }
+      const left = since + holdMs - Date.now();
+      if (left <= 0) {
+        log(`an event of ${stream} could not be completed within ${holdMs / 1000} s; its subscribers resume right before it`);
+        // The plan selects the root field's cursor: an event that reached other subgraphs has one.
+        this.letGo(cursorBefore(cursor!));
+        return undefined;
+      }
+      await sleep(Math.min(wait, left));
+      if (this.closed) return undefined;
+    }
+  }
+
+  /** Runs the rest of the plan for one event, as the subscriber's viewer: the result, or what was out. */
+  private async complete(result: FormattedExecutionResult, cursor: string | undefined): Promise<{ completed: FormattedExecutionResult } | { outage: unknown }> {
     const { planner, dataSources } = this.hub.options;
     const { plan, variables } = this.spec;
-    const context = await this.viewerContext();
     const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
-    const requestContext = { request: { variables }, context, metrics: {}, logger: console };
-    const executed = await executeQueryPlan(
-      plan.eventPlan,
-      { ...dataSources, [eventSource]: answer },
-      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
-      plan.operationContext,
-      planner.supergraphSchema,
-      planner.api,
-    );
+    let executed: Awaited<ReturnType<typeof executeQueryPlan>>;
+    try {
+      const requestContext = { request: { variables }, context: await this.viewerContext(), metrics: {}, logger: console };
+      executed = await executeQueryPlan(
+        plan.eventPlan,
+        { ...dataSources, [eventSource]: answer },
+        requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+        plan.operationContext,
+        planner.supergraphSchema,
+        planner.api,
+      );
+    } catch (error) {
+      return { outage: error };
+    }
+    const outage = executed.errors?.find(worthHolding);
+    if (outage) return { outage };
     const errors = executed.errors?.map((error) => renderError(error instanceof GraphQLError ? error.toJSON() : (error as GraphQLFormattedError), error));
-    return { data: executed.data ?? null, ...(errors?.length ? { errors } : {}) };
+    // Every event carries its cursor, selected or not: where to resume after it (README).
+    return { completed: { data: executed.data ?? null, ...(errors?.length ? { errors } : {}), ...(cursor ? { extensions: { cursor } } : {}) } };
   }
 
   /** A signed viewer lives a minute (kernel/viewer.ts); a new one is signed after half of that. */
@@ -292,10 +341,42 @@ class Upstream {
     return this.context.value;
   }
 
+  /** The subgraph ended the subscription: resumably (it could not deliver an event in time), or with a refusal. */
+  private ended(errors: readonly GraphQLFormattedError[] | undefined): void {
+    const first = errors?.[0]?.extensions;
+    if (first?.code === 'UNAVAILABLE' && typeof first.after === 'string') return this.letGo(first.after);
+    this.fail(errors ?? [{ message: 'The subgraph ended the subscription', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+  }
+
   private fail(errors: readonly GraphQLFormattedError[]): void {
     for (const subscriber of this.subscribers) subscriber.fail(errors);
     this.close();
   }
+
+  /** Lets every subscriber go, to resume `after`, once it has taken what it was handed before. */
+  private letGo(after: string): void {
+    for (const subscriber of this.subscribers) subscriber.unavailable(after);
+    this.close();
+  }
+}
+
+/** Codes that say a part of the register could not answer now, rather than what the answer is. */
+const outageCodes = new Set(['INTERNAL_SERVER_ERROR', 'UNAVAILABLE', 'UNAUTHENTICATED', 'DOWNSTREAM_SERVICE_ERROR']);
+
+/**
+ * Whether an error met while completing an event is worth holding the event for: a part of the
+ * register could not answer now (unreachable, timed out, UNAVAILABLE, an internal error;
+ * UNAUTHENTICATED too: the gateway's signed viewer, never the client's), rather than that the error
+ * is the answer for this viewer (FORBIDDEN, NOT_FOUND). Wider than kernel/errors.ts `isOutage`, which
+ * decides what a client is answered: an event is never skipped, so anything that may pass is waited
+ * out. An error without a code counts when a fetch threw it or a subgraph's HTTP status made it; one
+ * that execution made of the answer's shape (a null where none may be) follows from the others.
+ */
+export function worthHolding(error: unknown): boolean {
+  const extensions = (error as { extensions?: Record<string, unknown> } | undefined)?.extensions;
+  const code = extensions?.code;
+  if (typeof code === 'string') return outageCodes.has(code);
+  return !(error instanceof GraphQLError) || extensions?.response !== undefined;
 }
 
 /**
@@ -306,13 +387,15 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
   private readonly queue: FormattedExecutionResult[] = [];
   private waiting: { resolve(result: IteratorResult<FormattedExecutionResult>): void; reject(error: unknown): void } | undefined;
   private errors: readonly GraphQLFormattedError[] | undefined;
+  /** Set: it goes once what is queued is taken, to resume after this cursor. */
+  private resumeAfter: string | undefined;
   private done = false;
   private readonly ended: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly limit: number,
-    private readonly onFellBehind: (subscriber: Subscriber) => void,
+    private readonly letGo: (why: LetGo) => void,
     private readonly onEnd: (subscriber: Subscriber) => void,
   ) {}
 
@@ -334,7 +417,7 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
       this.waiting = undefined;
     } else if (this.queue.length >= this.limit) {
       void this.return();
-      this.onFellBehind(this);
+      this.letGo({ kind: 'fell-behind' });
       return false;
     } else this.queue.push(result);
     return true;
@@ -357,6 +440,20 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
     waiting.reject(asGraphQLError(errors[0]!));
   }
 
+  /**
+   * Lets it go, to resume after `after`, once it has taken what is queued: that was handed to it
+   * before the event that could not be completed, and `after` lies past it.
+   */
+  unavailable(after: string): void {
+    if (this.done) return;
+    this.resumeAfter = after;
+    const waiting = this.waiting;
+    if (!waiting) return;
+    this.waiting = undefined;
+    this.goUnavailable();
+    waiting.resolve({ done: true, value: undefined });
+  }
+
   async next(): Promise<IteratorResult<FormattedExecutionResult>> {
     const result = this.queue.shift();
     if (result) {
@@ -366,6 +463,10 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
     if (this.errors && !this.done) {
       this.end();
       throw asGraphQLError(this.errors[0]!);
+    }
+    if (this.resumeAfter !== undefined && !this.done) {
+      this.goUnavailable();
+      return { done: true, value: undefined };
     }
     if (this.done) return { done: true, value: undefined };
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
@@ -380,6 +481,11 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
 
   async throw(): Promise<IteratorResult<FormattedExecutionResult>> {
     return this.return();
+  }
+
+  private goUnavailable(): void {
+    this.end();
+    this.letGo({ kind: 'unavailable', after: this.resumeAfter! });
   }
 
   private end(): void {

@@ -106,7 +106,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
     if (config.serve !== 'embedded') {
       const server = servers[0]!;
       // The gateway's upstream subscriptions, over graphql-ws on the same port and path.
-      const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
+      const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server), config.subscriptions.keepAliveMs);
       steps.sockets = sockets.close;
       progress.serving = graphqlHandler(server.server, server.contextFor, { timeoutMs: config.timeouts.requestMs, logger });
       return { url: listening.url, serve: config.serve, database, stats: () => ({ feeds: feedStats(servers) }), close };
@@ -267,7 +267,7 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   }
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
-    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, logger, metrics }));
+    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, eventHoldMs: config.subscriptions.holdMs, logger, metrics }));
   }
   return { servers, consumers, stopConsumers };
 }
@@ -326,12 +326,14 @@ async function serveGateway(config: Config, supergraphSdl: string, sources: Map<
     trustedDocuments: trusted,
     subscriberQueue: config.subscriptions.queue,
     subgraphTimeoutMs: config.timeouts.subgraphMs,
+    eventHoldMs: config.subscriptions.holdMs,
     ...telemetry,
   });
   const pages = { build: await loadWebBuild(), explorer: config.explorer };
   const sockets = serveWebSocket(
     listening.server,
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
+    config.subscriptions.keepAliveMs,
   );
   return {
     handler: servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor, { timeoutMs: config.timeouts.requestMs, logger: telemetry.logger })),

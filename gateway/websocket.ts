@@ -8,10 +8,10 @@ import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
 import { sharedParser } from '../kernel/parsed.ts';
-import { eventsOf, type SocketExtra } from '../kernel/websocket.ts';
+import { closeCodes, eventsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import type { Gateway } from './gateway.ts';
-import type { Subscriber } from './hub.ts';
+import type { LetGo, Subscriber } from './hub.ts';
 import { checkOperationLimits, measureOperation, unresolvedOperation, type OperationLimits } from './limits.ts';
 import { documentId, untrusted } from './trusted.ts';
 
@@ -23,13 +23,6 @@ export interface SubscriptionLimits {
   /** Results a subscriber may leave unread before it is disconnected. */
   queue: number;
 }
-
-/**
- * The close codes a client can meet besides graphql-ws's own: 4403 follows the graphql-ws recipe for
- * an expired token (reconnect with a new one, federation-peers.md §1.10); 4008 mirrors WebSocket's
- * 1008 (policy violation) for a subscriber whose queue overflowed.
- */
-export const closeCodes = { forbidden: 4403, fellBehind: 4008 } as const;
 
 interface Connection {
   viewer: Viewer;
@@ -124,8 +117,7 @@ export function gatewaySubscriptions(
         const release = countFor(connection.viewer, connection);
         let subscribed: Awaited<ReturnType<typeof subscriptions.subscribe>>;
         try {
-          const fellBehind = () => ctx.extra.socket.close(closeCodes.fellBehind, `Fell behind: over ${options.subscriptions.queue} results unread; reconnect and resume with after: your last cursor`);
-          subscribed = await subscriptions.subscribe(connection.viewer, plan, coerced, fellBehind, connection.origin);
+          subscribed = await subscriptions.subscribe(connection.viewer, plan, coerced, (why) => ctx.extra.socket.close(...closeFor(why, options.subscriptions.queue)), connection.origin);
         } catch (error) {
           release();
           throw error;
@@ -159,6 +151,16 @@ function subscriptionVariables(schema: GraphQLSchema, operation: OperationDefini
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT' } });
   return coerced.coerced;
+}
+
+/**
+ * The close that lets a subscriber go, and so its connection: it fell behind, or an event of its
+ * could not be completed in time, and it resumes right before that event (a cursor is at most 54
+ * characters, so the reason stays within the 123 bytes a close reason may hold).
+ */
+function closeFor(why: LetGo, queue: number): [code: number, reason: string] {
+  if (why.kind === 'fell-behind') return [closeCodes.fellBehind, `Fell behind: over ${queue} results unread; reconnect and resume with after: your last cursor`];
+  return [closeCodes.unavailable, `Unavailable: an event could not be completed; resume with after: ${why.after}`];
 }
 
 function isSubscriber(value: Subscriber | readonly GraphQLFormattedError[]): value is Subscriber {

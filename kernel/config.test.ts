@@ -80,7 +80,14 @@ describe('readConfig', () => {
     expect(readConfig({ SERVE: 'learners', DATABASE_URL: 'postgres://localhost/register' }).traces.serviceName).toBe('register-graph-learners');
   });
 
+  it('holds an event for 60 s and pings every 12 s, unless EVENT_HOLD_SECONDS and KEEPALIVE_SECONDS say otherwise', () => {
+    expect(readConfig({}).subscriptions).toMatchObject({ holdMs: 60_000, keepAliveMs: 12_000 });
+    expect(readConfig({ EVENT_HOLD_SECONDS: '2.5', KEEPALIVE_SECONDS: '30' }).subscriptions).toMatchObject({ holdMs: 2500, keepAliveMs: 30_000 });
+  });
+
   it.each([
+    ['EVENT_HOLD_SECONDS', '0'],
+    ['KEEPALIVE_SECONDS', 'often'],
     ['LOG_LEVEL', 'verbose'],
     ['OTEL_TRACES_EXPORTER', 'jaeger'],
     ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'collector:4318'],

@@ -58,6 +58,11 @@ const environment = z
     DATABASE_CONNECT_TIMEOUT: seconds(5),
     DATABASE_STATEMENT_TIMEOUT: seconds(30),
     DATABASE_IDLE_TRANSACTION_TIMEOUT: seconds(60),
+    // How long an event is held (tried again) while a part of the register it needs is out, before
+    // its subscriptions end with 4503 naming the cursor to resume from; never is it skipped.
+    EVENT_HOLD_SECONDS: seconds(60),
+    // WebSocket keep-alive: a ping this often; a connection that has not answered by the next is let go.
+    KEEPALIVE_SECONDS: seconds(12),
     // The log's threshold: one JSON line per request at `info`, each subgraph operation at `debug`.
     LOG_LEVEL: z.enum(logLevels).default('info'),
     // OpenTelemetry traces, by the names the OpenTelemetry specification gives these settings.
@@ -137,7 +142,7 @@ export interface Config {
   tls: { certFile: string; keyFile: string; clientCaFile: string } | undefined;
   /** Run only registered operations (trusted documents). */
   trustedDocumentsOnly: boolean;
-  subscriptions: { perConnection: number; perViewer: number; queue: number };
+  subscriptions: { perConnection: number; perViewer: number; queue: number; holdMs: number; keepAliveMs: number };
   timeouts: Timeouts;
   logLevel: LogLevel;
   traces: TraceSettings;
@@ -171,7 +176,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
-    subscriptions: { perConnection: value.SUBSCRIPTIONS_PER_CONNECTION, perViewer: value.SUBSCRIPTIONS_PER_VIEWER, queue: value.SUBSCRIBER_QUEUE },
+    subscriptions: {
+      perConnection: value.SUBSCRIPTIONS_PER_CONNECTION,
+      perViewer: value.SUBSCRIPTIONS_PER_VIEWER,
+      queue: value.SUBSCRIBER_QUEUE,
+      holdMs: value.EVENT_HOLD_SECONDS * 1000,
+      keepAliveMs: value.KEEPALIVE_SECONDS * 1000,
+    },
     explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
     tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
     timeouts: {

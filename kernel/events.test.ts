@@ -6,7 +6,7 @@ import { freshDatabaseUrl, testDatabase } from '../test/harness.ts';
 import { readConfig } from './config.ts';
 import { openDatabase, type Database, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
-import { appendEvents, catchUp, catchUpWithCommitted, consumeBatch, outboxDdl, readEvents, startConsumer, type NewEvent, type StoredEvent } from './events.ts';
+import { appendEvents, catchUp, catchUpWithCommitted, consumeBatch, cursorBefore, outboxDdl, readEvents, startConsumer, type NewEvent, type StoredEvent } from './events.ts';
 
 const event = (n: number): NewEvent => ({ type: 'ThingHappened', keys: { thingId: `thing-${n}` }, payload: { n } });
 const events = (...ns: number[]) => ns.map(event);
@@ -93,6 +93,13 @@ describe('the outbox', () => {
     const page = await readEvents(db, 'sample', null, 3);
     expect(numbers(page)).toEqual([1, 2, 3]);
     expect(numbers(await readEvents(db, 'sample', page.at(-1)!.cursor, 3))).toEqual([4, 5, 6]);
+  });
+
+  it('cursorBefore names a cursor after which a reader starts with that very event, whether first of its transaction or not', async () => {
+    await db.transaction((tx) => appendEvents(tx, 'sample', events(1, 2, 3)));
+    await db.transaction((tx) => appendEvents(tx, 'sample', events(4)));
+    const all = await readAll(db);
+    for (const [index, one] of all.entries()) expect(await readEvents(db, 'sample', cursorBefore(one.cursor))).toEqual(all.slice(index));
   });
 
   it('appends more than 1000 events in batches, keeping their order', async () => {

@@ -394,6 +394,15 @@ export function compareCursors(a: string, b: string): number {
   return order(x.txid, y.txid) || order(x.position, y.position);
 }
 
+/**
+ * The cursor right before the event at `cursor`: no event lies between the two, so a reader `after`
+ * it starts with that event. For naming where to resume when that event could not be delivered.
+ */
+export function cursorBefore(cursor: string): string {
+  const { txid, position } = decodeCursor(cursor);
+  return position === '0' ? cursor : encodeCursor({ txid, position: String(BigInt(position) - 1n) });
+}
+
 /** Throws BAD_USER_INPUT unless `cursor` is one this register hands out. */
 export function checkCursor(cursor: string): void {
   decodeCursor(cursor);

@@ -22,7 +22,7 @@ import {
 import { projectRoot } from './config.ts';
 import { AuditTrail, pgnsNamedIn, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
-import type { ConsumerOptions, StoredEvent } from './events.ts';
+import { cursorBefore, type ConsumerOptions, type StoredEvent } from './events.ts';
 import { sharedParser } from './parsed.ts';
 import { EventFeed, type SubscriptionField } from './feed.ts';
 import { RegisterError, renderError, unwrap } from './errors.ts';
@@ -30,7 +30,6 @@ import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
 import type { Metrics } from './metrics.ts';
 import { extractTraceContext, subgraphSpans } from './tracing.ts';
-import { pingDatabase } from './health.ts';
 
 /** What every resolver of a subgraph receives: who asks, the database, and this request's loaders. */
 export interface SubgraphContext<Loaders = unknown> {
@@ -111,7 +110,7 @@ export interface SubgraphServer<Loaders = unknown> {
 
 export async function createSubgraphServer<Loaders>(
   subgraph: Subgraph<Loaders>,
-  options: { database: Database; viewerSecret: string; production: boolean; logger?: Logger; metrics?: Metrics | undefined },
+  options: { database: Database; viewerSecret: string; production: boolean; eventHoldMs?: number; logger?: Logger; metrics?: Metrics | undefined },
 ): Promise<SubgraphServer<Loaders>> {
   const { db } = options.database;
   const logger = options.logger ?? silentLogger;
@@ -205,26 +204,33 @@ export async function createSubgraphServer<Loaders>(
         await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
         return formatted(result, report);
       };
-      return mapEvents(events, (event, open) => untilDelivered(() => deliver(event), open));
+      return mapEvents(events, (event, open) => untilDelivered(event, () => deliver(event), open, () => void events.return?.()));
     },
   };
 
   /**
-   * An event's result, tried again while what fails is not a decision but the database (restarting,
-   * its connections dropped): an outage must not turn an acknowledged event into an error that ends
-   * the subscription (architecture.md: nothing is lost). While the database answers, a failure is
-   * tried a few times more and then delivered as the error it is. Undefined once the subscription ends.
+   * An event's result, tried again while what fails is not a decision but what lies underneath (the
+   * database restarting, its connections dropped, a table it cannot read): an outage must not turn an
+   * acknowledged event into an error, which would skip it (architecture.md: nothing is lost). After
+   * `eventHoldMs` the subscription ends, with UNAVAILABLE naming the cursor right before the event in
+   * `extensions.after`: the gateway lets its subscribers go with 4503, to resume there. Undefined
+   * once the subscription ends.
    */
-  async function untilDelivered(attempt: () => Promise<FormattedExecutionResult>, open: () => boolean): Promise<FormattedExecutionResult | undefined> {
-    for (let failuresWhileUp = 0; ; ) {
+  async function untilDelivered(event: StoredEvent, attempt: () => Promise<FormattedExecutionResult>, open: () => boolean, end: () => void): Promise<FormattedExecutionResult | undefined> {
+    const holdMs = options.eventHoldMs ?? 60_000;
+    for (let since: number | undefined; ; ) {
       try {
         return await attempt();
       } catch (error) {
         if (!open()) return undefined;
-        const up = await pingDatabase(options.database).then(() => true, () => false);
-        if (up && ++failuresWhileUp > retriesWhileUp) return failed(error, report);
-        logger.warn({ ...bindings, err: error }, `a subscription's event failed (database ${up ? 'answers' : 'down'}); trying it again in ${feed.settings.pollMs} ms`);
-        await sleep(feed.settings.pollMs);
+        since ??= Date.now();
+        if (Date.now() - since >= holdMs) {
+          logger.error({ ...bindings, err: error }, `a subscription's event could not be delivered within ${holdMs / 1000} s; ending it, to resume right before the event`);
+          end();
+          return { errors: [{ message: `An event could not be delivered within ${holdMs / 1000} s; resume after extensions.after`, extensions: { code: 'UNAVAILABLE', after: cursorBefore(event.cursor) } }] };
+        }
+        logger.warn({ ...bindings, err: error }, `a subscription's event failed; trying it again in ${feed.settings.pollMs} ms`);
+        await sleep(Math.min(feed.settings.pollMs, since + holdMs - Date.now()));
         if (!open()) return undefined;
       }
     }
@@ -303,9 +309,6 @@ function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T, open:
     throw: end,
   };
 }
-
-/** How often an event that fails while the database answers is tried again before its error goes out. */
-const retriesWhileUp = 3;
 
 /** A refusal or an error of the operation itself, as opposed to something underneath that failed. */
 function isDecision(error: GraphQLError): boolean {

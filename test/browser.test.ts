@@ -248,6 +248,50 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     await screenshot(page, 'school-page-resumed');
   });
 
+  it('takes a result without an event for a break, never passing over it: it connects again and resumes from the cursor of the last notice', async () => {
+    const page = await newPage();
+    const sent: { connection: number; message: { type: string; payload?: { query?: string; variables?: { after?: string | null } } } }[] = [];
+    let lastNoticeCursor: string | undefined;
+    let connections = 0;
+    let spoil = false;
+    // Between the page and the gateway: passes every message on, but once in place of a notice an
+    // incomplete result (the gateway never sends one; a client must not count on that).
+    await page.routeWebSocket(
+      (url) => url.pathname === '/graphql',
+      (socket) => {
+        const connection = ++connections;
+        const server = socket.connectToServer();
+        socket.onMessage((message) => {
+          sent.push({ connection, message: JSON.parse(String(message)) });
+          server.send(message);
+        });
+        server.onMessage((message) => {
+          const parsed = JSON.parse(String(message)) as { id?: string; type: string; payload?: { data?: { transferNoticeIssued?: { cursor: string } } } };
+          const cursor = parsed.payload?.data?.transferNoticeIssued?.cursor;
+          if (cursor && spoil) {
+            spoil = false;
+            return socket.send(JSON.stringify({ id: parsed.id, type: 'next', payload: { data: null, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }));
+          }
+          if (cursor) lastNoticeCursor = cursor;
+          socket.send(message);
+        });
+      },
+    );
+    await signIn(page);
+    const before = await transfer(++learner);
+    await notice(page, before.pgn).waitFor();
+    const resumeFrom = lastNoticeCursor;
+    expect(resumeFrom).toBeDefined();
+
+    spoil = true;
+    const spoilt = await transfer(++learner);
+    await notice(page, spoilt.pgn).waitFor();
+    const resubscribed = sent.filter(({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'));
+    expect(resubscribed.map(({ message }) => message.payload?.variables?.after)).toEqual([resumeFrom]);
+    expect(await notice(page, spoilt.pgn).count()).toBe(1);
+    expect(await notice(page, before.pgn).count()).toBe(1);
+  });
+
   it('opens the explorer at the GraphQL URL with nothing from outside localhost, and runs a query and a subscription with the token from its header editor', async () => {
     const page = await newPage();
     /** Replaces an editor's text as pasting would (typing would meet CodeMirror's closing brackets). */

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
@@ -36,7 +37,8 @@ interface RestartableSystem extends TestSystem {
 async function startRestartableSystem(): Promise<RestartableSystem> {
   const fresh = await freshDatabaseUrl();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'register-graph-clients-'));
-  const environment = { ...process.env, DATA_DIR: path.join(dataDir, 'pglite'), ...(fresh.url ? { DATABASE_URL: fresh.url } : {}) };
+  // An event that cannot be completed is held 2 s, not a minute, before its subscribers are let go (4503).
+  const environment = { ...process.env, DATA_DIR: path.join(dataDir, 'pglite'), EVENT_HOLD_SECONDS: '2', ...(fresh.url ? { DATABASE_URL: fresh.url } : {}) };
   let running: RunningSystem = await startSystem(readConfig({ ...environment, PORT: '0' }), { logger: silentLogger });
   const config: Config = readConfig({ ...environment, PORT: new URL(running.url).port });
   const operator = await issueToken({ role: 'OPERATOR' }, config.tokenSecret);
@@ -418,6 +420,28 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
       ['STATUS_CHANGED', id, '0114', enrollmentInput(a, n).learner.pgn],
     ]);
     expect(printed<Update>(client).at(-1)!.report.status).toBe('CLOSED');
+  }, 120_000);
+
+  it('resumes from the cursor a 4503 close names when a notice cannot be completed in time, and prints it complete once it can', async () => {
+    // From now on, without a cursor file: only the close can say where to resume.
+    const client = follow({ TOKEN: a.token });
+    await live();
+    const { db } = system.system.database!;
+    // The notice's funding status cannot be read while funding's table is away; the database answers all along.
+    await db.execute(sql`ALTER TABLE funding.status RENAME TO status_away`);
+    let pgn: string;
+    try {
+      [pgn] = (await transfers(1)) as [string];
+      await eventually(() => client.stderr.includes('closed: 4503'), 30_000, () => `the close; stderr: ${client.stderr}`);
+    } finally {
+      await db.execute(sql`ALTER TABLE funding.status_away RENAME TO status`);
+    }
+    await untilPrinted(client, pgn);
+
+    expect(client.stderr).toMatch(/closed: 4503 Unavailable: an event could not be completed; resume with after: \S+/);
+    const events = printed<Printed & { notice: { enrollment: { fundingStatus: { outcome: string } | null } } }>(client);
+    expect(events.map((event) => event.notice.learnerPgn)).toEqual([pgn]);
+    expect(events[0]!.notice.enrollment.fundingStatus?.outcome).toMatch(/^(NOT_)?FUNDABLE$/);
   }, 120_000);
 
   it('resumes from its cursor when the gateway restarts, and prints every notice once and in order', async () => {

@@ -161,7 +161,8 @@ export function enrollmentInput(at: School, n: number, overrides: Record<string,
 /**
  * A subscriber as a school's system would run one, with the graphql-ws client: it keeps what it
  * receives and, with `resume`, subscribes again after any break with the cursor of the last event
- * it received, at the URL `url()` gives then (a restarted gateway may listen elsewhere).
+ * it received (or the one a 4503 close named), at the URL `url()` gives then (a restarted gateway
+ * may listen elsewhere).
  */
 export class Follower<Item extends { cursor: string }> {
   readonly items: Item[] = [];
@@ -170,15 +171,18 @@ export class Follower<Item extends { cursor: string }> {
   private client: Client | undefined;
   private stopped = false;
   private waiters: (() => void)[] = [];
+  private after: string | null;
 
   constructor(
     private readonly options: { url: () => string; token: string; query: string; field: string; variables?: Record<string, unknown>; after?: string | null; resume?: boolean },
   ) {
-    this.connect(options.after ?? null);
+    this.after = options.after ?? null;
+    this.connect(this.after);
   }
 
+  /** Where it resumes: after the last event it received, or where a 4503 close said. */
   get lastCursor(): string | null {
-    return this.items.at(-1)?.cursor ?? this.options.after ?? null;
+    return this.after;
   }
 
   private connect(after: string | null): void {
@@ -188,7 +192,14 @@ export class Follower<Item extends { cursor: string }> {
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${this.options.token}` },
       retryAttempts: 0,
-      on: { closed: (event) => void this.closes.push({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }) },
+      on: {
+        closed: (event) => {
+          const { code, reason } = event as { code: number; reason: unknown };
+          this.closes.push({ code, reason: String(reason) });
+          const named = code === 4503 ? /after: (\S+)$/.exec(String(reason))?.[1] : undefined;
+          if (named) this.after = named;
+        },
+      },
     });
     this.client = client;
     client.subscribe<Record<string, Item>>(
@@ -197,7 +208,10 @@ export class Follower<Item extends { cursor: string }> {
         next: (result) => {
           if (result.errors) this.errors.push(...(result.errors as Follower<Item>['errors']));
           const item = result.data?.[this.options.field];
-          if (item) this.items.push(item);
+          if (item) {
+            this.items.push(item);
+            this.after = item.cursor;
+          }
           this.notify();
         },
         error: (error) => {

@@ -38,6 +38,8 @@ interface Answer {
 class Connection {
   readonly messages: Message[] = [];
   closed: { code: number; reason: string } | undefined;
+  /** The server's keep-alive pings received (ws answers each at once). */
+  pings = 0;
   private readonly socket: WebSocket;
   private waiters: (() => void)[] = [];
   private ids = 0;
@@ -46,6 +48,10 @@ class Connection {
     this.socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     this.socket.on('message', (data: RawData) => {
       this.messages.push(JSON.parse(String(data)) as Message);
+      this.notify();
+    });
+    this.socket.on('ping', () => {
+      this.pings++;
       this.notify();
     });
     this.socket.on('close', (code: number, reason: Buffer) => {
@@ -383,7 +389,8 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
   };
 
   beforeAll(async () => {
-    system = await startTestSystem({ SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTIONS_PER_VIEWER: '3', SUBSCRIBER_QUEUE: '5' });
+    // The keep-alive lets a paused reader go too (below): here only the queue's bound may.
+    system = await startTestSystem({ SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTIONS_PER_VIEWER: '3', SUBSCRIBER_QUEUE: '5', KEEPALIVE_SECONDS: '120' });
     school = await schoolAt(system, vendor.school);
   });
   // Each test starts with no subscription open: the limits count per viewer over every connection.
@@ -534,5 +541,79 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     await resumed.until(() => resumed.items.length >= 20 || resumed.closes.length > 0, 10_000, 'the 20 events after the cursor');
     expect(resumed.closes).toEqual([]);
     expect(resumed.items.map((item) => item.cursor)).toEqual(live.items.slice(1).map((item) => item.cursor));
+  });
+});
+
+describe('a subscriber that stops reading, and the cursor of every event', () => {
+  let system: TestSystem;
+  let school: School;
+  let learner = 85_000;
+  const connections: Connection[] = [];
+  const followers: Follower<{ cursor: string }>[] = [];
+  const open = async () => {
+    const connection = await Connection.open(system.url, school.token);
+    connections.push(connection);
+    return connection;
+  };
+  const enroll = async (count: number) => {
+    const items = Array.from({ length: count }, () => enrollmentInput(school, ++learner));
+    const response = await system.query<{ enrollLearners: { failures: unknown[] } }>('mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { message } } }', { variables: { input: { items } }, token: school.token });
+    expect(response.data?.enrollLearners.failures).toEqual([]);
+  };
+  const subscribers = () => system.system.stats().gateway?.subscribers;
+
+  beforeAll(async () => {
+    system = await startTestSystem({ KEEPALIVE_SECONDS: '3' });
+    school = await schoolAt(system, vendor.school);
+  });
+  afterEach(async () => {
+    await Promise.all([...connections.splice(0).map((connection) => connection.close()), ...followers.splice(0).map((follower) => follower.stop())]);
+    await eventually(() => subscribers() === 0, 40_000, 'every subscription ended');
+  });
+  afterAll(() => system?.close());
+
+  it('closes a subscriber that leaves what it was sent unread past the keep-alive with 4008, after what was sent, and it resumes from its last cursor', async () => {
+    const slow = await open();
+    const witness = await open();
+    const id = slow.subscribe(fundingSubscription);
+    // A reader of its own sees when the events have been sent; it shares the upstream with the slow one.
+    const reader = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged' });
+    followers.push(reader);
+    await eventually(() => subscribers() === 2 && system.system.stats().feeds.funding?.live === 1, 10_000, 'both subscriptions live');
+    slow.pause();
+    await enroll(3);
+    await reader.until(() => reader.items.length === 3, 10_000, 'the three events at the reader');
+    // Two keep-alive rounds after they were sent (the witness, which answers, counts them): the slow one has not answered.
+    const pings = witness.pings;
+    await witness.until(() => witness.pings >= pings + 3, 'three more pings', 60_000);
+
+    slow.resume();
+    await slow.until(() => slow.closed !== undefined, 'the close of the slow subscriber');
+    expect(slow.closed).toEqual({ code: 4008, reason: 'Fell behind: no answer within 3 s; reconnect and resume with after: your last cursor' });
+    // It received what was sent before the close, in order.
+    const received = slow.events(id).map((data) => (data.fundingStatusChanged as { cursor: string }).cursor);
+    expect(received).toEqual(reader.items.map((item) => item.cursor));
+
+    await enroll(2);
+    const resumed = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged', after: received.at(-1)! });
+    followers.push(resumed);
+    await reader.until(() => reader.items.length === 5, 10_000, 'the two events after it at the reader');
+    await resumed.until(() => resumed.items.length === 2, 10_000, 'the two events after its cursor');
+    expect(resumed.items.map((item) => item.cursor)).toEqual(reader.items.slice(3).map((item) => item.cursor));
+    expect(witness.closed).toBeUndefined();
+  }, 120_000);
+
+  it('carries the cursor of every event in extensions, also when the subscription does not select it', async () => {
+    const connection = await open();
+    const id = connection.subscribe('subscription { fundingStatusChanged { countDate enrollment { id } } }');
+    const reader = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged' });
+    followers.push(reader);
+    await eventually(() => subscribers() === 2 && system.system.stats().feeds.funding?.live === 2, 10_000, 'both subscriptions live');
+    await enroll(2);
+    await reader.until(() => reader.items.length === 2, 10_000, 'the two events at the reader');
+    await connection.until(() => connection.events(id).length === 2, 'the two events');
+    const payloads = connection.of(id).map((message) => message.payload as { data: { fundingStatusChanged: Record<string, unknown> }; extensions?: { cursor?: string } });
+    expect(payloads.map((payload) => payload.extensions?.cursor)).toEqual(reader.items.map((item) => item.cursor));
+    expect(payloads.every((payload) => !('cursor' in payload.data.fundingStatusChanged))).toBe(true);
   });
 });

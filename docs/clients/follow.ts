@@ -3,8 +3,9 @@
  * cursor of the last event it handled in a file, and every time it subscribes it passes that cursor
  * as `after`, so the register first sends every event it missed, in order, then live ones (README,
  * Real-time subscriptions). That holds across a dropped connection, a gateway restart, the close
- * codes 4403 (the token expired: put a new one in TOKEN_FILE) and 4008 (it fell behind), and
- * restarts of this process.
+ * codes 4403 (the token expired: put a new one in TOKEN_FILE), 4008 (it fell behind) and 4503 (an
+ * event could not be completed in time: it resumes from the cursor the close names), and restarts
+ * of this process. It never passes over a result: one without an event is a break, resumed from.
  *
  *   TOKEN=$(npm run -s token -- --role VENDOR --vendor 00000001800866472000 --school 16AH00) \
  *     node --import tsx docs/clients/follow.ts
@@ -107,6 +108,18 @@ function handle(event: Event): void {
   console.log(JSON.stringify(event));
 }
 
+/** A result that carries no event: the register never sends one, and it is never passed over. */
+class Incomplete extends Error {}
+
+/** The close code of an event that could not be completed in time; its reason names where to resume. */
+const unavailable = 4503;
+
+/**
+ * A refusal that subscribing again would meet again (FORBIDDEN: no mandate, or it ended;
+ * BAD_USER_INPUT: a cursor file that holds no cursor); an outage (UNAVAILABLE, an internal error) passes.
+ */
+const refusal = (errors: { extensions?: { code?: unknown } }[]) => errors.some((error) => !['UNAVAILABLE', 'INTERNAL_SERVER_ERROR'].includes(String(error.extensions?.code)));
+
 let retries = 0;
 const client = createClient({
   url,
@@ -132,20 +145,25 @@ for (;;) {
   console.error(`subscribing to ${field} ${after ? `after ${after}` : 'from now on'}`);
   try {
     for await (const result of client.iterate<Record<Field, Event>>({ query: subscriptions[field], variables: { after } })) {
-      if (result.errors) console.error(`errors: ${JSON.stringify(result.errors)}`);
       const event = result.data?.[field];
-      if (!event) continue;
+      if (!event) throw new Incomplete(`a result without an event: ${JSON.stringify(result.errors)}`);
+      // Errors beside an event are part of it: a field this viewer may not see (FORBIDDEN, NOT_FOUND).
+      if (result.errors) console.error(`errors: ${JSON.stringify(result.errors)}`);
       handle(event);
       keepCursor(event.cursor);
     }
   } catch (error) {
-    // A refusal comes as GraphQL errors (FORBIDDEN: no mandate, or it ended; BAD_USER_INPUT: a
-    // cursor file that holds no cursor): subscribing again would be refused again.
-    if (Array.isArray(error)) {
+    if (Array.isArray(error) && refusal(error)) {
       console.error(`refused: ${JSON.stringify(error)}`);
       process.exit(1);
     }
-    // Anything else is the connection (4403, 4008, a restart, the network): resume from the cursor.
+    // The connection (4403, 4008, a restart, the network), an outage, or an incomplete result: resume
+    // from the cursor. After 4503 that is the cursor the close names, right before the held event: the
+    // events before it were all handled by now, so it is never behind the one kept.
+    const { code, reason } = error as { code?: number; reason?: string };
+    const named = code === unavailable ? /after: (\S+)$/.exec(reason ?? '')?.[1] : undefined;
+    if (named) keepCursor(named);
+    if (error instanceof Incomplete) console.error(error.message);
   }
   // Longer after each failed attempt, up to 10 s; the jitter spreads the clients a restart let go.
   await sleep(Math.min(10_000, 250 * 2 ** retries++) * (0.5 + Math.random()));

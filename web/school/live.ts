@@ -19,7 +19,7 @@ export interface Feed<Item extends { cursor: string } = { cursor: string }> {
 
 export type LiveState = { kind: 'connecting' } | { kind: 'live' } | { kind: 'reconnecting'; inMs: number } | { kind: 'signed-out'; reason: string };
 
-/** graphql-ws close code for a token that is missing, invalid or expired (gateway/websocket.ts). */
+/** graphql-ws close code for a token that is missing, invalid or expired (kernel/websocket.ts). */
 const tokenRefused = 4403;
 const longestWaitMs = 10_000;
 
@@ -28,6 +28,9 @@ const longestWaitMs = 10_000;
  * would subscribe again with the variables it first had, so from the first cursor; this one
  * connects again itself and subscribes each feed with `after:` its last cursor, so that nothing
  * issued during a break is lost (README: "subscribe with after: the cursor of the last event").
+ * Every close but 4403 is such a break: 4008 (the page fell behind) and 4503 (an event could not
+ * be completed in time) too; a feed without a cursor reads its list again instead. A result
+ * without an event is never passed over: it is a break as well.
  */
 export class LiveConnection {
   private client: Client | undefined;
@@ -76,7 +79,7 @@ export class LiveConnection {
       {
         next: (result) => {
           const item = result.data?.[feed.field];
-          if (!item) return;
+          if (!item) return this.reconnect(client);
           feed.cursor = item.cursor;
           feed.receive(item as never);
         },
@@ -101,8 +104,18 @@ export class LiveConnection {
 
   private dropped(client: Client, event: CloseEvent): void {
     if (client !== this.client || this.closed) return;
+    if (event.code !== tokenRefused) return this.reconnect(client);
+    this.client = undefined;
     dispose(client);
-    if (event.code === tokenRefused) return this.onState({ kind: 'signed-out', reason: event.reason || 'the register refused the token' });
+    this.onState({ kind: 'signed-out', reason: event.reason || 'the register refused the token' });
+  }
+
+  /** Leaves `client` and connects again after a wait, each feed resuming from its cursor. */
+  private reconnect(client: Client): void {
+    if (client !== this.client || this.closed) return;
+    // Its own close, which disposing brings, is not another break.
+    this.client = undefined;
+    dispose(client);
     // Waits grow (about 0.5 s, 1 s, 2 s … 10 s) and vary a little, so that a gateway coming back
     // is not met by every school at the same moment.
     const inMs = Math.round(Math.min(longestWaitMs, 500 * 2 ** this.attempt++) * (0.8 + Math.random() * 0.4));
