@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
-import { appendEvents, compareCursors, cursorBefore, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
+import { appendEvents, compareCursors, cursorBefore, readEvents, streamStart, type NewEvent, type StoredEvent } from '../kernel/events.ts';
 import { createLogger, silentLogger } from '../kernel/logging.ts';
 import { issueToken } from '../kernel/viewer.ts';
 import { enrollmentInput, eventually, Follower, freshDatabaseUrl, postGraphQL, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
@@ -251,7 +251,10 @@ describe('an event the owning subgraph cannot deliver', () => {
     };
     await enroll(school);
     await enroll(other, { startDate: '2026-12-01' });
-    const [notice] = await readEvents(system.system.database!.db, 'learners', null, 10, ['TransferNoticeIssued']);
+    // Readable once every transaction that began before its own has ended (kernel/events.ts): a
+    // consumer may still be taking in the enrollments.
+    let notice: StoredEvent | undefined;
+    await eventually(async () => ([notice] = await readEvents(system.system.database!.db, 'learners', null, 10, ['TransferNoticeIssued'])).length > 0, 10_000, 'the transfer notice, readable');
     // The notice cannot be read while its table is away; the database itself answers all along.
     await system.system.database!.db.execute(sql`ALTER TABLE learners.transfer_notice RENAME TO transfer_notice_away`);
     const follower = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: withFundingStatus, field: 'transferNoticeIssued', after: streamStart });
