@@ -24,8 +24,11 @@ export function decodeCursor(cursor: string, field = 'after'): string {
  */
 export const maxPageSize = 500;
 
+/** The page without `first` (or with `first: null`); the schema declares it as the default too. */
+export const defaultPageSize = 50;
+
 export function pageSize(first: number | null | undefined, field = 'first'): number {
-  const size = first ?? 50;
+  const size = first ?? defaultPageSize;
   if (!Number.isInteger(size) || size < 1 || size > maxPageSize) {
     throw new RegisterError('BAD_USER_INPUT', `first must be between 1 and ${maxPageSize}`, field);
   }
