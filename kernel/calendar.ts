@@ -14,7 +14,8 @@ const checkedDays = new Map<string, number>();
 function millisOf(day: string): number | undefined {
   const known = checkedDays.get(day);
   if (known !== undefined) return known;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  // Year 0000 is ISO 8601's 1 BC, which PostgreSQL does not take: no day the register stores.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || day.startsWith('0000')) return undefined;
   const date = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(day)) return undefined;
   if (checkedDays.size >= 100_000) checkedDays.clear();
@@ -22,7 +23,7 @@ function millisOf(day: string): number | undefined {
   return date.getTime();
 }
 
-/** Whether `value` is a real calendar day written YYYY-MM-DD (not 2027-02-30). */
+/** Whether `value` is a real calendar day written YYYY-MM-DD (not 2027-02-30, nor in year 0000). */
 export function isDay(value: unknown): value is string {
   return typeof value === 'string' && millisOf(value) !== undefined;
 }

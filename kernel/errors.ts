@@ -19,7 +19,7 @@ export const errorCatalogue = {
   UNTRUSTED_OPERATION: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.',
   GRAPHQL_PARSE_FAILED: 'The request is not syntactically valid GraphQL.',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not validate against the schema.',
-  BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',
+  BAD_REQUEST: 'The HTTP request is malformed (method, headers or body), a persisted query among it: a hash that is not the SHA-256 of the text sent with it, or a version other than 1.',
   PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown.',
   OPERATION_RESOLUTION_FAILURE: 'The operation name does not match an operation in the document.',
   UNAVAILABLE: 'The server is still starting (HTTP 503, with Retry-After): /readyz names what it waits for. Try again shortly.',
@@ -48,8 +48,9 @@ export const badInput = (field: string, message: string) => new RegisterError('B
 
 /**
  * Renders any error thrown while serving a request as the client may see it: a `RegisterError` or a
- * GraphQL error carrying a catalogued code keeps its message and code; everything else (a database
- * failure, a bug) becomes INTERNAL_SERVER_ERROR without message, stack or path to its cause.
+ * GraphQL error carrying a catalogued code keeps its message and code; Apollo's refusal of a request
+ * without a code is BAD_REQUEST; everything else (a database failure, a bug) becomes
+ * INTERNAL_SERVER_ERROR without message, stack or path to its cause.
  * `report` receives what was masked, so that the server log keeps it.
  */
 export function renderError(
@@ -64,6 +65,7 @@ export function renderError(
     if (original.field) extensions.field = original.field;
     return { ...base, message: original.message, extensions };
   }
+  if (isUncodedRefusal(original)) return { ...base, message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
   const code = formatted.extensions?.code;
   if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
     // Which subgraph answered and how (`serviceName`, `response`, added by the gateway) is the
@@ -73,6 +75,17 @@ export function renderError(
   }
   report(original ?? thrown);
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * A GraphQL error without a code but with a 4xx HTTP status of its own: Apollo Server's refusal of a
+ * request it cannot take (a persisted query whose hash is not its text's, or of a version it does
+ * not know), the client's fault, not the server's.
+ */
+function isUncodedRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** What was thrown under the GraphQLErrors that wrap it. */

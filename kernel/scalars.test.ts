@@ -4,11 +4,11 @@ import { RegisterError } from './errors.ts';
 import { DateScalar, parseDay, today } from './scalars.ts';
 
 describe('parseDay', () => {
-  it.each(['2024-02-29', '2025-01-01', '2025-12-31', '2000-02-29'])('accepts %s', (day) => {
+  it.each(['2024-02-29', '2025-01-01', '2025-12-31', '2000-02-29', '0001-01-01'])('accepts %s', (day) => {
     expect(parseDay(day)).toBe(day);
   });
 
-  it.each(['2025-02-29', '1900-02-29', '2025-04-31', '2025-13-01', '2025-00-10', '2025-01-00', '2025-1-1', '25-01-01', '2025-01-01T00:00:00Z', ' 2025-01-01', '', 20250101, null, undefined])(
+  it.each(['2025-02-29', '1900-02-29', '0000-01-01', '2025-04-31', '2025-13-01', '2025-00-10', '2025-01-00', '2025-1-1', '25-01-01', '2025-01-01T00:00:00Z', ' 2025-01-01', '', 20250101, null, undefined])(
     'refuses %j',
     (value) => {
       expect(() => parseDay(value)).toThrow(RegisterError);
