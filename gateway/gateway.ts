@@ -14,7 +14,7 @@ import type { Metrics } from '../kernel/metrics.ts';
 import { injectTraceContext } from '../kernel/tracing.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
-import { trustedDocumentCache, trustedDocumentsPlugin } from './trusted.ts';
+import { trustedDocumentCache, trustedDocumentStore, trustedDocumentsPlugin } from './trusted.ts';
 import { SubscriptionHub, type UpstreamSubscribe } from './hub.ts';
 import { SubscriptionPlanner } from './plan.ts';
 
@@ -200,7 +200,7 @@ export async function createGateway(options: {
       requestLog<GatewayContext>(logger, 'info', { service: 'gateway' }),
       ...(options.metrics ? [options.metrics.plugin<GatewayContext>('gateway')] : []),
     ],
-    ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null } } : {}),
+    ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null }, documentStore: trustedDocumentStore(options.trustedDocuments) } : {}),
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
     // end the process before the database is closed.
     stopOnTerminationSignals: false,

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { readOperations } from '../gateway/composition.ts';
 import { defaultLimits } from '../gateway/limits.ts';
+import { untrusted } from '../gateway/trusted.ts';
 import { compareCursors } from '../kernel/events.ts';
 import { maxBodyBytes } from '../kernel/http.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
@@ -319,6 +320,14 @@ describe('trusted documents over WebSocket', () => {
     expect(codeOf(await connection.operation(fundingSubscription))).toBe('UNTRUSTED_OPERATION');
     // One character off a registered text is another document.
     expect(codeOf(await connection.operation(`${branch} `, { brin6: '16AH00' }))).toBe('UNTRUSTED_OPERATION');
+  });
+
+  it.each([
+    ['a misspelt field', '{ branchez(first: 1) { totalCount } }'],
+    ['a wrong argument', 'subscription { fundingStatusChanged(aftr: "x") { cursor } }'],
+    ['text that does not parse', '{ branches(first: 1) { totalCount '],
+  ])('checks trust first: %s, unregistered, learns nothing about the schema', async (_, query) => {
+    expect(await connection.operation(query)).toEqual({ errors: [{ message: untrusted().message, extensions: { code: 'UNTRUSTED_OPERATION' } }] });
   });
 });
 
