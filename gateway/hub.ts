@@ -10,6 +10,8 @@ import { renderError } from '../kernel/errors.ts';
 import { compareCursors } from '../kernel/events.ts';
 import type { OperationRequest } from '../kernel/subgraph.ts';
 import type { Viewer } from '../kernel/viewer.ts';
+import { isExpiry, startOf } from '../kernel/upstream.ts';
+import type { SignedAssertion } from './assertions.ts';
 import type { GatewayContext } from './gateway.ts';
 import { eventSource, resumeVariable, type SubscriptionPlan, type SubscriptionPlanner } from './plan.ts';
 
@@ -26,8 +28,10 @@ export interface HubOptions {
   dataSources: ServiceMap;
   /** Per subgraph name, how to open a subscription there. */
   upstreams: Map<string, UpstreamSubscribe>;
-  /** The context a viewer's fetches carry (a fresh signed assertion). */
+  /** The context a viewer's fetches carry (the viewer, signed for each subgraph asked). */
   contextOf(viewer: Viewer): Promise<GatewayContext>;
+  /** A new signed viewer for an upstream subscription at `subgraph`, which the upstream renews in time. */
+  assertion(viewer: Viewer, subgraph: string): Promise<SignedAssertion>;
   /** Results a subscriber may leave unread before it is disconnected. */
   queue: number;
   log(message: string): void;
@@ -127,6 +131,12 @@ export class SubscriptionHub {
   }
 }
 
+/** An upstream subscription as opened, and when to renew its viewer assertion. */
+interface Opened {
+  events: AsyncIterableIterator<FormattedExecutionResult>;
+  renewAt: number;
+}
+
 interface UpstreamSpec {
   plan: SubscriptionPlan;
   viewer: Viewer;
@@ -147,7 +157,9 @@ class Upstream {
   private lastCursor: string | null;
   private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   private closed = false;
-  private context: { value: Promise<GatewayContext>; at: number } | undefined;
+  /** When the viewer assertion is renewed, and the subscription a renewal opened, for `pump` to move to. */
+  private renewal: NodeJS.Timeout | undefined;
+  private renewed: AsyncIterableIterator<FormattedExecutionResult> | undefined;
 
   constructor(
     private readonly hub: SubscriptionHub,
@@ -197,19 +209,56 @@ class Upstream {
     this.closed = true;
     this.hub.openUpstreams--;
     this.hub.release(this);
+    clearTimeout(this.renewal);
     void this.source?.return?.();
+    void this.renewed?.return?.();
   }
 
   private async connect(): Promise<readonly GraphQLFormattedError[] | AsyncIterableIterator<FormattedExecutionResult>> {
+    const opened = await this.open();
+    if (Array.isArray(opened)) return opened;
+    const { events, renewAt } = opened as Opened;
+    if (this.closed) void events.return?.();
+    this.source = events;
+    this.renewBy(renewAt);
+    return events;
+  }
+
+  /** The subscription at the owning subgraph, from the last cursor, with a new signed viewer. */
+  private async open(): Promise<readonly GraphQLFormattedError[] | Opened> {
     const { plan, viewer, upstreamVariables } = this.spec;
     const subscribe = this.hub.options.upstreams.get(plan.serviceName);
     if (!subscribe) throw new Error(`No upstream for subgraph ${plan.serviceName}`);
-    const { viewerAssertion } = await this.hub.options.contextOf(viewer);
-    const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, viewerAssertion);
+    const assertion = await this.hub.options.assertion(viewer, plan.serviceName);
+    const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, assertion.text);
     if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
-    if (this.closed) void opened.return?.();
-    this.source = opened;
-    return opened;
+    return { events: opened, renewAt: assertion.renewAt };
+  }
+
+  private renewBy(at: number): void {
+    clearTimeout(this.renewal);
+    this.renewal = setTimeout(() => void this.renew(), Math.max(0, at - Date.now()));
+  }
+
+  /**
+   * Renews the viewer assertion before it expires, when the subgraph would end the subscription
+   * (kernel/upstream.ts): opens it afresh, after the last cursor handled, and has `pump` move over to
+   * it once the old one has given what it was giving. Events the new one repeats are dropped by their
+   * cursor (`handle`), so nothing is lost or delivered twice. A subgraph out of reach is tried again
+   * shortly; should the old subscription expire meanwhile, `pump` resumes as after any break.
+   */
+  private async renew(): Promise<void> {
+    // Until the subgraph has said where the subscription starts, a new one could only start from now.
+    if (this.lastCursor === null) return this.renewBy(Date.now() + 100);
+    const before = this.source;
+    const opened = await this.open().catch((error: unknown) => error as Error);
+    if (opened instanceof Error) return this.renewBy(Date.now() + 1000);
+    if (Array.isArray(opened)) return this.fail(opened as readonly GraphQLFormattedError[]);
+    const { events, renewAt } = opened as Opened;
+    if (this.closed || this.source !== before) return void events.return?.();
+    this.renewed = events;
+    this.renewBy(renewAt);
+    void before?.return?.();
   }
 
   /**
@@ -232,13 +281,20 @@ class Upstream {
           if (this.lastCursor !== null) this.hub.settle(this, this.lastCursor);
         }
       } catch (error) {
-        if (!this.closed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
+        if (!this.closed && !this.renewed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
       }
       if (this.closed) return;
       for (;;) {
+        // Opened afresh by a renewal: no break, nothing to wait for.
+        const renewed = this.takeRenewed();
+        if (renewed) {
+          source = renewed;
+          break;
+        }
         await sleep(wait);
         wait = Math.min(wait * 2, 5000);
         if (this.closed) return;
+        if (this.renewed) continue;
         const opened = await this.connect().catch((error: unknown) => error as Error);
         if (opened instanceof Error) continue;
         if (Array.isArray(opened)) return this.fail(opened as readonly GraphQLFormattedError[]);
@@ -248,7 +304,21 @@ class Upstream {
     }
   }
 
+  private takeRenewed(): AsyncIterableIterator<FormattedExecutionResult> | undefined {
+    const renewed = this.renewed;
+    this.renewed = undefined;
+    if (renewed) this.source = renewed;
+    return renewed;
+  }
+
   private async handle(result: FormattedExecutionResult): Promise<void> {
+    const start = startOf(result);
+    if (start !== undefined) {
+      // Where a subscription from now on starts: from here on, it can resume without a gap.
+      this.lastCursor ??= start;
+      return;
+    }
+    if (isExpiry(result)) throw new Error('its viewer assertion expired');
     if (!result.data) return this.fail(result.errors ?? [{ message: 'The subgraph ended the subscription', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
     const event = result.data[this.spec.plan.rootKey] as { cursor?: string } | null;
     const cursor = event?.cursor;
@@ -268,7 +338,7 @@ class Upstream {
   private async complete(result: FormattedExecutionResult): Promise<FormattedExecutionResult> {
     const { planner, dataSources } = this.hub.options;
     const { plan, variables } = this.spec;
-    const context = await this.viewerContext();
+    const context = await this.hub.options.contextOf(this.spec.viewer);
     const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
     const requestContext = { request: { variables }, context, metrics: {}, logger: console };
     const executed = await executeQueryPlan(
@@ -281,12 +351,6 @@ class Upstream {
     );
     const errors = executed.errors?.map((error) => renderError(error instanceof GraphQLError ? error.toJSON() : (error as GraphQLFormattedError), error));
     return { data: executed.data ?? null, ...(errors?.length ? { errors } : {}) };
-  }
-
-  /** A signed viewer lives a minute (kernel/viewer.ts); a new one is signed after half of that. */
-  private viewerContext(): Promise<GatewayContext> {
-    if (!this.context || Date.now() - this.context.at > 30_000) this.context = { value: this.hub.options.contextOf(this.spec.viewer), at: Date.now() };
-    return this.context.value;
   }
 
   private fail(errors: readonly GraphQLFormattedError[]): void {

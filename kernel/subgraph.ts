@@ -24,7 +24,8 @@ import { AuditTrail, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
 import type { ConsumerOptions, StoredEvent } from './events.ts';
 import { sharedParser } from './parsed.ts';
-import { EventFeed, type SubscriptionField } from './feed.ts';
+import { EventFeed, type FeedEvents, type SubscriptionField } from './feed.ts';
+import { startingAfter, untilExpiry } from './upstream.ts';
 import { RegisterError, renderError, unwrap } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
@@ -101,8 +102,9 @@ export interface SubgraphServer<Loaders = unknown> {
   contextFor(headers: { get(name: string): string | undefined }): Promise<SubgraphContext<Loaders>>;
   /**
    * Runs a subscription for the viewer the gateway signed (`assertion`): the refusal as a result
-   * with errors, or one result per event. Each event runs with fresh loaders and writes its own audit
-   * lines, as a request does.
+   * with errors, or a result naming where it starts, then one per event, until the assertion expires
+   * (kernel/upstream.ts). Each event runs with fresh loaders and writes its own audit lines, as a
+   * request does.
    */
   subscribe(request: OperationRequest, assertion: string | undefined): Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
   /** Parses a subscription's text, sharing the document with every open one of the same text. */
@@ -165,7 +167,7 @@ export async function createSubgraphServer<Loaders>(
     parse: parseShared,
     contextFor: async (headers) => {
       try {
-        const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
+        const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret, subgraph.name);
         return contextOf(viewer, origin, requestIdOf(headers.get(requestIdHeader)), extractTraceContext(headers));
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
@@ -175,10 +177,12 @@ export async function createSubgraphServer<Loaders>(
     subscribe: async (request, assertion) => {
       let context: SubgraphContext<Loaders>;
       let document: DocumentNode;
+      let expiresAt: number;
       try {
-        const { viewer, origin } = await verifyViewerAssertion(assertion, options.viewerSecret);
+        const verified = await verifyViewerAssertion(assertion, options.viewerSecret, subgraph.name);
+        expiresAt = verified.expiresAt;
         // A subscription's lines (its masked errors, its audit) share one id for as long as it lasts.
-        context = contextOf(viewer, origin, requestIdOf(undefined));
+        context = contextOf(verified.viewer, verified.origin, requestIdOf(undefined));
         document = parseShared(request.query);
       } catch (error) {
         return failed(error, report);
@@ -190,7 +194,7 @@ export async function createSubgraphServer<Loaders>(
       const args = { schema, document, variableValues: request.variables, operationName: request.operationName };
       const source = await createSourceEventStream({ ...args, contextValue: context });
       if (!(Symbol.asyncIterator in source)) return formatted(source, report);
-      const events = source as AsyncIterableIterator<StoredEvent>;
+      const events = source as AsyncIterableIterator<StoredEvent> & Partial<Pick<FeedEvents, 'start'>>;
       const deliver = async (event: StoredEvent): Promise<FormattedExecutionResult> => {
         // Asked again for every event, so that a mandate that ends stops what a subscription delivers.
         const ended = await authorized(context, request.operationName, event);
@@ -205,7 +209,10 @@ export async function createSubgraphServer<Loaders>(
         await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
         return formatted(result, report);
       };
-      return mapEvents(events, (event, open) => untilDelivered(() => deliver(event), open));
+      // Where it starts, for the gateway to resume from should it have to (kernel/upstream.ts); and it
+      // lasts no longer than the viewer assertion it was opened with.
+      const start = (await events.start?.()) ?? null;
+      return untilExpiry(startingAfter(start, mapEvents(events, (event, open) => untilDelivered(() => deliver(event), open))), expiresAt);
     },
   };
 

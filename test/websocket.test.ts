@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { readOperations } from '../gateway/composition.ts';
@@ -8,7 +9,7 @@ import { compareCursors } from '../kernel/events.ts';
 import { maxBodyBytes } from '../kernel/http.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
-import { enrollmentInput, eventually, Follower, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { enrollmentInput, eventually, Follower, postGraphQL, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /*
  * GraphQL over WebSocket at the gateway refuses what HTTP refuses (test/limits.test.ts), and more of
@@ -187,6 +188,20 @@ describe('GraphQL over WebSocket: who may connect, and the operation limits', ()
       const connection = await open(bearer);
       expect(connection.acknowledged).toBe(false);
       expect(connection.closed).toEqual({ code: 4403, reason: 'Forbidden: The bearer token is not valid' });
+    }
+  });
+
+  it('refuses a token that never expires (no exp) or lives longer than TOKEN_MAX_LIFETIME: 4403 before acknowledging, 401 over HTTP', async () => {
+    const key = new TextEncoder().encode(system.config.tokenSecret);
+    const claims = new SignJWT({ role: 'OPERATOR' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('register-graph').setAudience('register-graph/api').setIssuedAt();
+    const forever = await claims.sign(key);
+    const tooLong = await issueToken(operator, system.config.tokenSecret, '2d');
+    for (const [bearer, why] of [[forever, 'must carry its issue and expiry times'], [tooLong, 'lives longer than the register allows']] as const) {
+      const connection = await open(bearer);
+      expect(connection.acknowledged).toBe(false);
+      expect(connection.closed).toEqual({ code: 4403, reason: expect.stringContaining(why) });
+      const overHttp = await postGraphQL(system.url, '{ countDates { countDate } }', undefined, bearer);
+      expect([overHttp.status, overHttp.errors?.[0]?.extensions?.code, overHttp.errors?.[0]?.message]).toEqual([401, 'UNAUTHENTICATED', expect.stringContaining(why)]);
     }
   });
 
