@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { formatDuration } from './config.ts';
 import { RegisterError } from './errors.ts';
@@ -94,13 +94,15 @@ export async function verifyViewerAssertion(header: string | undefined, secret: 
 
 /**
  * The HMAC key of a secret, made once: given the secret's bytes, jose imports a key for every token it
- * signs or verifies, and every request signs one and verifies two to four (bench --profile).
+ * signs or verifies, and every request signs one and verifies two to four (bench --profile). A
+ * WebCrypto key, which jose uses as it is: with a KeyObject, it signs and verifies at half the speed
+ * (measured for issue 17, where the gateway came to sign per subgraph).
  */
-const keys = new Map<string, KeyObject>();
+const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
 
-function keyOf(secret: string): KeyObject {
+function keyOf(secret: string): Promise<webcrypto.CryptoKey> {
   let key = keys.get(secret);
-  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  if (!key) keys.set(secret, (key = webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])));
   return key;
 }
 
@@ -112,12 +114,12 @@ async function sign(claims: Viewer & { origin?: string }, secret: string, audien
     .setAudience(audience)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
-    .sign(keyOf(secret));
+    .sign(await keyOf(secret));
 }
 
 async function verify(token: string, secret: string, audience: string, what: string): Promise<{ viewer: Viewer; claims: Record<string, unknown> }> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), { issuer, audience, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, await keyOf(secret), { issuer, audience, algorithms: ['HS256'] });
     return { viewer: parseViewer(payload), claims: payload };
   } catch (error) {
     const reason = error instanceof joseErrors.JWTExpired ? 'has expired' : error instanceof RegisterError ? `is incomplete: ${error.message}` : 'is not valid';
