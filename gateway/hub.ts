@@ -160,6 +160,8 @@ class Upstream {
   /** When the viewer assertion is renewed, and the subscription a renewal opened, for `pump` to move to. */
   private renewal: NodeJS.Timeout | undefined;
   private renewed: AsyncIterableIterator<FormattedExecutionResult> | undefined;
+  /** The source has said where it starts: it is open, so an UNAUTHENTICATED after that is its expiry. */
+  private started = false;
 
   constructor(
     private readonly hub: SubscriptionHub,
@@ -220,6 +222,7 @@ class Upstream {
     const { events, renewAt } = opened as Opened;
     if (this.closed) void events.return?.();
     this.source = events;
+    this.started = false;
     this.renewBy(renewAt);
     return events;
   }
@@ -307,7 +310,7 @@ class Upstream {
   private takeRenewed(): AsyncIterableIterator<FormattedExecutionResult> | undefined {
     const renewed = this.renewed;
     this.renewed = undefined;
-    if (renewed) this.source = renewed;
+    if (renewed) [this.source, this.started] = [renewed, false];
     return renewed;
   }
 
@@ -316,9 +319,11 @@ class Upstream {
     if (start !== undefined) {
       // Where a subscription from now on starts: from here on, it can resume without a gap.
       this.lastCursor ??= start;
+      this.started = true;
       return;
     }
-    if (isExpiry(result)) throw new Error('its viewer assertion expired');
+    // Before its start, an UNAUTHENTICATED is a refusal at opening (over graphql-ws it comes as a result).
+    if (this.started && isExpiry(result)) throw new Error('its viewer assertion expired');
     if (!result.data) return this.fail(result.errors ?? [{ message: 'The subgraph ended the subscription', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
     const event = result.data[this.spec.plan.rootKey] as { cursor?: string } | null;
     const cursor = event?.cursor;

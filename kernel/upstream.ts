@@ -45,7 +45,7 @@ export const expiredResult: FormattedExecutionResult = {
 
 /**
  * Whether a result ends the subscription because its viewer expired: the only UNAUTHENTICATED that
- * comes after a subscription was opened (a refusal at opening comes instead of the events).
+ * comes after a subscription's start result (one before it is a refusal at opening).
  */
 export function isExpiry(result: FormattedExecutionResult): boolean {
   return !result.data && result.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';

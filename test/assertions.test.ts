@@ -194,8 +194,8 @@ describe(`the gateway renews its upstreams' assertions (VIEWER_ASSERTION_LIFETIM
   }, 60_000);
 });
 
-describe.runIf(Boolean(process.env.DATABASE_URL))('renewal over graphql-ws, with the funding subgraph in a process of its own, on PostgreSQL', () => {
-  it('delivers every event once and in order across renewals', async () => {
+describe.runIf(Boolean(process.env.DATABASE_URL))('over graphql-ws, with the funding subgraph in a process of its own, on PostgreSQL', () => {
+  it('delivers every event once and in order across renewals (VIEWER_ASSERTION_LIFETIME=3s)', async () => {
     const fresh = await freshDatabaseUrl();
     const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', RATE_LIMIT: '0', VIEWER_ASSERTION_LIFETIME: `${lifetime}s` };
     const running: RunningSystem[] = [];
@@ -220,6 +220,34 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('renewal over graphql-ws, with
     } finally {
       for (const server of running.reverse()) await server.close();
       await writer.close();
+      await fresh.drop();
+    }
+  }, 120_000);
+
+  it("passes on a subgraph's refusal of the gateway's assertion at opening, rather than taking it for an expiry to resume from", async () => {
+    const fresh = await freshDatabaseUrl();
+    const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', RATE_LIMIT: '0' };
+    const running: RunningSystem[] = [];
+    const log = capturedLog();
+    try {
+      // Funding was given another VIEWER_SECRET than the gateway: it refuses every assertion.
+      for (const name of ['institutions', 'learners', 'funding', 'absence']) {
+        const secret = name === 'funding' ? { VIEWER_SECRET: 'a viewer secret that is not the gateway one at all' } : {};
+        running.push(await startSystem(readConfig({ ...base, SERVE: name, ...secret }), { logger: silentLogger }));
+      }
+      const urls = running.map((server) => `${server.serve}=${server.url}`).join(',');
+      const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), { logger: log.logger });
+      running.push(gateway);
+      const follower = new Follower<{ cursor: string }>({ url: () => gateway.url, token: await issueToken(vendor, readConfig(base).tokenSecret), query, field: 'fundingStatusChanged' });
+      try {
+        await follower.until(() => follower.errors.length > 0, 10_000, 'the refusal');
+        expect(follower.errors).toEqual([{ message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } }]);
+        expect(log.lines.filter((line) => /lost/.test(String(line.msg)))).toEqual([]);
+      } finally {
+        await follower.stop();
+      }
+    } finally {
+      for (const server of running.reverse()) await server.close();
       await fresh.drop();
     }
   }, 120_000);
