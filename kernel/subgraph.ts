@@ -148,6 +148,13 @@ export async function createSubgraphServer<Loaders>(
   const auditKey = auditKeyOf(options.viewerSecret);
   const checks = new Map<string, Promise<void>>();
   const parseShared = sharedParser();
+  // A shared document validates once: the gateway opens its subscriptions afresh at every renewal.
+  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const validateOnce = (document: DocumentNode) => {
+    let errors = validated.get(document);
+    if (!errors) validated.set(document, (errors = validate(schema, document)));
+    return errors;
+  };
   const contextOf = (viewer: Viewer, origin: string | undefined, requestId: string, traceContext?: TraceContext): SubgraphContext<Loaders> => ({
     viewer,
     origin,
@@ -187,7 +194,7 @@ export async function createSubgraphServer<Loaders>(
       } catch (error) {
         return failed(error, report);
       }
-      const invalid = validate(schema, document);
+      const invalid = validateOnce(document);
       if (invalid.length) return { errors: invalid.map((error) => renderError(error.toJSON(), error, report)) };
       const refusal = await authorized(context, request.operationName);
       if (refusal) return refusal;
