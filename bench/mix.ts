@@ -10,6 +10,7 @@ import { rowsOf, type Db } from '../kernel/db.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { issueToken, signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
+import { subgraphs } from '../subgraphs/index.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 
 /** A school the bench acts for, with one of its learners and a word to search branches by. */
@@ -73,10 +74,20 @@ async function registered(name: string): Promise<string> {
   return (await readFile(path.join(schemaFolder, 'operations', `${name}.graphql`), 'utf8')).replace(/^#.*\n/gm, '');
 }
 
-/** How a client proves who it is to one gateway: a bearer token to the register's, the signed viewer to the others. */
+/**
+ * How a client proves who it is to one gateway: a bearer token to the register's, to the others the
+ * viewer signed for each subgraph, in `x-register-viewer-<subgraph>`, which they pass on to that
+ * subgraph as `x-register-viewer` (bench/peers).
+ */
 export type Identity = { kind: 'token'; secret: string } | { kind: 'assertion'; secret: string };
 
 const vendorFor = (school: School): Viewer => ({ role: 'VENDOR', vendorOin: demoVendor.oin, school: school.brin6 });
+
+/** The viewer signed for each subgraph, each in a header of its own. */
+async function signedPerSubgraph(viewer: Viewer, secret: string): Promise<Record<string, string>> {
+  const signed = await Promise.all(subgraphs.map(async ({ name }) => [`${viewerHeader}-${name}`, await signViewerAssertion(viewer, secret, name, { origin: '127.0.0.1' })]));
+  return Object.fromEntries(signed);
+}
 
 /**
  * The requests of one run: headers per school, made fresh (a signed viewer lives 60 s), and bodies
@@ -90,7 +101,7 @@ export async function requestsFor(operations: Operation[], identity: Identity): 
     const viewer = vendorFor(school);
     headers.set(
       school.brin6,
-      identity.kind === 'token' ? { authorization: `Bearer ${await issueToken(viewer, identity.secret, '1h')}` } : { [viewerHeader]: await signViewerAssertion(viewer, identity.secret, '127.0.0.1') },
+      identity.kind === 'token' ? { authorization: `Bearer ${await issueToken(viewer, identity.secret, '1h')}` } : await signedPerSubgraph(viewer, identity.secret),
     );
   }
   return operations.map((operation) => ({ body: operation.body, headers: headers.get(operation.school.brin6)! }));

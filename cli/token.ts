@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { readConfig } from '../kernel/config.ts';
+import { formatDuration, parseDuration, readConfig } from '../kernel/config.ts';
 import { RegisterError } from '../kernel/errors.ts';
 import { issueToken, parseViewer, type Viewer } from '../kernel/viewer.ts';
 import { runCommand, UsageError } from './command.ts';
@@ -8,7 +8,7 @@ const usage = `usage: npm run -s token -- --role VENDOR --vendor <OIN> --school 
        npm run -s token -- --role MUNICIPALITY --municipality <code>
        npm run -s token -- --role BOARD --board <RIO board code>
        npm run -s token -- --role OPERATOR
-options: --expires-in <duration> (default 12h, e.g. 30m, 7d)
+options: --expires-in <duration> (default 12h, e.g. 30m or 8h; at most TOKEN_MAX_LIFETIME, 24h unless set)
 Prints only the token, signed with TOKEN_SECRET (-s keeps npm from printing its own banner).`;
 
 const flagOf: Record<string, string> = { vendorOin: '--vendor', school: '--school', municipality: '--municipality', board: '--board', role: '--role' };
@@ -44,6 +44,12 @@ function viewerOf(values: ReturnType<typeof readArguments>): Viewer {
 runCommand(async () => {
   const values = readArguments();
   if (values.help || !values.role) throw new UsageError(usage);
-  if (!/^\d+[smhd]$/.test(values['expires-in'])) throw new UsageError(`--expires-in "${values['expires-in']}" is not a duration like 30m, 12h or 7d`);
-  console.log(await issueToken(viewerOf(values), readConfig().tokenSecret, values['expires-in']));
+  const config = readConfig();
+  const lifetime = parseDuration(values['expires-in']);
+  if (lifetime === undefined) throw new UsageError(`--expires-in "${values['expires-in']}" is not a duration like 30m, 12h or 7d`);
+  // The register refuses a token that lives longer (kernel/viewer.ts, verifyToken): say so now.
+  if (lifetime > config.tokenMaxLifetime) {
+    throw new UsageError(`--expires-in ${values['expires-in']} is longer than the register accepts: a token lives at most ${formatDuration(config.tokenMaxLifetime)} (TOKEN_MAX_LIFETIME)`);
+  }
+  console.log(await issueToken(viewerOf(values), config.tokenSecret, values['expires-in']));
 });

@@ -8,20 +8,22 @@ import { isOutage, RegisterError, renderError, unavailableMessage } from '../ker
 import { outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
-import { parseViewer, signViewerAssertion, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
+import { parseViewer, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from '../kernel/logging.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { injectTraceContext } from '../kernel/tracing.ts';
+import { ViewerAssertions } from './assertions.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
-import { trustedDocumentCache, trustedDocumentsPlugin } from './trusted.ts';
+import { trustedDocumentCache, trustedDocumentStore, trustedDocumentsPlugin } from './trusted.ts';
 import { SubscriptionHub, worthHolding, type UpstreamSubscribe } from './hub.ts';
 import { SubscriptionPlanner } from './plan.ts';
 
-/** The gateway's request context: the verified viewer and the signed form the subgraphs receive. */
+/** The gateway's request context: the verified viewer and the signed form each subgraph receives. */
 export interface GatewayContext {
   viewer: Viewer;
-  viewerAssertion: string;
+  /** The viewer signed for one subgraph, as that subgraph's fetches carry it (gateway/assertions.ts). */
+  assertionFor(subgraph: string): Promise<string>;
   /** Ties the log lines of the request together, here and at every subgraph (kernel/logging.ts). */
   requestId: string;
 }
@@ -42,7 +44,7 @@ class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     const { request } = options;
     const headers = new HeaderMap();
-    const assertion = (options.context as Partial<GatewayContext> | undefined)?.viewerAssertion;
+    const assertion = await (options.context as Partial<GatewayContext> | undefined)?.assertionFor?.(this.subgraph.name);
     if (assertion) headers.set(viewerHeader, assertion);
     passOn(options.context, (name, value) => headers.set(name, value));
     const contextValue = await this.subgraph.contextFor(headers);
@@ -61,13 +63,13 @@ type Fetcher = ConstructorParameters<typeof RemoteGraphQLDataSource>[0] extends 
  * A subgraph in another process, called with Node's own fetch (faster than the default; stack.md),
  * which must have answered within `timeoutMs` (SUBGRAPH_TIMEOUT), body and all.
  */
-function remoteDataSource(url: string, timeoutMs: number): GraphQLDataSource<GatewayContext> {
+function remoteDataSource(name: string, url: string, timeoutMs: number): GraphQLDataSource<GatewayContext> {
   const timed = (input: string, init?: RequestInit) => globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   return new RemoteGraphQLDataSource<GatewayContext>({
     url,
     fetcher: timed as unknown as Fetcher,
-    willSendRequest({ request, context }) {
-      const assertion = (context as Partial<GatewayContext> | undefined)?.viewerAssertion;
+    async willSendRequest({ request, context }) {
+      const assertion = await (context as Partial<GatewayContext> | undefined)?.assertionFor?.(name);
       if (assertion) request.http?.headers.set(viewerHeader, assertion);
       passOn(context, (name, value) => request.http?.headers.set(name, value));
     },
@@ -213,6 +215,10 @@ export async function createGateway(options: {
   sources: Map<string, SubgraphSource>;
   tokenSecret: string;
   viewerSecret: string;
+  /** Seconds a signed viewer for a subgraph is valid (VIEWER_ASSERTION_LIFETIME). */
+  viewerAssertionLifetime: number;
+  /** Seconds a bearer token may live at most (TOKEN_MAX_LIFETIME). */
+  tokenMaxLifetime: number;
   production: boolean;
   /** Requests per second per viewer; 0: no limit. */
   rateLimit: number;
@@ -239,7 +245,7 @@ export async function createGateway(options: {
     logger.warn({ service: 'gateway', subgraph: name, requestId: context?.requestId, err: error }, 'subgraph unavailable');
   const queue = options.subscriberQueue ?? 1000;
   for (const [name, source] of options.sources) {
-    const fetching = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(source.url, options.subgraphTimeoutMs ?? 20_000);
+    const fetching = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(name, source.url, options.subgraphTimeoutMs ?? 20_000);
     dataSources[name] = new OutageAnswering(fetching, unreachable(name));
     if (source.kind === 'in-process') upstreams.set(name, (request, assertion) => source.server.subscribe(request, assertion));
     else {
@@ -275,7 +281,7 @@ export async function createGateway(options: {
       requestLog<GatewayContext>(logger, 'info', { service: 'gateway' }),
       ...(options.metrics ? [options.metrics.plugin<GatewayContext>('gateway')] : []),
     ],
-    ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null } } : {}),
+    ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null }, documentStore: trustedDocumentStore(options.trustedDocuments) } : {}),
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
@@ -284,7 +290,8 @@ export async function createGateway(options: {
   await server.start();
   const authenticate = async (headers: HeadersLike, peer?: Peer) => {
     try {
-      return options.clientCertificates ? await viewerOverTls(headers, peer, options.tokenSecret) : await verifyToken(bearerToken(headers.get('authorization')), options.tokenSecret);
+      const token = { secret: options.tokenSecret, maxLifetime: options.tokenMaxLifetime };
+      return options.clientCertificates ? await viewerOverTls(headers, peer, token) : await verifyToken(bearerToken(headers.get('authorization')), token.secret, token.maxLifetime);
     } catch (error) {
       if (!(error instanceof RegisterError)) throw error;
       throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
@@ -298,13 +305,17 @@ export async function createGateway(options: {
       });
     }
   };
-  const contextOf = async (viewer: Viewer, origin?: string, requestId = requestIdOf(undefined)) => ({
+  const assertions = new ViewerAssertions(options.viewerSecret, options.viewerAssertionLifetime);
+  // Signed only for the subgraphs a request's plan actually asks.
+  const contextOf = async (viewer: Viewer, origin?: string, requestId = requestIdOf(undefined)): Promise<GatewayContext> => ({
     viewer,
-    viewerAssertion: await signViewerAssertion(viewer, options.viewerSecret, origin),
+    assertionFor: async (subgraph) => (await assertions.forRequest(viewer, origin, subgraph)).text,
     requestId,
   });
   const planner = new SubscriptionPlanner(options.supergraphSdl);
-  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, queue, holdMs: options.eventHoldMs ?? 60_000, log: (message) => logger.warn({ service: 'gateway' }, message) });
+  // An upstream subscription carries the client's address too, which the subgraph's audit lines record.
+  const assertion = (viewer: Viewer, subgraph: string, origin?: string) => assertions.sign(viewer, origin, subgraph);
+  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, assertion, queue, holdMs: options.eventHoldMs ?? 60_000, log: (message) => logger.warn({ service: 'gateway' }, message) });
   return {
     server,
     authenticate,
@@ -369,10 +380,10 @@ const certificateRefusals: Record<string, string> = {
  * the mandate check (subgraphs/institutions/mandates.ts) decides whether it may. Other viewers
  * (municipalities, boards, the operator) still bring a token, but no token makes a vendor here.
  */
-async function viewerOverTls(headers: HeadersLike, peer: Peer | undefined, tokenSecret: string): Promise<Viewer> {
+async function viewerOverTls(headers: HeadersLike, peer: Peer | undefined, token: { secret: string; maxLifetime: number }): Promise<Viewer> {
   const certificate = peer?.certificate;
   if (!certificate) {
-    const viewer = await verifyToken(bearerToken(headers.get('authorization')), tokenSecret);
+    const viewer = await verifyToken(bearerToken(headers.get('authorization')), token.secret, token.maxLifetime);
     if (viewer.role === 'VENDOR') throw new RegisterError('UNAUTHENTICATED', 'A vendor identifies itself with its client certificate on this register, not with a token');
     return viewer;
   }

@@ -10,6 +10,8 @@ import { renderError } from '../kernel/errors.ts';
 import { compareCursors, cursorBefore } from '../kernel/events.ts';
 import type { OperationRequest } from '../kernel/subgraph.ts';
 import type { Viewer } from '../kernel/viewer.ts';
+import { isExpiry, startOf } from '../kernel/upstream.ts';
+import type { SignedAssertion } from './assertions.ts';
 import type { GatewayContext } from './gateway.ts';
 import { eventSource, resumeVariable, type SubscriptionPlan, type SubscriptionPlanner } from './plan.ts';
 
@@ -26,8 +28,10 @@ export interface HubOptions {
   dataSources: ServiceMap;
   /** Per subgraph name, how to open a subscription there. */
   upstreams: Map<string, UpstreamSubscribe>;
-  /** The context a viewer's fetches carry (a fresh signed assertion, with the client's address for the audit log). */
+  /** The context a viewer's fetches carry (the viewer, signed for each subgraph asked, with the client's address for the audit log). */
   contextOf(viewer: Viewer, origin?: string): Promise<GatewayContext>;
+  /** A new signed viewer for an upstream subscription at `subgraph`, which the upstream renews in time. */
+  assertion(viewer: Viewer, subgraph: string, origin?: string): Promise<SignedAssertion>;
   /** Results a subscriber may leave unread before it is disconnected. */
   queue: number;
   /** How long an event is held while a part of the register it needs is out, in ms. */
@@ -134,6 +138,12 @@ export class SubscriptionHub {
   }
 }
 
+/** An upstream subscription as opened, and when to renew its viewer assertion. */
+interface Opened {
+  events: AsyncIterableIterator<FormattedExecutionResult>;
+  renewAt: number;
+}
+
 interface UpstreamSpec {
   plan: SubscriptionPlan;
   viewer: Viewer;
@@ -155,7 +165,11 @@ class Upstream {
   private lastCursor: string | null;
   private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   private closed = false;
-  private context: { value: Promise<GatewayContext>; at: number } | undefined;
+  /** When the viewer assertion is renewed, and the subscription a renewal opened, for `pump` to move to. */
+  private renewal: NodeJS.Timeout | undefined;
+  private renewed: AsyncIterableIterator<FormattedExecutionResult> | undefined;
+  /** The source has said where it starts: it is open, so an UNAUTHENTICATED after that is its expiry. */
+  private started = false;
 
   constructor(
     private readonly hub: SubscriptionHub,
@@ -205,19 +219,57 @@ class Upstream {
     this.closed = true;
     this.hub.openUpstreams--;
     this.hub.release(this);
+    clearTimeout(this.renewal);
     void this.source?.return?.();
+    void this.renewed?.return?.();
   }
 
   private async connect(): Promise<readonly GraphQLFormattedError[] | AsyncIterableIterator<FormattedExecutionResult>> {
+    const opened = await this.open();
+    if (Array.isArray(opened)) return opened;
+    const { events, renewAt } = opened as Opened;
+    if (this.closed) void events.return?.();
+    this.source = events;
+    this.started = false;
+    this.renewBy(renewAt);
+    return events;
+  }
+
+  /** The subscription at the owning subgraph, from the last cursor, with a new signed viewer. */
+  private async open(): Promise<readonly GraphQLFormattedError[] | Opened> {
     const { plan, viewer, origin, upstreamVariables } = this.spec;
     const subscribe = this.hub.options.upstreams.get(plan.serviceName);
     if (!subscribe) throw new Error(`No upstream for subgraph ${plan.serviceName}`);
-    const { viewerAssertion } = await this.hub.options.contextOf(viewer, origin);
-    const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, viewerAssertion);
+    const assertion = await this.hub.options.assertion(viewer, plan.serviceName, origin);
+    const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, assertion.text);
     if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
-    if (this.closed) void opened.return?.();
-    this.source = opened;
-    return opened;
+    return { events: opened, renewAt: assertion.renewAt };
+  }
+
+  private renewBy(at: number): void {
+    clearTimeout(this.renewal);
+    this.renewal = setTimeout(() => void this.renew(), Math.max(0, at - Date.now()));
+  }
+
+  /**
+   * Renews the viewer assertion before it expires, when the subgraph would end the subscription
+   * (kernel/upstream.ts): opens it afresh, after the last cursor handled, and has `pump` move over to
+   * it once the old one has given what it was giving. Events the new one repeats are dropped by their
+   * cursor (`handle`), so nothing is lost or delivered twice. A subgraph out of reach is tried again
+   * shortly; should the old subscription expire meanwhile, `pump` resumes as after any break.
+   */
+  private async renew(): Promise<void> {
+    // Until the subgraph has said where the subscription starts, a new one could only start from now.
+    if (this.lastCursor === null) return this.renewBy(Date.now() + 100);
+    const before = this.source;
+    const opened = await this.open().catch((error: unknown) => error as Error);
+    if (opened instanceof Error) return this.renewBy(Date.now() + 1000);
+    if (Array.isArray(opened)) return this.fail(opened as readonly GraphQLFormattedError[]);
+    const { events, renewAt } = opened as Opened;
+    if (this.closed || this.source !== before) return void events.return?.();
+    this.renewed = events;
+    this.renewBy(renewAt);
+    void before?.return?.();
   }
 
   /**
@@ -240,13 +292,20 @@ class Upstream {
           if (this.lastCursor !== null) this.hub.settle(this, this.lastCursor);
         }
       } catch (error) {
-        if (!this.closed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
+        if (!this.closed && !this.renewed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
       }
       if (this.closed) return;
       for (;;) {
+        // Opened afresh by a renewal: no break, nothing to wait for.
+        const renewed = this.takeRenewed();
+        if (renewed) {
+          source = renewed;
+          break;
+        }
         await sleep(wait);
         wait = Math.min(wait * 2, 5000);
         if (this.closed) return;
+        if (this.renewed) continue;
         const opened = await this.connect().catch((error: unknown) => error as Error);
         if (opened instanceof Error) continue;
         // An outage at the subgraph (its database, say) is waited out as a lost connection is.
@@ -260,7 +319,23 @@ class Upstream {
     }
   }
 
+  private takeRenewed(): AsyncIterableIterator<FormattedExecutionResult> | undefined {
+    const renewed = this.renewed;
+    this.renewed = undefined;
+    if (renewed) [this.source, this.started] = [renewed, false];
+    return renewed;
+  }
+
   private async handle(result: FormattedExecutionResult): Promise<void> {
+    const start = startOf(result);
+    if (start !== undefined) {
+      // Where a subscription from now on starts: from here on, it can resume without a gap.
+      this.lastCursor ??= start;
+      this.started = true;
+      return;
+    }
+    // Before its start, an UNAUTHENTICATED is a refusal at opening (over graphql-ws it comes as a result).
+    if (this.started && isExpiry(result)) throw new Error('its viewer assertion expired');
     if (!result.data) return this.ended(result.errors);
     const cursor = (result.data[this.spec.plan.rootKey] as { cursor?: string } | null)?.cursor;
     // A resumed upstream can repeat what came before the break: each event goes out once.
@@ -316,7 +391,7 @@ class Upstream {
     const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
     let executed: Awaited<ReturnType<typeof executeQueryPlan>>;
     try {
-      const requestContext = { request: { variables }, context: await this.viewerContext(), metrics: {}, logger: console };
+      const requestContext = { request: { variables }, context: await this.hub.options.contextOf(this.spec.viewer, this.spec.origin), metrics: {}, logger: console };
       executed = await executeQueryPlan(
         plan.eventPlan,
         { ...dataSources, [eventSource]: answer },
@@ -333,12 +408,6 @@ class Upstream {
     const errors = executed.errors?.map((error) => renderError(error instanceof GraphQLError ? error.toJSON() : (error as GraphQLFormattedError), error));
     // Every event carries its cursor, selected or not: where to resume after it (README).
     return { completed: { data: executed.data ?? null, ...(errors?.length ? { errors } : {}), ...(cursor ? { extensions: { cursor } } : {}) } };
-  }
-
-  /** A signed viewer lives a minute (kernel/viewer.ts); a new one is signed after half of that. */
-  private viewerContext(): Promise<GatewayContext> {
-    if (!this.context || Date.now() - this.context.at > 30_000) this.context = { value: this.hub.options.contextOf(this.spec.viewer, this.spec.origin), at: Date.now() };
-    return this.context.value;
   }
 
   /** The subgraph ended the subscription: resumably (it could not deliver an event in time), or with a refusal. */

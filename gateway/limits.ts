@@ -1,7 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  getArgumentValues,
   getNamedType,
   getNullableType,
+  getVariableValues,
   GraphQLError,
   isInterfaceType,
   isListType,
@@ -15,8 +17,8 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValueNode,
 } from 'graphql';
+import { defaultPageSize } from '../kernel/pages.ts';
 
 /*
  * Operation limits at the gateway (OWASP GraphQL cheat sheet: depth, amount and cost limits;
@@ -57,10 +59,13 @@ export interface Measured {
 }
 
 /**
- * What an operation asks for. Fragments are followed where they are spread. A field with a `first`
- * argument multiplies everything below it by `first` (as given, or its default), and the list that
+ * What an operation asks for, as it will run. Fragments are followed where they are spread. A field
+ * with a `first` argument multiplies everything below it by the page it will get, and the list that
  * page holds (`edges`) adds no factor of its own; any other list field multiplies by
- * `assumedListSize`.
+ * `assumedListSize`. The page is read as execution reads it (GraphQL spec, CoerceArgumentValues),
+ * from the `variables` as execution coerces them (`coerceVariables`): a variable's value, else its
+ * default, else the argument's default; null or nothing at all is the page a resolver gives then
+ * (kernel/pages.ts).
  */
 export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): Measured {
   const fragments = new Map(
@@ -105,19 +110,28 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   return measured;
 }
 
-/** The page size a `first` argument asks for, or its default; undefined when the field has no `first`. */
-function firstOf(definition: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): number | undefined {
-  const argument = definition.args.find((arg) => arg.name === 'first');
-  if (!argument) return undefined;
-  const given = node.arguments?.find((arg) => arg.name.value === 'first')?.value;
-  const value = given ? valueOf(given, variables) : argument.defaultValue;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 1;
+/**
+ * The variables as execution will have them (GraphQL spec, CoerceVariableValues): given values
+ * coerced, defaults for those not given. Ones that do not coerce are BAD_USER_INPUT, as they would be
+ * at execution.
+ */
+export function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, given: Record<string, unknown>): Record<string, unknown> {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], given);
+  if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  return coerced.coerced;
 }
 
-function valueOf(node: ValueNode, variables: Record<string, unknown>): unknown {
-  if (node.kind === Kind.INT) return Number(node.value);
-  if (node.kind === Kind.VARIABLE) return variables[node.name.value];
-  return undefined;
+/** The page a field with a `first` argument will get; undefined for a field without one. */
+function firstOf(definition: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): number | undefined {
+  if (!definition.args.some((arg) => arg.name === 'first')) return undefined;
+  let first: unknown;
+  try {
+    first = getArgumentValues(definition, node, variables).first;
+  } catch (error) {
+    throw new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
+  const size = first ?? defaultPageSize;
+  return typeof size === 'number' && Number.isFinite(size) && size > 0 ? size : 1;
 }
 
 /** Refuses an operation over a limit, naming the limit, what was asked and what is allowed. */
@@ -154,7 +168,7 @@ export function operationLimitsPlugin<Context extends object>(limits: OperationL
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) throw unresolvedOperation(request.operationName);
-          checkOperationLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
+          checkOperationLimits(measureOperation(schema, document, operation, coerceVariables(schema, operation, request.variables ?? {})), limits);
         },
       };
     },

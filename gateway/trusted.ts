@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import type { RegisteredOperation } from './composition.ts';
 
 /*
@@ -33,6 +33,34 @@ export function trustedDocumentCache(documents: Map<string, string>) {
     },
   };
 }
+
+/**
+ * Apollo's store of parsed and validated documents, for strict mode. The trust check must come
+ * before parsing and validation, whose messages (and "Did you mean" suggestions) would map the schema
+ * for anyone who sends text, and Apollo has no plugin hook before them that may refuse a request.
+ * But it skips both for a document its store holds: so this store answers any unregistered text with
+ * a placeholder, and the trust check (trustedDocumentsPlugin) refuses the request before it runs. A
+ * registered document is parsed and validated once, and kept.
+ */
+export function trustedDocumentStore(documents: Map<string, string>) {
+  const kept = new Map<string, DocumentNode>();
+  // Apollo's key is a prefix of its own (the schema's hash) and the SHA-256 of the text: the document id.
+  const idOf = (key: string) => key.slice(-64);
+  return {
+    async get(key: string) {
+      return documents.has(idOf(key)) ? kept.get(key) : placeholder;
+    },
+    async set(key: string, document: DocumentNode) {
+      if (documents.has(idOf(key))) kept.set(key, document);
+    },
+    async delete(key: string) {
+      return kept.delete(key);
+    },
+  };
+}
+
+/** Stands in for a document that is not registered: it is never parsed, validated or run. */
+const placeholder = parse('{ __typename }');
 
 export function untrusted(): GraphQLError {
   return new GraphQLError('This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query', {

@@ -12,7 +12,7 @@ import { closeCodes, eventsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import type { Gateway } from './gateway.ts';
 import type { LetGo, Subscriber } from './hub.ts';
-import { checkOperationLimits, measureOperation, unresolvedOperation, type OperationLimits } from './limits.ts';
+import { checkOperationLimits, coerceVariables, measureOperation, unresolvedOperation, type OperationLimits } from './limits.ts';
 import { documentId, untrusted } from './trusted.ts';
 
 export interface SubscriptionLimits {
@@ -63,7 +63,7 @@ export function gatewaySubscriptions(
     if (invalid.length) throw new GraphQLError(invalid[0]!.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     const operation = getOperationAST(document, operationName);
     if (!operation) throw unresolvedOperation(operationName);
-    checkOperationLimits(measureOperation(planner.apiSchema, document, operation, variables), options.limits);
+    checkOperationLimits(measureOperation(planner.apiSchema, document, operation, coerceVariables(planner.apiSchema, operation, variables)), options.limits);
     return { document, operation };
   };
 

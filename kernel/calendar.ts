@@ -23,7 +23,7 @@ function millisOf(day: string): number | undefined {
   return date.getTime();
 }
 
-/** Whether `value` is a real calendar day written YYYY-MM-DD (not 2027-02-30). */
+/** Whether `value` is a real calendar day written YYYY-MM-DD (not 2027-02-30, nor in year 0000). */
 export function isDay(value: unknown): value is string {
   return typeof value === 'string' && millisOf(value) !== undefined;
 }

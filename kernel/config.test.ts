@@ -34,6 +34,24 @@ describe('readConfig', () => {
     expect(config.viewerSecret).not.toBe(config.tokenSecret);
   });
 
+  it('gives a signed viewer a minute and a token a day at most, when nothing is set', () => {
+    expect(readConfig({})).toMatchObject({ viewerAssertionLifetime: 60, tokenMaxLifetime: 86_400 });
+  });
+
+  it('reads VIEWER_ASSERTION_LIFETIME and TOKEN_MAX_LIFETIME as durations', () => {
+    expect(readConfig({ VIEWER_ASSERTION_LIFETIME: '3s', TOKEN_MAX_LIFETIME: '7d' })).toMatchObject({ viewerAssertionLifetime: 3, tokenMaxLifetime: 604_800 });
+  });
+
+  it.each([
+    ['VIEWER_ASSERTION_LIFETIME', '1s', 'must be between 2s and 1h'],
+    ['VIEWER_ASSERTION_LIFETIME', '2h', 'must be between 2s and 1h'],
+    ['TOKEN_MAX_LIFETIME', '31d', 'must be between 1m and 30d'],
+    ['TOKEN_MAX_LIFETIME', '12', 'must be a duration like 60s, 30m, 12h or 7d'],
+    ['TOKEN_MAX_LIFETIME', '1.5h', 'must be a duration like 60s, 30m, 12h or 7d'],
+  ])('refuses %s=%s', (variable, value, message) => {
+    expect(problemsWith({ [variable]: value })).toBe(`Invalid configuration:\n  ${variable}: ${message}`);
+  });
+
   it('treats empty variables as unset', () => {
     expect(readConfig({ PORT: '', SERVE: '', DATABASE_URL: '' })).toMatchObject({ port: 4000, serve: 'embedded', databaseUrl: undefined });
   });

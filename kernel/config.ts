@@ -9,6 +9,36 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 const developmentTokenSecret = 'register-graph development token secret: never use in production';
 const developmentViewerSecret = 'register-graph development viewer secret: never use in production';
 
+/** A duration as the configuration and `npm run token` write it: a whole number of s, m, h or d. */
+const durationText = /^([1-9]\d{0,6})([smhd])$/;
+const unitSeconds = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** The seconds of a duration like `60s`, `30m`, `12h` or `7d`; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const match = durationText.exec(text);
+  return match ? Number(match[1]) * unitSeconds[match[2] as keyof typeof unitSeconds] : undefined;
+}
+
+/** Seconds written in the largest unit that divides them: 86400 as `1d`, 90 as `90s`. */
+export function formatDuration(seconds: number): string {
+  const unit = (['d', 'h', 'm'] as const).find((candidate) => seconds % unitSeconds[candidate] === 0);
+  return unit ? `${seconds / unitSeconds[unit]}${unit}` : `${seconds}s`;
+}
+
+/** A duration variable: its seconds, between `min` and `max` (both durations). */
+function duration(fallback: string, min: string, max: string) {
+  const [low, high] = [parseDuration(min)!, parseDuration(max)!];
+  return z
+    .string()
+    .default(fallback)
+    .transform((text, context) => {
+      const seconds = parseDuration(text);
+      if (seconds === undefined) context.addIssue({ code: 'custom', message: 'must be a duration like 60s, 30m, 12h or 7d' });
+      else if (seconds < low || seconds > high) context.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
+      return seconds ?? 0;
+    });
+}
+
 /** pino's levels, and `silent`. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -34,6 +64,11 @@ const environment = z
     TOKEN_SECRET: z.string().min(32, 'at least 32 characters').default(developmentTokenSecret),
     /** Shared by the gateway and the subgraphs: signs the viewer the gateway passes on. */
     VIEWER_SECRET: z.string().min(32, 'at least 32 characters').default(developmentViewerSecret),
+    // How long the viewer the gateway signs for a subgraph is valid (kernel/viewer.ts): a request's
+    // fetches, or an upstream subscription until the gateway renews it. Short, so a captured one is soon worthless.
+    VIEWER_ASSERTION_LIFETIME: duration('60s', '2s', '1h'),
+    // The longest a bearer token may live from its issue (`exp` - `iat`); one without `exp` is refused.
+    TOKEN_MAX_LIFETIME: duration('24h', '1m', '30d'),
     /** Seed the DUO school list into an empty institutions register on start (`false` to skip). */
     SEED: z.enum(['true', 'false']).default('true'),
     // Requests per second per viewer at the gateway, with bursts of twice that; 0 turns it off.
@@ -136,6 +171,10 @@ export interface Config {
   subgraphUrls: Map<string, string>;
   tokenSecret: string;
   viewerSecret: string;
+  /** Seconds a signed viewer for a subgraph is valid. */
+  viewerAssertionLifetime: number;
+  /** Seconds a bearer token may live at most. */
+  tokenMaxLifetime: number;
   seed: boolean;
   rateLimit: number;
   /** Paths of the PEM files for two-sided TLS at the gateway; undefined: plain HTTP. */
@@ -173,6 +212,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     subgraphUrls: parseSubgraphUrls(value.SUBGRAPH_URLS),
     tokenSecret: value.TOKEN_SECRET,
     viewerSecret: value.VIEWER_SECRET,
+    viewerAssertionLifetime: value.VIEWER_ASSERTION_LIFETIME,
+    tokenMaxLifetime: value.TOKEN_MAX_LIFETIME,
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',

@@ -15,6 +15,22 @@ const wrapped = (error: Error) =>
   new GraphQLError(error.message, { path: ['school', 'name'], originalError: error });
 
 describe('renderError', () => {
+  it("answers Apollo's refusal of a request without a code but with a 4xx status as BAD_REQUEST, and reports nothing", () => {
+    const refusal = new GraphQLError('provided sha does not match query', { extensions: { http: { status: 400 } } });
+    const { reported, report } = reporter();
+
+    expect(renderError({ message: refusal.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, refusal, report)).toEqual({ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } });
+    expect(reported).toEqual([]);
+  });
+
+  it('masks an error without a code whose status is a server error', () => {
+    const failure = new GraphQLError('upstream broke', { extensions: { http: { status: 502 } } });
+    const { reported, report } = reporter();
+
+    expect(renderError({ message: failure.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, failure, report)).toEqual(masked);
+    expect(reported).toEqual([failure]);
+  });
+
   it.each([
     ['thrown as is', (error: RegisterError) => error as unknown],
     ['wrapped by graphql-js', (error: RegisterError) => wrapped(error)],

@@ -20,7 +20,7 @@ export const errorCatalogue = {
   UNTRUSTED_OPERATION: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.',
   GRAPHQL_PARSE_FAILED: 'The request is not syntactically valid GraphQL.',
   GRAPHQL_VALIDATION_FAILED: 'The operation does not validate against the schema.',
-  BAD_REQUEST: 'The HTTP request is malformed (method, headers or body).',
+  BAD_REQUEST: 'The HTTP request is malformed (method, headers or body), a persisted query among it: a hash that is not the SHA-256 of the text sent with it, or a version other than 1.',
   PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown.',
   OPERATION_RESOLUTION_FAILURE: 'The operation name does not match an operation in the document.',
   UNAVAILABLE:
@@ -56,9 +56,10 @@ export const retryAfterSeconds = 1;
 
 /**
  * Renders any error thrown while serving a request as the client may see it: a `RegisterError` or a
- * GraphQL error carrying a catalogued code keeps its message and code; an outage (`isOutage`) becomes
- * UNAVAILABLE; everything else (a bug) becomes INTERNAL_SERVER_ERROR; neither shows message, stack
- * or path to its cause. `report` receives what was masked, and as what, so that the server log keeps it.
+ * GraphQL error carrying a catalogued code keeps its message and code; Apollo's refusal of a request
+ * without a code is BAD_REQUEST; an outage (`isOutage`) becomes UNAVAILABLE; everything else (a bug)
+ * becomes INTERNAL_SERVER_ERROR; neither shows message, stack or path to its cause. `report` receives
+ * what was masked, and as what, so that the server log keeps it.
  */
 export function renderError(
   formatted: GraphQLFormattedError,
@@ -72,6 +73,7 @@ export function renderError(
     if (original.field) extensions.field = original.field;
     return { ...base, message: original.message, extensions };
   }
+  if (isUncodedRefusal(original)) return { ...base, message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
   const code = formatted.extensions?.code;
   if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') {
     // Which subgraph answered and how (`serviceName`, `response`, added by the gateway) is the
@@ -144,6 +146,17 @@ function outageItself(error: Record<string, unknown>): boolean {
   if (typeof code === 'string' && (outageCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   if (name === 'TimeoutError') return true;
   return typeof message === 'string' && outageMessages.some((pattern) => pattern.test(message));
+}
+
+/**
+ * A GraphQL error without a code but with a 4xx HTTP status of its own: Apollo Server's refusal of a
+ * request it cannot take (a persisted query whose hash is not its text's, or of a version it does
+ * not know), the client's fault, not the server's.
+ */
+function isUncodedRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** What was thrown under the GraphQLErrors that wrap it. */

@@ -59,6 +59,16 @@ function followed(viewer: Viewer, keys: { school?: string; municipality?: string
   throw new RegisterError('FORBIDDEN', `Only ${who} (or the operator) follows these events: subscribe as the one they concern`);
 }
 
+/** A subscription's events, and where it starts. */
+export interface FeedEvents extends AsyncIterableIterator<StoredEvent> {
+  /**
+   * The cursor every event it delivers comes after: `after`, or without it the place in the stream
+   * where it joins the live events, which it then does at once rather than at its first `next()`.
+   * Null when it ended before it joined.
+   */
+  start(): Promise<string | null>;
+}
+
 /** One process's subscriptions to its streams. */
 export class EventFeed {
   private readonly tails = new Map<string, Tail>();
@@ -75,7 +85,7 @@ export class EventFeed {
   }
 
   /** The wanted events after `after`, then live ones, in stream order; `return()` ends it at once. */
-  subscribe(request: FeedRequest): AsyncIterableIterator<StoredEvent> {
+  subscribe(request: FeedRequest): FeedEvents {
     if (request.after !== null) checkCursor(request.after);
     const subscription = new FeedSubscription(this, request, () => this.open.delete(subscription));
     this.open.add(subscription);
@@ -258,7 +268,7 @@ class Tail {
  * live events from it. `return()` resolves a waiting `next()` at once and leaves the tail (stack.md:
  * a suspended async generator could not be ended until its next event).
  */
-class FeedSubscription implements AsyncIterableIterator<StoredEvent> {
+class FeedSubscription implements FeedEvents {
   /** Every wanted event up to here is in `buffer` or delivered. */
   private cursor: string | null;
   private readonly buffer: StoredEvent[] = [];
@@ -298,6 +308,11 @@ class FeedSubscription implements AsyncIterableIterator<StoredEvent> {
       if (this.mode === 'live') return new Promise((resolve) => (this.waiting = resolve));
       await this.readOn();
     }
+  }
+
+  async start(): Promise<string | null> {
+    while (this.cursor === null && this.mode === 'reading') await this.readOn();
+    return this.cursor;
   }
 
   async return(): Promise<IteratorResult<StoredEvent>> {

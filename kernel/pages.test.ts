@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RegisterError } from './errors.ts';
-import { connectionOf, decodeCursor, encodeCursor, maxPageSize, pageSize } from './pages.ts';
+import { connectionOf, decodeCursor, decodeDayKey, decodeMomentKey, encodeCursor, maxPageSize, pageSize } from './pages.ts';
 
 describe('cursors', () => {
   it.each(['16AH00', '0000-1', 'Ærø é ’t', 'a'])('decodes the cursor of %j back to the key', (key) => {
@@ -27,9 +27,34 @@ describe('cursors', () => {
     );
   });
 
+  it.each(['\u0000', 'a\u0007b', '16AH\u001b[0m'])('refuses a cursor whose key holds a control character (%j)', (key) => {
+    expect(() => decodeCursor(encodeCursor(key))).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'after' }));
+  });
+
   it('names the field it was given', () => {
     expect(() => decodeCursor('', 'before')).toThrow(expect.objectContaining({ field: 'before' }));
   });
+});
+
+describe('sort keys', () => {
+  const id = '00000000-0000-4000-8000-000000000000';
+  const key = (value: string) => encodeCursor(`${value}|${id}`);
+
+  it('reads back the day and the moment a page wrote', () => {
+    expect(decodeDayKey(key('2024-08-01'))).toEqual(['2024-08-01', id]);
+    expect(decodeMomentKey(key('2026-03-04T05:06:07.089Z'))).toEqual([new Date('2026-03-04T05:06:07.089Z'), id]);
+  });
+
+  it.each(['notadate', '0000-01-01', '2024-02-30', '2024-8-1', '2024-08-01T00:00:00.000Z'])('refuses %j as a day key', (value) => {
+    expect(() => decodeDayKey(key(value))).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'after' }));
+  });
+
+  it.each(['notadate', '1', '2026-03-04', '2026-03-04T05:06:07Z', '0000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z'])(
+    'refuses %j as a moment key: only the form a page writes, in years the database holds',
+    (value) => {
+      expect(() => decodeMomentKey(key(value))).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'after' }));
+    },
+  );
 });
 
 describe('pageSize', () => {

@@ -1,6 +1,7 @@
 import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
+import { isDay } from './calendar.ts';
 import { RegisterError } from './errors.ts';
 import { isUuid } from './ids/index.ts';
 
@@ -14,7 +15,8 @@ export function encodeCursor(key: string): string {
 
 export function decodeCursor(cursor: string, field = 'after'): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (key === '' || encodeCursor(key) !== cursor) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor or cursor from an earlier page', field);
+  // No key the register writes holds a control character; a NUL would fail as a database parameter.
+  if (key === '' || encodeCursor(key) !== cursor || /[\u0000-\u001f\u007f]/.test(key)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor or cursor from an earlier page', field);
   return key;
 }
 
@@ -24,8 +26,11 @@ export function decodeCursor(cursor: string, field = 'after'): string {
  */
 export const maxPageSize = 500;
 
+/** The page without `first` (or with `first: null`); the schema declares it as the default too. */
+export const defaultPageSize = 50;
+
 export function pageSize(first: number | null | undefined, field = 'first'): number {
-  const size = first ?? 50;
+  const size = first ?? defaultPageSize;
   if (!Number.isInteger(size) || size < 1 || size > maxPageSize) {
     throw new RegisterError('BAD_USER_INPUT', `first must be between 1 and ${maxPageSize}`, field);
   }
@@ -42,17 +47,27 @@ export function connectionOf<Row>(rows: Row[], size: number, keyOf: (row: Row) =
 const malformed = () => new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
 
 /** The key of an ordered page: the sort value and the id that breaks its ties, as `value|id`. */
-export function decodeSortKey(cursor: string): [value: string, id: string] {
+function decodeSortKey(cursor: string): [value: string, id: string] {
   const [value, id] = decodeCursor(cursor).split('|');
   if (!value || !id || !isUuid(id)) throw malformed();
   return [value, id];
 }
 
-/** The key of a newest-first page by a moment, as `decodeSortKey` reads it. */
+/** The key of a page ordered by a day (YYYY-MM-DD), as `decodeSortKey` reads it. */
+export function decodeDayKey(cursor: string): [day: string, id: string] {
+  const [value, id] = decodeSortKey(cursor);
+  if (!isDay(value)) throw malformed();
+  return [value, id];
+}
+
+/**
+ * The key of a newest-first page by a moment, as `decodeSortKey` reads it: only in the form a page
+ * writes it (`toISOString`), so never a moment the database cannot hold.
+ */
 export function decodeMomentKey(cursor: string): [moment: Date, id: string] {
   const [value, id] = decodeSortKey(cursor);
   const moment = new Date(value);
-  if (Number.isNaN(moment.getTime())) throw malformed();
+  if (Number.isNaN(moment.getTime()) || !isDay(value.slice(0, 10)) || moment.toISOString() !== value) throw malformed();
   return [moment, id];
 }
 

@@ -24,7 +24,8 @@ import { AuditTrail, pgnsNamedIn, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
 import { cursorBefore, type ConsumerOptions, type StoredEvent } from './events.ts';
 import { sharedParser } from './parsed.ts';
-import { EventFeed, type SubscriptionField } from './feed.ts';
+import { EventFeed, type FeedEvents, type SubscriptionField } from './feed.ts';
+import { startingAfter, untilExpiry } from './upstream.ts';
 import { RegisterError, renderError, unwrap } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
@@ -100,8 +101,9 @@ export interface SubgraphServer<Loaders = unknown> {
   contextFor(headers: { get(name: string): string | undefined }): Promise<SubgraphContext<Loaders>>;
   /**
    * Runs a subscription for the viewer the gateway signed (`assertion`): the refusal as a result
-   * with errors, or one result per event. Each event runs with fresh loaders and writes its own audit
-   * lines, as a request does.
+   * with errors, or a result naming where it starts, then one per event, until the assertion expires
+   * (kernel/upstream.ts). Each event runs with fresh loaders and writes its own audit lines, as a
+   * request does.
    */
   subscribe(request: OperationRequest, assertion: string | undefined): Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
   /** Parses a subscription's text, sharing the document with every open one of the same text. */
@@ -145,6 +147,13 @@ export async function createSubgraphServer<Loaders>(
   const auditKey = auditKeyOf(options.viewerSecret);
   const checks = new Map<string, Promise<void>>();
   const parseShared = sharedParser();
+  // A shared document validates once: the gateway opens its subscriptions afresh at every renewal.
+  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const validateOnce = (document: DocumentNode) => {
+    let errors = validated.get(document);
+    if (!errors) validated.set(document, (errors = validate(schema, document)));
+    return errors;
+  };
   const contextOf = (viewer: Viewer, origin: string | undefined, requestId: string, traceContext?: TraceContext): SubgraphContext<Loaders> => ({
     viewer,
     origin,
@@ -164,7 +173,7 @@ export async function createSubgraphServer<Loaders>(
     parse: parseShared,
     contextFor: async (headers) => {
       try {
-        const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret);
+        const { viewer, origin } = await verifyViewerAssertion(headers.get(viewerHeader), options.viewerSecret, subgraph.name);
         return contextOf(viewer, origin, requestIdOf(headers.get(requestIdHeader)), extractTraceContext(headers));
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
@@ -174,22 +183,24 @@ export async function createSubgraphServer<Loaders>(
     subscribe: async (request, assertion) => {
       let context: SubgraphContext<Loaders>;
       let document: DocumentNode;
+      let expiresAt: number;
       try {
-        const { viewer, origin } = await verifyViewerAssertion(assertion, options.viewerSecret);
+        const verified = await verifyViewerAssertion(assertion, options.viewerSecret, subgraph.name);
+        expiresAt = verified.expiresAt;
         // A subscription's lines (its masked errors, its audit) share one id for as long as it lasts.
-        context = contextOf(viewer, origin, requestIdOf(undefined));
+        context = contextOf(verified.viewer, verified.origin, requestIdOf(undefined));
         document = parseShared(request.query);
       } catch (error) {
         return failed(error, report);
       }
-      const invalid = validate(schema, document);
+      const invalid = validateOnce(document);
       if (invalid.length) return { errors: invalid.map((error) => renderError(error.toJSON(), error, report)) };
       const refusal = await authorized(context, request.operationName);
       if (refusal) return refusal;
       const args = { schema, document, variableValues: request.variables, operationName: request.operationName };
       const source = await createSourceEventStream({ ...args, contextValue: context });
       if (!(Symbol.asyncIterator in source)) return formatted(source, report);
-      const events = source as AsyncIterableIterator<StoredEvent>;
+      const events = source as AsyncIterableIterator<StoredEvent> & Partial<Pick<FeedEvents, 'start'>>;
       const deliver = async (event: StoredEvent): Promise<FormattedExecutionResult> => {
         // Asked again for every event, so that a mandate that ends stops what a subscription delivers.
         const ended = await authorized(context, request.operationName, event);
@@ -204,7 +215,10 @@ export async function createSubgraphServer<Loaders>(
         await writeAudit(db, subgraph.name, eventContext.viewer, eventContext.origin, eventContext.audit);
         return formatted(result, report);
       };
-      return mapEvents(events, (event, open) => untilDelivered(event, () => deliver(event), open, () => void events.return?.()));
+      // Where it starts, for the gateway to resume from should it have to (kernel/upstream.ts); and it
+      // lasts no longer than the viewer assertion it was opened with.
+      const start = (await events.start?.()) ?? null;
+      return untilExpiry(startingAfter(start, mapEvents(events, (event, open) => untilDelivered(event, () => deliver(event), open, () => void events.return?.()))), expiresAt);
     },
   };
 

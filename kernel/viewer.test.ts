@@ -29,6 +29,10 @@ const unauthenticated = (message: string | RegExp) =>
 
 const vendor = { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' } as const;
 
+/** The longest a token may live in these tests: TOKEN_MAX_LIFETIME's default, a day. */
+const maxLifetime = 86_400;
+const verify = (token: string, key = secret) => verifyToken(token, key, maxLifetime);
+
 describe('bearer tokens', () => {
   it.each<[string, Viewer, Viewer]>([
     ['VENDOR', { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16ah00' }, vendor],
@@ -38,28 +42,25 @@ describe('bearer tokens', () => {
   ])('carries a %s viewer, normalised, through a round trip', async (_, viewer, normalised) => {
     const token = await issueToken(viewer, secret);
 
-    expect(await verifyToken(token, secret)).toEqual(normalised);
+    expect(await verify(token)).toEqual(normalised);
   });
 
-  it('carries a viewer through a gateway assertion too', async () => {
-    expect(await verifyViewerAssertion(await signViewerAssertion(vendor, secret, '192.0.2.7'), secret)).toEqual({ viewer: vendor, origin: '192.0.2.7' });
-  });
 
   it('refuses a token signed with another secret', async () => {
     const token = await issueToken(vendor, otherSecret);
 
-    await expect(verifyToken(token, secret)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
+    await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
   });
 
   it('refuses an expired token', async () => {
     const anHourAgo = Math.floor(Date.now() / 1000) - 3600;
     const token = await signClaims({ ...vendor }, { expires: anHourAgo });
 
-    await expect(verifyToken(token, secret)).rejects.toThrow(unauthenticated('The bearer token has expired'));
+    await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token has expired'));
   });
 
   it.each(['', 'not-a-token', 'a.b.c', 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiT1BFUkFUT1IifQ.'])('refuses the malformed token %j', async (token) => {
-    await expect(verifyToken(token, secret)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
+    await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
   });
 
   it('refuses a token from another issuer', async () => {
@@ -70,7 +71,7 @@ describe('bearer tokens', () => {
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(secret));
 
-    await expect(verifyToken(token, secret)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
+    await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
   });
 
   it.each([
@@ -81,25 +82,75 @@ describe('bearer tokens', () => {
   ])('refuses a well-signed token whose claims %s', async (_, claims) => {
     const token = await signClaims(claims);
 
-    const refusal = verifyToken(token, secret);
+    const refusal = verify(token);
     await expect(refusal).rejects.toBeInstanceOf(RegisterError);
     await expect(refusal).rejects.toThrow(unauthenticated(/^The bearer token is incomplete: /));
   });
 
-  it('does not accept a bearer token as a viewer assertion', async () => {
+  it('refuses a token that never expires (no exp)', async () => {
+    const token = await new SignJWT({ ...vendor }).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(apiAudience).setIssuedAt().sign(new TextEncoder().encode(secret));
+
+    await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token must carry its issue and expiry times (iat and exp)'));
+  });
+
+  it('refuses a token without its issue time (no iat)', async () => {
+    const token = await new SignJWT({ ...vendor }).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(apiAudience).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+
+    await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token must carry its issue and expiry times (iat and exp)'));
+  });
+
+  it('takes a token that lives the longest allowed, and refuses one that lives a second longer', async () => {
+    await expect(verify(await issueToken(vendor, secret, `${maxLifetime}s`))).resolves.toEqual(vendor);
+
+    await expect(verify(await issueToken(vendor, secret, `${maxLifetime + 1}s`))).rejects.toThrow(
+      unauthenticated('The bearer token lives longer than the register allows: at most 1d from its issue'),
+    );
+  });
+
+  it('counts the lifetime of a token issued in the future from now', async () => {
+    const inAnHour = Math.floor(Date.now() / 1000) + 3600;
+    const token = await new SignJWT({ ...vendor }).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(apiAudience).setIssuedAt(inAnHour).setExpirationTime(inAnHour + maxLifetime).sign(new TextEncoder().encode(secret));
+
+    await expect(verify(token)).rejects.toThrow(unauthenticated(/^The bearer token lives longer than the register allows/));
+  });
+});
+
+describe('viewer assertions, from the gateway to one subgraph', () => {
+  it('carry a viewer, the origin and the expiry', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 30;
+    const assertion = await signViewerAssertion(vendor, secret, 'learners', { origin: '192.0.2.7', expiresAt });
+
+    expect(await verifyViewerAssertion(assertion, secret, 'learners')).toEqual({ viewer: vendor, origin: '192.0.2.7', expiresAt: expiresAt * 1000 });
+  });
+
+  it('are refused by every other subgraph', async () => {
+    const assertion = await signViewerAssertion(vendor, secret, 'learners');
+
+    for (const subgraph of ['funding', 'absence', 'institutions']) {
+      await expect(verifyViewerAssertion(assertion, secret, subgraph)).rejects.toThrow(unauthenticated('The viewer assertion is not valid'));
+    }
+  });
+
+  it('are refused once expired', async () => {
+    const assertion = await signViewerAssertion(vendor, secret, 'learners', { expiresAt: Math.floor(Date.now() / 1000) - 1 });
+
+    await expect(verifyViewerAssertion(assertion, secret, 'learners')).rejects.toThrow(unauthenticated('The viewer assertion has expired'));
+  });
+
+  it('do not accept a bearer token as a viewer assertion', async () => {
     const token = await issueToken(vendor, secret);
 
-    await expect(verifyViewerAssertion(token, secret)).rejects.toThrow(unauthenticated('The viewer assertion is not valid'));
+    await expect(verifyViewerAssertion(token, secret, 'learners')).rejects.toThrow(unauthenticated('The viewer assertion is not valid'));
   });
 
-  it('does not accept a viewer assertion as a bearer token', async () => {
-    const assertion = await signViewerAssertion(vendor, secret);
+  it('are not accepted as a bearer token', async () => {
+    const assertion = await signViewerAssertion(vendor, secret, 'learners');
 
-    await expect(verifyToken(assertion, secret)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
+    await expect(verify(assertion)).rejects.toThrow(unauthenticated('The bearer token is not valid'));
   });
 
-  it.each([undefined, ''])('tells a request to a subgraph without an assertion (%j) to use the gateway', async (header) => {
-    const refusal = verifyViewerAssertion(header, secret);
+  it.each([undefined, ''])('tell a request to a subgraph without an assertion (%j) to use the gateway', async (header) => {
+    const refusal = verifyViewerAssertion(header, secret, 'learners');
 
     await expect(refusal).rejects.toBeInstanceOf(RegisterError);
     await expect(refusal).rejects.toThrow(unauthenticated(/send the request to the gateway/));

@@ -1,5 +1,6 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { formatDuration } from './config.ts';
 import { RegisterError } from './errors.ts';
 import { parseBoardCode, parseBrin6, parseMunicipalityCode, parseOin } from './ids/index.ts';
 
@@ -21,9 +22,12 @@ export const viewerHeader = 'x-register-viewer';
 
 const issuer = 'register-graph';
 const apiAudience = 'register-graph/api';
-const subgraphAudience = 'register-graph/subgraph';
-// Long enough for one request's fetches, short enough that a leaked header is soon worthless.
-const assertionLifetime = '60s';
+
+/**
+ * The audience of the viewer assertions one subgraph accepts: one per subgraph, so that an assertion
+ * captured on the way to one subgraph is refused by every other.
+ */
+const subgraphAudience = (subgraph: string) => `register-graph/subgraph/${subgraph}`;
 
 /** Checks the parts a role needs and normalises them; throws BAD_USER_INPUT naming the missing part. */
 export function parseViewer(claims: Record<string, unknown>): Viewer {
@@ -51,51 +55,71 @@ export async function issueToken(viewer: Viewer, secret: string, expiresIn = '12
   return sign(viewer, secret, apiAudience, expiresIn);
 }
 
-/** Verifies a bearer token; any flaw (signature, expiry, claims) is UNAUTHENTICATED. */
-export async function verifyToken(token: string, secret: string): Promise<Viewer> {
-  return (await verify(token, secret, apiAudience, 'The bearer token')).viewer;
+/**
+ * Verifies a bearer token; any flaw (signature, expiry, claims) is UNAUTHENTICATED. A token must say
+ * when it expires, and may live at most `maxLifetime` seconds from its issue (TOKEN_MAX_LIFETIME): a
+ * token that never expires would stay good however far it travels.
+ */
+export async function verifyToken(token: string, secret: string, maxLifetime: number): Promise<Viewer> {
+  const { viewer, claims } = await verify(token, secret, apiAudience, 'The bearer token');
+  const { exp, iat } = claims;
+  if (typeof exp !== 'number' || typeof iat !== 'number') throw new RegisterError('UNAUTHENTICATED', 'The bearer token must carry its issue and expiry times (iat and exp)');
+  // Issued in the future counts from now: the time it can still be used is what matters.
+  if (exp - Math.min(iat, Date.now() / 1000) > maxLifetime) {
+    throw new RegisterError('UNAUTHENTICATED', `The bearer token lives longer than the register allows: at most ${formatDuration(maxLifetime)} from its issue`);
+  }
+  return viewer;
 }
 
 /**
- * What the gateway puts in `x-register-viewer` for the subgraphs: the viewer, and the client's
- * address (`origin`), which only the gateway sees and the audit log records.
+ * What the gateway puts in `x-register-viewer` for one subgraph: the viewer, and the client's
+ * address (`origin`), which only the gateway sees and the audit log records. It expires at
+ * `expiresAt` (seconds since the epoch; a minute from now unless given).
  */
-export async function signViewerAssertion(viewer: Viewer, secret: string, origin?: string): Promise<string> {
-  return sign(origin ? { ...viewer, origin } : viewer, secret, subgraphAudience, assertionLifetime);
+export async function signViewerAssertion(viewer: Viewer, secret: string, subgraph: string, options: { origin?: string | undefined; expiresAt?: number } = {}): Promise<string> {
+  const claims = options.origin ? { ...viewer, origin: options.origin } : viewer;
+  return sign(claims, secret, subgraphAudience(subgraph), options.expiresAt ?? Math.floor(Date.now() / 1000) + 60);
 }
 
-/** What a subgraph does with `x-register-viewer`: without a valid one, it serves nothing. */
-export async function verifyViewerAssertion(header: string | undefined, secret: string): Promise<{ viewer: Viewer; origin: string | undefined }> {
+/**
+ * What a subgraph does with `x-register-viewer`: without a valid one signed for it, it serves nothing.
+ * `expiresAt` (ms since the epoch) bounds what the assertion opens: a subscription ends there.
+ */
+export async function verifyViewerAssertion(header: string | undefined, secret: string, subgraph: string): Promise<{ viewer: Viewer; origin: string | undefined; expiresAt: number }> {
   if (!header) throw new RegisterError('UNAUTHENTICATED', 'Subgraphs serve only requests that carry the gateway\'s signed viewer; send the request to the gateway');
-  const { viewer, claims } = await verify(header, secret, subgraphAudience, 'The viewer assertion');
-  return { viewer, origin: typeof claims.origin === 'string' ? claims.origin : undefined };
+  const { viewer, claims } = await verify(header, secret, subgraphAudience(subgraph), 'The viewer assertion');
+  if (typeof claims.exp !== 'number') throw new RegisterError('UNAUTHENTICATED', 'The viewer assertion carries no expiry');
+  return { viewer, origin: typeof claims.origin === 'string' ? claims.origin : undefined, expiresAt: claims.exp * 1000 };
 }
 
 /**
  * The HMAC key of a secret, made once: given the secret's bytes, jose imports a key for every token it
- * signs or verifies, and every request signs one and verifies two to four (bench --profile).
+ * signs or verifies, and every request signs one and verifies two to four (bench --profile). A
+ * WebCrypto key, which jose uses as it is: with a KeyObject, it signs and verifies at half the speed
+ * (measured for issue 17, where the gateway came to sign per subgraph).
  */
-const keys = new Map<string, KeyObject>();
+const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
 
-function keyOf(secret: string): KeyObject {
+function keyOf(secret: string): Promise<webcrypto.CryptoKey> {
   let key = keys.get(secret);
-  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  if (!key) keys.set(secret, (key = webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])));
   return key;
 }
 
-async function sign(claims: Viewer & { origin?: string }, secret: string, audience: string, expiresIn: string): Promise<string> {
+/** `expiresIn` as jose reads it: a duration (`12h`) from now, or a moment in seconds since the epoch. */
+async function sign(claims: Viewer & { origin?: string }, secret: string, audience: string, expiresIn: string | number): Promise<string> {
   return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(issuer)
     .setAudience(audience)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
-    .sign(keyOf(secret));
+    .sign(await keyOf(secret));
 }
 
 async function verify(token: string, secret: string, audience: string, what: string): Promise<{ viewer: Viewer; claims: Record<string, unknown> }> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), { issuer, audience, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, await keyOf(secret), { issuer, audience, algorithms: ['HS256'] });
     return { viewer: parseViewer(payload), claims: payload };
   } catch (error) {
     const reason = error instanceof joseErrors.JWTExpired ? 'has expired' : error instanceof RegisterError ? `is incomplete: ${error.message}` : 'is not valid';

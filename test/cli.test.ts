@@ -57,8 +57,16 @@ describe('the commands', () => {
     const result = await run(['npm', 'run', '-s', 'token', '--', '--role', 'VENDOR', '--vendor', '00000001800866472000', '--school', '16ah00'], env);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    const viewer = await verifyToken(result.stdout.trim(), readConfig({ ...process.env, ...env }).tokenSecret);
+    const config = readConfig({ ...process.env, ...env });
+    const viewer = await verifyToken(result.stdout.trim(), config.tokenSecret, config.tokenMaxLifetime);
     expect(viewer).toEqual({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
+  });
+
+  it('token refuses a lifetime longer than TOKEN_MAX_LIFETIME, saying the longest', async () => {
+    const result = await run(tsx('token', '--role', 'OPERATOR', '--expires-in', '2d'), { ...env, TOKEN_MAX_LIFETIME: '36h' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('--expires-in 2d is longer than the register accepts: a token lives at most 36h (TOKEN_MAX_LIFETIME)\n');
   });
 
   it('token refuses a role without the flags it needs, naming the flag', async () => {

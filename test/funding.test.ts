@@ -155,7 +155,7 @@ describe('funding through the gateway', () => {
         'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Enrollment { fundingStatus { outcome } } } }',
         { representations: [{ __typename: 'Enrollment', id: enrollmentId }] },
         null,
-        { [viewerHeader]: await signViewerAssertion(viewer, system.config.viewerSecret) },
+        { [viewerHeader]: await signViewerAssertion(viewer, system.config.viewerSecret, 'funding') },
       );
 
     it('gives the status to the school and the board of the enrollment, and to the operator', async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
+import { documentId } from '../gateway/trusted.ts';
 import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { readConfig } from '../kernel/config.ts';
@@ -128,6 +129,47 @@ describe('the gateway over the institutions subgraph', () => {
     }
   });
 
+  describe('bad input a client can send: a catalogued code, never INTERNAL_SERVER_ERROR', () => {
+    const key = (value: string) => Buffer.from(`${value}|00000000-0000-4000-8000-000000000000`, 'utf8').toString('base64url');
+    it.each([
+      ['enrollments', 'a key that is no day', key('notadate')],
+      ['enrollments', 'a day in year 0000', key('0000-01-01')],
+      ['enrollments', 'a day that does not exist', key('2024-02-30')],
+      ['transferNotices', 'a moment in year 0000', key('0000-01-01T00:00:00.000Z')],
+      ['transferNotices', 'a moment not written as a page writes it', key('1')],
+      ['absenceReports', 'a moment before year 0000', key('-000001-01-01T00:00:00.000Z')],
+      ['exemptions', 'a moment in year 0000', key('0000-12-31T23:59:59.999Z')],
+      ['branches', 'a NUL character', Buffer.from('\u0000', 'utf8').toString('base64url')],
+    ])('refuses a %s page cursor holding %s with BAD_USER_INPUT naming after', async (field, _, after) => {
+      const response = await system.query(`query($after: String) { ${field}(after: $after) { totalCount } }`, { variables: { after } });
+      expect(response.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^The cursor is malformed/), extensions: { code: 'BAD_USER_INPUT', field: 'after' } })]);
+    });
+
+    it('refuses a day in year 0000, which the database cannot hold, with BAD_USER_INPUT', async () => {
+      const response = await system.query('{ enrollments(filter: { activeOn: "0000-01-01" }) { totalCount } }');
+      expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
+    const persisted = (persistedQuery: Record<string, unknown>) =>
+      fetch(system.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: branchQuery, variables: { brin6: '16AH00' }, extensions: { persistedQuery } }),
+      }).then(async (response) => ({ ...((await response.json()) as Omit<GraphQLResponse<unknown>, 'status'>), status: response.status }));
+    let token: string;
+    beforeAll(async () => (token = await system.token({ role: 'OPERATOR' })));
+
+    it('refuses a persisted query whose hash is not the SHA-256 of its text with BAD_REQUEST (400)', async () => {
+      const response = await persisted({ version: 1, sha256Hash: '0'.repeat(64) });
+      expect([response.status, response.errors]).toEqual([400, [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }]]);
+    });
+
+    it('refuses a persisted query of another version than 1 with BAD_REQUEST (400)', async () => {
+      const response = await persisted({ version: 2, sha256Hash: documentId(branchQuery) });
+      expect([response.status, response.errors]).toEqual([400, [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }]]);
+    });
+  });
+
   describe('a subgraph reached directly', () => {
     let subgraph: Listening;
     beforeAll(async () => {
@@ -146,20 +188,20 @@ describe('the gateway over the institutions subgraph', () => {
     });
 
     it('refuses a viewer signed with another secret', async () => {
-      const forged = await signViewerAssertion({ role: 'OPERATOR' }, 'a secret that is not the register viewer secret at all');
+      const forged = await signViewerAssertion({ role: 'OPERATOR' }, 'a secret that is not the register viewer secret at all', 'institutions');
       const response = await postGraphQL(subgraph.url, query, undefined, null, { [viewerHeader]: forged });
       expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     });
 
     it('refuses an operationName the document does not hold with OPERATION_RESOLUTION_FAILURE (400)', async () => {
-      const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret);
+      const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret, 'institutions');
       const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json', [viewerHeader]: assertion }, body: JSON.stringify({ query, operationName: 'Missing' }) });
       const { errors } = (await response.json()) as GraphQLResponse<unknown>;
       expect([response.status, errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     });
 
     it('serves a request that carries the signed viewer', async () => {
-      const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret);
+      const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret, 'institutions');
       const response = await postGraphQL(subgraph.url, query, undefined, null, { [viewerHeader]: assertion });
       expect(response.data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan" } });
     });

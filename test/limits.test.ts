@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, type OperationDefinitionNode } from 'graphql';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { apiSchemaOf, readOperations } from '../gateway/composition.ts';
 import { defaultLimits, measureOperation } from '../gateway/limits.ts';
 import { RateLimiter } from '../gateway/rateLimit.ts';
@@ -68,6 +70,74 @@ describe('operation limits at the gateway', () => {
   it('shows clients no subgraph names in errors', async () => {
     const response = await system.query('{ enrollment(id: "00000000-0000-4000-8000-000000000000") { id } }');
     expect(response.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND' });
+  });
+});
+
+/** Runs one query over the gateway's WebSocket (graphql-ws), as the same viewer: its result or its refusal. */
+async function overWebSocket(system: TestSystem, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<unknown>> {
+  const client = createClient({ url: system.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await system.token({ role: 'OPERATOR' })}` } });
+  try {
+    return await new Promise((resolve, reject) => {
+      let answer: GraphQLResponse<unknown> | undefined;
+      client.subscribe(
+        { query, variables },
+        {
+          next: (result) => void (answer = { status: 200, ...(result as object) }),
+          error: (error) => (Array.isArray(error) ? resolve({ status: 400, errors: error }) : reject(error)),
+          complete: () => resolve(answer!),
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+/*
+ * A page's size, however it is given, is counted as the page the operation will get: these lists
+ * of branches each cost 1 + 824 × size (edges, node, provider and its branches at the assumed 20,
+ * each with 20 programmes' id and kind), so at 50, the default page, 41,201: over the limit.
+ */
+const pageOf = (first: string) => `branches${first} { edges { node { provider { branches { offeredProgrammes { id kind } } } } } }`;
+const atDefaultPage = 1 + 824 * 50;
+
+describe.each([
+  ['HTTP', (system: TestSystem, query: string, variables?: Record<string, unknown>) => system.query(query, { variables })],
+  ['WebSocket', overWebSocket],
+] as const)('the cost limit reads a page size as the operation will run, over %s', (_, send) => {
+  let system: TestSystem;
+  beforeAll(async () => (system = await startTestSystem({ SEED: 'false', RATE_LIMIT: '0' })));
+  afterAll(() => system?.close());
+
+  it.each([
+    ['written out', `{ ${pageOf('(first: 50)')} }`, undefined],
+    ['a variable with a value', `query($n: Int) { ${pageOf('(first: $n)')} }`, { n: 50 }],
+    ["a variable's default", `query($n: Int = 50) { ${pageOf('(first: $n)')} }`, undefined],
+    ["an absent variable, taking the argument's default (50)", `query($n: Int) { ${pageOf('(first: $n)')} }`, undefined],
+    ["the argument left out, taking its default (50)", `{ ${pageOf('')} }`, undefined],
+    ['null, which a page takes as its default (50)', `{ ${pageOf('(first: null)')} }`, undefined],
+    ["a variable set to null over its default", `query($n: Int = 20) { ${pageOf('(first: $n)')} }`, { n: null }],
+  ])('counts a size given as %s', async (__, query, variables) => {
+    const response = await send(system, query, variables);
+    expect(response.errors?.[0]).toEqual({ message: expect.stringContaining(`: ${atDefaultPage}, at most ${defaultLimits.cost}`), extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED', limit: 'cost' }) });
+    expect(response.data ?? undefined).toBeUndefined();
+  });
+
+  it("answers the same sizes at 20 (16,481), given by a variable's default or a value over a larger default", async () => {
+    expect((await send(system, `query($n: Int = 20) { ${pageOf('(first: $n)')} }`)).errors).toBeUndefined();
+    expect((await send(system, `query($n: Int = 500) { ${pageOf('(first: $n)')} }`, { n: 20 })).errors).toBeUndefined();
+  });
+
+  it('refuses what the tester sent: a default of 500 in a variable never given (cost 9,024,501)', async () => {
+    const query = 'query($n: Int = 500){ branches(first:$n){ edges{ node{ brin6 name provider{ code board{ code providers{ code branches{ brin6 name offeredProgrammes{id kind} location{code} }}}}}}}}';
+    const response = await send(system, query);
+    expect(response.errors?.[0]?.message).toContain(': 9024501, at most');
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'cost' });
+  });
+
+  it('refuses variables that do not coerce with BAD_USER_INPUT, as execution would', async () => {
+    const response = await send(system, `query($n: Int) { ${pageOf('(first: $n)')} }`, { n: 'many' });
+    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Variable "\$n" got invalid value "many"/), extensions: { code: 'BAD_USER_INPUT' } });
   });
 });
 

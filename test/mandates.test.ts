@@ -81,7 +81,7 @@ describe('OSR mandates enforced by every register', () => {
 
     it('refuses a vendor without a mandate there too', async () => {
       const ask = async (viewer: Viewer) =>
-        postGraphQL(direct.url, reads[0][2], undefined, null, { [viewerHeader]: await signViewerAssertion(viewer, system.config.viewerSecret) });
+        postGraphQL(direct.url, reads[0][2], undefined, null, { [viewerHeader]: await signViewerAssertion(viewer, system.config.viewerSecret, 'learners') });
       expect((await ask(vendorAt('16AH00'))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await ask(vendorAt('16AH00', '00000001800866472000'))).errors).toBeUndefined();
     });

@@ -4,10 +4,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
-import { documentId } from '../gateway/trusted.ts';
+import { documentId, untrusted } from '../gateway/trusted.ts';
 import { projectRoot } from '../kernel/config.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { postGraphQL, startTestSystem, type TestSystem } from './harness.ts';
+
+/**
+ * Texts whose parse or validation messages would tell a stranger about the schema: the field it
+ * meant ("Did you mean"), the arguments a field takes, where the text stops being GraphQL.
+ */
+const unregisteredProbes = [
+  ['a misspelt field', '{ branchez(first: 1) { totalCount } }'],
+  ['a wrong argument', '{ branch(code: "16AH00") { name } }'],
+  ['text that does not parse', '{ branches(first: 1) { totalCount '],
+  ['a field the type lacks', 'query Mine { branch(brin6: "16AH00") { colour } }'],
+] as const;
 
 describe('trusted documents: a strict gateway runs registered operations only', () => {
   let system: TestSystem;
@@ -41,6 +52,13 @@ describe('trusted documents: a strict gateway runs registered operations only', 
     expect(refused.errors?.[0]?.extensions?.code).toBe('UNTRUSTED_OPERATION');
     expect((await persisted(documentId(adHoc), adHoc)).errors?.[0]?.extensions?.code).toBe('UNTRUSTED_OPERATION');
     expect((await persisted(documentId(adHoc))).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
+  it.each(unregisteredProbes)('checks trust first: %s, unregistered, learns nothing about the schema', async (_, query) => {
+    for (const answer of [await postGraphQL(system.url, query, undefined, token), await persisted(documentId(query), query)]) {
+      expect(answer.status).toBe(400);
+      expect(answer.errors).toEqual([{ message: untrusted().message, extensions: { code: 'UNTRUSTED_OPERATION' } }]);
+    }
   });
 });
 

@@ -1,13 +1,15 @@
 import path from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { readOperations } from '../gateway/composition.ts';
 import { defaultLimits } from '../gateway/limits.ts';
+import { untrusted } from '../gateway/trusted.ts';
 import { compareCursors } from '../kernel/events.ts';
 import { maxBodyBytes } from '../kernel/http.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
-import { enrollmentInput, eventually, Follower, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { enrollmentInput, eventually, Follower, postGraphQL, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /*
  * GraphQL over WebSocket at the gateway refuses what HTTP refuses (test/limits.test.ts), and more of
@@ -195,6 +197,20 @@ describe('GraphQL over WebSocket: who may connect, and the operation limits', ()
     }
   });
 
+  it('refuses a token that never expires (no exp) or lives longer than TOKEN_MAX_LIFETIME: 4403 before acknowledging, 401 over HTTP', async () => {
+    const key = new TextEncoder().encode(system.config.tokenSecret);
+    const claims = new SignJWT({ role: 'OPERATOR' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('register-graph').setAudience('register-graph/api').setIssuedAt();
+    const forever = await claims.sign(key);
+    const tooLong = await issueToken(operator, system.config.tokenSecret, '2d');
+    for (const [bearer, why] of [[forever, 'must carry its issue and expiry times'], [tooLong, 'lives longer than the register allows']] as const) {
+      const connection = await open(bearer);
+      expect(connection.acknowledged).toBe(false);
+      expect(connection.closed).toEqual({ code: 4403, reason: expect.stringContaining(why) });
+      const overHttp = await postGraphQL(system.url, '{ countDates { countDate } }', undefined, bearer);
+      expect([overHttp.status, overHttp.errors?.[0]?.extensions?.code, overHttp.errors?.[0]?.message]).toEqual([401, 'UNAUTHENTICATED', expect.stringContaining(why)]);
+    }
+  });
+
   it('closes an open connection with 4403 when its token expires, ending its subscriptions', async () => {
     const shortLived = await issueToken(operator, system.config.tokenSecret, '2s');
     const connection = await open(shortLived);
@@ -325,6 +341,14 @@ describe('trusted documents over WebSocket', () => {
     expect(codeOf(await connection.operation(fundingSubscription))).toBe('UNTRUSTED_OPERATION');
     // One character off a registered text is another document.
     expect(codeOf(await connection.operation(`${branch} `, { brin6: '16AH00' }))).toBe('UNTRUSTED_OPERATION');
+  });
+
+  it.each([
+    ['a misspelt field', '{ branchez(first: 1) { totalCount } }'],
+    ['a wrong argument', 'subscription { fundingStatusChanged(aftr: "x") { cursor } }'],
+    ['text that does not parse', '{ branches(first: 1) { totalCount '],
+  ])('checks trust first: %s, unregistered, learns nothing about the schema', async (_, query) => {
+    expect(await connection.operation(query)).toEqual({ errors: [{ message: untrusted().message, extensions: { code: 'UNTRUSTED_OPERATION' } }] });
   });
 });
 

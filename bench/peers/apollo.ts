@@ -1,8 +1,9 @@
 /**
  * Plain @apollo/gateway on @apollo/server's standalone server for `npm run bench`, with their default
- * settings (the default fetcher, no query plan tuning). The one change: it passes the signed viewer
- * the bench sends on to every subgraph, as the register's subgraphs serve nothing without one
- * (kernel/viewer.ts). The same package versions the register's own gateway builds on.
+ * settings (the default fetcher, no query plan tuning). The one change: it passes on to each subgraph
+ * the viewer the bench signed for it (`x-register-viewer-<subgraph>`, bench/mix.ts), as the register's
+ * subgraphs serve nothing without one (kernel/viewer.ts). The same package versions the register's own
+ * gateway builds on.
  *
  *   node --import tsx bench/peers/apollo.ts <supergraph file> <port>
  */
@@ -15,23 +16,25 @@ const [supergraphFile, port] = process.argv.slice(2);
 const viewerHeader = 'x-register-viewer';
 
 interface Context {
-  viewer: string | undefined;
+  /** The request's headers, among them the signed viewer for each subgraph. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 const gateway = new ApolloGateway({
   supergraphSdl: readFileSync(supergraphFile!, 'utf8'),
-  buildService: ({ url }) =>
+  buildService: ({ name, url }) =>
     new RemoteGraphQLDataSource<Context>({
       url,
       willSendRequest: ({ request, context }) => {
-        if (context.viewer) request.http?.headers.set(viewerHeader, context.viewer);
+        const viewer = context.headers?.[`${viewerHeader}-${name}`];
+        if (typeof viewer === 'string') request.http?.headers.set(viewerHeader, viewer);
       },
     }),
 });
 const server = new ApolloServer<Context>({ gateway });
 const { url } = await startStandaloneServer(server, {
   listen: { port: Number(port), host: '127.0.0.1' },
-  context: async ({ req }) => ({ viewer: req.headers[viewerHeader] as string | undefined }),
+  context: async ({ req }) => ({ headers: req.headers }),
 });
 console.log(`GraphQL: ${url}`);
 process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));

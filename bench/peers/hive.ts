@@ -1,8 +1,9 @@
 /**
  * Hive Gateway (@graphql-hive/gateway) for `npm run bench`, with its default settings, or with
  * the Rust query planner of Hive Router (`--rust`, @graphql-hive/router-runtime; "Rust query planner"
- * in the Hive Gateway docs). The one change to its defaults: it passes the signed viewer the bench
- * sends on to every subgraph, as the register's subgraphs serve nothing without one (kernel/viewer.ts).
+ * in the Hive Gateway docs). The one change to its defaults: it passes on to each subgraph the viewer
+ * the bench signed for it (`x-register-viewer-<subgraph>`, bench/mix.ts), as the register's subgraphs
+ * serve nothing without one (kernel/viewer.ts).
  *
  *   node --import tsx bench/peers/hive.ts <supergraph file> <port> [--rust]
  */
@@ -17,7 +18,7 @@ const viewerHeader = 'x-register-viewer';
 
 const gateway = createGatewayRuntime({
   supergraph: readFileSync(supergraphFile!, 'utf8'),
-  propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ [viewerHeader]: request.headers.get(viewerHeader) ?? '' }) },
+  propagateHeaders: { fromClientToSubgraphs: ({ request, subgraphName }) => ({ [viewerHeader]: request.headers.get(`${viewerHeader}-${subgraphName}`) ?? '' }) },
   logging: process.env.HIVE_DEBUG ? 'debug' : 'error',
   ...(rust ? { unifiedGraphHandler } : {}),
 });

@@ -2,7 +2,7 @@ import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type 
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
-import { connectionOf, decodeCursor, decodeSortKey, newestFirst, pageSize } from '../../kernel/pages.ts';
+import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, listScope, notFound, readScope, schoolOf } from './access.ts';
@@ -36,7 +36,7 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
   }
   const after: SQL[] = [];
   if (args.after != null) {
-    const [startDate, id] = decodeSortKey(args.after);
+    const [startDate, id] = decodeDayKey(args.after);
     after.push(or(gt(enrollment.startDate, startDate), and(eq(enrollment.startDate, startDate), gt(enrollment.id, id)))!);
   }
   const rows = await context.db.select().from(enrollment).where(and(...conditions, ...after)).orderBy(enrollment.startDate, enrollment.id).limit(size + 1);
