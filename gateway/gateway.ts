@@ -16,7 +16,7 @@ import { ViewerAssertions } from './assertions.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
 import { trustedDocumentCache, trustedDocumentStore, trustedDocumentsPlugin } from './trusted.ts';
-import { SubscriptionHub, worthHolding, type UpstreamSubscribe } from './hub.ts';
+import { SubscriptionHub, worthReopening, type UpstreamSubscribe } from './hub.ts';
 import { SubscriptionPlanner } from './plan.ts';
 
 /** The gateway's request context: the verified viewer and the signed form each subgraph receives. */
@@ -161,7 +161,7 @@ function remoteUpstream(url: string, bound: number): { subscribe: UpstreamSubscr
         // A refusal: the subgraph's answer, which goes out as the last result. An outage (its reader
         // or database failed) or a closed connection: a break, which the hub resumes from.
         error: (error) => {
-          const refused = Array.isArray(error) && !error.some(worthHolding);
+          const refused = Array.isArray(error) && !error.some(worthReopening);
           if (refused) queue.push({ errors: error as GraphQLFormattedError[] });
           ended = { error: refused ? undefined : new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`) };
           settle();

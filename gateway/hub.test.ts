@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphQLError } from 'graphql';
-import { worthHolding, Subscriber, type LetGo } from './hub.ts';
+import { Subscriber, worthHolding, worthReopening, type LetGo } from './hub.ts';
 
 describe('Subscriber', () => {
   const refusal = [{ message: 'No longer allowed', extensions: { code: 'FORBIDDEN' } }];
@@ -75,5 +75,15 @@ describe('worthHolding', () => {
     ['a null where none may be, which follows from another error', new GraphQLError('Cannot return null for non-nullable field Enrollment.learner.'), false],
   ])('%s', (_, error, outage) => {
     expect(worthHolding(error)).toBe(outage);
+  });
+});
+
+describe('worthReopening', () => {
+  it.each([
+    ['an upstream refused for an outage (UNAVAILABLE)', { message: 'The register is starting', extensions: { code: 'UNAVAILABLE' } }, true],
+    ["the gateway's assertion refused as the subscription opens: passed on, not retried", { message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } }, false],
+    ['FORBIDDEN: the answer for this viewer', { message: 'No mandate', extensions: { code: 'FORBIDDEN' } }, false],
+  ])('%s', (_, error, reopen) => {
+    expect(worthReopening(error)).toBe(reopen);
   });
 });

@@ -310,7 +310,7 @@ class Upstream {
         if (opened instanceof Error) continue;
         // An outage at the subgraph (its database, say) is waited out as a lost connection is.
         if (Array.isArray(opened)) {
-          if (opened.some(worthHolding)) continue;
+          if (opened.some(worthReopening)) continue;
           return this.fail(opened as readonly GraphQLFormattedError[]);
         }
         source = opened as AsyncIterableIterator<FormattedExecutionResult>;
@@ -446,6 +446,16 @@ export function worthHolding(error: unknown): boolean {
   const code = extensions?.code;
   if (typeof code === 'string') return outageCodes.has(code);
   return !(error instanceof GraphQLError) || extensions?.response !== undefined;
+}
+
+/**
+ * Whether a refusal of an upstream subscription as it opens is worth opening it again for: as
+ * `worthHolding`, but for UNAUTHENTICATED, which at opening is the subgraph refusing the gateway's
+ * assertion (secrets or clocks that do not agree), passed on to the subscribers rather than retried
+ * without end. An assertion that expires comes later, as a result (kernel/upstream.ts, `handle`).
+ */
+export function worthReopening(error: unknown): boolean {
+  return (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code !== 'UNAUTHENTICATED' && worthHolding(error);
 }
 
 /**
