@@ -144,11 +144,11 @@ describe('personal data and the log', () => {
 
     // A statement that fails in the database, with the learner's data as its parameters: a check the test adds.
     const db = system.system.database!.db;
-    await db.execute(sql`ALTER TABLE learners.learner ADD CONSTRAINT journey_refuses CHECK (family_name IS DISTINCT FROM 'Faalbaar')`);
+    await db.execute(sql`ALTER TABLE learners.delivery ADD CONSTRAINT journey_refuses CHECK (family_name IS DISTINCT FROM 'Faalbaar')`);
     try {
       expect((await enroll(a, failing)).errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     } finally {
-      await db.execute(sql`ALTER TABLE learners.learner DROP CONSTRAINT journey_refuses`);
+      await db.execute(sql`ALTER TABLE learners.delivery DROP CONSTRAINT journey_refuses`);
     }
     const internal = log.lines.filter((line) => line.msg === 'internal error' && line.subgraph === 'learners');
     expect(internal).toEqual([expect.objectContaining({ err: expect.objectContaining({ cause: expect.objectContaining({ code: '23514', constraint: 'journey_refuses' }) }) })]);
