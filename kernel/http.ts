@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
 import { retryAfterSeconds } from './errors.ts';
-import { requestIdHeader, requestIdOf, type Logger } from './logging.ts';
+import { createLogger, requestIdHeader, requestIdOf, type Logger } from './logging.ts';
 
 /** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
 export const graphqlPath = '/graphql';
@@ -185,10 +185,12 @@ export async function listen(
   host: string,
   port: number,
   tls?: TlsOptions,
+  logger: Logger = createLogger('error'),
 ): Promise<Listening> {
   const serve = (request: IncomingMessage, response: ServerResponse) => {
-    handler(request, response).catch((error) => {
-      console.error(error);
+    handler(request, response).catch((error: unknown) => {
+      // Through the logger, whose serializer redacts the error as every other log line's.
+      logger.error({ err: error }, 'request failed outside GraphQL');
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else response.end();
     });

@@ -86,7 +86,9 @@ describe('the commands', () => {
     const second = await run(tsx('rio-import', bundledSchoolFile, '--date', '2026-09-01'), env);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('No changes: the register already matches this file (6122 branches).');
-  });
+    // Two imports of the national school list, each in a process of its own: about 12 s apiece on an
+    // idle two-core machine, and more than twice that while other test files run beside it.
+  }, 120_000);
 
   it('rio:import refuses a file that is not the DUO school list, with its error code', async () => {
     const result = await run(tsx('rio-import', path.join(projectRoot, 'README.md')), env);
