@@ -1,10 +1,10 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, Kind, parse, type DocumentNode, type FieldNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { Kind, parse, type DocumentNode, type FieldNode, type FormattedExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { isOutage, RegisterError, renderError, unavailableMessage } from '../kernel/errors.ts';
+import { codedErrorOf, isOutage, refusal, RegisterError, renderError, unavailableMessage } from '../kernel/errors.ts';
 import { outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
@@ -294,15 +294,13 @@ export async function createGateway(options: {
       return options.clientCertificates ? await viewerOverTls(headers, peer, token) : await verifyToken(bearerToken(headers.get('authorization')), token.secret, token.maxLifetime);
     } catch (error) {
       if (!(error instanceof RegisterError)) throw error;
-      throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+      throw codedErrorOf(error, true);
     }
   };
   const admit = (viewer: Viewer) => {
     const wait = limiter?.take(rateKey(viewer)) ?? 0;
     if (wait > 0) {
-      throw new GraphQLError(`Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {
-        extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(wait)]]) } },
-      });
+      throw refusal('RATE_LIMITED', `Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {}, [['retry-after', String(wait)]]);
     }
   };
   const assertions = new ViewerAssertions(options.viewerSecret, options.viewerAssertionLifetime);
@@ -347,17 +345,22 @@ export async function createGateway(options: {
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), if it is one. */
+export function bearerTokenOf(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
 function bearerToken(authorization: string | undefined): string {
-  const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-  if (!match) throw new RegisterError('UNAUTHENTICATED', 'Send a bearer token in the Authorization header (npm run token makes one for development)');
-  return match[1]!;
+  const token = bearerTokenOf(authorization);
+  if (token === undefined) throw new RegisterError('UNAUTHENTICATED', 'Send a bearer token in the Authorization header (npm run token makes one for development)');
+  return token;
 }
 
 /**
  * "Did you mean …?" names fields and types a client did not ask about: in production it is left out
  * (OWASP GraphQL cheat sheet, secure configuration), as introspection is.
  */
-function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+export function withoutSuggestions<Formatted extends { message: string }>(formatted: Formatted): Formatted {
   return { ...formatted, message: formatted.message.replace(/ Did you mean .*\?$/, '') };
 }
 

@@ -4,7 +4,7 @@ import {
   getNamedType,
   getNullableType,
   getVariableValues,
-  GraphQLError,
+  type GraphQLError,
   isInterfaceType,
   isListType,
   isObjectType,
@@ -18,6 +18,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { refusal } from '../kernel/errors.ts';
 import { defaultPageSize } from '../kernel/pages.ts';
 
 /*
@@ -117,7 +118,7 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
  */
 export function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, given: Record<string, unknown>): Record<string, unknown> {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], given);
-  if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  if (coerced.errors) throw refusal('BAD_USER_INPUT', coerced.errors[0]!.message);
   return coerced.coerced;
 }
 
@@ -128,7 +129,7 @@ function firstOf(definition: GraphQLField<unknown, unknown>, node: FieldNode, va
   try {
     first = getArgumentValues(definition, node, variables).first;
   } catch (error) {
-    throw new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    throw refusal('BAD_USER_INPUT', (error as Error).message);
   }
   const size = first ?? defaultPageSize;
   return typeof size === 'number' && Number.isFinite(size) && size > 0 ? size : 1;
@@ -144,9 +145,7 @@ export function checkOperationLimits(measured: Measured, limits: OperationLimits
   ];
   for (const [limit, what] of checks) {
     if (measured[limit] > limits[limit]) {
-      throw new GraphQLError(`The operation exceeds the limit on ${what}: ${measured[limit]}, at most ${limits[limit]}`, {
-        extensions: { code: 'LIMIT_EXCEEDED', limit, http: { status: 400 } },
-      });
+      throw refusal('LIMIT_EXCEEDED', `The operation exceeds the limit on ${what}: ${measured[limit]}, at most ${limits[limit]}`, { limit });
     }
   }
 }
@@ -158,7 +157,7 @@ export function checkOperationLimits(measured: Measured, limits: OperationLimits
  */
 export function unresolvedOperation(operationName: string | null | undefined): GraphQLError {
   const message = operationName ? `The document holds no operation named ${JSON.stringify(operationName)}` : 'The document holds several operations: name the one to run in operationName';
-  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+  return refusal('OPERATION_RESOLUTION_FAILURE', message);
 }
 
 /** Checks every operation the gateway serves over HTTP, after it is parsed and validated, before it is planned. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type GraphQLError } from 'graphql';
+import { refusal } from '../kernel/errors.ts';
 import type { RegisteredOperation } from './composition.ts';
 
 /*
@@ -63,9 +64,7 @@ export function trustedDocumentStore(documents: Map<string, string>) {
 const placeholder = parse('{ __typename }');
 
 export function untrusted(): GraphQLError {
-  return new GraphQLError('This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query', {
-    extensions: { code: 'UNTRUSTED_OPERATION', http: { status: 400 } },
-  });
+  return refusal('UNTRUSTED_OPERATION', 'This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query');
 }
 
 /** Refuses every operation whose text is not a registered one. */

@@ -6,11 +6,12 @@
 import { getOperationAST, getVariableValues, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLSchema, type OperationDefinitionNode, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
+import { codedError } from '../kernel/errors.ts';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
 import { sharedParser } from '../kernel/parsed.ts';
 import { closeCodes, eventsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
-import type { Gateway } from './gateway.ts';
+import { bearerTokenOf, withoutSuggestions, type Gateway } from './gateway.ts';
 import type { LetGo, Subscriber } from './hub.ts';
 import { checkOperationLimits, coerceVariables, measureOperation, unresolvedOperation, type OperationLimits } from './limits.ts';
 import { documentId, untrusted } from './trusted.ts';
@@ -44,8 +45,7 @@ export function gatewaySubscriptions(
   const refuse = (error: unknown): readonly GraphQLError[] => {
     if (!(error instanceof GraphQLError)) throw error;
     const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-    const message = options.production ? error.message.replace(/ Did you mean .*\?$/, '') : error.message;
-    return [new GraphQLError(message, { extensions })];
+    return [new GraphQLError((options.production ? withoutSuggestions(error) : error).message, { extensions })];
   };
 
   /** Parses and checks the operation as HTTP does, or throws the GraphQL error that refuses it. */
@@ -56,11 +56,11 @@ export function gatewaySubscriptions(
     try {
       document = parseShared(query);
     } catch (error) {
-      throw new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      throw codedError('GRAPHQL_PARSE_FAILED', (error as Error).message);
     }
     // In production, introspection is off here as over HTTP (OWASP GraphQL cheat sheet).
     const invalid = validate(planner.apiSchema, document, options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules);
-    if (invalid.length) throw new GraphQLError(invalid[0]!.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    if (invalid.length) throw codedError('GRAPHQL_VALIDATION_FAILED', invalid[0]!.message);
     const operation = getOperationAST(document, operationName);
     if (!operation) throw unresolvedOperation(operationName);
     checkOperationLimits(measureOperation(planner.apiSchema, document, operation, coerceVariables(planner.apiSchema, operation, variables)), options.limits);
@@ -146,10 +146,10 @@ export function gatewaySubscriptions(
  */
 function subscriptionVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
   if (operation.selectionSet.selections[0]?.kind !== Kind.FIELD) {
-    throw new GraphQLError('Select the subscription field directly, not through a fragment', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw codedError('BAD_USER_INPUT', 'Select the subscription field directly, not through a fragment');
   }
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-  if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (coerced.errors) throw codedError('BAD_USER_INPUT', coerced.errors[0]!.message);
   return coerced.coerced;
 }
 
@@ -179,7 +179,7 @@ function once(result: FormattedExecutionResult): AsyncIterableIterator<Formatted
 }
 
 function tooMany(what: string, open: number, limit: number): GraphQLError {
-  return new GraphQLError(`Too many ${what}: ${open} open, at most ${limit}; end one first`, { extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } });
+  return codedError('LIMIT_EXCEEDED', `Too many ${what}: ${open} open, at most ${limit}; end one first`, { limit: 'subscriptions' });
 }
 
 /**
@@ -200,7 +200,7 @@ function paramsAsHeaders(params: Record<string, unknown>): HeadersLike {
 
 /** When the (already verified) bearer token expires, in ms since the epoch. */
 function tokenExpiry(authorization: string | undefined): number | undefined {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const token = bearerTokenOf(authorization);
   if (!token) return undefined;
   const { exp } = decodeJwt(token);
   return exp === undefined ? undefined : exp * 1000;

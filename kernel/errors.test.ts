@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { errorCatalogue, isErrorCode, isOutage, RegisterError, renderError } from './errors.ts';
+import { codedError, codedErrorOf, errorCatalogue, isErrorCode, isOutage, refusal, RegisterError, renderError } from './errors.ts';
 
 const masked = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
@@ -192,9 +192,23 @@ describe('renderError of an outage', () => {
 });
 
 describe('the error catalogue', () => {
-  it.each(Object.entries(errorCatalogue))('gives %s a meaning', (code, meaning) => {
+  it.each(Object.entries(errorCatalogue))('gives %s a meaning and an HTTP status', (code, { meaning, status }) => {
     expect(isErrorCode(code)).toBe(true);
     expect(meaning.trim()).not.toBe('');
+    expect(status >= 200 && status < 600).toBe(true);
+  });
+
+  it('makes a refusal with the code, its status, its extensions and headers', () => {
+    const error = refusal('RATE_LIMITED', 'Too many', { limit: 'rate' }, [['retry-after', '2']]);
+    expect(error.message).toBe('Too many');
+    expect(error.extensions).toEqual({ code: 'RATE_LIMITED', limit: 'rate', http: { status: 429, headers: new Map([['retry-after', '2']]) } });
+    expect(refusal('UNAUTHENTICATED', 'No token').extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
+  });
+
+  it('makes an error inside an answer without a status, and keeps a RegisterError\'s field', () => {
+    expect(codedError('LIMIT_EXCEEDED', 'Too many', { limit: 'subscriptions' }).extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'subscriptions' });
+    expect(codedErrorOf(new RegisterError('BAD_USER_INPUT', 'Bad', 'pgn')).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'pgn' });
+    expect(codedErrorOf(new RegisterError('UNAUTHENTICATED', 'Expired'), true).extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
   });
 
   it.each(['UNKNOWN', 'toString', 'constructor', '', 42, undefined])('does not know %j', (value) => {

@@ -1,37 +1,76 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /**
- * The error catalogue: every code the API can answer with, defined once with its meaning.
- * Domain rules throw a `RegisterError`; the edge (`renderError`) turns it into a GraphQL error
- * whose `extensions.code` is the code. Anything else is masked as INTERNAL_SERVER_ERROR.
+ * The error catalogue: every code the API can answer with, defined once with its meaning and its
+ * HTTP status. The status is the one a request gets when the error refuses it as a whole, before it
+ * runs (GraphQL over HTTP, "application/graphql-response+json": 4xx for a request that cannot run);
+ * an answer that ran holds its errors with status 200, save UNAVAILABLE, which is 503 (kernel/http.ts).
+ * Domain rules throw a `RegisterError`; the edge (`renderError`) turns it into a GraphQL error whose
+ * `extensions.code` is the code; the gateway's own refusals come from `refusal`. Anything else is
+ * masked as INTERNAL_SERVER_ERROR.
  *
- * The GRAPHQL_* and BAD_REQUEST codes are the ones Apollo Server itself produces; they are listed so
- * that a client finds every code it can meet in one place.
+ * The GRAPHQL_*, BAD_REQUEST and PERSISTED_QUERY_NOT_FOUND codes are the ones Apollo Server itself
+ * produces, with its statuses; they are listed so that a client finds every code it can meet in one
+ * place.
  */
 export const errorCatalogue = {
-  UNAUTHENTICATED: 'The request carries no valid credentials: no token, an expired token, or a bad signature.',
-  FORBIDDEN: 'The viewer is known but may not read or change this object.',
-  BAD_USER_INPUT: 'An argument or input field is invalid; `extensions.field` names it. Nothing was changed.',
-  NOT_FOUND: 'The object named by the input does not exist.',
-  CONFLICT: 'The input contradicts what the register already holds. Nothing was changed.',
-  AMBIGUOUS: 'The input matches more than one object the register holds and it cannot tell which is meant; give more of what tells them apart. Nothing was changed.',
-  LIMIT_EXCEEDED: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.',
-  RATE_LIMITED: 'The viewer sent more requests than its rate allows (HTTP 429); wait the seconds the Retry-After header gives.',
-  UNTRUSTED_OPERATION: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.',
-  GRAPHQL_PARSE_FAILED: 'The request is not syntactically valid GraphQL.',
-  GRAPHQL_VALIDATION_FAILED: 'The operation does not validate against the schema.',
-  BAD_REQUEST: 'The HTTP request is malformed (method, headers or body), a persisted query among it: a hash that is not the SHA-256 of the text sent with it, or a version other than 1.',
-  PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown.',
-  OPERATION_RESOLUTION_FAILURE: 'The operation name does not match an operation in the document.',
-  UNAVAILABLE:
-    'The register, or the part of it that answers this field, cannot serve now: it is starting, or a database or subgraph behind it cannot be reached or did not answer in time (HTTP 503, with Retry-After). The error\'s path says which part of an answer is missing; the data that came is kept. Try again after Retry-After; resend a mutation with the same documentId, which answers what it did, or does it once.',
-  INTERNAL_SERVER_ERROR: 'An unexpected error. Details are logged on the server, never shown to the client.',
-} as const;
+  UNAUTHENTICATED: { status: 401, meaning: 'The request carries no valid credentials: no token, an expired token, or a bad signature.' },
+  FORBIDDEN: { status: 403, meaning: 'The viewer is known but may not read or change this object.' },
+  BAD_USER_INPUT: { status: 400, meaning: 'An argument or input field is invalid; `extensions.field` names it. Nothing was changed.' },
+  NOT_FOUND: { status: 404, meaning: 'The object named by the input does not exist.' },
+  CONFLICT: { status: 409, meaning: 'The input contradicts what the register already holds. Nothing was changed.' },
+  AMBIGUOUS: {
+    status: 409,
+    meaning: 'The input matches more than one object the register holds and it cannot tell which is meant; give more of what tells them apart. Nothing was changed.',
+  },
+  LIMIT_EXCEEDED: { status: 400, meaning: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.' },
+  RATE_LIMITED: { status: 429, meaning: 'The viewer sent more requests than its rate allows (HTTP 429); wait the seconds the Retry-After header gives.' },
+  UNTRUSTED_OPERATION: { status: 400, meaning: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.' },
+  GRAPHQL_PARSE_FAILED: { status: 400, meaning: 'The request is not syntactically valid GraphQL.' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, meaning: 'The operation does not validate against the schema.' },
+  BAD_REQUEST: {
+    status: 400,
+    meaning: 'The HTTP request is malformed (method, headers or body), a persisted query among it: a hash that is not the SHA-256 of the text sent with it, or a version other than 1.',
+  },
+  // Apollo Server answers it with 200: the client is to send the query's text with its hash.
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, meaning: 'The persisted query hash is unknown.' },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, meaning: 'The operation name does not match an operation in the document.' },
+  UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'The register, or the part of it that answers this field, cannot serve now: it is starting, or a database or subgraph behind it cannot be reached or did not answer in time (HTTP 503, with Retry-After). The error\'s path says which part of an answer is missing; the data that came is kept. Try again after Retry-After; resend a mutation with the same documentId, which answers what it did, or does it once.',
+  },
+  INTERNAL_SERVER_ERROR: { status: 500, meaning: 'An unexpected error. Details are logged on the server, never shown to the client.' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
+}
+
+/**
+ * A GraphQL error with a catalogued code, for an error inside an answer: its message, the code and
+ * extensions of its own (`field`, `limit`). The answer's status stays the one the catalogue's note
+ * above gives.
+ */
+export function codedError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+/**
+ * A GraphQL error that refuses a request as a whole, before it runs: as `codedError`, with the
+ * catalogue's HTTP status for the code, and headers to send with it (Retry-After).
+ */
+export function refusal(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: [string, string][]): GraphQLError {
+  const http = { status: errorCatalogue[code].status, ...(headers ? { headers: new Map(headers) } : {}) };
+  return new GraphQLError(message, { extensions: { code, ...extensions, http } });
+}
+
+/** A RegisterError as a GraphQL error, for where it escapes a resolver's reach (contexts, subscriptions), keeping its code and field. */
+export function codedErrorOf(error: RegisterError, asRefusal = false): GraphQLError {
+  const extensions = error.field ? { field: error.field } : {};
+  return asRefusal ? refusal(error.code, error.message, extensions) : codedError(error.code, error.message, extensions);
 }
 
 /** A refusal the register means to give: a catalogued code, a readable message, the offending field. */

@@ -26,7 +26,7 @@ import { cursorBefore, type ConsumerOptions, type StoredEvent } from './events.t
 import { sharedParser } from './parsed.ts';
 import { EventFeed, type FeedEvents, type SubscriptionField } from './feed.ts';
 import { startingAfter, untilExpiry } from './upstream.ts';
-import { RegisterError, renderError, unwrap } from './errors.ts';
+import { codedErrorOf, RegisterError, renderError, unwrap } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
 import type { Metrics } from './metrics.ts';
@@ -177,7 +177,7 @@ export async function createSubgraphServer<Loaders>(
         return contextOf(viewer, origin, requestIdOf(headers.get(requestIdHeader)), extractTraceContext(headers));
       } catch (error) {
         if (!(error instanceof RegisterError)) throw error;
-        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+        throw codedErrorOf(error, true);
       }
     },
     subscribe: async (request, assertion) => {
@@ -352,7 +352,7 @@ function authorization<Loaders>(subgraph: Subgraph<Loaders>): ApolloServerPlugin
               const pgns = pgnsNamedIn(document, request.variables);
               for (const pgn of pgns.length ? pgns : [null]) contextValue.audit.record(action, pgn, 'REFUSED');
             }
-            throw new GraphQLError(error.message, { extensions: { code: error.code } });
+            throw codedErrorOf(error);
           }
         },
       };
