@@ -7,6 +7,7 @@
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';
 import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
+import { LRUCache } from 'lru-cache';
 import {
   GraphQLString,
   Kind,
@@ -48,7 +49,8 @@ export class SubscriptionPlanner {
   readonly supergraphSchema: GraphQLSchema;
   readonly api: Schema;
   private readonly planner: QueryPlanner;
-  private readonly cache = new Map<string, SubscriptionPlan>();
+  // Bounded: trusted-documents mode aside, clients can send any number of distinct texts.
+  private readonly cache = new LRUCache<string, SubscriptionPlan>({ max: 1000 });
 
   constructor(supergraphSdl: string) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -64,8 +66,6 @@ export class SubscriptionPlanner {
     let plan = this.cache.get(key);
     if (!plan) {
       plan = this.build(document, operationName);
-      // Bounded: trusted-documents mode aside, clients can send any number of distinct texts.
-      if (this.cache.size >= 1000) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, plan);
     }
     return plan;

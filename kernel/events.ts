@@ -26,6 +26,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type SQL } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import { allowLongWork, rowsOf, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
 
@@ -423,14 +424,11 @@ export async function eventsAfter(db: Db, stream: string, after: string): Promis
 }
 
 /** Decoded cursors, by text: a tail compares every event with each of its subscribers' cursors. */
-const decoded = new Map<string, Position>();
+const decoded = new LRUCache<string, Position>({ max: 10_000 });
 
 function decodeCursor(cursor: string): Position {
-  const known = decoded.get(cursor);
-  if (known) return known;
-  const position = parseCursor(cursor);
-  if (decoded.size >= 10_000) decoded.clear();
-  decoded.set(cursor, position);
+  let position = decoded.get(cursor);
+  if (!position) decoded.set(cursor, (position = parseCursor(cursor)));
   return position;
 }
 

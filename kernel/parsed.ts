@@ -5,22 +5,17 @@
  * changes a document it is given, so one copy serves them all.
  */
 import { parse, type DocumentNode, type ParseOptions } from 'graphql';
+import { LRUCache } from 'lru-cache';
 
 /**
  * A parser that keeps the last `size` distinct texts it parsed (least recently used first out).
  * A text that fails to parse throws every time and is not kept.
  */
 export function sharedParser(options: ParseOptions = {}, size = 1000): (text: string) => DocumentNode {
-  const documents = new Map<string, DocumentNode>();
+  const documents = new LRUCache<string, DocumentNode>({ max: size });
   return (text) => {
     let document = documents.get(text);
-    if (document) {
-      documents.delete(text);
-    } else {
-      document = parse(text, options);
-      if (documents.size >= size) documents.delete(documents.keys().next().value!);
-    }
-    documents.set(text, document);
+    if (!document) documents.set(text, (document = parse(text, options)));
     return document;
   };
 }

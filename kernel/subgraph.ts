@@ -6,6 +6,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { LRUCache } from 'lru-cache';
 import {
   createSourceEventStream,
   execute,
@@ -145,7 +146,8 @@ export async function createSubgraphServer<Loaders>(
   });
   await server.start();
   const auditKey = auditKeyOf(options.viewerSecret);
-  const checks = new Map<string, Promise<void>>();
+  // An event's check per viewer, kept 5 s: long enough for every subscription the event reaches.
+  const checks = new LRUCache<string, Promise<void>>({ max: 10_000, ttl: 5000 });
   const parseShared = sharedParser();
   // A shared document validates once: the gateway opens its subscriptions afresh at every renewal.
   const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
@@ -263,7 +265,6 @@ export async function createSubgraphServer<Loaders>(
       check = subgraph.authorize(db, context.viewer);
       if (event) {
         checks.set(key, check);
-        setTimeout(() => checks.delete(key), 5000).unref();
       }
     }
     try {
