@@ -264,6 +264,18 @@ export async function catchUpWithCommitted(db: Db, options: ConsumerOptions, tim
 }
 
 /**
+ * Read-your-writes across subgraphs, for a reader that must see what another subgraph committed a
+ * moment ago: the gateway asks funding for an enrollment's status right after learners committed it
+ * (enrollLearner answers with the status), sooner than the consumer loop runs. Before reading, the
+ * local copy takes in every event committed by then, waiting at most `waitMs` for one held back by an
+ * older open transaction; after that the read goes on with what the copy has. Resolves to whether it
+ * caught up.
+ */
+export function readYourWrites(db: Db, consumer: ConsumerOptions, waitMs = 5_000): Promise<boolean> {
+  return catchUpWithCommitted(db, consumer, waitMs);
+}
+
+/**
  * Takes in every committed event the consumer has not read, in one transaction, through its `bulk`
  * handler, and moves the cursor as `consumeBatch` does. For a population loaded at once (npm run seed
  * -- --national: 1.4 million enrollment events): through `handle`, 5,000 at a time, they would take

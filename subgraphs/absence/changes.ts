@@ -3,7 +3,7 @@ import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { appendEvents, catchUpWithCommitted } from '../../kernel/events.ts';
+import { appendEvents, readYourWrites } from '../../kernel/events.ts';
 import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
@@ -34,8 +34,7 @@ import { absenceHours, document, enrollment, exemption, learner, report, reportD
  * committed so far: a school reports on an enrollment it may have registered a moment ago.
  */
 
-const freshnessWaitMs = 5_000;
-const takeInLearnerEvents = (db: Db) => catchUpWithCommitted(db, learnersConsumer, freshnessWaitMs);
+const takeInLearnerEvents = (db: Db) => readYourWrites(db, learnersConsumer);
 
 function schoolOf(viewer: Viewer): Actor & { brin6: string } {
   if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school reports absence');

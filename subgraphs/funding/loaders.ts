@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
-import { catchUpWithCommitted } from '../../kernel/events.ts';
+import { readYourWrites } from '../../kernel/events.ts';
 import type { Whereabouts } from './access.ts';
 import { assessAll, factsOfLearners } from './assess.ts';
 import { countDateRow } from './countDates.ts';
@@ -18,19 +18,12 @@ export interface FundingStatusValue {
   birthDateSource: BirthDateSource;
 }
 
-/**
- * Read-your-writes across subgraphs: the gateway asks funding for an enrollment's status right after
- * learners committed it (enrollLearner answers with the status), sooner than the consumer loop runs.
- * So a read first takes in every learners event committed by then. It waits at most this long for an
- * event held back by an older open transaction, then answers from what it has.
- */
-const freshnessWaitMs = 5_000;
-
 export function fundingLoaders(db: Db) {
   return {
     /** Where each enrollment is, for access; null when funding does not know it. */
     whereabouts: new DataLoader(async (ids: readonly string[]) => {
-      await catchUpWithCommitted(db, learnersConsumer, freshnessWaitMs);
+      // Where an enrollment is, as learners committed it a moment ago (kernel/events.ts).
+      await readYourWrites(db, learnersConsumer);
       const rows = rowsOf<Whereabouts & { id: string }>(
         await db.execute(sql`SELECT e.id, e.brin6, p.board_code AS "boardCode" FROM funding.enrollment e
           LEFT JOIN funding.rio_object p ON p.kind = 'PROVIDER' AND p.code = e.provider_code

@@ -3,7 +3,7 @@ import { date, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
 import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { catchUpWithCommitted, type StoredEvent } from '../../kernel/events.ts';
+import { readYourWrites, type StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import type { Service } from './tables.ts';
@@ -58,7 +58,7 @@ export function mandateCopy(schemaName: string) {
     if (viewer.role !== 'VENDOR') return;
     const day = today(now);
     if (await inForce(db, viewer, service, day)) return;
-    await catchUpWithCommitted(db, consumer, 2_000);
+    await readYourWrites(db, consumer, 2_000);
     if (await inForce(db, viewer, service, day)) return;
     throw new RegisterError('FORBIDDEN', `Vendor ${viewer.vendorOin} has no ${service} mandate for school ${viewer.school} on ${day} (OSR): the school's board grants it`);
   }
