@@ -380,7 +380,7 @@ const certificateRefusals: Record<string, string> = {
 /**
  * Over two-sided TLS (domain.md §2.3, §9): a vendor is the organisation whose OIN its certificate
  * carries as subject serialNumber, acting for the school the request names in `x-register-school`;
- * the mandate check (subgraphs/institutions/mandates.ts) decides whether it may. Other viewers
+ * the mandate check (contracts/mandates.ts) decides whether it may. Other viewers
  * (municipalities, boards, the operator) still bring a token, but no token makes a vendor here.
  */
 async function viewerOverTls(headers: HeadersLike, peer: Peer | undefined, token: { secret: string; maxLifetime: number }): Promise<Viewer> {

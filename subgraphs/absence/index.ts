@@ -1,5 +1,5 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
-import { mandateCopy } from '../institutions/mandates.ts';
+import { mandateCopy } from '../../contracts/mandates.ts';
 import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
 import { learnersConsumer } from './projection.ts';
 import { resolvers } from './resolvers.ts';

@@ -2,7 +2,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
-import { enrollmentEventTypes, personEventTypes, type enrollmentState, type LearnerIdentity, type PersonState } from '../learners/events.ts';
+import { asLearnersEvent, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, personEventTypes } from '../../contracts/learners.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
@@ -15,26 +15,21 @@ import { enrollment, exemption, exemptionNotice, learner, resident, type Exempti
  * its cursor (kernel/events.ts).
  */
 
-type EnrollmentState = ReturnType<typeof enrollmentState>;
-
-const enrollmentEvents = new Set<string>(enrollmentEventTypes);
-const personEvents = new Set<string>(personEventTypes);
-
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const learners = new Map<string, typeof learner.$inferInsert>();
   const enrollments = new Map<string, typeof enrollment.$inferInsert>();
   const residents = new Map<string, typeof resident.$inferInsert>();
-  for (const event of events) {
-    if (personEvents.has(event.type)) {
-      const state = event.payload as unknown as PersonState;
+  for (const event of events.map(asLearnersEvent)) {
+    if (isPersonEvent(event)) {
+      const state = event.payload;
       residents.set(state.bsn, { bsn: state.bsn, municipalityCode: state.municipalityCode, birthDate: state.birthDate, deceasedOn: state.deceasedOn, emigratedOn: state.emigratedOn });
       continue;
     }
     // Every other event names the learner by the PGN it holds then: an enrollment's, an identification's, a replacement's.
-    const state = event.payload as unknown as LearnerIdentity;
-    learners.set(state.learnerId, { id: state.learnerId, pgn: state.pgn });
-    if (enrollmentEvents.has(event.type)) {
-      const row = event.payload as EnrollmentState;
+    if (!isEnrollmentEvent(event) && event.type !== 'LearnerIdentified' && event.type !== 'PgnReplaced') continue;
+    learners.set(event.payload.learnerId, { id: event.payload.learnerId, pgn: event.payload.pgn });
+    if (isEnrollmentEvent(event)) {
+      const row = event.payload;
       enrollments.set(row.enrollmentId, { id: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6, startDate: row.startDate, endDate: row.endDate, municipalityCode: row.municipalityCode });
     }
   }

@@ -3,8 +3,8 @@ import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
-import { latestRioStates, rioEventTypes } from '../institutions/events.ts';
-import { enrollmentEventTypes, personEventTypes, type enrollmentState, type PersonState, type PgnChange } from '../learners/events.ts';
+import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
+import { asLearnersEvent, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, personEventTypes, type LearnersEvent } from '../../contracts/learners.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
@@ -17,16 +17,11 @@ import { enrollment, learner, rioObject } from './tables.ts';
  * touch. No PGN: the rules do not need it (domain.md §10); a person event names its learner.
  */
 
-type EnrollmentState = ReturnType<typeof enrollmentState>;
-
-const enrollmentEvents = new Set<string>(enrollmentEventTypes);
-
 /** The registered birth date an event gives its learner: an enrollment's and a replaced PGN's at the time, a person's own. */
-function registeredBirthDateOf(event: StoredEvent): [learnerId: string, birthDate: string | null] | null {
-  if (enrollmentEvents.has(event.type)) return [(event.payload as EnrollmentState).learnerId, (event.payload as EnrollmentState).registeredBirthDate];
-  if (event.type === 'PgnReplaced') return [(event.payload as unknown as PgnChange).learnerId, (event.payload as unknown as PgnChange).registeredBirthDate];
-  const person = event.payload as unknown as PersonState;
-  return person.learnerId ? [person.learnerId, person.birthDate] : null;
+function registeredBirthDateOf(event: LearnersEvent): [learnerId: string, birthDate: string | null] | null {
+  if (isEnrollmentEvent(event) || event.type === 'PgnReplaced') return [event.payload.learnerId, event.payload.registeredBirthDate];
+  if (isPersonEvent(event) && event.payload.learnerId) return [event.payload.learnerId, event.payload.birthDate];
+  return null;
 }
 
 /** Only the events of `learnersConsumer.types` reach it. */
@@ -34,11 +29,11 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   // The last state wins: an enrollment's, and a learner's registered birth date.
   const enrollments = new Map<string, typeof enrollment.$inferInsert>();
   const birthDates = new Map<string, string | null>();
-  for (const event of events) {
+  for (const event of events.map(asLearnersEvent)) {
     const registered = registeredBirthDateOf(event);
     if (registered) birthDates.set(...registered);
-    if (!enrollmentEvents.has(event.type)) continue;
-    const state = event.payload as EnrollmentState;
+    if (!isEnrollmentEvent(event)) continue;
+    const state = event.payload;
     const registeredAt = new Date(state.registeredAt);
     enrollments.set(state.enrollmentId, {
       id: state.enrollmentId,

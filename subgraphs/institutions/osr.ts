@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gte, inArray, isNull, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { institutionsEvent, mandateEventTypes, services, type Service } from '../../contracts/institutions.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
@@ -9,7 +10,7 @@ import { parseBrin6, parseOin, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
-import { branch, document, location, mandate, provider, services, vendor, type MandateRow, type Service } from './tables.ts';
+import { branch, document, location, mandate, provider, vendor, type MandateRow } from './tables.ts';
 
 /*
  * The Onderwijsserviceregister (domain.md §8 [S:16, S:40]): a board lets a software vendor exchange a
@@ -47,12 +48,9 @@ export function parseService(value: string, field = 'service'): Service {
   return value as Service;
 }
 
-function mandateEvent(type: 'MandateGranted' | 'MandateEnded', row: MandateRow): NewEvent {
-  return {
-    type,
-    keys: { mandateId: row.id, brin6: row.brin6, vendorOin: row.vendorOin },
-    payload: { id: row.id, brin6: row.brin6, service: row.service, vendorOin: row.vendorOin, startDate: row.startDate, endDate: row.endDate },
-  };
+function mandateEvent(type: (typeof mandateEventTypes)[number], row: MandateRow): NewEvent {
+  const state = { id: row.id, brin6: row.brin6, service: row.service, vendorOin: row.vendorOin, startDate: row.startDate, endDate: row.endDate };
+  return institutionsEvent(type, { mandateId: row.id, brin6: row.brin6, vendorOin: row.vendorOin }, state);
 }
 
 /** Vendors are admitted by the register operator (Kennisnet conditions and qualification test, domain.md §8). */

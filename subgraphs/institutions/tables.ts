@@ -1,5 +1,6 @@
 import { date, integer, jsonb, pgSchema, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { documentTable } from '../../kernel/documents.ts';
+import { services } from '../../contracts/institutions.ts';
 
 /** The institutions subgraph's tables; migrations/institutions/ is the contract they mirror. */
 export const institutions = pgSchema('institutions');
@@ -86,8 +87,6 @@ export const vendor = institutions.table('vendor', {
   registeredAt: timestamp('registered_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
-export const services = ['ROD_PO', 'VERZUIM', 'RIO'] as const;
-export type Service = (typeof services)[number];
 
 export const mandate = institutions.table('mandate', {
   id: uuid('id').primaryKey(),

@@ -1,19 +1,13 @@
+import { learnersEvent, type EnrollmentEventType, type EnrollmentState, type LearnerIdentity, type PersonEventType, type PersonState, type PgnChange } from '../../contracts/learners.ts';
 import type { NewEvent } from '../../kernel/events.ts';
 import type { DeliveryRow, EnrollmentRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
 
-/**
- * The learners stream (architecture.md, "Events and subscriptions"): written in the transaction of
- * the change it reports. Consumers never read this subgraph, so an event carries what they need;
- * the stream is the register's inside, never shown to a client as it is (subscriptions resolve each
- * event for their viewer).
- *
- * An enrollment event carries the enrollment's full state and, about the learner, the PGN, the
- * birth date and the municipality delivered with that enrollment (one school's word, for that
- * enrollment only), and the birth date the person source registers (null when it knows none):
- * funding reads the registered birth date where there is one and else the enrollment's own, absence
- * routes an enrollment's reports by the residence the person source gives and else by that
- * enrollment's delivery. So one school's delivery never moves another school's funding or reports.
+/*
+ * The learners stream as this subgraph writes it (architecture.md, "Events and subscriptions"), each
+ * event in the transaction of the change it reports; contracts/learners.ts says what each carries.
  */
+
+/** What an enrollment event says of its learner: the PGN, this enrollment's delivery, and the person source's facts. */
 export interface EnrollmentFacts {
   learnerId: string;
   pgn: string;
@@ -21,7 +15,7 @@ export interface EnrollmentFacts {
   registered: Pick<PersonRow, 'birthDate'> | null;
 }
 
-export function enrollmentState(row: EnrollmentRow, facts: EnrollmentFacts) {
+export function enrollmentState(row: EnrollmentRow, facts: EnrollmentFacts): EnrollmentState {
   return {
     enrollmentId: row.id,
     learnerId: facts.learnerId,
@@ -43,28 +37,23 @@ export function enrollmentState(row: EnrollmentRow, facts: EnrollmentFacts) {
 
 const enrollmentKeys = (row: EnrollmentRow) => ({ enrollmentId: row.id, learnerId: row.learnerId, brin6: row.brin6 });
 
-/** The events that carry an enrollment's full state (`enrollmentState`): what a copy of enrollments reads. */
-export const enrollmentEventTypes = ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered'] as const;
-
-export type EnrollmentEventType = (typeof enrollmentEventTypes)[number];
-
 export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, facts: EnrollmentFacts): NewEvent {
-  return { type, keys: enrollmentKeys(row), payload: enrollmentState(row, facts) };
+  return learnersEvent(type, enrollmentKeys(row), enrollmentState(row, facts));
 }
 
 export function resultRecorded(row: ResultRow, enrollment: EnrollmentRow): NewEvent {
-  return {
-    type: 'ResultRecorded',
-    keys: { ...enrollmentKeys(enrollment), resultId: row.id },
-    payload: { resultId: row.id, enrollmentId: row.enrollmentId, schoolYear: row.schoolYear, testLevel: row.testLevel, noTestReason: row.noTestReason, schoolAdvice: row.schoolAdvice },
-  };
+  return learnersEvent(
+    'ResultRecorded',
+    { ...enrollmentKeys(enrollment), resultId: row.id },
+    { resultId: row.id, enrollmentId: row.enrollmentId, schoolYear: row.schoolYear, testLevel: row.testLevel, noTestReason: row.noTestReason, schoolAdvice: row.schoolAdvice },
+  );
 }
 
 export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, pgn: string): NewEvent {
-  return {
-    type: 'TransferNoticeIssued',
-    keys: { noticeId: row.id, enrollmentId: row.enrollmentId, learnerId, brin6: row.brin6 },
-    payload: {
+  return learnersEvent(
+    'TransferNoticeIssued',
+    { noticeId: row.id, enrollmentId: row.enrollmentId, learnerId, brin6: row.brin6 },
+    {
       noticeId: row.id,
       enrollmentId: row.enrollmentId,
       brin6: row.brin6,
@@ -74,54 +63,18 @@ export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, 
       newStartDate: row.newStartDate,
       proposedEndDate: row.proposedEndDate,
     },
-  };
-}
-
-/** The payload of PgnReplaced: the new PGN, and the birth date the person source registers under it. */
-export interface PgnChange {
-  learnerId: string;
-  previousPgn: string;
-  pgn: string;
-  registeredBirthDate: string | null;
+  );
 }
 
 export function pgnReplaced(change: PgnChange): NewEvent {
-  return { type: 'PgnReplaced', keys: { learnerId: change.learnerId }, payload: { ...change } };
-}
-
-/** The payload of LearnerIdentified: a school identified the learner, known by this PGN. */
-export interface LearnerIdentity {
-  learnerId: string;
-  pgn: string;
+  return learnersEvent('PgnReplaced', { learnerId: change.learnerId }, change);
 }
 
 export function learnerIdentified(identity: LearnerIdentity, brin6: string): NewEvent {
-  return { type: 'LearnerIdentified', keys: { learnerId: identity.learnerId, brin6 }, payload: { ...identity } };
+  return learnersEvent('LearnerIdentified', { learnerId: identity.learnerId, brin6 }, identity);
 }
 
-/**
- * A person's change in the person source (persons.ts), named by its kind: PersonRegistered for one
- * new to the source, and for a change PersonDied, PersonEmigrated, PersonMoved (address or
- * municipality) or PersonCorrected (names, birth date, gender), the first of these that applies.
- * Each carries the resident's BSN, residence and the facts consumers keep (not the names), and the
- * learner the register knows by that BSN, if any: absence keeps its residents by BSN, funding the
- * registered birth date per learner.
- */
-export const personEventTypes = ['PersonRegistered', 'PersonMoved', 'PersonDied', 'PersonEmigrated', 'PersonCorrected'] as const;
-
-export type PersonEventType = (typeof personEventTypes)[number];
-
-export interface PersonState {
-  bsn: string;
-  learnerId: string | null;
-  birthDate: string;
-  municipalityCode: string | null;
-  deceasedOn: string | null;
-  emigratedOn: string | null;
-  /** The person fields that changed; every field for PersonRegistered. */
-  changed: string[];
-}
-
+/** A person's change in the person source (persons.ts), named by its kind (contracts/learners.ts, PersonState). */
 export function personEvent(type: PersonEventType, person: PersonRow, learnerId: string | null, changed: string[]): NewEvent {
   const payload: PersonState = {
     bsn: person.bsn,
@@ -135,14 +88,10 @@ export function personEvent(type: PersonEventType, person: PersonRow, learnerId:
   const keys: Record<string, string> = { bsn: person.bsn };
   if (learnerId) keys.learnerId = learnerId;
   if (person.municipalityCode) keys.municipalityCode = person.municipalityCode;
-  return { type, keys, payload: { ...payload } };
+  return learnersEvent(type, keys, payload);
 }
 
 /** A signal to a school (signals.ts): the source of `signalIssued`, followed by school. */
 export function signalIssued(row: SignalRow): NewEvent {
-  return {
-    type: 'SignalIssued',
-    keys: { signalId: row.id, enrollmentId: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6 },
-    payload: { signalId: row.id, code: row.code, field: row.field },
-  };
+  return learnersEvent('SignalIssued', { signalId: row.id, enrollmentId: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6 }, { signalId: row.id, code: row.code, field: row.field });
 }

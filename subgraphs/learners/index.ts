@@ -1,6 +1,6 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
-import { rioEventTypes } from '../institutions/events.ts';
-import { mandateCopy } from '../institutions/mandates.ts';
+import { rioEventTypes } from '../../contracts/institutions.ts';
+import { mandateCopy } from '../../contracts/mandates.ts';
 import { learnerLoaders, type LearnerLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
 import { applyRioEvents } from './rio.ts';

@@ -9,7 +9,8 @@ import { parseBsn, parseMunicipalityCode, parsePostcode } from '../../kernel/ids
 import { parseDay } from '../../kernel/scalars.ts';
 import { textKinds } from '../../kernel/text.ts';
 import { parseName, type Gender } from './deliveries.ts';
-import { personEvent, type PersonEventType } from './events.ts';
+import type { PersonEventType } from '../../contracts/learners.ts';
+import { personEvent } from './events.ts';
 import { reconcileLearners } from './signals.ts';
 import { person, type PersonRow } from './tables.ts';
 

@@ -3,7 +3,7 @@ import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
-import { latestRioStates } from '../institutions/events.ts';
+import { latestRioStates } from '../../contracts/institutions.ts';
 import { rioObject, type RioObjectRow } from './tables.ts';
 
 /**

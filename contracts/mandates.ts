@@ -1,19 +1,20 @@
 import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
 import { date, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
-import { insertRows } from '../../kernel/bulk.ts';
-import type { Db } from '../../kernel/db.ts';
-import { RegisterError } from '../../kernel/errors.ts';
-import { readYourWrites, type StoredEvent } from '../../kernel/events.ts';
-import { today } from '../../kernel/scalars.ts';
-import type { Viewer } from '../../kernel/viewer.ts';
-import type { Service } from './tables.ts';
+import { insertRows } from '../kernel/bulk.ts';
+import type { Db } from '../kernel/db.ts';
+import { RegisterError } from '../kernel/errors.ts';
+import { readYourWrites, type StoredEvent } from '../kernel/events.ts';
+import { today } from '../kernel/scalars.ts';
+import type { Viewer } from '../kernel/viewer.ts';
+import { asInstitutionsEvent, mandateEventTypes, type MandateState, type Service } from './institutions.ts';
 
 /*
  * Every subgraph that serves vendors keeps its own copy of the OSR mandates, kept from the
  * institutions stream (MandateGranted, MandateEnded), and refuses a vendor without a mandate for its
  * service at that school on that day (domain.md §8; architecture.md: a vendor may act for a school
  * only with a valid OSR mandate). The check is the subgraph's own, so it holds however the subgraph
- * is reached. Each subgraph's migration creates `<schema>.mandate`, which `mandateCopy` declares.
+ * is reached. Each subgraph's migration 0002 creates `<schema>.mandate`, which `mandateCopy` declares
+ * (those migrations name this file's former place, subgraphs/institutions/mandates.ts).
  */
 
 export function mandateCopy(schemaName: string) {
@@ -29,16 +30,17 @@ export function mandateCopy(schemaName: string) {
 
   /** The last state of each mandate wins: events carry a mandate's full state. */
   async function handle(tx: Db, events: StoredEvent[]): Promise<void> {
-    const latest = new Map<string, typeof table.$inferInsert>();
-    for (const event of events) {
-      const state = event.payload as { id: string; brin6: string; service: string; vendorOin: string; startDate: string; endDate: string | null };
-      latest.set(state.id, { id: state.id, brin6: state.brin6, service: state.service, vendorOin: state.vendorOin, startDate: state.startDate, endDate: state.endDate });
+    const latest = new Map<string, MandateState>();
+    for (const event of events.map(asInstitutionsEvent)) {
+      if (event.type !== 'MandateGranted' && event.type !== 'MandateEnded') continue;
+      const { id, brin6, service, vendorOin, startDate, endDate } = event.payload;
+      latest.set(id, { id, brin6, service, vendorOin, startDate, endDate });
     }
     await insertRows(tx, table, [...latest.values()], sql`ON CONFLICT (id) DO UPDATE SET start_date = excluded.start_date, end_date = excluded.end_date`);
   }
 
   // Only these two event types reach `handle`.
-  const consumer = { stream: 'institutions', consumer: `${schemaName}.mandates`, cursorSchema: schemaName, types: ['MandateGranted', 'MandateEnded'], handle };
+  const consumer = { stream: 'institutions', consumer: `${schemaName}.mandates`, cursorSchema: schemaName, types: [...mandateEventTypes], handle };
 
   async function inForce(db: Db, viewer: Extract<Viewer, { role: 'VENDOR' }>, service: Service, day: string): Promise<boolean> {
     const [row] = await db

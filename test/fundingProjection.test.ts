@@ -1,16 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rowsOf } from '../../kernel/db.ts';
-import { catchUp, consumeBatch, readEvents, startConsumer } from '../../kernel/events.ts';
-import { migrate } from '../../kernel/migrations.ts';
-import { today } from '../../kernel/scalars.ts';
-import { bsnFor, testDatabase } from '../../test/harness.ts';
-import { institutions } from '../institutions/index.ts';
-import { enroll } from '../learners/enroll.ts';
-import { learners } from '../learners/index.ts';
-import { schoolPostcodeAreas } from '../learners/residence.ts';
-import { applyLearnerEvents, learnersConsumer, rioConsumer } from './projection.ts';
-import { currentCountDate } from './rules.ts';
+import { rowsOf } from '../kernel/db.ts';
+import { catchUp, consumeBatch, readEvents, startConsumer } from '../kernel/events.ts';
+import { migrate } from '../kernel/migrations.ts';
+import { today } from '../kernel/scalars.ts';
+import { bsnFor, testDatabase } from './harness.ts';
+import { institutions } from '../subgraphs/institutions/index.ts';
+import { enroll } from '../subgraphs/learners/enroll.ts';
+import { learners } from '../subgraphs/learners/index.ts';
+import { schoolPostcodeAreas } from '../subgraphs/learners/residence.ts';
+import { applyLearnerEvents, learnersConsumer, rioConsumer } from '../subgraphs/funding/projection.ts';
+import { currentCountDate } from '../subgraphs/funding/rules.ts';
 
 describe("funding's projection of the learners stream", () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;

@@ -1,0 +1,135 @@
+import type { NewEvent, StoredEvent } from '../kernel/events.ts';
+
+/*
+ * The learners stream: written in the transaction of the change it reports. Consumers never read
+ * the learners subgraph, so an event carries what they need; the stream is the register's inside,
+ * never shown to a client as it is (subscriptions resolve each event for their viewer).
+ */
+
+export const version = 1;
+
+/**
+ * An enrollment's full state, with, about the learner, the PGN, the birth date and the municipality
+ * delivered with that enrollment (one school's word, for that enrollment only), and the birth date
+ * the person source registers (null when it knows none): funding reads the registered birth date
+ * where there is one and else the enrollment's own; absence routes an enrollment's reports by the
+ * residence the person source gives and else by that enrollment's delivery. So one school's delivery
+ * never moves another school's funding or reports.
+ */
+export interface EnrollmentState {
+  enrollmentId: string;
+  learnerId: string;
+  pgn: string;
+  birthDate: string;
+  municipalityCode: string | null;
+  registeredBirthDate: string | null;
+  brin6: string;
+  providerCode: string;
+  locationCode: string;
+  offeredProgrammeId: string;
+  startDate: string;
+  endDate: string | null;
+  endReason: 'TRANSFER' | 'END_OF_PRIMARY_EDUCATION' | 'MOVED_ABROAD' | 'DECEASED' | 'OTHER' | null;
+  group: number;
+  /** ISO 8601. */
+  registeredAt: string;
+}
+
+export interface ResultState {
+  resultId: string;
+  enrollmentId: string;
+  schoolYear: string;
+  testLevel: string | null;
+  noTestReason: string | null;
+  schoolAdvice: string;
+}
+
+/** A transfer notice to the old school (Besluit bekostiging WPO 2022 art 10.2). */
+export interface TransferNoticeState {
+  noticeId: string;
+  enrollmentId: string;
+  brin6: string;
+  learnerPgn: string;
+  newProviderCode: string;
+  newLocationCode: string;
+  newStartDate: string;
+  proposedEndDate: string;
+}
+
+/** A BSN replaced an onderwijsnummer (WPO art 40b.5), with the birth date the person source registers under it. */
+export interface PgnChange {
+  learnerId: string;
+  previousPgn: string;
+  pgn: string;
+  registeredBirthDate: string | null;
+}
+
+/** A school identified the learner, known by this PGN. */
+export interface LearnerIdentity {
+  learnerId: string;
+  pgn: string;
+}
+
+/**
+ * A person's change in the person source, named by its kind: PersonRegistered for one new to the
+ * source, and for a change PersonDied, PersonEmigrated, PersonMoved (address or municipality) or
+ * PersonCorrected (names, birth date, gender), the first of these that applies. It carries the
+ * resident's BSN, residence and the facts consumers keep (never the names), and the learner the
+ * register knows by that BSN, if any.
+ */
+export interface PersonState {
+  bsn: string;
+  learnerId: string | null;
+  birthDate: string;
+  municipalityCode: string | null;
+  deceasedOn: string | null;
+  emigratedOn: string | null;
+  /** The person fields that changed; every field for PersonRegistered. */
+  changed: string[];
+}
+
+/** A signal to a school: the source of `signalIssued`, followed by school. */
+export interface SignalState {
+  signalId: string;
+  code: string;
+  field: string | null;
+}
+
+/** The events that carry an enrollment's full state: what a copy of enrollments reads. */
+export const enrollmentEventTypes = ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered'] as const;
+export const personEventTypes = ['PersonRegistered', 'PersonMoved', 'PersonDied', 'PersonEmigrated', 'PersonCorrected'] as const;
+
+export type EnrollmentEventType = (typeof enrollmentEventTypes)[number];
+export type PersonEventType = (typeof personEventTypes)[number];
+
+export type LearnersPayloads = Record<EnrollmentEventType, EnrollmentState> &
+  Record<PersonEventType, PersonState> & {
+    ResultRecorded: ResultState;
+    TransferNoticeIssued: TransferNoticeState;
+    PgnReplaced: PgnChange;
+    LearnerIdentified: LearnerIdentity;
+    SignalIssued: SignalState;
+  };
+
+export type LearnersEventType = keyof LearnersPayloads;
+
+/** A stored event of this stream as the contract types it; narrow it by `type`. */
+export type LearnersEvent = { [T in LearnersEventType]: Omit<StoredEvent, 'type' | 'payload'> & { type: T; payload: LearnersPayloads[T] } }[LearnersEventType];
+
+export const asLearnersEvent = (event: StoredEvent) => event as unknown as LearnersEvent;
+
+const enrollmentTypes = new Set<string>(enrollmentEventTypes);
+const personTypes = new Set<string>(personEventTypes);
+
+export function isEnrollmentEvent(event: LearnersEvent): event is Extract<LearnersEvent, { type: EnrollmentEventType }> {
+  return enrollmentTypes.has(event.type);
+}
+
+export function isPersonEvent(event: LearnersEvent): event is Extract<LearnersEvent, { type: PersonEventType }> {
+  return personTypes.has(event.type);
+}
+
+/** An event of this stream as the producer writes it: the payload its type's contract gives. */
+export function learnersEvent<T extends LearnersEventType>(type: T, keys: Record<string, string>, payload: LearnersPayloads[T]): NewEvent {
+  return { type, keys, payload: { ...payload } };
+}
