@@ -112,7 +112,7 @@ export function cpuSecondsOf(pid: number, withEnded = false): number | undefined
  */
 export function postgresCpuSeconds(): number {
   let total = 0;
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {

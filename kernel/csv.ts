@@ -11,11 +11,16 @@ export function splitLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const char = line[i];
     if (quoted) {
-      if (char === '"' && line[i + 1] === '"') (field += '"'), i++;
-      else if (char === '"') quoted = false;
+      if (char === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
       else field += char;
     } else if (char === '"') quoted = true;
-    else if (char === ';') fields.push(field), (field = '');
+    else if (char === ';') {
+      fields.push(field);
+      field = '';
+    }
     else field += char;
   }
   fields.push(field);

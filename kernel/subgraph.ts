@@ -52,6 +52,8 @@ export interface SubgraphContext<Loaders = unknown> {
   feed: EventFeed;
 }
 
+// Parents and arguments are as the SDL gives them; each resolver declares the shape it reads.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resolver<Context> = (parent: any, args: any, context: Context, info: GraphQLResolveInfo) => unknown;
 
 /** A subgraph's resolvers: per type, per field; scalars as their GraphQLScalarType. */

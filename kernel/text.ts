@@ -41,8 +41,10 @@ export const textKinds = {
 } as const satisfies Record<string, TextKind>;
 
 /** Characters that are not text (see above): in a remark, all but the line feed; elsewhere, all. */
+/* eslint-disable no-control-regex -- control characters are what these refuse */
 const notTextInRemark = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|\p{Surrogate}/u;
 const notTextInLine = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|\p{Surrogate}/u;
+/* eslint-enable no-control-regex */
 
 /**
  * The text a client sent, checked and normalised: NFC, no leading or trailing white space, line
