@@ -27,10 +27,13 @@ function repositoryFiles(folder: string): string[] {
   });
 }
 
-/** The text a file says to a reader: its comments (code, SQL, shell), or all of it (Markdown, SDL); one line. */
+/** The text a file says to a reader: its comments (code, SQL, shell), or all of it (Markdown prose, SDL); one line. */
 export function citingText(file: string, text: string): string {
   let parts: string[];
-  if (/\.(md|graphql)$/.test(file)) parts = [text];
+  // A Markdown code span names a file, often another repository's (docs/domain.md's sources); this
+  // repository's documents are cited as links or in plain text.
+  if (file.endsWith('.md')) parts = [text.replace(/`[^`\n]*`/g, '')];
+  else if (file.endsWith('.graphql')) parts = [text];
   else if (/\.tsx?$/.test(file)) parts = text.match(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g) ?? [];
   else if (file.endsWith('.sql')) parts = text.match(/--[^\n]*/g) ?? [];
   else parts = text.match(/(?:^|\s)#[^\n]*/g) ?? [];
@@ -155,6 +158,8 @@ describe('the documents the code cites', () => {
     expect(check('migrations/x/0001_y.sql', '-- bare (domain.md §2.2, §6)\nSELECT 1;')).toEqual([]);
     expect(check('kernel/x.ts', '/*\n * the hazard (docs/architecture.md,\n * "Events and subscriptions")\n */')).toEqual([]);
     expect(check('kernel/x.ts', "const file = 'not-a-comment.md';")).toEqual([]);
+    expect(check('docs/x.md', 'Source: `owner/repo` `docs/elsewhere.md`; here: [faults](faults.md).')).toEqual([]);
+    expect(check('docs/x.md', 'See [the brief](../shared/docs/domain.md).')).toEqual(['docs/x.md: cites ../shared/docs/domain.md, which the repository does not have']);
     expect(check('kernel/x.ts', '// see ../shared/docs/domain.md §3')).toEqual(['kernel/x.ts: cites ../shared/docs/domain.md, which the repository does not have']);
     expect(check('kernel/x.ts', '// see stack.md, pitfalls')).toEqual(['kernel/x.ts: cites stack.md, which the repository does not have']);
     expect(check('kernel/x.ts', '// see docs/domain.md §99')).toEqual(['kernel/x.ts: cites docs/domain.md §99, which it has no section for']);

@@ -2,7 +2,7 @@ import type { NewEvent } from '../../kernel/events.ts';
 import type { DeliveryRow, EnrollmentRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
 
 /**
- * The learners stream (architecture.md, "Events and subscriptions"): written in the transaction of
+ * The learners stream (docs/architecture.md, "Events and subscriptions"): written in the transaction of
  * the change it reports. Consumers never read this subgraph, so an event carries what they need;
  * the stream is the register's inside, never shown to a client as it is (subscriptions resolve each
  * event for their viewer).
