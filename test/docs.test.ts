@@ -28,7 +28,7 @@ function repositoryFiles(folder: string): string[] {
 }
 
 /** The text a file says to a reader: its comments (code, SQL, shell), or all of it (Markdown prose, SDL); one line. */
-export function citingText(file: string, text: string): string {
+function citingText(file: string, text: string): string {
   let parts: string[];
   // A Markdown code span names a file, often another repository's (docs/domain.md's sources); this
   // repository's documents are cited as links or in plain text.
@@ -53,7 +53,7 @@ interface Section {
 }
 
 /** A Markdown document's headings, each with the text up to the next heading of its level or above. */
-export function sectionsOf(markdown: string): Section[] {
+function sectionsOf(markdown: string): Section[] {
   const lines = markdown.split('\n');
   const headings = lines.flatMap((line, index) => {
     const match = /^(#{1,6}) (?:(\d+(?:\.\d+)*)\.? )?(.*)$/.exec(line);
@@ -65,13 +65,13 @@ export function sectionsOf(markdown: string): Section[] {
   });
 }
 
-export interface Documents {
+interface Documents {
   /** The repository-relative path of the document `cited` names from `file`, or undefined. */
   resolve(file: string, cited: string): string | undefined;
   read(document: string): string;
 }
 
-export function repositoryDocuments(root: string): Documents {
+function repositoryDocuments(root: string): Documents {
   const inside = (candidate: string) => {
     const relative = path.relative(root, candidate);
     return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative.split(path.sep).join('/');
@@ -90,7 +90,7 @@ export function repositoryDocuments(root: string): Documents {
 }
 
 /** What is wrong with each citation of a document in `text` (of `file`, repository-relative). */
-export function citationProblems(file: string, text: string, documents: Documents): string[] {
+function citationProblems(file: string, text: string, documents: Documents): string[] {
   const said = citingText(file, text);
   const problems: string[] = [];
   for (const match of said.matchAll(/(?<![\w./-])((?:\.\.?\/)*[\w-]+(?:\/[\w.-]+)*\.md)\b/g)) {
