@@ -10,7 +10,7 @@
  *  3. The same mix against each gateway in alternating runs (bench/mix.ts); then a whole school's
  *     enrollments at 20 concurrent clients; bulk enrollments; subscription fan-out; the count-date run.
  *
- * Writes bench/results/latest.json and latest.md, and prints the table. Ratios are the headline;
+ * Writes bench/results/latest.json and bench/results/latest.md, and prints the table. Ratios are the headline;
  * absolute figures hold for this machine only. Short mode fits in about 5 minutes once the population
  * exists; `--full` runs longer and more often. `--profile` profiles the register's processes instead,
  * through the whole-school run, and writes bench/results/profile.md.

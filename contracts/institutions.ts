@@ -2,7 +2,7 @@ import type { NewEvent, StoredEvent } from '../kernel/events.ts';
 
 /*
  * The institutions stream: RIO's objects, each event carrying one object's full state, so that a
- * consumer's copy is right after any one event; and the OSR's mandates (domain.md §8).
+ * consumer's copy is right after any one event; and the OSR's mandates (docs/domain.md §8).
  */
 
 export const version = 1;

@@ -9,12 +9,12 @@ import type { Viewer } from '../kernel/viewer.ts';
 import { asInstitutionsEvent, mandateEventTypes, type MandateState, type Service } from './institutions.ts';
 
 /*
- * Every subgraph that serves vendors keeps its own copy of the OSR mandates, kept from the
- * institutions stream (MandateGranted, MandateEnded), and refuses a vendor without a mandate for its
- * service at that school on that day (domain.md §8; architecture.md: a vendor may act for a school
- * only with a valid OSR mandate). The check is the subgraph's own, so it holds however the subgraph
- * is reached. Each subgraph's migration 0002 creates `<schema>.mandate`, which `mandateCopy` declares
- * (those migrations name this file's former place, subgraphs/institutions/mandates.ts).
+ * Every subgraph that serves vendors keeps its own copy of the OSR mandates, kept from the institutions
+ * stream (MandateGranted, MandateEnded), and refuses a vendor without a mandate for its service at that
+ * school on that day (docs/domain.md §8; docs/architecture.md, "Identity and access": a vendor may act
+ * for a school only with a valid OSR mandate). The check is the subgraph's own, so it holds however the
+ * subgraph is reached. Each subgraph's migration 0002 creates `<schema>.mandate`, which `mandateCopy`
+ * declares (those migrations name this file's former place, subgraphs/institutions/mandates.ts).
  */
 
 export function mandateCopy(schemaName: string) {

@@ -60,8 +60,9 @@ class InProcessDataSource implements GraphQLDataSource<GatewayContext> {
 type Fetcher = ConstructorParameters<typeof RemoteGraphQLDataSource>[0] extends { fetcher?: infer F } ? F : never;
 
 /**
- * A subgraph in another process, called with Node's own fetch (faster than the default; stack.md),
- * which must have answered within `timeoutMs` (SUBGRAPH_TIMEOUT), body and all.
+ * A subgraph in another process, called with Node's own fetch (faster than Apollo's default fetcher;
+ * docs/architecture.md, "Library facts the code relies on"), which must have answered within
+ * `timeoutMs` (SUBGRAPH_TIMEOUT), body and all.
  */
 function remoteDataSource(name: string, url: string, timeoutMs: number): GraphQLDataSource<GatewayContext> {
   const timed = (input: string, init?: RequestInit) => globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
@@ -378,7 +379,7 @@ const certificateRefusals: Record<string, string> = {
 };
 
 /**
- * Over two-sided TLS (domain.md §2.3, §9): a vendor is the organisation whose OIN its certificate
+ * Over two-sided TLS (docs/domain.md §2.3, §9): a vendor is the organisation whose OIN its certificate
  * carries as subject serialNumber, acting for the school the request names in `x-register-school`;
  * the mandate check (contracts/mandates.ts) decides whether it may. Other viewers
  * (municipalities, boards, the operator) still bring a token, but no token makes a vendor here.

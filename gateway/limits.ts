@@ -22,10 +22,10 @@ import { refusal } from '../kernel/errors.ts';
 import { defaultPageSize } from '../kernel/pages.ts';
 
 /*
- * Operation limits at the gateway (OWASP GraphQL cheat sheet: depth, amount and cost limits;
- * federation-peers.md §5). They are checked once the operation is known and before any subgraph is
- * asked, as pure functions of the schema, the document and the variables, so that every transport
- * (HTTP now, WebSocket later) runs the same checks.
+ * Operation limits at the gateway (OWASP GraphQL Cheat Sheet: depth, amount and cost limits; the peers'
+ * defaults in docs/architecture.md, "Library facts the code relies on"). They are checked once the
+ * operation is known and before any subgraph is asked, as pure functions of the schema, the document
+ * and the variables, so that every transport (HTTP now, WebSocket later) runs the same checks.
  */
 
 export interface OperationLimits {

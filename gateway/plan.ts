@@ -1,8 +1,9 @@
 /*
- * Subscriptions planned by the supergraph's own query planner (stack.md, federation-peers.md §1.2):
- * a subscription plan is a `primary` fetch to the subgraph that owns the root field and a `rest` of
- * entity fetches. The gateway runs the primary as an upstream subscription and, per event, the rest
- * through @apollo/gateway's `executeQueryPlan`, with the event standing in for the primary's answer.
+ * Subscriptions planned by the supergraph's own query planner (@apollo/query-planner's
+ * SubscriptionNode; docs/architecture.md, "Library facts the code relies on"): a subscription plan is a
+ * `primary` fetch to the subgraph that owns the root field and a `rest` of entity fetches. The gateway
+ * runs the primary as an upstream subscription and, per event, the rest through @apollo/gateway's
+ * `executeQueryPlan`, with the event standing in for the primary's answer.
  */
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';

@@ -65,7 +65,7 @@ interface Progress {
 }
 
 /**
- * Starts what the configuration asks for (architecture.md, "Topology"): everything in one process on
+ * Starts what the configuration asks for (docs/architecture.md, "Topology"): everything in one process on
  * one database (embedded), only the gateway calling subgraphs over HTTP, or one subgraph over HTTP.
  * The same code runs each way; only the configuration differs. It listens first, so that /healthz
  * and /readyz answer while it migrates, seeds and catches up; /graphql answers UNAVAILABLE until then.

@@ -5,10 +5,11 @@ import { refusal } from '../kernel/errors.ts';
 import type { RegisteredOperation } from './composition.ts';
 
 /*
- * Trusted documents (OWASP GraphQL cheat sheet: allow-lists; federation-peers.md §5): the registered
- * operations (schema/operations, the register's own and each vendor's) are the only ones a gateway in
- * strict mode runs. A document is known by the SHA-256 of its exact text, the id Apollo's persisted
- * queries use, so a client may send the hash alone.
+ * Trusted documents (OWASP GraphQL Cheat Sheet: allow-lists of operations; docs/architecture.md,
+ * "Library facts the code relies on"): the registered operations (schema/operations, the register's own
+ * and each vendor's) are the only ones a gateway in strict mode runs. A document is known by the
+ * SHA-256 of its exact text, the id Apollo's persisted queries use, so a client may send the hash
+ * alone.
  */
 
 export const documentId = (source: string) => createHash('sha256').update(source).digest('hex');

@@ -7,7 +7,7 @@ import { isBsn, isOnderwijsnummer } from './ids/index.ts';
 import type { Viewer } from './viewer.ts';
 
 /*
- * Protocollering (domain.md §10, BIO 8.15: a log line holds action, object, result, origin, actor
+ * Protocollering (docs/domain.md §10, BIO 8.15: a log line holds action, object, result, origin, actor
  * and time): every read or change of data carrying a PGN, and every refused attempt, is one line in
  * an append-only log. The PGN itself is not written: the object is a keyed hash of it, which the
  * operator can match against a PGN (`auditLog(pgn:)`) and nobody can reverse. The log is the kernel's

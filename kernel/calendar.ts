@@ -68,7 +68,7 @@ export function schoolYearOf(day: string): { start: string; end: string; label: 
 
 /**
  * The day someone born on `birthDate` reaches `age`. A child born on 29 February reaches it on 1 March in
- * a year without 29 February: only then has the full year passed (domain.md gives no rule; this is ours).
+ * a year without 29 February: only then has the full year passed (docs/domain.md gives no rule; this is ours).
  */
 export function birthdayAt(birthDate: string, age: number): string {
   const born = utcOf(birthDate);

@@ -7,7 +7,7 @@ import { RegisterError } from './errors.ts';
 import { checkIdentifier, textKinds } from './text.ts';
 
 /*
- * Business documents, each received once (domain.md §9: every message is idempotent on its
+ * Business documents, each received once (docs/domain.md §9: every message is idempotent on its
  * identificatiecode). Every subgraph that takes changes has a `document` table of this shape in its
  * own schema (its migration creates it); `documentTable` declares it for drizzle.
  */
@@ -46,7 +46,7 @@ function canonicalJson(value: unknown): string {
  * What a delivered document says, as a SHA-256 hex digest: object keys sorted at every depth so that key order
  * does not count, and the top-level `documentId` left out, since that names the document rather than being its
  * content. Each delivery carries an identificatiecode (DUO's identificatiecodeBedrijfsdocument [S:14]); a
- * resend of one must not be registered twice (domain.md §7(a)).
+ * resend of one must not be registered twice (docs/domain.md §7(a)).
  */
 export function documentFingerprint(value: unknown): string {
   let content = value;
@@ -59,7 +59,7 @@ export function documentFingerprint(value: unknown): string {
 }
 
 /**
- * Idempotent delivery (domain.md §7(a)): a document id not seen before is new; seen with the same content, it is
+ * Idempotent delivery (docs/domain.md §7(a)): a document id not seen before is new; seen with the same content, it is
  * a resend that gets the first answer again; seen with other content, it is refused, since one id names one document.
  */
 export function checkResend(stored: { fingerprint: string } | null, fingerprint: string, documentId: string): 'new' | 'resend' {
@@ -94,7 +94,7 @@ export async function storeDocuments(tx: Db, document: DocumentTable, sender: st
 }
 
 /**
- * One business document, once, in one transaction (domain.md §9: every message is idempotent on its
+ * One business document, once, in one transaction (docs/domain.md §9: every message is idempotent on its
  * identificatiecode): a new document runs `work` and stores its answer with it; a resend returns the stored answer and
  * changes nothing; the same id with other content is a CONFLICT.
  */

@@ -284,8 +284,9 @@ describe('the outbox', () => {
 });
 
 /**
- * The hazard architecture.md names: sequence numbers are not commit-ordered. It needs two
- * connections with transactions open at once, which PGlite (one connection) cannot have.
+ * The hazard docs/architecture.md names ("Events and subscriptions"): sequence numbers are not
+ * commit-ordered. It needs two connections with transactions open at once, which PGlite (one
+ * connection) cannot have.
  */
 describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent transactions (PostgreSQL)', () => {
   let fresh: Awaited<ReturnType<typeof freshDatabaseUrl>>;

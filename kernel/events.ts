@@ -1,5 +1,5 @@
 /*
- * The transactional outbox and its consumers (architecture.md, "Events and subscriptions").
+ * The transactional outbox and its consumers (docs/architecture.md, "Events and subscriptions").
  *
  * Each subgraph's own migration creates these tables in its own Postgres schema; copy this SQL
  * literally (`outboxDdl` below is the same text, for tests and documentation only):
@@ -117,11 +117,12 @@ export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): 
  * The committed events after `after` (null: from the beginning), in stream order.
  *
  * Positions come from a sequence, which is not commit-ordered: a transaction holding position 5 can
- * commit after one holding 6, and a reader that moved past 6 would skip 5 (architecture.md: cursors
- * must never skip). So the order is (txid, position), and only transactions below the horizon are
- * read: every one of those has ended, and any transaction still to commit has, or will get, a txid
- * at or above it, so it sorts after every event delivered here. The price: an open transaction of
- * this database that holds a txid holds back delivery of every later one until it ends.
+ * commit after one holding 6, and a reader that moved past 6 would skip 5 (docs/architecture.md,
+ * "Events and subscriptions": cursors never skip). So the order is (txid, position), and only
+ * transactions below the horizon are read: every one of those has ended, and any transaction still to
+ * commit has, or will get, a txid at or above it, so it sorts after every event delivered here. The
+ * price: an open transaction of this database that holds a txid holds back delivery of every later one
+ * until it ends.
  */
 export async function readEvents(db: Db, stream: string, after: string | null, limit = 500, types?: readonly string[]): Promise<StoredEvent[]> {
   return (await readBatch(db, stream, after, { limit, types })).events;
@@ -202,8 +203,9 @@ export async function readBatch(db: Db, stream: string, after: string | null, op
 
 /**
  * Handles the next events in one transaction with the consumer's cursor, so the cursor moves exactly
- * when the handler's writes commit: each event takes effect once (architecture.md). The row lock on
- * the cursor makes replicas of one consumer take turns. Returns how many events were handled.
+ * when the handler's writes commit: each event takes effect once (docs/architecture.md, "Events and
+ * subscriptions"). The row lock on the cursor makes replicas of one consumer take turns. Returns how
+ * many events were handled.
  */
 export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<number> {
   return db.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 /*
- * Subscriptions served from a subgraph's outbox (architecture.md, "Events and subscriptions"): a
+ * Subscriptions served from a subgraph's outbox (docs/architecture.md, "Events and subscriptions"): a
  * subscriber first reads every wanted event after its cursor from the table, then takes live events
  * from one reader per stream, the tail, woken by LISTEN/NOTIFY. The table stays the truth, so nothing
  * is lost: a subscriber that falls behind the tail goes back to reading the table from its cursor.
@@ -33,10 +33,10 @@ export interface SubscriptionField<Context> {
 }
 
 /**
- * A subscription field on a subgraph's own stream, in one shape for every subgraph: the viewer
- * follows the events of the school it acts for or of its municipality (architecture.md, "Identity
- * and access"), the operator every one, each found by the event key `keys` names; anyone else is
- * refused. Each value carries the event's `cursor` and `occurredAt` next to what `resolve` gives.
+ * A subscription field on a subgraph's own stream, in one shape for every subgraph: the viewer follows
+ * the events of the school it acts for or of its municipality (docs/architecture.md, "Identity and
+ * access"), the operator every one, each found by the event key `keys` names; anyone else is refused.
+ * Each value carries the event's `cursor` and `occurredAt` next to what `resolve` gives.
  */
 export function eventSubscription<Context extends { viewer: Viewer; feed: EventFeed }>(options: {
   stream: string;
@@ -265,8 +265,9 @@ class Tail {
 
 /**
  * One subscriber: reads the table after its cursor until it has caught up with the tail, then takes
- * live events from it. `return()` resolves a waiting `next()` at once and leaves the tail (stack.md:
- * a suspended async generator could not be ended until its next event).
+ * live events from it. `return()` resolves a waiting `next()` at once and leaves the tail: a suspended
+ * async generator could not be ended until its next event (docs/architecture.md, "Library facts the
+ * code relies on").
  */
 class FeedSubscription implements FeedEvents {
   /** Every wanted event up to here is in `buffer` or delivered. */

@@ -21,7 +21,7 @@ export interface Peer {
   address: string | undefined;
   /** The client certificate, on a TLS connection that presented one. */
   certificate?: {
-    /** The subject's serialNumber: a Dutch organisation's OIN on PKIoverheid certificates (domain.md §2.3). */
+    /** The subject's serialNumber: a Dutch organisation's OIN on PKIoverheid certificates (docs/domain.md §2.3). */
     subjectSerialNumber: string | undefined;
     /** Whether it chains to a trusted CA and is valid now; else `error` says why (OpenSSL's code). */
     authorized: boolean;
@@ -176,7 +176,7 @@ export interface TlsOptions {
 
 /**
  * Listens on host and port (0 picks a free port) and reports the GraphQL URL. With `tls`, it serves
- * HTTPS and asks every client for a certificate (two-sided TLS, domain.md §9), but lets the
+ * HTTPS and asks every client for a certificate (two-sided TLS, docs/domain.md §9), but lets the
  * connection through without one or with a bad one: the gateway then answers with a GraphQL error
  * that says why, which a failed handshake would not.
  */

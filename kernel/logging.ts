@@ -3,7 +3,7 @@
  * request together, from the gateway to every subgraph it asks, over HTTP and in process alike.
  *
  * No line may hold a PGN, a name, a birth date or a postcode (BIO 8.15: no more in a log than it
- * needs; domain.md §10), and the way they get in is an error: drizzle's message carries a failed
+ * needs; docs/domain.md §10), and the way they get in is an error: drizzle's message carries a failed
  * statement's parameters, a database error's detail the failing row, and some database messages
  * quote the value they refused. Every line passes `redactText` and every error `errorForLog`.
  */

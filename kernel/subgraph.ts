@@ -229,10 +229,10 @@ export async function createSubgraphServer<Loaders>(
   /**
    * An event's result, tried again while what fails is not a decision but what lies underneath (the
    * database restarting, its connections dropped, a table it cannot read): an outage must not turn an
-   * acknowledged event into an error, which would skip it (architecture.md: nothing is lost). After
-   * `eventHoldMs` the subscription ends, with UNAVAILABLE naming the cursor right before the event in
-   * `extensions.after`: the gateway lets its subscribers go with 4503, to resume there. Undefined
-   * once the subscription ends.
+   * acknowledged event into an error, which would skip it (docs/architecture.md, "Events and
+   * subscriptions": nothing is lost). After `eventHoldMs` the subscription ends, with UNAVAILABLE
+   * naming the cursor right before the event in `extensions.after`: the gateway lets its subscribers go
+   * with 4503, to resume there. Undefined once the subscription ends.
    */
   async function untilDelivered(event: StoredEvent, attempt: () => Promise<FormattedExecutionResult>, open: () => boolean, end: () => void): Promise<FormattedExecutionResult | undefined> {
     const holdMs = options.eventHoldMs ?? 60_000;
@@ -302,7 +302,8 @@ function failed(error: unknown, report: Report): FormattedExecutionResult {
 
 /**
  * `source` with `map` applied to each value, one at a time and in order; `return()` passes straight
- * to the source, so a waiting `next()` ends at once (stack.md, pitfalls).
+ * to the source, so a waiting `next()` ends at once (docs/architecture.md, "Library facts the code
+ * relies on": an async generator cannot be ended while it waits).
  */
 function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T, open: () => boolean) => Promise<U | undefined>): AsyncIterableIterator<U> {
   let ended = false;
@@ -347,7 +348,7 @@ function authorization<Loaders>(subgraph: Subgraph<Loaders>): ApolloServerPlugin
             await subgraph.authorize?.(contextValue.db, contextValue.viewer);
           } catch (error) {
             if (!(error instanceof RegisterError)) throw error;
-            // A refused attempt is logged too (domain.md §10), where the subgraph keeps an audit log,
+            // A refused attempt is logged too (docs/domain.md §10), where the subgraph keeps an audit log,
             // one line per PGN it named, so that auditLog(pgn:) finds it.
             // The gateway names its fetch `<operation>__<subgraph>__<n>`; the log keeps the client's name.
             if (subgraph.audited) {

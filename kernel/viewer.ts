@@ -5,7 +5,7 @@ import { RegisterError } from './errors.ts';
 import { parseBoardCode, parseBrin6, parseMunicipalityCode, parseOin } from './ids/index.ts';
 
 /**
- * Who is asking (architecture.md, "Identity and access"): a software vendor acting for one school,
+ * Who is asking (docs/architecture.md, "Identity and access"): a software vendor acting for one school,
  * a municipality (leerplichtambtenaar), a school board, or the register operator (DUO).
  */
 export type Viewer =

@@ -1,6 +1,6 @@
 /*
  * GraphQL over WebSocket (the graphql-ws protocol), on the same server, port and path as HTTP
- * (architecture.md, "Events and subscriptions"). The gateway serves clients this way; a subgraph in a
+ * (docs/architecture.md, "Events and subscriptions"). The gateway serves clients this way; a subgraph in a
  * process of its own serves the gateway's upstream subscriptions this way.
  */
 import type { Server } from 'node:http';
@@ -18,7 +18,7 @@ export type SocketExtra = Extra & Record<string, unknown>;
 /**
  * The close codes a client can meet besides graphql-ws's own, each mirroring an HTTP or WebSocket
  * status: 4403 (403) follows the graphql-ws recipe for an expired token (reconnect with a new one,
- * federation-peers.md §1.10); 4008 (1008, policy violation) is a client that fell behind; 4503
+ * enisdenjo/graphql-ws issue #482); 4008 (1008, policy violation) is a client that fell behind; 4503
  * (503) a subscription whose next event could not be completed in time, which resumes right before it.
  */
 export const closeCodes = { forbidden: 4403, fellBehind: 4008, unavailable: 4503 } as const;
@@ -89,7 +89,8 @@ function keepAlive(sockets: WebSocketServer, intervalMs: number): { stop(): void
 
 /**
  * graphql-ws types results as carrying GraphQLError objects; these carry formatted errors, which
- * `onNext` sends as they are (toJSON would be missing on them; stack.md, pitfalls).
+ * `onNext` sends as they are: graphql-ws calls `toJSON()` on each error unless `onNext` returns the
+ * result, and a formatted error has none (docs/architecture.md, "Library facts the code relies on").
  */
 export function eventsOf(contextValue: unknown): OperationResult {
   return (contextValue as Opened).events as unknown as OperationResult;

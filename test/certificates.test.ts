@@ -11,7 +11,7 @@ import { startTestSystem, type GraphQLResponse, type TestSystem } from './harnes
 
 /**
  * Two-sided TLS at the gateway, with a CA and certificates made by `openssl` for this test: a vendor
- * is known by the OIN in its certificate's subject serialNumber (domain.md §2.3).
+ * is known by the OIN in its certificate's subject serialNumber (docs/domain.md §2.3).
  */
 describe('vendor certificates', () => {
   let folder: string;

@@ -3,7 +3,7 @@ import { onderwijsnummerFor } from '../subgraphs/learners/rules.ts';
 import { bsnFor, importPersonLines, personLine, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 /*
- * Each school's delivery is its own (domain.md, last section, "Personal data"): the attack of issue
+ * Each school's delivery is its own (docs/domain.md §2.2, "Personal data"): the attack of issue
  * 15, where school A enrolled school B's learner to read B's data and overwrite it, and the
  * identification that finds a child the register knows.
  */

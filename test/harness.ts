@@ -98,7 +98,7 @@ export async function postGraphQL<Data>(url: string, query: string, variables?: 
   return { status: response.status, ...((await response.json()) as object) };
 }
 
-/** A valid BSN for each n: eight digits from n and the check digit the 11-proof asks for (domain.md §3). */
+/** A valid BSN for each n: eight digits from n and the check digit the 11-proof asks for (docs/domain.md §3). */
 export function bsnFor(n: number): string {
   for (let candidate = n * 10; ; candidate++) {
     const digits = String(candidate).padStart(8, '0').slice(-8);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../errors.ts';
 import { brin4Of, isBrin4, isBrin6, parseBrin4, parseBrin6 } from './brin.ts';
 
-// Examples: domain.md §2.1 (25BE, 00AV) and the schema (16AH00).
+// Examples: docs/domain.md §2.1 (25BE, 00AV) and the schema (16AH00).
 describe('BRIN4', () => {
   it.each([
     ['25BE', '25BE'],

@@ -2,7 +2,7 @@ import { badInput } from '../errors.ts';
 
 /**
  * BRIN4 (instellingserkenning of an OCW school) and BRIN6 (vestigingserkenning: BRIN4 + 2-digit volgnummer),
- * domain.md §2.1 and §3 [S:1, S:9, S:10]. Letters are matched case-insensitively before upper-casing, so that
+ * docs/domain.md §2.1 and §3 [S:1, S:9, S:10]. Letters are matched case-insensitively before upper-casing, so that
  * `toUpperCase` cannot smuggle in letters it expands (`ß` → `SS`).
  */
 function normalise(value: string, pattern: RegExp): string | null {

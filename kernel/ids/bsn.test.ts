@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../errors.ts';
 import { isBsn, parseBsn } from './bsn.ts';
 
-// Worked examples: domain.md §3.
+// Worked examples: docs/domain.md §3.
 describe('BSN', () => {
   it.each(['111222333', '123456782'])('accepts %s, which passes the 11-proof', (bsn) => {
     expect(isBsn(bsn)).toBe(true);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkDigitOf, elevenProofSum } from './eleven-proof.ts';
 
 describe('elevenProofSum', () => {
-  // The sums worked out by hand in domain.md §3.
+  // The sums worked out by hand in docs/domain.md §3.
   it.each([
     ['111222333', 69],
     ['123456782', 156],

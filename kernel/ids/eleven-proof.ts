@@ -1,6 +1,6 @@
 /**
  * The weighted sum 9·d1 + 8·d2 + … + 2·d8 that both personal numbers are checked by: a BSN leaves remainder 0
- * after subtracting d9, an onderwijsnummer remainder 5 (domain.md §3 [S:14, S:30, S:31]).
+ * after subtracting d9, an onderwijsnummer remainder 5 (docs/domain.md §3 [S:14, S:30, S:31]).
  * `digits` must already be nine ASCII digits.
  */
 export function elevenProofSum(digits: string): number {

@@ -3,7 +3,7 @@ import { badInput } from '../errors.ts';
 /**
  * CBS gemeentecode: four digits, zero-padded (`0114` Emmen). Source files write it unpadded (`114`) or,
  * like the 2016 files, padded with spaces (` 285`); all are stored as four digits. 0 is no municipality.
- * domain.md has no source for this code; the format is the one CBS publishes.
+ * docs/domain.md has no source for this code; the format is the one CBS publishes.
  */
 function normalise(value: string): string | null {
   const digits = value.trim();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../errors.ts';
 import { isOin, parseOin } from './oin.ts';
 
-// Examples: domain.md §2.3.
+// Examples: docs/domain.md §2.3.
 describe('OIN', () => {
   it.each(['00000001800866472000', '00000003123456780000'])('accepts the 20-digit %s', (oin) => {
     expect(isOin(oin)).toBe(true);

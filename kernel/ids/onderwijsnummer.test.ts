@@ -3,7 +3,7 @@ import { RegisterError } from '../errors.ts';
 import { checkDigitOf, elevenProofSum } from './eleven-proof.ts';
 import { isOnderwijsnummer, parseOnderwijsnummer } from './onderwijsnummer.ts';
 
-// Worked examples: domain.md §3.
+// Worked examples: docs/domain.md §3.
 describe('onderwijsnummer', () => {
   it.each(['101222331', '100000004'])('accepts %s, which starts with 10 and leaves remainder 5', (number) => {
     expect(isOnderwijsnummer(number)).toBe(true);

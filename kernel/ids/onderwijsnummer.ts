@@ -3,9 +3,9 @@ import { checkDigitOf, elevenProofSum } from './eleven-proof.ts';
 
 /**
  * Onderwijsnummer: the PGN DUO issues to a learner without a BSN. Nine digits starting with `10`
- * (domain.md §3 [S:30, S:31]).
+ * (docs/domain.md §3 [S:30, S:31]).
  *
- * Check digit: domain.md §3 records an open question. python-stdnum reads the rule as (S8 − p9) mod 11 = 5;
+ * Check digit: docs/domain.md §3 records an open question. python-stdnum reads the rule as (S8 − p9) mod 11 = 5;
  * DUO's own XSD text reads `MOD((9p1+…+2p8)/11) = p9 + 5` [S:14], which can only hold for p9 in 0..5.
  * We follow DUO: it is the register's own specification, and the stricter reading (every number it accepts,
  * stdnum accepts too), so we never accept a number DUO would refuse. Example: `100000016` (S8 = 11) passes

@@ -4,7 +4,7 @@ import { isBsn } from './bsn.ts';
 import { isOnderwijsnummer } from './onderwijsnummer.ts';
 import { classifyPgn, parsePgn } from './pgn.ts';
 
-// Worked examples: domain.md §3.
+// Worked examples: docs/domain.md §3.
 describe('PGN', () => {
   it.each([
     ['111222333', 'BSN'],

@@ -2,13 +2,13 @@ import { badInput } from '../errors.ts';
 import { isBsn } from './bsn.ts';
 import { isOnderwijsnummer } from './onderwijsnummer.ts';
 
-/** Persoonsgebonden nummer: the BSN, or when there is none the onderwijsnummer (Wro art 1; domain.md §2.2 [S:5, S:4]). */
+/** Persoonsgebonden nummer: the BSN, or when there is none the onderwijsnummer (Wro art 1; docs/domain.md §2.2 [S:5, S:4]). */
 export type PgnKind = 'BSN' | 'ONDERWIJSNUMMER';
 export type Pgn = { kind: PgnKind; value: string };
 
 /**
  * The checksum tells the kind: a BSN needs (S8 − d9) mod 11 = 0, an onderwijsnummer 5, so no nine-digit
- * number passes both (domain.md §3, [I]). The order of the tests below therefore does not matter.
+ * number passes both (docs/domain.md §3, [I]). The order of the tests below therefore does not matter.
  */
 export function classifyPgn(value: string): PgnKind | null {
   if (isBsn(value)) return 'BSN';

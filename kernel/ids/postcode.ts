@@ -1,7 +1,7 @@
 import { badInput } from '../errors.ts';
 
 /**
- * Dutch postcode `[1-9][0-9]{3}[A-Z]{2}` (RIO onderwijslocatie, domain.md §2.1 and §3 [S:9]): no leading zero;
+ * Dutch postcode `[1-9][0-9]{3}[A-Z]{2}` (RIO onderwijslocatie, docs/domain.md §2.1 and §3 [S:9]): no leading zero;
  * the letter pairs are not restricted further: RIO takes addresses from BAG [S:11], which decides which exist.
  * People write `7822 HG` or `7822hg`; the register stores `7822HG`.
  */

@@ -13,7 +13,7 @@ import {
   parseProviderCode,
 } from './rio.ts';
 
-// Examples: domain.md §2.1 (100B490) and the schema descriptions (042B830, 010A803, 512X067).
+// Examples: docs/domain.md §2.1 (100B490) and the schema descriptions (042B830, 010A803, 512X067).
 describe.each([
   { name: 'onderwijsbestuurcode', is: isBoardCode, parse: parseBoardCode, field: 'boardCode', valid: ['100B490', '042B830'], other: '100A490' },
   { name: 'onderwijsaanbiedercode', is: isProviderCode, parse: parseProviderCode, field: 'providerCode', valid: ['010A803', '123A456'], other: '010X803' },

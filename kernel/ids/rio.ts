@@ -2,7 +2,7 @@ import { badInput } from '../errors.ts';
 import { isUuid } from './uuid.ts';
 
 /**
- * RIO codes, DUO RIO OnderwijsOrganisatie V4 XSD (domain.md §2.1 and §3 [S:9]): onderwijsbestuurcode `\d{3}B\d{3}`,
+ * RIO codes, DUO RIO OnderwijsOrganisatie V4 XSD (docs/domain.md §2.1 and §3 [S:9]): onderwijsbestuurcode `\d{3}B\d{3}`,
  * onderwijsaanbiedercode `\d{3}A\d{3}`, onderwijslocatiecode `\d{3}X\d{3}`. The letter is accepted in either case and
  * stored upper-case, as for BRIN codes, since people type these codes too.
  */

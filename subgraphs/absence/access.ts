@@ -2,7 +2,7 @@ import { RegisterError } from '../../kernel/errors.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
- * Who sees which absence data (domain.md §6, §10; issue: a school its own reports, a municipality
+ * Who sees which absence data (docs/domain.md §6, §10; issue: a school its own reports, a municipality
  * those of its residents, the operator all). Boards have no part in absence.
  */
 export type Reach = { kind: 'school'; brin6: string } | { kind: 'municipality'; code: string } | { kind: 'all' };

@@ -2,7 +2,7 @@ import type { NewEvent } from '../../kernel/events.ts';
 import type { ExemptionNoticeRow, ExemptionRow, ReportRow } from './tables.ts';
 
 /*
- * The absence stream (architecture.md, "Events and subscriptions"), the source of the real-time
+ * The absence stream (docs/architecture.md, "Events and subscriptions"), the source of the real-time
  * notices to schools and municipalities. Keys name the school and the municipality an event is for.
  */
 

@@ -4,10 +4,10 @@ import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
 import { learnersConsumer } from './projection.ts';
 import { resolvers } from './resolvers.ts';
 
-// A vendor acts here for a school with a VERZUIM mandate only (OSR, domain.md §8).
+// A vendor acts here for a school with a VERZUIM mandate only (OSR, docs/domain.md §8).
 const mandates = mandateCopy('absence');
 
-/** Absence (verzuim) and exemptions (vrijstellingen) for po (domain.md §2.2, §6). */
+/** Absence (verzuim) and exemptions (vrijstellingen) for po (docs/domain.md §2.2, §6). */
 export const absence: Subgraph<AbsenceLoaders> = {
   name: 'absence',
   resolvers,

@@ -1,5 +1,5 @@
 /*
- * The absence rules (domain.md §6; Leerplichtwet, Besluit ROD art 13-14), pure: no database, no
+ * The absence rules (docs/domain.md §6; Leerplichtwet, Besluit ROD art 13-14), pure: no database, no
  * GraphQL. Days are YYYY-MM-DD strings, already parsed, so they compare as strings.
  */
 import { addDays, daysBetween } from '../../kernel/calendar.ts';
@@ -13,7 +13,7 @@ export type AbsenceKind = (typeof absenceKinds)[number];
 
 export type DayPart = 'MORNING' | 'AFTERNOON';
 
-/** Unauthorised absence in one day part (absence is kept per dagdeel, domain.md §4). */
+/** Unauthorised absence in one day part (absence is kept per dagdeel, docs/domain.md §4). */
 export interface Absence {
   date: string;
   dayPart: DayPart;
@@ -31,7 +31,7 @@ export const reportableHours = 16;
 export const windowDays = 28;
 
 /**
- * At most this much absence in one day part, counted in quarter hours: domain.md gives neither
+ * At most this much absence in one day part, counted in quarter hours: docs/domain.md gives neither
  * bound (absence is kept per dagdeel, §4; po counts clock hours, §6); these are ours, so that a typing
  * slip (60 for 6.0) is refused instead of filing a report.
  */
@@ -148,7 +148,7 @@ export interface EnrollmentFacts {
 }
 
 /**
- * The rules a report must meet before it is registered (domain.md §2.2 "Verzuimmelding", §6):
+ * The rules a report must meet before it is registered (docs/domain.md §2.2 "Verzuimmelding", §6):
  * the learner is enrolled at the reporting school for the whole period; the end date is there for
  * the kinds that need one [S:21]; the day parts lie in the period; a 16-hour report holds 16 hours
  * within 4 weeks and ends on the last day of absence or the day they were reached [S:21]; long-term

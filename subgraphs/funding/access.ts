@@ -2,8 +2,8 @@ import { RegisterError } from '../../kernel/errors.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
- * Whose funding data a viewer may read (architecture.md, "Identity and access"; journeys table): a
- * vendor acting for a school its own branch's, a board its schools', the operator everyone's.
+ * Whose funding data a viewer may read (docs/architecture.md, "Identity and access" and "Who uses it"):
+ * a vendor acting for a school its own branch's, a board its schools', the operator everyone's.
  * Municipalities have no part in funding.
  */
 export type Reach = { kind: 'branch'; brin6: string } | { kind: 'board'; boardCode: string } | { kind: 'all' };

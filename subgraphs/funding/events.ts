@@ -3,7 +3,7 @@ import type { Placed } from './assess.ts';
 import { fundingYearOf, type NotFundableReason } from './rules.ts';
 
 /**
- * The funding stream (architecture.md, "Events and subscriptions"), the source of the real-time
+ * The funding stream (docs/architecture.md, "Events and subscriptions"), the source of the real-time
  * funding notifications. A status is `null` where the enrollment had, or has, no status for the count
  * date (it is not, or no longer, assessed for it).
  */

@@ -4,10 +4,10 @@ import { fundingLoaders, type FundingLoaders } from './loaders.ts';
 import { learnersConsumer, rioConsumer } from './projection.ts';
 import { resolvers } from './resolvers.ts';
 
-// A vendor acts here for a school with a ROD_PO mandate only (OSR, domain.md §8).
+// A vendor acts here for a school with a ROD_PO mandate only (OSR, docs/domain.md §8).
 const mandates = mandateCopy('funding');
 
-/** Funding for po (po-bekostigen, domain.md §5): each enrollment's status per count date, and the counts. */
+/** Funding for po (po-bekostigen, docs/domain.md §5): each enrollment's status per count date, and the counts. */
 export const funding: Subgraph<FundingLoaders> = {
   name: 'funding',
   resolvers,

@@ -10,11 +10,11 @@ import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
 
 /*
- * Funding's own projection of what it evaluates (architecture.md, "Ownership"): enrollments with the
+ * Funding's own projection of what it evaluates (docs/architecture.md, "Ownership"): enrollments with the
  * birth date delivered with each, and each learner's registered birth date, from the learners
  * stream; RIO periods and boards from the institutions stream. Each handler runs in the consumer's
  * transaction with its cursor (kernel/events.ts), and re-assesses exactly the learners the events
- * touch. No PGN: the rules do not need it (domain.md §10); a person event names its learner.
+ * touch. No PGN: the rules do not need it (docs/domain.md §10); a person event names its learner.
  */
 
 /** The registered birth date an event gives its learner: an enrollment's and a replaced PGN's at the time, a person's own. */

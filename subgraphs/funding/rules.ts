@@ -1,5 +1,5 @@
 /*
- * The funding rules for po (domain.md §5), each a pure function of the facts it reads: an enrollment
+ * The funding rules for po (docs/domain.md §5), each a pure function of the facts it reads: an enrollment
  * as the register holds it, the learner's birth date and the RIO periods of what it refers to.
  */
 import { fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
@@ -74,7 +74,8 @@ export const latestBirthDateOfPupil = (day: string) => `${String(Number(day.slic
  * The birth date the rules read for an enrollment: the registered one, from the person source that
  * stands in for the BRP (Besluit ROD art 4), where the register has it; else the one the school
  * delivered with that enrollment, which then stands (Wro art 9.4). Never another school's delivery:
- * what one school delivers does not move another school's funding (domain.md, last section).
+ * what one school delivers does not move another school's funding (docs/domain.md §2.2, "Personal
+ * data").
  */
 export function birthDateFor(registered: string | null, enrollment: Pick<EnrollmentFacts, 'birthDate'>): string {
   return registered ?? enrollment.birthDate;
@@ -129,7 +130,7 @@ export interface Assessment {
 
 /**
  * The reasons an enrollment does not count on `countDate`, by itself (Besluit bekostiging WPO 2022
- * art 7 [S:34]; domain.md §5 lists the reasons with their sources). Double enrollment needs the
+ * art 7 [S:34]; docs/domain.md §5 lists the reasons with their sources). Double enrollment needs the
  * learner's other enrollments: see `assessLearner`.
  */
 export function reasonsAgainst(enrollment: EnrollmentFacts, birthDate: string, given: string | CountDateFacts): NotFundableReason[] {
@@ -138,7 +139,7 @@ export function reasonsAgainst(enrollment: EnrollmentFacts, birthDate: string, g
   if (!enrolledOn(enrollment, countDate)) reasons.push('NOT_ENROLLED_ON_COUNT_DATE');
   if (birthDate > latestBirthDate) reasons.push('UNDER_FOUR');
   if (enrollment.registeredOn > deadline) reasons.push('LATE_REGISTRATION');
-  // Enrollments must reference RIO (domain.md §7(d)); what RIO has closed on the count date is not counted.
+  // Enrollments must reference RIO (docs/domain.md §7(d)); what RIO has closed on the count date is not counted.
   if (!activeOn(enrollment.location, countDate)) reasons.push('LOCATION_NOT_ACTIVE');
   if (!activeOn(enrollment.offeredProgramme, countDate)) reasons.push('OFFERED_PROGRAMME_NOT_ACTIVE');
   return reasons;
@@ -146,7 +147,7 @@ export function reasonsAgainst(enrollment: EnrollmentFacts, birthDate: string, g
 
 /**
  * Which of several enrollments that would each count is the one that does: a pupil counts at one
- * school only (Besluit bekostiging art 7, domain.md §5). The latest start wins: when a learner enrolls elsewhere,
+ * school only (Besluit bekostiging art 7, docs/domain.md §5). The latest start wins: when a learner enrolls elsewhere,
  * the old school must end its enrollment the day before the new start (art 10), so two active
  * enrollments mean the old school has not done so yet and the learner attends the new one. Same start:
  * the one registered first, then the lower id, so the choice never depends on the order of reading.

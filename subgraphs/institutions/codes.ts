@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * RIO codes for objects that DUO's school file knows only by their BRIN-era keys. RIO generates its
- * codes on registration (domain.md §2.1, S:9, S:12) and the open school file does not carry them, so
+ * codes on registration (docs/domain.md §2.1, S:9, S:12) and the open school file does not carry them, so
  * the register derives them: the same input gives the same code on every machine, and the BRIN key
  * stays beside each code. Formats: board `\d{3}B\d{3}`, provider `\d{3}A\d{3}`, location
  * `\d{3}X\d{3}`, offered programme a UUID.
@@ -25,7 +25,7 @@ export function providerCodeFor(brin4: string): string {
   return withLetter(sixDigits(Number(brin4.slice(0, 2)) * 676 + letters), 'A');
 }
 
-/** What makes a location one place: RIO keeps one code per physical address (domain.md §2.1, S:11). */
+/** What makes a location one place: RIO keeps one code per physical address (docs/domain.md §2.1, S:11). */
 export function addressKeyOf(postcode: string, houseNumber: string): string {
   return `${postcode} ${houseNumber.toUpperCase().replace(/\s+/g, '')}`;
 }

@@ -4,7 +4,7 @@ import type { RegisterState } from './rules.ts';
 
 /**
  * The institutions stream: one event per object an import created or changed, carrying the object's
- * full state, so that a consumer's copy is right after any one event (architecture.md, "Ownership");
+ * full state, so that a consumer's copy is right after any one event (docs/architecture.md, "Ownership");
  * contracts/institutions.ts types them. Board events are left out until a consumer needs them.
  * Migration 0002 states the same shapes. The stream also carries the OSR's MandateGranted and
  * MandateEnded (osr.ts), which copies of RIO skip.

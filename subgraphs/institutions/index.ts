@@ -7,7 +7,7 @@ import { demoMunicipalities, demoVendor, seedDemoMandates } from './osr.ts';
 import { resolvers } from './resolvers.ts';
 import { branch, vendor } from './tables.ts';
 
-/** RIO for po: boards, providers, locations, branches and offered programmes (domain.md §2.1). */
+/** RIO for po: boards, providers, locations, branches and offered programmes (docs/domain.md §2.1). */
 export const institutions: Subgraph<InstitutionLoaders> = {
   name: 'institutions',
   resolvers,

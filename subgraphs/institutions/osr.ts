@@ -13,7 +13,7 @@ import type { Viewer } from '../../kernel/viewer.ts';
 import { branch, document, location, mandate, provider, vendor, type MandateRow } from './tables.ts';
 
 /*
- * The Onderwijsserviceregister (domain.md §8 [S:16, S:40]): a board lets a software vendor exchange a
+ * The Onderwijsserviceregister (docs/domain.md §8 [S:16, S:40]): a board lets a software vendor exchange a
  * service (ROD_PO, VERZUIM, RIO) with the registers for one of its schools, from a start date to an
  * optional end date. Anyone may ask whether a mandate holds (OK or NOK); its details go only to that
  * vendor, the school's board and the operator.
@@ -53,7 +53,7 @@ function mandateEvent(type: (typeof mandateEventTypes)[number], row: MandateRow)
   return institutionsEvent(type, { mandateId: row.id, brin6: row.brin6, vendorOin: row.vendorOin }, state);
 }
 
-/** Vendors are admitted by the register operator (Kennisnet conditions and qualification test, domain.md §8). */
+/** Vendors are admitted by the register operator (Kennisnet conditions and qualification test, docs/domain.md §8). */
 export async function registerVendor(db: Db, viewer: Viewer, input: { documentId: string; oin: string; name: string }): Promise<{ oin: string }> {
   if (viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', 'Only the register operator registers software vendors');
   return once(db, document, 'operator', 'registerVendor', input, async (tx) => {
@@ -110,7 +110,7 @@ export async function grantMandate(db: Db, viewer: Viewer, input: GrantInput): P
 
 /**
  * Ends a mandate on a day (its last day in force). It can be ended earlier, never extended: an
- * extension is a new mandate (domain.md §8 gives no rule; this is ours, so that a vendor's period of
+ * extension is a new mandate (docs/domain.md §8 gives no rule; this is ours, so that a vendor's period of
  * authority is never widened after the fact).
  */
 export async function endMandate(db: Db, viewer: Viewer, input: { documentId: string; mandateId: string; endDate: string }): Promise<{ mandateId: string }> {

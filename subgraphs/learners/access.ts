@@ -2,10 +2,10 @@ import { RegisterError } from '../../kernel/errors.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
- * Who may see and change learner data (architecture.md, "Identity and access"; domain.md §10): a
+ * Who may see and change learner data (docs/architecture.md, "Identity and access"; docs/domain.md §10): a
  * vendor acting for a school sees that school's enrollments and their learners; a municipality sees
  * the learners who live in it and their enrollments, one learner at a time (DUO shares enrollments
- * with municipalities for compulsory education, domain.md §4; it reaches them through absence reports
+ * with municipalities for compulsory education, docs/domain.md §4; it reaches them through absence reports
  * and exemptions); the operator sees everything. Boards read funding overviews, not learners.
  */
 export type Scope = { kind: 'school'; brin6: string } | { kind: 'municipality'; code: string } | { kind: 'all' };
@@ -27,7 +27,7 @@ export function listScope(viewer: Viewer): Exclude<Scope, { kind: 'municipality'
 /** Changes come from a school's administration system only: a vendor acting for that school. */
 export function schoolOf(viewer: Viewer): { brin6: string; sender: string } {
   if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school may change the learners register');
-  // The sender of a business document: documentIds are unique per sender (domain.md §9).
+  // The sender of a business document: documentIds are unique per sender (docs/domain.md §9).
   return { brin6: viewer.school, sender: `${viewer.vendorOin}/${viewer.school}` };
 }
 

@@ -162,7 +162,7 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
 }
 
 /**
- * The old school handles a transfer notice (po-informatiediensten, domain.md §7(c)): its enrollment
+ * The old school handles a transfer notice (po-informatiediensten, docs/domain.md §7(c)): its enrollment
  * ends the day before the new one starts (Besluit bekostiging WPO 2022 art 10.2).
  */
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {

@@ -9,7 +9,7 @@ import type { DeliveryRow } from './tables.ts';
  * A school's delivery: what it says about a learner with an enrollment or an identification
  * (Besluit ROD art 18.1.a: geslacht, postcode, geboortedatum; WPO art 40b.1-2: the names it records
  * at admission). The register keeps each school's delivery as the school sent it, and shows it to
- * that school alone; one school's delivery never changes another's (domain.md, last section,
+ * that school alone; one school's delivery never changes another's (docs/domain.md §2.2,
  * "Personal data"). The parse functions below are the one place each delivered field is read.
  */
 

@@ -58,7 +58,7 @@ export const maxBulkSize = 1000;
 type Parsed = { index: number; input: EnrollInput; fingerprint: string; pgn: ReturnType<typeof parsePgn>; delivered: Delivered; startDate: string; endDate: string | null; number: string; brin6?: string };
 
 /**
- * Registers enrollments for one school in one transaction (po-inwinnen, domain.md §7(a)): each
+ * Registers enrollments for one school in one transaction (po-inwinnen, docs/domain.md §7(a)): each
  * valid item is stored with its learner, the school's delivery, its transfer notices, the signals
  * its delivery gives against the person source, and its events; each refused item is reported and
  * leaves no trace. A resent document answers what it answered the first time.

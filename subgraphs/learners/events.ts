@@ -3,7 +3,7 @@ import type { NewEvent } from '../../kernel/events.ts';
 import type { DeliveryRow, EnrollmentRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
 
 /*
- * The learners stream as this subgraph writes it (architecture.md, "Events and subscriptions"), each
+ * The learners stream as this subgraph writes it (docs/architecture.md, "Events and subscriptions"), each
  * event in the transaction of the change it reports; contracts/learners.ts says what each carries.
  */
 

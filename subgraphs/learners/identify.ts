@@ -25,7 +25,7 @@ export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverrid
  * A child without a PGN (WPO art 40b.3-4): the register looks for the child among the learners it
  * knows without a BSN, by what schools delivered about them, and answers the onderwijsnummer it
  * already gave on a unique match, so that a child identified at two schools has one number and
- * counts once (DUO re-uses an existing onderwijsnummer to avoid double registration, domain.md §4).
+ * counts once (DUO re-uses an existing onderwijsnummer to avoid double registration, docs/domain.md §4).
  * Without a match it issues a new one, never given before. Several matches are AMBIGUOUS: the school
  * learns only that, never another school's data. Either way the school's identification is its
  * delivery, which it alone reads.

@@ -5,11 +5,11 @@ import { learnerLoaders, type LearnerLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
 import { applyRioEvents } from './rio.ts';
 
-// A vendor acts here for a school with a ROD_PO mandate only (OSR, domain.md §8).
+// A vendor acts here for a school with a ROD_PO mandate only (OSR, docs/domain.md §8).
 const mandates = mandateCopy('learners');
 
 /**
- * The Register onderwijsdeelnemers for po (domain.md §2.2): learners, enrollments with each school's
+ * The Register onderwijsdeelnemers for po (docs/domain.md §2.2): learners, enrollments with each school's
  * delivery, results, transfer notices, the person source standing in for the BRP, and the signals
  * to schools where a delivery differs from it.
  */

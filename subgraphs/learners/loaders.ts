@@ -15,7 +15,7 @@ function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]
 
 /**
  * For each `learnerId/brin6`: may that school see that learner? Only if it delivered about them: it
- * enrolls or enrolled them, or asked their onderwijsnummer (domain.md §10: a school gets only its
+ * enrolls or enrolled them, or asked their onderwijsnummer (docs/domain.md §10: a school gets only its
  * own learners' data).
  */
 export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promise<boolean[]> {

@@ -1,6 +1,6 @@
 /*
  * The national population (npm run seed -- --national): every learner DUO counted at each branch,
- * registered at once, for benchmarks and demonstrations at the scale of the country (architecture.md,
+ * registered at once, for benchmarks and demonstrations at the scale of the country (docs/architecture.md,
  * "Scale to plan for"). Written set-based in one transaction: the person source's persons (every
  * learner with a BSN, and some children of compulsory school age enrolled nowhere), learners,
  * enrollments with their schools' deliveries, transfer notices and their events, so that other
@@ -139,7 +139,7 @@ async function places(tx: Db, branches: string[], learners: number[], day: strin
  * `seed_learner` and the learners: groups 1 to 8 alike; group g (2 to 8) born in the calendar year
  * the school year starts minus 3 + g, group 1 from 1 January after that up to the 4th birthdays of
  * today (a child starts on its 4th birthday, WPO art 39.1). BSNs pass the 11-proof and
- * onderwijsnummers DUO's check (domain.md §3); onderwijsnummers are taken from the top of the serial
+ * onderwijsnummers DUO's check (docs/domain.md §3); onderwijsnummers are taken from the top of the serial
  * range, which the register's own issuing reaches last (changes.ts skips a number held).
  */
 async function learnerRows(tx: Db, day: string): Promise<void> {

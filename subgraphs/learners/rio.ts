@@ -7,8 +7,8 @@ import { latestRioStates } from '../../contracts/institutions.ts';
 import { rioObject, type RioObjectRow } from './tables.ts';
 
 /**
- * The learners register's own copy of RIO, kept from the institutions stream (architecture.md,
- * "Ownership"): enrollments must reference RIO (domain.md §7(d): RIO codes are required in
+ * The learners register's own copy of RIO, kept from the institutions stream (docs/architecture.md,
+ * "Ownership"): enrollments must reference RIO (docs/domain.md §7(d): RIO codes are required in
  * enrollment exchanges from January 2022 [S:20]), and this subgraph may not read institutions' tables.
  */
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
@@ -51,7 +51,7 @@ const activeOn = (row: RioObjectRow, day: string) => (row.startDate === null || 
 
 /**
  * The branch (BRIN6) an enrollment is at, after checking that every RIO reference exists, belongs
- * together and is active on the start date (architecture.md journey 1); the error names the one
+ * together and is active on the start date (docs/architecture.md, journey 1); the error names the one
  * that is not.
  */
 export function resolveBranch(rio: RioObjectRow[], reference: RioReference, startDate: string): string {

@@ -255,10 +255,10 @@ describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
 
 describe('onderwijsnummer assignment', () => {
   it.each([
-    [0, '100000004'], // S8 = 9, 9 mod 11 = 9 = 4 + 5 (domain.md §3's own example)
+    [0, '100000004'], // S8 = 9, 9 mod 11 = 9 = 4 + 5 (docs/domain.md §3's own example)
     [4, '100000041'], // S8 = 9 + 2·4 = 17, 17 mod 11 = 6 = 1 + 5
     [5, '100000053'], // S8 = 19, 19 mod 11 = 8 = 3 + 5
-    [122233, '101222331'], // domain.md §3's other example
+    [122233, '101222331'], // docs/domain.md §3's other example
   ])('gives serial %i the number %s', (serial, number) => {
     expect(onderwijsnummerFor(serial)).toBe(number);
     expect(isOnderwijsnummer(number)).toBe(true);

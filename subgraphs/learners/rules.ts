@@ -8,7 +8,7 @@ import { addDays, birthdayAt, fourWeeksAfter, schoolYearOf } from '../../kernel/
 /**
  * The last day a child may be a learner in primary education: 31 July ending the school year in which they
  * turn 14, since learners leave the school at the latest at the end of that school year (WPO art 39.4 [S:8],
- * domain.md §4; school year per Besluit bekostiging WPO 2022 art 1 [S:34]).
+ * docs/domain.md §4; school year per Besluit bekostiging WPO 2022 art 1 [S:34]).
  */
 export function lastSchoolDayFor(birthDate: string): string {
   return schoolYearOf(birthdayAt(birthDate, 14)).end;
@@ -32,7 +32,7 @@ export function checkBirthDate(birthDate: string, today: string, field = 'birthD
 }
 
 /**
- * Admission age (WPO art 39 [S:8], domain.md §4): a child is admitted as a learner from the day they turn 4
+ * Admission age (WPO art 39 [S:8], docs/domain.md §4): a child is admitted as a learner from the day they turn 4
  * (39.1). From 3 years 10 months a school may let a child visit for at most 5 days, but such a child is not a
  * learner (39.3), so the register refuses such an enrollment. No enrollment may start after the last day a
  * learner may attend primary school (39.4, see `lastSchoolDayFor`).
@@ -120,7 +120,7 @@ export function checkGroup(group: number, field = 'group'): number {
 
 /**
  * Inschrijvingvolgnummer: the school's own number for an enrollment, 1 to 20 characters of type
- * IdentificatiecodeType, "combinatie van letters en cijfers zonder betekenis" (DUO VO XSD [S:14], domain.md §3).
+ * IdentificatiecodeType, "combinatie van letters en cijfers zonder betekenis" (DUO VO XSD [S:14], docs/domain.md §3).
  * No po schema was found, so the VO rule is assumed for po; we read "letters en cijfers" as ASCII A-Z, a-z, 0-9.
  */
 export function checkSchoolEnrollmentNumber(value: string, field = 'schoolEnrollmentNumber'): string {
@@ -157,7 +157,7 @@ export function checkResultSchoolYear(label: string, enrollment: { startDate: st
 
 /**
  * Resultaat po: the outcome of the eindtoets (now the doorstroomtoets) or the reason none was taken
- * (Besluit ROD art 7.1 [S:6]; WPO 2025 art 41.2 [S:8], domain.md §2.2): exactly one of the two.
+ * (Besluit ROD art 7.1 [S:6]; WPO 2025 art 41.2 [S:8], docs/domain.md §2.2): exactly one of the two.
  */
 export function checkResult(result: { testLevel?: unknown; noTestReason?: unknown }): void {
   const hasLevel = result.testLevel !== undefined && result.testLevel !== null;
@@ -171,7 +171,7 @@ export function checkResult(result: { testLevel?: unknown; noTestReason?: unknow
 }
 
 /**
- * po-informatiediensten (domain.md §7(c)): when a learner enrolls at a new school, the register tells each
+ * po-informatiediensten (docs/domain.md §7(c)): when a learner enrolls at a new school, the register tells each
  * previous school whose enrollment is still open, or ended within 4 weeks before the new start, so that it
  * changes its end date to the day before the new enrollment (Besluit bekostiging WPO 2022 art 10.2 [S:34]:
  * "binnen vier weken na de dag waarop de leerling de school voor het laatst heeft bezocht").
@@ -194,12 +194,12 @@ export function transfersFor(
     .map((other) => ({ enrollmentId: other.id, proposedEndDate }));
 }
 
-/** Serials run 0 to 999999: the six digits after `10` (domain.md §3 [S:30, S:31]). */
+/** Serials run 0 to 999999: the six digits after `10` (docs/domain.md §3 [S:30, S:31]). */
 export const lastOnderwijsnummerSerial = 999_999;
 
 /**
  * The onderwijsnummer for a serial: `10`, the serial as six digits, and the check digit p9 from DUO's rule
- * "MOD((9p1+…+2p8)/11) = p9 + 5" (DUO VO XSD [S:14], domain.md §3), as kernel/ids/onderwijsnummer.ts reads it:
+ * "MOD((9p1+…+2p8)/11) = p9 + 5" (DUO VO XSD [S:14], docs/domain.md §3), as kernel/ids/onderwijsnummer.ts reads it:
  * p9 = S8 mod 11 − 5. When S8 mod 11 is below 5 no digit satisfies it and the serial yields no number (null).
  */
 export function onderwijsnummerFor(serial: number): string | null {

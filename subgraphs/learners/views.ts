@@ -4,7 +4,7 @@ import type { LearnerLoaders } from './loaders.ts';
 import type { DeliveryRow, EnrollmentRow, LearnerRow, PersonRow } from './tables.ts';
 
 /*
- * What each viewer reads of a learner (domain.md, last section, "Personal data"; Wro art 9.4, 14.1).
+ * What each viewer reads of a learner (docs/domain.md §2.2, "Personal data"; Wro art 9.4, 14.1).
  * A school reads what it delivered itself, and the register's residence, which routes its absence
  * reports: never what another school delivered. A municipality and the operator read the register's
  * facts: the person source (standing in for the BRP) where it knows the learner, else a delivery.
