@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { codedError } from '../kernel/errors.ts';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
 import { sharedParser } from '../kernel/parsed.ts';
-import { closeCodes, eventsOf, type SocketExtra } from '../kernel/websocket.ts';
+import { closeCodes, resultsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { bearerTokenOf, withoutSuggestions, type Gateway } from './gateway.ts';
 import type { LetGo, Subscriber } from './hub.ts';
@@ -110,7 +110,7 @@ export function gatewaySubscriptions(
           const contextValue = await gateway.contextOf(connection.viewer, connection.origin);
           const response = await gateway.server.executeOperation({ query: payload.query, variables, operationName }, { contextValue });
           const result = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Incremental delivery is not served over WebSocket' }] };
-          return { ...args, contextValue: { events: once(result) } };
+          return { ...args, contextValue: { events: singleResult(result) } };
         }
         const coerced = subscriptionVariables(planner.apiSchema, operation, variables);
         const plan = planner.plan(payload.query, document, operationName);
@@ -132,8 +132,8 @@ export function gatewaySubscriptions(
         return refuse(error);
       }
     },
-    subscribe: (args) => eventsOf(args.contextValue),
-    execute: (args) => eventsOf(args.contextValue),
+    subscribe: (args) => resultsOf(args.contextValue),
+    execute: (args) => resultsOf(args.contextValue),
     // Results are formatted already, by the subgraphs and the hub: sent as they are.
     onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
   };
@@ -168,7 +168,7 @@ function isSubscriber(value: Subscriber | readonly GraphQLFormattedError[]): val
 }
 
 /** One result as an iterator, for a query or mutation sent over the socket. */
-function once(result: FormattedExecutionResult): AsyncIterableIterator<FormattedExecutionResult> {
+function singleResult(result: FormattedExecutionResult): AsyncIterableIterator<FormattedExecutionResult> {
   let sent = false;
   const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
     [Symbol.asyncIterator]: () => iterator,

@@ -164,7 +164,7 @@ export async function readBatch(db: Db, stream: string, after: string | null, op
   const outbox = table(stream, 'outbox');
   const { limit, types, match } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
-  const from = after === null ? start : decodeCursor(after);
+  const from = after === null ? start : decodeEventCursor(after);
   const result = await db.execute(sql`
     WITH ${horizon}, head AS (
       SELECT txid::text AS head_txid, position::text AS head_position FROM ${outbox}
@@ -192,13 +192,13 @@ export async function readBatch(db: Db, stream: string, after: string | null, op
       type: row.type,
       keys: row.keys,
       payload: row.payload,
-      cursor: encodeCursor({ txid: row.at_txid, position: row.at_position }),
+      cursor: encodeEventCursor({ txid: row.at_txid, position: row.at_position }),
       occurredAt: new Date(row.occurred_at).toISOString(),
     }));
   const first = rows[0];
   const head = first?.head_txid ? { txid: first.head_txid, position: first.head_position! } : null;
   const past = head && (BigInt(head.txid) > BigInt(from.txid) || (head.txid === from.txid && BigInt(head.position) > BigInt(from.position)));
-  return { events, head: past ? encodeCursor(head) : null };
+  return { events, head: past ? encodeEventCursor(head) : null };
 }
 
 /**
@@ -233,7 +233,7 @@ type CursorOf = Pick<ConsumerOptions, 'stream' | 'consumer' | 'cursorSchema'>;
 export async function lockCursor(tx: Db, options: CursorOf): Promise<string> {
   const cursors = table(options.cursorSchema, 'consumer_cursor');
   await tx.execute(sql`INSERT INTO ${cursors} (consumer, stream, cursor)
-    VALUES (${options.consumer}, ${options.stream}, ${encodeCursor(start)}) ON CONFLICT DO NOTHING`);
+    VALUES (${options.consumer}, ${options.stream}, ${encodeEventCursor(start)}) ON CONFLICT DO NOTHING`);
   const [row] = rowsOf<{ cursor: string }>(
     await tx.execute(sql`SELECT cursor FROM ${cursors} WHERE consumer = ${options.consumer} AND stream = ${options.stream} FOR UPDATE`),
   );
@@ -254,7 +254,7 @@ export async function catchUpWithCommitted(db: Db, options: ConsumerOptions, tim
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = rowsOf<{ cursor: string }>(await db.execute(sql`SELECT cursor FROM ${cursors} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`));
-    const from = row ? decodeCursor(row.cursor) : start;
+    const from = row ? decodeEventCursor(row.cursor) : start;
     const [unread] = rowsOf<{ waiting: boolean }>(
       await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${outbox}
         WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint) AND position <= ${head.position}::bigint ${ofTypes(options.types)}) AS waiting`),
@@ -292,9 +292,9 @@ export async function consumeInBulk(db: Db, options: ConsumerOptions & Required<
     // the next statement, with a snapshot of its own, reads exactly those.
     const { head } = await readBatch(tx, options.stream, cursor, { limit: 1, types: [''] });
     if (!head) return 0;
-    const [from, to] = [decodeCursor(cursor), decodeCursor(head)];
+    const [from, to] = [decodeEventCursor(cursor), decodeEventCursor(head)];
     // A view, not a copy: a million events are read where they are. A view takes no parameters; the
-    // positions are numbers decodeCursor checked, the types names the code gives.
+    // positions are numbers decodeEventCursor checked, the types names the code gives.
     const types = options.types?.map((type) => (/^[A-Za-z]+$/.test(type) ? `'${type}'` : badType(type))).join(', ');
     await tx.execute(sql.raw(`CREATE TEMP VIEW bulk_event AS
       SELECT txid, position, type, keys, payload FROM ${checkedName(options.stream)}.outbox
@@ -322,7 +322,7 @@ export async function consumerLag(db: Db, options: CursorOf): Promise<{ events: 
   const [row] = rowsOf<{ cursor: string }>(
     await db.execute(sql`SELECT cursor FROM ${table(options.cursorSchema, 'consumer_cursor')} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`),
   );
-  const from = row ? decodeCursor(row.cursor) : start;
+  const from = row ? decodeEventCursor(row.cursor) : start;
   const [lag] = rowsOf<{ events: number; seconds: number | null }>(
     await db.execute(sql`SELECT count(*)::float8 AS events, extract(epoch FROM now() - min(occurred_at))::float8 AS seconds
       FROM ${table(options.stream, 'outbox')} WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)`),
@@ -393,18 +393,18 @@ interface OutboxRow {
 const start: Position = { txid: '0', position: '0' };
 
 /** base64url of `<txid>-<position>`: opaque, so clients keep it whole instead of building one. */
-function encodeCursor({ txid, position }: Position): string {
+function encodeEventCursor({ txid, position }: Position): string {
   return Buffer.from(`${txid}-${position}`, 'utf8').toString('base64url');
 }
 
 const cursorText = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,18})$/;
 
 /** The cursor before every event: `after` it, a reader starts at the beginning. */
-export const streamStart = encodeCursor(start);
+export const streamStart = encodeEventCursor(start);
 
 /** Negative, zero or positive as cursor `a` lies before, at or after `b` in stream order. */
 export function compareCursors(a: string, b: string): number {
-  const [x, y] = [decodeCursor(a), decodeCursor(b)];
+  const [x, y] = [decodeEventCursor(a), decodeEventCursor(b)];
   const order = (left: string, right: string) => (BigInt(left) < BigInt(right) ? -1 : BigInt(left) > BigInt(right) ? 1 : 0);
   return order(x.txid, y.txid) || order(x.position, y.position);
 }
@@ -414,13 +414,13 @@ export function compareCursors(a: string, b: string): number {
  * it starts with that event. For naming where to resume when that event could not be delivered.
  */
 export function cursorBefore(cursor: string): string {
-  const { txid, position } = decodeCursor(cursor);
-  return position === '0' ? cursor : encodeCursor({ txid, position: String(BigInt(position) - 1n) });
+  const { txid, position } = decodeEventCursor(cursor);
+  return position === '0' ? cursor : encodeEventCursor({ txid, position: String(BigInt(position) - 1n) });
 }
 
 /** Throws BAD_USER_INPUT unless `cursor` is one this register hands out. */
 export function checkCursor(cursor: string): void {
-  decodeCursor(cursor);
+  decodeEventCursor(cursor);
 }
 
 /**
@@ -430,7 +430,7 @@ export function checkCursor(cursor: string): void {
  * condition here: one that ended between the read and this check would otherwise hide its events.
  */
 export async function eventsAfter(db: Db, stream: string, after: string): Promise<boolean> {
-  const from = decodeCursor(after);
+  const from = decodeEventCursor(after);
   const [row] = rowsOf<{ waiting: boolean }>(
     await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${table(stream, 'outbox')} WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)) AS waiting`),
   );
@@ -440,7 +440,7 @@ export async function eventsAfter(db: Db, stream: string, after: string): Promis
 /** Decoded cursors, by text: a tail compares every event with each of its subscribers' cursors. */
 const decoded = new LRUCache<string, Position>({ max: 10_000 });
 
-function decodeCursor(cursor: string): Position {
+function decodeEventCursor(cursor: string): Position {
   let position = decoded.get(cursor);
   if (!position) decoded.set(cursor, (position = parseCursor(cursor)));
   return position;
@@ -449,7 +449,7 @@ function decodeCursor(cursor: string): Position {
 function parseCursor(cursor: string): Position {
   const match = cursorText.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   // Out-of-range numbers would fail the ::xid8 / ::bigint cast as a server error; refuse them here.
-  if (!match || encodeCursor({ txid: match[1]!, position: match[2]! }) !== cursor || BigInt(match[1]!) >= 2n ** 64n || BigInt(match[2]!) >= 2n ** 63n) {
+  if (!match || encodeEventCursor({ txid: match[1]!, position: match[2]! }) !== cursor || BigInt(match[1]!) >= 2n ** 64n || BigInt(match[2]!) >= 2n ** 63n) {
     throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass the cursor of an event received earlier', 'after');
   }
   return { txid: match[1]!, position: match[2]! };

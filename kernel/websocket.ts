@@ -92,7 +92,7 @@ function keepAlive(sockets: WebSocketServer, intervalMs: number): { stop(): void
  * `onNext` sends as they are: graphql-ws calls `toJSON()` on each error unless `onNext` returns the
  * result, and a formatted error has none (docs/architecture.md, "Library facts the code relies on").
  */
-export function eventsOf(contextValue: unknown): OperationResult {
+export function resultsOf(contextValue: unknown): OperationResult {
   return (contextValue as Opened).events as unknown as OperationResult;
 }
 
@@ -116,8 +116,8 @@ export function subgraphSubscriptions(subgraph: SubgraphServer): ServerOptions<R
       const contextValue: Opened = { events: opened };
       return { schema: subgraph.schema, document: subgraph.parse(payload.query), variableValues: payload.variables, operationName: payload.operationName, contextValue };
     },
-    subscribe: (args) => eventsOf(args.contextValue),
-    execute: (args) => eventsOf(args.contextValue),
+    subscribe: (args) => resultsOf(args.contextValue),
+    execute: (args) => resultsOf(args.contextValue),
     // The results are formatted already (kernel/subgraph.ts): sent as they are.
     onNext: (_context, _id, _payload, _args, result) => result as FormattedExecutionResult,
   };

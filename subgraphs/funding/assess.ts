@@ -88,15 +88,15 @@ export const factsOfLearners = (db: Db, learnerIds: readonly string[]) =>
   learnerIds.length === 0 ? Promise.resolve([]) : loadFacts(db, sql`e.learner_id = ANY(${sql.param([...learnerIds])}::uuid[])`);
 
 /** An assessment with the enrollment it is about. */
-export interface Outcome {
+export interface PlacedAssessment {
   countDate: string;
   enrollment: Placed;
   reasons: NotFundableReason[];
 }
 
-export function assessAll(learners: readonly LearnerFacts[], countDate: string): Outcome[] {
+export function assessAll(learners: readonly LearnerFacts[], countDate: string): PlacedAssessment[] {
   const facts = countDateFacts(countDate);
-  const outcomes: Outcome[] = [];
+  const outcomes: PlacedAssessment[] = [];
   for (const learner of learners) {
     for (const { enrollmentId, reasons } of assessLearner(learner.registeredBirthDate, learner.enrollments, facts)) {
       outcomes.push({ countDate, enrollment: learner.enrollments.find((enrollment) => enrollment.id === enrollmentId)!, reasons });
@@ -198,7 +198,7 @@ async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDat
   // Sorted, so that two transactions writing statuses of the same enrollments take their row locks in
   // the same order and cannot deadlock (the learners and the institutions consumer both write here).
   changed.sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : a.enrollment.id > b.enrollment.id ? 1 : a.countDate < b.countDate ? -1 : 1));
-  const kept = changed.filter((outcome): outcome is Outcome => outcome.reasons !== null);
+  const kept = changed.filter((outcome): outcome is PlacedAssessment => outcome.reasons !== null);
   const gone = changed.filter((outcome) => outcome.reasons === null);
   if (kept.length) {
     // A status's reasons travel as one comma-joined text: unnest cannot take an array of arrays.
