@@ -75,7 +75,7 @@ export interface Subgraph<Loaders = unknown> {
   /** Fills an empty register with its demo or reference data; run on start unless SEED=false. */
   seed?(database: Database, log: (message: string) => void): Promise<void>;
   /** Other subgraphs' streams this one keeps its own state from; the cursor lives in this subgraph's schema. */
-  consumers?: readonly Pick<ConsumerOptions, 'stream' | 'consumer' | 'handle' | 'types'>[];
+  consumers?: readonly Pick<ConsumerOptions, 'stream' | 'consumer' | 'handle' | 'types' | 'bulk'>[];
   /**
    * Runs for every operation once the viewer is known, before any resolver: a RegisterError refuses
    * the whole operation (a vendor without a mandate for this subgraph's service, for one).
