@@ -77,13 +77,30 @@ export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, 
   };
 }
 
-/** The payload of PgnReplaced: the new PGN, and the birth date the person source registers under it. */
+/**
+ * The payload of PgnReplaced: the new PGN, and the birth date the person source registers under it;
+ * `mergedLearnerId`, the learner that held the BSN before and is folded into this one (merge.ts),
+ * whose rows a copy moves to `learnerId` (null when nobody held it; absent from events before merges).
+ */
 export interface PgnChange {
   learnerId: string;
   previousPgn: string;
   pgn: string;
   registeredBirthDate: string | null;
+  mergedLearnerId?: string | null;
 }
+
+/** The merges these events make, in their order: [absorbed, kept]. */
+export function mergesOf(events: readonly { type: string; payload: unknown }[]): [absorbed: string, kept: string][] {
+  return events.flatMap((event) => {
+    const change = event.payload as PgnChange;
+    return event.type === 'PgnReplaced' && change.mergedLearnerId ? [[change.mergedLearnerId, change.learnerId] as [string, string]] : [];
+  });
+}
+
+/** The same as `mergesOf`, for a copy loaded from `bulk_event` (kernel/events.ts, consumeInBulk). */
+export const bulkMerges = `SELECT payload->>'mergedLearnerId' AS absorbed, payload->>'learnerId' AS kept FROM bulk_event
+  WHERE type = 'PgnReplaced' AND payload->>'mergedLearnerId' IS NOT NULL ORDER BY txid, position`;
 
 export function pgnReplaced(change: PgnChange): NewEvent {
   return { type: 'PgnReplaced', keys: { learnerId: change.learnerId }, payload: { ...change } };

@@ -8,7 +8,9 @@ import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer } from '../../kernel/
 import { today } from '../../kernel/scalars.ts';
 import { notFound } from './access.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
+import { lockPgns } from './enroll.ts';
 import { learnerIdentified, pgnReplaced } from './events.ts';
+import { lockEnrollments, mergeLearners } from './merge.ts';
 import { lockPersons } from './persons.ts';
 import { lastOnderwijsnummerSerial, onderwijsnummerFor, type PostcodeAreas } from './rules.ts';
 import { reconcileLearners, signalPgnReplaced } from './signals.ts';
@@ -47,7 +49,7 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
       await tx.insert(learnerPgn).values({ pgn: held.pgn, learnerId: held.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
     }
     const row = deliveryRow({ learnerId: held.id, brin6: school.brin6, enrollmentId: null, pgn: held.pgn }, delivered, areas, now);
-    const { id: _new, ...update } = row;
+    const { id: _new, absorbedFrom: _absorbed, ...update } = row;
     await tx
       .insert(delivery)
       .values(row)
@@ -100,12 +102,18 @@ async function issueOnderwijsnummer(tx: Db): Promise<string> {
  * number without enrolling the child, or whose enrollment has ended, may not change what every
  * other school knows the child by. Every other school with an enrollment under the old number gets
  * a PGN_REPLACED signal, and the learner's enrollments are reconciled with the person the BSN names.
+ *
+ * When another learner holds the BSN already, the two are one child and are merged (merge.ts): the
+ * answer is the same as when nobody held it, so the school learns nothing of other schools.
  */
 export function replacePgn(db: Db, school: School, input: { documentId: string; onderwijsnummer: string; bsn: string }) {
   return once(db, document, school.sender, 'replacePgn', input, async (tx) => {
     const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
     const to = parseBsn(input.bsn, 'bsn');
+    // As enroll.ts locks, the PGNs, then the person source; then enrollments, before the first write (merge.ts).
+    await lockPgns(tx, [from, to]);
     await lockPersons(tx, 'shared');
+    await lockEnrollments(tx);
     const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
     // The school's deliveries of the learner: its enrollments and its identification.
     const own = held
@@ -122,14 +130,15 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
     const current = held.learner;
     if (current.pgn === to) return { learnerId: current.id };
     if (!isOnderwijsnummer(current.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
-    const [taken] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
-    if (taken) throw new RegisterError('CONFLICT', `BSN ${to} belongs to another learner in the register`, 'bsn');
+    const [holder] = await tx.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, to)).for('update');
     const now = new Date();
     await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, current.pgn), isNull(learnerPgn.replacedAt)));
-    await tx.insert(learnerPgn).values({ pgn: to, learnerId: current.id, kind: 'BSN', assignedAt: now });
+    const notices = holder ? await mergeLearners(tx, { absorbed: holder.learnerId, kept: current.id, pgn: to }, now) : [];
+    if (!holder) await tx.insert(learnerPgn).values({ pgn: to, learnerId: current.id, kind: 'BSN', assignedAt: now });
     await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, current.id));
     const [registered] = await tx.select({ birthDate: person.birthDate }).from(person).where(eq(person.bsn, to));
-    await appendEvents(tx, 'learners', [pgnReplaced({ learnerId: current.id, previousPgn: current.pgn, pgn: to, registeredBirthDate: registered?.birthDate ?? null })]);
+    const change = { learnerId: current.id, previousPgn: current.pgn, pgn: to, registeredBirthDate: registered?.birthDate ?? null, mergedLearnerId: holder?.learnerId ?? null };
+    await appendEvents(tx, 'learners', [pgnReplaced(change), ...notices]);
     await signalPgnReplaced(tx, { learnerId: current.id, from: current.pgn, to, by: school.brin6 }, now);
     await reconcileLearners(tx, [current.id], now);
     return { learnerId: current.id };
