@@ -134,9 +134,9 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
     expect(beforeAtB.errors).toBeUndefined();
 
     // The same at A with a BSN nobody holds: the answer to compare with.
-    const other = await identify(a, { birthDate: '2019-04-01', gender: 'FEMALE', postcode: '7822HG', familyName: 'Smit' });
+    const other = await identify(a, { birthDate: '2019-04-01', gender: 'FEMALE', postcode: '7822HG', familyName: 'Smits' });
     controlId = other.id;
-    await enroll(a, { pgn: other.pgn, birthDate: '2019-04-01', familyName: 'Smit' }, { startDate: '2026-08-01' });
+    await enroll(a, { pgn: other.pgn, birthDate: '2019-04-01', familyName: 'Smits' }, { startDate: '2026-08-01' });
     control = await mutate(a, replaceMutation, { onderwijsnummer: other.pgn, bsn: unheld });
     merged = await mutate(a, replaceMutation, { onderwijsnummer: identified.pgn, bsn });
   });

@@ -24,13 +24,17 @@ export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverrid
 }
 
 /**
- * A child without a PGN (WPO art 40b.3-4): the register looks for the child among the learners it
- * knows without a BSN, by what schools delivered about them, and answers the onderwijsnummer it
- * already gave on a unique match, so that a child identified at two schools has one number and
- * counts once (DUO re-uses an existing onderwijsnummer to avoid double registration, domain.md §4).
- * Without a match it issues a new one, never given before. Several matches are AMBIGUOUS: the school
- * learns only that, never another school's data. Either way the school's identification is its
- * delivery, which it alone reads.
+ * A child without a PGN (WPO art 40b.3-4: DUO returns the BSN, or a new onderwijsnummer). The
+ * register first asks the person source, which stands in for the BRP: exactly one living person
+ * with the delivered birth date, gender, family name and postcode (and given names where both have
+ * them) is the child, and the answer is that BSN's learner, made when the register does not know it
+ * yet. Else it looks among the learners it knows without a BSN, by what schools delivered about
+ * them, and answers the onderwijsnummer it already gave on a unique match, so that a child
+ * identified at two schools has one number and counts once (DUO re-uses an existing onderwijsnummer
+ * to avoid double registration, domain.md §4). Without a match it issues a new one, never given
+ * before. Several matches, in either, are AMBIGUOUS: the school learns only that, never another
+ * school's data or a person's. Either way the school's identification is its delivery, which it
+ * alone reads.
  */
 export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
   return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
@@ -38,16 +42,8 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
     if (delivered.familyName === null) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
     // Two identifications of one child at once must not both miss the other and issue two numbers.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('identify ' || ${delivered.birthDate}))`);
-    const matches = await knownChildren(tx, delivered);
-    if (matches.length > 1) {
-      throw new RegisterError('AMBIGUOUS', 'More than one child the register knows without a BSN matches these data; identify the child with its given names too, or enroll it with its BSN when it has one');
-    }
     const now = new Date();
-    const held: LearnerRow = matches[0] ?? { id: randomUUID(), pgn: await issueOnderwijsnummer(tx), pgnKind: 'ONDERWIJSNUMMER', createdAt: now, updatedAt: now };
-    if (!matches[0]) {
-      await tx.insert(learner).values(held);
-      await tx.insert(learnerPgn).values({ pgn: held.pgn, learnerId: held.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
-    }
+    const held = (await registeredChild(tx, delivered, now)) ?? (await knownChild(tx, delivered, now));
     const row = deliveryRow({ learnerId: held.id, brin6: school.brin6, enrollmentId: null, pgn: held.pgn }, delivered, areas, now);
     const { id: _new, absorbedFrom: _absorbed, ...update } = row;
     await tx
@@ -57,6 +53,45 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
     await appendEvents(tx, 'learners', [learnerIdentified({ learnerId: held.id, pgn: held.pgn }, school.brin6)]);
     return { learnerId: held.id };
   });
+}
+
+const ambiguous = () =>
+  new RegisterError('AMBIGUOUS', 'More than one child matches these data; identify the child with its given names too, or enroll it with its BSN when it has one');
+
+/**
+ * The learner of the one living person in the person source these data describe, made when the
+ * register does not know the BSN yet; null when no person matches. The person source alone decides,
+ * so the answer says nothing of what schools know. Locks the BSN as enrolling does (enroll.ts).
+ */
+async function registeredChild(tx: Db, delivered: Delivered, now: Date): Promise<LearnerRow | null> {
+  const givenNames = delivered.givenNames === null ? sql`true` : sql`(p.given_names IS NULL OR ${folded(sql`p.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
+  const persons = rowsOf<{ bsn: string }>(
+    await tx.execute(sql`SELECT p.bsn FROM learners.person p
+      WHERE p.birth_date = ${delivered.birthDate}::date AND p.gender = ${delivered.gender} AND p.postcode = ${delivered.postcode}
+        AND ${folded(sql`p.family_name`)} = ${folded(sql`${delivered.familyName}::text`)} AND ${givenNames} AND p.deceased_on IS NULL
+      ORDER BY p.bsn LIMIT 2`),
+  );
+  if (persons.length > 1) throw ambiguous();
+  if (persons.length === 0) return null;
+  const bsn = persons[0]!.bsn;
+  await lockPgns(tx, [bsn]);
+  const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, bsn));
+  if (held) return held.learner;
+  const made: LearnerRow = { id: randomUUID(), pgn: bsn, pgnKind: 'BSN', createdAt: now, updatedAt: now };
+  await tx.insert(learner).values(made);
+  await tx.insert(learnerPgn).values({ pgn: bsn, learnerId: made.id, kind: 'BSN', assignedAt: now });
+  return made;
+}
+
+/** The learner known without a BSN that these data describe, or a new one with a new onderwijsnummer. */
+async function knownChild(tx: Db, delivered: Delivered, now: Date): Promise<LearnerRow> {
+  const matches = await knownChildren(tx, delivered);
+  if (matches.length > 1) throw ambiguous();
+  if (matches[0]) return matches[0];
+  const made: LearnerRow = { id: randomUUID(), pgn: await issueOnderwijsnummer(tx), pgnKind: 'ONDERWIJSNUMMER', createdAt: now, updatedAt: now };
+  await tx.insert(learner).values(made);
+  await tx.insert(learnerPgn).values({ pgn: made.pgn, learnerId: made.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
+  return made;
 }
 
 /** How names compare when matching: case and runs of white space do not count. */
