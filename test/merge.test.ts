@@ -221,6 +221,18 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
     ]);
   });
 
+  it('names the learner of a report by the id its reader knows: B the one it enrolled, the municipality the kept one', async () => {
+    const { db } = system.system.database!;
+    await eventually(async () => rowsOf(await db.execute(sql`SELECT 1 FROM absence.enrollment WHERE absorbed_from = ${atB.learner.id}`)).length === 1, 10_000, "absence to fold B's learner");
+    const ids = async (token: string) =>
+      (await system.query<{ absenceReports: { edges: { node: { learner: { id: string } | null; enrollment: { id: string } } }[] } }>('{ absenceReports(first: 50) { edges { node { learner { id } enrollment { id } } } } }', { token })).data!.absenceReports.edges
+        .map((edge) => edge.node)
+        .filter((node) => node.enrollment.id === atB.enrollment.id)
+        .map((node) => node.learner?.id);
+    expect(await ids(b.token)).toEqual([atB.learner.id, atB.learner.id]);
+    expect(await ids(await system.token({ role: 'MUNICIPALITY', municipality: '0114' }))).toEqual([identified.id, identified.id]);
+  });
+
   it("leaves no row of funding's or absence's copy under B's old id, also when every event is applied again", async () => {
     const { db } = system.system.database!;
     const underOldId = async () =>

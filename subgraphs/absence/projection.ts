@@ -2,7 +2,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
-import { bulkMerges, enrollmentEventTypes, mergesOf, personEventTypes, type enrollmentState, type LearnerIdentity, type PersonState } from '../learners/events.ts';
+import { bulkMerges, enrollmentEventTypes, mergesOf, personEventTypes, type enrollmentState, type LearnerIdentity, type Merge, type PersonState } from '../learners/events.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
@@ -44,18 +44,21 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   const merges = mergesOf(events);
   await foldMerged(tx, merges);
   const enrolled = [...new Set([...enrollments.values()].map((row) => row.learnerId))];
-  if (enrolled.length || merges.length) await noticeExemptEnrollments(tx, [...new Set([...enrolled, ...merges.map(([, kept]) => kept)])]);
+  if (enrolled.length || merges.length) await noticeExemptEnrollments(tx, [...new Set([...enrolled, ...merges.map((merge) => merge.kept)])]);
 }
 
 /**
  * A learner folded into another (learners/merge.ts: one child, one learner) is folded here too: its
- * enrollments, reports and exemptions become the kept learner's. Applying it again changes nothing.
- * The enrollment and the learner go first: their row locks wait for a report or an exemption being
- * made for the absorbed learner (changes.ts reads them FOR SHARE), so that it is moved too.
+ * enrollments, reports and exemptions become the kept learner's, and each enrollment that was the
+ * absorbed learner's remembers it (`absorbed_from`, by which its school knows the learner: resolvers.ts).
+ * Applying it again changes nothing. The enrollment and the learner go first: their row locks wait
+ * for a report or an exemption being made for the absorbed learner (changes.ts reads them FOR SHARE),
+ * so that it is moved too.
  */
-async function foldMerged(tx: Db, merges: readonly [absorbed: string, kept: string][]): Promise<void> {
-  for (const [absorbed, kept] of merges) {
-    await tx.execute(sql`UPDATE absence.enrollment SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
+async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
+  for (const { absorbed, kept, enrollmentIds } of merges) {
+    await tx.execute(sql`UPDATE absence.enrollment SET learner_id = ${kept}, absorbed_from = coalesce(absorbed_from, ${absorbed})
+      WHERE learner_id = ${absorbed} OR id = ANY(${sql.param(enrollmentIds)}::uuid[])`);
     await tx.execute(sql`DELETE FROM absence.learner WHERE id = ${absorbed}`);
     await tx.execute(sql`UPDATE absence.report SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
     await tx.execute(sql`UPDATE absence.exemption SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
@@ -78,12 +81,12 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   if ((await isEmpty(tx, 'absence.learner')) && (await isEmpty(tx, 'absence.enrollment')) && (await isEmpty(tx, 'absence.resident'))) {
     await loadWithoutIndexes(tx, copy, () => writeLastStates(tx, false));
   } else await writeLastStates(tx, true);
-  const merges = rowsOf<{ absorbed: string; kept: string }>(await tx.execute(sql.raw(bulkMerges)));
-  await foldMerged(tx, merges.map((row) => [row.absorbed, row.kept]));
+  const merges = mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
+  await foldMerged(tx, merges);
   const exempt = rowsOf<{ id: string }>(
     await tx.execute(sql`SELECT DISTINCT learner_id::text AS id FROM absence.exemption
       WHERE learner_id IN (SELECT (payload->>'learnerId')::uuid FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]))
-        OR learner_id = ANY(${sql.param(merges.map((row) => row.kept))}::uuid[])`),
+        OR learner_id = ANY(${sql.param(merges.map((merge) => merge.kept))}::uuid[])`),
   );
   if (exempt.length) await noticeExemptEnrollments(tx, exempt.map((row) => row.id));
 }

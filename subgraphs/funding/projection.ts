@@ -4,7 +4,7 @@ import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../institutions/events.ts';
-import { bulkMerges, enrollmentEventTypes, mergesOf, personEventTypes, type enrollmentState, type PersonState, type PgnChange } from '../learners/events.ts';
+import { bulkMerges, enrollmentEventTypes, mergesOf, personEventTypes, type enrollmentState, type Merge, type PersonState, type PgnChange } from '../learners/events.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
@@ -75,14 +75,14 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
  * art 7). Applying it again changes nothing. The kept learner is re-assessed by the caller: the
  * PgnReplaced event that folds names it.
  */
-async function foldMerged(tx: Db, merges: readonly [absorbed: string, kept: string][]): Promise<void> {
-  for (const [absorbed, kept] of merges) {
+async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
+  for (const { absorbed, kept } of merges) {
     await tx.execute(sql`UPDATE funding.enrollment SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
     await tx.execute(sql`DELETE FROM funding.learner WHERE id = ${absorbed}`);
   }
 }
 
-const bulkMergesOf = async (tx: Db) => rowsOf<{ absorbed: string; kept: string }>(await tx.execute(sql.raw(bulkMerges))).map((row) => [row.absorbed, row.kept] as [string, string]);
+const bulkMergesOf = async (tx: Db) => mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
 
 const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date, brin6 = excluded.brin6, provider_code = excluded.provider_code,
   location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`;

@@ -80,7 +80,9 @@ export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, 
 /**
  * The payload of PgnReplaced: the new PGN, and the birth date the person source registers under it;
  * `mergedLearnerId`, the learner that held the BSN before and is folded into this one (merge.ts),
- * whose rows a copy moves to `learnerId` (null when nobody held it; absent from events before merges).
+ * whose rows a copy moves to `learnerId` (null when nobody held it; absent from events before merges),
+ * and the enrollments that were its: a copy that holds one under the kept learner already (from a
+ * later event applied in the same batch) still knows it was the absorbed learner's.
  */
 export interface PgnChange {
   learnerId: string;
@@ -88,19 +90,26 @@ export interface PgnChange {
   pgn: string;
   registeredBirthDate: string | null;
   mergedLearnerId?: string | null;
+  mergedEnrollmentIds?: string[];
 }
 
-/** The merges these events make, in their order: [absorbed, kept]. */
-export function mergesOf(events: readonly { type: string; payload: unknown }[]): [absorbed: string, kept: string][] {
+/** A merge a PgnReplaced event makes (merge.ts). */
+export interface Merge {
+  absorbed: string;
+  kept: string;
+  enrollmentIds: string[];
+}
+
+/** The merges these events make, in their order. */
+export function mergesOf(events: readonly { type: string; payload: unknown }[]): Merge[] {
   return events.flatMap((event) => {
     const change = event.payload as PgnChange;
-    return event.type === 'PgnReplaced' && change.mergedLearnerId ? [[change.mergedLearnerId, change.learnerId] as [string, string]] : [];
+    return event.type === 'PgnReplaced' && change.mergedLearnerId ? [{ absorbed: change.mergedLearnerId, kept: change.learnerId, enrollmentIds: change.mergedEnrollmentIds ?? [] }] : [];
   });
 }
 
 /** The same as `mergesOf`, for a copy loaded from `bulk_event` (kernel/events.ts, consumeInBulk). */
-export const bulkMerges = `SELECT payload->>'mergedLearnerId' AS absorbed, payload->>'learnerId' AS kept FROM bulk_event
-  WHERE type = 'PgnReplaced' AND payload->>'mergedLearnerId' IS NOT NULL ORDER BY txid, position`;
+export const bulkMerges = `SELECT type, payload FROM bulk_event WHERE type = 'PgnReplaced' AND payload->>'mergedLearnerId' IS NOT NULL ORDER BY txid, position`;
 
 export function pgnReplaced(change: PgnChange): NewEvent {
   return { type: 'PgnReplaced', keys: { learnerId: change.learnerId }, payload: { ...change } };

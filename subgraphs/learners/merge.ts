@@ -33,9 +33,10 @@ export async function lockEnrollments(tx: Db): Promise<void> {
  * was made about (`absorbed_from`), by which its school keeps knowing the learner. Where an
  * enrollment of one and an enrollment of the other at another school overlap, the school whose
  * enrollment started earlier gets a transfer notice, as when the learner enrolls there anew
- * (`transfersFor`, Besluit bekostiging WPO 2022 art 10). Returns the events of those notices.
+ * (`transfersFor`, Besluit bekostiging WPO 2022 art 10). Returns the absorbed learner's enrollments,
+ * which copies remember as absorbed (events.ts, PgnChange), and the events of those notices.
  */
-export async function mergeLearners(tx: Db, change: { absorbed: string; kept: string; pgn: string }, now: Date): Promise<NewEvent[]> {
+export async function mergeLearners(tx: Db, change: { absorbed: string; kept: string; pgn: string }, now: Date): Promise<{ enrollmentIds: string[]; events: NewEvent[] }> {
   const { absorbed, kept } = change;
   const keptRows = await tx.select().from(enrollment).where(eq(enrollment.learnerId, kept));
   const absorbedRows = await tx.select().from(enrollment).where(eq(enrollment.learnerId, absorbed));
@@ -55,7 +56,7 @@ export async function mergeLearners(tx: Db, change: { absorbed: string; kept: st
   await tx.delete(learner).where(eq(learner.id, absorbed));
   const notices = [...overlapNotices(absorbedRows, keptRows, now), ...overlapNotices(keptRows, absorbedRows, now)];
   await insertRows(tx, transferNotice, notices);
-  return notices.map((notice) => transferNoticeIssued(notice, kept, change.pgn));
+  return { enrollmentIds: absorbedRows.map((row) => row.id), events: notices.map((notice) => transferNoticeIssued(notice, kept, change.pgn)) };
 }
 
 /** The notices each of `later` gives the schools of `earlier`, as enrolling it anew would. */
