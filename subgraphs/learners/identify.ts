@@ -145,11 +145,10 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
   return once(db, document, school.sender, 'replacePgn', input, async (tx) => {
     const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
     const to = parseBsn(input.bsn, 'bsn');
-    // As enroll.ts locks, the PGNs, then the person source; then enrollments, before the first write (merge.ts).
+    // As enroll.ts locks: the PGNs (which hold the learners' PGN rows still), then the person source.
     await lockPgns(tx, [from, to]);
     await lockPersons(tx, 'shared');
-    await lockEnrollments(tx);
-    const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
+    const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from));
     // The school's deliveries of the learner: its enrollments and its identification.
     const own = held
       ? await tx
@@ -165,7 +164,9 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
     const current = held.learner;
     if (current.pgn === to) return { learnerId: current.id };
     if (!isOnderwijsnummer(current.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
-    const [holder] = await tx.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, to)).for('update');
+    // Before the first row lock or write, which takes a transaction id (merge.ts, lockEnrollments).
+    await lockEnrollments(tx);
+    const [holder] = await tx.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
     const now = new Date();
     await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, current.pgn), isNull(learnerPgn.replacedAt)));
     const merged = holder ? await mergeLearners(tx, { absorbed: holder.learnerId, kept: current.id, pgn: to }, now) : null;
