@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { commandActor } from '../kernel/audit.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase } from '../kernel/db.ts';
-import { migrate } from '../kernel/migrations.ts';
+import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { importPersons } from '../subgraphs/learners/persons.ts';
 import { runCommand, UsageError } from './command.ts';
 
@@ -23,8 +24,9 @@ runCommand(async () => {
   const config = readConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await migrate(database, 'learners');
-    const result = await importPersons(database.db, positionals[0]!);
+    // The audit log first: the run is logged in it (subgraphs/learners/persons.ts, importPersons).
+    for (const name of [...kernelMigrations, 'learners']) await migrate(database, name);
+    const result = await importPersons(database.db, positionals[0]!, commandActor('persons:import'));
     const changed = result.persons - result.unchanged;
     console.log(changed === 0 ? `No changes: the person source already holds these ${result.persons} persons.` : `Applied ${result.persons} persons:`);
     const kinds = { registered: result.PersonRegistered, moved: result.PersonMoved, died: result.PersonDied, emigrated: result.PersonEmigrated, corrected: result.PersonCorrected };

@@ -56,12 +56,21 @@ export interface TransferNoticeState {
   proposedEndDate: string;
 }
 
-/** A BSN replaced an onderwijsnummer (WPO art 40b.5), with the birth date the person source registers under it. */
+/**
+ * A BSN replaced an onderwijsnummer (WPO art 40b.5), with the birth date the person source registers
+ * under it; `mergedLearnerId`, the learner that held the BSN before and is folded into this one
+ * (subgraphs/learners/merge.ts), whose rows a copy moves to `learnerId` (null when nobody held it;
+ * absent from events before merges), and the enrollments that were its: a copy that holds one under
+ * the kept learner already (from a later event applied in the same batch) still knows it was the
+ * absorbed learner's. Added fields, so the version stays.
+ */
 export interface PgnChange {
   learnerId: string;
   previousPgn: string;
   pgn: string;
   registeredBirthDate: string | null;
+  mergedLearnerId?: string | null;
+  mergedEnrollmentIds?: string[];
 }
 
 /** A school identified the learner, known by this PGN. */
@@ -133,3 +142,22 @@ export function isPersonEvent(event: LearnersEvent): event is Extract<LearnersEv
 export function learnersEvent<T extends LearnersEventType>(type: T, keys: Record<string, string>, payload: LearnersPayloads[T]): NewEvent {
   return { type, keys, payload: { ...payload } };
 }
+
+/** A merge a PgnReplaced event makes: the absorbed learner's rows go to the kept one. */
+export interface Merge {
+  absorbed: string;
+  kept: string;
+  enrollmentIds: string[];
+}
+
+/** The merges these events make, in their order. */
+export function mergesOf(events: readonly { type: string; payload: unknown }[]): Merge[] {
+  return events.flatMap((each) => {
+    const event = each as { [T in LearnersEventType]: { type: T; payload: LearnersPayloads[T] } }[LearnersEventType];
+    if (event.type !== 'PgnReplaced' || !event.payload.mergedLearnerId) return [];
+    return [{ absorbed: event.payload.mergedLearnerId, kept: event.payload.learnerId, enrollmentIds: event.payload.mergedEnrollmentIds ?? [] }];
+  });
+}
+
+/** The same as `mergesOf`, for a copy loaded from `bulk_event` (kernel/events.ts, consumeInBulk). */
+export const bulkMerges = `SELECT type, payload FROM bulk_event WHERE type = 'PgnReplaced' AND payload->>'mergedLearnerId' IS NOT NULL ORDER BY txid, position`;

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { bigserial, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 import { valueFromASTUntyped, visit, type DocumentNode } from 'graphql';
@@ -83,6 +84,35 @@ export async function writeAudit(db: Db, register: string, viewer: Viewer, origi
     SELECT ${register}, ${who.role}, ${who.actor}, ${who.school}, action, object, result, ${origin ?? null}
     FROM unnest(${column((entry) => entry.action)}::text[], ${column((entry) => (entry.pgn ? trail.digest(entry.pgn) : null))}::text[], ${column((entry) => entry.result)}::text[])
       AS entry (action, object, result)`);
+}
+
+/** Who ran a command on the register's machine (cli/): the command, the operating-system user, the host. */
+export interface CommandActor {
+  command: string;
+  user: string;
+  host: string;
+}
+
+/** This process's command and the operating-system user running it, as the audit log names them. */
+export function commandActor(command: string): CommandActor {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    // A user id without an entry in the password database (a container's): the id names the user.
+    user = `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+  return { command, user, host: hostname() };
+}
+
+/**
+ * One line for a command that reads or changes personal data outside the API (BIO 8.15, as for a
+ * request): the actor is the command and the user who ran it (actor role COMMAND), the origin the
+ * host. `object` says what it worked on and did, never personal data: a line names no person.
+ * Written in the caller's transaction, so a change and its line are stored together or not at all.
+ */
+export async function writeCommandAudit(db: Db, register: string, by: CommandActor, entry: { action: string; object: string; result: AuditResult }): Promise<void> {
+  await db.insert(auditLog).values({ register, actorRole: 'COMMAND', actor: `${by.command} (${by.user})`, school: null, ...entry, origin: by.host });
 }
 
 /** Arguments and input fields that carry a PGN, wherever the API takes one. */

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot, readConfig } from '../kernel/config.ts';
+import { openDatabase, rowsOf } from '../kernel/db.ts';
 import { verifyToken } from '../kernel/viewer.ts';
 import { bundledSchoolFile } from '../subgraphs/institutions/import.ts';
 import { freshDatabaseUrl, postGraphQL } from './harness.ts';
@@ -170,6 +173,40 @@ describe('npm run persons:import', () => {
     expect(result.stderr).toMatch(/^BAD_USER_INPUT: persons.jsonl line 2: bsn: /);
     await writeFile(file, `${JSON.stringify(good)}\n`);
     expect((await run(tsx('persons-import', file), env)).stdout).toContain('registered 1');
+  });
+
+  it('writes one audit log line per run, naming the command, the user, the file and its SHA-256 and the counts, and no person', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
+    const file = path.join(folder, 'audited.jsonl');
+    const cas = { bsn: '345678011', familyName: 'Jansen', givenNames: 'Cas', birthDate: '2018-11-23', gender: 'MALE', postcode: '7822HG', houseNumber: 5, municipalityCode: '0114' };
+    const dirk = { ...cas, bsn: '456789005', familyName: 'Mulder', givenNames: 'Dirk', birthDate: '2017-02-14' };
+    const sha256 = async () => createHash('sha256').update(await readFile(file)).digest('hex');
+    await writeFile(file, `${JSON.stringify(cas)}\n${JSON.stringify(dirk)}\n`);
+    expect((await run(tsx('persons-import', file), env)).code).toBe(0);
+    const added = await sha256();
+    await writeFile(file, `${JSON.stringify({ ...cas, houseNumber: 6 })}\n${JSON.stringify(dirk)}\n`);
+    expect((await run(tsx('persons-import', file), env)).code).toBe(0);
+    const changed = await sha256();
+    await writeFile(file, `${JSON.stringify({ ...cas, birthDate: '23-11-2018' })}\n`);
+    expect((await run(tsx('persons-import', file), env)).code).toBe(1);
+    const refused = await sha256();
+
+    const config = readConfig({ ...process.env, ...env });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const lines = rowsOf<Record<string, unknown>>(
+        await database.db.execute(sql`SELECT register, actor_role, actor, school, action, object, result, origin FROM audit.log WHERE object LIKE 'audited.jsonl %' ORDER BY seq`),
+      );
+      const by = { register: 'learners', actor_role: 'COMMAND', actor: `persons:import (${userInfo().username})`, school: null, action: 'IMPORT_PERSONS', origin: hostname() };
+      expect(lines).toEqual([
+        { ...by, object: `audited.jsonl sha256:${added}: added 2, changed 0, unchanged 0`, result: 'ALLOWED' },
+        { ...by, object: `audited.jsonl sha256:${changed}: added 0, changed 1, unchanged 1`, result: 'ALLOWED' },
+        { ...by, object: `audited.jsonl sha256:${refused}`, result: 'REFUSED' },
+      ]);
+      expect(JSON.stringify(lines)).not.toMatch(/345678011|456789005|Jansen|Mulder|Cas|Dirk|2018-11-23|2017-02-14|23-11-2018/);
+    } finally {
+      await database.close();
+    }
   });
 });
 

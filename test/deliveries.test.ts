@@ -190,5 +190,53 @@ describe("one school's delivery is its own", () => {
       expect(JSON.stringify(ambiguous)).not.toMatch(new RegExp(`${eva}|${lot}|Eva|Lot`));
       expect((await identify(b, { ...bos, givenNames: 'eva' })).data!.identifyLearner.learner).toMatchObject({ pgn: eva, givenNames: 'eva' });
     });
+
+    describe('a child the person source has (WPO art 40b.3-4: DUO returns the BSN)', () => {
+      const mila = bsnFor(70_010);
+      const noor = bsnFor(70_011);
+      const twins = [bsnFor(70_012), bsnFor(70_013)] as const;
+      const died = bsnFor(70_014);
+      const child = { birthDate: '2019-07-07', gender: 'FEMALE', postcode: '7822HG' };
+      beforeAll(async () => {
+        await importPersonLines(system, [
+          personLine(mila, { ...child, familyName: 'Visser', givenNames: 'Mila' }),
+          personLine(noor, { ...child, birthDate: '2019-08-08', familyName: 'Dekker', givenNames: 'Noor' }),
+          personLine(twins[0], { ...child, birthDate: '2019-09-09', familyName: 'Kok', givenNames: 'Fenna' }),
+          personLine(twins[1], { ...child, birthDate: '2019-09-09', familyName: 'Kok', givenNames: 'Sara' }),
+          personLine(died, { ...child, birthDate: '2019-10-10', familyName: 'Peters', deceasedOn: '2025-01-01' }),
+        ]);
+      });
+      const learnerOf = (response: Awaited<ReturnType<typeof identify>>) => response.data!.identifyLearner.learner;
+
+      it('answers the BSN of the one living person with these data, with a learner the register makes for it', async () => {
+        const atA = await identify(a, { ...child, familyName: ' visser ' });
+        expect(atA.errors).toBeUndefined();
+        expect(learnerOf(atA)).toEqual({ pgn: mila, pgnKind: 'BSN', familyName: 'visser', givenNames: null, birthDate: '2019-07-07' });
+        const enrolled = await enroll(b, enrollment(b, { pgn: mila, birthDate: '2019-07-07', familyName: 'Visser' }, { startDate: '2024-08-01' }));
+        expect(enrolled.errors).toBeUndefined();
+        const ids = await system.query<{ learner: { id: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { id } }', { variables: { pgn: mila } });
+        const byA = await system.query<{ learner: { id: string; familyName: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { id familyName } }', { variables: { pgn: mila }, token: a.token });
+        expect(byA.data!.learner).toEqual({ id: ids.data!.learner.id, familyName: 'visser' });
+      });
+
+      it("answers the learner a school enrolls by that BSN already, with the asking school's delivery only", async () => {
+        expect((await enroll(b, enrollment(b, { pgn: noor, birthDate: '2019-08-08', familyName: 'Dekker', givenNames: 'Noor Anne' }, { startDate: '2024-08-01' }))).errors).toBeUndefined();
+        const atC = await identify(c, { ...child, birthDate: '2019-08-08', familyName: 'Dekker', givenNames: 'Noor' });
+        expect(learnerOf(atC)).toEqual({ pgn: noor, pgnKind: 'BSN', familyName: 'Dekker', givenNames: 'Noor', birthDate: '2019-08-08' });
+        expect(JSON.stringify(atC)).not.toContain('Noor Anne');
+      });
+
+      it('answers AMBIGUOUS for two persons with these data, naming neither, and tells them apart by given names', async () => {
+        const both = await identify(a, { ...child, birthDate: '2019-09-09', familyName: 'Kok' });
+        expect(both.errors?.map((error) => error.extensions?.code)).toEqual(['AMBIGUOUS']);
+        expect(JSON.stringify(both)).not.toMatch(new RegExp(`${twins[0]}|${twins[1]}|Fenna|Sara`));
+        expect(learnerOf(await identify(a, { ...child, birthDate: '2019-09-09', familyName: 'Kok', givenNames: 'sara' })).pgn).toBe(twins[1]);
+      });
+
+      it('gives an onderwijsnummer where the only person with these data has died', async () => {
+        const response = await identify(a, { ...child, birthDate: '2019-10-10', familyName: 'Peters' });
+        expect(learnerOf(response)).toMatchObject({ pgnKind: 'ONDERWIJSNUMMER' });
+      });
+    });
   });
 });

@@ -118,7 +118,7 @@ export async function importPersonLines(system: TestSystem, persons: Record<stri
   const file = path.join(folder, 'persons.jsonl');
   try {
     await writeFile(file, persons.map((person) => JSON.stringify(person)).join('\n'));
-    return await importPersons(system.system.database!.db, file);
+    return await importPersons(system.system.database!.db, file, { command: 'persons:import', user: 'test', host: 'localhost' });
   } finally {
     await rm(folder, { recursive: true });
   }

@@ -47,7 +47,8 @@ function municipalityOf(viewer: Viewer): Actor & { code: string } {
 }
 
 async function schoolEnrollment(tx: Db, brin6: string, id: string) {
-  const [row] = await tx.select().from(enrollment).where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id')));
+  // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this report, or this for it.
+  const [row] = await tx.select().from(enrollment).where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id'))).for('share');
   if (!row || row.brin6 !== brin6) throw notFound(`enrollment ${id}`);
   return row;
 }
@@ -72,12 +73,11 @@ async function residenceOf(tx: Db, enrolled: EnrollmentRow): Promise<string | nu
  * does not place, by a school's delivery with one of its enrollments.
  */
 async function residentOf(tx: Db, pgn: string, code: string) {
-  const [found] = await tx
-    .select({ id: learner.id, registered: resident.municipalityCode })
-    .from(learner)
-    .leftJoin(resident, eq(resident.bsn, learner.pgn))
-    .where(eq(learner.pgn, pgn));
-  if (!found) return null;
+  // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this exemption, or this for it.
+  const [held] = await tx.select({ id: learner.id }).from(learner).where(eq(learner.pgn, pgn)).for('share');
+  if (!held) return null;
+  const [place] = await tx.select({ registered: resident.municipalityCode }).from(resident).where(eq(resident.bsn, pgn));
+  const found = { id: held.id, registered: place?.registered ?? null };
   if (found.registered) return found.registered === code ? found : null;
   const [delivered] = await tx.select({ id: enrollment.id }).from(enrollment).where(and(eq(enrollment.learnerId, found.id), eq(enrollment.municipalityCode, code))).limit(1);
   return delivered ? found : null;

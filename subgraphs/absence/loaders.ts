@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { asc, inArray } from 'drizzle-orm';
+import { and, asc, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
-import { exemption, report, reportDayPart, reportTransition, type ExemptionRow, type ReportRow } from './tables.ts';
+import { enrollment, exemption, report, reportDayPart, reportTransition, type ExemptionRow, type ReportRow } from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -25,6 +25,19 @@ export function absenceLoaders(db: Db) {
       const rows = await db.select().from(reportTransition).where(inArray(reportTransition.reportId, [...ids])).orderBy(asc(reportTransition.seq));
       const groups = groupBy(rows, (row) => row.reportId);
       return ids.map((id) => groups.get(id) ?? []);
+    }),
+    /**
+     * Keyed `learnerId/brin6`: the id by which that school knows the learner, when the learner it
+     * enrolled was folded into this one (projection.ts, foldMerged); null when it knows it by its own.
+     */
+    absorbedLearnerAt: new DataLoader(async (keys: readonly string[]) => {
+      const pairs = keys.map((key) => key.split('/') as [string, string]);
+      const rows = await db
+        .select({ learnerId: enrollment.learnerId, brin6: enrollment.brin6, absorbedFrom: enrollment.absorbedFrom })
+        .from(enrollment)
+        .where(and(inArray(enrollment.learnerId, pairs.map(([id]) => id)), isNotNull(enrollment.absorbedFrom)))
+        .orderBy(asc(enrollment.startDate), asc(enrollment.id));
+      return keys.map((key) => rows.find((row) => `${row.learnerId}/${row.brin6}` === key)?.absorbedFrom ?? null);
     }),
     exemption: new DataLoader(async (ids: readonly string[]) => {
       const rows = new Map((await db.select().from(exemption).where(inArray(exemption.id, [...ids]))).map((row): [string, ExemptionRow] => [row.id, row]));

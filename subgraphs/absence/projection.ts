@@ -2,7 +2,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
-import { asLearnersEvent, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, personEventTypes } from '../../contracts/learners.ts';
+import { asLearnersEvent, bulkMerges, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, mergesOf, personEventTypes, type Merge } from '../../contracts/learners.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
@@ -35,9 +35,28 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   }
   await insertRows(tx, resident, [...residents.values()], onResident);
   await insertRows(tx, learner, [...learners.values()], sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn`);
-  if (enrollments.size) {
-    await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
-    await noticeExemptEnrollments(tx, [...new Set([...enrollments.values()].map((row) => row.learnerId))]);
+  if (enrollments.size) await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
+  const merges = mergesOf(events);
+  await foldMerged(tx, merges);
+  const enrolled = [...new Set([...enrollments.values()].map((row) => row.learnerId))];
+  if (enrolled.length || merges.length) await noticeExemptEnrollments(tx, [...new Set([...enrolled, ...merges.map((merge) => merge.kept)])]);
+}
+
+/**
+ * A learner folded into another (learners/merge.ts: one child, one learner) is folded here too: its
+ * enrollments, reports and exemptions become the kept learner's, and each enrollment that was the
+ * absorbed learner's remembers it (`absorbed_from`, by which its school knows the learner: resolvers.ts).
+ * Applying it again changes nothing. The enrollment and the learner go first: their row locks wait
+ * for a report or an exemption being made for the absorbed learner (changes.ts reads them FOR SHARE),
+ * so that it is moved too.
+ */
+async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
+  for (const { absorbed, kept, enrollmentIds } of merges) {
+    await tx.execute(sql`UPDATE absence.enrollment SET learner_id = ${kept}, absorbed_from = coalesce(absorbed_from, ${absorbed})
+      WHERE learner_id = ${absorbed} OR id = ANY(${sql.param(enrollmentIds)}::uuid[])`);
+    await tx.execute(sql`DELETE FROM absence.learner WHERE id = ${absorbed}`);
+    await tx.execute(sql`UPDATE absence.report SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
+    await tx.execute(sql`UPDATE absence.exemption SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
   }
 }
 
@@ -57,9 +76,12 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   if ((await isEmpty(tx, 'absence.learner')) && (await isEmpty(tx, 'absence.enrollment')) && (await isEmpty(tx, 'absence.resident'))) {
     await loadWithoutIndexes(tx, copy, () => writeLastStates(tx, false));
   } else await writeLastStates(tx, true);
+  const merges = mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
+  await foldMerged(tx, merges);
   const exempt = rowsOf<{ id: string }>(
     await tx.execute(sql`SELECT DISTINCT learner_id::text AS id FROM absence.exemption
-      WHERE learner_id IN (SELECT (payload->>'learnerId')::uuid FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]))`),
+      WHERE learner_id IN (SELECT (payload->>'learnerId')::uuid FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]))
+        OR learner_id = ANY(${sql.param(merges.map((merge) => merge.kept))}::uuid[])`),
   );
   if (exempt.length) await noticeExemptEnrollments(tx, exempt.map((row) => row.id));
 }

@@ -89,7 +89,10 @@ export const resolvers: ResolverMap<Context> = {
   },
   AbsenceReport: {
     __resolveReference: (ref: { id: string }, context) => visibleReport(context, ref.id),
-    learner: (row: ReportRow) => ({ id: row.learnerId }),
+    // The reporting school knows the learner by the id it enrolled it under, also after that learner was
+    // folded into another (learners/merge.ts): the learners register answers it by that id too.
+    learner: async (row: ReportRow, _, context) =>
+      ({ id: (context.viewer.role === 'VENDOR' && (await context.loaders.absorbedLearnerAt.load(`${row.learnerId}/${row.brin6}`))) || row.learnerId }),
     enrollment: (row: ReportRow) => ({ id: row.enrollmentId }),
     branch: (row: ReportRow) => ({ brin6: row.brin6 }),
     absences: async (row: ReportRow, _, context) => (await context.loaders.dayPartsOfReport.load(row.id)).map((part) => ({ date: part.day, dayPart: part.dayPart, hours: part.hours })),

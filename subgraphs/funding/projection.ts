@@ -4,7 +4,7 @@ import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
-import { asLearnersEvent, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, personEventTypes, type LearnersEvent } from '../../contracts/learners.ts';
+import { asLearnersEvent, bulkMerges, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, mergesOf, personEventTypes, type LearnersEvent, type Merge } from '../../contracts/learners.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
@@ -60,8 +60,24 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
     sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date`,
   );
   await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
+  await foldMerged(tx, mergesOf(events));
   await reassess(tx, [...birthDates.keys()], await provisionalCountDates(tx));
 }
+
+/**
+ * A learner folded into another (learners/merge.ts: one child, one learner) is folded here too: its
+ * enrollments become the kept learner's, so that the child counts once (Besluit bekostiging WPO 2022
+ * art 7). Applying it again changes nothing. The kept learner is re-assessed by the caller: the
+ * PgnReplaced event that folds names it.
+ */
+async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
+  for (const { absorbed, kept } of merges) {
+    await tx.execute(sql`UPDATE funding.enrollment SET learner_id = ${kept} WHERE learner_id = ${absorbed}`);
+    await tx.execute(sql`DELETE FROM funding.learner WHERE id = ${absorbed}`);
+  }
+}
+
+const bulkMergesOf = async (tx: Db) => mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
 
 const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date, brin6 = excluded.brin6, provider_code = excluded.provider_code,
   location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`;
@@ -78,10 +94,12 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   if (open.length === 0 && (await isEmpty(tx, 'funding.enrollment')) && (await isEmpty(tx, 'funding.learner'))) {
     return loadWithoutIndexes(tx, ['funding.learner', 'funding.enrollment', 'funding.status'], async () => {
       await writeLastStates(tx, false);
+      await foldMerged(tx, await bulkMergesOf(tx));
       await openCurrentCountDate(tx);
     });
   }
   await writeLastStates(tx, true);
+  await foldMerged(tx, await bulkMergesOf(tx));
   if (open.length) {
     const touched = rowsOf<{ id: string }>(await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL`));
     await reassess(tx, touched.map((row) => row.id), open);

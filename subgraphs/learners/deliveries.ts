@@ -100,7 +100,7 @@ export function deliveryRow(
   now: Date,
   id: string = randomUUID(),
 ): DeliveryRow {
-  return { id, ...owner, ...delivered, municipalityCode: deliveredMunicipality(delivered, areas), deliveredAt: now };
+  return { id, ...owner, ...delivered, municipalityCode: deliveredMunicipality(delivered, areas), deliveredAt: now, absorbedFrom: null };
 }
 
 /** What a delivery row says, as a `Delivered`. */

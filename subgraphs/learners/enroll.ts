@@ -75,7 +75,7 @@ export async function enroll(db: Db, school: { brin6: string; sender: string }, 
     const parsed = pending.flatMap((item) => attempt(outcomes, item.index, () => parseItem(item.index, item.input, item.fingerprint)));
     await attachBranches(tx, school.brin6, parsed, outcomes);
     const accepted = parsed.filter((item) => !outcomes[item.index]);
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(p)) FROM unnest(${sql.param([...new Set(accepted.map((item) => item.pgn.value))].sort())}::text[]) AS p`);
+    await lockPgns(tx, accepted.map((item) => item.pgn.value));
     await lockPersons(tx, 'shared');
     const known = await loadLearners(tx, accepted.map((item) => item.pgn.value));
     const writes = decide(accepted, known, areas, outcomes);
@@ -83,6 +83,11 @@ export async function enroll(db: Db, school: { brin6: string; sender: string }, 
     await storeDocuments(tx, document, school.sender, 'enrollLearner', writes.documents);
     return outcomes.map((outcome) => outcome!);
   });
+}
+
+/** Serialises the writers of these PGNs' learners (enrollments, replacements), always in one order. */
+export async function lockPgns(tx: Db, pgns: readonly string[]): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(p)) FROM unnest(${sql.param([...new Set(pgns)].sort())}::text[]) AS p`);
 }
 
 function attempt<T>(outcomes: (Outcome | undefined)[], index: number, work: () => T): T[] {
@@ -254,7 +259,7 @@ function enrollmentRow(item: Parsed, learnerId: string, now: Date): EnrollmentRo
   };
 }
 
-function noticeRow(transfer: { enrollmentId: string; proposedEndDate: string }, row: EnrollmentRow, theirs: EnrollmentRow[], now: Date): TransferNoticeRow {
+export function noticeRow(transfer: { enrollmentId: string; proposedEndDate: string }, row: EnrollmentRow, theirs: readonly EnrollmentRow[], now: Date): TransferNoticeRow {
   return {
     id: randomUUID(),
     enrollmentId: transfer.enrollmentId,

@@ -8,7 +8,9 @@ import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer } from '../../kernel/
 import { today } from '../../kernel/scalars.ts';
 import { notFound } from './access.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
+import { lockPgns } from './enroll.ts';
 import { learnerIdentified, pgnReplaced } from './events.ts';
+import { lockEnrollments, mergeLearners } from './merge.ts';
 import { lockPersons } from './persons.ts';
 import { lastOnderwijsnummerSerial, onderwijsnummerFor, type PostcodeAreas } from './rules.ts';
 import { reconcileLearners, signalPgnReplaced } from './signals.ts';
@@ -22,13 +24,17 @@ export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverrid
 }
 
 /**
- * A child without a PGN (WPO art 40b.3-4): the register looks for the child among the learners it
- * knows without a BSN, by what schools delivered about them, and answers the onderwijsnummer it
- * already gave on a unique match, so that a child identified at two schools has one number and
- * counts once (DUO re-uses an existing onderwijsnummer to avoid double registration, docs/domain.md §4).
- * Without a match it issues a new one, never given before. Several matches are AMBIGUOUS: the school
- * learns only that, never another school's data. Either way the school's identification is its
- * delivery, which it alone reads.
+ * A child without a PGN (WPO art 40b.3-4: DUO returns the BSN, or a new onderwijsnummer). The
+ * register first asks the person source, which stands in for the BRP: exactly one living person
+ * with the delivered birth date, gender, family name and postcode (and given names where both have
+ * them) is the child, and the answer is that BSN's learner, made when the register does not know it
+ * yet. Else it looks among the learners it knows without a BSN, by what schools delivered about
+ * them, and answers the onderwijsnummer it already gave on a unique match, so that a child
+ * identified at two schools has one number and counts once (DUO re-uses an existing onderwijsnummer
+ * to avoid double registration, docs/domain.md §4). Without a match it issues a new one, never given
+ * before. Several matches, in either, are AMBIGUOUS: the school learns only that, never another
+ * school's data or a person's. Either way the school's identification is its delivery, which it
+ * alone reads.
  */
 export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
   return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
@@ -36,18 +42,10 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
     if (delivered.familyName === null) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
     // Two identifications of one child at once must not both miss the other and issue two numbers.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('identify ' || ${delivered.birthDate}))`);
-    const matches = await knownChildren(tx, delivered);
-    if (matches.length > 1) {
-      throw new RegisterError('AMBIGUOUS', 'More than one child the register knows without a BSN matches these data; identify the child with its given names too, or enroll it with its BSN when it has one');
-    }
     const now = new Date();
-    const held: LearnerRow = matches[0] ?? { id: randomUUID(), pgn: await issueOnderwijsnummer(tx), pgnKind: 'ONDERWIJSNUMMER', createdAt: now, updatedAt: now };
-    if (!matches[0]) {
-      await tx.insert(learner).values(held);
-      await tx.insert(learnerPgn).values({ pgn: held.pgn, learnerId: held.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
-    }
+    const held = (await registeredChild(tx, delivered, now)) ?? (await knownChild(tx, delivered, now));
     const row = deliveryRow({ learnerId: held.id, brin6: school.brin6, enrollmentId: null, pgn: held.pgn }, delivered, areas, now);
-    const { id: _new, ...update } = row;
+    const { id: _new, absorbedFrom: _absorbed, ...update } = row;
     await tx
       .insert(delivery)
       .values(row)
@@ -55,6 +53,45 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
     await appendEvents(tx, 'learners', [learnerIdentified({ learnerId: held.id, pgn: held.pgn }, school.brin6)]);
     return { learnerId: held.id };
   });
+}
+
+const ambiguous = () =>
+  new RegisterError('AMBIGUOUS', 'More than one child matches these data; identify the child with its given names too, or enroll it with its BSN when it has one');
+
+/**
+ * The learner of the one living person in the person source these data describe, made when the
+ * register does not know the BSN yet; null when no person matches. The person source alone decides,
+ * so the answer says nothing of what schools know. Locks the BSN as enrolling does (enroll.ts).
+ */
+async function registeredChild(tx: Db, delivered: Delivered, now: Date): Promise<LearnerRow | null> {
+  const givenNames = delivered.givenNames === null ? sql`true` : sql`(p.given_names IS NULL OR ${folded(sql`p.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
+  const persons = rowsOf<{ bsn: string }>(
+    await tx.execute(sql`SELECT p.bsn FROM learners.person p
+      WHERE p.birth_date = ${delivered.birthDate}::date AND p.gender = ${delivered.gender} AND p.postcode = ${delivered.postcode}
+        AND ${folded(sql`p.family_name`)} = ${folded(sql`${delivered.familyName}::text`)} AND ${givenNames} AND p.deceased_on IS NULL
+      ORDER BY p.bsn LIMIT 2`),
+  );
+  if (persons.length > 1) throw ambiguous();
+  if (persons.length === 0) return null;
+  const bsn = persons[0]!.bsn;
+  await lockPgns(tx, [bsn]);
+  const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, bsn));
+  if (held) return held.learner;
+  const made: LearnerRow = { id: randomUUID(), pgn: bsn, pgnKind: 'BSN', createdAt: now, updatedAt: now };
+  await tx.insert(learner).values(made);
+  await tx.insert(learnerPgn).values({ pgn: bsn, learnerId: made.id, kind: 'BSN', assignedAt: now });
+  return made;
+}
+
+/** The learner known without a BSN that these data describe, or a new one with a new onderwijsnummer. */
+async function knownChild(tx: Db, delivered: Delivered, now: Date): Promise<LearnerRow> {
+  const matches = await knownChildren(tx, delivered);
+  if (matches.length > 1) throw ambiguous();
+  if (matches[0]) return matches[0];
+  const made: LearnerRow = { id: randomUUID(), pgn: await issueOnderwijsnummer(tx), pgnKind: 'ONDERWIJSNUMMER', createdAt: now, updatedAt: now };
+  await tx.insert(learner).values(made);
+  await tx.insert(learnerPgn).values({ pgn: made.pgn, learnerId: made.id, kind: 'ONDERWIJSNUMMER', assignedAt: now });
+  return made;
 }
 
 /** How names compare when matching: case and runs of white space do not count. */
@@ -100,13 +137,18 @@ async function issueOnderwijsnummer(tx: Db): Promise<string> {
  * number without enrolling the child, or whose enrollment has ended, may not change what every
  * other school knows the child by. Every other school with an enrollment under the old number gets
  * a PGN_REPLACED signal, and the learner's enrollments are reconciled with the person the BSN names.
+ *
+ * When another learner holds the BSN already, the two are one child and are merged (merge.ts): the
+ * answer is the same as when nobody held it, so the school learns nothing of other schools.
  */
 export function replacePgn(db: Db, school: School, input: { documentId: string; onderwijsnummer: string; bsn: string }) {
   return once(db, document, school.sender, 'replacePgn', input, async (tx) => {
     const from = parseOnderwijsnummer(input.onderwijsnummer, 'onderwijsnummer');
     const to = parseBsn(input.bsn, 'bsn');
+    // As enroll.ts locks: the PGNs (which hold the learners' PGN rows still), then the person source.
+    await lockPgns(tx, [from, to]);
     await lockPersons(tx, 'shared');
-    const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from)).for('update');
+    const [held] = await tx.select({ learner }).from(learnerPgn).innerJoin(learner, eq(learner.id, learnerPgn.learnerId)).where(eq(learnerPgn.pgn, from));
     // The school's deliveries of the learner: its enrollments and its identification.
     const own = held
       ? await tx
@@ -122,14 +164,17 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
     const current = held.learner;
     if (current.pgn === to) return { learnerId: current.id };
     if (!isOnderwijsnummer(current.pgn)) throw new RegisterError('CONFLICT', `The learner's onderwijsnummer was already replaced by a BSN`, 'onderwijsnummer');
-    const [taken] = await tx.select({ pgn: learnerPgn.pgn }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
-    if (taken) throw new RegisterError('CONFLICT', `BSN ${to} belongs to another learner in the register`, 'bsn');
+    // Before the first row lock or write, which takes a transaction id (merge.ts, lockEnrollments).
+    await lockEnrollments(tx);
+    const [holder] = await tx.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
     const now = new Date();
     await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, current.pgn), isNull(learnerPgn.replacedAt)));
-    await tx.insert(learnerPgn).values({ pgn: to, learnerId: current.id, kind: 'BSN', assignedAt: now });
+    const merged = holder ? await mergeLearners(tx, { absorbed: holder.learnerId, kept: current.id, pgn: to }, now) : null;
+    if (!holder) await tx.insert(learnerPgn).values({ pgn: to, learnerId: current.id, kind: 'BSN', assignedAt: now });
     await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, current.id));
     const [registered] = await tx.select({ birthDate: person.birthDate }).from(person).where(eq(person.bsn, to));
-    await appendEvents(tx, 'learners', [pgnReplaced({ learnerId: current.id, previousPgn: current.pgn, pgn: to, registeredBirthDate: registered?.birthDate ?? null })]);
+    const change = { learnerId: current.id, previousPgn: current.pgn, pgn: to, registeredBirthDate: registered?.birthDate ?? null, mergedLearnerId: holder?.learnerId ?? null, mergedEnrollmentIds: merged?.enrollmentIds ?? [] };
+    await appendEvents(tx, 'learners', [pgnReplaced(change), ...(merged?.events ?? [])]);
     await signalPgnReplaced(tx, { learnerId: current.id, from: current.pgn, to, by: school.brin6 }, now);
     await reconcileLearners(tx, [current.id], now);
     return { learnerId: current.id };

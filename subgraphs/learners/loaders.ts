@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { and, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
-import { delivery, enrollment, learner, learnerPgn, person, result, signal, transferNotice, type DeliveryRow, type EnrollmentRow, type ResultRow } from './tables.ts';
+import { delivery, enrollment, learner, learnerPgn, mergedLearner, person, result, signal, transferNotice, type DeliveryRow, type EnrollmentRow, type ResultRow } from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -33,8 +33,14 @@ export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promis
 /** Per-request loaders: every reference to a learner, enrollment or notice in one request is one batched query. */
 export function learnerLoaders(db: Db) {
   return {
+    /** A learner by id, also by the id of a learner folded into it (merge.ts): a reference by the old id still finds it. */
     learner: new DataLoader(async (ids: readonly string[]) => {
       const rows = new Map((await db.select().from(learner).where(inArray(learner.id, [...ids]))).map((row) => [row.id, row]));
+      const folded = ids.filter((id) => !rows.has(id));
+      if (folded.length) {
+        const merged = await db.select({ id: mergedLearner.id, learner }).from(mergedLearner).innerJoin(learner, eq(learner.id, mergedLearner.intoLearnerId)).where(inArray(mergedLearner.id, folded));
+        for (const row of merged) rows.set(row.id, row.learner);
+      }
       return ids.map((id) => rows.get(id) ?? null);
     }),
     enrollment: new DataLoader(async (ids: readonly string[]) => {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { writeCommandAudit, type AuditResult, type CommandActor } from '../../kernel/audit.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
@@ -106,12 +108,17 @@ function checkAddress(facts: PersonFacts): void {
 
 /** Reads a persons file: blank lines are skipped, a bad line refuses the file naming its line, and a BSN may appear once. */
 export async function readPersonsFile(file: string): Promise<PersonFacts[]> {
-  const lines = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '').split(/\r?\n/);
+  return parsePersonsFile(await readFile(file, 'utf8'), path.basename(file));
+}
+
+/** The persons of a persons file's text; `name` is the file's, for the refusals. */
+export function parsePersonsFile(text: string, name: string): PersonFacts[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const seen = new Map<string, number>();
   const persons: PersonFacts[] = [];
   for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
-    const at = `${path.basename(file)} line ${index + 1}`;
+    const at = `${name} line ${index + 1}`;
     try {
       const facts = parsePersonLine(line);
       const earlier = seen.get(facts.bsn);
@@ -197,9 +204,27 @@ export async function applyPersons(tx: Db, persons: readonly PersonFacts[], now 
   return counts;
 }
 
-/** `npm run persons:import`: a persons file (`readPersonsFile`) applied in one transaction. */
-export async function importPersons(db: Db, file: string): Promise<PersonCounts & { persons: number }> {
-  const persons = await readPersonsFile(file);
-  const counts = await db.transaction((tx) => applyPersons(tx, persons));
-  return { persons: persons.length, ...counts };
+/**
+ * `npm run persons:import`: a persons file (`parsePersonsFile`) applied in one transaction, with one
+ * line in the audit log for the run (protocollering, BIO 8.15: a change of personal data is logged
+ * as a request's is): who ran it, the file by name and SHA-256, and how many persons were added,
+ * changed and left unchanged; no person. A refused file gets a REFUSED line, and changes nothing.
+ */
+export async function importPersons(db: Db, file: string, by: CommandActor): Promise<PersonCounts & { persons: number }> {
+  const bytes = await readFile(file);
+  const name = path.basename(file);
+  const object = `${name} sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const log = (tx: Db, result: AuditResult, counts = '') => writeCommandAudit(tx, 'learners', by, { action: 'IMPORT_PERSONS', object: `${object}${counts}`, result });
+  try {
+    const persons = parsePersonsFile(bytes.toString('utf8'), name);
+    return await db.transaction(async (tx) => {
+      const counts = await applyPersons(tx, persons);
+      const changed = persons.length - counts.PersonRegistered - counts.unchanged;
+      await log(tx, 'ALLOWED', `: added ${counts.PersonRegistered}, changed ${changed}, unchanged ${counts.unchanged}`);
+      return { persons: persons.length, ...counts };
+    });
+  } catch (error) {
+    if (error instanceof RegisterError) await log(db, 'REFUSED');
+    throw error;
+  }
 }

@@ -43,6 +43,8 @@ export const delivery = learners.table('delivery', {
   municipalityOverride: text('municipality_override'),
   municipalityCode: text('municipality_code'),
   deliveredAt: moment('delivered_at').notNull(),
+  /** The learner this delivery was made about, when that learner was folded into this one since (merge.ts). */
+  absorbedFrom: uuid('absorbed_from'),
 });
 
 /** The person source, standing in for the BRP (Besluit ROD art 4). */
@@ -84,6 +86,13 @@ export const learnerPgn = learners.table('learner_pgn', {
   kind: text('kind', { enum: ['BSN', 'ONDERWIJSNUMMER'] }).notNull(),
   assignedAt: moment('assigned_at').notNull().defaultNow(),
   replacedAt: moment('replaced_at'),
+});
+
+/** A learner folded into another, one child (merge.ts): its id still finds the learner it became. */
+export const mergedLearner = learners.table('merged_learner', {
+  id: uuid('id').primaryKey(),
+  intoLearnerId: uuid('into_learner_id').notNull(),
+  mergedAt: moment('merged_at').notNull(),
 });
 
 export const enrollment = learners.table('enrollment', {
