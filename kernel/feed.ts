@@ -9,6 +9,7 @@ import type { Database } from './db.ts';
 import { RegisterError } from './errors.ts';
 import type { Viewer } from './viewer.ts';
 import { checkCursor, compareCursors, eventsAfter, readBatch, streamStart, type EventFilter, type StoredEvent } from './events.ts';
+import { reachOf } from './reach.ts';
 
 export interface FeedOptions {
   /** Events one read takes from the table. @default 500 */
@@ -52,9 +53,10 @@ export function eventSubscription<Context extends { viewer: Viewer; feed: EventF
 }
 
 function followed(viewer: Viewer, keys: { school?: string; municipality?: string }): Record<string, string> {
-  if (viewer.role === 'OPERATOR') return {};
-  if (viewer.role === 'VENDOR' && keys.school) return { [keys.school]: viewer.school };
-  if (viewer.role === 'MUNICIPALITY' && keys.municipality) return { [keys.municipality]: viewer.municipality };
+  const reach = reachOf(viewer);
+  if (reach.kind === 'all') return {};
+  if (reach.kind === 'school' && keys.school) return { [keys.school]: reach.brin6 };
+  if (reach.kind === 'municipality' && keys.municipality) return { [keys.municipality]: reach.code };
   const who = keys.municipality ? 'a school or a municipality' : 'a school';
   throw new RegisterError('FORBIDDEN', `Only ${who} (or the operator) follows these events: subscribe as the one they concern`);
 }

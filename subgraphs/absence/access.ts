@@ -1,21 +1,19 @@
 import { RegisterError } from '../../kernel/errors.ts';
+import { reachIn, type Reach } from '../../kernel/reach.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
  * Who sees which absence data (docs/domain.md §6, §10; issue: a school its own reports, a municipality
  * those of its residents, the operator all). Boards have no part in absence.
  */
-export type Reach = { kind: 'school'; brin6: string } | { kind: 'municipality'; code: string } | { kind: 'all' };
+export type AbsenceReach = Extract<Reach, { kind: 'school' | 'municipality' | 'all' }>;
 
-export function reachOf(viewer: Viewer): Reach {
-  if (viewer.role === 'VENDOR') return { kind: 'school', brin6: viewer.school };
-  if (viewer.role === 'MUNICIPALITY') return { kind: 'municipality', code: viewer.municipality };
-  if (viewer.role === 'OPERATOR') return { kind: 'all' };
-  throw new RegisterError('FORBIDDEN', 'A board may not read absence reports or exemptions');
+export function readReach(viewer: Viewer): AbsenceReach {
+  return reachIn(viewer, ['school', 'municipality', 'all'], () => 'A board may not read absence reports or exemptions');
 }
 
 /** A report is the reporting school's and the municipality it was routed to. */
-export function canSeeReport(reach: Reach, report: { brin6: string; municipalityCode: string }): boolean {
+export function canSeeReport(reach: AbsenceReach, report: { brin6: string; municipalityCode: string }): boolean {
   if (reach.kind === 'all') return true;
   return reach.kind === 'school' ? report.brin6 === reach.brin6 : report.municipalityCode === reach.code;
 }
@@ -32,6 +30,3 @@ export function actorOf(viewer: Viewer): Actor {
   if (viewer.role === 'MUNICIPALITY') return { role: 'MUNICIPALITY', actor: `municipality/${viewer.municipality}` };
   throw new RegisterError('FORBIDDEN', `A ${viewer.role.toLowerCase()} does not change absence reports or exemptions`);
 }
-
-/** What a viewer asks about that is not theirs does not exist for it. */
-export const notFound = (what: string) => new RegisterError('NOT_FOUND', `No ${what} known to the asking viewer`);

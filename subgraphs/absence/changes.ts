@@ -8,7 +8,8 @@ import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
-import { actorOf, notFound, type Actor } from './access.ts';
+import { actorOf, type Actor } from './access.ts';
+import { notFound } from '../../kernel/reach.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
 import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
 import {

@@ -4,7 +4,8 @@ import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { newestFirst } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
-import { canSeeReport, notFound, reachOf } from './access.ts';
+import { canSeeReport, readReach } from './access.ts';
+import { notFound } from '../../kernel/reach.ts';
 import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, type ReportAbsenceInput } from './changes.ts';
 import type { AbsenceLoaders } from './loaders.ts';
 import type { Absence, Reached, ReportFacts, ReportStatus } from './rules.ts';
@@ -15,7 +16,7 @@ type Context = SubgraphContext<AbsenceLoaders>;
 
 async function visibleReport(context: Context, id: string): Promise<ReportRow | null> {
   const row = await context.loaders.report.load(id);
-  return row && canSeeReport(reachOf(context.viewer), row) ? row : null;
+  return row && canSeeReport(readReach(context.viewer), row) ? row : null;
 }
 
 async function loadReport(context: Context, id: string): Promise<ReportRow> {
@@ -23,7 +24,7 @@ async function loadReport(context: Context, id: string): Promise<ReportRow> {
 }
 
 async function reportsPage(context: Context, args: { filter?: { status?: ReportStatus | null; reportedFrom?: string | null; reportedTo?: string | null } | null; first?: number | null; after?: string | null }) {
-  const reach = reachOf(context.viewer);
+  const reach = readReach(context.viewer);
   const conditions: (SQL | undefined)[] = [];
   if (reach.kind === 'school') conditions.push(eq(report.brin6, reach.brin6));
   if (reach.kind === 'municipality') conditions.push(eq(report.municipalityCode, reach.code));
@@ -49,13 +50,13 @@ export const resolvers: ResolverMap<Context> = {
     },
     absenceReports: (_, args, context) => reportsPage(context, args),
     exemptions: async (_, args: { first?: number | null; after?: string | null }, context) => {
-      const reach = reachOf(context.viewer);
+      const reach = readReach(context.viewer);
       if (reach.kind === 'school') throw new RegisterError('FORBIDDEN', 'A school learns of exemptions through its exemption notices (LPW art 15a)');
       const conditions = reach.kind === 'municipality' ? [eq(exemption.municipalityCode, reach.code)] : [];
       return newestFirst<ExemptionRow>(context.db, exemption, { moment: exemption.registeredAt, id: exemption.id }, (row) => row.registeredAt, conditions, args);
     },
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
-      const reach = reachOf(context.viewer);
+      const reach = readReach(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
       const conditions = reach.kind === 'school' ? [eq(exemptionNotice.brin6, reach.brin6)] : [];
       return newestFirst<ExemptionNoticeRow>(context.db, exemptionNotice, { moment: exemptionNotice.issuedAt, id: exemptionNotice.id }, (row) => row.issuedAt, conditions, args);

@@ -1,4 +1,5 @@
 import { RegisterError } from '../../kernel/errors.ts';
+import { reachIn, type Reach } from '../../kernel/reach.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
@@ -6,19 +7,10 @@ import type { Viewer } from '../../kernel/viewer.ts';
  * a vendor acting for a school its own branch's, a board its schools', the operator everyone's.
  * Municipalities have no part in funding.
  */
-export type Reach = { kind: 'branch'; brin6: string } | { kind: 'board'; boardCode: string } | { kind: 'all' };
+export type FundingReach = Extract<Reach, { kind: 'school' | 'board' | 'all' }>;
 
-export function reachOf(viewer: Viewer): Reach {
-  switch (viewer.role) {
-    case 'VENDOR':
-      return { kind: 'branch', brin6: viewer.school };
-    case 'BOARD':
-      return { kind: 'board', boardCode: viewer.board };
-    case 'OPERATOR':
-      return { kind: 'all' };
-    default:
-      throw new RegisterError('FORBIDDEN', `A ${viewer.role.toLowerCase()} may not read funding data`);
-  }
+export function readReach(viewer: Viewer): FundingReach {
+  return reachIn(viewer, ['school', 'board', 'all'], (who) => `A ${who.role.toLowerCase()} may not read funding data`);
 }
 
 /** Where an enrollment is, as far as access goes. */
@@ -27,9 +19,9 @@ export interface Whereabouts {
   boardCode: string | null;
 }
 
-export function canSee(reach: Reach, place: Whereabouts): boolean {
+export function canSee(reach: FundingReach, place: Whereabouts): boolean {
   if (reach.kind === 'all') return true;
-  return reach.kind === 'branch' ? place.brin6 === reach.brin6 : place.boardCode === reach.boardCode;
+  return reach.kind === 'school' ? place.brin6 === reach.brin6 : place.boardCode === reach.boardCode;
 }
 
 /** The count-date run fixes the funding of every school: the register operator's (DUO's) task. */

@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import type { Reach } from './access.ts';
+import type { FundingReach } from './access.ts';
 import { countDateRow } from './countDates.ts';
 import { notFundableReasons, type NotFundableReason } from './rules.ts';
 import { countOverview, type CountDateRow } from './tables.ts';
@@ -29,15 +29,15 @@ const groupColumn: Record<CountGroup, SQL> = {
  * The counts per group the viewer may see, from the kept statuses; `code` picks one group. A count
  * date's board overviews are fixed by its run (run.ts) and read as fixed from then on.
  */
-export async function fundingCounts(db: Db, reach: Reach, day: string, groupBy: CountGroup, code?: string): Promise<FundingCount[]> {
-  if (reach.kind === 'branch' && groupBy !== 'BRANCH') throw new RegisterError('FORBIDDEN', 'A school sees the counts of its own branch only: group by BRANCH', 'groupBy');
+export async function fundingCounts(db: Db, reach: FundingReach, day: string, groupBy: CountGroup, code?: string): Promise<FundingCount[]> {
+  if (reach.kind === 'school' && groupBy !== 'BRANCH') throw new RegisterError('FORBIDDEN', 'A school sees the counts of its own branch only: group by BRANCH', 'groupBy');
   const kept = await countDateRow(db, day);
   if (!kept) {
     throw new RegisterError('NOT_FOUND', `Funding keeps no statuses for count date ${day}: a count date is opened by the first enrollment change once it is current, or by its count-date run`, 'countDate');
   }
   if (kept.phase === 'FINAL' && groupBy === 'BOARD') return fixedOverviews(db, reach, kept, code);
   const where = [sql`s.count_date = ${day}`, sql`${groupColumn[groupBy]} IS NOT NULL`];
-  if (reach.kind === 'branch') where.push(sql`e.brin6 = ${reach.brin6}`);
+  if (reach.kind === 'school') where.push(sql`e.brin6 = ${reach.brin6}`);
   if (reach.kind === 'board') where.push(sql`p.board_code = ${reach.boardCode}`);
   if (code !== undefined) where.push(sql`${groupColumn[groupBy]} = ${code}`);
   const rows = rowsOf<{ code: string; reasons: NotFundableReason[]; n: number }>(
@@ -68,7 +68,7 @@ export async function fundingCounts(db: Db, reach: Reach, day: string, groupBy: 
   }));
 }
 
-async function fixedOverviews(db: Db, reach: Reach, kept: CountDateRow, code?: string): Promise<FundingCount[]> {
+async function fixedOverviews(db: Db, reach: FundingReach, kept: CountDateRow, code?: string): Promise<FundingCount[]> {
   const conditions = [eq(countOverview.countDate, kept.countDate)];
   if (reach.kind === 'board') conditions.push(eq(countOverview.boardCode, reach.boardCode));
   if (code !== undefined) conditions.push(eq(countOverview.boardCode, code));

@@ -1,7 +1,7 @@
 import { RegisterError } from '../../kernel/errors.ts';
 import { DateScalar, DateTimeScalar, parseDay, today } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
-import { canSee, mustOperate, reachOf } from './access.ts';
+import { canSee, mustOperate, readReach } from './access.ts';
 import { keptCountDates } from './countDates.ts';
 import { fundingCounts, type CountGroup, type FundingCount } from './counts.ts';
 import type { FundingLoaders, FundingStatusValue } from './loaders.ts';
@@ -25,9 +25,9 @@ export const resolvers: ResolverMap<Context> = {
   DateTime: DateTimeScalar,
   Query: {
     fundingCounts: async (_, args: { countDate?: string | null; groupBy: CountGroup; code?: string | null }, context) =>
-      fundingCounts(context.db, reachOf(context.viewer), countDateArgument(args.countDate), args.groupBy, args.code ?? undefined),
+      fundingCounts(context.db, readReach(context.viewer), countDateArgument(args.countDate), args.groupBy, args.code ?? undefined),
     countDates: async (_, __, context) => {
-      reachOf(context.viewer);
+      readReach(context.viewer);
       return keptCountDates(context.db);
     },
   },
@@ -40,7 +40,7 @@ export const resolvers: ResolverMap<Context> = {
   Enrollment: {
     __resolveReference: (ref: { id: string }) => ref,
     fundingStatus: async (enrollment: { id: string }, args: { countDate?: string | null }, context) => {
-      const reach = reachOf(context.viewer);
+      const reach = readReach(context.viewer);
       const day = countDateArgument(args.countDate);
       const place = await context.loaders.whereabouts.load(enrollment.id);
       if (!place) return null;

@@ -6,7 +6,7 @@ import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer } from '../../kernel/ids/index.ts';
 import { today } from '../../kernel/scalars.ts';
-import { notFound } from './access.ts';
+import { notFound } from '../../kernel/reach.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { lockPgns } from './enroll.ts';
 import { learnerIdentified, pgnReplaced } from './events.ts';

@@ -5,7 +5,8 @@ import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
-import { canSee, listScope, notFound, readScope, schoolOf } from './access.ts';
+import { canSee, listReach, readReach, schoolOf } from './access.ts';
+import { notFound } from '../../kernel/reach.ts';
 import { acknowledgeTransfer, changeEnrollment, deregisterLearner, recordResult } from './changes.ts';
 import { enroll, type EnrollInput } from './enroll.ts';
 import { identifyLearner, replacePgn } from './identify.ts';
@@ -21,14 +22,14 @@ type Context = SubgraphContext<LearnerLoaders>;
 
 async function visibleNotice(context: Context, id: string): Promise<TransferNoticeRow | null> {
   const row = await context.loaders.transferNotice.load(id);
-  return row && canSee(readScope(context.viewer), row.brin6) ? row : null;
+  return row && canSee(readReach(context.viewer), row.brin6) ? row : null;
 }
 
 async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: string | null; brin6?: string | null } | null; first?: number | null; after?: string | null }) {
-  const scope = listScope(context.viewer);
+  const reach = listReach(context.viewer);
   const size = pageSize(args.first);
   const conditions: SQL[] = [];
-  if (scope.kind === 'school') conditions.push(eq(enrollment.brin6, scope.brin6));
+  if (reach.kind === 'school') conditions.push(eq(enrollment.brin6, reach.brin6));
   if (args.filter?.brin6 != null) conditions.push(eq(enrollment.brin6, parseBrin6(args.filter.brin6, 'filter.brin6')));
   if (args.filter?.activeOn != null) {
     const day = parseDay(args.filter.activeOn, 'filter.activeOn');
@@ -45,17 +46,17 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
 }
 
 async function signalsPage(context: Context, args: { status?: SignalRow['status'] | null; first?: number | null; after?: string | null }) {
-  const scope = listScope(context.viewer);
+  const reach = listReach(context.viewer);
   const conditions: SQL[] = [];
-  if (scope.kind === 'school') conditions.push(eq(signal.brin6, scope.brin6));
+  if (reach.kind === 'school') conditions.push(eq(signal.brin6, reach.brin6));
   if (args.status != null) conditions.push(eq(signal.status, args.status));
   return newestFirst<SignalRow>(context.db, signal, { moment: signal.issuedAt, id: signal.id }, (row) => row.issuedAt, conditions, args);
 }
 
 async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED' | null; first?: number | null; after?: string | null }) {
-  const scope = listScope(context.viewer);
+  const reach = listReach(context.viewer);
   const conditions: SQL[] = [];
-  if (scope.kind === 'school') conditions.push(eq(transferNotice.brin6, scope.brin6));
+  if (reach.kind === 'school') conditions.push(eq(transferNotice.brin6, reach.brin6));
   if (args.status != null) conditions.push(eq(transferNotice.status, args.status));
   return newestFirst<TransferNoticeRow>(context.db, transferNotice, { moment: transferNotice.issuedAt, id: transferNotice.id }, (row) => row.issuedAt, conditions, args);
 }
@@ -110,13 +111,13 @@ export const resolvers: ResolverMap<Context> = {
   DateTime: DateTimeScalar,
   Query: {
     learner: async (_, args: { pgn: string }, context) => {
-      const scope = readScope(context.viewer);
+      const reach = readReach(context.viewer);
       const pgn = parsePgn(args.pgn, 'pgn').value;
       // A school's question is one statement, whether or not anyone knows the PGN: not even the time
       // of the answer tells it whether another school does.
-      const own = scope.kind === 'school' ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${scope.brin6})` : sql``;
+      const own = reach.kind === 'school' ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${reach.brin6})` : sql``;
       const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(sql`${learnerPgn.pgn} = ${pgn} ${own}`);
-      const row = await visibleLearner(context, scope, held ? await context.loaders.learner.load(held.learnerId) : null);
+      const row = await visibleLearner(context, reach, held ? await context.loaders.learner.load(held.learnerId) : null);
       context.audit.record('FIND_LEARNER', pgn, row ? 'ALLOWED' : 'REFUSED');
       if (!row) throw notFound(`learner with PGN ${pgn}`);
       return row;
@@ -187,14 +188,14 @@ export const resolvers: ResolverMap<Context> = {
     acknowledgeSignal: async (_, { input }, context) => ({ signal: await context.loaders.signal.load((await acknowledgeSignal(context.db, schoolOf(context.viewer), input)).signalId) }),
   },
   Learner: {
-    __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readScope(context.viewer), await context.loaders.learner.load(ref.id)),
+    __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readReach(context.viewer), await context.loaders.learner.load(ref.id)),
     id: async (row: LearnerRow, _, context) => {
       // A school whose learner was folded into another (merge.ts) keeps knowing it by the id it had:
       // that two learners were one child is no news of other schools to it.
-      const scope = readScope(context.viewer);
-      if (scope.kind !== 'school') return row.id;
+      const reach = readReach(context.viewer);
+      if (reach.kind !== 'school') return row.id;
       // Its enrollments decide where it has any (as absence's copy decides, which knows only those).
-      const own = (await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === scope.brin6);
+      const own = (await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === reach.brin6);
       const deciding = own.some((each) => each.enrollmentId !== null) ? own.filter((each) => each.enrollmentId !== null) : own;
       return deciding.find((each) => each.absorbedFrom !== null)?.absorbedFrom ?? row.id;
     },
@@ -204,8 +205,8 @@ export const resolvers: ResolverMap<Context> = {
     },
     formerPgns: async (row: LearnerRow, _, context) => {
       // A school sees the former PGNs it delivered under: not one it never knew the learner by.
-      const scope = readScope(context.viewer);
-      const delivered = scope.kind === 'school' ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === scope.brin6).map((each) => each.pgn)) : null;
+      const reach = readReach(context.viewer);
+      const delivered = reach.kind === 'school' ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === reach.brin6).map((each) => each.pgn)) : null;
       return (await context.loaders.formerPgnsOfLearner.load(row.id))
         .filter((former) => !delivered || delivered.has(former.pgn))
         .map((former) => {
@@ -223,9 +224,9 @@ export const resolvers: ResolverMap<Context> = {
       return residenceOf(view.person, view.delivery);
     },
     enrollments: async (row: LearnerRow, _, context) => {
-      const scope = readScope(context.viewer);
+      const reach = readReach(context.viewer);
       const all = await context.loaders.enrollmentsOfLearner.load(row.id);
-      const seen = await Promise.all(all.map((each) => seesEnrollment(context, scope, each)));
+      const seen = await Promise.all(all.map((each) => seesEnrollment(context, reach, each)));
       return all.filter((_, i) => seen[i]);
     },
   },

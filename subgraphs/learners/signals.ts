@@ -7,7 +7,7 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
 import { today } from '../../kernel/scalars.ts';
-import { notFound } from './access.ts';
+import { notFound } from '../../kernel/reach.ts';
 import { deliveredOf, type Delivered } from './deliveries.ts';
 import { signalIssued } from './events.ts';
 import { discrepancies, sameDiscrepancy } from './reconciliation.ts';

@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '../../kernel/subgraph.ts';
-import { canSee, readScope, type Scope } from './access.ts';
+import { canSee, readReach, type LearnersReach } from './access.ts';
 import type { LearnerLoaders } from './loaders.ts';
 import type { DeliveryRow, EnrollmentRow, LearnerRow, PersonRow } from './tables.ts';
 
@@ -42,25 +42,25 @@ export async function residenceOfEnrollment(context: Context, row: EnrollmentRow
 }
 
 /**
- * Whether the scope may see the learner: a school that delivered about it (an enrollment or an
+ * Whether the reach may see the learner: a school that delivered about it (an enrollment or an
  * identification); a municipality where it lives, by the person source, or, for a learner the
  * source does not place, by some school's delivery; the operator always.
  */
-export async function visibleLearner(context: Context, scope: Scope, row: LearnerRow | null): Promise<LearnerRow | null> {
+export async function visibleLearner(context: Context, reach: LearnersReach, row: LearnerRow | null): Promise<LearnerRow | null> {
   if (!row) return null;
-  if (scope.kind === 'all') return row;
-  if (scope.kind === 'school') return (await context.loaders.learnerVisibleTo.load(`${row.id}/${scope.brin6}`)) ? row : null;
+  if (reach.kind === 'all') return row;
+  if (reach.kind === 'school') return (await context.loaders.learnerVisibleTo.load(`${row.id}/${reach.brin6}`)) ? row : null;
   const registered = await personOf(context, row);
-  if (registered?.municipalityCode) return registered.municipalityCode === scope.code ? row : null;
-  return (await context.loaders.deliveriesOfLearner.load(row.id)).some((each) => each.municipalityCode === scope.code) ? row : null;
+  if (registered?.municipalityCode) return registered.municipalityCode === reach.code ? row : null;
+  return (await context.loaders.deliveriesOfLearner.load(row.id)).some((each) => each.municipalityCode === reach.code) ? row : null;
 }
 
 /** Whether the viewer may see the enrollment: its school, the municipality its reports go to, the operator. */
 export async function visibleEnrollment(context: Context, row: EnrollmentRow | null): Promise<EnrollmentRow | null> {
   if (!row) return null;
-  const scope = readScope(context.viewer);
-  if (scope.kind === 'municipality') return (await residenceOfEnrollment(context, row))?.municipalityCode === scope.code ? row : null;
-  return canSee(scope, row.brin6) ? row : null;
+  const reach = readReach(context.viewer);
+  if (reach.kind === 'municipality') return (await residenceOfEnrollment(context, row))?.municipalityCode === reach.code ? row : null;
+  return canSee(reach, row.brin6) ? row : null;
 }
 
 /** What the viewer reads of a learner: a delivery and, unless it is the school's own, the person. */
@@ -73,13 +73,13 @@ export interface LearnerView {
 }
 
 export async function learnerView(context: Context, row: LearnerRow): Promise<LearnerView> {
-  const scope = readScope(context.viewer);
+  const reach = readReach(context.viewer);
   const deliveries = await context.loaders.deliveriesOfLearner.load(row.id);
   const latest = (rows: readonly DeliveryRow[]) => rows.reduce<DeliveryRow | null>((last, each) => (!last || each.deliveredAt >= last.deliveredAt ? each : last), null);
   const registered = await personOf(context, row);
-  if (scope.kind === 'school') return { delivery: latest(deliveries.filter((each) => each.brin6 === scope.brin6)), person: registered, own: true };
-  if (scope.kind === 'municipality' && !registered?.municipalityCode) {
-    return { delivery: latest(deliveries.filter((each) => each.municipalityCode === scope.code)), person: registered, own: false };
+  if (reach.kind === 'school') return { delivery: latest(deliveries.filter((each) => each.brin6 === reach.brin6)), person: registered, own: true };
+  if (reach.kind === 'municipality' && !registered?.municipalityCode) {
+    return { delivery: latest(deliveries.filter((each) => each.municipalityCode === reach.code)), person: registered, own: false };
   }
   return { delivery: latest(deliveries), person: registered, own: false };
 }
@@ -91,7 +91,7 @@ export function factOf<K extends keyof DeliveryRow & keyof PersonRow>(view: Lear
 }
 
 /** Whether a school sees the learner's enrollment list entry (its own) or a municipality (those routed to it). */
-export async function seesEnrollment(context: Context, scope: Scope, row: EnrollmentRow): Promise<boolean> {
-  if (scope.kind === 'municipality') return (await residenceOfEnrollment(context, row))?.municipalityCode === scope.code;
-  return canSee(scope, row.brin6);
+export async function seesEnrollment(context: Context, reach: LearnersReach, row: EnrollmentRow): Promise<boolean> {
+  if (reach.kind === 'municipality') return (await residenceOfEnrollment(context, row))?.municipalityCode === reach.code;
+  return canSee(reach, row.brin6);
 }
