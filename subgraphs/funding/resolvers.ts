@@ -1,6 +1,7 @@
 import { RegisterError } from '../../kernel/errors.ts';
 import { DateScalar, DateTimeScalar, parseDay, today } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
+import { notFound } from '../../kernel/reach.ts';
 import { canSee, mustOperate, readReach } from './access.ts';
 import { keptCountDates } from './countDates.ts';
 import { fundingCounts, type CountGroup, type FundingCount } from './counts.ts';
@@ -45,7 +46,7 @@ export const resolvers: ResolverMap<Context> = {
       const place = await context.loaders.whereabouts.load(enrollment.id);
       if (!place) return null;
       // What a viewer may not see does not exist for it, as in the learners register.
-      if (!canSee(reach, place)) throw new RegisterError('NOT_FOUND', `No enrollment ${enrollment.id} known to the asking viewer`);
+      if (!canSee(reach, place)) throw notFound(`enrollment ${enrollment.id}`);
       return context.loaders.status.load(`${day}/${enrollment.id}`);
     },
   },
