@@ -131,7 +131,10 @@ function unfilledPaths(document: DocumentNode, variables: Record<string, unknown
  * One connection cannot make the subgraph wait for one subscription, so the events the hub has not
  * taken yet (it is holding one, or pacing a slow subscriber) are bounded otherwise: once `bound` wait,
  * the subscription is ended at the subgraph, and the hub, having taken those, resumes from its cursor,
- * reading the rest from the subgraph's outbox as it goes (kernel/feed.ts does the same).
+ * reading the rest from the subgraph's outbox as it goes (kernel/feed.ts does the same). Written
+ * here rather than taken from graphql-ws's `client.iterate()`, whose queue has no bound (graphql-ws
+ * 6, client.js `iterate`: every result is pushed to `pending`), and which would reject a refusal
+ * instead of passing it on as the last result.
  */
 function remoteUpstream(url: string, bound: number): { subscribe: UpstreamSubscribe; close(): Promise<void> } {
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, keepAlive: 10_000 });
