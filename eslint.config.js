@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const subgraphs = ['institutions', 'learners', 'funding', 'absence'];
-const above = ['gateway', 'cli', 'bench', 'faults', 'test', 'web'];
+const above = ['gateway', 'system', 'cli', 'bench', 'faults', 'test', 'web'];
 
 /** A rule refusing imports whose path matches one of `patterns` (regular expressions), saying why. */
 const refuse = (message, ...patterns) => ({

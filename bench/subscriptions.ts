@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import type { SubscriptionStats } from '../gateway/system.ts';
+import type { SubscriptionStats } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { rowsOf } from '../kernel/db.ts';
 import { catchUpWithCommitted } from '../kernel/events.ts';

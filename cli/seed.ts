@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { migrateAndSeed } from '../gateway/system.ts';
+import { migrateAndSeed } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase, rowsOf, type Database, type Db } from '../kernel/db.ts';
 import { RegisterError } from '../kernel/errors.ts';

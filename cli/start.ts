@@ -1,4 +1,4 @@
-import { startSystem } from '../gateway/system.ts';
+import { startSystem } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { ensureWebBuild } from '../web/build.ts';
 import { runCommand } from './command.ts';

@@ -175,7 +175,7 @@ async function openPostgres(url: string, log: (message: string) => void, timeout
     client.once('end', () => open.delete(client));
   });
   // Fail at start-up with the driver's own message (wrong host, database missing, refused), not on
-  // the first request; the caller decides whether to try again (gateway/system.ts).
+  // the first request; the caller decides whether to try again (system/start.ts).
   try {
     (await pool.connect()).release();
   } catch (error) {

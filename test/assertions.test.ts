@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { appendEvents, readEvents, type NewEvent } from '../kernel/events.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { projectRoot, readConfig, type Config } from '../kernel/config.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { compareCursors } from '../kernel/events.ts';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { documentId } from '../gateway/trusted.ts';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { readConfig } from '../kernel/config.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { startSystem, type RunningSystem, type SystemOptions } from '../gateway/system.ts';
+import { startSystem, type RunningSystem, type SystemOptions } from '../system/start.ts';
 import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { silentLogger } from '../kernel/logging.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { appendEvents, compareCursors, cursorBefore, readEvents, streamStart, type NewEvent, type StoredEvent } from '../kernel/events.ts';

@@ -17,7 +17,7 @@ describe('npm run lint keeps the borders', () => {
   it.each([
     ['subgraphs/funding/example.ts', "import { enrollmentState } from '../learners/events.ts';", /A subgraph imports only kernel\/, contracts\/ and itself/],
     ['subgraphs/learners/example.ts', "import { mandate } from '../institutions/tables.ts';", /A subgraph imports only/],
-    ['subgraphs/absence/example.ts', "import { startSystem } from '../../gateway/system.ts';", /A subgraph imports only/],
+    ['subgraphs/absence/example.ts', "import { startSystem } from '../../system/start.ts';", /A subgraph imports only/],
     ['subgraphs/funding/example.test.ts', "import { learners } from '../learners/index.ts';", /tests across subgraphs live in test\//],
     ['contracts/example.ts', "import { learner } from '../subgraphs/learners/tables.ts';", /Contracts import only the kernel/],
     ['kernel/example.ts', "import { createGateway } from '../gateway/gateway.ts';", /The kernel imports nothing above it/],

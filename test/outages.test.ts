@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { issueToken } from '../kernel/viewer.ts';

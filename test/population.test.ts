@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateAndSeed } from '../gateway/system.ts';
+import { migrateAndSeed } from '../system/start.ts';
 import { rowsOf, type Db } from '../kernel/db.ts';
 import { RegisterError } from '../kernel/errors.ts';
 import { catchUp, catchUpWithCommitted, consumeBatch, consumeInBulk, type ConsumerOptions } from '../kernel/events.ts';
@@ -21,7 +21,7 @@ import { testDatabase } from './harness.ts';
 const scale = 0.003;
 const day = today();
 
-/** Every consumer up to date, as a starting process takes them (gateway/system.ts). */
+/** Every consumer up to date, as a starting process takes them (system/start.ts). */
 async function catchUpAll(db: Db): Promise<void> {
   for (const subgraph of subgraphs) {
     for (const consumer of subgraph.consumers ?? []) await catchUpWithCommitted(db, { ...consumer, cursorSchema: subgraph.name }, 30_000);

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { readOperations } from '../gateway/composition.ts';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { readConfig } from '../kernel/config.ts';

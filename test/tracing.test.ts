@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { createLogger, requestIdHeader } from '../kernel/logging.ts';
 import { issueToken } from '../kernel/viewer.ts';

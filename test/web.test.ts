@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type RunningSystem } from '../gateway/system.ts';
+import { startSystem, type RunningSystem } from '../system/start.ts';
 import { projectRoot, readConfig } from '../kernel/config.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { startTestSystem, type TestSystem } from './harness.ts';

@@ -17,12 +17,12 @@ import { startTracing, tracedHandler } from '../kernel/tracing.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createSubgraphServer, schemaFolder, type Subgraph, type SubgraphServer } from '../kernel/subgraph.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { readOperations } from './composition.ts';
-import { createGateway, type SubgraphSource } from './gateway.ts';
-import { defaultLimits } from './limits.ts';
-import { gatewaySubscriptions } from './websocket.ts';
-import { loadWebBuild, servingWebPages } from './web.ts';
-import { trustedDocuments } from './trusted.ts';
+import { readOperations } from '../gateway/composition.ts';
+import { createGateway, type SubgraphSource } from '../gateway/gateway.ts';
+import { defaultLimits } from '../gateway/limits.ts';
+import { gatewaySubscriptions } from '../gateway/websocket.ts';
+import { loadWebBuild, servingWebPages } from '../gateway/web.ts';
+import { trustedDocuments } from '../gateway/trusted.ts';
 
 export interface RunningSystem {
   /** The GraphQL URL this process serves. */
