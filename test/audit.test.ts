@@ -8,7 +8,7 @@ import { rowsOf } from '../kernel/db.ts';
 import { readConfig } from '../kernel/config.ts';
 import { migrate } from '../kernel/migrations.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
-import { bsnFor, Follower, schoolAt, startTestSystem, testDatabase, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, Follower, schoolAt, startTestSystem, testDatabase, type School, type TestSystem } from './harness.ts';
 
 interface Line {
   actorRole: string;
@@ -135,7 +135,7 @@ describe('the audit log of PGN access (protocollering)', () => {
         },
       });
       expect(moved.errors).toBeUndefined();
-      await follower.until(() => follower.items.some((item) => item.notice.learnerPgn === pgn), 10_000, 'the transfer notice');
+      await follower.until('the transfer notice', () => follower.items.some((item) => item.notice.learnerPgn === pgn), { deadline: 10_000 });
       const delivered = (await lines()).data!.auditLog.edges.map((edge) => edge.node).filter((node) => node.school === '16AH00' && node.action === 'READ_PGN');
       expect(delivered.length).toBeGreaterThan(1);
       for (const line of delivered) expect(line.origin).toMatch(/127\.0\.0\.1/);
@@ -144,12 +144,8 @@ describe('the audit log of PGN access (protocollering)', () => {
     }
 
     /** The subscription is open at the gateway before the transfer is made, so the notice is live. */
-    async function eventuallySubscribed() {
-      const deadline = Date.now() + 10_000;
-      while ((system.system.stats().gateway?.subscribers ?? 0) === 0) {
-        if (Date.now() > deadline) throw new Error('the subscription did not open');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+    function eventuallySubscribed() {
+      return eventually('the subscription open at the gateway', () => (system.system.stats().gateway?.subscribers ?? 0) > 0);
     }
   });
 

@@ -2,14 +2,14 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { readEvents } from '../kernel/events.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { addDays } from '../kernel/calendar.ts';
-import { bsnFor, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 // Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
 const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
@@ -354,7 +354,7 @@ describe('the learners register through the gateway', () => {
       const referenceDate = today();
       await importSchoolFile(system.system.database!.db, file, { referenceDate });
       const after = addDays(referenceDate, 2);
-      await vi.waitFor(async () => expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'), { timeout: 10_000, interval: 250 });
+      await eventually('the learners register to refuse an enrollment after the last day', async () => expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'));
       const before = await enrollAt(c, input(c, { startDate: '2024-08-01' }));
       expect(before.errors).toBeUndefined();
     });

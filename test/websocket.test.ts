@@ -43,22 +43,18 @@ class Connection {
   /** The server's keep-alive pings received (ws answers each at once). */
   pings = 0;
   private readonly socket: WebSocket;
-  private waiters: (() => void)[] = [];
   private ids = 0;
 
   private constructor(url: string) {
     this.socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     this.socket.on('message', (data: RawData) => {
       this.messages.push(JSON.parse(String(data)) as Message);
-      this.notify();
     });
     this.socket.on('ping', () => {
       this.pings++;
-      this.notify();
     });
     this.socket.on('close', (code: number, reason: Buffer) => {
       this.closed = { code, reason: reason.toString() };
-      this.notify();
     });
     // A write after the server closed fails; the close itself is what the tests look at.
     this.socket.on('error', () => undefined);
@@ -72,7 +68,7 @@ class Connection {
       connection.socket.once('close', () => reject(new Error('The socket closed before it opened')));
     });
     connection.send({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} });
-    await connection.until(() => connection.acknowledged || connection.closed !== undefined, 'connection_ack or a close');
+    await connection.until('connection_ack or a close', () => connection.acknowledged || connection.closed !== undefined);
     return connection;
   }
 
@@ -98,7 +94,7 @@ class Connection {
   /** Runs an operation that ends (a query, or a subscription that is refused): its answer or refusal. */
   async operation(query: string, variables?: Record<string, unknown>): Promise<Answer> {
     const id = this.subscribe(query, variables);
-    await this.until(() => this.of(id).some((message) => message.type === 'error' || message.type === 'complete') || this.closed !== undefined, `the end of operation ${id}`);
+    await this.until(`the end of operation ${id}`, () => this.of(id).some((message) => message.type === 'error' || message.type === 'complete') || this.closed !== undefined);
     if (this.closed) throw new Error(`The connection closed with ${this.closed.code} (${this.closed.reason}) before operation ${id} ended`);
     const error = this.of(id).find((message) => message.type === 'error');
     if (error) return { errors: error.payload as Refusal[] };
@@ -123,26 +119,15 @@ class Connection {
     this.socket.resume();
   }
 
-  async until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Timed out waiting for ${what}; received ${JSON.stringify(this.messages).slice(0, 500)}, closed ${JSON.stringify(this.closed)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 200));
-        this.waiters.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
+  /** Waits, as `eventually` does, until `done()` holds; a time out tells what this connection received. */
+  until(what: string, done: () => boolean, options: { deadline?: number } = {}): Promise<void> {
+    return eventually(what, done, { ...options, state: () => `received ${JSON.stringify(this.messages).slice(0, 500)}, closed ${JSON.stringify(this.closed)}` });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.socket.close(1000);
-    await this.until(() => this.closed !== undefined, 'the close', 5_000).catch(() => this.socket.terminate());
-  }
-
-  private notify(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
+    await this.until('the close', () => this.closed !== undefined, { deadline: 5_000 }).catch(() => this.socket.terminate());
   }
 }
 
@@ -216,10 +201,10 @@ describe('GraphQL over WebSocket: who may connect, and the operation limits', ()
     const connection = await open(shortLived);
     expect(connection.acknowledged).toBe(true);
     connection.subscribe(fundingSubscription);
-    await eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, 10_000, 'the subscription live');
-    await connection.until(() => connection.closed !== undefined, 'the close at expiry', 5_000);
+    await eventually('the subscription live', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
+    await connection.until('the close at expiry', () => connection.closed !== undefined, { deadline: 5_000 });
     expect(connection.closed).toEqual({ code: 4403, reason: expect.stringMatching(/token has expired; connect again with a new one/) });
-    await eventually(() => system.system.stats().gateway?.subscribers === 0 && system.system.stats().feeds.funding?.subscriptions === 0, 5_000, 'the subscription ended');
+    await eventually('the subscription ended', () => system.system.stats().gateway?.subscribers === 0 && system.system.stats().feeds.funding?.subscriptions === 0, { deadline: 5_000 });
   });
 
   it('refuses depth beyond the limit, and not at the limit, over the socket', async () => {
@@ -263,12 +248,12 @@ describe('GraphQL over WebSocket: who may connect, and the operation limits', ()
     expect(Buffer.byteLength(fits)).toBe(maxBodyBytes);
     const served = await open(token);
     served.send(fits);
-    await served.until(() => served.of('padded').some((answer) => answer.type === 'complete'), 'the answer to a message of 1 MB');
+    await served.until('the answer to a message of 1 MB', () => served.of('padded').some((answer) => answer.type === 'complete'));
     expect(served.of('padded')[0]).toEqual({ id: 'padded', type: 'next', payload: { data: { branches: { totalCount: 0 } } } });
 
     const refused = await open(token);
     refused.send(message(maxBodyBytes - message(0).length + 1));
-    await refused.until(() => refused.closed !== undefined, 'the close of the connection');
+    await refused.until('the close of the connection', () => refused.closed !== undefined);
     expect(refused.closed?.code).toBe(1009);
     expect(refused.of('padded')).toEqual([]);
   });
@@ -420,7 +405,7 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
   // Each test starts with no subscription open: the limits count per viewer over every connection.
   afterEach(async () => {
     await Promise.all([...connections.splice(0).map((connection) => connection.close()), ...followers.splice(0).map((follower) => follower.stop())]);
-    await eventually(() => subscribers() === 0, 10_000, 'every subscription ended');
+    await eventually('every subscription ended', () => subscribers() === 0, { deadline: 10_000 });
   });
   afterAll(() => system?.close());
 
@@ -473,7 +458,7 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     }
     // Over SUBSCRIPTIONS_PER_VIEWER (3) refusals, yet the viewer still subscribes.
     const id = connection.subscribe(fundingSubscription);
-    await eventually(() => subscribers() === 1, 10_000, 'the subscription to open');
+    await eventually('the subscription to open', () => subscribers() === 1, { deadline: 10_000 });
     expect(connection.of(id).filter((message) => message.type === 'error')).toEqual([]);
     expect(connection.closed).toBeUndefined();
   });
@@ -481,21 +466,21 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
   it('refuses subscriptions over SUBSCRIPTIONS_PER_CONNECTION on one connection and over SUBSCRIPTIONS_PER_VIEWER over connections with LIMIT_EXCEEDED, while the others keep receiving events', async () => {
     const [first, second] = [await open(vendor), await open(vendor)];
     const held = [first.subscribe(fundingSubscription), first.subscribe(fundingSubscription)];
-    await eventually(() => subscribers() === 2, 10_000, 'two subscriptions on the first connection');
+    await eventually('two subscriptions on the first connection', () => subscribers() === 2, { deadline: 10_000 });
     const overConnection = await first.operation(fundingSubscription);
     expect(overConnection.errors).toEqual([{ message: 'Too many subscriptions on one connection: 2 open, at most 2; end one first', extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } }]);
 
     const third = second.subscribe(fundingSubscription);
-    await eventually(() => subscribers() === 3, 10_000, 'the third subscription, on the second connection');
+    await eventually('the third subscription, on the second connection', () => subscribers() === 3, { deadline: 10_000 });
     const overViewer = await second.operation(fundingSubscription);
     expect(overViewer.errors).toEqual([{ message: 'Too many subscriptions of one viewer: 3 open, at most 3; end one first', extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } }]);
     // Another viewer has limits of its own.
     const operatorConnection = await open(operator);
     const operatorSubscription = operatorConnection.subscribe(fundingSubscription);
-    await eventually(() => subscribers() === 4 && stats().feeds.funding?.live === 2, 10_000, "the operator's subscription and both upstreams live");
+    await eventually("the operator's subscription and both upstreams live", () => subscribers() === 4 && stats().feeds.funding?.live === 2, { deadline: 10_000 });
 
     const [enrolled] = await enroll(1);
-    const receivedBy = (connection: Connection, id: string) => connection.until(() => connection.events(id).length > 0, `the event on subscription ${id}`);
+    const receivedBy = (connection: Connection, id: string) => connection.until(`the event on subscription ${id}`, () => connection.events(id).length > 0);
     await Promise.all([receivedBy(first, held[0]!), receivedBy(first, held[1]!), receivedBy(second, third), receivedBy(operatorConnection, operatorSubscription)]);
     for (const events of [first.events(held[0]!), first.events(held[1]!), second.events(third), operatorConnection.events(operatorSubscription)]) {
       expect(events).toEqual([{ fundingStatusChanged: { cursor: expect.any(String), enrollment: { id: enrolled } } }]);
@@ -504,9 +489,9 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
 
     // Ending one makes room for another.
     first.complete(held[0]!);
-    await eventually(() => subscribers() === 3, 10_000, 'the ended subscription released');
+    await eventually('the ended subscription released', () => subscribers() === 3, { deadline: 10_000 });
     second.subscribe(fundingSubscription);
-    await eventually(() => subscribers() === 4, 10_000, 'a new subscription in its place');
+    await eventually('a new subscription in its place', () => subscribers() === 4, { deadline: 10_000 });
     expect(second.messages.filter((message) => message.type === 'error')).toHaveLength(1);
   });
 
@@ -521,18 +506,18 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     const slow = await open(vendor);
     const id = slow.subscribe(large);
     // Both share one upstream subscription: each event is completed once, and handed to both.
-    await eventually(() => subscribers() === 2 && stats().feeds.funding?.live === 1, 10_000, 'both subscriptions live');
+    await eventually('both subscriptions live', () => subscribers() === 2 && stats().feeds.funding?.live === 1, { deadline: 10_000 });
     slow.pause();
 
     const enrolled: string[] = [];
     for (let batch = 0; batch < 10 && subscribers() === 2; batch++) {
       enrolled.push(...(await enroll(60)));
-      await reader.until(() => enrolled.every((enrollment) => reader.items.some((item) => item.enrollment.id === enrollment)), 30_000, `${enrolled.length} events at the reader`);
+      await reader.until(`${enrolled.length} events at the reader`, () => enrolled.every((enrollment) => reader.items.some((item) => item.enrollment.id === enrollment)), { deadline: 30_000 });
     }
     expect(subscribers()).toBe(1);
 
     slow.resume();
-    await slow.until(() => slow.closed !== undefined, 'the close of the slow subscriber');
+    await slow.until('the close of the slow subscriber', () => slow.closed !== undefined);
     expect(slow.closed).toEqual({ code: 4008, reason: 'Fell behind: over 5 results unread; reconnect and resume with after: your last cursor' });
     const received = slow.events(id).map((data) => data.fundingStatusChanged as Change);
     expect(received.length).toBeLessThan(reader.items.length);
@@ -551,18 +536,18 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     const small = 'subscription($after: String) { fundingStatusChanged(after: $after) { cursor } }';
     const live = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: small, field: 'fundingStatusChanged' });
     followers.push(live);
-    await eventually(() => subscribers() === 1 && stats().feeds.funding?.live === 1, 10_000, 'the live subscription');
+    await eventually('the live subscription', () => subscribers() === 1 && stats().feeds.funding?.live === 1, { deadline: 10_000 });
     await enroll(1);
-    await live.until(() => live.items.length === 1, 10_000, 'the first event');
+    await live.until('the first event', () => live.items.length === 1, { deadline: 10_000 });
     // One at a time: a live subscriber takes them as they come.
     for (let n = 0; n < 20; n++) await enroll(1);
-    await live.until(() => live.items.length === 21, 10_000, 'the 20 events after it');
+    await live.until('the 20 events after it', () => live.items.length === 21, { deadline: 10_000 });
     expect(live.closes).toEqual([]);
 
     // A subscriber that reads as fast as it can, from the first event's cursor: 20 events wait for it.
     const resumed = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: small, field: 'fundingStatusChanged', after: live.items[0]!.cursor });
     followers.push(resumed);
-    await resumed.until(() => resumed.items.length >= 20 || resumed.closes.length > 0, 10_000, 'the 20 events after the cursor');
+    await resumed.until('the 20 events after the cursor', () => resumed.items.length >= 20 || resumed.closes.length > 0, { deadline: 10_000 });
     expect(resumed.closes).toEqual([]);
     expect(resumed.items.map((item) => item.cursor)).toEqual(live.items.slice(1).map((item) => item.cursor));
   });
@@ -592,7 +577,7 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
   });
   afterEach(async () => {
     await Promise.all([...connections.splice(0).map((connection) => connection.close()), ...followers.splice(0).map((follower) => follower.stop())]);
-    await eventually(() => subscribers() === 0, 40_000, 'every subscription ended');
+    await eventually('every subscription ended', () => subscribers() === 0, { deadline: 40_000 });
   });
   afterAll(() => system?.close());
 
@@ -603,16 +588,16 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
     // A reader of its own sees when the events have been sent; it shares the upstream with the slow one.
     const reader = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged' });
     followers.push(reader);
-    await eventually(() => subscribers() === 2 && system.system.stats().feeds.funding?.live === 1, 10_000, 'both subscriptions live');
+    await eventually('both subscriptions live', () => subscribers() === 2 && system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
     slow.pause();
     await enroll(3);
-    await reader.until(() => reader.items.length === 3, 10_000, 'the three events at the reader');
+    await reader.until('the three events at the reader', () => reader.items.length === 3, { deadline: 10_000 });
     // Two keep-alive rounds after they were sent (the witness, which answers, counts them): the slow one has not answered.
     const pings = witness.pings;
-    await witness.until(() => witness.pings >= pings + 3, 'three more pings', 60_000);
+    await witness.until('three more pings', () => witness.pings >= pings + 3, { deadline: 60_000 });
 
     slow.resume();
-    await slow.until(() => slow.closed !== undefined, 'the close of the slow subscriber');
+    await slow.until('the close of the slow subscriber', () => slow.closed !== undefined);
     expect(slow.closed).toEqual({ code: 4008, reason: 'Fell behind: no answer within 3 s; reconnect and resume with after: your last cursor' });
     // It received what was sent before the close, in order.
     const received = slow.events(id).map((data) => (data.fundingStatusChanged as { cursor: string }).cursor);
@@ -621,8 +606,8 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
     await enroll(2);
     const resumed = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged', after: received.at(-1)! });
     followers.push(resumed);
-    await reader.until(() => reader.items.length === 5, 10_000, 'the two events after it at the reader');
-    await resumed.until(() => resumed.items.length === 2, 10_000, 'the two events after its cursor');
+    await reader.until('the two events after it at the reader', () => reader.items.length === 5, { deadline: 10_000 });
+    await resumed.until('the two events after its cursor', () => resumed.items.length === 2, { deadline: 10_000 });
     expect(resumed.items.map((item) => item.cursor)).toEqual(reader.items.slice(3).map((item) => item.cursor));
     expect(witness.closed).toBeUndefined();
   }, 120_000);
@@ -632,10 +617,10 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
     const id = connection.subscribe('subscription { fundingStatusChanged { countDate enrollment { id } } }');
     const reader = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged' });
     followers.push(reader);
-    await eventually(() => subscribers() === 2 && system.system.stats().feeds.funding?.live === 2, 10_000, 'both subscriptions live');
+    await eventually('both subscriptions live', () => subscribers() === 2 && system.system.stats().feeds.funding?.live === 2, { deadline: 10_000 });
     await enroll(2);
-    await reader.until(() => reader.items.length === 2, 10_000, 'the two events at the reader');
-    await connection.until(() => connection.events(id).length === 2, 'the two events');
+    await reader.until('the two events at the reader', () => reader.items.length === 2, { deadline: 10_000 });
+    await connection.until('the two events', () => connection.events(id).length === 2);
     const payloads = connection.of(id).map((message) => message.payload as { data: { fundingStatusChanged: Record<string, unknown> }; extensions?: { cursor?: string } });
     expect(payloads.map((payload) => payload.extensions?.cursor)).toEqual(reader.items.map((item) => item.cursor));
     expect(payloads.every((payload) => !('cursor' in payload.data.fundingStatusChanged))).toBe(true);
