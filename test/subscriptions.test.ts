@@ -9,7 +9,7 @@ import { startSystem, type RunningSystem } from '../gateway/system.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { readConfig } from '../kernel/config.ts';
-import { openDatabase } from '../kernel/db.ts';
+import { openDatabase, type Database } from '../kernel/db.ts';
 import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
 import { issueToken } from '../kernel/viewer.ts';
 import { addDays } from '../kernel/calendar.ts';
@@ -138,7 +138,10 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     await enroll(a, ++learner);
     await witness.until('the live event at the witness', () => witness.items.length === 102);
     await resumed.until('the live event after the replayed ones', () => resumed.items.length >= 101);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // One more event behind it: in order, a doubled event would come before this one.
+    await enroll(a, ++learner);
+    await witness.until('the event after it at the witness', () => witness.items.length === 103);
+    await resumed.until('the event after it', () => resumed.items.some((item) => item.cursor === witness.items[102]!.cursor));
     expect(resumed.items.map((item) => item.cursor)).toEqual(witness.items.slice(1).map((item) => item.cursor));
   });
 
@@ -303,6 +306,18 @@ function statusChange(n: number): NewEvent {
   return { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n } };
 }
 
+/**
+ * Writes one event after `written` and waits for each follower to receive it: delivered in order, a
+ * doubled event would come before it. Returns the stream's events with it.
+ */
+async function oneMore(writer: Database, written: string[], followers: Follower<{ cursor: string }>[]): Promise<string[]> {
+  await writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(written.length)]));
+  let all: string[] = [];
+  await eventually('the event after the others to be readable', async () => (all = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === written.length + 1, { deadline: 30_000 });
+  for (const follower of followers) await follower.until('the event after the others', () => follower.items.some((item) => item.cursor === all.at(-1)), { deadline: 30_000 });
+  return all;
+}
+
 describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a subgraph and the database, on PostgreSQL', () => {
   it('delivers the 1,000 events of 10 concurrent writers to every subscriber once and in order while the gateway, then the funding subgraph, restart', async () => {
     const fresh = await freshDatabaseUrl();
@@ -337,9 +352,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
           }
         })(),
       );
-      await sleep(500);
+      // Restarts while the writers are under way, after the first events and again further on.
+      const delivered = (count: number) => eventually(`${count} events delivered`, () => followers.every((follower) => follower.items.length >= count), { deadline: 30_000 });
+      await delivered(50);
       await restart('gateway', gatewayEnvironment);
-      await sleep(500);
+      await delivered(250);
       await restart('funding', { PORT: new URL(servers.get('funding')!.url).port });
       await Promise.all(writers);
 
@@ -347,7 +364,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       let written: string[] = [];
       await eventually('the 1,000 events to be readable', async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000, { deadline: 30_000 });
       for (const follower of followers) await follower.until('all 1,000 events', () => follower.items.length >= 1000, { deadline: 30_000 });
-      await sleep(300);
+      written = await oneMore(writer, written, followers);
       for (const follower of followers) {
         expect(follower.items.map((item) => item.cursor)).toEqual(written);
         expect(follower.closes.length).toBeGreaterThan(0);
@@ -388,7 +405,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       await eventually('the 100 events to be readable', async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100, { deadline: 30_000 });
       step = 'waiting for the follower to receive them';
       await follower.until('all 100 events', () => follower.items.length >= 100, { deadline: 30_000 });
-      await sleep(300);
+      written = await oneMore(writer, written, [follower]);
       expect(follower.items.map((item) => item.cursor)).toEqual(written);
     } finally {
       step = 'stopping the follower';
