@@ -14,7 +14,9 @@ interface Report {
 
 const reportFields = 'id kind status municipalityCode totalHours history { from to byRole by note }';
 
-describe('absence reports and exemptions through the gateway', () => {
+// Held in order (issue 18, not done yet): the threshold, the workflow and the reports a municipality
+// sees build on what earlier cases filed, so a case does not yet make the state it asserts on.
+describe('absence reports and exemptions through the gateway', { shuffle: false }, () => {
   let system: TestSystem;
   let a: School;
   let b: School;

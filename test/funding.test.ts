@@ -29,7 +29,9 @@ interface Status {
 
 type Enrolled = { enrollLearner: { enrollment: { id: string; fundingStatus: Status | null } } };
 
-describe('funding through the gateway', () => {
+// Held in order (issue 18, not done yet): the cases are one story whose counts add up over them
+// (`fundable`, the board's counted and not counted), so a case does not yet make the state it asserts on.
+describe('funding through the gateway', { shuffle: false }, () => {
   let system: TestSystem;
   let a: School;
   let b: School;
