@@ -100,7 +100,12 @@ describe('signals to schools', () => {
   });
 
   it('lets the school acknowledge its open signal once; another school gets NOT_FOUND', async () => {
-    const [open] = await signals(a, 'OPEN');
+    // A signal of its own: the person source registers another birth date than the school delivered.
+    const noor = bsnFor(71_009);
+    const enrollmentId = await enroll(a, { pgn: noor });
+    await importPersonLines(system, [personLine(noor, { givenNames: 'Noor', birthDate: '2018-06-01' })]);
+    let open: Signal | undefined;
+    await eventually('the birth date signal', async () => (open = (await signals(a, 'OPEN')).find((signal) => signal.enrollment.id === enrollmentId)) !== undefined);
     expect((await mutate(b, acknowledge, { signalId: open!.id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await mutate(a, acknowledge, { signalId: open!.id })).data!.acknowledgeSignal.signal).toMatchObject({ id: open!.id, status: 'ACKNOWLEDGED', closedAt: expect.any(String) });
     expect((await mutate(a, acknowledge, { signalId: open!.id })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
