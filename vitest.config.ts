@@ -15,5 +15,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Files and the cases in each run in a random order, so no case leans on what another left
+    // behind. The run prints its seed; `--sequence.seed <seed>` repeats that order (README, Commands).
+    sequence: { shuffle: true },
   },
 });

@@ -37,7 +37,7 @@ describe('the fault proxy', () => {
   it('passes bytes both ways', async () => {
     const { socket, received } = await open();
     socket.write('hello');
-    await eventually(() => received() === 'hello', 5000, 'the echo');
+    await eventually('the echo', () => received() === 'hello', { deadline: 5000 });
     socket.destroy();
   });
 
@@ -51,7 +51,7 @@ describe('the fault proxy', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect([before.received(), during.received()]).toEqual(['', '']);
     await proxy.pass();
-    await eventually(() => before.received() === 'one' && during.received() === 'two', 5000, 'the held bytes');
+    await eventually('the held bytes', () => before.received() === 'one' && during.received() === 'two', { deadline: 5000 });
     before.socket.destroy();
     during.socket.destroy();
   });
@@ -62,11 +62,11 @@ describe('the fault proxy', () => {
     const refused = connect(proxy.port, proxy.host);
     expect(await ending(refused)).toBe('ECONNREFUSED');
     kept.socket.write('still');
-    await eventually(() => kept.received() === 'still', 5000, 'the open connection');
+    await eventually('the open connection', () => kept.received() === 'still', { deadline: 5000 });
     await proxy.pass();
     const again = await open();
     again.socket.write('back');
-    await eventually(() => again.received() === 'back', 5000, 'a new connection');
+    await eventually('a new connection', () => again.received() === 'back', { deadline: 5000 });
     kept.socket.destroy();
     again.socket.destroy();
   });

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { describe, expect, it, vi } from 'vitest';
-import { freshDatabaseUrl } from '../test/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, freshDatabaseUrl } from '../test/harness.ts';
 import { readConfig } from './config.ts';
 import { openDatabase, rowsOf } from './db.ts';
 
@@ -20,14 +19,17 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the PostgreSQL pool when conn
         const transactions = Array.from({ length: 5 }, () => database.db.transaction((tx) => tx.execute(sql`SELECT 1`)).then(() => 'done', () => 'failed'));
         // The admin's own pool loses its other connections too; they are not what is tested.
         await ending.catch(() => undefined);
-        const settled = await Promise.race([Promise.all(transactions), sleep(5000, 'still waiting for a connection')]);
-        expect(settled, `round ${round}`).not.toBe('still waiting for a connection');
+        let settled = false;
+        void Promise.all(transactions).then(() => (settled = true));
+        await eventually(`round ${round}'s transactions to get a connection`, () => settled, { deadline: 5000 });
       }
       // Dead connections still idle in the pool fail a query or two more before the pool drops them.
-      const row = await vi.waitFor(async () => rowsOf<{ one: number }>(await database.db.transaction((tx) => tx.execute(sql`SELECT 1 AS one`)))[0], { timeout: 5000 });
+      let row: unknown;
+      await eventually('a transaction that passes', async () => (row = rowsOf<{ one: number }>(await database.db.transaction((tx) => tx.execute(sql`SELECT 1 AS one`)))[0]), { deadline: 5000 });
       expect(row).toEqual({ one: 1 });
-      const closed = await Promise.race([database.close().then(() => 'closed'), sleep(5000, 'close still waiting')]);
-      expect(closed).toBe('closed');
+      let closed = false;
+      void database.close().then(() => (closed = true));
+      await eventually('the pool to close', () => closed, { deadline: 5000 });
     } finally {
       await admin.close();
       await fresh.drop();

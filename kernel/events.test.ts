@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { freshDatabaseUrl, testDatabase } from '../test/harness.ts';
+import { eventually, freshDatabaseUrl, testDatabase } from '../test/harness.ts';
 import { readConfig } from './config.ts';
 import { openDatabase, type Database, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
@@ -32,15 +32,11 @@ const recordHandled = async (tx: Db, batch: StoredEvent[]) => {
  * of the previous test's, a connection ending) may hold committed events back for a moment (see
  * readEvents), so a test that expects committed events to show waits for them instead of failing.
  */
-const readAtLeast = (db: Db, after: string | null, count: number) =>
-  vi.waitFor(
-    async () => {
-      const read = await readEvents(db, 'sample', after, 10_000);
-      expect(read.length).toBeGreaterThanOrEqual(count);
-      return read;
-    },
-    { timeout: 20_000, interval: 20 },
-  );
+const readAtLeast = async (db: Db, after: string | null, count: number) => {
+  let read: StoredEvent[] = [];
+  await eventually(`${count} committed events readable`, async () => (read = await readEvents(db, 'sample', after, 10_000)).length >= count, { deadline: 20_000 });
+  return read;
+};
 
 const readAll = async (db: Db) => {
   const [row] = rows<{ count: number }>(await db.execute(sql`SELECT count(*)::int AS count FROM sample.outbox`));
@@ -210,7 +206,7 @@ describe('the outbox', () => {
       handle: async (_, batch) => void seen.push(...numbers(batch)),
     });
     await appendEvents(db, 'sample', events(1));
-    await vi.waitFor(() => {
+    await eventually('the appended event handled', () => {
       consumer.wake();
       expect(seen).toEqual([1]);
     });
@@ -218,7 +214,9 @@ describe('the outbox', () => {
     await appendEvents(db, 'sample', events(2));
     await readAll(db);
     consumer.wake();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A run of the same consumer takes the event after the wake: a run the stopped loop had begun
+    // would have locked the cursor first and taken it, so this waits for no time of its own.
+    expect(await catchUp(db, { stream: 'sample', consumer: 'live', cursorSchema: 'sample', handle: async () => undefined })).toBe(1);
     expect(seen).toEqual([1]);
   });
 
@@ -227,10 +225,10 @@ describe('the outbox', () => {
     const loop = startConsumer(db, options);
     const unlisten = await database.listen('outbox_sample', loop.wake);
     try {
-      // Let the run on start finish, so that only the notification can bring the next one before a minute.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The run on start has committed its cursor: only the notification can bring the next one before a minute.
+      await eventually('the run on start to finish', async () => rows(await db.execute(sql`SELECT 1 FROM sample.consumer_cursor WHERE consumer = 'listening'`)).length === 1);
       await appendEvents(db, 'sample', events(7));
-      await vi.waitFor(async () => expect(await handled(db)).toEqual([7]), { timeout: 5_000, interval: 20 });
+      await eventually('the notified event handled', async () => expect(await handled(db)).toEqual([7]), { deadline: 5_000 });
     } finally {
       await unlisten();
       await loop.stop();
@@ -242,6 +240,9 @@ describe('the outbox', () => {
     await readAll(db);
     let active = 0;
     let most = 0;
+    // The first run holds its handler until the wakes below have come, so they all come during a run.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const consumer = startConsumer(db, {
       stream: 'sample',
       consumer: 'single',
@@ -250,13 +251,15 @@ describe('the outbox', () => {
       intervalMs: 5,
       handle: async (tx, batch) => {
         most = Math.max(most, ++active);
-        await new Promise((resolve) => setTimeout(resolve, 15));
+        await released;
         await recordHandled(tx, batch);
         active--;
       },
     });
+    await eventually('the first run in its handler', () => active === 1);
     for (let wakes = 0; wakes < 10; wakes++) consumer.wake();
-    await vi.waitFor(async () => expect(await handled(db)).toEqual([1, 2, 3, 4]));
+    release();
+    await eventually('the four events handled', async () => expect(await handled(db)).toEqual([1, 2, 3, 4]));
     await consumer.stop();
     expect(most).toBe(1);
   });
@@ -277,7 +280,7 @@ describe('the outbox', () => {
         await recordHandled(tx, batch);
       },
     });
-    await vi.waitFor(async () => expect(await handled(db)).toEqual([1]));
+    await eventually('the event handled on the second attempt', async () => expect(await handled(db)).toEqual([1]));
     await consumer.stop();
     expect(errors).toEqual([new Error('first attempt fails')]);
   });
@@ -394,8 +397,11 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     await append(t2, 1);
     // Committed, but behind T1's older txid: catchUp cannot read it yet.
     expect(await catchUp(db, options)).toBe(0);
-    const waiting = catchUpWithCommitted(db, options, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Counts the statements it runs, to know when it has looked for the held event twice.
+    let statements = 0;
+    const counted = new Proxy(db, { get: (target, key) => (key === 'execute' ? (...args: Parameters<Db['execute']>) => (statements++, target.execute(...args)) : Reflect.get(target, key)) });
+    const waiting = catchUpWithCommitted(counted, options, 20_000);
+    await eventually('catchUpWithCommitted to look twice', () => statements >= 3);
     expect(await handled(db)).toEqual([]);
     await t1.query('ROLLBACK');
     expect(await waiting).toBe(true);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { testDatabase } from '../test/harness.ts';
+import { eventually, testDatabase } from '../test/harness.ts';
 import type { Database } from './db.ts';
 import { appendEvents, outboxDdl, readEvents, type StoredEvent } from './events.ts';
 import { EventFeed } from './feed.ts';
@@ -55,7 +55,7 @@ describe('EventFeed: subscriptions served from an outbox', () => {
     await write(database, [1]);
     const events = feed.subscribe({ stream: 'sample', after: null });
     const pending = take(events, 1);
-    while (feed.stats().live === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the subscriber in the live tail', () => feed.stats().live === 1);
     await write(database, [2]);
     expect(numbers(await pending)).toEqual([2]);
     await events.return!();
@@ -64,7 +64,7 @@ describe('EventFeed: subscriptions served from an outbox', () => {
   it('delivers only the events whose keys match', async () => {
     const events = feed.subscribe({ stream: 'sample', after: null, match: { school: 'B' } });
     const pending = take(events, 2);
-    while (feed.stats().live === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the subscriber in the live tail', () => feed.stats().live === 1);
     await write(database, [1], 'A');
     await write(database, [2], 'B');
     await write(database, [3], 'A');
@@ -76,12 +76,12 @@ describe('EventFeed: subscriptions served from an outbox', () => {
   it('loses nothing when a subscriber that does not read falls behind its queue: it reads on from the table', async () => {
     const events = feed.subscribe({ stream: 'sample', after: null });
     const first = take(events, 1);
-    while (feed.stats().live === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the subscriber in the live tail', () => feed.stats().live === 1);
     await write(database, [0]);
     await first;
     for (let n = 1; n <= 20; n++) await write(database, [n]);
     // The tail offered 20 events to a queue of 3: the subscriber left the tail to read the table.
-    while (feed.stats().live === 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the subscriber to leave the tail', () => feed.stats().live === 0);
     expect(numbers(await take(events, 20))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     await events.return!();
   });
@@ -89,7 +89,7 @@ describe('EventFeed: subscriptions served from an outbox', () => {
   it('ends a waiting next() at once on return(), and stops the tail with its last subscriber', async () => {
     const events = feed.subscribe({ stream: 'sample', after: null });
     const waiting = events.next();
-    while (feed.stats().live === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the subscriber in the live tail', () => feed.stats().live === 1);
     expect(feed.stats()).toEqual({ subscriptions: 1, live: 1, tails: 1 });
     await events.return!();
     await expect(waiting).resolves.toEqual({ done: true, value: undefined });

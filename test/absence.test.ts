@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from '../kernel/events.ts';
 import type { Viewer } from '../kernel/viewer.ts';
-import { bsnFor, importPersonLines, personLine, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, importPersonLines, personLine, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 interface Report {
   id: string;
@@ -14,7 +14,9 @@ interface Report {
 
 const reportFields = 'id kind status municipalityCode totalHours history { from to byRole by note }';
 
-describe('absence reports and exemptions through the gateway', () => {
+// Held in order (issue 18, not done yet): the threshold, the workflow and the reports a municipality
+// sees build on what earlier cases filed, so a case does not yet make the state it asserts on.
+describe('absence reports and exemptions through the gateway', { shuffle: false }, () => {
   let system: TestSystem;
   let a: School;
   let b: School;
@@ -236,7 +238,7 @@ describe('absence reports and exemptions through the gateway', () => {
     it('sends the notice to a school that enrolls an exempt learner later', async () => {
       await enroll(b, '7822HG', first.pgn);
       // The absence register learns of the enrollment from the learners stream, within a second.
-      await vi.waitFor(async () => expect((await notices(b.token)).data!.exemptionNotices.edges).toHaveLength(1), { timeout: 10_000, interval: 100 });
+      await eventually('the notice at the new school', async () => expect((await notices(b.token)).data!.exemptionNotices.edges).toHaveLength(1));
     });
 
     it('shows exemptions to the registering municipality and the operator only', async () => {

@@ -206,11 +206,11 @@ describe('who may use which root field: the access matrix', () => {
       },
     );
     try {
-      await eventually(() => refused !== undefined || feeds().live === 1, 10_000, `${who}'s subscription refused or live`);
+      await eventually(`${who}'s subscription refused or live`, () => refused !== undefined || feeds().live === 1, { deadline: 10_000 });
       return refused ?? ok;
     } finally {
       await client.dispose();
-      await eventually(() => feeds().open === 0 && system.system.stats().gateway?.subscribers === 0, 10_000, `${who}'s subscription ended`);
+      await eventually(`${who}'s subscription ended`, () => feeds().open === 0 && system.system.stats().gateway?.subscribers === 0, { deadline: 10_000 });
     }
   }
 

@@ -96,7 +96,7 @@ describe('a subgraph reached directly with a captured viewer assertion', () => {
 
     const overSocket = subscribeDirectly(funding.url, 'subscription { fundingStatusChanged { cursor } }', forLearners);
     try {
-      await eventually(() => overSocket.received.errors.length > 0 || overSocket.received.results.length > 0, 10_000, 'the refusal');
+      await eventually('the refusal', () => overSocket.received.errors.length > 0 || overSocket.received.results.length > 0, { deadline: 10_000 });
       expect(overSocket.received.results).toEqual([]);
       expect(overSocket.received.errors).toEqual([[{ message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } }]]);
     } finally {
@@ -113,12 +113,12 @@ describe('a subgraph reached directly with a captured viewer assertion', () => {
     const attacker = subscribeDirectly(learners.url, 'subscription { transferNoticeIssued { cursor notice { learnerPgn } } }', captured);
     const notices = () => attacker.received.results.filter((result) => result.data);
     try {
-      await eventually(() => learners.live() === 1, 10_000, 'the subscription live');
+      await eventually('the subscription live', () => learners.live() === 1, { deadline: 10_000 });
       const before = await transfer();
-      await eventually(() => notices().length === 1, 10_000, 'the notice issued before the assertion expired');
+      await eventually('the notice issued before the assertion expired', () => notices().length === 1, { deadline: 10_000 });
       expect(notices()).toEqual([{ data: { transferNoticeIssued: { cursor: expect.any(String), notice: { learnerPgn: before } } } }]);
 
-      await eventually(() => attacker.received.completed, 10_000, 'the subscription to end at expiry');
+      await eventually('the subscription to end at expiry', () => attacker.received.completed, { deadline: 10_000 });
       expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000);
       expect(attacker.received.results.at(-1)).toEqual({ errors: [{ message: expect.stringMatching(/^The viewer assertion this subscription was opened with has expired/), extensions: { code: 'UNAUTHENTICATED' } }] });
       expect(learners.live()).toBe(0);
@@ -153,16 +153,16 @@ const query = 'subscription($after: String) { fundingStatusChanged(after: $after
 async function eventsAcrossRenewals(options: { gatewayUrl: () => string; token: string; writer: Database; live: () => boolean; count: number }) {
   const follower = new Follower<{ cursor: string }>({ url: options.gatewayUrl, token: options.token, query, field: 'fundingStatusChanged' });
   try {
-    await eventually(options.live, 10_000, 'the subscription live');
+    await eventually('the subscription live', options.live, { deadline: 10_000 });
     const firstExpiry = Date.now() + lifetime * 1000;
-    await eventually(() => Date.now() > firstExpiry, 2 * lifetime * 1000, 'the first assertion to be past its expiry');
+    await eventually('the first assertion to be past its expiry', () => Date.now() > firstExpiry, { deadline: 2 * lifetime * 1000 });
     for (let n = 0; n < options.count; n++) {
       await options.writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(n)]));
       await sleep(50);
     }
     let written: string[] = [];
-    await eventually(async () => (written = (await readEvents(options.writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === options.count, 30_000, 'the events to be readable');
-    await follower.until(() => follower.items.length >= options.count, 30_000, `all ${options.count} events`);
+    await eventually('the events to be readable', async () => (written = (await readEvents(options.writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === options.count, { deadline: 30_000 });
+    await follower.until(`all ${options.count} events`, () => follower.items.length >= options.count, { deadline: 30_000 });
     return { follower, written };
   } finally {
     await follower.stop();
@@ -240,7 +240,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('over graphql-ws, with the fun
       running.push(gateway);
       const follower = new Follower<{ cursor: string }>({ url: () => gateway.url, token: await issueToken(vendor, readConfig(base).tokenSecret), query, field: 'fundingStatusChanged' });
       try {
-        await follower.until(() => follower.errors.length > 0, 10_000, 'the refusal');
+        await follower.until('the refusal', () => follower.errors.length > 0, { deadline: 10_000 });
         expect(follower.errors).toEqual([{ message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } }]);
         expect(log.lines.filter((line) => /lost/.test(String(line.msg)))).toEqual([]);
       } finally {

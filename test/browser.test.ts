@@ -82,7 +82,7 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('status').filter({ hasText: 'Live:' }).waitFor();
     // Its three subscriptions have reached the gateway: from here on nothing is missed.
-    await eventually(() => subscribers() === 3, 10_000, "the page's three subscriptions");
+    await eventually("the page's three subscriptions", () => subscribers() === 3, { deadline: 10_000 });
   };
 
   const notice = (page: Page, pgn: string): Locator => page.locator('#notices li').filter({ hasText: `Learner ${pgn} ` });
@@ -108,7 +108,7 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
   });
   afterEach(async () => {
     await Promise.all(pages.splice(0).map((page) => page.close()));
-    await eventually(() => subscribers() === 0, 10_000, "the last test's subscriptions to end");
+    await eventually("the last test's subscriptions to end", () => subscribers() === 0, { deadline: 10_000 });
     expect(outside.splice(0)).toEqual([]);
     expect(pageErrors.splice(0)).toEqual([]);
   });
@@ -237,7 +237,7 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     down = true;
     await Promise.all(sockets.map((socket) => socket.close({ code: 1012, reason: 'dropped by the test' })));
     await page.getByRole('status').filter({ hasText: 'Connection lost' }).waitFor();
-    await eventually(() => subscribers() === 0, 10_000, 'the dropped subscriptions to end');
+    await eventually('the dropped subscriptions to end', () => subscribers() === 0, { deadline: 10_000 });
     const during = await transfer(++learner);
     down = false;
 
@@ -321,7 +321,7 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
 
     await replaceText(page.locator('.graphiql-query-editor'), 'subscription Notices { transferNoticeIssued { cursor notice { learnerPgn newStartDate } } }');
     await run('Notices');
-    await eventually(() => subscribers() === 1, 10_000, "the explorer's subscription");
+    await eventually("the explorer's subscription", () => subscribers() === 1, { deadline: 10_000 });
     const { pgn } = await transfer(++learner);
     await result.filter({ hasText: pgn }).waitFor();
     expect(await result.textContent()).toContain('2025-01-06');

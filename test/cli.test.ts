@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { projectRoot, readConfig } from '../kernel/config.ts';
 import { openDatabase, rowsOf } from '../kernel/db.ts';
 import { verifyToken } from '../kernel/viewer.ts';
@@ -80,6 +80,10 @@ describe('the commands', () => {
   });
 
   it('rio:import loads the school file, reports counts, and finds nothing to change the second time', async () => {
+    // A database of its own: a start in another case loads the school list into the shared one.
+    const fresh = await freshDatabaseUrl();
+    const env = { DATA_DIR: await mkdtemp(path.join(tmpdir(), 'register-graph-')), DATABASE_URL: fresh.url, PORT: '0' };
+    onTestFinished(() => fresh.drop());
     const first = await run(tsx('rio-import', bundledSchoolFile, '--date', '2026-08-01'), env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);

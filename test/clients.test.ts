@@ -289,7 +289,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((child) => child.kill()));
-    await eventually(() => (system.system.stats().gateway?.subscribers ?? 0) === 0, 10_000, "the last test's client to leave");
+    await eventually("the last test's client to leave", () => (system.system.stats().gateway?.subscribers ?? 0) === 0, { deadline: 10_000 });
     await rm(folder, { recursive: true, force: true });
   });
 
@@ -303,7 +303,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
   type Printed = { cursor: string; notice: { learnerPgn: string; proposedEndDate: string; newLocation: { branches: { name: string }[] } } };
   const printed = <Event = Printed>(child: Child) => child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event);
   const untilPrinted = (child: Child, pgn: string) =>
-    eventually(() => printed(child).some((event) => event.notice.learnerPgn === pgn), 60_000, () => `the notice about ${pgn}; stderr: ${child.stderr}`);
+    eventually(`the notice about ${pgn}`, () => printed(child).some((event) => event.notice.learnerPgn === pgn), { deadline: 60_000, state: () => `stderr: ${child.stderr}` });
   /**
    * Kills the client once it has printed the notice about `pgn` and kept its cursor: it prints an
    * event before it keeps the cursor (follow.ts, handle), so a kill in between would hand that event
@@ -312,10 +312,10 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
   const killAfter = async (child: Child, pgn: string) => {
     await untilPrinted(child, pgn);
     const { cursor } = printed(child).find((event) => event.notice.learnerPgn === pgn)!;
-    await eventually(() => existsSync(cursorFile()) && readFileSync(cursorFile(), 'utf8') === cursor, 10_000, `the cursor of the notice about ${pgn} kept`);
+    await eventually(`the cursor of the notice about ${pgn} kept`, () => existsSync(cursorFile()) && readFileSync(cursorFile(), 'utf8') === cursor, { deadline: 10_000 });
     await child.kill();
   };
-  const live = (feed = 'learners') => eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, 30_000, 'the client to subscribe');
+  const live = (feed = 'learners') => eventually('the client to subscribe', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, { deadline: 30_000 });
 
   /** A learner of A enrolls at B: one notice to A. Returns the learner's PGN. */
   const transfer = async () => {
@@ -370,7 +370,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     await writeFile(tokenFile, await issueToken({ role: 'VENDOR', vendorOin: vendor, school: a.brin6 }, system.config.tokenSecret, '8s'));
     const second = follow({ TOKEN_FILE: tokenFile });
     const beforeExpiry = await transfers(1);
-    await eventually(() => second.stderr.includes('closed: 4403'), 30_000, () => `the close at expiry; stderr: ${second.stderr}`);
+    await eventually('the close at expiry', () => second.stderr.includes('closed: 4403'), { deadline: 30_000, state: () => `stderr: ${second.stderr}` });
     const whileRefused = await transfers(2);
     await writeFile(tokenFile, a.token);
     await untilPrinted(second, whileRefused.at(-1)!);
@@ -412,7 +412,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     }
 
     type Update = { cursor: string; change: string; report: { id: string; status: string; municipalityCode: string; learner: { pgn: string } } };
-    await eventually(() => printed<Update>(client).length >= 3, 60_000, () => `three updates; stderr: ${client.stderr}`);
+    await eventually('three updates', () => printed<Update>(client).length >= 3, { deadline: 60_000, state: () => `stderr: ${client.stderr}` });
     // Each update carries the report as it is when delivered: by the last one, CLOSED.
     expect(printed<Update>(client).map(({ change, report }) => [change, report.id, report.municipalityCode, report.learner.pgn])).toEqual([
       ['REPORTED', id, '0114', enrollmentInput(a, n).learner.pgn],
@@ -432,7 +432,7 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     let pgn: string;
     try {
       [pgn] = (await transfers(1)) as [string];
-      await eventually(() => client.stderr.includes('closed: 4503'), 30_000, () => `the close; stderr: ${client.stderr}`);
+      await eventually('the close', () => client.stderr.includes('closed: 4503'), { deadline: 30_000, state: () => `stderr: ${client.stderr}` });
     } finally {
       await db.execute(sql`ALTER TABLE funding.status_away RENAME TO status`);
     }

@@ -64,6 +64,10 @@ describe("one school's delivery is its own", () => {
   describe('the attack: school A enrolls school B\'s learner with its own data', () => {
     let before: GraphQLResponse<{ learner: Learner }>;
     let enrolledAtB: string;
+    // A's reads before its attack, and the attack: each case looks at its part, in any order.
+    let known: GraphQLResponse<{ learner: Learner }>;
+    let unknown: GraphQLResponse<{ learner: Learner }>;
+    let attacked: Awaited<ReturnType<typeof enroll>>;
 
     beforeAll(async () => {
       const enrolled = await enroll(b, enrollment(b, { pgn, familyName: 'Geheim', givenNames: 'Anna Maria' }));
@@ -71,11 +75,12 @@ describe("one school's delivery is its own", () => {
       expect((await enroll(b, enrollment(b, { pgn: another, familyName: 'Anders' }))).errors).toBeUndefined();
       enrolledAtB = enrolled.data!.enrollLearner.enrollment.id;
       before = await read(b.token, pgn);
+      known = await read(a.token, pgn);
+      unknown = await read(a.token, bsnFor(70_001));
+      attacked = await enroll(a, attack(pgn));
     });
 
     it('answers A for a PGN B enrolls exactly as for one nobody knows: NOT_FOUND, the same message', async () => {
-      const known = await read(a.token, pgn);
-      const unknown = await read(a.token, bsnFor(70_001));
       expect(known.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
       expect(unknown.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
       expect(known.errors![0]!.message.replace(pgn, 'PGN')).toBe(unknown.errors![0]!.message.replace(bsnFor(70_001), 'PGN'));
@@ -83,7 +88,7 @@ describe("one school's delivery is its own", () => {
     });
 
     it('gives A an answer holding only what A delivered, and the residence the person source gives', async () => {
-      const response = await enroll(a, attack(pgn));
+      const response = attacked;
       expect(response.errors).toBeUndefined();
       const { learner, transferNoticeCount } = response.data!.enrollLearner;
       expect(learner).toMatchObject({ pgn, birthDate: '2015-01-01', gender: 'MALE', postcode: '1011AB', familyName: null, givenNames: null, residence: { municipalityCode: '0114', source: 'REGISTERED' } });

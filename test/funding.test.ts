@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type SubgraphSource } from '../gateway/gateway.ts';
 import { readOperations } from '../gateway/composition.ts';
 import { addDays } from '../kernel/calendar.ts';
@@ -14,7 +14,7 @@ import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer
 import { subgraphs } from '../subgraphs/index.ts';
 import { countDateOf, currentCountDate, registrationDeadline } from '../subgraphs/funding/rules.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { bsnFor, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
 
@@ -29,7 +29,9 @@ interface Status {
 
 type Enrolled = { enrollLearner: { enrollment: { id: string; fundingStatus: Status | null } } };
 
-describe('funding through the gateway', () => {
+// Held in order (issue 18, not done yet): the cases are one story whose counts add up over them
+// (`fundable`, the board's counted and not counted), so a case does not yet make the state it asserts on.
+describe('funding through the gateway', { shuffle: false }, () => {
   let system: TestSystem;
   let a: School;
   let b: School;
@@ -134,7 +136,7 @@ describe('funding through the gateway', () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'school-file-')), 'next.csv');
     await writeFile(file, Buffer.from(lines.filter((line) => line.split(';')[3] !== c.brin6).join('\r\n'), 'latin1'));
     await importSchoolFile(system.system.database!.db, file, { referenceDate: today() });
-    await vi.waitFor(async () => expect((await statusOf(c, enrollment.id))?.reasons).toContain('LOCATION_NOT_ACTIVE'), { timeout: 10_000, interval: 200 });
+    await eventually('the status to name the closed location', async () => expect((await statusOf(c, enrollment.id))?.reasons).toContain('LOCATION_NOT_ACTIVE'));
   });
 
   describe('who sees what', () => {

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../kernel/db.ts';
 import { catchUp, consumeBatch, readEvents, startConsumer } from '../kernel/events.ts';
 import { migrate } from '../kernel/migrations.ts';
 import { today } from '../kernel/scalars.ts';
-import { bsnFor, testDatabase } from './harness.ts';
+import { bsnFor, eventually, testDatabase } from './harness.ts';
 import { institutions } from '../subgraphs/institutions/index.ts';
 import { enroll } from '../subgraphs/learners/enroll.ts';
 import { learners } from '../subgraphs/learners/index.ts';
@@ -72,7 +72,7 @@ describe("funding's projection of the learners stream", () => {
     expect(await statusCount(ids)).toBe(0);
 
     const restarted = startConsumer(database.db, { ...learnersConsumer, intervalMs: 50 });
-    await vi.waitFor(async () => expect(await statusCount(ids)).toBe(50), { timeout: 20_000, interval: 100 });
+    await eventually('a status for each of the 50 enrollments', async () => expect(await statusCount(ids)).toBe(50), { deadline: 20_000 });
     await restarted.stop();
 
     const events = await announcements(ids);

@@ -170,7 +170,6 @@ export class Follower<Item extends { cursor: string }> {
   readonly closes: { code: number; reason: string }[] = [];
   private client: Client | undefined;
   private stopped = false;
-  private waiters: (() => void)[] = [];
   private after: string | null;
 
   constructor(
@@ -212,34 +211,20 @@ export class Follower<Item extends { cursor: string }> {
             this.items.push(item);
             this.after = item.cursor;
           }
-          this.notify();
         },
         error: (error) => {
           if (Array.isArray(error)) this.errors.push(...error);
-          this.notify();
           void client.dispose();
           if (this.options.resume && !Array.isArray(error)) setTimeout(() => this.connect(this.lastCursor), 50);
         },
-        complete: () => this.notify(),
+        complete: () => undefined,
       },
     );
   }
 
-  private notify(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  /** Resolves once `done()` holds, checked on every message; rejects after `timeoutMs`. */
-  async until(done: () => boolean, timeoutMs = 10_000, what = 'the expected events'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Timed out waiting for ${what}: ${this.items.length} events, errors ${JSON.stringify(this.errors)}, closes ${JSON.stringify(this.closes)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 200));
-        this.waiters.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
+  /** Waits, as `eventually` does, until `done()` holds; a time out tells what this follower received. */
+  until(what: string, done: () => boolean, options: { deadline?: number } = {}): Promise<void> {
+    return eventually(what, done, { ...options, state: () => `${this.items.length} events, errors ${JSON.stringify(this.errors)}, closes ${JSON.stringify(this.closes)}` });
   }
 
   async stop(): Promise<void> {
@@ -249,13 +234,30 @@ export class Follower<Item extends { cursor: string }> {
 }
 
 /**
- * Waits until `check` holds, polling; for state the system exposes only by asking (open subscriptions).
- * `what` may be a function, to describe the state at the time out (what a child process printed by then).
+ * The one way a test waits for state it cannot await: until `check` holds, polling, for at most
+ * `deadline` milliseconds. `check` holds when it neither returns false nor throws, so an `expect`
+ * inside it may fail until it passes. A wait that times out says what it waited for, the state then
+ * (`state`, for what a child process printed or a socket received) and why the last check failed.
  */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what: string | (() => string) = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${typeof what === 'function' ? what() : what}`);
+export async function eventually(
+  what: string,
+  check: () => unknown,
+  options: { deadline?: number; state?: () => string } = {},
+): Promise<void> {
+  const deadline = options.deadline ?? 10_000;
+  const end = Date.now() + deadline;
+  for (;;) {
+    let failure: unknown;
+    try {
+      if ((await check()) !== false) return;
+    } catch (error) {
+      failure = error;
+    }
+    if (Date.now() > end) {
+      const state = options.state ? `; ${options.state()}` : '';
+      const last = failure === undefined ? '' : `; the last check failed: ${failure instanceof Error ? failure.message : String(failure)}`;
+      throw new Error(`Timed out after ${deadline} ms waiting for ${what}${state}${last}`, { cause: failure });
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

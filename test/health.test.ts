@@ -116,7 +116,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their
       await running[0]!.database!.db.transaction((tx) => appendEvents(tx, 'institutions', [{ type: 'MandateGranted', keys: { brin6: mandate.brin6 }, payload: mandate }]));
       starting = startSystem(readConfig({ ...base, SERVE: 'learners', PORT: String(port) }), { logger: silentLogger });
       const catchingUp = 'still starting: catching up with the streams it reads';
-      await eventually(async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.started === catchingUp, 60_000, 'the learners process catching up');
+      await eventually('the learners process catching up', async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.started === catchingUp, { deadline: 60_000 });
 
       expect(await probe(url, '/readyz')).toEqual({ status: 503, body: { status: 'not ready', failing: ['started'], checks: { database: 'ok', migrations: 'ok', started: catchingUp } } });
       expect((await probe(url, '/healthz')).status).toBe(200);

@@ -124,7 +124,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     // A test that failed halfway leaves nothing stopped for the next.
     for (const name of stopped) await restart(name);
     await Promise.all(followers.splice(0).map((follower) => follower.stop()));
-    for (const name of Object.keys(gateways)) await eventually(() => gatewayOf(name).subscribers === 0, 10_000, `the subscribers of ${name} gone`);
+    for (const name of Object.keys(gateways)) await eventually(`the subscribers of ${name} gone`, () => gatewayOf(name).subscribers === 0, { deadline: 10_000 });
   });
   afterAll(async () => {
     await Promise.all(followers.map((follower) => follower.stop()));
@@ -135,24 +135,24 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
 
   it('delivers every fundingStatusChanged event with its learner, in order, to an operator following through a learners outage, and to one resuming from an older cursor meanwhile', async () => {
     const live = follow<Change>('patient', operator, withLearner, 'fundingStatusChanged');
-    await eventually(() => gatewayOf('patient').subscribers === 1 && fundingFeed().live === 1, 10_000, 'the operator following live');
+    await eventually('the operator following live', () => gatewayOf('patient').subscribers === 1 && fundingFeed().live === 1, { deadline: 10_000 });
     const from = await written(null);
     const enrollments = await enroll(school, 3);
-    await live.until(() => live.items.length === 3, 20_000, 'the first three events');
+    await live.until('the first three events', () => live.items.length === 3, { deadline: 20_000 });
 
     await stop('learners');
     await statusChanges(enrollments, 12);
     // Funding has handed all 12 to the gateway, which cannot complete them while learners is down.
-    await eventually(async () => (await handedOn('funding', 'funding')) === 15, 20_000, 'funding to hand on the 12 events');
+    await eventually('funding to hand on the 12 events', async () => (await handedOn('funding', 'funding')) === 15, { deadline: 20_000 });
     // Until the gateway has tried the first one (or, as it did before, delivered it incomplete).
-    await eventually(() => logs.get('patient')!.says(/could not be completed .*holding it/) || live.items.length + live.errors.length > 3, 20_000, 'the gateway to try the first');
+    await eventually('the gateway to try the first', () => logs.get('patient')!.says(/could not be completed .*holding it/) || live.items.length + live.errors.length > 3, { deadline: 20_000 });
     const resumed = follow<Change>('patient', operator, withLearner, 'fundingStatusChanged', live.items[0]!.cursor);
     await restart('learners');
 
     const expected = await written(from.at(-1) ?? streamStart);
     expect(expected).toHaveLength(15);
-    await live.until(() => live.items.length >= 15, 30_000, 'all 15 events at the live follower');
-    await resumed.until(() => resumed.items.length >= 14, 30_000, 'the 14 events after the older cursor');
+    await live.until('all 15 events at the live follower', () => live.items.length >= 15, { deadline: 30_000 });
+    await resumed.until('the 14 events after the older cursor', () => resumed.items.length >= 14, { deadline: 30_000 });
     expect(live.items.map((item) => item.cursor)).toEqual(expected);
     expect(resumed.items.map((item) => item.cursor)).toEqual(expected.slice(1));
     for (const follower of [live, resumed]) {
@@ -163,7 +163,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
 
   it("delivers the old school's transfer notice with its funding status once funding is back, never without it", async () => {
     const notices = follow<Notice>('patient', school.token, withFundingStatus, 'transferNoticeIssued');
-    await eventually(() => gatewayOf('patient').subscribers === 1 && servers.get('learners')!.stats().feeds.learners?.live === 1, 10_000, 'the school following its notices');
+    await eventually('the school following its notices', () => gatewayOf('patient').subscribers === 1 && servers.get('learners')!.stats().feeds.learners?.live === 1, { deadline: 10_000 });
     const n = ++learner;
     const [enrollmentId] = await enroll(school, 1, {}, [n]);
 
@@ -171,12 +171,12 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     const before = await handedOn('learners', 'learners');
     await enroll(other, 1, { startDate: '2026-12-01' }, [n]);
     // Learners has handed the notice to the gateway, which cannot complete it while funding is down.
-    await eventually(async () => (await handedOn('learners', 'learners')) === before + 1, 20_000, 'learners to hand on the notice');
-    await eventually(() => logs.get('patient')!.says(/an event of learners could not be completed/) || notices.items.length + notices.errors.length > 0, 20_000, 'the gateway to try the notice');
+    await eventually('learners to hand on the notice', async () => (await handedOn('learners', 'learners')) === before + 1, { deadline: 20_000 });
+    await eventually('the gateway to try the notice', () => logs.get('patient')!.says(/an event of learners could not be completed/) || notices.items.length + notices.errors.length > 0, { deadline: 20_000 });
     expect(notices.items).toEqual([]);
     await restart('funding');
 
-    await notices.until(() => notices.items.length === 1, 30_000, 'the notice');
+    await notices.until('the notice', () => notices.items.length === 1, { deadline: 30_000 });
     const status = await postGraphQL<{ enrollment: { fundingStatus: Notice['notice']['enrollment']['fundingStatus'] } }>(url('patient'), 'query($id: ID!) { enrollment(id: $id) { fundingStatus { outcome reasons } } }', { id: enrollmentId }, school.token);
     expect(status.data?.enrollment.fundingStatus).not.toBeNull();
     expect(notices.items[0]!.notice.enrollment).toEqual({ id: enrollmentId, fundingStatus: status.data!.enrollment.fundingStatus });
@@ -186,14 +186,14 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
   it('closes with 4503 naming the cursor right before an event held past EVENT_HOLD_SECONDS, from which that event comes complete once learners is back', async () => {
     // From now on: a subscriber that has no cursor yet, so only the close can say where to resume.
     const follower = follow<Change>('impatient', operator, withLearner, 'fundingStatusChanged');
-    await eventually(() => gatewayOf('impatient').subscribers === 1 && fundingFeed().live === 1, 10_000, 'the operator following live');
+    await eventually('the operator following live', () => gatewayOf('impatient').subscribers === 1 && fundingFeed().live === 1, { deadline: 10_000 });
     const enrollments = await enroll(school, 1);
-    await follower.until(() => follower.items.length === 1, 20_000, 'the first event');
+    await follower.until('the first event', () => follower.items.length === 1, { deadline: 20_000 });
     const before = follower.lastCursor!;
 
     await stop('learners');
     await statusChanges(enrollments, 3);
-    await follower.until(() => follower.closes.length > 0, 20_000, 'the close');
+    await follower.until('the close', () => follower.closes.length > 0, { deadline: 20_000 });
     const held = await written(before);
     expect(follower.closes[0]).toEqual({ code: 4503, reason: `Unavailable: an event could not be completed; resume with after: ${cursorBefore(held[0]!)}` });
     expect(follower.items).toHaveLength(1);
@@ -201,27 +201,27 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
 
     await restart('learners');
     // The follower resumes from the cursor the close named, as a client should.
-    await follower.until(() => follower.items.length === 4, 30_000, 'the held event and the two after it');
+    await follower.until('the held event and the two after it', () => follower.items.length === 4, { deadline: 30_000 });
     expect(follower.items.slice(1).map((item) => item.cursor)).toEqual(held);
     expect(follower.items.every((item) => /^\d{9}$/.test(item.enrollment.learner.pgn))).toBe(true);
   }, 120_000);
 
   it('holds at most SUBSCRIBER_QUEUE events of an upstream subscription behind a held one, ending it at the subgraph and reading on from its cursor once the event is complete', async () => {
     const follower = follow<Change>('bounded', operator, withLearner, 'fundingStatusChanged');
-    await eventually(() => gatewayOf('bounded').subscribers === 1 && fundingFeed().live === 1, 10_000, 'the operator following live');
+    await eventually('the operator following live', () => gatewayOf('bounded').subscribers === 1 && fundingFeed().live === 1, { deadline: 10_000 });
     const from = await written(null);
     const enrollments = await enroll(school, 1);
-    await follower.until(() => follower.items.length === 1, 20_000, 'the first event');
+    await follower.until('the first event', () => follower.items.length === 1, { deadline: 20_000 });
 
     await stop('learners');
     await statusChanges(enrollments, 50);
     // 50 events behind the held one, and SUBSCRIBER_QUEUE (10) held: the subgraph's feed for the upstream is let go.
-    await eventually(() => fundingFeed().subscriptions === 0, 20_000, "the gateway to end its upstream subscription at funding");
+    await eventually("the gateway to end its upstream subscription at funding", () => fundingFeed().subscriptions === 0, { deadline: 20_000 });
     await restart('learners');
 
     const expected = await written(from.at(-1) ?? streamStart);
     expect(expected).toHaveLength(51);
-    await follower.until(() => follower.items.length >= 51, 60_000, 'all 51 events');
+    await follower.until('all 51 events', () => follower.items.length >= 51, { deadline: 60_000 });
     expect(follower.items.map((item) => item.cursor)).toEqual(expected);
     expect(inOrder(follower.items.map((item) => item.cursor))).toBe(true);
     expect(follower.errors).toEqual([]);
@@ -254,13 +254,13 @@ describe('an event the owning subgraph cannot deliver', () => {
     // Readable once every transaction that began before its own has ended (kernel/events.ts): a
     // consumer may still be taking in the enrollments.
     let notice: StoredEvent | undefined;
-    await eventually(async () => ([notice] = await readEvents(system.system.database!.db, 'learners', null, 10, ['TransferNoticeIssued'])).length > 0, 10_000, 'the transfer notice, readable');
+    await eventually('the transfer notice, readable', async () => ([notice] = await readEvents(system.system.database!.db, 'learners', null, 10, ['TransferNoticeIssued'])).length > 0, { deadline: 10_000 });
     // The notice cannot be read while its table is away; the database itself answers all along.
     await system.system.database!.db.execute(sql`ALTER TABLE learners.transfer_notice RENAME TO transfer_notice_away`);
     const follower = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: withFundingStatus, field: 'transferNoticeIssued', after: streamStart });
     followers.push(follower);
     try {
-      await follower.until(() => follower.closes.length > 0 || follower.errors.length > 0, 20_000, 'the end of the subscription');
+      await follower.until('the end of the subscription', () => follower.closes.length > 0 || follower.errors.length > 0, { deadline: 20_000 });
     } finally {
       await system.system.database!.db.execute(sql`ALTER TABLE learners.transfer_notice_away RENAME TO transfer_notice`);
     }
@@ -270,7 +270,7 @@ describe('an event the owning subgraph cannot deliver', () => {
 
     const resumed = new Follower<Notice>({ url: () => system.url, token: school.token, query: withFundingStatus, field: 'transferNoticeIssued', after: follower.lastCursor });
     followers.push(resumed);
-    await resumed.until(() => resumed.items.length === 1, 20_000, 'the notice');
+    await resumed.until('the notice', () => resumed.items.length === 1, { deadline: 20_000 });
     expect(resumed.items[0]!.cursor).toBe(notice!.cursor);
     expect(resumed.errors).toEqual([]);
   }, 60_000);

@@ -2,14 +2,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
+import { rowsOf } from '../kernel/db.ts';
 import { readEvents } from '../kernel/events.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { addDays } from '../kernel/calendar.ts';
-import { bsnFor, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 // Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
 const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
@@ -152,6 +153,8 @@ describe('the learners register through the gateway', () => {
   describe('a transfer from school A to school B', () => {
     const pgn = bsnFor(77_777);
     let oldEnrollment: string;
+    let transfer: GraphQLResponse<Enrolled>;
+    let noticesRightAfter: Awaited<ReturnType<typeof notices>>;
     let notice: string;
     const notices = (at: School) =>
       system.query<{ transferNotices: { totalCount: number; edges: { node: { id: string; status: string; learnerPgn: string; newStartDate: string; proposedEndDate: string; newProvider: { code: string }; enrollment: { id: string } } }[] } }>(
@@ -159,20 +162,21 @@ describe('the learners register through the gateway', () => {
         { token: at.token, variables: { first: 200 } },
       );
 
+    // The transfer, and A's notices as it left them: each case below starts from there, in any order.
+    const noticesAbout = (answer: Awaited<ReturnType<typeof notices>>) => answer.data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === oldEnrollment);
     beforeAll(async () => {
       oldEnrollment = (await enrollAt(a, input(a, { startDate: '2023-08-01' }, { pgn }))).data!.enrollLearner.enrollment.id;
+      transfer = await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn }));
+      noticesRightAfter = await notices(a);
+      notice = noticesAbout(noticesRightAfter)[0]!.id;
     });
 
     it('gives A exactly one notice with the PGN, B\'s provider and start, and the day before as proposed end', async () => {
-      const response = await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn }));
-      expect(response.errors).toBeUndefined();
-      expect(response.data!.enrollLearner.transferNoticeCount).toBe(1);
-      const { data } = await notices(a);
-      const mine = data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === oldEnrollment);
-      expect(mine).toEqual([
+      expect(transfer.errors).toBeUndefined();
+      expect(transfer.data!.enrollLearner.transferNoticeCount).toBe(1);
+      expect(noticesAbout(noticesRightAfter)).toEqual([
         expect.objectContaining({ status: 'OPEN', learnerPgn: pgn, newStartDate: '2025-01-06', proposedEndDate: '2025-01-05', newProvider: { code: b.providerCode } }),
       ]);
-      notice = mine[0]!.id;
     });
 
     it("shows B the learner with B's enrollment only, not A's", async () => {
@@ -242,14 +246,20 @@ describe('the learners register through the gateway', () => {
 
   it('refuses an onderwijsnummer as CONFLICT once every serial has been issued', async () => {
     const { db } = system.system.database!;
+    // The serial as it was comes back afterwards: other cases issue onderwijsnummers too.
+    const [serial] = rowsOf<{ value: string; is_called: boolean }>(await db.execute(sql`SELECT last_value::text AS value, is_called FROM learners.onderwijsnummer_serial`));
     await db.execute(sql`SELECT setval('learners.onderwijsnummer_serial', 999999)`);
-    const response = await system.query('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
-      // A child the register does not know yet: one it knows gets its onderwijsnummer again, and needs no new one.
-      variables: { input: { documentId: 'identify-exhausted', birthDate: '2019-06-06', gender: 'MALE', postcode: '7822HG', familyName: 'Visser' } },
-      token: a.token,
-    });
-    expectRefused(response, 'CONFLICT');
-    expect(response.errors?.[0]?.message).toMatch(/No onderwijsnummer is left to issue/);
+    try {
+      const response = await system.query('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
+        // A child the register does not know yet: one it knows gets its onderwijsnummer again, and needs no new one.
+        variables: { input: { documentId: 'identify-exhausted', birthDate: '2019-06-06', gender: 'MALE', postcode: '7822HG', familyName: 'Visser' } },
+        token: a.token,
+      });
+      expectRefused(response, 'CONFLICT');
+      expect(response.errors?.[0]?.message).toMatch(/No onderwijsnummer is left to issue/);
+    } finally {
+      await db.execute(sql`SELECT setval('learners.onderwijsnummer_serial', ${serial!.value}::bigint, ${serial!.is_called})`);
+    }
   });
 
   describe('access', () => {
@@ -275,7 +285,10 @@ describe('the learners register through the gateway', () => {
     });
 
     it("lists only the school's own enrollments, and all of them to the operator", async () => {
-      const mine = await enrollmentCount(c);
+      // A school no other case enrolls at, and an enrollment outside A of this case's own.
+      const unused = await schoolAt(system, '06MY00');
+      expect((await enrollAt(b, input(b))).errors).toBeUndefined();
+      const mine = await enrollmentCount(unused);
       expect(mine).toBe(0);
       const all = await enrollmentCount();
       const ofA = await enrollmentCount(a);
@@ -307,9 +320,10 @@ describe('the learners register through the gateway', () => {
   });
 
   describe('changes and results', () => {
+    // An enrollment of each case's own: a deregistration in one must not meet a change in another.
     let enrollmentId: string;
-    beforeAll(async () => {
-      enrollmentId = (await enrollAt(a, input(a, { group: 8 }, { pgn: bsnFor(88_888), birthDate: '2013-04-04' }))).data!.enrollLearner.enrollment.id;
+    beforeEach(async () => {
+      enrollmentId = (await enrollAt(a, input(a, { group: 8 }, { birthDate: '2013-04-04' }))).data!.enrollLearner.enrollment.id;
     });
 
     it('changes the group and refuses an end date before the start', async () => {
@@ -334,13 +348,13 @@ describe('the learners register through the gateway', () => {
 
     it('deregisters with an end date and reason, and one leaving primary education only on 31 July (Besluit bekostiging WPO 2022 art 10)', async () => {
       const early = await system.query('mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { endDate } } }', {
-        variables: { input: { documentId: 'deregister-early', enrollmentId, endDate: '2025-07-11', reason: 'END_OF_PRIMARY_EDUCATION' } },
+        variables: { input: { documentId: `deregister-early-${++documents}`, enrollmentId, endDate: '2025-07-11', reason: 'END_OF_PRIMARY_EDUCATION' } },
         token: a.token,
       });
       expectRefused(early, 'BAD_USER_INPUT', 'endDate');
       const response = await system.query<{ deregisterLearner: { enrollment: { endDate: string; endReason: string } } }>(
         'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { endDate endReason } } }',
-        { variables: { input: { documentId: 'deregister-1', enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } }, token: a.token },
+        { variables: { input: { documentId: `deregister-${++documents}`, enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } }, token: a.token },
       );
       expect(response.data!.deregisterLearner.enrollment).toEqual({ endDate: '2025-07-31', endReason: 'END_OF_PRIMARY_EDUCATION' });
     });
@@ -348,21 +362,46 @@ describe('the learners register through the gateway', () => {
 
   describe('a RIO change', () => {
     it('reaches the learners register: a branch closed by a newer school file takes no enrollment after its last day', async () => {
+      // A school of this case's own: the others go on enrolling at theirs.
+      const c = await schoolAt(system, '16BX00');
       const lines = (await readFile(bundledSchoolFile)).toString('latin1').split('\r\n');
       const file = path.join(await mkdtemp(path.join(tmpdir(), 'school-file-')), 'next.csv');
       await writeFile(file, Buffer.from(lines.filter((line) => line.split(';')[3] !== c.brin6).join('\r\n'), 'latin1'));
       const referenceDate = today();
       await importSchoolFile(system.system.database!.db, file, { referenceDate });
       const after = addDays(referenceDate, 2);
-      await vi.waitFor(async () => expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'), { timeout: 10_000, interval: 250 });
+      await eventually('the learners register to refuse an enrollment after the last day', async () => expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'));
       const before = await enrollAt(c, input(c, { startDate: '2024-08-01' }));
       expect(before.errors).toBeUndefined();
     });
   });
 
   it('writes every change to the learners stream', async () => {
-    const events = await readEvents(system.system.database!.db, 'learners', null, 5000);
-    const types = new Set(events.map((event) => event.type));
-    for (const type of ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered', 'ResultRecorded', 'TransferNoticeIssued', 'PgnReplaced', 'LearnerIdentified']) expect(types).toContain(type);
+    // Each change made here, so that the stream holds it whichever cases ran before.
+    const change = async <Data,>(mutation: string, values: Record<string, unknown>) => {
+      const response = await system.query<Data>(mutation, { variables: { input: { documentId: `stream-${++documents}`, ...values } }, token: a.token });
+      expect(response.errors).toBeUndefined();
+      return response.data!;
+    };
+    const enrollmentId = (await enrollAt(a, input(a, { group: 8 }, { birthDate: '2013-04-04' }))).data!.enrollLearner.enrollment.id;
+    await change('mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', { enrollmentId, group: 7 });
+    await change('mutation($input: RecordResultInput!) { recordResult(input: $input) { result { schoolYear } } }', { enrollmentId, schoolYear: '2024-2025', schoolAdvice: 'HAVO', testLevel: 'HAVO_VWO' });
+    await change('mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', { enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' });
+    const leaving = input(a, { startDate: '2023-08-01' });
+    expect((await enrollAt(a, leaving)).errors).toBeUndefined();
+    expect((await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn: leaving.learner.pgn }))).data!.enrollLearner.transferNoticeCount).toBe(1);
+    const identified = await change<{ identifyLearner: { learner: { pgn: string } } }>('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
+      birthDate: '2019-07-07', gender: 'FEMALE', postcode: '7822HG', familyName: 'Bakker',
+    });
+    const onderwijsnummer = identified.identifyLearner.learner.pgn;
+    expect((await enrollAt(a, input(a, {}, { pgn: onderwijsnummer, birthDate: '2019-07-07' }))).errors).toBeUndefined();
+    await change('mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { pgn } } }', { onderwijsnummer, bsn: bsnFor(44_444) });
+
+    // Readable once older transactions on the database have ended (kernel/events.ts, readEvents).
+    await eventually('every type of change in the stream', async () => {
+      const events = await readEvents(system.system.database!.db, 'learners', null, 5000);
+      const types = new Set(events.map((event) => event.type));
+      for (const type of ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered', 'ResultRecorded', 'TransferNoticeIssued', 'PgnReplaced', 'LearnerIdentified']) expect(types).toContain(type);
+    });
   });
 });

@@ -1,13 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parse, type OperationDefinitionNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { apiSchemaOf, readOperations } from '../gateway/composition.ts';
-import { defaultLimits, measureOperation } from '../gateway/limits.ts';
-import { RateLimiter } from '../gateway/rateLimit.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
+import { defaultLimits } from '../gateway/limits.ts';
 import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
 const refusedFor = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions;
@@ -159,15 +153,6 @@ describe('the rate limit per viewer', () => {
     expect((await ask(await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '03WU00' }))).status).toBe(429);
     expect((await ask(await system.token({ role: 'VENDOR', vendorOin: '00000003273255280000', school: '16AH00' }))).status).toBe(200);
   });
-
-  it('refills the bucket at the rate (RateLimiter on a clock of its own)', () => {
-    let now = 0;
-    const limiter = new RateLimiter(2, 4, () => now);
-    expect([1, 2, 3, 4, 5].map(() => limiter.take('v'))).toEqual([0, 0, 0, 0, 1]);
-    now = 500;
-    expect(limiter.take('v')).toBe(0);
-    expect(limiter.take('v')).toBe(1);
-  });
 });
 
 describe('production mode', () => {
@@ -187,15 +172,5 @@ describe('production mode', () => {
     expect(refusedFor(await system.query('{ __schema { types { name } } }'))).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
     const typo = await system.query('{ countDatez { countDate } }');
     expect(typo.errors![0]!.message).toBe('Cannot query field "countDatez" on type "Query".');
-  });
-});
-
-describe('every registered operation within the limits', async () => {
-  const schema = apiSchemaOf(await readFile(path.join(schemaFolder, 'supergraph.graphql'), 'utf8'));
-  it.each(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source] as const))('%s, with pages of 200', (_, source) => {
-    const document = parse(source);
-    const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition')!;
-    const measured = measureOperation(schema, document, operation, { first: 200 });
-    for (const limit of ['depth', 'aliases', 'rootFields', 'cost'] as const) expect(measured[limit]).toBeLessThanOrEqual(defaultLimits[limit]);
   });
 });

@@ -9,6 +9,8 @@ import { postGraphQL, startTestSystem, type TestSystem } from './harness.ts';
 
 /** A registered vendor that starts without any mandate. */
 const newcomer = '00000003273255280000';
+/** A vendor no case grants a mandate: the cases that grant one to the newcomer may come first. */
+const unmandated = '00000001003214345000';
 
 describe('OSR mandates enforced by every register', () => {
   let system: TestSystem;
@@ -21,6 +23,8 @@ describe('OSR mandates enforced by every register', () => {
     board = (await system.query<{ branch: { provider: { board: { code: string } } } }>('{ branch(brin6: "16AH00") { provider { board { code } } } }')).data!.branch.provider.board.code;
     const registered = await system.query('mutation { registerVendor(input: { documentId: "newcomer", oin: "00000003273255280000", name: "Nieuwe Leverancier B.V." }) { oin } }');
     expect(registered.errors).toBeUndefined();
+    const other = await system.query(`mutation { registerVendor(input: { documentId: "unmandated", oin: "${unmandated}", name: "Zonder Mandaat B.V." }) { oin } }`);
+    expect(other.errors).toBeUndefined();
   });
   afterAll(() => system?.close());
 
@@ -50,9 +54,9 @@ describe('OSR mandates enforced by every register', () => {
 
   it('refuses a vendor without a mandate, naming the school, the service and the vendor', async () => {
     for (const [, service, query] of reads) {
-      const response = await system.query(query, { token: await system.token(vendorAt('16AH00')) });
+      const response = await system.query(query, { token: await system.token(vendorAt('16AH00', unmandated)) });
       expect(response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect(response.errors![0]!.message).toContain(`Vendor ${newcomer} has no ${service} mandate for school 16AH00`);
+      expect(response.errors![0]!.message).toContain(`Vendor ${unmandated} has no ${service} mandate for school 16AH00`);
     }
   });
 

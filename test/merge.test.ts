@@ -129,7 +129,7 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
     identified = await identify(a, { birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', familyName: 'Bakker-de Wit' });
     atA = (await enroll(a, { pgn: identified.pgn, birthDate: '2019-03-01', familyName: 'Bakker-de Wit' }, { startDate: '2026-08-01' })).enrollment.id;
     atC = (await enroll(c, { pgn: identified.pgn, birthDate: '2019-03-01', familyName: 'Bakker-de Wit' }, { startDate: '2025-08-01', endDate: '2025-12-31' })).enrollment.id;
-    await eventually(async () => (await counted(a)).counted === 1 && (await counted(b)).counted === 1, 10_000, 'funding to count two learners');
+    await eventually('funding to count two learners', async () => (await counted(a)).counted === 1 && (await counted(b)).counted === 1);
     beforeAtB = await read(b, bsn);
     expect(beforeAtB.errors).toBeUndefined();
 
@@ -178,7 +178,7 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
 
   it('counts the child once for funding', async () => {
     // A counts this child and the one of the answer to compare with; B's enrollment no longer counts (DOUBLE_ENROLLMENT).
-    await eventually(async () => (await counted(b)).counted === 0, 10_000, 'funding to count the child once');
+    await eventually('funding to count the child once', async () => (await counted(b)).counted === 0);
     expect(await counted(a)).toEqual({ counted: 2, notCounted: 0 });
     expect(await counted(b)).toEqual({ counted: 0, notCounted: 1 });
   });
@@ -223,7 +223,7 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
 
   it('names the learner of a report by the id its reader knows: B the one it enrolled, the municipality the kept one', async () => {
     const { db } = system.system.database!;
-    await eventually(async () => rowsOf(await db.execute(sql`SELECT 1 FROM absence.enrollment WHERE absorbed_from = ${atB.learner.id}`)).length === 1, 10_000, "absence to fold B's learner");
+    await eventually("absence to fold B's learner", async () => rowsOf(await db.execute(sql`SELECT 1 FROM absence.enrollment WHERE absorbed_from = ${atB.learner.id}`)).length === 1);
     const ids = async (token: string) =>
       (await system.query<{ absenceReports: { edges: { node: { learner: { id: string } | null; enrollment: { id: string } } }[] } }>('{ absenceReports(first: 50) { edges { node { learner { id } enrollment { id } } } } }', { token })).data!.absenceReports.edges
         .map((edge) => edge.node)
@@ -245,7 +245,7 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
       rowsOf<{ n: number }>(
         await db.execute(sql`SELECT (SELECT count(*) FROM funding.enrollment WHERE learner_id = ${identified.id}) * 100 + (SELECT count(*) FROM absence.report WHERE learner_id = ${identified.id}) AS n`),
       )[0]!.n;
-    await eventually(async () => Number(await underOldId()) === 0, 10_000, "the copies to fold B's learner");
+    await eventually("the copies to fold B's learner", async () => Number(await underOldId()) === 0);
     const kept = Number(await underKeptId());
     expect(kept).toBe(302);
     // As after a crash: a consumer applies the events since its cursor again.

@@ -69,7 +69,7 @@ describe('/metrics', () => {
       field: 'fundingStatusChanged',
     });
     try {
-      await eventually(() => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, 10_000, 'a live subscriber');
+      await eventually('a live subscriber', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
       const before = await scrape();
       expect(sample(before, 'register_subscriptions_open', { service: 'gateway' })).toBe(1);
       expect(sample(before, 'register_subscriptions_open', { service: 'funding' })).toBe(1);
@@ -77,18 +77,18 @@ describe('/metrics', () => {
 
       const enrolled = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(school, 1) }, token: school.token });
       expect(enrolled.errors).toBeUndefined();
-      await follower.until(() => follower.items.length > 0);
+      await follower.until('an event', () => follower.items.length > 0);
       // The counters grow as events go out, the follower's list as they arrive: they meet once the
       // last event written with this enrollment has arrived.
       const delivered = (text: string, service: string) => sample(text, 'register_events_delivered_total', { service, stream: 'funding' }) - sample(before, 'register_events_delivered_total', { service, stream: 'funding' });
-      await eventually(async () => {
+      await eventually('the delivered counts to match what the follower received', async () => {
         const text = await scrape();
         return delivered(text, 'gateway') === follower.items.length && delivered(text, 'funding') === follower.items.length;
-      }, 10_000, 'the delivered counts to match what the follower received');
+      }, { deadline: 10_000 });
     } finally {
       await follower.stop();
     }
-    await eventually(() => system.system.stats().gateway?.subscribers === 0, 10_000, 'the subscriber gone');
+    await eventually('the subscriber gone', () => system.system.stats().gateway?.subscribers === 0, { deadline: 10_000 });
     expect(sample(await scrape(), 'register_subscriptions_open', { service: 'gateway' })).toBe(0);
   });
 
@@ -107,6 +107,6 @@ describe('/metrics', () => {
       await blocker.query('ROLLBACK');
       await blocker.end();
     }
-    await eventually(async () => sample(await scrape(), 'register_consumer_lag_events', { consumer: 'funding.rio', stream: 'institutions' }) === 0, 10_000, 'the consumer caught up');
+    await eventually('the consumer caught up', async () => sample(await scrape(), 'register_consumer_lag_events', { consumer: 'funding.rio', stream: 'institutions' }) === 0, { deadline: 10_000 });
   });
 });

@@ -12,6 +12,11 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
   let otherBoard: string;
   let mandateId: string;
   let serial = 0;
+  // The OSR's story, told once before the cases: a vendor registered, a mandate granted, then ended
+  // earlier. Each case checks its part, in any order.
+  let registered: Awaited<ReturnType<typeof register>>;
+  let granted: Awaited<ReturnType<typeof grant>>;
+  let ended: Awaited<ReturnType<typeof end>>;
 
   beforeAll(async () => {
     system = await startTestSystem();
@@ -21,6 +26,10 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
     board = boards.data!.a.provider.board.code;
     otherBoard = boards.data!.b.provider.board.code;
     expect(board).not.toBe(otherBoard);
+    registered = await register('vendor-1');
+    granted = await grant({ role: 'BOARD', board });
+    mandateId = granted.data!.grantMandate.id;
+    ended = await end({ role: 'BOARD', board }, '2026-12-31');
   });
   afterAll(() => system?.close());
 
@@ -43,6 +52,10 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
       variables: { input: { documentId: `end-${++serial}`, mandateId, endDate } },
     });
   const expectRefused = (response: GraphQLResponse<unknown>, code: string) => expect(response.errors?.[0]?.extensions?.code).toBe(code);
+  const register = (documentId: string) =>
+    system.query<{ registerVendor: { oin: string; name: string } }>('mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { oin name } }', {
+      variables: { input: { documentId, oin: otherVendor, name: 'Tweede Leverancier B.V.' } },
+    });
 
   it('seeds a demo vendor with a mandate for every service at the demo schools', async () => {
     for (const service of ['ROD_PO', 'VERZUIM', 'RIO']) expect(await check(demoVendor.oin, service, '2026-11-01')).toBe('OK');
@@ -50,11 +63,7 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
   });
 
   it('lets the operator register a vendor, once', async () => {
-    const register = (documentId: string) =>
-      system.query<{ registerVendor: { oin: string; name: string } }>('mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { oin name } }', {
-        variables: { input: { documentId, oin: otherVendor, name: 'Tweede Leverancier B.V.' } },
-      });
-    expect((await register('vendor-1')).data!.registerVendor).toEqual({ oin: otherVendor, name: 'Tweede Leverancier B.V.' });
+    expect(registered.data!.registerVendor).toEqual({ oin: otherVendor, name: 'Tweede Leverancier B.V.' });
     expectRefused(await register('vendor-2'), 'CONFLICT');
     expectRefused(
       await system.query('mutation { registerVendor(input: { documentId: "v3", oin: "00000001800866472000", name: "x" }) { oin } }', { token: await as({ role: 'BOARD', board }) }),
@@ -63,10 +72,8 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
   });
 
   it("lets the school's board grant a mandate, in force from its start date", async () => {
-    const granted = await grant({ role: 'BOARD', board });
     expect(granted.errors).toBeUndefined();
     expect(granted.data!.grantMandate).toMatchObject({ service: 'VERZUIM', vendor: { name: 'Tweede Leverancier B.V.' }, branch: { brin6: '16AH00' }, startDate: '2026-01-01', endDate: null });
-    mandateId = granted.data!.grantMandate.id;
     expect(await check(otherVendor, 'VERZUIM', '2025-12-31')).toBe('NOK');
     expect(await check(otherVendor, 'VERZUIM', '2026-01-01')).toBe('OK');
     expect(await check(otherVendor, 'ROD_PO', '2026-01-01')).toBe('NOK');
@@ -82,7 +89,7 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
 
   it('lets the board end a mandate, earlier but never later', async () => {
     expectRefused(await end({ role: 'BOARD', board: otherBoard }, '2026-12-31'), 'NOT_FOUND');
-    expect((await end({ role: 'BOARD', board }, '2026-12-31')).data!.endMandate.endDate).toBe('2026-12-31');
+    expect(ended.data!.endMandate.endDate).toBe('2026-12-31');
     expect(await check(otherVendor, 'VERZUIM', '2026-12-31')).toBe('OK');
     expect(await check(otherVendor, 'VERZUIM', '2027-01-01')).toBe('NOK');
     expectRefused(await end({ role: 'BOARD', board }, '2027-06-30'), 'CONFLICT');

@@ -80,7 +80,7 @@ describe.runIf(onPostgres)('requests while PostgreSQL is out of reach', () => {
     expect(answer.retryAfter).toBe('1');
     expect(codes(answer)).toEqual(['UNAVAILABLE']);
     await database.proxy.pass();
-    await eventually(async () => (await ask(system.url, query, operator)).status === 200, 20_000, 'an answer once the database passes again');
+    await eventually('an answer once the database passes again', async () => (await ask(system.url, query, operator)).status === 200, { deadline: 20_000 });
   }, 60_000);
 
   it('answers 503 UNAVAILABLE with Retry-After, not INTERNAL_SERVER_ERROR, while the database refuses connections', async () => {
@@ -95,7 +95,7 @@ describe.runIf(onPostgres)('requests while PostgreSQL is out of reach', () => {
     } finally {
       await database.proxy.pass();
     }
-    await eventually(async () => (await ask(system.url, query, operator)).status === 200, 20_000, 'an answer once the database is back');
+    await eventually('an answer once the database is back', async () => (await ask(system.url, query, operator)).status === 200, { deadline: 20_000 });
   }, 60_000);
 });
 
@@ -118,7 +118,7 @@ describe.runIf(onPostgres)('a process started while PostgreSQL refuses connectio
     let failed: unknown;
     const starting = startSystem(readConfig({ ...process.env, DATABASE_URL: database.url, SERVE: 'institutions', PORT: String(port), SEED: 'false' }), { logger: silentLogger });
     starting.then((system) => (started = system), (error: unknown) => (failed = error));
-    await eventually(async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.database?.startsWith('unreachable') === true, 20_000, () => `the database named unreachable (start failed: ${failed})`);
+    await eventually('the database named unreachable', async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.database?.startsWith('unreachable') === true, { deadline: 20_000, state: () => `start failed: ${failed}` });
 
     const { status, body } = await probe(url, '/readyz');
     expect(status).toBe(503);

@@ -50,16 +50,23 @@ describe("DUO's learner counts per branch", () => {
   });
 });
 
+/** A fresh register, migrated and seeded, holding the population at `scale` of DUO's counts. */
+async function populatedDatabase(): Promise<Awaited<ReturnType<typeof testDatabase>>> {
+  const database = await testDatabase();
+  await migrateAndSeed(database, subgraphs, true, () => undefined);
+  await catchUpAll(database.db);
+  const { counts } = await readLearnerCounts();
+  await database.db.transaction((tx) => registerPopulation(tx, counts, { day, scale }));
+  return database;
+}
+
 describe('the national population, at a small scale', () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
   let counts: Map<string, number>;
 
   beforeAll(async () => {
-    database = await testDatabase();
-    await migrateAndSeed(database, subgraphs, true, () => undefined);
-    await catchUpAll(database.db);
     counts = (await readLearnerCounts()).counts;
-    await database.db.transaction((tx) => registerPopulation(tx, counts, { day, scale }));
+    database = await populatedDatabase();
   }, 120_000);
   afterAll(() => database?.drop());
 
@@ -148,72 +155,80 @@ describe('the national population, at a small scale', () => {
     expect((error as RegisterError).code).toBe('CONFLICT');
     expect(await query<{ n: number }>(sql`SELECT count(*)::int AS n FROM learners.learner`)).toEqual(before);
   });
+});
 
-  describe('taken in by funding and absence in bulk', () => {
-    const consumers = [
-      { ...fundingConsumer, copy: ['funding.learner', 'funding.enrollment', 'funding.status'], keep: ['funding.count_date'] },
-      { ...absenceConsumer, copy: ['absence.learner', 'absence.enrollment', 'absence.resident', 'absence.exemption_notice'], keep: [] },
-    ];
+// A population of its own: the case adds a learner that the cases above must not find.
+describe('the national population, at a small scale, taken in by funding and absence in bulk', () => {
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  beforeAll(async () => {
+    database = await populatedDatabase();
+  }, 120_000);
+  afterAll(() => database?.drop());
 
-    /** Each copy's rows, sorted, without the moment a status was assessed. */
-    async function copies(): Promise<Record<string, unknown[]>> {
-      const result: Record<string, unknown[]> = {};
-      for (const consumer of consumers) {
-        for (const table of consumer.copy) {
-          const rows = await query<Record<string, unknown>>(sql.raw(`SELECT * FROM ${table}`));
-          result[table] = rows.map(({ evaluated_at: _evaluated, issued_at: _issued, id: _id, ...row }) => JSON.stringify(row)).sort();
-        }
+  const query = async <Row>(statement: ReturnType<typeof sql>) => rowsOf<Row>(await database.db.execute(statement));
+  const consumers = [
+    { ...fundingConsumer, copy: ['funding.learner', 'funding.enrollment', 'funding.status'], keep: ['funding.count_date'] },
+    { ...absenceConsumer, copy: ['absence.learner', 'absence.enrollment', 'absence.resident', 'absence.exemption_notice'], keep: [] },
+  ];
+
+  /** Each copy's rows, sorted, without the moment a status was assessed. */
+  async function copies(): Promise<Record<string, unknown[]>> {
+    const result: Record<string, unknown[]> = {};
+    for (const consumer of consumers) {
+      for (const table of consumer.copy) {
+        const rows = await query<Record<string, unknown>>(sql.raw(`SELECT * FROM ${table}`));
+        result[table] = rows.map(({ evaluated_at: _evaluated, issued_at: _issued, id: _id, ...row }) => JSON.stringify(row)).sort();
       }
-      return result;
     }
+    return result;
+  }
 
-    async function forget(): Promise<void> {
-      for (const consumer of consumers) {
-        await database.db.execute(sql.raw(`TRUNCATE ${[...consumer.copy, ...consumer.keep].join(', ')} CASCADE`));
-        await database.db.execute(sql.raw(`DELETE FROM ${consumer.cursorSchema}.consumer_cursor WHERE consumer = '${consumer.consumer}'`));
-      }
+  async function forget(): Promise<void> {
+    for (const consumer of consumers) {
+      await database.db.execute(sql.raw(`TRUNCATE ${[...consumer.copy, ...consumer.keep].join(', ')} CASCADE`));
+      await database.db.execute(sql.raw(`DELETE FROM ${consumer.cursorSchema}.consumer_cursor WHERE consumer = '${consumer.consumer}'`));
     }
+  }
 
-    const bulk = (consumer: ConsumerOptions) => consumeInBulk(database.db, { ...consumer, bulk: consumer.bulk! });
+  const bulk = (consumer: ConsumerOptions) => consumeInBulk(database.db, { ...consumer, bulk: consumer.bulk! });
 
-    it('reaches the state event batches reach, into empty copies and over partly filled ones', async () => {
-      // A learner known by an onderwijsnummer first, then by a BSN: LearnerIdentified and PgnReplaced.
-      const school = { brin6: '16AH00', sender: '00000001800866472000/16AH00' };
-      const areas = await schoolPostcodeAreas(database.db);
-      const identified = await identifyLearner(database.db, school, { documentId: 'bulk-identify', birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' }, areas);
-      const [{ pgn: onderwijsnummer }] = (await query<{ pgn: string }>(sql`SELECT pgn FROM learners.learner WHERE id = ${identified.learnerId}`)) as [{ pgn: string }];
-      const [enrolled] = await enroll(database.db, school, [
-        {
-          documentId: 'bulk-enroll',
-          learner: { pgn: onderwijsnummer, birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG' },
-          providerCode: '010A823',
-          locationCode: '646X831',
-          offeredProgrammeId: '5cbfc5b3-130a-52b4-b91b-6764dbc69471',
-          startDate: '2024-08-01',
-          group: 3,
-          schoolEnrollmentNumber: 'BULK1',
-          vve: false,
-        },
-      ], areas);
-      expect(enrolled!.ok).toBe(true);
-      await replacePgn(database.db, school, { documentId: 'bulk-replace', onderwijsnummer, bsn: '111222333' });
+  it('reaches the state event batches reach, into empty copies and over partly filled ones', async () => {
+    // A learner known by an onderwijsnummer first, then by a BSN: LearnerIdentified and PgnReplaced.
+    const school = { brin6: '16AH00', sender: '00000001800866472000/16AH00' };
+    const areas = await schoolPostcodeAreas(database.db);
+    const identified = await identifyLearner(database.db, school, { documentId: 'bulk-identify', birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' }, areas);
+    const [{ pgn: onderwijsnummer }] = (await query<{ pgn: string }>(sql`SELECT pgn FROM learners.learner WHERE id = ${identified.learnerId}`)) as [{ pgn: string }];
+    const [enrolled] = await enroll(database.db, school, [
+      {
+        documentId: 'bulk-enroll',
+        learner: { pgn: onderwijsnummer, birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG' },
+        providerCode: '010A823',
+        locationCode: '646X831',
+        offeredProgrammeId: '5cbfc5b3-130a-52b4-b91b-6764dbc69471',
+        startDate: '2024-08-01',
+        group: 3,
+        schoolEnrollmentNumber: 'BULK1',
+        vve: false,
+      },
+    ], areas);
+    expect(enrolled!.ok).toBe(true);
+    await replacePgn(database.db, school, { documentId: 'bulk-replace', onderwijsnummer, bsn: '111222333' });
 
-      for (const consumer of consumers) await catchUp(database.db, consumer);
-      const inBatches = await copies();
-      expect(inBatches['funding.status']!.length).toBeGreaterThan(1000);
-      expect(inBatches['absence.learner']!.some((row) => (row as string).includes('"111222333"'))).toBe(true);
+    for (const consumer of consumers) await catchUp(database.db, consumer);
+    const inBatches = await copies();
+    expect(inBatches['funding.status']!.length).toBeGreaterThan(1000);
+    expect(inBatches['absence.learner']!.some((row) => (row as string).includes('"111222333"'))).toBe(true);
 
-      await forget();
-      for (const consumer of consumers) expect(await bulk(consumer)).toBeGreaterThan(1000);
-      expect(await copies()).toEqual(inBatches);
+    await forget();
+    for (const consumer of consumers) expect(await bulk(consumer)).toBeGreaterThan(1000);
+    expect(await copies()).toEqual(inBatches);
 
-      await forget();
-      for (const consumer of consumers) {
-        await consumeBatch(database.db, { ...consumer, limit: 500 });
-        await bulk(consumer);
-      }
-      expect(await copies()).toEqual(inBatches);
-      for (const consumer of consumers) expect(await catchUp(database.db, consumer)).toBe(0);
-    }, 120_000);
-  });
+    await forget();
+    for (const consumer of consumers) {
+      await consumeBatch(database.db, { ...consumer, limit: 500 });
+      await bulk(consumer);
+    }
+    expect(await copies()).toEqual(inBatches);
+    for (const consumer of consumers) expect(await catchUp(database.db, consumer)).toBe(0);
+  }, 120_000);
 });

@@ -9,7 +9,7 @@ import { startSystem, type RunningSystem } from '../system/start.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { readConfig } from '../kernel/config.ts';
-import { openDatabase } from '../kernel/db.ts';
+import { openDatabase, type Database } from '../kernel/db.ts';
 import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
 import { issueToken } from '../kernel/viewer.ts';
 import { addDays } from '../kernel/calendar.ts';
@@ -60,11 +60,11 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
 
   /** Waits until the gateway holds `subscribers` and every upstream has joined its stream's live tail. */
   const allLive = (subscribers: number) =>
-    eventually(() => {
+    eventually(`${subscribers} live subscribers`, () => {
       const { gateway, feeds } = system.system.stats();
       const live = Object.values(feeds).reduce((sum, feed) => sum + feed.live, 0);
       return gateway?.subscribers === subscribers && live === gateway.upstreams;
-    }, 10_000, `${subscribers} live subscribers`);
+    }, { deadline: 10_000 });
 
   beforeAll(async () => {
     system = await startTestSystem();
@@ -72,7 +72,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
   });
   afterEach(async () => {
     await Promise.all(followers.splice(0).map((follower) => follower.stop()));
-    await eventually(() => system.system.stats().gateway?.subscribers === 0, 5000, 'the last test\'s subscribers to leave');
+    await eventually('the last test\'s subscribers to leave', () => system.system.stats().gateway?.subscribers === 0, { deadline: 5000 });
   });
   afterAll(() => system?.close());
 
@@ -87,13 +87,13 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const ids: string[] = [];
     for (const n of numbers) ids.push(await enroll(a, n));
     // The first statuses at A come in before the transfers, so that only the changes they make follow.
-    await fundingAtA.until(() => fundingAtA.items.length === 2, 10_000, "A's first two statuses");
+    await fundingAtA.until("A's first two statuses", () => fundingAtA.items.length === 2, { deadline: 10_000 });
     expect(fundingAtA.items.map((item) => [item.previous, item.current?.outcome])).toEqual([[null, 'FUNDABLE'], [null, 'FUNDABLE']]);
 
     for (const n of numbers) await enroll(b, n, { startDate: '2026-12-01' });
 
-    await noticesAtA.until(() => noticesAtA.items.length === 2, 10_000, 'two notices at A');
-    await fundingAtA.until(() => fundingAtA.items.length === 4, 10_000, "two of A's statuses changed");
+    await noticesAtA.until('two notices at A', () => noticesAtA.items.length === 2, { deadline: 10_000 });
+    await fundingAtA.until("two of A's statuses changed", () => fundingAtA.items.length === 4, { deadline: 10_000 });
     const name = (await system.query<{ branch: { name: string } }>('query($brin6: ID!) { branch(brin6: $brin6) { name } }', { variables: { brin6: b.brin6 } })).data!.branch.name;
     expect(noticesAtA.items.map((item) => item.notice.newLocation.branches.map((branch) => branch.name))).toEqual([[name], [name]]);
     expect(noticesAtA.items.map((item) => item.notice.enrollment.id).sort()).toEqual([...ids].sort());
@@ -119,7 +119,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const subscriber = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged');
     await allLive(2);
     await enroll(a, base);
-    await subscriber.until(() => subscriber.items.length === 1);
+    await subscriber.until('the first event', () => subscriber.items.length === 1);
     await subscriber.stop();
     const last = subscriber.lastCursor!;
 
@@ -127,18 +127,21 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const items = Array.from({ length: 100 }, (_, i) => enrollmentInput(a, base + 1 + i));
     const bulk = await system.query<{ enrollLearners: { failures: unknown[] } }>(bulkMutation, { variables: { input: { items } }, token: a.token });
     expect(bulk.data?.enrollLearners.failures).toEqual([]);
-    await witness.until(() => witness.items.length === 101, 20_000, 'the witness to see all 101 events');
+    await witness.until('the witness to see all 101 events', () => witness.items.length === 101, { deadline: 20_000 });
 
     const resumed = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: last });
-    await resumed.until(() => resumed.items.length === 100, 20_000, 'the 100 missed events');
+    await resumed.until('the 100 missed events', () => resumed.items.length === 100, { deadline: 20_000 });
     expect(resumed.items.map((item) => item.cursor)).toEqual(witness.items.slice(1).map((item) => item.cursor));
     expect(inStreamOrder(resumed.items.map((item) => item.cursor))).toBe(true);
 
     // The seam: the next event comes once, right after the replayed ones.
     await enroll(a, ++learner);
-    await witness.until(() => witness.items.length === 102);
-    await resumed.until(() => resumed.items.length >= 101);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await witness.until('the live event at the witness', () => witness.items.length === 102);
+    await resumed.until('the live event after the replayed ones', () => resumed.items.length >= 101);
+    // One more event behind it: in order, a doubled event would come before this one.
+    await enroll(a, ++learner);
+    await witness.until('the event after it at the witness', () => witness.items.length === 103);
+    await resumed.until('the event after it', () => resumed.items.some((item) => item.cursor === witness.items[102]!.cursor));
     expect(resumed.items.map((item) => item.cursor)).toEqual(witness.items.slice(1).map((item) => item.cursor));
   });
 
@@ -177,7 +180,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     expect(step.errors).toBeUndefined();
 
     for (const follower of [atSchool, atResidence]) {
-      await follower.until(() => follower.items.length === 2, 10_000, 'the report and its step');
+      await follower.until('the report and its step', () => follower.items.length === 2, { deadline: 10_000 });
       expect(follower.items.map(({ change, report }) => [change, report.id, report.municipalityCode, report.branch.name, report.learner?.pgn])).toEqual([
         ['REPORTED', reportId, '0114', "Openbare Basisschool 't Eenspan", enrollmentInput(a, n).learner.pgn],
         ['STATUS_CHANGED', reportId, '0114', "Openbare Basisschool 't Eenspan", enrollmentInput(a, n).learner.pgn],
@@ -193,36 +196,36 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const witness = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged');
     await allLive(1);
     for (let i = 0; i < 3; i++) await enroll(a, ++learner);
-    await witness.until(() => witness.items.length === 3);
+    await witness.until('the third event at the witness', () => witness.items.length === 3);
     const [first, ...missed] = witness.items.map((item) => item.cursor);
 
     const resumed = [0, 1, 2].map(() => follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: first! }));
-    for (const follower of resumed) await follower.until(() => follower.items.length === 2, 10_000, 'the two missed events');
+    for (const follower of resumed) await follower.until('the two missed events', () => follower.items.length === 2, { deadline: 10_000 });
     // Caught up with the witness's upstream, the replay handed its subscribers over to it.
-    await eventually(() => system.system.stats().gateway?.upstreams === 1, 5000, 'one upstream for all four');
+    await eventually('one upstream for all four', () => system.system.stats().gateway?.upstreams === 1, { deadline: 5000 });
     await enroll(a, ++learner);
-    await witness.until(() => witness.items.length === 4);
+    await witness.until('the fourth event at the witness', () => witness.items.length === 4);
     for (const follower of resumed) {
-      await follower.until(() => follower.items.length >= 3);
+      await follower.until('the live event after the missed ones', () => follower.items.length >= 3);
       expect(follower.items.map((item) => item.cursor)).toEqual([...missed, witness.items[3]!.cursor]);
     }
 
     // Resuming from where the live upstream stands: joined to it at once, no upstream of their own.
     const latest = witness.lastCursor!;
     const joined = [0, 1].map(() => follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: latest }));
-    await eventually(() => system.system.stats().gateway?.subscribers === 6, 5000, 'six subscribers');
+    await eventually('six subscribers', () => system.system.stats().gateway?.subscribers === 6, { deadline: 5000 });
     expect(system.system.stats().gateway?.upstreams).toBe(1);
     await enroll(a, ++learner);
-    await witness.until(() => witness.items.length === 5);
+    await witness.until('the fifth event at the witness', () => witness.items.length === 5);
     for (const follower of joined) {
-      await follower.until(() => follower.items.length === 1);
+      await follower.until('the event at each follower', () => follower.items.length === 1);
       expect(follower.items.map((item) => item.cursor)).toEqual([witness.items[4]!.cursor]);
     }
   });
 
   it('refuses a malformed cursor with BAD_USER_INPUT and opens nothing', async () => {
     const refused = follow<FundingChange>(a, fundingSubscription, 'fundingStatusChanged', { after: 'not-a-cursor' });
-    await refused.until(() => refused.errors.length > 0);
+    await refused.until('the refusal', () => refused.errors.length > 0);
     expect(refused.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
@@ -232,7 +235,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     await allLive(1);
     // The first status comes while the mandate holds; waiting for it keeps it apart from what follows the end.
     await enroll(c, n);
-    await follower.until(() => follower.items.length === 1, 10_000, 'the status at C');
+    await follower.until('the status at C', () => follower.items.length === 1, { deadline: 10_000 });
     const branch = await system.query<{ branch: { provider: { board: { code: string } } } }>('query($brin6: ID!) { branch(brin6: $brin6) { provider { board { code } } } }', { variables: { brin6: c.brin6 } });
     const board = await system.token({ role: 'BOARD', board: branch.data!.branch.provider.board.code });
     const mandates = await system.query<{ mandates: { edges: { node: { id: string; service: string; vendor: { oin: string } } }[] } }>(
@@ -246,11 +249,11 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     });
     expect(ended.errors).toBeUndefined();
     // Funding keeps a copy of the mandates: once it has taken in the end, it refuses the vendor.
-    await eventually(async () => (await system.query('{ countDates { countDate } }', { token: c.token })).errors?.[0]?.extensions?.code === 'FORBIDDEN', 10_000, 'funding to refuse the vendor');
+    await eventually('funding to refuse the vendor', async () => (await system.query('{ countDates { countDate } }', { token: c.token })).errors?.[0]?.extensions?.code === 'FORBIDDEN', { deadline: 10_000 });
 
     // The learner enrolls at B: its enrollment at C no longer counts, an event for C.
     await enroll(b, n, { startDate: '2026-12-01' });
-    await follower.until(() => follower.errors.length > 0, 10_000, 'the refusal');
+    await follower.until('the refusal', () => follower.errors.length > 0, { deadline: 10_000 });
     expect(follower.errors[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringContaining('ROD_PO') });
     expect(follower.items).toHaveLength(1);
   });
@@ -280,7 +283,7 @@ describe('releasing subscriptions', () => {
         client.subscribe({ query: queries[(c + i) % 3]!, variables: { after: i % 2 ? null : streamStart } }, { next: () => undefined, error: (error) => errors.push(error), complete: () => undefined }),
       ),
     );
-    await eventually(() => open().subscribers === 1000 && open().subscriptions === open().upstreams, 20_000, '1,000 subscribers').catch((error: Error) => {
+    await eventually('1,000 subscribers', () => open().subscribers === 1000 && open().subscriptions === open().upstreams, { deadline: 20_000 }).catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(open())}, errors ${JSON.stringify(errors.slice(0, 3))}`);
     });
     // Per field, those after the same cursor share an upstream. Those from now on do too, and, as
@@ -290,7 +293,7 @@ describe('releasing subscriptions', () => {
     // Half unsubscribe (a complete message), the other half leave by closing their connections.
     unsubscribes.slice(0, 500).forEach((unsubscribe) => unsubscribe());
     await Promise.all(clients.slice(20).map((client) => client.dispose()));
-    await eventually(() => open().subscribers === 0, 10_000, 'every subscriber to be gone');
+    await eventually('every subscriber to be gone', () => open().subscribers === 0, { deadline: 10_000 });
     expect(open()).toEqual({ subscribers: 0, upstreams: 0, subscriptions: 0, tails: 0 });
     expect(errors).toEqual([]);
     await Promise.all(clients.slice(0, 20).map((client) => client.dispose()));
@@ -301,6 +304,18 @@ describe('releasing subscriptions', () => {
 function statusChange(n: number): NewEvent {
   const keys = { enrollmentId: randomUUID(), learnerId: randomUUID(), brin6: '16AH00', countDate: '2027-02-01' };
   return { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n } };
+}
+
+/**
+ * Writes one event after `written` and waits for each follower to receive it: delivered in order, a
+ * doubled event would come before it. Returns the stream's events with it.
+ */
+async function oneMore(writer: Database, written: string[], followers: Follower<{ cursor: string }>[]): Promise<string[]> {
+  await writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(written.length)]));
+  let all: string[] = [];
+  await eventually('the event after the others to be readable', async () => (all = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === written.length + 1, { deadline: 30_000 });
+  for (const follower of followers) await follower.until('the event after the others', () => follower.items.some((item) => item.cursor === all.at(-1)), { deadline: 30_000 });
+  return all;
 }
 
 describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a subgraph and the database, on PostgreSQL', () => {
@@ -322,7 +337,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       const token = await issueToken({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' }, readConfig(base).tokenSecret);
       const query = 'subscription($after: String) { fundingStatusChanged(after: $after) { cursor countDate } }';
       for (let i = 0; i < 3; i++) followers.push(new Follower({ url: () => servers.get('gateway')!.url, token, query, field: 'fundingStatusChanged', resume: true }));
-      await eventually(() => servers.get('gateway')!.stats().gateway?.subscribers === 3 && servers.get('funding')!.stats().feeds.funding?.live === 1, 10_000, 'three live subscribers');
+      await eventually('three live subscribers', () => servers.get('gateway')!.stats().gateway?.subscribers === 3 && servers.get('funding')!.stats().feeds.funding?.live === 1, { deadline: 10_000 });
 
       // Each writer commits 100 events one by one, holding its transaction a random while: commits
       // come out of position order, which a cursor must not skip.
@@ -337,17 +352,19 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
           }
         })(),
       );
-      await sleep(500);
+      // Restarts while the writers are under way, after the first events and again further on.
+      const delivered = (count: number) => eventually(`${count} events delivered`, () => followers.every((follower) => follower.items.length >= count), { deadline: 30_000 });
+      await delivered(50);
       await restart('gateway', gatewayEnvironment);
-      await sleep(500);
+      await delivered(250);
       await restart('funding', { PORT: new URL(servers.get('funding')!.url).port });
       await Promise.all(writers);
 
       // Readable once every older transaction on the database has ended (kernel/events.ts, readEvents).
       let written: string[] = [];
-      await eventually(async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000, 30_000, 'the 1,000 events to be readable');
-      for (const follower of followers) await follower.until(() => follower.items.length >= 1000, 30_000, 'all 1,000 events');
-      await sleep(300);
+      await eventually('the 1,000 events to be readable', async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000, { deadline: 30_000 });
+      for (const follower of followers) await follower.until('all 1,000 events', () => follower.items.length >= 1000, { deadline: 30_000 });
+      written = await oneMore(writer, written, followers);
       for (const follower of followers) {
         expect(follower.items.map((item) => item.cursor)).toEqual(written);
         expect(follower.closes.length).toBeGreaterThan(0);
@@ -371,7 +388,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
     const follower = new Follower<{ cursor: string }>({ url: () => system.url, token, query: 'subscription { fundingStatusChanged { cursor } }', field: 'fundingStatusChanged', resume: true });
     try {
       step = 'waiting for a live subscriber';
-      await eventually(() => system.system.stats().feeds.funding?.live === 1, 10_000, 'a live subscriber');
+      await eventually('a live subscriber', () => system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
       const write = async (from: number) => {
         for (let n = from; n < from + 50; n++) await writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(n)]));
       };
@@ -385,10 +402,10 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       await write(50);
       step = 'waiting for the 100 events to be readable';
       let written: string[] = [];
-      await eventually(async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100, 30_000, 'the 100 events to be readable');
+      await eventually('the 100 events to be readable', async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100, { deadline: 30_000 });
       step = 'waiting for the follower to receive them';
-      await follower.until(() => follower.items.length >= 100, 30_000, 'all 100 events');
-      await sleep(300);
+      await follower.until('all 100 events', () => follower.items.length >= 100, { deadline: 30_000 });
+      written = await oneMore(writer, written, [follower]);
       expect(follower.items.map((item) => item.cursor)).toEqual(written);
     } finally {
       step = 'stopping the follower';

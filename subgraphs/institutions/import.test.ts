@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { and, count, eq, isNull } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegisterError } from '../../kernel/errors.ts';
 import { migrate } from '../../kernel/migrations.ts';
 import { testDatabase } from '../../test/harness.ts';
@@ -29,32 +29,15 @@ describe('importing the DUO school file', () => {
   };
   const rowsOf = async (table: PgTable) => (await database.db.select({ n: count() }).from(table))[0]!.n;
 
-  beforeAll(async () => {
+  // Each case starts from a register of its own, and imports up to where it begins.
+  beforeEach(async () => {
     database = await testDatabase();
     await migrate(database, 'institutions');
   });
-  afterAll(() => database.drop());
-
-  it('loads all 6,122 branches of 749 boards', async () => {
-    const result = await importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-08-01' });
-    expect(result.counts.branches).toEqual({ created: 6122 });
-    expect(await rowsOf(branch)).toBe(6122);
-    expect(await rowsOf(board)).toBe(749);
-    expect(await rowsOf(provider)).toBe(6011);
-    const [first] = await database.db.select().from(branch).where(eq(branch.brin6, '16AH00'));
-    expect(first).toMatchObject({ name: "Openbare Basisschool 't Eenspan", providerCode: '010A823', startDate: null, endDate: null });
-  });
-
-  it('changes nothing when the same file is imported again', async () => {
-    const before = await snapshot();
-    const runs = await rowsOf(importRun);
-    const result = await importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-09-01' });
-    expect(result.runId).toBeNull();
-    expect(await snapshot()).toEqual(before);
-    expect(await rowsOf(importRun)).toBe(runs);
-  });
-
-  it('applies a newer file as exactly its changes: one new, one closed, one moved board, one renamed', async () => {
+  afterEach(() => database.drop());
+  const loadBundledFile = () => importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-08-01' });
+  /** A newer school file, applied on 1 October: one branch new, one closed, one moved board, one renamed. */
+  const applyNewerFile = async () => {
     const file = await editedCopy((lines) => {
       const next = [...lines];
       const eenspan = lineOf(next, '16AH00');
@@ -65,7 +48,32 @@ describe('importing the DUO school file', () => {
       next.splice(lineOf(next, '03WU00'), 1);
       return next;
     });
-    const result = await importSchoolFile(database.db, file, { referenceDate: '2026-10-01' });
+    return importSchoolFile(database.db, file, { referenceDate: '2026-10-01' });
+  };
+
+  it('loads all 6,122 branches of 749 boards', async () => {
+    const result = await loadBundledFile();
+    expect(result.counts.branches).toEqual({ created: 6122 });
+    expect(await rowsOf(branch)).toBe(6122);
+    expect(await rowsOf(board)).toBe(749);
+    expect(await rowsOf(provider)).toBe(6011);
+    const [first] = await database.db.select().from(branch).where(eq(branch.brin6, '16AH00'));
+    expect(first).toMatchObject({ name: "Openbare Basisschool 't Eenspan", providerCode: '010A823', startDate: null, endDate: null });
+  });
+
+  it('changes nothing when the same file is imported again', async () => {
+    await loadBundledFile();
+    const before = await snapshot();
+    const runs = await rowsOf(importRun);
+    const result = await importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-09-01' });
+    expect(result.runId).toBeNull();
+    expect(await snapshot()).toEqual(before);
+    expect(await rowsOf(importRun)).toBe(runs);
+  });
+
+  it('applies a newer file as exactly its changes: one new, one closed, one moved board, one renamed', async () => {
+    await loadBundledFile();
+    const result = await applyNewerFile();
     expect(result.counts).toEqual({
       boards: {},
       providers: { closed: 1, moved: 1 },
@@ -89,6 +97,8 @@ describe('importing the DUO school file', () => {
   });
 
   it('refuses a file for an earlier date than one already applied, changing nothing', async () => {
+    await loadBundledFile();
+    await applyNewerFile();
     const before = await snapshot();
     const error = await importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-09-15' }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(RegisterError);
@@ -97,6 +107,7 @@ describe('importing the DUO school file', () => {
   });
 
   it('refuses a file that would close most branches, changing nothing', async () => {
+    await loadBundledFile();
     const before = await snapshot();
     const truncated = await editedCopy((lines) => lines.slice(0, 1001));
     await expect(importSchoolFile(database.db, truncated, { referenceDate: '2026-11-01' })).rejects.toMatchObject({ code: 'CONFLICT', field: 'file' });
@@ -104,6 +115,8 @@ describe('importing the DUO school file', () => {
   });
 
   it('reopens a closed branch that a later file lists again', async () => {
+    await loadBundledFile();
+    await applyNewerFile();
     const result = await importSchoolFile(database.db, bundledSchoolFile, { referenceDate: '2026-11-01' });
     expect(result.counts.branches).toEqual({ closed: 1, reopened: 1, renamed: 1 });
     const [reopened] = await database.db.select().from(branch).where(eq(branch.brin6, '03WU00'));

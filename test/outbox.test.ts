@@ -1,0 +1,81 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../kernel/db.ts';
+import { outboxDdl } from '../kernel/events.ts';
+import { kernelMigrations, migrate } from '../kernel/migrations.ts';
+import { subgraphs } from '../subgraphs/index.ts';
+import { testDatabase } from './harness.ts';
+
+/*
+ * The kernel's tests build the outbox from `outboxDdl()`; production runs each subgraph's copy in its
+ * migrations. After migrating a fresh database as a start does, every subgraph's outbox and cursor
+ * table must be the kernel's, column for column, constraint, index and trigger, so that what the
+ * kernel's tests prove holds for what runs. A subgraph adds only indexes for its followers' keys.
+ */
+
+/** Indexes a subgraph adds to its outbox to serve its followers (migrations/<subgraph>/0003_index_outbox_by_follower.sql). */
+const followerIndexes: Record<string, string[]> = {
+  institutions: [],
+  learners: ['outbox_brin6'],
+  funding: ['outbox_brin6'],
+  absence: ['outbox_brin6', 'outbox_municipality'],
+};
+
+const reference = 'kernel_outbox';
+
+describe("every subgraph's migrated outbox is the kernel's", () => {
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  const query = async <Row>(statement: ReturnType<typeof sql>) => rowsOf<Row>(await database.db.execute(statement));
+
+  /** What the catalogue says of the schema's outbox tables, with the schema's name taken out. */
+  async function shapeOf(schema: string) {
+    const named = (text: string | null) => text?.replaceAll(`${schema}.`, '<schema>.') ?? null;
+    const columns = await query<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }>(sql`
+      SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+      WHERE table_schema = ${schema} AND table_name IN ('outbox', 'consumer_cursor') ORDER BY table_name, ordinal_position`);
+    const constraints = await query<{ table_name: string; name: string; definition: string }>(sql`
+      SELECT rel.relname AS table_name, con.conname AS name, pg_get_constraintdef(con.oid) AS definition
+      FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = rel.relnamespace
+      WHERE ns.nspname = ${schema} AND rel.relname IN ('outbox', 'consumer_cursor') ORDER BY 1, 2`);
+    const indexes = await query<{ table_name: string; name: string; definition: string }>(sql`
+      SELECT tablename AS table_name, indexname AS name, indexdef AS definition FROM pg_indexes
+      WHERE schemaname = ${schema} AND tablename IN ('outbox', 'consumer_cursor') ORDER BY 1, 2`);
+    const triggers = await query<{ table_name: string; name: string; definition: string }>(sql`
+      SELECT rel.relname AS table_name, tg.tgname AS name, pg_get_triggerdef(tg.oid) AS definition
+      FROM pg_trigger tg JOIN pg_class rel ON rel.oid = tg.tgrelid JOIN pg_namespace ns ON ns.oid = rel.relnamespace
+      WHERE ns.nspname = ${schema} AND rel.relname IN ('outbox', 'consumer_cursor') AND NOT tg.tgisinternal ORDER BY 1, 2`);
+    return {
+      columns: columns.map((column) => ({ ...column, column_default: named(column.column_default) })),
+      constraints,
+      indexes: indexes.map((index) => ({ ...index, definition: named(index.definition) })),
+      triggers: triggers.map((trigger) => ({ ...trigger, definition: named(trigger.definition) })),
+    };
+  }
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    // As a start migrates (gateway/system.ts): the kernel's tables, then each subgraph's.
+    for (const name of [...kernelMigrations, ...subgraphs.map((subgraph) => subgraph.name)]) await migrate(database, name);
+    await database.rawTransaction((tx) => tx.script(`CREATE SCHEMA ${reference};\n${outboxDdl(reference)}`));
+  }, 120_000);
+  afterAll(() => database?.drop());
+
+  it('finds an outbox in each subgraph and nowhere else', async () => {
+    const schemas = await query<{ schema: string }>(sql`
+      SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'outbox' AND table_schema <> ${reference} ORDER BY 1`);
+    expect(schemas.map((row) => row.schema)).toEqual(subgraphs.map((subgraph) => subgraph.name).sort());
+    expect(Object.keys(followerIndexes).sort()).toEqual(subgraphs.map((subgraph) => subgraph.name).sort());
+  });
+
+  it.each(subgraphs.map((subgraph) => subgraph.name))('%s: the same columns, types, defaults, constraints, indexes and triggers', async (name) => {
+    const kernel = await shapeOf(reference);
+    const migrated = await shapeOf(name);
+    expect(kernel.columns.length).toBeGreaterThan(0);
+    expect(migrated.columns).toEqual(kernel.columns);
+    expect(migrated.constraints).toEqual(kernel.constraints);
+    expect(migrated.triggers).toEqual(kernel.triggers);
+    const own = new Set(followerIndexes[name]);
+    expect(migrated.indexes.filter((index) => !own.has(index.name))).toEqual(kernel.indexes);
+    expect(migrated.indexes.filter((index) => own.has(index.name)).map((index) => index.name)).toEqual([...own].sort());
+  });
+});
