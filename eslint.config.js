@@ -2,6 +2,8 @@
 // architecture as import rules (docs/architecture.md): a subgraph imports only the kernel, the stream
 // contracts and itself; the contracts only the kernel; the kernel nothing above it; the browser pages
 // no server code. Formatting is Prettier's (.prettierrc.json), checked by the same command.
+// ESLint rather than Biome: its no-restricted-imports, given per folder, states each border as a
+// rule with its reason, and typescript-eslint's rules run on the same parse; Prettier formats.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -39,7 +41,10 @@ export default tseslint.config(
   })),
   ...subgraphs.map((name) => ({
     files: [`subgraphs/${name}/**/*.test.ts`],
-    rules: refuse(`A subgraph's own tests import only kernel/, contracts/, test/ and the subgraph; tests across subgraphs live in test/.`, `^\\.\\./(?!${name}/)[^.]`),
+    rules: refuse(
+      `A subgraph's own tests import only kernel/, contracts/, test/ and the subgraph; tests across subgraphs live in test/.`,
+      `^\\.\\./(?!${name}/)[^.]`,
+    ),
   })),
   {
     files: ['contracts/**/*.ts'],
@@ -52,6 +57,9 @@ export default tseslint.config(
   },
   {
     files: ['web/school/**/*.ts', 'web/explorer/**/*.ts', 'web/school/**/*.tsx', 'web/explorer/**/*.tsx'],
-    rules: refuse('The browser pages import no server code: they reach the register over HTTP and WebSocket only.', `^(\\.\\./)+(kernel|gateway|subgraphs|contracts|cli|bench|faults)/`),
+    rules: refuse(
+      'The browser pages import no server code: they reach the register over HTTP and WebSocket only.',
+      `^(\\.\\./)+(kernel|gateway|subgraphs|contracts|cli|bench|faults)/`,
+    ),
   },
 );

@@ -170,7 +170,9 @@ try {
     say(`${events} events: ${kinds.map((row) => `${row.n} ${row.kind}${row.kind === 'PROVIDER' ? ` (${row.boards} with a board)` : ''}`).join(', ')}`);
   });
   const { places } = await buildPopulation(database);
-  await step('ANALYZE funding tables', () => db.execute(sql`ANALYZE funding.learner, funding.enrollment, funding.rio_object, funding.status, funding.count_date`));
+  await step('ANALYZE funding tables', () =>
+    db.execute(sql`ANALYZE funding.learner, funding.enrollment, funding.rio_object, funding.status, funding.count_date`),
+  );
 
   const log = (from: number) => (message: string) => say(`  ${message} (${seconds(from)} s)`);
 

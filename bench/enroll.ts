@@ -54,9 +54,13 @@ try {
       for (let index = next++; index < calls; index = next++) {
         const items = call(index);
         const begun = performance.now();
-        const response = await system.query<{ enrollLearners: { enrollments: unknown[]; failures: unknown[] } }>(mutation, { variables: { input: { items } }, token });
+        const response = await system.query<{ enrollLearners: { enrollments: unknown[]; failures: unknown[] } }>(mutation, {
+          variables: { input: { items } },
+          token,
+        });
         latencies.push(performance.now() - begun);
-        if (response.errors || response.data!.enrollLearners.failures.length) throw new Error(JSON.stringify(response.errors ?? response.data!.enrollLearners.failures.slice(0, 3)));
+        if (response.errors || response.data!.enrollLearners.failures.length)
+          throw new Error(JSON.stringify(response.errors ?? response.data!.enrollLearners.failures.slice(0, 3)));
         stored += response.data!.enrollLearners.enrollments.length;
         process.stdout.write(`\r${stored} enrollments stored`);
       }
@@ -65,8 +69,19 @@ try {
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((x, y) => x - y);
   const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(0);
-  console.log(`\n${calls} calls of ${size}, ${concurrency} at a time: ${stored} enrollments in ${seconds.toFixed(2)} s = ${Math.round(stored / seconds)} enrollments/s; per call p50 ${percentile(50)} ms, p99 ${percentile(99)} ms`);
-  await writeResults('enroll', { calls, size, concurrency, stored, seconds, perSecond: stored / seconds, callP50Ms: Number(percentile(50)), callP99Ms: Number(percentile(99)) });
+  console.log(
+    `\n${calls} calls of ${size}, ${concurrency} at a time: ${stored} enrollments in ${seconds.toFixed(2)} s = ${Math.round(stored / seconds)} enrollments/s; per call p50 ${percentile(50)} ms, p99 ${percentile(99)} ms`,
+  );
+  await writeResults('enroll', {
+    calls,
+    size,
+    concurrency,
+    stored,
+    seconds,
+    perSecond: stored / seconds,
+    callP50Ms: Number(percentile(50)),
+    callP99Ms: Number(percentile(99)),
+  });
 } finally {
   await system.close();
 }

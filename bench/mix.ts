@@ -85,7 +85,9 @@ const vendorFor = (school: School): Viewer => ({ role: 'VENDOR', vendorOin: demo
 
 /** The viewer signed for each subgraph, each in a header of its own. */
 async function signedPerSubgraph(viewer: Viewer, secret: string): Promise<Record<string, string>> {
-  const signed = await Promise.all(subgraphs.map(async ({ name }) => [`${viewerHeader}-${name}`, await signViewerAssertion(viewer, secret, name, { origin: '127.0.0.1' })]));
+  const signed = await Promise.all(
+    subgraphs.map(async ({ name }) => [`${viewerHeader}-${name}`, await signViewerAssertion(viewer, secret, name, { origin: '127.0.0.1' })]),
+  );
   return Object.fromEntries(signed);
 }
 
@@ -101,7 +103,9 @@ export async function requestsFor(operations: Operation[], identity: Identity): 
     const viewer = vendorFor(school);
     headers.set(
       school.brin6,
-      identity.kind === 'token' ? { authorization: `Bearer ${await issueToken(viewer, identity.secret, '1h')}` } : await signedPerSubgraph(viewer, identity.secret),
+      identity.kind === 'token'
+        ? { authorization: `Bearer ${await issueToken(viewer, identity.secret, '1h')}` }
+        : await signedPerSubgraph(viewer, identity.secret),
     );
   }
   return operations.map((operation) => ({ body: operation.body, headers: headers.get(operation.school.brin6)! }));

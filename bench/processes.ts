@@ -29,7 +29,11 @@ process.once('exit', () => {
  * line it prints is kept for the error should it exit first.
  */
 export function serve(name: string, file: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [...nodeArgs, ...tsx(file, ...args)], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...tsx(file, ...args)], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   const lines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => (running.delete(child), resolve())));

@@ -107,7 +107,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '15' } } });
   const target = positionals[0];
   if (!target) {
-    console.error('usage: node --import tsx bench/profile.ts <file.cpuprofile | a process\'s folder | bench/results/profiles> [--top N]');
+    console.error("usage: node --import tsx bench/profile.ts <file.cpuprofile | a process's folder | bench/results/profiles> [--top N]");
     process.exit(2);
   }
   const top = Number(values.top);
@@ -115,7 +115,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   else {
     const entries = await readdir(target, { withFileTypes: true });
     // bench/results/profiles holds a folder per process; a process's folder holds its threads' profiles.
-    const processes = entries.some((entry) => entry.isDirectory()) ? entries.filter((entry) => entry.isDirectory()).map((entry) => path.join(target, entry.name)) : [target];
+    const processes = entries.some((entry) => entry.isDirectory())
+      ? entries.filter((entry) => entry.isDirectory()).map((entry) => path.join(target, entry.name))
+      : [target];
     for (const folder of processes) console.log(describe(path.basename(folder), await summariseProcess(folder, top)).join('\n'));
   }
 }

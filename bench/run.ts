@@ -34,7 +34,15 @@ import { resultsFolder, writeResults } from './results.ts';
 const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
 const mode = values.full ? 'full' : 'short';
 const settings = {
-  short: { seconds: 8, warmup: 3, rounds: 2, schools: 200, connections: 20, enrollCalls: 5, subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'] },
+  short: {
+    seconds: 8,
+    warmup: 3,
+    rounds: 2,
+    schools: 200,
+    connections: 20,
+    enrollCalls: 5,
+    subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'],
+  },
   full: { seconds: 30, warmup: 10, rounds: 3, schools: 400, connections: 20, enrollCalls: 20, subscriptions: ['--counts', '1,100,5000', '--events', '50'] },
 }[mode];
 /** A whole school of about this many enrollments, at this many concurrent clients: p99 at most 50 ms (the target). */
@@ -51,7 +59,6 @@ const labels: Record<GatewayName, string> = {
 const begun = performance.now();
 const say = (message: string) => console.log(`[${((performance.now() - begun) / 1000).toFixed(1).padStart(6)} s] ${message}`);
 const secrets = { TOKEN_SECRET: randomBytes(32).toString('hex'), VIEWER_SECRET: randomBytes(32).toString('hex') };
-
 
 /** bench/peers holds the comparison gateways and the load generator, installed on first use. */
 async function installPeers(): Promise<void> {
@@ -111,9 +118,16 @@ async function startGateways(subgraphs: Served[]): Promise<Record<GatewayName, S
   const file = path.join(resultsFolder, 'supergraph.graphql');
   await writeFile(file, supergraph);
   const urls = subgraphs.map((subgraph) => `${subgraph.name}=${subgraph.url}`).join(',');
-  const peer = async (name: GatewayName, script: string, flags: string[] = []) => serve(name, `bench/peers/${script}`, [file, String(await freePort()), ...flags], {});
+  const peer = async (name: GatewayName, script: string, flags: string[] = []) =>
+    serve(name, `bench/peers/${script}`, [file, String(await freePort()), ...flags], {});
   const gateways: Record<GatewayName, Served> = {
-    register: await serve('register', 'cli/start.ts', [], { ...secrets, ...quiet, SERVE: 'gateway', PORT: '0', SUBGRAPH_URLS: urls, RATE_LIMIT: '0' }, profiled('gateway')),
+    register: await serve(
+      'register',
+      'cli/start.ts',
+      [],
+      { ...secrets, ...quiet, SERVE: 'gateway', PORT: '0', SUBGRAPH_URLS: urls, RATE_LIMIT: '0' },
+      profiled('gateway'),
+    ),
     apollo: await peer('apollo', 'apollo.ts'),
     hive: await peer('hive', 'hive.ts'),
     'hive-rust': await peer('hive-rust', 'hive.ts', ['--rust']),
@@ -122,7 +136,8 @@ async function startGateways(subgraphs: Served[]): Promise<Record<GatewayName, S
   return gateways;
 }
 
-const identityOf = (name: GatewayName): Identity => (name === 'register' ? { kind: 'token', secret: secrets.TOKEN_SECRET } : { kind: 'assertion', secret: secrets.VIEWER_SECRET });
+const identityOf = (name: GatewayName): Identity =>
+  name === 'register' ? { kind: 'token', secret: secrets.TOKEN_SECRET } : { kind: 'assertion', secret: secrets.VIEWER_SECRET };
 
 /** Every gateway must give the same answers to the same requests, or the comparison means nothing. */
 async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Operation[]): Promise<void> {
@@ -130,17 +145,23 @@ async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Oper
   const answers = new Map<GatewayName, string[]>();
   for (const name of gatewayNames) {
     const requests = await requestsFor(sample, identityOf(name));
-    answers.set(name, await Promise.all(requests.map(async ({ body, headers }) => {
-      const response = await fetch(gateways[name].url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
-      const answer = (await response.json()) as { data?: unknown; errors?: unknown };
-      if (answer.errors || !answer.data) throw new Error(`${labels[name]} answered ${JSON.stringify(answer).slice(0, 500)}`);
-      return JSON.stringify(answer.data);
-    })));
+    answers.set(
+      name,
+      await Promise.all(
+        requests.map(async ({ body, headers }) => {
+          const response = await fetch(gateways[name].url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+          const answer = (await response.json()) as { data?: unknown; errors?: unknown };
+          if (answer.errors || !answer.data) throw new Error(`${labels[name]} answered ${JSON.stringify(answer).slice(0, 500)}`);
+          return JSON.stringify(answer.data);
+        }),
+      ),
+    );
   }
   const expected = answers.get('register')!;
   for (const name of gatewayNames) {
     const differs = answers.get(name)!.findIndex((answer, i) => answer !== expected[i]);
-    if (differs >= 0) throw new Error(`${labels[name]} answers ${sample[differs]!.kind} of ${sample[differs]!.school.brin6} differently from the register's gateway`);
+    if (differs >= 0)
+      throw new Error(`${labels[name]} answers ${sample[differs]!.kind} of ${sample[differs]!.school.brin6} differently from the register's gateway`);
   }
   say(`all four gateways give the same answers to ${sample.length} requests of the mix`);
 }
@@ -153,11 +174,22 @@ async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Oper
 type Measured = LoadResult & { cpuMsPerRequest: Record<string, number> };
 
 /** One load run in a process of its own (bench/peers/load.ts), with /proc read before and after. */
-async function load(gateway: Served, subgraphs: Served[], operations: Operation[], identity: Identity, seconds: number, connections: number): Promise<Measured> {
+async function load(
+  gateway: Served,
+  subgraphs: Served[],
+  operations: Operation[],
+  identity: Identity,
+  seconds: number,
+  connections: number,
+): Promise<Measured> {
   const run: LoadRun = { url: gateway.url, seconds, connections, requests: await requestsFor(operations, identity) };
   const file = path.join(resultsFolder, `load-${gateway.name}.json`);
   await writeFile(file, JSON.stringify(run));
-  const cpu = () => ({ gateway: cpuSecondsOf(gateway.pid) ?? 0, ...Object.fromEntries(subgraphs.map((served) => [served.name, cpuSecondsOf(served.pid) ?? 0])), postgres: postgresCpuSeconds() });
+  const cpu = () => ({
+    gateway: cpuSecondsOf(gateway.pid) ?? 0,
+    ...Object.fromEntries(subgraphs.map((served) => [served.name, cpuSecondsOf(served.pid) ?? 0])),
+    postgres: postgresCpuSeconds(),
+  });
   const before: Record<string, number> = cpu();
   const lines = await runScript(`load ${gateway.name}`, 'bench/peers/load.ts', [file], {}, () => undefined);
   const after: Record<string, number> = cpu();
@@ -182,7 +214,9 @@ async function compare(gateways: Record<GatewayName, Served>, subgraphs: Served[
       const name = gatewayNames[(i + round) % gatewayNames.length]!;
       const result = await load(gateways[name], subgraphs, mix, identityOf(name), settings.seconds, settings.connections);
       runs[name].push(result);
-      say(`round ${round + 1}, ${labels[name]}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}`);
+      say(
+        `round ${round + 1}, ${labels[name]}: ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}`,
+      );
     }
   }
   return Object.fromEntries(gatewayNames.map((name) => [name, { runs: runs[name], median: median(runs[name]) }])) as Comparison;
@@ -199,7 +233,9 @@ async function wholeSchools(gateway: Served, subgraphs: Served[], schools: Schoo
   await load(gateway, subgraphs, operations, identityOf('register'), settings.warmup, wholeSchool.connections);
   const result = await load(gateway, subgraphs, operations, identityOf('register'), settings.seconds, wholeSchool.connections);
   const mean = schools.reduce((sum, school) => sum + school.enrollments, 0) / schools.length;
-  say(`whole school (${schools.length} schools of ${Math.round(mean)} enrollments on average, ${wholeSchool.connections} clients): ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors`);
+  say(
+    `whole school (${schools.length} schools of ${Math.round(mean)} enrollments on average, ${wholeSchool.connections} clients): ${result.perSecond.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors`,
+  );
   return { ...result, schools: schools.length, enrollments: mean };
 }
 
@@ -270,7 +306,9 @@ async function report(figures: Figures): Promise<void> {
     `Targets: ${ratios.toApollo.perSecond.toFixed(2)}× plain @apollo/gateway's req/s (at least 1.5: ${ratios.toApollo.perSecond >= 1.5 ? 'met' : 'MISSED'}), ` +
       `${ratios.toHiveRust.perSecond.toFixed(2)}× Hive Gateway with its Rust planner (at least 1: ${ratios.toHiveRust.perSecond >= 1 ? 'met' : 'MISSED'}), ` +
       `p99 ${ours.p99 <= Math.min(comparison.apollo.median.p99, comparison['hive-rust'].median.p99) ? 'no worse than either (met)' : 'worse than one of them (MISSED)'}.`,
-    figures.seed.registered ? `National population registered in ${figures.seed.seconds.toFixed(0)} s (npm run seed -- --national).` : 'National population: reused from an earlier run.',
+    figures.seed.registered
+      ? `National population registered in ${figures.seed.seconds.toFixed(0)} s (npm run seed -- --national).`
+      : 'National population: reused from an earlier run.',
     '',
     ...cpuTable(figures),
   ];
@@ -327,7 +365,9 @@ async function main(server: string): Promise<void> {
 }
 
 if (!server) {
-  console.error('Set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db): the bench keeps its national population in a database of its own there.');
+  console.error(
+    'Set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db): the bench keeps its national population in a database of its own there.',
+  );
   process.exit(1);
 }
 await main(server);

@@ -151,10 +151,16 @@ async function mandatedSchools(system: TestSystem, n: number): Promise<School[]>
       GROUP BY 1, 2, 3 ORDER BY 1 LIMIT ${n}`),
   );
   if (places.length < n) throw new Error(`--counts asks for ${n} schools; the register has ${places.length} that offer a programme`);
-  await db.transaction((tx) => seedDemoMandates(tx, places.map((place) => place.brin6)));
+  await db.transaction((tx) =>
+    seedDemoMandates(
+      tx,
+      places.map((place) => place.brin6),
+    ),
+  );
   for (const subgraph of subgraphs) {
     for (const consumer of (subgraph.consumers ?? []).filter((candidate) => candidate.stream === 'institutions')) {
-      if (!(await catchUpWithCommitted(db, { ...consumer, cursorSchema: subgraph.name }, 120_000))) throw new Error(`${subgraph.name} did not take in the mandates within 120 s`);
+      if (!(await catchUpWithCommitted(db, { ...consumer, cursorSchema: subgraph.name }, 120_000)))
+        throw new Error(`${subgraph.name} did not take in the mandates within 120 s`);
     }
   }
   return Promise.all(
@@ -201,7 +207,14 @@ async function startServer(mode: Mode): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`the server exited (code ${code}) before it was ready`)));
   });
   if (ready.kind !== 'ready') throw new Error(`the server said ${ready.kind} before it was ready`);
-  return { url: ready.url, school: ready.school, schools: ready.schools, logged, ask: (gc = false) => ask(child, { kind: 'measure', gc }), stop: () => stopServer(child) };
+  return {
+    url: ready.url,
+    school: ready.school,
+    schools: ready.schools,
+    logged,
+    ask: (gc = false) => ask(child, { kind: 'measure', gc }),
+    stop: () => stopServer(child),
+  };
 }
 
 /** One request at a time: every caller awaits its answer before it asks again. */
@@ -398,7 +411,13 @@ async function warmUp(server: Server): Promise<{ perEnrollment: number; cursor: 
  * Makes the events one at a time, each once every subscriber holds the one before: for every
  * subscriber, or (schools) for the schools in turn.
  */
-async function produceAll(server: Server, mode: Mode, n: number, deliveries: Deliveries, perEnrollment: number): Promise<{ first: number[]; spread: number[] }> {
+async function produceAll(
+  server: Server,
+  mode: Mode,
+  n: number,
+  deliveries: Deliveries,
+  perEnrollment: number,
+): Promise<{ first: number[]; spread: number[] }> {
   const first: number[] = [];
   const spread: number[] = [];
   const produced = new Uint32Array(n);
@@ -430,7 +449,14 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const sorted = (list: number[]) => [...list].sort((x, y) => x - y);
 const kbPer = (before: number, after: number, n: number) => (after - before) / 1024 / n;
 
-async function measure(server: Server, mode: Mode, n: number, perEnrollment: number, after: string | null, memory: boolean): Promise<{ row: Row; cursor: string | null }> {
+async function measure(
+  server: Server,
+  mode: Mode,
+  n: number,
+  perEnrollment: number,
+  after: string | null,
+  memory: boolean,
+): Promise<{ row: Row; cursor: string | null }> {
   const before = memory ? await server.ask(true) : undefined;
   const per = mode === 'schools' ? 1 : perConnection;
   const connections = Math.ceil(n / per);
@@ -517,7 +543,17 @@ function printTable(rows: Row[]): void {
   console.log('\n| mode | subscribers | p50 ms | p99 ms | max ms | missing | heap KB/subscriber | external KB/subscriber | rss KB/subscriber |');
   console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const row of rows) {
-    const cells = [row.mode, row.subscribers, figure(row.p50), figure(row.p99), figure(row.max), row.missing, figure(row.heapKbPerSubscriber, 1), figure(row.externalKbPerSubscriber, 1), figure(row.rssKbPerSubscriber, 1)];
+    const cells = [
+      row.mode,
+      row.subscribers,
+      figure(row.p50),
+      figure(row.p99),
+      figure(row.max),
+      row.missing,
+      figure(row.heapKbPerSubscriber, 1),
+      figure(row.externalKbPerSubscriber, 1),
+      figure(row.rssKbPerSubscriber, 1),
+    ];
     console.log(`| ${cells.join(' | ')} |`);
   }
 }
@@ -537,7 +573,6 @@ function printTargets(rows: Row[]): void {
   }
 }
 
-
 function checkOptions(): void {
   const whole = (value: number) => Number.isSafeInteger(value) && value >= 1;
   const bad = [
@@ -548,7 +583,8 @@ function checkOptions(): void {
     !whole(concurrency) && `--concurrency must be a whole number of at least 1, not ${values.concurrency}`,
   ].filter(Boolean);
   // The figure that counts is PostgreSQL's; the benchmark also needs a server to make a database on.
-  if (!readConfig().databaseUrl) bad.push('Set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db): the benchmark creates and drops a database of its own there.');
+  if (!readConfig().databaseUrl)
+    bad.push('Set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db): the benchmark creates and drops a database of its own there.');
   if (bad.length === 0) return;
   console.error(bad.join('\n'));
   process.exit(1);

@@ -19,7 +19,10 @@ runCommand(async () => {
   let values: { vendor?: string; into?: string };
   let files: string[];
   try {
-    ({ values, positionals: files } = parseArgs({ allowPositionals: true, options: { vendor: { type: 'string' }, into: { type: 'string', default: join(schemaFolder, 'operations') } } }));
+    ({ values, positionals: files } = parseArgs({
+      allowPositionals: true,
+      options: { vendor: { type: 'string' }, into: { type: 'string', default: join(schemaFolder, 'operations') } },
+    }));
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }

@@ -29,8 +29,16 @@ runCommand(async () => {
     const result = await importPersons(database.db, positionals[0]!, commandActor('persons:import'));
     const changed = result.persons - result.unchanged;
     console.log(changed === 0 ? `No changes: the person source already holds these ${result.persons} persons.` : `Applied ${result.persons} persons:`);
-    const kinds = { registered: result.PersonRegistered, moved: result.PersonMoved, died: result.PersonDied, emigrated: result.PersonEmigrated, corrected: result.PersonCorrected };
-    const parts = Object.entries(kinds).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`);
+    const kinds = {
+      registered: result.PersonRegistered,
+      moved: result.PersonMoved,
+      died: result.PersonDied,
+      emigrated: result.PersonEmigrated,
+      corrected: result.PersonCorrected,
+    };
+    const parts = Object.entries(kinds)
+      .filter(([, n]) => n > 0)
+      .map(([kind, n]) => `${kind} ${n}`);
     if (parts.length) console.log(`  persons: ${parts.join(', ')}, unchanged ${result.unchanged}`);
     if (changed) console.log(`  signals to schools: ${result.signals}`);
   } finally {

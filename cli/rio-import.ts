@@ -31,7 +31,11 @@ runCommand(async () => {
       allowMassClosure: values['allow-mass-closure'] ?? false,
       progress: (message) => console.log(message),
     });
-    console.log(result.runId === null ? `No changes: the register already matches this file (${result.rows} branches).` : `Import run ${result.runId} for ${referenceDate}:`);
+    console.log(
+      result.runId === null
+        ? `No changes: the register already matches this file (${result.rows} branches).`
+        : `Import run ${result.runId} for ${referenceDate}:`,
+    );
     for (const [entity, counts] of Object.entries(result.counts)) {
       if (typeof counts === 'number') {
         if (counts) console.log(`  branches moved to another board: ${counts}`);

@@ -2,15 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  CompositionError,
-  checkSchema,
-  composeSupergraph,
-  formatReport,
-  readOperations,
-  readSubgraphSdls,
-  supergraphFile,
-} from '../gateway/composition.ts';
+import { CompositionError, checkSchema, composeSupergraph, formatReport, readOperations, readSubgraphSdls, supergraphFile } from '../gateway/composition.ts';
 import { projectRoot } from '../kernel/config.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { runCommand, UsageError } from './command.ts';

@@ -28,7 +28,9 @@ runCommand(async () => {
   const options = parseOptions();
   const config = readConfig();
   if (options.national && !config.databaseUrl && options.scale > pgliteScale) {
-    throw new UsageError(`The national population (1.4 million learners) needs PostgreSQL: set DATABASE_URL, or pass --scale ${pgliteScale} or less for the embedded database.`);
+    throw new UsageError(
+      `The national population (1.4 million learners) needs PostgreSQL: set DATABASE_URL, or pass --scale ${pgliteScale} or less for the embedded database.`,
+    );
   }
   const begun = performance.now();
   const say = (message: string) => console.log(`[${((performance.now() - begun) / 1000).toFixed(1).padStart(6)} s] ${message}`);
@@ -72,7 +74,9 @@ async function seedNational(database: Database, scale: number, say: (message: st
   if (loaded!.any) return say('learners: the register holds learners already; the population is not registered again');
   const { year, counts } = await readLearnerCounts();
   const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
-  say(`learners: DUO counted ${total} learners at ${counts.size} branches (bo, sbo, so) on 1 October ${year}; registering ${scale === 1 ? 'those' : `${scale} of those`} at the branches the register holds`);
+  say(
+    `learners: DUO counted ${total} learners at ${counts.size} branches (bo, sbo, so) on 1 October ${year}; registering ${scale === 1 ? 'those' : `${scale} of those`} at the branches the register holds`,
+  );
   const result = await db.transaction((tx) => registerPopulation(tx, counts, { day: today(), scale, progress: (message) => say(`  ${message}`) }));
   say(
     `learners: ${result.learners} learners, ${result.enrollments} enrollments, ${result.transferNotices} transfer notices, ${result.persons} persons in the person source` +
@@ -97,7 +101,10 @@ async function catchUpEveryConsumer(database: Database, say: (message: string) =
       const handled = { count: 0 };
       const counting = { ...options, handle: async (tx: Db, events: StoredEvent[]) => ((handled.count += events.length), options.handle(tx, events)) };
       if (!(await catchUpWithCommitted(database.db, counting, heldBackWaitMs))) {
-        throw new RegisterError('CONFLICT', `${options.consumer} is held back by another transaction open on the database for over ${heldBackWaitMs / 1000} s (see pg_stat_activity); run the seed again once it has ended`);
+        throw new RegisterError(
+          'CONFLICT',
+          `${options.consumer} is held back by another transaction open on the database for over ${heldBackWaitMs / 1000} s (see pg_stat_activity); run the seed again once it has ended`,
+        );
       }
       const taken = inBulk + handled.count;
       if (taken) say(`${options.consumer}: took in ${taken} events of ${options.stream} (${((performance.now() - begun) / 1000).toFixed(1)} s)`);

@@ -34,7 +34,13 @@ function readArguments() {
 /** The viewer the flags describe; a refusal names the flag, where the viewer's rules name its field. */
 function viewerOf(values: ReturnType<typeof readArguments>): Viewer {
   try {
-    return parseViewer({ role: values.role?.toUpperCase(), vendorOin: values.vendor, school: values.school, municipality: values.municipality, board: values.board });
+    return parseViewer({
+      role: values.role?.toUpperCase(),
+      vendorOin: values.vendor,
+      school: values.school,
+      municipality: values.municipality,
+      board: values.board,
+    });
   } catch (error) {
     if (!(error instanceof RegisterError) || !error.field) throw error;
     throw new UsageError(`${flagOf[error.field] ?? error.field}: ${error.message}\n${usage}`);
@@ -49,7 +55,9 @@ runCommand(async () => {
   if (lifetime === undefined) throw new UsageError(`--expires-in "${values['expires-in']}" is not a duration like 30m, 12h or 7d`);
   // The register refuses a token that lives longer (kernel/viewer.ts, verifyToken): say so now.
   if (lifetime > config.tokenMaxLifetime) {
-    throw new UsageError(`--expires-in ${values['expires-in']} is longer than the register accepts: a token lives at most ${formatDuration(config.tokenMaxLifetime)} (TOKEN_MAX_LIFETIME)`);
+    throw new UsageError(
+      `--expires-in ${values['expires-in']} is longer than the register accepts: a token lives at most ${formatDuration(config.tokenMaxLifetime)} (TOKEN_MAX_LIFETIME)`,
+    );
   }
   console.log(await issueToken(viewerOf(values), config.tokenSecret, values['expires-in']));
 });

@@ -33,7 +33,9 @@ export interface MandateState {
 export type InstitutionsEventType = keyof InstitutionsPayloads;
 
 /** A stored event of this stream as the contract types it; narrow it by `type`. */
-export type InstitutionsEvent = { [T in InstitutionsEventType]: Omit<StoredEvent, 'type' | 'payload'> & { type: T; payload: InstitutionsPayloads[T] } }[InstitutionsEventType];
+export type InstitutionsEvent = {
+  [T in InstitutionsEventType]: Omit<StoredEvent, 'type' | 'payload'> & { type: T; payload: InstitutionsPayloads[T] };
+}[InstitutionsEventType];
 
 export const asInstitutionsEvent = (event: StoredEvent) => event as unknown as InstitutionsEvent;
 
@@ -71,7 +73,9 @@ export function latestRioStates(events: readonly Pick<StoredEvent, 'type' | 'pay
   for (const event of events) {
     const kind = kinds[event.type as keyof typeof kinds];
     if (!kind) continue;
-    const payload = event.payload as Partial<Record<'code' | 'brin6' | 'id' | 'providerCode' | 'locationCode' | 'boardCode' | 'postcode' | 'municipalityCode' | 'startDate' | 'endDate', string | null>>;
+    const payload = event.payload as Partial<
+      Record<'code' | 'brin6' | 'id' | 'providerCode' | 'locationCode' | 'boardCode' | 'postcode' | 'municipalityCode' | 'startDate' | 'endDate', string | null>
+    >;
     const code = (payload.code ?? payload.brin6 ?? payload.id)!;
     latest.set(`${kind}/${code}`, {
       kind,

@@ -46,7 +46,15 @@ export function mandateCopy(schemaName: string) {
     const [row] = await db
       .select({ id: table.id })
       .from(table)
-      .where(and(eq(table.vendorOin, viewer.vendorOin), eq(table.brin6, viewer.school), eq(table.service, service), lte(table.startDate, day), or(isNull(table.endDate), gte(table.endDate, day))))
+      .where(
+        and(
+          eq(table.vendorOin, viewer.vendorOin),
+          eq(table.brin6, viewer.school),
+          eq(table.service, service),
+          lte(table.startDate, day),
+          or(isNull(table.endDate), gte(table.endDate, day)),
+        ),
+      )
       .limit(1);
     return row !== undefined;
   }
@@ -62,7 +70,10 @@ export function mandateCopy(schemaName: string) {
     if (await inForce(db, viewer, service, day)) return;
     await readYourWrites(db, consumer, 2_000);
     if (await inForce(db, viewer, service, day)) return;
-    throw new RegisterError('FORBIDDEN', `Vendor ${viewer.vendorOin} has no ${service} mandate for school ${viewer.school} on ${day} (OSR): the school's board grants it`);
+    throw new RegisterError(
+      'FORBIDDEN',
+      `Vendor ${viewer.vendorOin} has no ${service} mandate for school ${viewer.school} on ${day} (OSR): the school's board grants it`,
+    );
   }
 
   return { table, consumer, requireMandate };

@@ -106,7 +106,9 @@ function faults(databaseName: string): Fault[] {
       inject: async () => {
         const admin = new pg.Client({ connectionString: server });
         await admin.connect();
-        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [databaseName]);
+        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+          databaseName,
+        ]);
         await admin.end();
         say(`  ${rowCount} connections terminated`);
       },
@@ -141,12 +143,26 @@ function faults(databaseName: string): Fault[] {
 }
 
 /** Who follows what: two schools on their two streams, the municipality on absence, the operator on all. */
-function subscribersFor(url: string, schools: School[], municipality: { code: string; token: string }, operator: string): { subscriber: Subscriber; follows: Follows }[] {
-  const school = (at: School, field: Field) => ({ subscriber: new Subscriber(`school ${at.brin6}`, field, { url, token: at.token }), follows: { key: 'brin6', value: at.brin6 } as Follows });
+function subscribersFor(
+  url: string,
+  schools: School[],
+  municipality: { code: string; token: string },
+  operator: string,
+): { subscriber: Subscriber; follows: Follows }[] {
+  const school = (at: School, field: Field) => ({
+    subscriber: new Subscriber(`school ${at.brin6}`, field, { url, token: at.token }),
+    follows: { key: 'brin6', value: at.brin6 } as Follows,
+  });
   return [
     ...schools.slice(0, 2).flatMap((at) => [school(at, 'fundingStatusChanged'), school(at, 'transferNoticeIssued')]),
-    { subscriber: new Subscriber(`municipality ${municipality.code}`, 'absenceReportUpdated', { url, token: municipality.token }), follows: { key: 'municipalityCode', value: municipality.code } },
-    ...(['fundingStatusChanged', 'transferNoticeIssued', 'absenceReportUpdated'] as const).map((field) => ({ subscriber: new Subscriber('operator', field, { url, token: operator }), follows: 'all' as const })),
+    {
+      subscriber: new Subscriber(`municipality ${municipality.code}`, 'absenceReportUpdated', { url, token: municipality.token }),
+      follows: { key: 'municipalityCode', value: municipality.code },
+    },
+    ...(['fundingStatusChanged', 'transferNoticeIssued', 'absenceReportUpdated'] as const).map((field) => ({
+      subscriber: new Subscriber('operator', field, { url, token: operator }),
+      follows: 'all' as const,
+    })),
   ];
 }
 
@@ -209,10 +225,15 @@ try {
   const writes = await judgeWrites(database.db, writers.writes);
   const longest = { seconds: writers.longest.ms / 1000, what: writers.longest.what, requests: writers.requests };
   const refusals = [...new Set(writers.writes.flatMap((write) => (write.refused ? [`${write.kind}: ${write.refused}`] : [])))];
-  const incidents = incidentsByFault(injected, following.map(({ subscriber }) => subscriber));
+  const incidents = incidentsByFault(
+    injected,
+    following.map(({ subscriber }) => subscriber),
+  );
   const table = report({ writes, subscribers, longest, injected, crashes: cluster.crashes, refusals, incidents });
   console.log(`\n${table}`);
-  failed = writes.some((row) => row.lost || row.doubled || row.refused || row.unanswered) || subscribers.some((row) => row.missing || row.doubled || row.outOfOrder || row.incomplete || row.notTheirs);
+  failed =
+    writes.some((row) => row.lost || row.doubled || row.refused || row.unanswered) ||
+    subscribers.some((row) => row.missing || row.doubled || row.outOfOrder || row.incomplete || row.notTheirs);
   if (!short) {
     await writeFile(path.join(resultsFolder, 'chaos.md'), `${table}\n`);
     say(`written: ${await writeResults('chaos', { writes, subscribers, longest, injected, incidents, crashes: cluster.crashes })} and bench/results/chaos.md`);
@@ -228,7 +249,12 @@ try {
 process.exit(failed ? 1 : 0);
 
 /** The first branches of a municipality, each with a vendor token of the demo vendor (mandated there by the seed). */
-async function schoolsIn(municipalityCode: string, url: string, operator: string, token: (viewer: Parameters<typeof issueToken>[0]) => Promise<string>): Promise<School[]> {
+async function schoolsIn(
+  municipalityCode: string,
+  url: string,
+  operator: string,
+  token: (viewer: Parameters<typeof issueToken>[0]) => Promise<string>,
+): Promise<School[]> {
   const system: Parameters<typeof schoolAt>[0] = { query: (text, options = {}) => postGraphQL(url, text, options.variables, operator), token };
   const { data } = await system.query<{ branches: { edges: { node: { brin6: string } }[] } }>(
     `{ branches(filter: { municipalityCode: "${municipalityCode}" }, first: 3) { edges { node { brin6 } } } }`,
@@ -246,7 +272,9 @@ async function drain(database: Database, following: { subscriber: Subscriber; fo
   let quietSince = Date.now();
   let last = delivered();
   for (;;) {
-    const verdicts = await Promise.all(following.map(async ({ subscriber, follows }) => judgeSubscriber(subscriber, await expectedEvents(database.db, subscriber.field, follows))));
+    const verdicts = await Promise.all(
+      following.map(async ({ subscriber, follows }) => judgeSubscriber(subscriber, await expectedEvents(database.db, subscriber.field, follows))),
+    );
     const missing = verdicts.reduce((sum, verdict) => sum + verdict.missing, 0);
     if (delivered() !== last) [last, quietSince] = [delivered(), Date.now()];
     if (missing === 0 || Date.now() > deadline || Date.now() - quietSince > plan.quietMs) {
@@ -292,7 +320,9 @@ function report(result: {
   return [
     `Faults injected (${short ? 'short' : 'full'} mode), each followed by the time until every process was ready again:`,
     ...result.injected.map(({ fault, seconds }) => `- ${fault}: ${seconds.toFixed(1)} s`),
-    ...(result.crashes.length ? ['', `Processes that ended by themselves: ${result.crashes.map((crash) => `${crash.name} (${crash.signal ?? `code ${crash.code}`})`).join(', ')}`] : []),
+    ...(result.crashes.length
+      ? ['', `Processes that ended by themselves: ${result.crashes.map((crash) => `${crash.name} (${crash.signal ?? `code ${crash.code}`})`).join(', ')}`]
+      : []),
     '',
     ...writes,
     ...(result.refusals.length ? ['', 'Refused on resend:', ...result.refusals.map((refusal) => `- ${refusal}`)] : []),

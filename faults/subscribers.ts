@@ -53,7 +53,7 @@ export class Subscriber {
 
   /** Follows until stopped, subscribing again after every break. */
   async follow(): Promise<void> {
-    for (let failures = 0; !this.stopped; ) {
+    for (let failures = 0; !this.stopped;) {
       const received = this.delivered.length;
       const why = await this.once();
       if (this.stopped) return;

@@ -42,7 +42,7 @@ export interface SubscriberVerdict {
 export async function expectedEvents(db: Db, field: Field, follows: Follows): Promise<string[]> {
   const { stream, types } = streams[field];
   const cursors: string[] = [];
-  for (let after = streamStart; ; ) {
+  for (let after = streamStart; ;) {
     const events = await readEvents(db, stream, after, 5000, types);
     if (events.length === 0) return cursors;
     for (const event of events) if (follows === 'all' || event.keys[follows.key] === follows.value) cursors.push(event.cursor);

@@ -47,11 +47,20 @@ interface Answer {
 const refusals = new Set(['BAD_USER_INPUT', 'CONFLICT', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'GRAPHQL_VALIDATION_FAILED', 'LIMIT_EXCEEDED']);
 
 const mutations: Record<WriteKind, { field: string; text: string }> = {
-  enroll: { field: 'enrollLearner', text: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id fundingStatus { outcome } } transferNoticeCount } }' },
-  transfer: { field: 'enrollLearner', text: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id fundingStatus { outcome } } transferNoticeCount } }' },
+  enroll: {
+    field: 'enrollLearner',
+    text: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id fundingStatus { outcome } } transferNoticeCount } }',
+  },
+  transfer: {
+    field: 'enrollLearner',
+    text: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id fundingStatus { outcome } } transferNoticeCount } }',
+  },
   change: { field: 'changeEnrollment', text: 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id group } } }' },
   report: { field: 'reportAbsence', text: 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id status } } }' },
-  treat: { field: 'changeAbsenceReportStatus', text: 'mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { id status } } }' },
+  treat: {
+    field: 'changeAbsenceReportStatus',
+    text: 'mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { id status } } }',
+  },
 };
 
 export class Writers {

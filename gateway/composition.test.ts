@@ -72,7 +72,12 @@ describe('schema check', () => {
   });
 
   it('detects a stale committed supergraph', async () => {
-    const report = await checkSchema({ subgraphs: fixture('additive'), committedSupergraph: composedFile('base'), baselineSupergraph: null, allowBreaking: false });
+    const report = await checkSchema({
+      subgraphs: fixture('additive'),
+      committedSupergraph: composedFile('base'),
+      baselineSupergraph: null,
+      allowBreaking: false,
+    });
     expect(report).toMatchObject({ ok: false, stale: true });
     expect(formatReport(report)).toContain('schema/supergraph.graphql is stale: run npm run schema:compose');
   });
@@ -127,7 +132,10 @@ describe('schema check', () => {
     const folder = mkdtempSync(join(tmpdir(), 'operations-'));
     try {
       mkdirSync(join(folder, 'vendors', '00000001800866472000'), { recursive: true });
-      writeFileSync(join(folder, 'vendors', '00000001800866472000', 'BoardNames.graphql'), readOperations(fixturePath('operations')).find((operation) => operation.name === 'BoardNames.graphql')!.source);
+      writeFileSync(
+        join(folder, 'vendors', '00000001800866472000', 'BoardNames.graphql'),
+        readOperations(fixturePath('operations')).find((operation) => operation.name === 'BoardNames.graphql')!.source,
+      );
       const report = await checkAgainstBase('breaking', true, readOperations(folder));
       expect(report.ok).toBe(false);
       expect(report.operationErrors).toEqual([expect.stringMatching(/^vendors\/00000001800866472000\/BoardNames\.graphql: Cannot query field "name"/)]);
@@ -142,10 +150,16 @@ describe('schema check', () => {
     expect(report.operations).toEqual(['BoardKinds.graphql', 'BoardNames.graphql']);
   });
 
-  it('validates the repository\'s own registered operations against its schema', async () => {
+  it("validates the repository's own registered operations against its schema", async () => {
     const operations = readOperations(fileURLToPath(new URL('../schema/operations', import.meta.url)));
     expect(operations.length).toBeGreaterThan(0);
-    const report = await checkSchema({ subgraphs: readSubgraphSdls(repositorySchemaDir), committedSupergraph: null, baselineSupergraph: null, allowBreaking: false, operations });
+    const report = await checkSchema({
+      subgraphs: readSubgraphSdls(repositorySchemaDir),
+      committedSupergraph: null,
+      baselineSupergraph: null,
+      allowBreaking: false,
+      operations,
+    });
     expect(report.operationErrors).toEqual([]);
   });
 });

@@ -106,9 +106,11 @@ export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
 }
 
 export async function diffApiSchemas(oldSupergraphSdl: string, newSupergraphSdl: string): Promise<ApiChanges> {
-  const changes = (await diff(apiSchemaOf(oldSupergraphSdl), apiSchemaOf(newSupergraphSdl))).map(
-    ({ message, path, criticality }): Change => ({ message, path, criticality: criticality.level }),
-  );
+  const changes = (await diff(apiSchemaOf(oldSupergraphSdl), apiSchemaOf(newSupergraphSdl))).map(({ message, path, criticality }): Change => ({
+    message,
+    path,
+    criticality: criticality.level,
+  }));
   const at = (level: CriticalityLevel) => changes.filter((change) => change.criticality === level);
   return { breaking: at(CriticalityLevel.Breaking), dangerous: at(CriticalityLevel.Dangerous), safe: at(CriticalityLevel.NonBreaking) };
 }
@@ -172,7 +174,11 @@ function normalise(sdl: string): string {
 }
 
 function changeSections(changes: ApiChanges): string[] {
-  const sections: [string, Change[]][] = [['Breaking', changes.breaking], ['Dangerous', changes.dangerous], ['Safe', changes.safe]];
+  const sections: [string, Change[]][] = [
+    ['Breaking', changes.breaking],
+    ['Dangerous', changes.dangerous],
+    ['Safe', changes.safe],
+  ];
   const lines = sections
     .filter(([, list]) => list.length)
     .flatMap(([label, list]) => [`${label} changes (${list.length}):`, ...bullets(list.map(describeChange))]);

@@ -167,7 +167,11 @@ function remoteUpstream(url: string, bound: number): { subscribe: UpstreamSubscr
         error: (error) => {
           const refused = Array.isArray(error) && !error.some(worthReopening);
           if (refused) queue.push({ errors: error as GraphQLFormattedError[] });
-          ended = { error: refused ? undefined : new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`) };
+          ended = {
+            error: refused
+              ? undefined
+              : new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`),
+          };
           settle();
         },
         // Only the gateway ends a subscription: one the subgraph completes went down with it.
@@ -249,7 +253,8 @@ export async function createGateway(options: {
     logger.warn({ service: 'gateway', subgraph: name, requestId: context?.requestId, err: error }, 'subgraph unavailable');
   const queue = options.subscriberQueue ?? 1000;
   for (const [name, source] of options.sources) {
-    const fetching = source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(name, source.url, options.subgraphTimeoutMs ?? 20_000);
+    const fetching =
+      source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(name, source.url, options.subgraphTimeoutMs ?? 20_000);
     dataSources[name] = new OutageAnswering(fetching, unreachable(name));
     if (source.kind === 'in-process') upstreams.set(name, (request, assertion) => source.server.subscribe(request, assertion));
     else {
@@ -285,7 +290,12 @@ export async function createGateway(options: {
       requestLog<GatewayContext>(logger, 'info', { service: 'gateway' }),
       ...(options.metrics ? [options.metrics.plugin<GatewayContext>('gateway')] : []),
     ],
-    ...(options.trustedDocuments ? { persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null }, documentStore: trustedDocumentStore(options.trustedDocuments) } : {}),
+    ...(options.trustedDocuments
+      ? {
+          persistedQueries: { cache: trustedDocumentCache(options.trustedDocuments), ttl: null },
+          documentStore: trustedDocumentStore(options.trustedDocuments),
+        }
+      : {}),
     // Shutdown is the process's own (cli/start.ts): Apollo's handler would re-raise the signal and
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
@@ -295,7 +305,9 @@ export async function createGateway(options: {
   const authenticate = async (headers: HeadersLike, peer?: Peer) => {
     try {
       const token = { secret: options.tokenSecret, maxLifetime: options.tokenMaxLifetime };
-      return options.clientCertificates ? await viewerOverTls(headers, peer, token) : await verifyToken(bearerToken(headers.get('authorization')), token.secret, token.maxLifetime);
+      return options.clientCertificates
+        ? await viewerOverTls(headers, peer, token)
+        : await verifyToken(bearerToken(headers.get('authorization')), token.secret, token.maxLifetime);
     } catch (error) {
       if (!(error instanceof RegisterError)) throw error;
       throw codedErrorOf(error, true);
@@ -317,7 +329,16 @@ export async function createGateway(options: {
   const planner = new SubscriptionPlanner(options.supergraphSdl);
   // An upstream subscription carries the client's address too, which the subgraph's audit lines record.
   const assertion = (viewer: Viewer, subgraph: string, origin?: string) => assertions.sign(viewer, origin, subgraph);
-  const subscriptions = new SubscriptionHub({ planner, dataSources, upstreams, contextOf, assertion, queue, holdMs: options.eventHoldMs ?? 60_000, log: (message) => logger.warn({ service: 'gateway' }, message) });
+  const subscriptions = new SubscriptionHub({
+    planner,
+    dataSources,
+    upstreams,
+    contextOf,
+    assertion,
+    queue,
+    holdMs: options.eventHoldMs ?? 60_000,
+    log: (message) => logger.warn({ service: 'gateway' }, message),
+  });
   return {
     server,
     authenticate,
@@ -356,7 +377,8 @@ export function bearerTokenOf(authorization: string | undefined): string | undef
 
 function bearerToken(authorization: string | undefined): string {
   const token = bearerTokenOf(authorization);
-  if (token === undefined) throw new RegisterError('UNAUTHENTICATED', 'Send a bearer token in the Authorization header (npm run token makes one for development)');
+  if (token === undefined)
+    throw new RegisterError('UNAUTHENTICATED', 'Send a bearer token in the Authorization header (npm run token makes one for development)');
   return token;
 }
 
@@ -391,7 +413,8 @@ async function viewerOverTls(headers: HeadersLike, peer: Peer | undefined, token
   const certificate = peer?.certificate;
   if (!certificate) {
     const viewer = await verifyToken(bearerToken(headers.get('authorization')), token.secret, token.maxLifetime);
-    if (viewer.role === 'VENDOR') throw new RegisterError('UNAUTHENTICATED', 'A vendor identifies itself with its client certificate on this register, not with a token');
+    if (viewer.role === 'VENDOR')
+      throw new RegisterError('UNAUTHENTICATED', 'A vendor identifies itself with its client certificate on this register, not with a token');
     return viewer;
   }
   if (!certificate.authorized) {

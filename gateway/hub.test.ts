@@ -7,7 +7,11 @@ describe('Subscriber', () => {
 
   it('ends, releasing what it holds, when it fails while its reader waits', async () => {
     const ends: string[] = [];
-    const subscriber = new Subscriber(10, () => ends.push('fell behind'), () => ends.push('end'));
+    const subscriber = new Subscriber(
+      10,
+      () => ends.push('fell behind'),
+      () => ends.push('end'),
+    );
     subscriber.whenEnded(() => ends.push('released'));
     const waiting = subscriber.next();
     subscriber.fail(refusal);
@@ -18,7 +22,11 @@ describe('Subscriber', () => {
 
   it('delivers what was queued before it fails, then the refusal, and ends once', async () => {
     const ends: string[] = [];
-    const subscriber = new Subscriber(10, () => ends.push('fell behind'), () => ends.push('end'));
+    const subscriber = new Subscriber(
+      10,
+      () => ends.push('fell behind'),
+      () => ends.push('end'),
+    );
     subscriber.push({ data: { n: 1 } });
     subscriber.fail(refusal);
     await expect(subscriber.next()).resolves.toEqual({ done: false, value: { data: { n: 1 } } });
@@ -29,7 +37,11 @@ describe('Subscriber', () => {
 
   it('lets go of a subscriber whose queue is full, and makes room for a paced reader once it is half read', async () => {
     const ends: string[] = [];
-    const subscriber = new Subscriber(4, () => ends.push('fell behind'), () => ends.push('end'));
+    const subscriber = new Subscriber(
+      4,
+      () => ends.push('fell behind'),
+      () => ends.push('end'),
+    );
     for (let n = 1; n <= 4; n++) subscriber.push({ data: { n } });
     let roomy = false;
     const room = subscriber.room().then(() => (roomy = true));
@@ -47,7 +59,11 @@ describe('Subscriber', () => {
 
   it('lets go of a subscriber whose event cannot be completed once it has taken what was queued, to resume after the cursor given', async () => {
     const letGo: LetGo[] = [];
-    const subscriber = new Subscriber(10, (why) => letGo.push(why), () => undefined);
+    const subscriber = new Subscriber(
+      10,
+      (why) => letGo.push(why),
+      () => undefined,
+    );
     subscriber.push({ data: { n: 1 } });
     subscriber.unavailable('cursor-before');
     expect(letGo).toEqual([]);
@@ -55,7 +71,11 @@ describe('Subscriber', () => {
     await expect(subscriber.next()).resolves.toEqual({ done: true, value: undefined });
     expect(letGo).toEqual([{ kind: 'unavailable', after: 'cursor-before' }]);
 
-    const waiting = new Subscriber(10, (why) => letGo.push(why), () => undefined);
+    const waiting = new Subscriber(
+      10,
+      (why) => letGo.push(why),
+      () => undefined,
+    );
     const next = waiting.next();
     waiting.unavailable('another');
     await expect(next).resolves.toEqual({ done: true, value: undefined });
@@ -81,7 +101,11 @@ describe('worthHolding', () => {
 describe('worthReopening', () => {
   it.each([
     ['an upstream refused for an outage (UNAVAILABLE)', { message: 'The register is starting', extensions: { code: 'UNAVAILABLE' } }, true],
-    ["the gateway's assertion refused as the subscription opens: passed on, not retried", { message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } }, false],
+    [
+      "the gateway's assertion refused as the subscription opens: passed on, not retried",
+      { message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } },
+      false,
+    ],
     ['FORBIDDEN: the answer for this viewer', { message: 'No mandate', extensions: { code: 'FORBIDDEN' } }, false],
   ])('%s', (_, error, reopen) => {
     expect(worthReopening(error)).toBe(reopen);

@@ -20,7 +20,10 @@ import { eventSource, resumeVariable, type SubscriptionPlan, type SubscriptionPl
  * the events. The events end without error only when `return()` is called; anything else (the
  * subgraph went away) is thrown, and the gateway resumes from the last cursor it saw.
  */
-export type UpstreamSubscribe = (request: OperationRequest, assertion: string) => Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
+export type UpstreamSubscribe = (
+  request: OperationRequest,
+  assertion: string,
+) => Promise<FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>>;
 
 export interface HubOptions {
   planner: SubscriptionPlanner;
@@ -70,7 +73,13 @@ export class SubscriptionHub {
    * client's address, goes with the viewer to the subgraphs, whose audit lines record it: so only
    * subscriptions from one address share an upstream.
    */
-  async subscribe(viewer: Viewer, plan: SubscriptionPlan, variables: Record<string, unknown>, letGo: (why: LetGo) => void, origin?: string): Promise<Subscriber | readonly GraphQLFormattedError[]> {
+  async subscribe(
+    viewer: Viewer,
+    plan: SubscriptionPlan,
+    variables: Record<string, unknown>,
+    letGo: (why: LetGo) => void,
+    origin?: string,
+  ): Promise<Subscriber | readonly GraphQLFormattedError[]> {
     const after = plan.afterOf(variables);
     const upstreamVariables = Object.fromEntries(plan.upstream.variableUsages.map((name) => [name, variables[name]]));
     const group = JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer, origin ?? null]);
@@ -241,7 +250,10 @@ class Upstream {
     const subscribe = this.hub.options.upstreams.get(plan.serviceName);
     if (!subscribe) throw new Error(`No upstream for subgraph ${plan.serviceName}`);
     const assertion = await this.hub.options.assertion(viewer, plan.serviceName, origin);
-    const opened = await subscribe({ query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } }, assertion.text);
+    const opened = await subscribe(
+      { query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } },
+      assertion.text,
+    );
     if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
     return { events: opened, renewAt: assertion.renewAt };
   }
@@ -391,7 +403,12 @@ class Upstream {
     const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
     let executed: Awaited<ReturnType<typeof executeQueryPlan>>;
     try {
-      const requestContext = { request: { variables }, context: await this.hub.options.contextOf(this.spec.viewer, this.spec.origin), metrics: {}, logger: console };
+      const requestContext = {
+        request: { variables },
+        context: await this.hub.options.contextOf(this.spec.viewer, this.spec.origin),
+        metrics: {},
+        logger: console,
+      };
       executed = await executeQueryPlan(
         plan.eventPlan,
         { ...dataSources, [eventSource]: answer },

@@ -39,7 +39,7 @@ describe('measureOperation: what an operation asks for, as it will run', () => {
     expect(measure('{ a: branch(id: "1") { name } b: branch(id: "2") { n: name } }')).toEqual({ depth: 2, aliases: 3, rootFields: 2, cost: 4 });
   });
 
-  it('multiplies what is below a paged field by its page, and adds no factor for the page\'s edges', () => {
+  it("multiplies what is below a paged field by its page, and adds no factor for the page's edges", () => {
     // branches 1; totalCount, edges, node and name 10 each.
     expect(measure('{ branches(first: 10) { totalCount edges { node { name } } } }')).toMatchObject({ depth: 4, cost: 41 });
   });
@@ -53,14 +53,16 @@ describe('measureOperation: what an operation asks for, as it will run', () => {
     const direct = measure('{ branch(id: "1") { name address { city } } }');
     expect(measure('{ branch(id: "1") { ...Parts } } fragment Parts on Branch { name address { city } }')).toEqual(direct);
     expect(measure('{ branch(id: "1") { ... on Branch { name address { city } } } }')).toEqual(direct);
-    expect(measure('{ a: branch(id: "1") { ...Parts } b: branch(id: "2") { ...Parts } } fragment Parts on Branch { name address { city } }').cost).toBe(2 * direct.cost);
+    expect(measure('{ a: branch(id: "1") { ...Parts } b: branch(id: "2") { ...Parts } } fragment Parts on Branch { name address { city } }').cost).toBe(
+      2 * direct.cost,
+    );
   });
 
   it('stops at a fragment that spreads itself (validation refuses one; the measure must end anyway)', () => {
     expect(measure('{ branch(id: "1") { ...Loop } } fragment Loop on Branch { name ...Loop }')).toEqual({ depth: 2, aliases: 0, rootFields: 1, cost: 2 });
   });
 
-  it('reads the page from a variable, else its default, else the argument\'s default, else the page a resolver gives', () => {
+  it("reads the page from a variable, else its default, else the argument's default, else the page a resolver gives", () => {
     const paged = 'query($n: Int = 5) { branches(first: $n) { totalCount } }';
     expect(measure(paged, { n: 7 }).cost).toBe(1 + 7);
     expect(measure(paged, {}).cost).toBe(1 + 5);
@@ -86,17 +88,23 @@ describe('checkOperationLimits', () => {
 
   it.each(['depth', 'aliases', 'rootFields', 'cost'] as const)('refuses one over the %s limit with LIMIT_EXCEEDED, naming it', (limit) => {
     expect(() => checkOperationLimits({ ...within, [limit]: defaultLimits[limit] + 1 }, defaultLimits)).toThrow(
-      expect.objectContaining({ message: expect.stringContaining(`${defaultLimits[limit] + 1}, at most ${defaultLimits[limit]}`), extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED', limit }) }),
+      expect.objectContaining({
+        message: expect.stringContaining(`${defaultLimits[limit] + 1}, at most ${defaultLimits[limit]}`),
+        extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED', limit }),
+      }),
     );
   });
 });
 
 describe('every registered operation within the limits', async () => {
   const api = apiSchemaOf(await readFile(path.join(schemaFolder, 'supergraph.graphql'), 'utf8'));
-  it.each(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source] as const))('%s, with pages of 200', (_, source) => {
-    const document = parse(source);
-    const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition')!;
-    const measured = measureOperation(api, document, operation, { first: 200 });
-    for (const limit of ['depth', 'aliases', 'rootFields', 'cost'] as const) expect(measured[limit]).toBeLessThanOrEqual(defaultLimits[limit]);
-  });
+  it.each(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source] as const))(
+    '%s, with pages of 200',
+    (_, source) => {
+      const document = parse(source);
+      const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition')!;
+      const measured = measureOperation(api, document, operation, { first: 200 });
+      for (const limit of ['depth', 'aliases', 'rootFields', 'cost'] as const) expect(measured[limit]).toBeLessThanOrEqual(defaultLimits[limit]);
+    },
+  );
 });

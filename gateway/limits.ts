@@ -68,15 +68,29 @@ export interface Measured {
  * default, else the argument's default; null or nothing at all is the page a resolver gives then
  * (kernel/pages.ts).
  */
-export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): Measured {
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> = {},
+): Measured {
   const fragments = new Map(
-    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
+    document.definitions
+      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
   );
   const measured: Measured = { depth: 0, aliases: 0, rootFields: 0, cost: 0 };
   const root = schema.getRootType(operation.operation);
   if (!root) return measured;
 
-  const walk = (selections: SelectionSetNode, parentType: GraphQLNamedType | null | undefined, depth: number, multiplier: number, paged: boolean, seen: Set<string>) => {
+  const walk = (
+    selections: SelectionSetNode,
+    parentType: GraphQLNamedType | null | undefined,
+    depth: number,
+    multiplier: number,
+    paged: boolean,
+    seen: Set<string>,
+  ) => {
     for (const selection of selections.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
@@ -156,7 +170,9 @@ export function checkOperationLimits(measured: Measured, limits: OperationLimits
  * would fail on it later with an error clients see only as INTERNAL_SERVER_ERROR.
  */
 export function unresolvedOperation(operationName: string | null | undefined): GraphQLError {
-  const message = operationName ? `The document holds no operation named ${JSON.stringify(operationName)}` : 'The document holds several operations: name the one to run in operationName';
+  const message = operationName
+    ? `The document holds no operation named ${JSON.stringify(operationName)}`
+    : 'The document holds several operations: name the one to run in operationName';
   return refusal('OPERATION_RESOLUTION_FAILURE', message);
 }
 

@@ -115,7 +115,9 @@ function rootFieldOf(operation: OperationDefinitionNode): FieldNode {
 function resumable(primary: FetchNode): SubscriptionPlan['upstream'] {
   const operation = operationOf(parse(primary.operation), primary.operationName);
   const field = rootFieldOf(operation);
-  const selectsCursor = field.selectionSet?.selections.some((selection) => selection.kind === Kind.FIELD && !selection.alias && selection.name.value === 'cursor');
+  const selectsCursor = field.selectionSet?.selections.some(
+    (selection) => selection.kind === Kind.FIELD && !selection.alias && selection.name.value === 'cursor',
+  );
   const cursor: SelectionNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'cursor' } };
   const rewritten: FieldNode = {
     ...field,
@@ -130,7 +132,9 @@ function resumable(primary: FetchNode): SubscriptionPlan['upstream'] {
   const upstream: OperationDefinitionNode = {
     ...operation,
     variableDefinitions: [
-      ...(operation.variableDefinitions ?? []).filter((definition) => used.has(definition.variable.name.value) && definition.variable.name.value !== resumeVariable),
+      ...(operation.variableDefinitions ?? []).filter(
+        (definition) => used.has(definition.variable.name.value) && definition.variable.name.value !== resumeVariable,
+      ),
       {
         kind: Kind.VARIABLE_DEFINITION,
         variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: resumeVariable } },

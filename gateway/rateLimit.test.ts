@@ -54,7 +54,9 @@ describe('rateKey: whose bucket a request takes from', () => {
   it('gives a vendor one bucket whichever school it acts for', () => {
     const vendor = '00000001800866472000';
     expect(rateKey({ role: 'VENDOR', vendorOin: vendor, school: '16AH00' })).toBe(rateKey({ role: 'VENDOR', vendorOin: vendor, school: '03WU00' }));
-    expect(rateKey({ role: 'VENDOR', vendorOin: vendor, school: '16AH00' })).not.toBe(rateKey({ role: 'VENDOR', vendorOin: '00000003273255280000', school: '16AH00' }));
+    expect(rateKey({ role: 'VENDOR', vendorOin: vendor, school: '16AH00' })).not.toBe(
+      rateKey({ role: 'VENDOR', vendorOin: '00000003273255280000', school: '16AH00' }),
+    );
   });
 
   it('gives each municipality and board its own bucket, and the operator one', () => {

@@ -65,7 +65,10 @@ export function trustedDocumentStore(documents: Map<string, string>) {
 const placeholder = parse('{ __typename }');
 
 export function untrusted(): GraphQLError {
-  return refusal('UNTRUSTED_OPERATION', 'This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query');
+  return refusal(
+    'UNTRUSTED_OPERATION',
+    'This register runs registered operations only: register the operation (npm run operations:register) and send it, or its SHA-256 as a persisted query',
+  );
 }
 
 /** Refuses every operation whose text is not a registered one. */

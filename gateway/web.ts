@@ -59,7 +59,8 @@ export async function loadWebBuild(folder = webDist): Promise<WebBuild> {
  * Pages may load only what the gateway serves and talk only to it (HTTP and WebSocket): a page
  * that tried a CDN would fail here as it fails offline. Inline styles: React and CodeMirror set them.
  */
-const contentSecurityPolicy = "default-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const contentSecurityPolicy =
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /** Which built file a request asks for, if it is one of the pages' routes. */
 function routeOf(request: IncomingMessage, explorer: boolean): string | undefined {

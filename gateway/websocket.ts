@@ -3,7 +3,20 @@
  * known at connection (token in `connection_init`, or the client certificate), and every operation
  * passes the checks of HTTP (rate, trusted documents, validation, operation limits) before it runs.
  */
-import { getOperationAST, getVariableValues, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLSchema, type OperationDefinitionNode, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import {
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+  validate,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type DocumentNode,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { codedError } from '../kernel/errors.ts';
@@ -70,7 +83,8 @@ export function gatewaySubscriptions(
   const countFor = (viewer: Viewer, connection: Connection) => {
     const key = JSON.stringify(viewer);
     const open = perViewer.get(key) ?? 0;
-    if (connection.open >= options.subscriptions.perConnection) throw tooMany('subscriptions on one connection', connection.open, options.subscriptions.perConnection);
+    if (connection.open >= options.subscriptions.perConnection)
+      throw tooMany('subscriptions on one connection', connection.open, options.subscriptions.perConnection);
     if (open >= options.subscriptions.perViewer) throw tooMany('subscriptions of one viewer', open, options.subscriptions.perViewer);
     connection.open++;
     perViewer.set(key, open + 1);
@@ -91,7 +105,8 @@ export function gatewaySubscriptions(
         const connection: Connection = { viewer, origin: request.socket.remoteAddress, open: 0, expiry: undefined };
         ctx.extra.connection = connection;
         const expiresAt = tokenExpiry(headers.get('authorization'));
-        if (expiresAt !== undefined) closeAt(connection, expiresAt, () => socket.close(closeCodes.forbidden, 'Forbidden: the token has expired; connect again with a new one'));
+        if (expiresAt !== undefined)
+          closeAt(connection, expiresAt, () => socket.close(closeCodes.forbidden, 'Forbidden: the token has expired; connect again with a new one'));
         return true;
       } catch (error) {
         socket.close(closeCodes.forbidden, closeReason(`Forbidden: ${(error as Error).message}`));
@@ -109,7 +124,8 @@ export function gatewaySubscriptions(
         if (operation.operation !== 'subscription') {
           const contextValue = await gateway.contextOf(connection.viewer, connection.origin);
           const response = await gateway.server.executeOperation({ query: payload.query, variables, operationName }, { contextValue });
-          const result = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Incremental delivery is not served over WebSocket' }] };
+          const result =
+            response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Incremental delivery is not served over WebSocket' }] };
           return { ...args, contextValue: { events: singleResult(result) } };
         }
         const coerced = subscriptionVariables(planner.apiSchema, operation, variables);
@@ -117,7 +133,13 @@ export function gatewaySubscriptions(
         const release = countFor(connection.viewer, connection);
         let subscribed: Awaited<ReturnType<typeof subscriptions.subscribe>>;
         try {
-          subscribed = await subscriptions.subscribe(connection.viewer, plan, coerced, (why) => ctx.extra.socket.close(...closeFor(why, options.subscriptions.queue)), connection.origin);
+          subscribed = await subscriptions.subscribe(
+            connection.viewer,
+            plan,
+            coerced,
+            (why) => ctx.extra.socket.close(...closeFor(why, options.subscriptions.queue)),
+            connection.origin,
+          );
         } catch (error) {
           release();
           throw error;
@@ -159,7 +181,8 @@ function subscriptionVariables(schema: GraphQLSchema, operation: OperationDefini
  * characters, so the reason stays within the 123 bytes a close reason may hold).
  */
 function closeFor(why: LetGo, queue: number): [code: number, reason: string] {
-  if (why.kind === 'fell-behind') return [closeCodes.fellBehind, `Fell behind: over ${queue} results unread; reconnect and resume with after: your last cursor`];
+  if (why.kind === 'fell-behind')
+    return [closeCodes.fellBehind, `Fell behind: over ${queue} results unread; reconnect and resume with after: your last cursor`];
   return [closeCodes.unavailable, `Unavailable: an event could not be completed; resume with after: ${why.after}`];
 }
 
@@ -215,5 +238,10 @@ function closeAt(connection: Connection, at: number, close: () => void): void {
 
 /** A WebSocket close reason holds at most 123 bytes (RFC 6455 §5.5). */
 function closeReason(reason: string): string {
-  return Buffer.byteLength(reason) <= 123 ? reason : `${Buffer.from(reason).subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+  return Buffer.byteLength(reason) <= 123
+    ? reason
+    : `${Buffer.from(reason)
+        .subarray(0, 119)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
 }

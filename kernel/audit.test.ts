@@ -9,7 +9,9 @@ describe('pgnsNamedIn (the object of a refused attempt)', () => {
   });
 
   it('finds PGNs nested in inputs and lists, under pgn, bsn and onderwijsnummer, each once', () => {
-    const document = parse('mutation($input: EnrollLearnersInput!, $replace: ReplacePgnInput!) { enrollLearners(input: $input) { failures { index } } replacePgn(input: $replace) { learner { id } } }');
+    const document = parse(
+      'mutation($input: EnrollLearnersInput!, $replace: ReplacePgnInput!) { enrollLearners(input: $input) { failures { index } } replacePgn(input: $replace) { learner { id } } }',
+    );
     const variables = {
       input: { items: [{ learner: { pgn: '111222333' } }, { learner: { pgn: '111222333' } }, { learner: { pgn: '123456782' } }] },
       replace: { onderwijsnummer: '101222331', bsn: '123456782' },

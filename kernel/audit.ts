@@ -111,7 +111,12 @@ export function commandActor(command: string): CommandActor {
  * host. `object` says what it worked on and did, never personal data: a line names no person.
  * Written in the caller's transaction, so a change and its line are stored together or not at all.
  */
-export async function writeCommandAudit(db: Db, register: string, by: CommandActor, entry: { action: string; object: string; result: AuditResult }): Promise<void> {
+export async function writeCommandAudit(
+  db: Db,
+  register: string,
+  by: CommandActor,
+  entry: { action: string; object: string; result: AuditResult },
+): Promise<void> {
   await db.insert(auditLog).values({ register, actorRole: 'COMMAND', actor: `${by.command} (${by.user})`, school: null, ...entry, origin: by.host });
 }
 
@@ -145,7 +150,8 @@ export async function auditLogExposure(db: Db): Promise<string | null> {
   );
   if (!role) return 'the role the register connects as is unknown';
   if (role.superuser) return `the register connects as ${role.name}, a superuser`;
-  if (role.createRole) return `the register connects as ${role.name}, which may create roles and so make itself a member of register_graph_audit, the log's owner`;
+  if (role.createRole)
+    return `the register connects as ${role.name}, which may create roles and so make itself a member of register_graph_audit, the log's owner`;
   if (role.owner) return `the register connects as ${role.name}, a member of register_graph_audit, the log's owner`;
   return null;
 }

@@ -19,7 +19,10 @@ export async function insertRows<T extends PgTable>(tx: Db, table: T, rows: T['$
     return sql`${sql.param(values)}::${sql.raw(type)}[]`;
   });
   const target = sql`${sql.identifier(schema ?? 'public')}.${sql.identifier(name)}`;
-  const names = sql.join(fields.map(([, column]) => sql.identifier(column.name!)), sql`, `);
+  const names = sql.join(
+    fields.map(([, column]) => sql.identifier(column.name!)),
+    sql`, `,
+  );
   await tx.execute(sql`INSERT INTO ${target} (${names}) SELECT * FROM unnest(${sql.join(arrays, sql`, `)}) ${conflict ?? sql``}`);
 }
 
@@ -57,9 +60,11 @@ export async function loadWithoutIndexes<T>(tx: Db, tables: readonly string[], w
   for (const index of indexes) await tx.execute(sql.raw(`DROP INDEX ${index.name}`));
   const result = await work();
   await tx.execute(sql`SET LOCAL maintenance_work_mem = '512MB'`);
-  for (const key of [...keys].reverse().filter((key) => key.kind !== 'f')) await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} ADD CONSTRAINT ${key.name} ${key.definition}`));
+  for (const key of [...keys].reverse().filter((key) => key.kind !== 'f'))
+    await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} ADD CONSTRAINT ${key.name} ${key.definition}`));
   for (const index of indexes) await tx.execute(sql.raw(index.definition));
-  for (const key of keys.filter((key) => key.kind === 'f')) await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} ADD CONSTRAINT ${key.name} ${key.definition}`));
+  for (const key of keys.filter((key) => key.kind === 'f'))
+    await tx.execute(sql.raw(`ALTER TABLE ${key.on_table} ADD CONSTRAINT ${key.name} ${key.definition}`));
   // Statistics now, not when autovacuum comes by: without them the planner guesses, and its guess
   // for a cursor's row comparison on a fresh 1.4 million events was a sequential scan (0.6 s a read).
   for (const table of tables) await tx.execute(sql.raw(`ANALYZE ${qualified(table)}`));

@@ -71,7 +71,13 @@ describe('readConfig', () => {
   });
 
   it('reads the timeouts in seconds, fractions too', () => {
-    const env = { REQUEST_TIMEOUT: '2.5', SUBGRAPH_TIMEOUT: '1', DATABASE_CONNECT_TIMEOUT: '0.5', DATABASE_STATEMENT_TIMEOUT: '600', DATABASE_IDLE_TRANSACTION_TIMEOUT: '10' };
+    const env = {
+      REQUEST_TIMEOUT: '2.5',
+      SUBGRAPH_TIMEOUT: '1',
+      DATABASE_CONNECT_TIMEOUT: '0.5',
+      DATABASE_STATEMENT_TIMEOUT: '600',
+      DATABASE_IDLE_TRANSACTION_TIMEOUT: '10',
+    };
     expect(readConfig(env).timeouts).toEqual({ requestMs: 2500, subgraphMs: 1000, connectMs: 500, statementMs: 600_000, idleInTransactionMs: 10_000 });
   });
 
@@ -86,12 +92,23 @@ describe('readConfig', () => {
   });
 
   it('logs at info and sends no traces, when nothing is set', () => {
-    expect(readConfig({})).toMatchObject({ logLevel: 'info', traces: { exporter: 'none', endpoint: 'http://localhost:4318/v1/traces', serviceName: 'register-graph' } });
+    expect(readConfig({})).toMatchObject({
+      logLevel: 'info',
+      traces: { exporter: 'none', endpoint: 'http://localhost:4318/v1/traces', serviceName: 'register-graph' },
+    });
   });
 
   it('reads LOG_LEVEL and the OpenTelemetry exporter, endpoint and service name', () => {
-    const config = readConfig({ LOG_LEVEL: 'debug', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.internal:4318/v1/traces', OTEL_SERVICE_NAME: 'register' });
-    expect(config).toMatchObject({ logLevel: 'debug', traces: { exporter: 'otlp', endpoint: 'https://collector.internal:4318/v1/traces', serviceName: 'register' } });
+    const config = readConfig({
+      LOG_LEVEL: 'debug',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.internal:4318/v1/traces',
+      OTEL_SERVICE_NAME: 'register',
+    });
+    expect(config).toMatchObject({
+      logLevel: 'debug',
+      traces: { exporter: 'otlp', endpoint: 'https://collector.internal:4318/v1/traces', serviceName: 'register' },
+    });
   });
 
   it('names the service after what the process serves, when OTEL_SERVICE_NAME is unset', () => {

@@ -53,11 +53,17 @@ const environment = z
     /** PostgreSQL connection string; without it the embedded PGlite database in DATA_DIR is used. */
     DATABASE_URL: z.string().url().startsWith('postgres').optional(),
     /** Folder of the embedded PGlite database (created on first start); `memory://` keeps it in memory. */
-    DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data', 'pglite')),
+    DATA_DIR: z
+      .string()
+      .min(1)
+      .default(path.join(projectRoot, '.data', 'pglite')),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number({ error: 'must be a port number, 0 to 65535' }).int().min(0).max(65535).default(4000),
     /** What this process serves: `embedded` (gateway and every subgraph), `gateway`, or one subgraph's name. */
-    SERVE: z.string().regex(/^[a-z]+$/, 'a single word: embedded, gateway or a subgraph name').default('embedded'),
+    SERVE: z
+      .string()
+      .regex(/^[a-z]+$/, 'a single word: embedded, gateway or a subgraph name')
+      .default('embedded'),
     /** For SERVE=gateway: where each subgraph listens, as `name=url,name=url`. */
     SUBGRAPH_URLS: z.string().optional(),
     /** Signs and verifies the bearer tokens that `npm run token` makes. */
@@ -102,36 +108,46 @@ const environment = z
     LOG_LEVEL: z.enum(logLevels).default('info'),
     // OpenTelemetry traces, by the names the OpenTelemetry specification gives these settings.
     OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().regex(/^https?:\/\//, 'an http(s):// URL').default('http://localhost:4318/v1/traces'),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'an http(s):// URL')
+      .default('http://localhost:4318/v1/traces'),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
     // GraphiQL for browsers at the GraphQL URL; unset: on in development, off in production.
     EXPLORER: z.enum(['true', 'false']).optional(),
   })
-  .superRefine((env, context) => {
-    if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
-      context.addIssue({
-        code: 'custom',
-        path: ['DATABASE_URL'],
-        message: `SERVE=${env.SERVE} runs one subgraph in a process of its own, which needs PostgreSQL: the embedded database allows one process only`,
-      });
-    }
-    if (env.NODE_ENV === 'production') {
-      for (const [key, development] of [['TOKEN_SECRET', developmentTokenSecret], ['VIEWER_SECRET', developmentViewerSecret]] as const) {
-        if (env[key] === development) context.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
+  .superRefine(
+    (env, context) => {
+      if (env.SERVE !== 'embedded' && env.SERVE !== 'gateway' && !env.DATABASE_URL) {
+        context.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: `SERVE=${env.SERVE} runs one subgraph in a process of its own, which needs PostgreSQL: the embedded database allows one process only`,
+        });
       }
-    }
-    const tls = [env.TLS_CERT, env.TLS_KEY, env.TLS_CLIENT_CA];
-    if (tls.some(Boolean) && !tls.every(Boolean)) {
-      context.addIssue({ code: 'custom', path: ['TLS_CERT'], message: 'TLS needs TLS_CERT, TLS_KEY and TLS_CLIENT_CA together' });
-    }
-    if (env.SERVE === 'gateway' && !env.SUBGRAPH_URLS) {
-      context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: 'SERVE=gateway needs the URL of every subgraph' });
-    }
-    for (const entry of subgraphUrlEntries(env.SUBGRAPH_URLS).filter((entry) => !subgraphUrl.test(entry))) {
-      context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: `"${entry}" is not name=http(s)://host:port/path` });
-    }
-    // Zod skips refinements once a field has failed; run anyway, so that one error lists every problem.
-  }, { when: () => true });
+      if (env.NODE_ENV === 'production') {
+        for (const [key, development] of [
+          ['TOKEN_SECRET', developmentTokenSecret],
+          ['VIEWER_SECRET', developmentViewerSecret],
+        ] as const) {
+          if (env[key] === development) context.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
+        }
+      }
+      const tls = [env.TLS_CERT, env.TLS_KEY, env.TLS_CLIENT_CA];
+      if (tls.some(Boolean) && !tls.every(Boolean)) {
+        context.addIssue({ code: 'custom', path: ['TLS_CERT'], message: 'TLS needs TLS_CERT, TLS_KEY and TLS_CLIENT_CA together' });
+      }
+      if (env.SERVE === 'gateway' && !env.SUBGRAPH_URLS) {
+        context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: 'SERVE=gateway needs the URL of every subgraph' });
+      }
+      for (const entry of subgraphUrlEntries(env.SUBGRAPH_URLS).filter((entry) => !subgraphUrl.test(entry))) {
+        context.addIssue({ code: 'custom', path: ['SUBGRAPH_URLS'], message: `"${entry}" is not name=http(s)://host:port/path` });
+      }
+      // Zod skips refinements once a field has failed; run anyway, so that one error lists every problem.
+    },
+    { when: () => true },
+  );
 
 /** A duration in seconds, above 0 (fractions allowed), and at most a day. */
 function seconds(fallback: number) {
@@ -225,7 +241,10 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       keepAliveMs: value.KEEPALIVE_SECONDS * 1000,
     },
     explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
-    tls: value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA } : undefined,
+    tls:
+      value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA
+        ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA }
+        : undefined,
     timeouts: {
       requestMs: Math.round(value.REQUEST_TIMEOUT * 1000),
       subgraphMs: Math.round(value.SUBGRAPH_TIMEOUT * 1000),
@@ -246,12 +265,17 @@ export function readConfig(env: Record<string, string | undefined> = process.env
 const subgraphUrl = /^([a-z]+)=(https?:\/\/\S+)$/;
 
 function subgraphUrlEntries(list: string | undefined): string[] {
-  return (list ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  return (list ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 function parseSubgraphUrls(list: string | undefined): Map<string, string> {
-  return new Map(subgraphUrlEntries(list).map((entry) => {
-    const [, name, url] = subgraphUrl.exec(entry)!;
-    return [name!, url!];
-  }));
+  return new Map(
+    subgraphUrlEntries(list).map((entry) => {
+      const [, name, url] = subgraphUrl.exec(entry)!;
+      return [name!, url!];
+    }),
+  );
 }

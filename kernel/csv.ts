@@ -20,8 +20,7 @@ export function splitLine(line: string): string[] {
     else if (char === ';') {
       fields.push(field);
       field = '';
-    }
-    else field += char;
+    } else field += char;
   }
   fields.push(field);
   return fields;

@@ -15,8 +15,17 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the PostgreSQL pool when conn
       // holds 10: a client lost per failed BEGIN would leave every later transaction waiting.
       for (let round = 0; round < 12; round++) {
         await Promise.all(Array.from({ length: 5 }, () => database.db.execute(sql`SELECT 1`).catch(() => undefined)));
-        const ending = admin.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
-        const transactions = Array.from({ length: 5 }, () => database.db.transaction((tx) => tx.execute(sql`SELECT 1`)).then(() => 'done', () => 'failed'));
+        const ending = admin.db.execute(
+          sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+        const transactions = Array.from({ length: 5 }, () =>
+          database.db
+            .transaction((tx) => tx.execute(sql`SELECT 1`))
+            .then(
+              () => 'done',
+              () => 'failed',
+            ),
+        );
         // The admin's own pool loses its other connections too; they are not what is tested.
         await ending.catch(() => undefined);
         let settled = false;
@@ -25,7 +34,11 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the PostgreSQL pool when conn
       }
       // Dead connections still idle in the pool fail a query or two more before the pool drops them.
       let row: unknown;
-      await eventually('a transaction that passes', async () => (row = rowsOf<{ one: number }>(await database.db.transaction((tx) => tx.execute(sql`SELECT 1 AS one`)))[0]), { deadline: 5000 });
+      await eventually(
+        'a transaction that passes',
+        async () => (row = rowsOf<{ one: number }>(await database.db.transaction((tx) => tx.execute(sql`SELECT 1 AS one`)))[0]),
+        { deadline: 5000 },
+      );
       expect(row).toEqual({ one: 1 });
       let closed = false;
       void database.close().then(() => (closed = true));

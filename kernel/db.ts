@@ -72,7 +72,9 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.log ?? ((message) => console.error(message)), options.timeouts) : openPglite(options.dataDir);
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.log ?? ((message) => console.error(message)), options.timeouts)
+    : openPglite(options.dataDir);
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -124,7 +126,9 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
       if (holder && holder !== process.pid && isRunning(holder)) {
-        throw new DatabaseInUseError(`The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or set DATABASE_URL to share PostgreSQL between processes.`);
+        throw new DatabaseInUseError(
+          `The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or set DATABASE_URL to share PostgreSQL between processes.`,
+        );
       }
       await rm(lock, { force: true });
     }

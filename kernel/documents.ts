@@ -84,13 +84,26 @@ export async function lockDocuments(tx: Db, document: DocumentTable, sender: str
   const ids = [...new Set(documentIds)].sort();
   if (ids.length === 0) return new Map();
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${sender} || '/' || d)) FROM unnest(${sql.param(ids)}::text[]) AS d`);
-  const rows = await tx.select().from(document).where(and(eq(document.sender, sender), inArray(document.documentId, ids)));
+  const rows = await tx
+    .select()
+    .from(document)
+    .where(and(eq(document.sender, sender), inArray(document.documentId, ids)));
   return new Map(rows.map((row) => [row.documentId, row]));
 }
 
-export async function storeDocuments(tx: Db, document: DocumentTable, sender: string, mutation: string, documents: { documentId: string; fingerprint: string; result: unknown }[]): Promise<void> {
+export async function storeDocuments(
+  tx: Db,
+  document: DocumentTable,
+  sender: string,
+  mutation: string,
+  documents: { documentId: string; fingerprint: string; result: unknown }[],
+): Promise<void> {
   const receivedAt = new Date();
-  await insertRows(tx, document, documents.map((entry) => ({ sender, mutation, ...entry, result: entry.result as object, receivedAt })));
+  await insertRows(
+    tx,
+    document,
+    documents.map((entry) => ({ sender, mutation, ...entry, result: entry.result as object, receivedAt })),
+  );
 }
 
 /**
@@ -98,7 +111,14 @@ export async function storeDocuments(tx: Db, document: DocumentTable, sender: st
  * identificatiecode): a new document runs `work` and stores its answer with it; a resend returns the stored answer and
  * changes nothing; the same id with other content is a CONFLICT.
  */
-export function once<Result>(db: Db, document: DocumentTable, sender: string, mutation: string, input: { documentId: string }, work: (tx: Db) => Promise<Result>): Promise<Result> {
+export function once<Result>(
+  db: Db,
+  document: DocumentTable,
+  sender: string,
+  mutation: string,
+  input: { documentId: string },
+  work: (tx: Db) => Promise<Result>,
+): Promise<Result> {
   return db.transaction(async (tx) => {
     checkDocumentId(input.documentId);
     const fingerprint = documentFingerprint({ mutation, input });

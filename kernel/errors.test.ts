@@ -11,15 +11,17 @@ function reporter() {
 }
 
 /** What graphql-js does with an error a resolver throws: wraps it, keeping it as `originalError`. */
-const wrapped = (error: Error) =>
-  new GraphQLError(error.message, { path: ['school', 'name'], originalError: error });
+const wrapped = (error: Error) => new GraphQLError(error.message, { path: ['school', 'name'], originalError: error });
 
 describe('renderError', () => {
   it("answers Apollo's refusal of a request without a code but with a 4xx status as BAD_REQUEST, and reports nothing", () => {
     const refusal = new GraphQLError('provided sha does not match query', { extensions: { http: { status: 400 } } });
     const { reported, report } = reporter();
 
-    expect(renderError({ message: refusal.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, refusal, report)).toEqual({ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } });
+    expect(renderError({ message: refusal.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, refusal, report)).toEqual({
+      message: 'provided sha does not match query',
+      extensions: { code: 'BAD_REQUEST' },
+    });
     expect(reported).toEqual([]);
   });
 
@@ -126,14 +128,18 @@ describe('renderError', () => {
 });
 
 /** An error as Node, undici, node-postgres or drizzle make one: a message, perhaps a code and a cause. */
-const failure = (message: string, fields: { code?: string; name?: string; cause?: unknown } = {}) => Object.assign(new Error(message, { cause: fields.cause }), fields.code ? { code: fields.code } : {}, fields.name ? { name: fields.name } : {});
+const failure = (message: string, fields: { code?: string; name?: string; cause?: unknown } = {}) =>
+  Object.assign(new Error(message, { cause: fields.cause }), fields.code ? { code: fields.code } : {}, fields.name ? { name: fields.name } : {});
 
 describe('isOutage', () => {
   it.each([
     ['a connection refused', failure('connect ECONNREFUSED 127.0.0.1:5432', { code: 'ECONNREFUSED' })],
     ['a connection reset', failure('read ECONNRESET', { code: 'ECONNRESET' })],
     ["fetch's failure, by its cause", new TypeError('fetch failed', { cause: failure('other side closed', { code: 'UND_ERR_SOCKET' }) })],
-    ["fetch's failure to connect", new TypeError('fetch failed', { cause: new AggregateError([failure('connect ECONNREFUSED ::1:4001', { code: 'ECONNREFUSED' })]) })],
+    [
+      "fetch's failure to connect",
+      new TypeError('fetch failed', { cause: new AggregateError([failure('connect ECONNREFUSED ::1:4001', { code: 'ECONNREFUSED' })]) }),
+    ],
     ['a timeout of AbortSignal.timeout', failure('The operation was aborted due to timeout', { name: 'TimeoutError' })],
     ['PostgreSQL shutting down (57P01)', failure('terminating connection due to administrator command', { code: '57P01' })],
     ['PostgreSQL starting (57P03)', failure('the database system is starting up', { code: '57P03' })],
@@ -148,7 +154,9 @@ describe('isOutage', () => {
     ["a subgraph's 503, as the gateway's data source reports it", new GraphQLError('503: Service Unavailable', { extensions: { response: { status: 503 } } })],
     [
       "a subgraph's 500 whose errors say UNAVAILABLE",
-      new GraphQLError('500: Internal Server Error', { extensions: { response: { status: 500, body: { errors: [{ message: 'Unavailable now', extensions: { code: 'UNAVAILABLE' } }] } } } }),
+      new GraphQLError('500: Internal Server Error', {
+        extensions: { response: { status: 500, body: { errors: [{ message: 'Unavailable now', extensions: { code: 'UNAVAILABLE' } }] } } },
+      }),
     ],
     ['an error already marked UNAVAILABLE', new GraphQLError('Unavailable now', { extensions: { code: 'UNAVAILABLE' } })],
     ['a RegisterError UNAVAILABLE', new RegisterError('UNAVAILABLE', 'starting')],
@@ -164,7 +172,12 @@ describe('isOutage', () => {
     ['a wrong password (28P01)', failure('password authentication failed for user "register"', { code: '28P01' })],
     ['a database that does not exist (3D000)', failure('database "register" does not exist', { code: '3D000' })],
     ['a refusal', new RegisterError('FORBIDDEN', 'not yours')],
-    ["a subgraph's 500", new GraphQLError('500: Internal Server Error', { extensions: { response: { status: 500, body: { errors: [{ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } } } })],
+    [
+      "a subgraph's 500",
+      new GraphQLError('500: Internal Server Error', {
+        extensions: { response: { status: 500, body: { errors: [{ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } } },
+      }),
+    ],
     ['nothing', undefined],
     ['a string', 'ECONNREFUSED'],
   ])('does not take %s for an outage', (_, error) => {
@@ -205,7 +218,7 @@ describe('the error catalogue', () => {
     expect(refusal('UNAUTHENTICATED', 'No token').extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
   });
 
-  it('makes an error inside an answer without a status, and keeps a RegisterError\'s field', () => {
+  it("makes an error inside an answer without a status, and keeps a RegisterError's field", () => {
     expect(codedError('LIMIT_EXCEEDED', 'Too many', { limit: 'subscriptions' }).extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'subscriptions' });
     expect(codedErrorOf(new RegisterError('BAD_USER_INPUT', 'Bad', 'pgn')).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'pgn' });
     expect(codedErrorOf(new RegisterError('UNAUTHENTICATED', 'Expired'), true).extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });

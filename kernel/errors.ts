@@ -21,16 +21,21 @@ export const errorCatalogue = {
   CONFLICT: { status: 409, meaning: 'The input contradicts what the register already holds. Nothing was changed.' },
   AMBIGUOUS: {
     status: 409,
-    meaning: 'The input matches more than one object the register holds and it cannot tell which is meant; give more of what tells them apart. Nothing was changed.',
+    meaning:
+      'The input matches more than one object the register holds and it cannot tell which is meant; give more of what tells them apart. Nothing was changed.',
   },
-  LIMIT_EXCEEDED: { status: 400, meaning: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.' },
+  LIMIT_EXCEEDED: {
+    status: 400,
+    meaning: 'The operation asks too much at once (depth, aliases, root fields or cost); `extensions.limit` names the limit. Ask in smaller parts.',
+  },
   RATE_LIMITED: { status: 429, meaning: 'The viewer sent more requests than its rate allows (HTTP 429); wait the seconds the Retry-After header gives.' },
   UNTRUSTED_OPERATION: { status: 400, meaning: 'The gateway runs registered operations only (TRUSTED_DOCUMENTS=strict) and this is not one of them.' },
   GRAPHQL_PARSE_FAILED: { status: 400, meaning: 'The request is not syntactically valid GraphQL.' },
   GRAPHQL_VALIDATION_FAILED: { status: 400, meaning: 'The operation does not validate against the schema.' },
   BAD_REQUEST: {
     status: 400,
-    meaning: 'The HTTP request is malformed (method, headers or body), a persisted query among it: a hash that is not the SHA-256 of the text sent with it, or a version other than 1.',
+    meaning:
+      'The HTTP request is malformed (method, headers or body), a persisted query among it: a hash that is not the SHA-256 of the text sent with it, or a version other than 1.',
   },
   // Apollo Server answers it with 200: the client is to send the query's text with its hash.
   PERSISTED_QUERY_NOT_FOUND: { status: 200, meaning: 'The persisted query hash is unknown.' },
@@ -38,7 +43,7 @@ export const errorCatalogue = {
   UNAVAILABLE: {
     status: 503,
     meaning:
-      'The register, or the part of it that answers this field, cannot serve now: it is starting, or a database or subgraph behind it cannot be reached or did not answer in time (HTTP 503, with Retry-After). The error\'s path says which part of an answer is missing; the data that came is kept. Try again after Retry-After; resend a mutation with the same documentId, which answers what it did, or does it once.',
+      "The register, or the part of it that answers this field, cannot serve now: it is starting, or a database or subgraph behind it cannot be reached or did not answer in time (HTTP 503, with Retry-After). The error's path says which part of an answer is missing; the data that came is kept. Try again after Retry-After; resend a mutation with the same documentId, which answers what it did, or does it once.",
   },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: 'An unexpected error. Details are logged on the server, never shown to the client.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
@@ -159,10 +164,27 @@ export function isOutage(thrown: unknown): boolean {
 
 const outageCodes = new Set([
   // Node's and undici's (fetch) codes for a peer that cannot be reached or went away.
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
   // PostgreSQL's (SQLSTATE, appendix A of its manual), besides class 08.
-  '57P01', '57P02', '57P03', '57014', '25P03', '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+  '25P03',
+  '53300',
 ]);
 
 /** node-postgres's errors for a lost connection and its pool's timeout, which have no code. */
@@ -181,7 +203,11 @@ function outageItself(error: Record<string, unknown>): boolean {
   const answered = extensions?.response;
   if ([502, 503, 504].includes(answered?.status as number)) return true;
   // A subgraph that failed before it ran the operation (its authorization asked the database) answers 500 with its errors.
-  if (Array.isArray(answered?.body?.errors) && answered.body.errors.some((each: { extensions?: { code?: unknown } }) => each?.extensions?.code === 'UNAVAILABLE')) return true;
+  if (
+    Array.isArray(answered?.body?.errors) &&
+    answered.body.errors.some((each: { extensions?: { code?: unknown } }) => each?.extensions?.code === 'UNAVAILABLE')
+  )
+    return true;
   if (typeof code === 'string' && (outageCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   if (name === 'TimeoutError') return true;
   return typeof message === 'string' && outageMessages.some((pattern) => pattern.test(message));

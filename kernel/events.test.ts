@@ -6,7 +6,18 @@ import { eventually, freshDatabaseUrl, testDatabase } from '../test/harness.ts';
 import { readConfig } from './config.ts';
 import { openDatabase, type Database, type Db } from './db.ts';
 import { RegisterError } from './errors.ts';
-import { appendEvents, catchUp, catchUpWithCommitted, consumeBatch, cursorBefore, outboxDdl, readEvents, startConsumer, type NewEvent, type StoredEvent } from './events.ts';
+import {
+  appendEvents,
+  catchUp,
+  catchUpWithCommitted,
+  consumeBatch,
+  cursorBefore,
+  outboxDdl,
+  readEvents,
+  startConsumer,
+  type NewEvent,
+  type StoredEvent,
+} from './events.ts';
 
 const event = (n: number): NewEvent => ({ type: 'ThingHappened', keys: { thingId: `thing-${n}` }, payload: { n } });
 const events = (...ns: number[]) => ns.map(event);
@@ -34,7 +45,9 @@ const recordHandled = async (tx: Db, batch: StoredEvent[]) => {
  */
 const readAtLeast = async (db: Db, after: string | null, count: number) => {
   let read: StoredEvent[] = [];
-  await eventually(`${count} committed events readable`, async () => (read = await readEvents(db, 'sample', after, 10_000)).length >= count, { deadline: 20_000 });
+  await eventually(`${count} committed events readable`, async () => (read = await readEvents(db, 'sample', after, 10_000)).length >= count, {
+    deadline: 20_000,
+  });
   return read;
 };
 
@@ -125,7 +138,7 @@ describe('the outbox', () => {
     await expect(readEvents(db, 'Sample', null)).rejects.toThrow(/Not a stream or schema name/);
   });
 
-  it('consumeBatch commits the cursor with the handler\'s writes, and the next batch starts after it', async () => {
+  it("consumeBatch commits the cursor with the handler's writes, and the next batch starts after it", async () => {
     await appendEvents(db, 'sample', events(1, 2, 3));
     const all = await readAll(db);
     const options = { stream: 'sample', consumer: 'counter', cursorSchema: 'sample', handle: recordHandled };
@@ -138,7 +151,7 @@ describe('the outbox', () => {
     expect(handle).not.toHaveBeenCalled();
   });
 
-  it('consumeBatch rolls back a failing handler\'s writes with the cursor, and hands the same events over again', async () => {
+  it("consumeBatch rolls back a failing handler's writes with the cursor, and hands the same events over again", async () => {
     await appendEvents(db, 'sample', events(1, 2));
     const all = await readAll(db);
     const seen: string[][] = [];
@@ -169,7 +182,11 @@ describe('the outbox', () => {
   });
 
   it('moves a consumer past events of other types, so that it does not read them again', async () => {
-    await appendEvents(db, 'sample', [event(1), { type: 'SomethingElse', keys: {}, payload: { n: 2 } }, { type: 'SomethingElse', keys: {}, payload: { n: 3 } }]);
+    await appendEvents(db, 'sample', [
+      event(1),
+      { type: 'SomethingElse', keys: {}, payload: { n: 2 } },
+      { type: 'SomethingElse', keys: {}, payload: { n: 3 } },
+    ]);
     const all = await readAll(db);
     const options = { stream: 'sample', consumer: 'skipping', cursorSchema: 'sample', types: ['ThingHappened'], handle: recordHandled };
     expect(await catchUp(db, options)).toBe(1);
@@ -226,7 +243,10 @@ describe('the outbox', () => {
     const unlisten = await database.listen('outbox_sample', loop.wake);
     try {
       // The run on start has committed its cursor: only the notification can bring the next one before a minute.
-      await eventually('the run on start to finish', async () => rows(await db.execute(sql`SELECT 1 FROM sample.consumer_cursor WHERE consumer = 'listening'`)).length === 1);
+      await eventually(
+        'the run on start to finish',
+        async () => rows(await db.execute(sql`SELECT 1 FROM sample.consumer_cursor WHERE consumer = 'listening'`)).length === 1,
+      );
       await appendEvents(db, 'sample', events(7));
       await eventually('the notified event handled', async () => expect(await handled(db)).toEqual([7]), { deadline: 5_000 });
     } finally {
@@ -301,7 +321,9 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
   const append = (client: pg.Client, n: number) => appendEvents(drizzle(client), 'sample', events(n));
   /** What a reader that trusts positions would deliver after `position`. */
   const byPosition = async (after: number) =>
-    rows<{ n: number }>(await db.execute(sql`SELECT (payload->>'n')::int AS n FROM sample.outbox WHERE position > ${after} ORDER BY position`)).map((row) => row.n);
+    rows<{ n: number }>(await db.execute(sql`SELECT (payload->>'n')::int AS n FROM sample.outbox WHERE position > ${after} ORDER BY position`)).map(
+      (row) => row.n,
+    );
   /** Read on T1, which sees its own uncommitted row. */
   const positionOf = async (n: number) =>
     Number((await t1.query<{ position: string }>("SELECT position::text FROM sample.outbox WHERE payload->>'n' = $1", [String(n)])).rows[0]!.position);
@@ -336,7 +358,7 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     expect(numbers(await readEvents(db, 'sample', null))).toEqual([1]);
   });
 
-  it('does not pass an open transaction\'s lower position when a later position commits first', async () => {
+  it("does not pass an open transaction's lower position when a later position commits first", async () => {
     await append(t1, 0);
     const [zero] = await readAtLeast(db, null, 1);
     await t1.query('BEGIN');
@@ -352,7 +374,7 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     expect(numbers(await readEvents(db, 'sample', null))).toEqual([0, 1, 2]);
   });
 
-  it('does not pass an open transaction\'s lower txid when a higher txid commits first', async () => {
+  it("does not pass an open transaction's lower txid when a higher txid commits first", async () => {
     await append(t1, 0);
     const [zero] = await readAtLeast(db, null, 1);
     await t1.query('BEGIN');
@@ -371,7 +393,7 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     expect(numbers(await readEvents(db, 'sample', null))).toEqual([0, 1, 2]);
   });
 
-  it("is not held back by an older open transaction in another database, as it is by one in its own", async () => {
+  it('is not held back by an older open transaction in another database, as it is by one in its own', async () => {
     const elsewhere = new pg.Client({ connectionString: readConfig().databaseUrl });
     await elsewhere.connect();
     try {
@@ -399,7 +421,9 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the outbox under concurrent t
     expect(await catchUp(db, options)).toBe(0);
     // Counts the statements it runs, to know when it has looked for the held event twice.
     let statements = 0;
-    const counted = new Proxy(db, { get: (target, key) => (key === 'execute' ? (...args: Parameters<Db['execute']>) => (statements++, target.execute(...args)) : Reflect.get(target, key)) });
+    const counted = new Proxy(db, {
+      get: (target, key) => (key === 'execute' ? (...args: Parameters<Db['execute']>) => (statements++, target.execute(...args)) : Reflect.get(target, key)),
+    });
     const waiting = catchUpWithCommitted(counted, options, 20_000);
     await eventually('catchUpWithCommitted to look twice', () => statements >= 3);
     expect(await handled(db)).toEqual([]);

@@ -160,7 +160,12 @@ export interface EventFilter {
  * no other wanted event lies before that cursor, and a consumer may move there without reading the
  * events of other types again.
  */
-export async function readBatch(db: Db, stream: string, after: string | null, options: EventFilter & { limit: number }): Promise<{ events: StoredEvent[]; head: string | null }> {
+export async function readBatch(
+  db: Db,
+  stream: string,
+  after: string | null,
+  options: EventFilter & { limit: number },
+): Promise<{ events: StoredEvent[]; head: string | null }> {
   const outbox = table(stream, 'outbox');
   const { limit, types, match } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
@@ -253,7 +258,9 @@ export async function catchUpWithCommitted(db: Db, options: ConsumerOptions, tim
   if (!head?.position) return true;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = rowsOf<{ cursor: string }>(await db.execute(sql`SELECT cursor FROM ${cursors} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`));
+    const [row] = rowsOf<{ cursor: string }>(
+      await db.execute(sql`SELECT cursor FROM ${cursors} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`),
+    );
     const from = row ? decodeEventCursor(row.cursor) : start;
     const [unread] = rowsOf<{ waiting: boolean }>(
       await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${outbox}
@@ -296,10 +303,12 @@ export async function consumeInBulk(db: Db, options: ConsumerOptions & Required<
     // A view, not a copy: a million events are read where they are. A view takes no parameters; the
     // positions are numbers decodeEventCursor checked, the types names the code gives.
     const types = options.types?.map((type) => (/^[A-Za-z]+$/.test(type) ? `'${type}'` : badType(type))).join(', ');
-    await tx.execute(sql.raw(`CREATE TEMP VIEW bulk_event AS
+    await tx.execute(
+      sql.raw(`CREATE TEMP VIEW bulk_event AS
       SELECT txid, position, type, keys, payload FROM ${checkedName(options.stream)}.outbox
       WHERE (txid, position) > ('${from.txid}'::xid8, ${from.position}) AND (txid, position) <= ('${to.txid}'::xid8, ${to.position})
-      ${types === undefined ? '' : `AND type IN (${types})`}`));
+      ${types === undefined ? '' : `AND type IN (${types})`}`),
+    );
     const [counted] = rowsOf<{ n: number }>(await tx.execute(sql`SELECT count(*)::int AS n FROM bulk_event`));
     if (counted!.n > 0) await options.bulk(tx);
     await tx.execute(sql`DROP VIEW bulk_event`);
@@ -320,7 +329,9 @@ function badType(type: string): never {
  */
 export async function consumerLag(db: Db, options: CursorOf): Promise<{ events: number; seconds: number }> {
   const [row] = rowsOf<{ cursor: string }>(
-    await db.execute(sql`SELECT cursor FROM ${table(options.cursorSchema, 'consumer_cursor')} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`),
+    await db.execute(
+      sql`SELECT cursor FROM ${table(options.cursorSchema, 'consumer_cursor')} WHERE consumer = ${options.consumer} AND stream = ${options.stream}`,
+    ),
   );
   const from = row ? decodeEventCursor(row.cursor) : start;
   const [lag] = rowsOf<{ events: number; seconds: number | null }>(
@@ -432,7 +443,9 @@ export function checkCursor(cursor: string): void {
 export async function eventsAfter(db: Db, stream: string, after: string): Promise<boolean> {
   const from = decodeEventCursor(after);
   const [row] = rowsOf<{ waiting: boolean }>(
-    await db.execute(sql`SELECT EXISTS (SELECT 1 FROM ${table(stream, 'outbox')} WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)) AS waiting`),
+    await db.execute(
+      sql`SELECT EXISTS (SELECT 1 FROM ${table(stream, 'outbox')} WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)) AS waiting`,
+    ),
   );
   return row!.waiting;
 }
@@ -458,7 +471,10 @@ function parseCursor(cursor: string): Position {
 /** Each pair as `keys->>'k' = v`, the form an expression index on a key serves (e.g. `outbox_brin6`). */
 function matching(match: EventFilter['match']): SQL {
   const pairs = Object.entries(match ?? {});
-  return sql.join(pairs.map(([key, value]) => sql`AND keys->>${key} = ${value}`), sql` `);
+  return sql.join(
+    pairs.map(([key, value]) => sql`AND keys->>${key} = ${value}`),
+    sql` `,
+  );
 }
 
 const ofTypes = (types: readonly string[] | undefined) => (types ? sql`AND type = ANY(${sql.param([...types])}::text[])` : sql``);
@@ -472,4 +488,3 @@ function checkedName(schema: string): string {
   if (!/^[a-z]+$/.test(schema)) throw new Error(`Not a stream or schema name (lowercase letters only): ${JSON.stringify(schema)}`);
   return schema;
 }
-

@@ -6,7 +6,13 @@ import { appendEvents, outboxDdl, readEvents, type StoredEvent } from './events.
 import { EventFeed } from './feed.ts';
 
 const write = (database: Database, ns: number[], school = 'A') =>
-  database.db.transaction((tx) => appendEvents(tx, 'sample', ns.map((n) => ({ type: 'ThingHappened', keys: { school }, payload: { n } }))));
+  database.db.transaction((tx) =>
+    appendEvents(
+      tx,
+      'sample',
+      ns.map((n) => ({ type: 'ThingHappened', keys: { school }, payload: { n } })),
+    ),
+  );
 
 const numbers = (events: StoredEvent[]) => events.map((event) => event.payload.n);
 

@@ -170,10 +170,12 @@ class Tail {
         await sleep(this.feed.settings.pollMs);
       }
     }
-    const unlisten = await this.feed.database.listen(`outbox_${this.stream}`, () => this.wake()).catch((error: unknown) => {
-      this.report(error);
-      return undefined;
-    });
+    const unlisten = await this.feed.database
+      .listen(`outbox_${this.stream}`, () => this.wake())
+      .catch((error: unknown) => {
+        this.report(error);
+        return undefined;
+      });
     if (this.stopped) return void (await unlisten?.().catch(() => undefined));
     this.unlisten = unlisten;
     this.timer = setInterval(() => this.wake(), this.feed.settings.pollMs);

@@ -23,7 +23,14 @@ export class Readiness {
   /** Every check, run at once: `ok` or why not. */
   async report(): Promise<{ ready: boolean; checks: Record<string, string>; failing: string[] }> {
     const names = Object.keys(this.checks);
-    const results = await Promise.all(names.map((name) => withTimeout(this.checks[name]!()).then(() => 'ok', (error: unknown) => (error as Error).message || 'failed')));
+    const results = await Promise.all(
+      names.map((name) =>
+        withTimeout(this.checks[name]!()).then(
+          () => 'ok',
+          (error: unknown) => (error as Error).message || 'failed',
+        ),
+      ),
+    );
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
     const failing = names.filter((name) => checks[name] !== 'ok');
     return { ready: failing.length === 0, checks, failing };
@@ -91,7 +98,9 @@ export function readinessHandler(readiness: Readiness): Handler {
 /** What /graphql answers before the process is ready to serve it. */
 export const startingHandler: Handler = async (_request, response) => {
   response.setHeader('retry-after', '1');
-  sendJson(response, 503, { errors: [{ message: 'The register is starting; try again in a moment (/readyz says what it waits for)', extensions: { code: 'UNAVAILABLE' } }] });
+  sendJson(response, 503, {
+    errors: [{ message: 'The register is starting; try again in a moment (/readyz says what it waits for)', extensions: { code: 'UNAVAILABLE' } }],
+  });
 };
 
 function sendJson(response: ServerResponse, status: number, payload: unknown): void {

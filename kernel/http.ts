@@ -40,7 +40,11 @@ export function peerOf(request: IncomingMessage): Peer {
   const error = socket.authorizationError;
   return {
     address,
-    certificate: { subjectSerialNumber: Array.isArray(serial) ? serial[0] : serial, authorized: socket.authorized === true, error: error ? String(error) : undefined },
+    certificate: {
+      subjectSerialNumber: Array.isArray(serial) ? serial[0] : serial,
+      authorized: socket.authorized === true,
+      error: error ? String(error) : undefined,
+    },
   };
 }
 
@@ -59,14 +63,19 @@ export interface Deadline {
  * deadline is UNAVAILABLE (503, Retry-After) at once; the work goes on to its own end (a transaction
  * commits or rolls back whole), and a mutation resent with its documentId learns which.
  */
-export function graphqlHandler<Context extends BaseContext>(server: ApolloServer<Context>, context: (headers: HeadersLike, peer: Peer) => Promise<Context>, deadline?: Deadline) {
+export function graphqlHandler<Context extends BaseContext>(
+  server: ApolloServer<Context>,
+  context: (headers: HeadersLike, peer: Peer) => Promise<Context>,
+  deadline?: Deadline,
+) {
   return async (request: IncomingMessage, response: ServerResponse) => {
     // One id per request, the client's when well-formed: in the answer, and on to the subgraphs.
     const sent = request.headers[requestIdHeader];
     const requestId = requestIdOf(Array.isArray(sent) ? sent[0] : sent);
     response.setHeader(requestIdHeader, requestId);
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== graphqlPath) return sendJson(response, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}`, extensions: { code: 'BAD_REQUEST' } }] });
+    if (url.pathname !== graphqlPath)
+      return sendJson(response, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}`, extensions: { code: 'BAD_REQUEST' } }] });
     let body: unknown;
     try {
       body = await readJsonBody(request);

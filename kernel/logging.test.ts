@@ -39,7 +39,9 @@ describe('the log keeps no value of a statement', () => {
   it('blanks the value a database message quotes, and keeps the names it quotes', () => {
     expect(redactText('invalid input syntax for type date: "2018-05-17"')).toBe('invalid input syntax for type date: "[redacted]"');
     expect(redactText('value "111222333" is out of range for type integer')).toBe('value "[redacted]" is out of range for type integer');
-    expect(redactText('duplicate key value violates unique constraint "learner_pgn_pkey"')).toBe('duplicate key value violates unique constraint "learner_pgn_pkey"');
+    expect(redactText('duplicate key value violates unique constraint "learner_pgn_pkey"')).toBe(
+      'duplicate key value violates unique constraint "learner_pgn_pkey"',
+    );
     expect(redactText('invalid byte sequence for encoding "UTF8": 0x00')).toBe('invalid byte sequence for encoding "UTF8": 0x00');
     expect(redactText('column "family_name" of relation "learner" does not exist')).toBe('column "family_name" of relation "learner" does not exist');
   });
@@ -51,7 +53,12 @@ describe('the log keeps no value of a statement', () => {
       type: 'DrizzleQueryError',
       message: `Failed query: ${statement}\nparams: [redacted]`,
       stack: expect.stringMatching(/^DrizzleQueryError: Failed query: .*\nparams: \[redacted\]\n\s+at /s),
-      cause: { code: '23514', table: 'learner', constraint: 'learner_name', message: 'new row for relation "learner" violates check constraint "learner_name"' },
+      cause: {
+        code: '23514',
+        table: 'learner',
+        constraint: 'learner_name',
+        message: 'new row for relation "learner" violates check constraint "learner_name"',
+      },
     });
   });
 

@@ -59,21 +59,39 @@ export const silentLogger: Logger = pino({ level: 'silent' });
  * INTERNAL_SERVER_ERROR gets a line of its own at `error`, one answered as UNAVAILABLE (an outage) at
  * `warn`, each with what was masked (kernel/errors.ts).
  */
-export function requestLog<Context extends { requestId: string }>(logger: Logger, level: 'info' | 'debug', bindings: Record<string, string>): ApolloServerPlugin<Context> {
+export function requestLog<Context extends { requestId: string }>(
+  logger: Logger,
+  level: 'info' | 'debug',
+  bindings: Record<string, string>,
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
       return {
         async willSendResponse({ response, operation, operationName, errors }) {
           const { requestId } = contextValue;
-          const codes = errors?.map((error) =>
-            renderError({ message: error.message, extensions: error.extensions }, error, (masked, as) =>
-              as === 'UNAVAILABLE' ? logger.warn({ ...bindings, requestId, err: masked }, 'unavailable') : logger.error({ ...bindings, requestId, err: masked }, 'internal error'),
-            ).extensions?.code,
+          const codes = errors?.map(
+            (error) =>
+              renderError({ message: error.message, extensions: error.extensions }, error, (masked, as) =>
+                as === 'UNAVAILABLE'
+                  ? logger.warn({ ...bindings, requestId, err: masked }, 'unavailable')
+                  : logger.error({ ...bindings, requestId, err: masked }, 'internal error'),
+              ).extensions?.code,
           );
           if (!logger.isLevelEnabled(level)) return;
           const ms = Math.round((performance.now() - started) * 10) / 10;
-          logger[level]({ ...bindings, requestId, operation: operationName ?? undefined, type: operation?.operation, status: response.http.status ?? 200, ms, errors: codes }, 'request');
+          logger[level](
+            {
+              ...bindings,
+              requestId,
+              operation: operationName ?? undefined,
+              type: operation?.operation,
+              status: response.http.status ?? 200,
+              ms,
+              errors: codes,
+            },
+            'request',
+          );
         },
       };
     },
@@ -85,7 +103,8 @@ export function requestLog<Context extends { requestId: string }>(logger: Logger
  * A quoted part anywhere else in a database message is the value it refused (`invalid input syntax
  * for type date: "…"`), which may be anybody's data.
  */
-const quotedName = /\b(?:relation|constraint|column|table|index|schema|type|function|sequence|role|database|trigger|view|encoding|channel|cursor|savepoint|operator|extension|parameter)\s+$/i;
+const quotedName =
+  /\b(?:relation|constraint|column|table|index|schema|type|function|sequence|role|database|trigger|view|encoding|channel|cursor|savepoint|operator|extension|parameter)\s+$/i;
 
 /**
  * A text as it may go into the log. drizzle's message of a failed statement keeps the statement,

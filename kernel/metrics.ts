@@ -37,9 +37,25 @@ export class Metrics {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'register_requests_total', help: 'GraphQL operations served, by part (gateway or subgraph) and operation type', labelNames: ['service', 'type'], registers });
-    this.errors = new Counter({ name: 'register_errors_total', help: 'Errors answered, by part and extensions.code (kernel/errors.ts)', labelNames: ['service', 'code'], registers });
-    this.duration = new Histogram({ name: 'register_request_duration_seconds', help: 'Time from receiving an operation to sending its answer', labelNames: ['service', 'type'], buckets: durationBuckets, registers });
+    this.requests = new Counter({
+      name: 'register_requests_total',
+      help: 'GraphQL operations served, by part (gateway or subgraph) and operation type',
+      labelNames: ['service', 'type'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'register_errors_total',
+      help: 'Errors answered, by part and extensions.code (kernel/errors.ts)',
+      labelNames: ['service', 'code'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'register_request_duration_seconds',
+      help: 'Time from receiving an operation to sending its answer',
+      labelNames: ['service', 'type'],
+      buckets: durationBuckets,
+      registers,
+    });
     // collect() runs with the gauge as `this`; it reads this Metrics' own counts.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;

@@ -11,9 +11,11 @@ describe('migrate', () => {
 
   const write = (file: string, sql: string) => writeFile(path.join(root, 'sample', file), sql);
   const tables = async () =>
-    (await database.rawTransaction((tx) => tx.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sample' ORDER BY table_name",
-    ))).map((row) => row.table_name);
+    (
+      await database.rawTransaction((tx) =>
+        tx.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'sample' ORDER BY table_name"),
+      )
+    ).map((row) => row.table_name);
 
   // Each case starts from a database of its own and the two first files, and migrates as far as it needs.
   beforeEach(async () => {

@@ -38,8 +38,10 @@ export async function migrate(database: Database, subgraph: string, root = migra
       subgraph text NOT NULL, file text NOT NULL, sha256 text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (subgraph, file))`);
     const recorded = new Map(
-      (await tx.query<{ file: string; sha256: string }>('SELECT file, sha256 FROM public.schema_migration WHERE subgraph = $1', [subgraph]))
-        .map((row) => [row.file, row.sha256]),
+      (await tx.query<{ file: string; sha256: string }>('SELECT file, sha256 FROM public.schema_migration WHERE subgraph = $1', [subgraph])).map((row) => [
+        row.file,
+        row.sha256,
+      ]),
     );
     const applied: string[] = [];
     for (const file of files) {
@@ -73,7 +75,8 @@ export async function pendingMigrations(database: Database, names: readonly stri
     });
   const pending: string[] = [];
   for (const name of names) {
-    for (const file of await migrationFiles(path.join(root, name))) if (!recorded.has(`${name}/${file.name}/${file.sha256}`)) pending.push(`${name}/${file.name}`);
+    for (const file of await migrationFiles(path.join(root, name)))
+      if (!recorded.has(`${name}/${file.name}/${file.sha256}`)) pending.push(`${name}/${file.name}`);
   }
   return pending;
 }

@@ -68,9 +68,7 @@ describe('pageSize', () => {
   });
 
   it.each([0, -1, 501, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses first=%s', (first) => {
-    expect(() => pageSize(first)).toThrow(
-      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'first', message: 'first must be between 1 and 500' }),
-    );
+    expect(() => pageSize(first)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'first', message: 'first must be between 1 and 500' }));
   });
 });
 

@@ -17,7 +17,8 @@ export function decodeCursor(cursor: string, field = 'after'): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
   // No key the register writes holds a control character; a NUL would fail as a database parameter.
   // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-  if (key === '' || encodeCursor(key) !== cursor || /[\u0000-\u001f\u007f]/.test(key)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor or cursor from an earlier page', field);
+  if (key === '' || encodeCursor(key) !== cursor || /[\u0000-\u001f\u007f]/.test(key))
+    throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor or cursor from an earlier page', field);
   return key;
 }
 
@@ -90,7 +91,15 @@ export async function newestFirst<Row extends { id: string }>(
     const [at, last] = decodeMomentKey(args.after);
     after.push(or(lt(columns.moment, at), and(eq(columns.moment, at), lt(columns.id, last)))!);
   }
-  const rows = (await db.select().from(table).where(and(...conditions, ...after)).orderBy(desc(columns.moment), desc(columns.id)).limit(size + 1)) as Row[];
-  const [total] = await db.select({ value: count() }).from(table).where(and(...conditions));
+  const rows = (await db
+    .select()
+    .from(table)
+    .where(and(...conditions, ...after))
+    .orderBy(desc(columns.moment), desc(columns.id))
+    .limit(size + 1)) as Row[];
+  const [total] = await db
+    .select({ value: count() })
+    .from(table)
+    .where(and(...conditions));
   return connectionOf(rows, size, (row) => `${momentOf(row).toISOString()}|${row.id}`, total?.value ?? 0);
 }

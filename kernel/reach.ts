@@ -23,7 +23,11 @@ export function reachOf(viewer: Viewer): Reach {
 }
 
 /** The viewer's reach where it is one of `kinds`; else FORBIDDEN, with `refusal` as the reason. */
-export function reachIn<Kind extends Reach['kind']>(viewer: Viewer, kinds: readonly Kind[], refusal: (viewer: Viewer) => string): Extract<Reach, { kind: Kind }> {
+export function reachIn<Kind extends Reach['kind']>(
+  viewer: Viewer,
+  kinds: readonly Kind[],
+  refusal: (viewer: Viewer) => string,
+): Extract<Reach, { kind: Kind }> {
   const reach = reachOf(viewer);
   if (!(kinds as readonly string[]).includes(reach.kind)) throw new RegisterError('FORBIDDEN', refusal(viewer));
   return reach as Extract<Reach, { kind: Kind }>;

@@ -8,15 +8,28 @@ describe('parseDay', () => {
     expect(parseDay(day)).toBe(day);
   });
 
-  it.each(['0000-01-01', '2025-02-29', '1900-02-29', '2025-04-31', '2025-13-01', '2025-00-10', '2025-01-00', '2025-1-1', '25-01-01', '2025-01-01T00:00:00Z', ' 2025-01-01', '', 20250101, null, undefined])(
-    'refuses %j',
-    (value) => {
-      expect(() => parseDay(value)).toThrow(RegisterError);
-      expect(() => parseDay(value, 'referenceDate')).toThrow(
-        expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'referenceDate', message: `${JSON.stringify(value)} is not a date written YYYY-MM-DD` }),
-      );
-    },
-  );
+  it.each([
+    '0000-01-01',
+    '2025-02-29',
+    '1900-02-29',
+    '2025-04-31',
+    '2025-13-01',
+    '2025-00-10',
+    '2025-01-00',
+    '2025-1-1',
+    '25-01-01',
+    '2025-01-01T00:00:00Z',
+    ' 2025-01-01',
+    '',
+    20250101,
+    null,
+    undefined,
+  ])('refuses %j', (value) => {
+    expect(() => parseDay(value)).toThrow(RegisterError);
+    expect(() => parseDay(value, 'referenceDate')).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'referenceDate', message: `${JSON.stringify(value)} is not a date written YYYY-MM-DD` }),
+    );
+  });
 
   it('names the field date unless told otherwise', () => {
     expect(() => parseDay('2025-02-29')).toThrow(expect.objectContaining({ field: 'date' }));

@@ -42,7 +42,8 @@ export const DateTimeScalar = new GraphQLScalarType({
   },
   parseValue: (value) => {
     const date = new Date(String(value));
-    if (typeof value !== 'string' || Number.isNaN(date.getTime())) throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an ISO 8601 moment`, 'dateTime');
+    if (typeof value !== 'string' || Number.isNaN(date.getTime()))
+      throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an ISO 8601 moment`, 'dateTime');
     return date;
   },
 });

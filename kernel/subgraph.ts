@@ -124,7 +124,10 @@ export async function createSubgraphServer<Loaders>(
   const report = (masked: unknown) => logger.error({ ...bindings, err: masked }, 'internal error');
   const typeDefs = parse(await readFile(path.join(schemaFolder, `${subgraph.name}.graphql`), 'utf8'));
   // buildSubgraphSchema types its resolver map loosely; this is the one place it is cast.
-  const schema = buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never });
+  const schema = buildSubgraphSchema({
+    typeDefs,
+    resolvers: subgraph.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never,
+  });
   const server = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
     // What is masked is logged by requestLog, with the request id.
@@ -222,7 +225,20 @@ export async function createSubgraphServer<Loaders>(
       // Where it starts, for the gateway to resume from should it have to (kernel/upstream.ts); and it
       // lasts no longer than the viewer assertion it was opened with.
       const start = (await events.start?.()) ?? null;
-      return untilExpiry(startingAfter(start, mapEvents(events, (event, open) => untilDelivered(event, () => deliver(event), open, () => void events.return?.()))), expiresAt);
+      return untilExpiry(
+        startingAfter(
+          start,
+          mapEvents(events, (event, open) =>
+            untilDelivered(
+              event,
+              () => deliver(event),
+              open,
+              () => void events.return?.(),
+            ),
+          ),
+        ),
+        expiresAt,
+      );
     },
   };
 
@@ -234,18 +250,33 @@ export async function createSubgraphServer<Loaders>(
    * naming the cursor right before the event in `extensions.after`: the gateway lets its subscribers go
    * with 4503, to resume there. Undefined once the subscription ends.
    */
-  async function untilDelivered(event: StoredEvent, attempt: () => Promise<FormattedExecutionResult>, open: () => boolean, end: () => void): Promise<FormattedExecutionResult | undefined> {
+  async function untilDelivered(
+    event: StoredEvent,
+    attempt: () => Promise<FormattedExecutionResult>,
+    open: () => boolean,
+    end: () => void,
+  ): Promise<FormattedExecutionResult | undefined> {
     const holdMs = options.eventHoldMs ?? 60_000;
-    for (let since: number | undefined; ; ) {
+    for (let since: number | undefined; ;) {
       try {
         return await attempt();
       } catch (error) {
         if (!open()) return undefined;
         since ??= Date.now();
         if (Date.now() - since >= holdMs) {
-          logger.error({ ...bindings, err: error }, `a subscription's event could not be delivered within ${holdMs / 1000} s; ending it, to resume right before the event`);
+          logger.error(
+            { ...bindings, err: error },
+            `a subscription's event could not be delivered within ${holdMs / 1000} s; ending it, to resume right before the event`,
+          );
           end();
-          return { errors: [{ message: `An event could not be delivered within ${holdMs / 1000} s; resume after extensions.after`, extensions: { code: 'UNAVAILABLE', after: cursorBefore(event.cursor) } }] };
+          return {
+            errors: [
+              {
+                message: `An event could not be delivered within ${holdMs / 1000} s; resume after extensions.after`,
+                extensions: { code: 'UNAVAILABLE', after: cursorBefore(event.cursor) },
+              },
+            ],
+          };
         }
         logger.warn({ ...bindings, err: error }, `a subscription's event failed; trying it again in ${feed.settings.pollMs} ms`);
         await sleep(Math.min(feed.settings.pollMs, since + holdMs - Date.now()));
@@ -259,7 +290,11 @@ export async function createSubgraphServer<Loaders>(
    * or nothing. For an event, it is asked once per event and viewer, however many of the viewer's
    * subscriptions the event reaches.
    */
-  async function authorized(context: SubgraphContext<Loaders>, operationName: string | undefined, event?: StoredEvent): Promise<FormattedExecutionResult | undefined> {
+  async function authorized(
+    context: SubgraphContext<Loaders>,
+    operationName: string | undefined,
+    event?: StoredEvent,
+  ): Promise<FormattedExecutionResult | undefined> {
     if (!subgraph.authorize) return undefined;
     const key = `${event?.id}\n${JSON.stringify(context.viewer)}`;
     let check = event ? checks.get(key) : undefined;

@@ -30,7 +30,7 @@ export const textKinds = {
   contactName: { max: 200, why: "a person's name as the BRP bounds a geslachtsnaam, 200 characters" },
   phone: { max: 32, why: 'a telephone number has at most 15 digits (ITU-T E.164); 32 leaves room for a + and separators' },
   email: { max: 254, why: 'an e-mail address has at most 254 characters (RFC 5321 §4.5.3.1.3: a path of 256 with its angle brackets)' },
-  label: { max: 100, why: 'a job title or an educational concept is a few words; 100 characters is the register\'s own bound' },
+  label: { max: 100, why: "a job title or an educational concept is a few words; 100 characters is the register's own bound" },
   organisationName: { max: 200, why: "an organisation's name; 200 characters is the register's own bound, as for a person's name" },
   remark: { max: 2000, why: "a reason, an action or a note is a paragraph; 2,000 characters is the register's own bound", lines: true },
   searchTerm: { max: 200, why: 'a name searched for is no longer than a name' },
@@ -54,7 +54,9 @@ const notTextInLine = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|\p
 export function parseText(value: string, field: string, kind: TextKind): string {
   // A code point takes at most two UTF-16 units: far too long is refused before any work on it.
   if (value.length > 2 * kind.max) throw tooLong(field, kind);
-  const text = checkCharacters(kind.lines ? value.replace(/\r\n?/g, '\n') : value, field, kind).normalize('NFC').trim();
+  const text = checkCharacters(kind.lines ? value.replace(/\r\n?/g, '\n') : value, field, kind)
+    .normalize('NFC')
+    .trim();
   if (codePoints(text) > kind.max) throw tooLong(field, kind);
   return text;
 }
@@ -76,7 +78,10 @@ function checkCharacters(value: string, field: string, kind: TextKind): string {
   const found = (kind.lines ? notTextInRemark : notTextInLine).exec(value);
   if (found) {
     const code = found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    throw badInput(field, `${field} holds U+${code} at position ${found.index + 1}, which is not text: no control characters (NUL, BEL, ESC and the like) or bidirectional overrides`);
+    throw badInput(
+      field,
+      `${field} holds U+${code} at position ${found.index + 1}, which is not text: no control characters (NUL, BEL, ESC and the like) or bidirectional overrides`,
+    );
   }
   return value;
 }

@@ -112,7 +112,11 @@ export function tracedHandler(handler: Handler): Handler {
     if (!tracing()) return handler(request, response);
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const path = (request.url ?? '/').split('?')[0]!;
-    const span = tracer().startSpan(`${request.method} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? '', 'url.path': path } }, parent);
+    const span = tracer().startSpan(
+      `${request.method} ${path}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? '', 'url.path': path } },
+      parent,
+    );
     try {
       await context.with(trace.setSpan(parent, span), () => handler(request, response));
       span.setAttribute('http.response.status_code', response.statusCode);
@@ -135,10 +139,17 @@ export function subgraphSpans<Context extends { traceContext: TraceContext | und
   return {
     async requestDidStart({ contextValue }) {
       if (!tracing()) return;
-      const span = tracer().startSpan(`subgraph ${subgraph}`, { kind: SpanKind.SERVER, attributes: { 'register.subgraph': subgraph } }, contextValue.traceContext ?? ROOT_CONTEXT);
+      const span = tracer().startSpan(
+        `subgraph ${subgraph}`,
+        { kind: SpanKind.SERVER, attributes: { 'register.subgraph': subgraph } },
+        contextValue.traceContext ?? ROOT_CONTEXT,
+      );
       return {
         async didResolveOperation({ operationName, operation }) {
-          span.setAttributes({ 'graphql.operation.type': operation?.operation ?? 'unknown', ...(operationName ? { 'graphql.operation.name': operationName } : {}) });
+          span.setAttributes({
+            'graphql.operation.type': operation?.operation ?? 'unknown',
+            ...(operationName ? { 'graphql.operation.name': operationName } : {}),
+          });
         },
         async willSendResponse({ errors }) {
           if (errors?.length) span.setStatus({ code: SpanStatusCode.ERROR, message: String(errors[0]!.extensions?.code ?? 'error') });

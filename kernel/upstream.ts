@@ -40,7 +40,12 @@ export function startOf(result: FormattedExecutionResult): string | undefined {
 
 /** The last result of a subscription whose viewer assertion expired. */
 export const expiredResult: FormattedExecutionResult = {
-  errors: [{ message: 'The viewer assertion this subscription was opened with has expired: subscribe again with a new one, after the last cursor received', extensions: { code: 'UNAUTHENTICATED' } }],
+  errors: [
+    {
+      message: 'The viewer assertion this subscription was opened with has expired: subscribe again with a new one, after the last cursor received',
+      extensions: { code: 'UNAUTHENTICATED' },
+    },
+  ],
 };
 
 /**

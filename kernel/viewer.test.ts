@@ -45,7 +45,6 @@ describe('bearer tokens', () => {
     expect(await verify(token)).toEqual(normalised);
   });
 
-
   it('refuses a token signed with another secret', async () => {
     const token = await issueToken(vendor, otherSecret);
 
@@ -88,13 +87,23 @@ describe('bearer tokens', () => {
   });
 
   it('refuses a token that never expires (no exp)', async () => {
-    const token = await new SignJWT({ ...vendor }).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(apiAudience).setIssuedAt().sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({ ...vendor })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(issuer)
+      .setAudience(apiAudience)
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(secret));
 
     await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token must carry its issue and expiry times (iat and exp)'));
   });
 
   it('refuses a token without its issue time (no iat)', async () => {
-    const token = await new SignJWT({ ...vendor }).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(apiAudience).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({ ...vendor })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(issuer)
+      .setAudience(apiAudience)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
 
     await expect(verify(token)).rejects.toThrow(unauthenticated('The bearer token must carry its issue and expiry times (iat and exp)'));
   });
@@ -109,7 +118,13 @@ describe('bearer tokens', () => {
 
   it('counts the lifetime of a token issued in the future from now', async () => {
     const inAnHour = Math.floor(Date.now() / 1000) + 3600;
-    const token = await new SignJWT({ ...vendor }).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(apiAudience).setIssuedAt(inAnHour).setExpirationTime(inAnHour + maxLifetime).sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({ ...vendor })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(issuer)
+      .setAudience(apiAudience)
+      .setIssuedAt(inAnHour)
+      .setExpirationTime(inAnHour + maxLifetime)
+      .sign(new TextEncoder().encode(secret));
 
     await expect(verify(token)).rejects.toThrow(unauthenticated(/^The bearer token lives longer than the register allows/));
   });

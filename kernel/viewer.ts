@@ -63,7 +63,8 @@ export async function issueToken(viewer: Viewer, secret: string, expiresIn = '12
 export async function verifyToken(token: string, secret: string, maxLifetime: number): Promise<Viewer> {
   const { viewer, claims } = await verify(token, secret, apiAudience, 'The bearer token');
   const { exp, iat } = claims;
-  if (typeof exp !== 'number' || typeof iat !== 'number') throw new RegisterError('UNAUTHENTICATED', 'The bearer token must carry its issue and expiry times (iat and exp)');
+  if (typeof exp !== 'number' || typeof iat !== 'number')
+    throw new RegisterError('UNAUTHENTICATED', 'The bearer token must carry its issue and expiry times (iat and exp)');
   // Issued in the future counts from now: the time it can still be used is what matters.
   if (exp - Math.min(iat, Date.now() / 1000) > maxLifetime) {
     throw new RegisterError('UNAUTHENTICATED', `The bearer token lives longer than the register allows: at most ${formatDuration(maxLifetime)} from its issue`);
@@ -76,7 +77,12 @@ export async function verifyToken(token: string, secret: string, maxLifetime: nu
  * address (`origin`), which only the gateway sees and the audit log records. It expires at
  * `expiresAt` (seconds since the epoch; a minute from now unless given).
  */
-export async function signViewerAssertion(viewer: Viewer, secret: string, subgraph: string, options: { origin?: string | undefined; expiresAt?: number } = {}): Promise<string> {
+export async function signViewerAssertion(
+  viewer: Viewer,
+  secret: string,
+  subgraph: string,
+  options: { origin?: string | undefined; expiresAt?: number } = {},
+): Promise<string> {
   const claims = options.origin ? { ...viewer, origin: options.origin } : viewer;
   return sign(claims, secret, subgraphAudience(subgraph), options.expiresAt ?? Math.floor(Date.now() / 1000) + 60);
 }
@@ -85,8 +91,13 @@ export async function signViewerAssertion(viewer: Viewer, secret: string, subgra
  * What a subgraph does with `x-register-viewer`: without a valid one signed for it, it serves nothing.
  * `expiresAt` (ms since the epoch) bounds what the assertion opens: a subscription ends there.
  */
-export async function verifyViewerAssertion(header: string | undefined, secret: string, subgraph: string): Promise<{ viewer: Viewer; origin: string | undefined; expiresAt: number }> {
-  if (!header) throw new RegisterError('UNAUTHENTICATED', 'Subgraphs serve only requests that carry the gateway\'s signed viewer; send the request to the gateway');
+export async function verifyViewerAssertion(
+  header: string | undefined,
+  secret: string,
+  subgraph: string,
+): Promise<{ viewer: Viewer; origin: string | undefined; expiresAt: number }> {
+  if (!header)
+    throw new RegisterError('UNAUTHENTICATED', "Subgraphs serve only requests that carry the gateway's signed viewer; send the request to the gateway");
   const { viewer, claims } = await verify(header, secret, subgraphAudience(subgraph), 'The viewer assertion');
   if (typeof claims.exp !== 'number') throw new RegisterError('UNAUTHENTICATED', 'The viewer assertion carries no expiry');
   return { viewer, origin: typeof claims.origin === 'string' ? claims.origin : undefined, expiresAt: claims.exp * 1000 };
@@ -102,7 +113,8 @@ const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
 
 function keyOf(secret: string): Promise<webcrypto.CryptoKey> {
   let key = keys.get(secret);
-  if (!key) keys.set(secret, (key = webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])));
+  if (!key)
+    keys.set(secret, (key = webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])));
   return key;
 }
 

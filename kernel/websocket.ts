@@ -26,7 +26,11 @@ export const closeCodes = { forbidden: 4403, fellBehind: 4008, unavailable: 4503
 /**
  * Serves `options` on `server` at the GraphQL path, with the keep-alive below every `keepAliveMs`.
  */
-export function serveWebSocket(server: Server, options: ServerOptions<Record<string, unknown> | undefined, SocketExtra>, keepAliveMs = 12_000): { close(): Promise<void> } {
+export function serveWebSocket(
+  server: Server,
+  options: ServerOptions<Record<string, unknown> | undefined, SocketExtra>,
+  keepAliveMs = 12_000,
+): { close(): Promise<void> } {
   // A message may be as large as an HTTP request body, no larger (ws would allow 100 MiB).
   const sockets = new WebSocketServer({ server, path: graphqlPath, maxPayload: maxBodyBytes });
   const alive = keepAlive(sockets, keepAliveMs);
@@ -112,9 +116,16 @@ export function subgraphSubscriptions(subgraph: SubgraphServer): ServerOptions<R
       const assertion = payload.extensions?.[viewerHeader];
       const request = { query: payload.query, variables: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
       const opened = await subgraph.subscribe(request, typeof assertion === 'string' ? assertion : undefined);
-      if (!(Symbol.asyncIterator in opened)) return (opened.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} }));
+      if (!(Symbol.asyncIterator in opened))
+        return (opened.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: error.extensions ?? {} }));
       const contextValue: Opened = { events: opened };
-      return { schema: subgraph.schema, document: subgraph.parse(payload.query), variableValues: payload.variables, operationName: payload.operationName, contextValue };
+      return {
+        schema: subgraph.schema,
+        document: subgraph.parse(payload.query),
+        variableValues: payload.variables,
+        operationName: payload.operationName,
+        contextValue,
+      };
     },
     subscribe: (args) => resultsOf(args.contextValue),
     execute: (args) => resultsOf(args.contextValue),

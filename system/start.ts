@@ -88,7 +88,8 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
   // Shut down in this order: sockets first (their subscribers end, and with them the upstreams),
   // then HTTP, the gateway, the subgraphs and their consumers, the database.
   const steps: Partial<Record<'sockets' | 'gateway' | 'database', () => Promise<void>>> & { subgraphs: (() => Promise<void>)[] } = { subgraphs: [] };
-  const close = () => closing(...[steps.sockets, listening.close, steps.gateway, ...steps.subgraphs, steps.database, tracing.close].filter((step) => step !== undefined))();
+  const close = () =>
+    closing(...[steps.sockets, listening.close, steps.gateway, ...steps.subgraphs, steps.database, tracing.close].filter((step) => step !== undefined))();
   try {
     if (config.serve === 'gateway') {
       progress.phase = 'loading the supergraph';
@@ -172,7 +173,10 @@ async function readings(progress: Progress, logger: Logger): Promise<Readings> {
       )
     : [];
   return {
-    subscriptions: [...(gateway ? [{ service: 'gateway', open: gateway.stats().subscribers }] : []), ...servers.map((server) => ({ service: server.name, open: server.feed.stats().subscriptions }))],
+    subscriptions: [
+      ...(gateway ? [{ service: 'gateway', open: gateway.stats().subscribers }] : []),
+      ...servers.map((server) => ({ service: server.name, open: server.feed.stats().subscriptions })),
+    ],
     upstreams: gateway?.stats().upstreams,
     delivered: [
       ...[...(gateway?.delivered ?? [])].map(([stream, events]) => ({ service: 'gateway', stream, events })),
@@ -189,12 +193,22 @@ async function readings(progress: Progress, logger: Logger): Promise<Readings> {
  * it and serves once it comes, its /readyz naming the database meanwhile. Anything else (a wrong
  * password, a database that does not exist, a failed migration) ends the start.
  */
-async function prepareOnceReachable(served: readonly Subgraph[], config: Config, telemetry: Telemetry, progress: Progress): Promise<Prepared & { database: Database }> {
+async function prepareOnceReachable(
+  served: readonly Subgraph[],
+  config: Config,
+  telemetry: Telemetry,
+  progress: Progress,
+): Promise<Prepared & { database: Database }> {
   for (let attempt = 0; ; attempt++) {
     progress.phase = 'opening the database';
     let database: Database | undefined;
     try {
-      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.timeouts, log: (message) => telemetry.logger.warn(message) });
+      database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        timeouts: config.timeouts,
+        log: (message) => telemetry.logger.warn(message),
+      });
       progress.database = database;
       progress.databaseUnreachable = undefined;
       return { database, ...(await prepareSubgraphs(database, served, config, telemetry, progress)) };
@@ -233,8 +247,20 @@ interface Telemetry {
  * a consumer reads another subgraph's stream, which exists once that subgraph has migrated and seeded.
  * Consumers catch up before the process serves, so that it answers from current state.
  */
-async function prepareSubgraphs(database: Database, served: readonly Subgraph[], config: Config, { logger, metrics }: Telemetry, progress: Progress): Promise<Prepared> {
-  await migrateAndSeed(database, served, config.seed, (message, about) => logger.info(about, message), (phase) => (progress.phase = phase));
+async function prepareSubgraphs(
+  database: Database,
+  served: readonly Subgraph[],
+  config: Config,
+  { logger, metrics }: Telemetry,
+  progress: Progress,
+): Promise<Prepared> {
+  await migrateAndSeed(
+    database,
+    served,
+    config.seed,
+    (message, about) => logger.info(about, message),
+    (phase) => (progress.phase = phase),
+  );
   // On the embedded database the one user is a superuser: the triggers are all that hold there (README).
   const exposure = database.kind === 'postgres' ? await auditLogExposure(database.db) : null;
   if (exposure) logger.warn(`the audit log is append-only only by courtesy: ${exposure}; run the register under a role of its own (README, "Audit log")`);
@@ -247,13 +273,20 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
     for (const subgraph of served) {
       const log = logger.child({ subgraph: subgraph.name });
       for (const consumer of subgraph.consumers ?? []) {
-        const options = { ...consumer, cursorSchema: subgraph.name, onError: (error: unknown) => log.error({ consumer: consumer.consumer, err: error }, 'consumer failed; retrying') };
+        const options = {
+          ...consumer,
+          cursorSchema: subgraph.name,
+          onError: (error: unknown) => log.error({ consumer: consumer.consumer, err: error }, 'consumer failed; retrying'),
+        };
         consumers.push(options);
         const complete = await catchUpWithCommitted(database.db, options, startupWaitMs).catch((error: unknown) => {
           log.warn(`${consumer.consumer} could not catch up with ${consumer.stream} (${(error as Error).message}); retrying in the background`);
           return true;
         });
-        if (!complete) log.warn(`${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`);
+        if (!complete)
+          log.warn(
+            `${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`,
+          );
         const loop = startConsumer(database.db, options);
         loops.push(loop);
         // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
@@ -267,7 +300,16 @@ async function prepareSubgraphs(database: Database, served: readonly Subgraph[],
   }
   const servers: SubgraphServer[] = [];
   for (const subgraph of served) {
-    servers.push(await createSubgraphServer(subgraph, { database, viewerSecret: config.viewerSecret, production: config.production, eventHoldMs: config.subscriptions.holdMs, logger, metrics }));
+    servers.push(
+      await createSubgraphServer(subgraph, {
+        database,
+        viewerSecret: config.viewerSecret,
+        production: config.production,
+        eventHoldMs: config.subscriptions.holdMs,
+        logger,
+        metrics,
+      }),
+    );
   }
   return { servers, consumers, stopConsumers };
 }
@@ -316,7 +358,14 @@ interface ServedGateway {
  * The gateway over `sources` (with TLS and trusted documents when asked), over HTTP and, on the same
  * port and path, over WebSocket.
  */
-async function serveGateway(config: Config, supergraphSdl: string, sources: Map<string, SubgraphSource>, listening: Listening, clientCertificates: boolean, telemetry: Telemetry): Promise<ServedGateway> {
+async function serveGateway(
+  config: Config,
+  supergraphSdl: string,
+  sources: Map<string, SubgraphSource>,
+  listening: Listening,
+  clientCertificates: boolean,
+  telemetry: Telemetry,
+): Promise<ServedGateway> {
   const trusted = trustedFor(config);
   const gateway = await createGateway({
     ...config,
@@ -351,7 +400,11 @@ async function readTls(config: Config): Promise<TlsOptions | undefined> {
     readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new ConfigError(`${variable}: cannot read ${file} (${error.code})`);
     });
-  return { cert: await read(config.tls.certFile, 'TLS_CERT'), key: await read(config.tls.keyFile, 'TLS_KEY'), clientCa: await read(config.tls.clientCaFile, 'TLS_CLIENT_CA') };
+  return {
+    cert: await read(config.tls.certFile, 'TLS_CERT'),
+    key: await read(config.tls.keyFile, 'TLS_KEY'),
+    clientCa: await read(config.tls.clientCaFile, 'TLS_CLIENT_CA'),
+  };
 }
 
 /** With TRUSTED_DOCUMENTS=strict, the registered operations the gateway will run. */

@@ -68,24 +68,27 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
   const mornings = (days: number[], hours = 4) => days.map((day) => ({ date: `2026-10-${String(day).padStart(2, '0')}`, dayPart: 'MORNING', hours }));
 
   function report(token: string, enrollmentId: string, overrides: Record<string, unknown> = {}) {
-    return system.query<{ reportAbsence: { report: Report } }>(`mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { ${reportFields} } } }`, {
-      token,
-      variables: {
-        input: {
-          documentId: `report-${++serial}`,
-          enrollmentId,
-          kind: 'SIXTEEN_HOURS',
-          startDate: '2026-10-05',
-          endDate: '2026-10-08',
-          absences: mornings([5, 6, 7, 8]),
-          suspectedReason: 'Stays home to look after a younger sibling',
-          schoolAction: 'Talked to the parents on 2026-10-06',
-          municipalityActionWanted: true,
-          contact: { name: 'J. de Vries', role: 'intern begeleider', email: 'ib@example.org' },
-          ...overrides,
+    return system.query<{ reportAbsence: { report: Report } }>(
+      `mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { ${reportFields} } } }`,
+      {
+        token,
+        variables: {
+          input: {
+            documentId: `report-${++serial}`,
+            enrollmentId,
+            kind: 'SIXTEEN_HOURS',
+            startDate: '2026-10-05',
+            endDate: '2026-10-08',
+            absences: mornings([5, 6, 7, 8]),
+            suspectedReason: 'Stays home to look after a younger sibling',
+            schoolAction: 'Talked to the parents on 2026-10-06',
+            municipalityActionWanted: true,
+            contact: { name: 'J. de Vries', role: 'intern begeleider', email: 'ib@example.org' },
+            ...overrides,
+          },
         },
       },
-    });
+    );
   }
 
   function step(token: string, reportId: string, status: string, note?: string) {
@@ -96,11 +99,18 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
   }
 
   const statusOf = async (reportId: string) =>
-    (await system.query<{ absenceReport: { status: string } }>('query($id: ID!) { absenceReport(id: $id) { status } }', { variables: { id: reportId } })).data!.absenceReport.status;
+    (await system.query<{ absenceReport: { status: string } }>('query($id: ID!) { absenceReport(id: $id) { status } }', { variables: { id: reportId } })).data!
+      .absenceReport.status;
 
   describe('the threshold signal', () => {
     const record = (absences: unknown[], enrollmentId = second.enrollmentId) =>
-      system.query<{ recordAbsence: { countedFrom: string | null; reached: { startDate: string; reachedOn: string; hours: number } | null; proposal: { kind: string; startDate: string; endDate: string; absences: unknown[] } | null } }>(
+      system.query<{
+        recordAbsence: {
+          countedFrom: string | null;
+          reached: { startDate: string; reachedOn: string; hours: number } | null;
+          proposal: { kind: string; startDate: string; endDate: string; absences: unknown[] } | null;
+        };
+      }>(
         'mutation($input: RecordAbsenceInput!) { recordAbsence(input: $input) { countedFrom reached { startDate reachedOn hours } proposal { kind startDate endDate absences { date dayPart hours } } } }',
         { token: a.token, variables: { input: { documentId: `record-${++serial}`, enrollmentId, absences } } },
       );
@@ -140,11 +150,16 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
       expect(made).toMatchObject({ kind: 'SIXTEEN_HOURS', status: 'REGISTERED', municipalityCode: elsewhere, totalHours: 16 });
       expect(made.history).toEqual([{ from: null, to: 'REGISTERED', byRole: 'VENDOR', by: `00000001800866472000/${a.brin6}`, note: null }]);
       reportId = made.id;
-      const inbox = await system.query<{ absenceReports: { edges: { node: { id: string } }[] } }>('{ absenceReports(filter: { status: REGISTERED }) { edges { node { id } } } }', {
-        token: await municipality(elsewhere),
-      });
+      const inbox = await system.query<{ absenceReports: { edges: { node: { id: string } }[] } }>(
+        '{ absenceReports(filter: { status: REGISTERED }) { edges { node { id } } } }',
+        {
+          token: await municipality(elsewhere),
+        },
+      );
       expect(inbox.data!.absenceReports.edges.map((edge) => edge.node.id)).toEqual([reportId]);
-      const other = await system.query<{ absenceReports: { totalCount: number } }>('{ absenceReports { totalCount } }', { token: await municipality(residence) });
+      const other = await system.query<{ absenceReports: { totalCount: number } }>('{ absenceReports { totalCount } }', {
+        token: await municipality(residence),
+      });
       expect(other.data!.absenceReports.totalCount).toBe(0);
     });
 
@@ -154,7 +169,11 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
         { variables: { id: reportId }, token: await municipality(elsewhere) },
       );
       expect(response.errors).toBeUndefined();
-      expect(response.data!.absenceReport).toEqual({ learner: { pgn: second.pgn }, branch: { name: "Openbare Basisschool 't Eenspan" }, enrollment: { startDate: '2024-08-01' } });
+      expect(response.data!.absenceReport).toEqual({
+        learner: { pgn: second.pgn },
+        branch: { name: "Openbare Basisschool 't Eenspan" },
+        enrollment: { startDate: '2024-08-01' },
+      });
     });
 
     it('lets the municipality take it in treatment and close it, refusing every other step and changing nothing', async () => {
@@ -195,7 +214,9 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
       expect(early.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'startDate' });
       const short = await report(a.token, first.enrollmentId, { absences: mornings([5, 6, 7]).concat({ date: '2026-10-08', dayPart: 'MORNING', hours: 3.5 }) });
       expect(short.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'absences' });
-      expect((await system.query<{ absenceReports: { totalCount: number } }>('{ absenceReports { totalCount } }')).data!.absenceReports.totalCount).toBe(before);
+      expect((await system.query<{ absenceReports: { totalCount: number } }>('{ absenceReports { totalCount } }')).data!.absenceReports.totalCount).toBe(
+        before,
+      );
     });
 
     it('answers a resent report with the first answer and stores nothing new', async () => {
@@ -223,7 +244,10 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
         { token, variables: { input: { documentId: `exempt-${++serial}`, pgn, kind: 'UNFIT', startDate: '2026-11-01' } } },
       );
     const notices = (token: string) =>
-      system.query<{ exemptionNotices: { edges: { node: { enrollment: { id: string }; kind: string } }[] } }>('{ exemptionNotices { edges { node { enrollment { id } kind } } } }', { token });
+      system.query<{ exemptionNotices: { edges: { node: { enrollment: { id: string }; kind: string } }[] } }>(
+        '{ exemptionNotices { edges { node { enrollment { id } kind } } } }',
+        { token },
+      );
 
     it('is registered by the municipality where the learner lives, and the enrolling school gets a notice (LPW art 15a)', async () => {
       expectRefused(await register(await municipality(elsewhere), first.pgn), 'NOT_FOUND');
@@ -231,7 +255,9 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
       const response = await register(await municipality(residence), first.pgn);
       expect(response.errors).toBeUndefined();
       expect(response.data!.registerExemption).toMatchObject({ exemption: { kind: 'UNFIT', learner: { pgn: first.pgn } }, noticeCount: 1 });
-      expect((await notices(a.token)).data!.exemptionNotices.edges.map((edge) => edge.node)).toEqual([{ enrollment: { id: first.enrollmentId }, kind: 'UNFIT' }]);
+      expect((await notices(a.token)).data!.exemptionNotices.edges.map((edge) => edge.node)).toEqual([
+        { enrollment: { id: first.enrollmentId }, kind: 'UNFIT' },
+      ]);
       expect((await notices(b.token)).data!.exemptionNotices.edges).toEqual([]);
     });
 
@@ -242,7 +268,8 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
     });
 
     it('shows exemptions to the registering municipality and the operator only', async () => {
-      const count = async (token?: string) => (await system.query<{ exemptions: { totalCount: number } }>('{ exemptions { totalCount } }', token ? { token } : {})).data?.exemptions.totalCount;
+      const count = async (token?: string) =>
+        (await system.query<{ exemptions: { totalCount: number } }>('{ exemptions { totalCount } }', token ? { token } : {})).data?.exemptions.totalCount;
       expect(await count(await municipality(residence))).toBe(1);
       expect(await count(await municipality(elsewhere))).toBe(0);
       expect(await count()).toBe(1);
@@ -251,7 +278,7 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
   });
 
   describe('a move in the person source', () => {
-    it('sends the learner\'s next report to the municipality moved to, and leaves the reports made before where they went', async () => {
+    it("sends the learner's next report to the municipality moved to, and leaves the reports made before where they went", async () => {
       const pgn = bsnFor(8900);
       await importPersonLines(system, [personLine(pgn, { birthDate: '2017-05-01' })]);
       const enrolled = await enroll(a, '7822HG', pgn);
@@ -259,15 +286,26 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
       const before = await report(a.token, enrolled.enrollmentId, { kind: 'OTHER', startDate: '2026-10-12', endDate: null, absences: [] });
       expect(before.data!.reportAbsence.report.municipalityCode).toBe('0114');
 
-      const moved = await importPersonLines(system, [personLine(pgn, { birthDate: '2017-05-01', postcode: '1011AB', houseNumber: 3, municipalityCode: '0363' })]);
+      const moved = await importPersonLines(system, [
+        personLine(pgn, { birthDate: '2017-05-01', postcode: '1011AB', houseNumber: 3, municipalityCode: '0363' }),
+      ]);
       expect(moved).toMatchObject({ PersonMoved: 1, signals: 1 });
       const after = await report(a.token, enrolled.enrollmentId, { kind: 'OTHER', startDate: '2026-11-16', endDate: null, absences: [] });
       expect(after.data!.reportAbsence.report.municipalityCode).toBe('0363');
 
       const routed = async (id: string) =>
-        (await system.query<{ absenceReport: { municipalityCode: string } }>('query($id: ID!) { absenceReport(id: $id) { municipalityCode } }', { variables: { id } })).data!.absenceReport.municipalityCode;
+        (
+          await system.query<{ absenceReport: { municipalityCode: string } }>('query($id: ID!) { absenceReport(id: $id) { municipalityCode } }', {
+            variables: { id },
+          })
+        ).data!.absenceReport.municipalityCode;
       expect(await routed(before.data!.reportAbsence.report.id)).toBe('0114');
-      const inbox = async (code: string) => (await system.query<{ absenceReports: { edges: { node: { id: string } }[] } }>('{ absenceReports(first: 200) { edges { node { id } } } }', { token: await municipality(code) })).data!.absenceReports.edges.map((edge) => edge.node.id);
+      const inbox = async (code: string) =>
+        (
+          await system.query<{ absenceReports: { edges: { node: { id: string } }[] } }>('{ absenceReports(first: 200) { edges { node { id } } } }', {
+            token: await municipality(code),
+          })
+        ).data!.absenceReports.edges.map((edge) => edge.node.id);
       expect(await inbox('0363')).toContain(after.data!.reportAbsence.report.id);
       expect(await inbox('0363')).not.toContain(before.data!.reportAbsence.report.id);
       expect(await inbox('0114')).toContain(before.data!.reportAbsence.report.id);
@@ -276,9 +314,11 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
 
   describe('access', () => {
     it('lets each viewer see exactly the reports it should', async () => {
-      const reports = (await system.query<{ absenceReports: { edges: { node: { id: string; municipalityCode: string } }[] } }>('{ absenceReports(first: 200) { edges { node { id municipalityCode } } } }')).data!.absenceReports.edges.map(
-        (edge) => edge.node,
-      );
+      const reports = (
+        await system.query<{ absenceReports: { edges: { node: { id: string; municipalityCode: string } }[] } }>(
+          '{ absenceReports(first: 200) { edges { node { id municipalityCode } } } }',
+        )
+      ).data!.absenceReports.edges.map((edge) => edge.node);
       const routed = reports.find((one) => one.municipalityCode === elsewhere)!;
       const viewers: [string, Viewer, 'sees' | 'NOT_FOUND' | 'FORBIDDEN'][] = [
         ['the reporting school', { role: 'VENDOR', vendorOin: '00000001800866472000', school: a.brin6 }, 'sees'],
@@ -289,7 +329,10 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
         ['a board', { role: 'BOARD', board: '042B830' }, 'FORBIDDEN'],
       ];
       for (const [who, viewer, expected] of viewers) {
-        const response = await system.query<{ absenceReport: { id: string } }>('query($id: ID!) { absenceReport(id: $id) { id } }', { variables: { id: routed.id }, token: await system.token(viewer) });
+        const response = await system.query<{ absenceReport: { id: string } }>('query($id: ID!) { absenceReport(id: $id) { id } }', {
+          variables: { id: routed.id },
+          token: await system.token(viewer),
+        });
         if (expected === 'sees') expect(response.data?.absenceReport, who).toEqual({ id: routed.id });
         else expect(response.errors?.[0]?.extensions?.code, who).toBe(expected);
       }

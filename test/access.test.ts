@@ -74,7 +74,11 @@ const matrix: [string, Request, Outcome[]][] = [
   ['enrollment', (f) => ({ query: 'query($id: ID!) { enrollment(id: $id) { id } }', variables: { id: f.enrollmentId } }), [ok, F, F, ok, NF, F, ok, U]],
   ['enrollments', () => ({ query: '{ enrollments(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
   ['transferNotices', () => ({ query: '{ transferNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
-  ['signals', () => ({ query: '{ signals(first: 1) { totalCount edges { node { code field deliveredValue registeredValue action enrollment { id } } } } }' }), [ok, F, F, F, F, F, ok, U]],
+  [
+    'signals',
+    () => ({ query: '{ signals(first: 1) { totalCount edges { node { code field deliveredValue registeredValue action enrollment { id } } } } }' }),
+    [ok, F, F, F, F, F, ok, U],
+  ],
   ['auditLog', () => ({ query: '{ auditLog(first: 1) { totalCount } }' }), [F, F, F, F, F, F, ok, U]],
   ['fundingCounts', () => ({ query: '{ fundingCounts(groupBy: BRANCH) { code } }' }), [ok, F, F, F, F, ok, ok, U]],
   ['countDates', () => ({ query: '{ countDates { countDate } }' }), [ok, F, F, F, F, ok, ok, U]],
@@ -82,23 +86,147 @@ const matrix: [string, Request, Outcome[]][] = [
   ['absenceReports', () => ({ query: '{ absenceReports(first: 1) { totalCount } }' }), [ok, F, F, ok, ok, F, ok, U]],
   ['exemptions', () => ({ query: '{ exemptions(first: 1) { totalCount } }' }), [F, F, F, ok, ok, F, ok, U]],
   ['exemptionNotices', () => ({ query: '{ exemptionNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
-  ['registerVendor', (_, n) => ({ query: `mutation { registerVendor(input: { documentId: "access-${n}", oin: "${String(70_000_000_000 + n).padStart(20, '0')}", name: "Vendor ${n}" }) { oin } }` }), [F, F, F, F, F, F, ok, U]],
-  ['grantMandate', (_, n) => ({ query: `mutation { grantMandate(input: { documentId: "access-${n}", brin6: "16AH00", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2026-01-01" }) { id } }` }), [F, F, F, F, F, ok, F, U]],
-  ['endMandate', (f, n) => ({ query: 'mutation($input: EndMandateInput!) { endMandate(input: $input) { id } }', variables: { input: { documentId: `access-${n}`, mandateId: f.mandateId, endDate: '2030-12-31' } } }), [F, F, F, F, F, ok, F, U]],
-  ['identifyLearner', (_, n) => ({ query: 'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id } } }', variables: { input: { documentId: `access-${n}`, familyName: 'Jansen', birthDate: '2019-01-01', gender: 'MALE', postcode: '7822HG' } } }), [ok, F, F, F, F, F, F, U]],
-  ['replacePgn', (f, n) => ({ query: 'mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { id } } }', variables: { input: { documentId: `access-${n}`, onderwijsnummer: f.onderwijsnummer, bsn: bsnFor(61_000 + n) } } }), [ok, F, F, F, F, F, F, U]],
-  ['enrollLearner', (f, n) => ({ query: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', variables: { input: enrollInput(f, n) } }), [ok, F, F, F, F, F, F, U]],
-  ['enrollLearners', (f, n) => ({ query: 'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { code } } }', variables: { input: { items: [enrollInput(f, n + 500)] } } }), [ok, F, F, F, F, F, F, U]],
-  ['changeEnrollment', (f, n) => ({ query: 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, group: 4 } } }), [ok, F, F, F, F, F, F, U]],
-  ['deregisterLearner', (f, n) => ({ query: 'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.endingEnrollmentId, endDate: '2025-03-01', reason: 'OTHER' } } }), [ok, F, F, F, F, F, F, U]],
-  ['recordResult', (f, n) => ({ query: 'mutation($input: RecordResultInput!) { recordResult(input: $input) { result { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, schoolYear: '2024-2025', testLevel: 'HAVO', schoolAdvice: 'HAVO' } } }), [ok, F, F, F, F, F, F, U]],
-  ['acknowledgeSignal', (f, n) => ({ query: 'mutation($input: AcknowledgeSignalInput!) { acknowledgeSignal(input: $input) { signal { status } } }', variables: { input: { documentId: `access-${n}`, signalId: f.signalId } } }), [ok, F, F, F, F, F, F, U]],
-  ['acknowledgeTransfer', (f, n) => ({ query: 'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { id } } }', variables: { input: { documentId: `access-${n}`, noticeId: f.noticeId } } }), [ok, F, F, F, F, F, F, U]],
-  ['runCountDate', () => ({ query: `mutation { runCountDate(countDate: "${countDateOf(Number(currentCountDate(today()).slice(0, 4)) - 1)}") { phase } }` }), [F, F, F, F, F, F, ok, U]],
-  ['reportAbsence', (f, n) => ({ query: 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, kind: 'OTHER', startDate: '2026-10-01', absences: [], municipalityActionWanted: false, contact: { name: 'J. Smit' } } } }), [ok, F, F, F, F, F, F, U]],
-  ['changeAbsenceReportStatus', (f, n) => ({ query: 'mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { status } } }', variables: { input: { documentId: `access-${n}`, reportId: f.reportId, status: 'IN_TREATMENT' } } }), [F, F, F, ok, NF, F, F, U]],
-  ['recordAbsence', (f, n) => ({ query: 'mutation($input: RecordAbsenceInput!) { recordAbsence(input: $input) { countedFrom } }', variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, absences: [{ date: '2026-10-05', dayPart: 'MORNING', hours: 2 }] } } }), [ok, F, F, F, F, F, F, U]],
-  ['registerExemption', (f, n) => ({ query: 'mutation($input: RegisterExemptionInput!) { registerExemption(input: $input) { noticeCount } }', variables: { input: { documentId: `access-${n}`, pgn: f.pgn, kind: 'TRAVELLING', startDate: '2026-11-01' } } }), [F, F, F, ok, NF, F, F, U]],
+  [
+    'registerVendor',
+    (_, n) => ({
+      query: `mutation { registerVendor(input: { documentId: "access-${n}", oin: "${String(70_000_000_000 + n).padStart(20, '0')}", name: "Vendor ${n}" }) { oin } }`,
+    }),
+    [F, F, F, F, F, F, ok, U],
+  ],
+  [
+    'grantMandate',
+    (_, n) => ({
+      query: `mutation { grantMandate(input: { documentId: "access-${n}", brin6: "16AH00", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2026-01-01" }) { id } }`,
+    }),
+    [F, F, F, F, F, ok, F, U],
+  ],
+  [
+    'endMandate',
+    (f, n) => ({
+      query: 'mutation($input: EndMandateInput!) { endMandate(input: $input) { id } }',
+      variables: { input: { documentId: `access-${n}`, mandateId: f.mandateId, endDate: '2030-12-31' } },
+    }),
+    [F, F, F, F, F, ok, F, U],
+  ],
+  [
+    'identifyLearner',
+    (_, n) => ({
+      query: 'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id } } }',
+      variables: { input: { documentId: `access-${n}`, familyName: 'Jansen', birthDate: '2019-01-01', gender: 'MALE', postcode: '7822HG' } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'replacePgn',
+    (f, n) => ({
+      query: 'mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { id } } }',
+      variables: { input: { documentId: `access-${n}`, onderwijsnummer: f.onderwijsnummer, bsn: bsnFor(61_000 + n) } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'enrollLearner',
+    (f, n) => ({
+      query: 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }',
+      variables: { input: enrollInput(f, n) },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'enrollLearners',
+    (f, n) => ({
+      query: 'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { code } } }',
+      variables: { input: { items: [enrollInput(f, n + 500)] } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'changeEnrollment',
+    (f, n) => ({
+      query: 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }',
+      variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, group: 4 } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'deregisterLearner',
+    (f, n) => ({
+      query: 'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }',
+      variables: { input: { documentId: `access-${n}`, enrollmentId: f.endingEnrollmentId, endDate: '2025-03-01', reason: 'OTHER' } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'recordResult',
+    (f, n) => ({
+      query: 'mutation($input: RecordResultInput!) { recordResult(input: $input) { result { id } } }',
+      variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, schoolYear: '2024-2025', testLevel: 'HAVO', schoolAdvice: 'HAVO' } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'acknowledgeSignal',
+    (f, n) => ({
+      query: 'mutation($input: AcknowledgeSignalInput!) { acknowledgeSignal(input: $input) { signal { status } } }',
+      variables: { input: { documentId: `access-${n}`, signalId: f.signalId } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'acknowledgeTransfer',
+    (f, n) => ({
+      query: 'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { id } } }',
+      variables: { input: { documentId: `access-${n}`, noticeId: f.noticeId } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'runCountDate',
+    () => ({ query: `mutation { runCountDate(countDate: "${countDateOf(Number(currentCountDate(today()).slice(0, 4)) - 1)}") { phase } }` }),
+    [F, F, F, F, F, F, ok, U],
+  ],
+  [
+    'reportAbsence',
+    (f, n) => ({
+      query: 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }',
+      variables: {
+        input: {
+          documentId: `access-${n}`,
+          enrollmentId: f.enrollmentId,
+          kind: 'OTHER',
+          startDate: '2026-10-01',
+          absences: [],
+          municipalityActionWanted: false,
+          contact: { name: 'J. Smit' },
+        },
+      },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'changeAbsenceReportStatus',
+    (f, n) => ({
+      query: 'mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { status } } }',
+      variables: { input: { documentId: `access-${n}`, reportId: f.reportId, status: 'IN_TREATMENT' } },
+    }),
+    [F, F, F, ok, NF, F, F, U],
+  ],
+  [
+    'recordAbsence',
+    (f, n) => ({
+      query: 'mutation($input: RecordAbsenceInput!) { recordAbsence(input: $input) { countedFrom } }',
+      variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, absences: [{ date: '2026-10-05', dayPart: 'MORNING', hours: 2 }] } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'registerExemption',
+    (f, n) => ({
+      query: 'mutation($input: RegisterExemptionInput!) { registerExemption(input: $input) { noticeCount } }',
+      variables: { input: { documentId: `access-${n}`, pgn: f.pgn, kind: 'TRAVELLING', startDate: '2026-11-01' } },
+    }),
+    [F, F, F, ok, NF, F, F, U],
+  ],
 ];
 
 /**
@@ -139,12 +267,22 @@ describe('who may use which root field: the access matrix', () => {
     await call('operator', 'mutation { registerVendor(input: { documentId: "u", oin: "00000003273255280000", name: "Zonder B.V." }) { oin } }');
     await call('operator', 'mutation { registerVendor(input: { documentId: "x", oin: "00000001003214345000", name: "Verlopen B.V." }) { oin } }');
     for (const service of ['ROD_PO', 'VERZUIM']) {
-      await call('board', `mutation { grantMandate(input: { documentId: "x-${service}", brin6: "16AH00", service: ${service}, vendorOin: "00000001003214345000", startDate: "2020-01-01", endDate: "${addDays(today(), -1)}" }) { id } }`);
+      await call(
+        'board',
+        `mutation { grantMandate(input: { documentId: "x-${service}", brin6: "16AH00", service: ${service}, vendorOin: "00000001003214345000", startDate: "2020-01-01", endDate: "${addDays(today(), -1)}" }) { id } }`,
+      );
     }
-    const mandate = await call('board', `mutation { grantMandate(input: { documentId: "ending", brin6: "16AH00", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2026-01-01" }) { id } }`);
+    const mandate = await call(
+      'board',
+      `mutation { grantMandate(input: { documentId: "ending", brin6: "16AH00", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2026-01-01" }) { id } }`,
+    );
     const enroll = async (at: School, n: number, pgn = bsnFor(62_000 + n)) => {
       const data = await call('vendor', 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
-        input: { ...enrollInput({ school: at } as Fixtures, n), documentId: `fixture-${at.brin6}-${n}`, learner: { pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' } },
+        input: {
+          ...enrollInput({ school: at } as Fixtures, n),
+          documentId: `fixture-${at.brin6}-${n}`,
+          learner: { pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' },
+        },
       });
       return { enrollmentId: data.enrollLearner.enrollment.id as string, pgn };
     };
@@ -155,16 +293,34 @@ describe('who may use which root field: the access matrix', () => {
     const vendorElsewhere = await system.token({ ...viewers.vendor, school: '04LY00' });
     await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
       token: vendorElsewhere,
-      variables: { input: { ...enrollInput({ school: elsewhere } as Fixtures, 4), documentId: 'fixture-transfer', learner: { pgn: leaving.pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' }, startDate: '2025-01-06' } },
+      variables: {
+        input: {
+          ...enrollInput({ school: elsewhere } as Fixtures, 4),
+          documentId: 'fixture-transfer',
+          learner: { pgn: leaving.pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' },
+          startDate: '2025-01-06',
+        },
+      },
     });
     const notices = await call('vendor', '{ transferNotices(status: OPEN) { edges { node { id } } } }');
-    const identified = await call('vendor', 'mutation { identifyLearner(input: { documentId: "fixture-identify", familyName: "Bakker", birthDate: "2019-02-02", gender: MALE, postcode: "7822HG" }) { learner { pgn } } }');
+    const identified = await call(
+      'vendor',
+      'mutation { identifyLearner(input: { documentId: "fixture-identify", familyName: "Bakker", birthDate: "2019-02-02", gender: MALE, postcode: "7822HG" }) { learner { pgn } } }',
+    );
     // Only a school where the learner is enrolled replaces its onderwijsnummer.
     await enroll(school, 5, identified.identifyLearner.learner.pgn);
     // The person source knows none of these BSNs: each enrollment with one has an UNKNOWN_BSN signal.
     const signals = await call('vendor', '{ signals(status: OPEN, first: 1) { edges { node { id } } } }');
     const report = await call('vendor', 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
-      input: { documentId: 'fixture-report', enrollmentId: main.enrollmentId, kind: 'LUXURY', startDate: '2026-10-12', absences: [], municipalityActionWanted: true, contact: { name: 'J. Smit' } },
+      input: {
+        documentId: 'fixture-report',
+        enrollmentId: main.enrollmentId,
+        kind: 'LUXURY',
+        startDate: '2026-10-12',
+        absences: [],
+        municipalityActionWanted: true,
+        contact: { name: 'J. Smit' },
+      },
     });
     fixtures = {
       pgn: main.pgn,
@@ -181,7 +337,11 @@ describe('who may use which root field: the access matrix', () => {
   afterAll(() => system?.close());
 
   /** Subscriptions open at the subgraphs, and those of them taking live events. */
-  const feeds = () => Object.values(system.system.stats().feeds).reduce((sum, feed) => ({ open: sum.open + feed.subscriptions, live: sum.live + feed.live }), { open: 0, live: 0 });
+  const feeds = () =>
+    Object.values(system.system.stats().feeds).reduce((sum, feed) => ({ open: sum.open + feed.subscriptions, live: sum.live + feed.live }), {
+      open: 0,
+      live: 0,
+    });
 
   /** Subscribes as `who` and waits for the refusal, or for the subscription to be live at its subgraph; then ends it. */
   async function subscribeAs(who: Who, query: string): Promise<string> {
@@ -199,7 +359,9 @@ describe('who may use which root field: the access matrix', () => {
         next: () => undefined,
         // A refusal comes as the errors of the `error` message; a refused connection as its close event.
         error: (error) => {
-          const code = Array.isArray(error) ? String((error[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code) : (error as { code?: number }).code;
+          const code = Array.isArray(error)
+            ? String((error[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code)
+            : (error as { code?: number }).code;
           refused ??= code === 4403 ? U : String(code);
         },
         complete: () => void (refused ??= 'completed'),

@@ -45,7 +45,11 @@ async function serveDirectly(system: TestSystem, name: string): Promise<Listenin
 
 /** Everything a graphql-ws subscription received, as an attacker holding a captured assertion would see it. */
 function subscribeDirectly(url: string, query: string, assertion: string) {
-  const received = { results: [] as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[]; extensions?: Record<string, unknown> }[], errors: [] as unknown[], completed: false };
+  const received = {
+    results: [] as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[]; extensions?: Record<string, unknown> }[],
+    errors: [] as unknown[],
+    completed: false,
+  };
   const client: Client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
   client.subscribe(
     { query, extensions: { [viewerHeader]: assertion } },
@@ -80,18 +84,25 @@ describe('a subgraph reached directly with a captured viewer assertion', () => {
   const transfer = async () => {
     const n = ++learner;
     const enroll = 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }';
-    for (const [at, startDate] of [[a, '2024-08-01'], [b, '2026-12-01']] as const) {
+    for (const [at, startDate] of [
+      [a, '2024-08-01'],
+      [b, '2026-12-01'],
+    ] as const) {
       const response = await system.query(enroll, { variables: { input: enrollmentInput(at, n, { startDate }) }, token: at.token });
       expect(response.errors).toBeUndefined();
     }
     return enrollmentInput(a, n).learner.pgn;
   };
 
-  it("is refused by every subgraph but the one it was signed for, over HTTP and over graphql-ws", async () => {
+  it('is refused by every subgraph but the one it was signed for, over HTTP and over graphql-ws', async () => {
     const forLearners = await signViewerAssertion(operator, system.config.viewerSecret, 'learners');
     const query = '{ countDates { countDate } }';
     const overHttp = await postGraphQL(funding.url, query, undefined, null, { [viewerHeader]: forLearners });
-    expect([overHttp.status, overHttp.errors?.[0]?.extensions?.code, overHttp.errors?.[0]?.message]).toEqual([401, 'UNAUTHENTICATED', 'The viewer assertion is not valid']);
+    expect([overHttp.status, overHttp.errors?.[0]?.extensions?.code, overHttp.errors?.[0]?.message]).toEqual([
+      401,
+      'UNAUTHENTICATED',
+      'The viewer assertion is not valid',
+    ]);
     expect(overHttp.data ?? null).toBeNull();
 
     const overSocket = subscribeDirectly(funding.url, 'subscription { fundingStatusChanged { cursor } }', forLearners);
@@ -120,7 +131,11 @@ describe('a subgraph reached directly with a captured viewer assertion', () => {
 
       await eventually('the subscription to end at expiry', () => attacker.received.completed, { deadline: 10_000 });
       expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000);
-      expect(attacker.received.results.at(-1)).toEqual({ errors: [{ message: expect.stringMatching(/^The viewer assertion this subscription was opened with has expired/), extensions: { code: 'UNAUTHENTICATED' } }] });
+      expect(attacker.received.results.at(-1)).toEqual({
+        errors: [
+          { message: expect.stringMatching(/^The viewer assertion this subscription was opened with has expired/), extensions: { code: 'UNAUTHENTICATED' } },
+        ],
+      });
       expect(learners.live()).toBe(0);
       // Before the notice came where the subscription started (kernel/upstream.ts), for the gateway.
       expect(attacker.received.results[0]).toEqual({ extensions: { startsAfter: expect.any(String) } });
@@ -133,7 +148,11 @@ describe('a subgraph reached directly with a captured viewer assertion', () => {
 /** A funding status change at 16AH00 as the funding subgraph writes one; `n` tells them apart. */
 function statusChange(n: number): NewEvent {
   const keys = { enrollmentId: randomUUID(), learnerId: randomUUID(), brin6: '16AH00', countDate: '2027-02-01' };
-  return { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n } };
+  return {
+    type: 'FundingStatusChanged',
+    keys,
+    payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n },
+  };
 }
 
 /** The log as parsed lines, from a real logger writing into memory. */
@@ -161,7 +180,13 @@ async function eventsAcrossRenewals(options: { gatewayUrl: () => string; token: 
       await sleep(50);
     }
     let written: string[] = [];
-    await eventually('the events to be readable', async () => (written = (await readEvents(options.writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === options.count, { deadline: 30_000 });
+    await eventually(
+      'the events to be readable',
+      async () =>
+        (written = (await readEvents(options.writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length ===
+        options.count,
+      { deadline: 30_000 },
+    );
     await follower.until(`all ${options.count} events`, () => follower.items.length >= options.count, { deadline: 30_000 });
     return { follower, written };
   } finally {
@@ -202,7 +227,8 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('over graphql-ws, with the fun
     const log = capturedLog();
     const writer = await openDatabase({ databaseUrl: fresh.url, dataDir: 'memory://' });
     try {
-      for (const name of ['institutions', 'learners', 'funding', 'absence']) running.push(await startSystem(readConfig({ ...base, SERVE: name }), { logger: silentLogger }));
+      for (const name of ['institutions', 'learners', 'funding', 'absence'])
+        running.push(await startSystem(readConfig({ ...base, SERVE: name }), { logger: silentLogger }));
       const urls = running.map((server) => `${server.serve}=${server.url}`).join(',');
       const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), { logger: log.logger });
       running.push(gateway);
@@ -238,7 +264,12 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('over graphql-ws, with the fun
       const urls = running.map((server) => `${server.serve}=${server.url}`).join(',');
       const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), { logger: log.logger });
       running.push(gateway);
-      const follower = new Follower<{ cursor: string }>({ url: () => gateway.url, token: await issueToken(vendor, readConfig(base).tokenSecret), query, field: 'fundingStatusChanged' });
+      const follower = new Follower<{ cursor: string }>({
+        url: () => gateway.url,
+        token: await issueToken(vendor, readConfig(base).tokenSecret),
+        query,
+        field: 'fundingStatusChanged',
+      });
       try {
         await follower.until('the refusal', () => follower.errors.length > 0, { deadline: 10_000 });
         expect(follower.errors).toEqual([{ message: 'The viewer assertion is not valid', extensions: { code: 'UNAUTHENTICATED' } }]);

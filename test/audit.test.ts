@@ -58,10 +58,13 @@ describe('the audit log of PGN access (protocollering)', () => {
   afterAll(() => system?.close());
 
   const lines = async (token?: string) =>
-    system.query<{ auditLog: { totalCount: number; edges: { node: Line }[] } }>('query($pgn: ID) { auditLog(pgn: $pgn, first: 200) { totalCount edges { node { actorRole actor school action object result origin } } } }', {
-      variables: { pgn },
-      ...(token ? { token } : {}),
-    });
+    system.query<{ auditLog: { totalCount: number; edges: { node: Line }[] } }>(
+      'query($pgn: ID) { auditLog(pgn: $pgn, first: 200) { totalCount edges { node { actorRole actor school action object result origin } } } }',
+      {
+        variables: { pgn },
+        ...(token ? { token } : {}),
+      },
+    );
 
   it('holds the enrollment, the read by the enrolling school and the refused read by another, oldest last', async () => {
     const response = logged;
@@ -110,7 +113,11 @@ describe('the audit log of PGN access (protocollering)', () => {
   });
 
   it('is read by the operator only', async () => {
-    for (const viewer of [{ role: 'VENDOR', vendorOin: demoVendor.oin, school: '16AH00' }, { role: 'MUNICIPALITY', municipality: '0114' }, { role: 'BOARD', board: '042B830' }] as const) {
+    for (const viewer of [
+      { role: 'VENDOR', vendorOin: demoVendor.oin, school: '16AH00' },
+      { role: 'MUNICIPALITY', municipality: '0114' },
+      { role: 'BOARD', board: '042B830' },
+    ] as const) {
       expect((await lines(await system.token(viewer))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
   });
@@ -169,7 +176,7 @@ describe('the audit log of PGN access (protocollering)', () => {
  * and read lines, and nothing else. The login role here is one set up as the README tells an operator
  * to: a member of register_graph, no superuser, no right to create roles.
  */
-describe.runIf(Boolean(readConfig().databaseUrl))('the audit log on PostgreSQL, as the register\'s role', () => {
+describe.runIf(Boolean(readConfig().databaseUrl))("the audit log on PostgreSQL, as the register's role", () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
   let admin: pg.Client;
   let register: pg.Client;
@@ -202,7 +209,11 @@ describe.runIf(Boolean(readConfig().databaseUrl))('the audit log on PostgreSQL, 
   });
 
   /** The SQLSTATE a statement fails with: 42501 is insufficient_privilege. */
-  const refusal = (statement: string) => register.query(statement).then(() => 'done', (error: { code?: string }) => error.code);
+  const refusal = (statement: string) =>
+    register.query(statement).then(
+      () => 'done',
+      (error: { code?: string }) => error.code,
+    );
 
   it('adds and reads lines', async () => {
     await register.query("INSERT INTO audit.log (register, actor_role, actor, action, result) VALUES ('learners', 'OPERATOR', 'operator', 'TEST', 'ALLOWED')");

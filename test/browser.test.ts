@@ -23,7 +23,16 @@ const skipReason = 'no Chromium on this machine (install it with `apt-get instal
 if (!executablePath) console.warn(`test/browser.test.ts: SKIPPED, ${skipReason}`);
 
 // Without the background-networking flags, Chromium dials Google's hosts at start (machine notes).
-const chromiumFlags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const screenshots = path.join(projectRoot, '.test-results', 'screenshots');
 
@@ -86,7 +95,8 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
   };
 
   const notice = (page: Page, pgn: string): Locator => page.locator('#notices li').filter({ hasText: `Learner ${pgn} ` });
-  const enrollmentRow = (page: Page, pgn: string): Locator => page.locator('#enrollments tr').filter({ has: page.getByRole('rowheader', { name: pgn, exact: true }) });
+  const enrollmentRow = (page: Page, pgn: string): Locator =>
+    page.locator('#enrollments tr').filter({ has: page.getByRole('rowheader', { name: pgn, exact: true }) });
 
   beforeAll(async () => {
     system = await startTestSystem();
@@ -125,7 +135,15 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     const report = await system.query('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
       token: a.token,
       variables: {
-        input: { documentId: `browser-report-${staying}`, enrollmentId: enrollment.id, kind: 'OTHER', startDate: '2026-10-05', absences: [], municipalityActionWanted: false, contact: { name: 'J. de Vries' } },
+        input: {
+          documentId: `browser-report-${staying}`,
+          enrollmentId: enrollment.id,
+          kind: 'OTHER',
+          startDate: '2026-10-05',
+          absences: [],
+          municipalityActionWanted: false,
+          contact: { name: 'J. de Vries' },
+        },
       },
     });
     expect(report.errors).toBeUndefined();
@@ -158,7 +176,11 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
 
     // Signed with another secret: it names the school, but the gateway refuses it.
     const [header, , signature] = a.token.split('.');
-    const forged = [header, Buffer.from(JSON.stringify({ role: 'VENDOR', vendorOin: '00000001800866472000', school: a.brin6 })).toString('base64url'), signature].join('.');
+    const forged = [
+      header,
+      Buffer.from(JSON.stringify({ role: 'VENDOR', vendorOin: '00000001800866472000', school: a.brin6 })).toString('base64url'),
+      signature,
+    ].join('.');
     await tokenField.fill(forged);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await error.filter({ hasText: 'Signed out:' }).waitFor();
@@ -195,7 +217,11 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     expect(await page.locator('#updates').textContent()).toContain(`Handled: the enrollment of learner ${pgn} ends on 5 Jan 2025.`);
     // Focus goes on to the next notice (or the list's heading), not back to the top of the page.
     // (document.activeElement, not :focus, which holds only while the browser window has focus)
-    expect(await page.locator('#notices button, #notices-heading').evaluateAll((elements) => elements.some((element) => element === element.ownerDocument.activeElement))).toBe(true);
+    expect(
+      await page
+        .locator('#notices button, #notices-heading')
+        .evaluateAll((elements) => elements.some((element) => element === element.ownerDocument.activeElement)),
+    ).toBe(true);
     const stored = await system.query<{ enrollment: { endDate: string; endReason: string } }>('query($id: ID!) { enrollment(id: $id) { endDate endReason } }', {
       variables: { id: enrollmentAtA },
       token: a.token,
@@ -222,7 +248,8 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
           server.send(message);
         });
         server.onMessage((message) => {
-          const cursor = (JSON.parse(String(message)) as { payload?: { data?: { transferNoticeIssued?: { cursor: string } } } }).payload?.data?.transferNoticeIssued?.cursor;
+          const cursor = (JSON.parse(String(message)) as { payload?: { data?: { transferNoticeIssued?: { cursor: string } } } }).payload?.data
+            ?.transferNoticeIssued?.cursor;
           if (cursor) lastNoticeCursor = cursor;
           socket.send(message);
         });
@@ -242,7 +269,9 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     down = false;
 
     await notice(page, during.pgn).waitFor();
-    const resubscribed = sent.filter(({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'));
+    const resubscribed = sent.filter(
+      ({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'),
+    );
     expect(resubscribed.map(({ message }) => message.payload?.variables?.after)).toContain(resumeFrom);
     expect(await notice(page, before.pgn).count()).toBe(1);
     await screenshot(page, 'school-page-resumed');
@@ -270,7 +299,13 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
           const cursor = parsed.payload?.data?.transferNoticeIssued?.cursor;
           if (cursor && spoil) {
             spoil = false;
-            return socket.send(JSON.stringify({ id: parsed.id, type: 'next', payload: { data: null, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } }));
+            return socket.send(
+              JSON.stringify({
+                id: parsed.id,
+                type: 'next',
+                payload: { data: null, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },
+              }),
+            );
           }
           if (cursor) lastNoticeCursor = cursor;
           socket.send(message);
@@ -286,7 +321,9 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
     spoil = true;
     const spoilt = await transfer(++learner);
     await notice(page, spoilt.pgn).waitFor();
-    const resubscribed = sent.filter(({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'));
+    const resubscribed = sent.filter(
+      ({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'),
+    );
     expect(resubscribed.map(({ message }) => message.payload?.variables?.after)).toEqual([resumeFrom]);
     expect(await notice(page, spoilt.pgn).count()).toBe(1);
     expect(await notice(page, before.pgn).count()).toBe(1);

@@ -22,12 +22,57 @@ describe('vendor certificates', () => {
 
   /** A key and a certificate for `subject`, signed by the CA named `ca`, valid for `days` (negative: expired). */
   function issue(name: string, subject: string, ca: string, days = 30, extensions: string[] = []) {
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject, ...extensions);
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${ca}.crt`), '-CAkey', file(`${ca}.key`), '-out', file(`${name}.crt`), '-days', String(days), '-copy_extensions', 'copy');
+    openssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.csr`),
+      '-subj',
+      subject,
+      ...extensions,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file(`${ca}.crt`),
+      '-CAkey',
+      file(`${ca}.key`),
+      '-out',
+      file(`${name}.crt`),
+      '-days',
+      String(days),
+      '-copy_extensions',
+      'copy',
+    );
   }
 
   function authority(name: string) {
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`), '-subj', `/CN=${name}`, '-days', '30');
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.crt`),
+      '-subj',
+      `/CN=${name}`,
+      '-days',
+      '30',
+    );
   }
 
   beforeAll(async () => {
@@ -48,15 +93,22 @@ describe('vendor certificates', () => {
   });
 
   /** POSTs a query over HTTPS, presenting the named certificate (or none), as a vendor's system would. */
-  async function ask(certificate: string | null, headers: Record<string, string> = { [schoolHeader]: '16AH00' }): Promise<GraphQLResponse<{ enrollments: { totalCount: number } }>> {
+  async function ask(
+    certificate: string | null,
+    headers: Record<string, string> = { [schoolHeader]: '16AH00' },
+  ): Promise<GraphQLResponse<{ enrollments: { totalCount: number } }>> {
     const client = certificate ? { cert: await readFile(file(`${certificate}.crt`)), key: await readFile(file(`${certificate}.key`)) } : {};
     const body = JSON.stringify({ query: '{ enrollments(first: 1) { totalCount } }' });
     return new Promise((resolve, reject) => {
-      const sent = request(system.url, { method: 'POST', ca: trustedCa, ...client, headers: { 'content-type': 'application/json', ...headers } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, ...JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      });
+      const sent = request(
+        system.url,
+        { method: 'POST', ca: trustedCa, ...client, headers: { 'content-type': 'application/json', ...headers } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, ...JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        },
+      );
       sent.on('error', reject);
       sent.end(body);
     });
@@ -102,7 +154,8 @@ describe('vendor certificates', () => {
       socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { [schoolHeader]: '16AH00' } })));
       socket.on('message', (data) => {
         const message = JSON.parse(String(data)) as { type: string; payload?: unknown };
-        if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ enrollments(first: 1) { totalCount } }' } }));
+        if (message.type === 'connection_ack')
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ enrollments(first: 1) { totalCount } }' } }));
         if (message.type === 'next') {
           resolve({ answer: message.payload });
           socket.close();

@@ -153,8 +153,26 @@ describe('npm run persons:import', () => {
   it('registers the persons of a file, finds nothing to change the second time, and applies a move', async () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
     const file = path.join(folder, 'persons.jsonl');
-    const anna = { bsn: '111222333', familyName: 'de Vries', givenNames: 'Anna', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', houseNumber: 12, municipalityCode: '0114' };
-    const ben = { bsn: '123456782', familyName: 'Smit', birthDate: '2018-05-14', gender: 'MALE', postcode: '1011AB', houseNumber: 3, houseNumberAddition: 'A', municipalityCode: '0363' };
+    const anna = {
+      bsn: '111222333',
+      familyName: 'de Vries',
+      givenNames: 'Anna',
+      birthDate: '2019-03-01',
+      gender: 'FEMALE',
+      postcode: '7822HG',
+      houseNumber: 12,
+      municipalityCode: '0114',
+    };
+    const ben = {
+      bsn: '123456782',
+      familyName: 'Smit',
+      birthDate: '2018-05-14',
+      gender: 'MALE',
+      postcode: '1011AB',
+      houseNumber: 3,
+      houseNumberAddition: 'A',
+      municipalityCode: '0363',
+    };
     await writeFile(file, `${JSON.stringify(anna)}\n\n${JSON.stringify(ben)}\n`);
     const first = await run(tsx('persons-import', file), env);
     expect(first.stderr).toBe('');
@@ -170,7 +188,15 @@ describe('npm run persons:import', () => {
   it('refuses a file with a bad line, naming the line and the field, and applies none of it', async () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
     const file = path.join(folder, 'persons.jsonl');
-    const good = { bsn: '234567004', familyName: 'Bakker', birthDate: '2019-01-01', gender: 'MALE', postcode: '7822HG', houseNumber: 1, municipalityCode: '0114' };
+    const good = {
+      bsn: '234567004',
+      familyName: 'Bakker',
+      birthDate: '2019-01-01',
+      gender: 'MALE',
+      postcode: '7822HG',
+      houseNumber: 1,
+      municipalityCode: '0114',
+    };
     await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify({ ...good, bsn: '111222334' })}\n`);
     const result = await run(tsx('persons-import', file), env);
     expect(result.code).toBe(1);
@@ -182,9 +208,21 @@ describe('npm run persons:import', () => {
   it('writes one audit log line per run, naming the command, the user, the file and its SHA-256 and the counts, and no person', async () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'persons-'));
     const file = path.join(folder, 'audited.jsonl');
-    const cas = { bsn: '345678011', familyName: 'Jansen', givenNames: 'Cas', birthDate: '2018-11-23', gender: 'MALE', postcode: '7822HG', houseNumber: 5, municipalityCode: '0114' };
+    const cas = {
+      bsn: '345678011',
+      familyName: 'Jansen',
+      givenNames: 'Cas',
+      birthDate: '2018-11-23',
+      gender: 'MALE',
+      postcode: '7822HG',
+      houseNumber: 5,
+      municipalityCode: '0114',
+    };
     const dirk = { ...cas, bsn: '456789005', familyName: 'Mulder', givenNames: 'Dirk', birthDate: '2017-02-14' };
-    const sha256 = async () => createHash('sha256').update(await readFile(file)).digest('hex');
+    const sha256 = async () =>
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
     await writeFile(file, `${JSON.stringify(cas)}\n${JSON.stringify(dirk)}\n`);
     expect((await run(tsx('persons-import', file), env)).code).toBe(0);
     const added = await sha256();
@@ -199,9 +237,18 @@ describe('npm run persons:import', () => {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     try {
       const lines = rowsOf<Record<string, unknown>>(
-        await database.db.execute(sql`SELECT register, actor_role, actor, school, action, object, result, origin FROM audit.log WHERE object LIKE 'audited.jsonl %' ORDER BY seq`),
+        await database.db.execute(
+          sql`SELECT register, actor_role, actor, school, action, object, result, origin FROM audit.log WHERE object LIKE 'audited.jsonl %' ORDER BY seq`,
+        ),
       );
-      const by = { register: 'learners', actor_role: 'COMMAND', actor: `persons:import (${userInfo().username})`, school: null, action: 'IMPORT_PERSONS', origin: hostname() };
+      const by = {
+        register: 'learners',
+        actor_role: 'COMMAND',
+        actor: `persons:import (${userInfo().username})`,
+        school: null,
+        action: 'IMPORT_PERSONS',
+        origin: hostname(),
+      };
       expect(lines).toEqual([
         { ...by, object: `audited.jsonl sha256:${added}: added 2, changed 0, unchanged 0`, result: 'ALLOWED' },
         { ...by, object: `audited.jsonl sha256:${changed}: added 0, changed 1, unchanged 1`, result: 'ALLOWED' },
@@ -254,4 +301,3 @@ describe('npm run seed', () => {
     expect(result.stderr).toMatch(/^--scale must be a number above 0 and at most 1, not 2\nusage: npm run seed/);
   });
 });
-

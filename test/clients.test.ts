@@ -113,7 +113,9 @@ describe('the curl examples (docs/clients/*.sh)', () => {
     expect(child.stderr).toBe('');
     expect(code).toBe(0);
     const lines = child.stdout.trimEnd().split('\n');
-    const answers = lines.filter((line) => !line.startsWith('#')).map((line) => JSON.parse(line) as { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] });
+    const answers = lines
+      .filter((line) => !line.startsWith('#'))
+      .map((line) => JSON.parse(line) as { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] });
     expect(lines.filter((line) => line.startsWith('#'))).toHaveLength(answers.length);
     return answers;
   };
@@ -169,7 +171,9 @@ describe('the curl examples (docs/clients/*.sh)', () => {
   });
 
   it("funding.sh shows an enrollment's status on the current and a past count date, the school's and the board's counts, and the board's final overview after the count-date run", async () => {
-    const [enrolled, enrollments, schoolCounts, boardCounts, finalised, overview] = await run('funding.sh', { SCHOOL_TOKEN: await system.token({ role: 'VENDOR', vendorOin: vendor, school: '06MY00' }) });
+    const [enrolled, enrollments, schoolCounts, boardCounts, finalised, overview] = await run('funding.sh', {
+      SCHOOL_TOKEN: await system.token({ role: 'VENDOR', vendorOin: vendor, school: '06MY00' }),
+    });
     const fundingYear = Number(countDate.slice(0, 4)) + 1;
     expect(enrolled!.data!.enrollLearner.enrollment.fundingStatus).toEqual({ countDate, fundingYear, phase: 'PROVISIONAL', outcome: 'FUNDABLE', reasons: [] });
     expect(enrollments!.data!.enrollments).toEqual({
@@ -180,15 +184,32 @@ describe('the curl examples (docs/clients/*.sh)', () => {
             id: enrolled!.data!.enrollLearner.enrollment.id,
             learner: { pgn: '567890004' },
             current: { countDate, outcome: 'FUNDABLE', reasons: [] },
-            past: { countDate: '2026-02-01', phase: 'PROVISIONAL', outcome: 'NOT_FUNDABLE', reasons: ['LATE_REGISTRATION'], explanation: expect.stringContaining('more than 4 weeks after the count date') },
+            past: {
+              countDate: '2026-02-01',
+              phase: 'PROVISIONAL',
+              outcome: 'NOT_FUNDABLE',
+              reasons: ['LATE_REGISTRATION'],
+              explanation: expect.stringContaining('more than 4 weeks after the count date'),
+            },
           },
         },
       ],
     });
     expect(schoolCounts!.data!.fundingCounts).toEqual([{ countDate, phase: 'PROVISIONAL', code: '06MY00', counted: 1, notCounted: 0, byReason: [] }]);
-    expect(boardCounts!.data).toEqual({ board: [{ code: '041B624', phase: 'PROVISIONAL', counted: 1, notCounted: 0 }], branches: [{ code: '06MY00', counted: 1, notCounted: 0 }] });
-    expect(finalised!.data!.runCountDate).toEqual({ countDate: '2026-02-01', fundingYear: 2027, phase: 'FINAL', registrationDeadline: '2026-03-01', finalisedAt: expect.any(String) });
-    expect(overview!.data!.fundingCounts).toEqual([{ code: '041B624', phase: 'FINAL', counted: 0, notCounted: 1, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 1 }] }]);
+    expect(boardCounts!.data).toEqual({
+      board: [{ code: '041B624', phase: 'PROVISIONAL', counted: 1, notCounted: 0 }],
+      branches: [{ code: '06MY00', counted: 1, notCounted: 0 }],
+    });
+    expect(finalised!.data!.runCountDate).toEqual({
+      countDate: '2026-02-01',
+      fundingYear: 2027,
+      phase: 'FINAL',
+      registrationDeadline: '2026-03-01',
+      finalisedAt: expect.any(String),
+    });
+    expect(overview!.data!.fundingCounts).toEqual([
+      { code: '041B624', phase: 'FINAL', counted: 0, notCounted: 1, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 1 }] },
+    ]);
   });
 
   it('absence.sh files a 16-hour report that reaches the municipality of residence, which takes it in treatment and closes it, and the school reads every step', async () => {
@@ -242,7 +263,9 @@ describe('the curl examples (docs/clients/*.sh)', () => {
     // The pages together: every open school in Emmen once, in BRIN6 order, the last page saying so.
     const pages = rest.map((page) => page.data!.branches);
     const paged: string[] = pages.flatMap((page) => page.edges.map((edge: { node: { brin6: string } }) => edge.node.brin6));
-    const all = await system.query<{ branches: { edges: { node: { brin6: string } }[] } }>(`{ branches(filter: { municipalityCode: "0114", activeOn: "${today()}" }, first: 200) { edges { node { brin6 } } } }`);
+    const all = await system.query<{ branches: { edges: { node: { brin6: string } }[] } }>(
+      `{ branches(filter: { municipalityCode: "0114", activeOn: "${today()}" }, first: 200) { edges { node { brin6 } } } }`,
+    );
     expect(pages.length).toBeGreaterThan(1);
     expect(paged).toEqual(all.data!.branches.edges.map((edge) => edge.node.brin6));
     expect(paged).toEqual([...paged].sort());
@@ -253,7 +276,9 @@ describe('the curl examples (docs/clients/*.sh)', () => {
 
 describe("the README's curl examples", () => {
   const readmeUrl = 'http://127.0.0.1:4000/graphql';
-  const blocks = [...readFileSync(path.join(projectRoot, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!).filter((block) => block.includes(`curl -s ${readmeUrl}`));
+  const blocks = [...readFileSync(path.join(projectRoot, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((match) => match[1]!)
+    .filter((block) => block.includes(`curl -s ${readmeUrl}`));
 
   it('answer as the README says: the operator looks up 16AH00, and the demo vendor enrolls a learner there and gets its provisional funding status', async () => {
     expect(blocks).toHaveLength(2);
@@ -265,9 +290,19 @@ describe("the README's curl examples", () => {
       answers.push(JSON.parse(child.stdout) as { data: Record<string, any> });
     }
     const [branch, enrolled] = answers;
-    expect(branch!.data).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan", address: { city: 'EMMEN' }, provider: { code: '010A823', board: { code: '042B830' } }, location: { code: '646X831' } } });
+    expect(branch!.data).toEqual({
+      branch: {
+        name: "Openbare Basisschool 't Eenspan",
+        address: { city: 'EMMEN' },
+        provider: { code: '010A823', board: { code: '042B830' } },
+        location: { code: '646X831' },
+      },
+    });
     expect(enrolled!.data.enrollLearner).toMatchObject({
-      enrollment: { branch: { name: "Openbare Basisschool 't Eenspan" }, fundingStatus: { countDate: currentCountDate(today()), outcome: 'FUNDABLE', reasons: [] } },
+      enrollment: {
+        branch: { name: "Openbare Basisschool 't Eenspan" },
+        fundingStatus: { countDate: currentCountDate(today()), outcome: 'FUNDABLE', reasons: [] },
+      },
       learner: { pgn: '111222333', residence: { municipalityCode: '0114' } },
     });
   });
@@ -301,9 +336,16 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     return child;
   };
   type Printed = { cursor: string; notice: { learnerPgn: string; proposedEndDate: string; newLocation: { branches: { name: string }[] } } };
-  const printed = <Event = Printed>(child: Child) => child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event);
+  const printed = <Event = Printed>(child: Child) =>
+    child.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Event);
   const untilPrinted = (child: Child, pgn: string) =>
-    eventually(`the notice about ${pgn}`, () => printed(child).some((event) => event.notice.learnerPgn === pgn), { deadline: 60_000, state: () => `stderr: ${child.stderr}` });
+    eventually(`the notice about ${pgn}`, () => printed(child).some((event) => event.notice.learnerPgn === pgn), {
+      deadline: 60_000,
+      state: () => `stderr: ${child.stderr}`,
+    });
   /**
    * Kills the client once it has printed the notice about `pgn` and kept its cursor: it prints an
    * event before it keeps the cursor (follow.ts, handle), so a kill in between would hand that event
@@ -312,16 +354,27 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
   const killAfter = async (child: Child, pgn: string) => {
     await untilPrinted(child, pgn);
     const { cursor } = printed(child).find((event) => event.notice.learnerPgn === pgn)!;
-    await eventually(`the cursor of the notice about ${pgn} kept`, () => existsSync(cursorFile()) && readFileSync(cursorFile(), 'utf8') === cursor, { deadline: 10_000 });
+    await eventually(`the cursor of the notice about ${pgn} kept`, () => existsSync(cursorFile()) && readFileSync(cursorFile(), 'utf8') === cursor, {
+      deadline: 10_000,
+    });
     await child.kill();
   };
-  const live = (feed = 'learners') => eventually('the client to subscribe', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, { deadline: 30_000 });
+  const live = (feed = 'learners') =>
+    eventually('the client to subscribe', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds[feed]?.live === 1, {
+      deadline: 30_000,
+    });
 
   /** A learner of A enrolls at B: one notice to A. Returns the learner's PGN. */
   const transfer = async () => {
     const n = ++learner;
-    for (const [at, startDate] of [[a, '2024-08-01'], [b, '2026-12-01']] as const) {
-      const response = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(at, n, { startDate }) }, token: at.token });
+    for (const [at, startDate] of [
+      [a, '2024-08-01'],
+      [b, '2026-12-01'],
+    ] as const) {
+      const response = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
+        variables: { input: enrollmentInput(at, n, { startDate }) },
+        token: at.token,
+      });
       expect(response.errors).toBeUndefined();
     }
     return enrollmentInput(a, n).learner.pgn;
@@ -355,7 +408,10 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     expect(printed(first).map((event) => event.notice.learnerPgn)).toEqual(before);
     expect(printed(second).map((event) => event.notice.learnerPgn)).toEqual([...whileDown, ...after]);
     expect(inStreamOrder([...printed(first), ...printed(second)])).toBe(true);
-    expect(printed(second)[0]!.notice).toMatchObject({ proposedEndDate: '2026-11-30', newLocation: { branches: [{ name: 'Openbare Basisschool De Esdoorn' }] } });
+    expect(printed(second)[0]!.notice).toMatchObject({
+      proposedEndDate: '2026-11-30',
+      newLocation: { branches: [{ name: 'Openbare Basisschool De Esdoorn' }] },
+    });
   }, 120_000);
 
   it('connects again with the token renewed in its token file after the gateway closes it with 4403 at expiry, and prints every notice once and in order', async () => {
@@ -384,22 +440,28 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     const client = follow({ TOKEN: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }), FOLLOW: 'absenceReportUpdated' });
     await live('absence');
     const n = ++learner;
-    const enrolled = await system.query<{ enrollLearner: { enrollment: { id: string } } }>('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(a, n) }, token: a.token });
-    const reported = await system.query<{ reportAbsence: { report: { id: string } } }>('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
-      token: a.token,
-      variables: {
-        input: {
-          documentId: `follow-report-${n}`,
-          enrollmentId: enrolled.data!.enrollLearner.enrollment.id,
-          kind: 'SIXTEEN_HOURS',
-          startDate: '2026-10-05',
-          endDate: '2026-10-08',
-          absences: [5, 6, 7, 8].map((day) => ({ date: `2026-10-0${day}`, dayPart: 'AFTERNOON', hours: 4 })),
-          municipalityActionWanted: true,
-          contact: { name: 'J. de Vries' },
+    const enrolled = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(
+      'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }',
+      { variables: { input: enrollmentInput(a, n) }, token: a.token },
+    );
+    const reported = await system.query<{ reportAbsence: { report: { id: string } } }>(
+      'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }',
+      {
+        token: a.token,
+        variables: {
+          input: {
+            documentId: `follow-report-${n}`,
+            enrollmentId: enrolled.data!.enrollLearner.enrollment.id,
+            kind: 'SIXTEEN_HOURS',
+            startDate: '2026-10-05',
+            endDate: '2026-10-08',
+            absences: [5, 6, 7, 8].map((day) => ({ date: `2026-10-0${day}`, dayPart: 'AFTERNOON', hours: 4 })),
+            municipalityActionWanted: true,
+            contact: { name: 'J. de Vries' },
+          },
         },
       },
-    });
+    );
     expect(reported.errors).toBeUndefined();
     const id = reported.data!.reportAbsence.report.id;
     const municipality = await system.token({ role: 'MUNICIPALITY', municipality: '0114' });

@@ -8,13 +8,21 @@ import { bsnFor, importPersonLines, personLine, schoolAt, startTestSystem, type 
  * identification that finds a child the register knows.
  */
 
-const learnerFields = 'pgn pgnKind birthDate gender postcode familyName givenNames residence { municipalityCode source } formerPgns { pgn } enrollments { id branch { brin6 } }';
+const learnerFields =
+  'pgn pgnKind birthDate gender postcode familyName givenNames residence { municipalityCode source } formerPgns { pgn } enrollments { id branch { brin6 } }';
 const learnerQuery = `query($pgn: ID!) { learner(pgn: $pgn) { ${learnerFields} } }`;
 const enrollMutation = `mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id startDate } learner { ${learnerFields} } transferNoticeCount } }`;
-const identifyMutation = 'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn pgnKind familyName givenNames birthDate } } }';
+const identifyMutation =
+  'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn pgnKind familyName givenNames birthDate } } }';
 const replaceMutation = 'mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { pgn } } }';
 
-type Learner = { pgn: string; familyName: string | null; birthDate: string; residence: { municipalityCode: string; source: string }; enrollments: { id: string }[] };
+type Learner = {
+  pgn: string;
+  familyName: string | null;
+  birthDate: string;
+  residence: { municipalityCode: string; source: string };
+  enrollments: { id: string }[];
+};
 
 /** The shape of an answer: every key and the type of every value, not the values. */
 function shapeOf(value: unknown): unknown {
@@ -55,13 +63,18 @@ describe("one school's delivery is its own", () => {
       ...overrides,
     };
   }
-  const enroll = (at: School, input: Record<string, unknown>) => system.query<{ enrollLearner: { enrollment: { id: string }; learner: Learner; transferNoticeCount: number } }>(enrollMutation, { variables: { input }, token: at.token });
+  const enroll = (at: School, input: Record<string, unknown>) =>
+    system.query<{ enrollLearner: { enrollment: { id: string }; learner: Learner; transferNoticeCount: number } }>(enrollMutation, {
+      variables: { input },
+      token: at.token,
+    });
   const read = (token: string, which: string) => system.query<{ learner: Learner }>(learnerQuery, { variables: { pgn: which }, token });
   const municipality = (code: string) => system.token({ role: 'MUNICIPALITY', municipality: code });
   /** What A sends: another birth date, gender and postcode (Amsterdam), for a start and end in 2019, so that no school is told. */
-  const attack = (which: string) => enrollment(a, { pgn: which, birthDate: '2015-01-01', gender: 'MALE', postcode: '1011 AB' }, { startDate: '2019-08-01', endDate: '2019-12-31' });
+  const attack = (which: string) =>
+    enrollment(a, { pgn: which, birthDate: '2015-01-01', gender: 'MALE', postcode: '1011 AB' }, { startDate: '2019-08-01', endDate: '2019-12-31' });
 
-  describe('the attack: school A enrolls school B\'s learner with its own data', () => {
+  describe("the attack: school A enrolls school B's learner with its own data", () => {
     let before: GraphQLResponse<{ learner: Learner }>;
     let enrolledAtB: string;
     // A's reads before its attack, and the attack: each case looks at its part, in any order.
@@ -91,7 +104,15 @@ describe("one school's delivery is its own", () => {
       const response = attacked;
       expect(response.errors).toBeUndefined();
       const { learner, transferNoticeCount } = response.data!.enrollLearner;
-      expect(learner).toMatchObject({ pgn, birthDate: '2015-01-01', gender: 'MALE', postcode: '1011AB', familyName: null, givenNames: null, residence: { municipalityCode: '0114', source: 'REGISTERED' } });
+      expect(learner).toMatchObject({
+        pgn,
+        birthDate: '2015-01-01',
+        gender: 'MALE',
+        postcode: '1011AB',
+        familyName: null,
+        givenNames: null,
+        residence: { municipalityCode: '0114', source: 'REGISTERED' },
+      });
       expect(learner.enrollments).toEqual([{ id: response.data!.enrollLearner.enrollment.id, branch: { brin6: a.brin6 } }]);
       expect(transferNoticeCount).toBe(0);
       expect(JSON.stringify(response)).not.toMatch(/Geheim|Anna|2018-03-03|FEMALE|7822HG/);
@@ -100,7 +121,12 @@ describe("one school's delivery is its own", () => {
     it("leaves B's reads as they were: B's delivery, B's enrollment, the residence", async () => {
       const after = await read(b.token, pgn);
       expect(after).toEqual(before);
-      expect(after.data!.learner).toMatchObject({ familyName: 'Geheim', birthDate: '2018-03-03', postcode: '7822HG', residence: { municipalityCode: '0114', source: 'REGISTERED' } });
+      expect(after.data!.learner).toMatchObject({
+        familyName: 'Geheim',
+        birthDate: '2018-03-03',
+        postcode: '7822HG',
+        residence: { municipalityCode: '0114', source: 'REGISTERED' },
+      });
       expect(after.data!.learner.enrollments.map((each) => each.id)).toEqual([enrolledAtB]);
     });
 
@@ -128,13 +154,20 @@ describe("one school's delivery is its own", () => {
         token: b.token,
       });
       onderwijsnummer = identified.data!.identifyLearner.learner.pgn;
-      const enrolled = await enroll(b, enrollment(b, { pgn: onderwijsnummer, familyName: 'Geheim', birthDate: '2019-01-01', gender: 'MALE' }, { startDate: '2023-08-01' }));
+      const enrolled = await enroll(
+        b,
+        enrollment(b, { pgn: onderwijsnummer, familyName: 'Geheim', birthDate: '2019-01-01', gender: 'MALE' }, { startDate: '2023-08-01' }),
+      );
       enrolledAtB = enrolled.data!.enrollLearner.enrollment.id;
       expect((await enroll(a, attack(onderwijsnummer))).errors).toBeUndefined();
     });
 
     it("keeps B's delivery and the residence B's delivery gives, and shows the municipality A's delivery names nothing of B's", async () => {
-      expect((await read(b.token, onderwijsnummer)).data!.learner).toMatchObject({ familyName: 'Geheim', birthDate: '2019-01-01', residence: { municipalityCode: '0114', source: 'POSTCODE' } });
+      expect((await read(b.token, onderwijsnummer)).data!.learner).toMatchObject({
+        familyName: 'Geheim',
+        birthDate: '2019-01-01',
+        residence: { municipalityCode: '0114', source: 'POSTCODE' },
+      });
       const emmen = await read(await municipality('0114'), onderwijsnummer);
       expect(emmen.data!.learner.enrollments.map((each) => each.id)).toEqual([enrolledAtB]);
       const amsterdam = await read(await municipality('0363'), onderwijsnummer);
@@ -145,15 +178,34 @@ describe("one school's delivery is its own", () => {
     it("routes B's absence reports to where B's delivery places the learner", async () => {
       const response = await system.query<{ reportAbsence: { report: { municipalityCode: string } } }>(
         'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { municipalityCode } } }',
-        { token: b.token, variables: { input: { documentId: 'report-geheim', enrollmentId: enrolledAtB, kind: 'LUXURY', startDate: '2026-10-12', absences: [], municipalityActionWanted: true, contact: { name: 'J. Smit' } } } },
+        {
+          token: b.token,
+          variables: {
+            input: {
+              documentId: 'report-geheim',
+              enrollmentId: enrolledAtB,
+              kind: 'LUXURY',
+              startDate: '2026-10-12',
+              absences: [],
+              municipalityActionWanted: true,
+              contact: { name: 'J. Smit' },
+            },
+          },
+        },
       );
       expect(response.data?.reportAbsence.report.municipalityCode).toBe('0114');
     });
 
     it("refuses A, whose enrollment ended, to replace B's onderwijsnummer, and C, which never enrolled the learner, as for one it does not know", async () => {
-      const byA = await system.query(replaceMutation, { variables: { input: { documentId: 'replace-by-a', onderwijsnummer, bsn: bsnFor(70_003) } }, token: a.token });
+      const byA = await system.query(replaceMutation, {
+        variables: { input: { documentId: 'replace-by-a', onderwijsnummer, bsn: bsnFor(70_003) } },
+        token: a.token,
+      });
       expect(byA.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      const byC = await system.query(replaceMutation, { variables: { input: { documentId: 'replace-by-c', onderwijsnummer, bsn: bsnFor(70_003) } }, token: c.token });
+      const byC = await system.query(replaceMutation, {
+        variables: { input: { documentId: 'replace-by-c', onderwijsnummer, bsn: bsnFor(70_003) } },
+        token: c.token,
+      });
       expect(byC.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       expect((await read(b.token, onderwijsnummer)).data!.learner.pgn).toBe(onderwijsnummer);
     });
@@ -161,21 +213,33 @@ describe("one school's delivery is its own", () => {
 
   describe('identifying a child without a PGN', () => {
     const identify = (at: School, input: Record<string, unknown>) =>
-      system.query<{ identifyLearner: { learner: { pgn: string; pgnKind: string; familyName: string; givenNames: string | null; birthDate: string } } }>(identifyMutation, {
-        variables: { input: { documentId: `identify-${++documents}`, birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', ...input } },
-        token: at.token,
-      });
+      system.query<{ identifyLearner: { learner: { pgn: string; pgnKind: string; familyName: string; givenNames: string | null; birthDate: string } } }>(
+        identifyMutation,
+        {
+          variables: { input: { documentId: `identify-${++documents}`, birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', ...input } },
+          token: at.token,
+        },
+      );
 
     it('gives a child identified at two schools one onderwijsnummer, each school its own delivery, and the child counts for funding once', async () => {
       const atA = await identify(a, { familyName: 'Jansen', givenNames: 'Piet' });
       const atB = await identify(b, { familyName: '  jansen ' });
       expect(atB.errors).toBeUndefined();
-      expect(atB.data!.identifyLearner.learner).toEqual({ pgn: atA.data!.identifyLearner.learner.pgn, pgnKind: 'ONDERWIJSNUMMER', familyName: 'jansen', givenNames: null, birthDate: '2019-05-05' });
+      expect(atB.data!.identifyLearner.learner).toEqual({
+        pgn: atA.data!.identifyLearner.learner.pgn,
+        pgnKind: 'ONDERWIJSNUMMER',
+        familyName: 'jansen',
+        givenNames: null,
+        birthDate: '2019-05-05',
+      });
       const number = atA.data!.identifyLearner.learner.pgn;
       const first = await enroll(a, enrollment(a, { pgn: number, birthDate: '2019-05-05', gender: 'MALE' }, { startDate: '2024-08-01' }));
       const second = await enroll(b, enrollment(b, { pgn: number, birthDate: '2019-05-05', gender: 'MALE' }, { startDate: '2024-09-02' }));
       expect(second.data!.enrollLearner.learner.enrollments).toHaveLength(1);
-      const statuses = await system.query<{ first: { fundingStatus: { outcome: string; reasons: string[] } }; second: { fundingStatus: { outcome: string; reasons: string[] } } }>(
+      const statuses = await system.query<{
+        first: { fundingStatus: { outcome: string; reasons: string[] } };
+        second: { fundingStatus: { outcome: string; reasons: string[] } };
+      }>(
         'query($first: ID!, $second: ID!) { first: enrollment(id: $first) { fundingStatus { outcome reasons } } second: enrollment(id: $second) { fundingStatus { outcome reasons } } }',
         { variables: { first: first.data!.enrollLearner.enrollment.id, second: second.data!.enrollLearner.enrollment.id } },
       );
@@ -220,12 +284,18 @@ describe("one school's delivery is its own", () => {
         const enrolled = await enroll(b, enrollment(b, { pgn: mila, birthDate: '2019-07-07', familyName: 'Visser' }, { startDate: '2024-08-01' }));
         expect(enrolled.errors).toBeUndefined();
         const ids = await system.query<{ learner: { id: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { id } }', { variables: { pgn: mila } });
-        const byA = await system.query<{ learner: { id: string; familyName: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { id familyName } }', { variables: { pgn: mila }, token: a.token });
+        const byA = await system.query<{ learner: { id: string; familyName: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { id familyName } }', {
+          variables: { pgn: mila },
+          token: a.token,
+        });
         expect(byA.data!.learner).toEqual({ id: ids.data!.learner.id, familyName: 'visser' });
       });
 
       it("answers the learner a school enrolls by that BSN already, with the asking school's delivery only", async () => {
-        expect((await enroll(b, enrollment(b, { pgn: noor, birthDate: '2019-08-08', familyName: 'Dekker', givenNames: 'Noor Anne' }, { startDate: '2024-08-01' }))).errors).toBeUndefined();
+        expect(
+          (await enroll(b, enrollment(b, { pgn: noor, birthDate: '2019-08-08', familyName: 'Dekker', givenNames: 'Noor Anne' }, { startDate: '2024-08-01' })))
+            .errors,
+        ).toBeUndefined();
         const atC = await identify(c, { ...child, birthDate: '2019-08-08', familyName: 'Dekker', givenNames: 'Noor' });
         expect(learnerOf(atC)).toEqual({ pgn: noor, pgnKind: 'BSN', familyName: 'Dekker', givenNames: 'Noor', birthDate: '2019-08-08' });
         expect(JSON.stringify(atC)).not.toContain('Noor Anne');

@@ -78,7 +78,11 @@ function repositoryDocuments(root: string): Documents {
   };
   return {
     resolve(file, cited) {
-      const candidates = [path.resolve(root, path.dirname(file), cited), path.resolve(root, cited), ...(cited.includes('/') ? [] : [path.resolve(root, 'docs', cited)])];
+      const candidates = [
+        path.resolve(root, path.dirname(file), cited),
+        path.resolve(root, cited),
+        ...(cited.includes('/') ? [] : [path.resolve(root, 'docs', cited)]),
+      ];
       for (const candidate of candidates) {
         const relative = inside(candidate);
         if (relative !== undefined && (existsSync(candidate) || outputs.some((output) => relative.startsWith(output)))) return relative;
@@ -135,7 +139,8 @@ function partProblems(rest: string, document: string): string[] {
   const journey = /^,? ?journey (\d+)/.exec(cursor);
   if (journey) {
     const journeys = sections.find((section) => section.title.startsWith('Journeys'));
-    if (!journeys || !new RegExp(`^${journey[1]}\\. `, 'm').test(journeys.body)) problems.push(`journey ${journey[1]}, which its "Journeys" section does not number`);
+    if (!journeys || !new RegExp(`^${journey[1]}\\. `, 'm').test(journeys.body))
+      problems.push(`journey ${journey[1]}, which its "Journeys" section does not number`);
   }
   return problems;
 }
@@ -159,12 +164,20 @@ describe('the documents the code cites', () => {
     expect(check('kernel/x.ts', '/*\n * the hazard (docs/architecture.md,\n * "Events and subscriptions")\n */')).toEqual([]);
     expect(check('kernel/x.ts', "const file = 'not-a-comment.md';")).toEqual([]);
     expect(check('docs/x.md', 'Source: `owner/repo` `docs/elsewhere.md`; here: [faults](faults.md).')).toEqual([]);
-    expect(check('docs/x.md', 'See [the brief](../shared/docs/domain.md).')).toEqual(['docs/x.md: cites ../shared/docs/domain.md, which the repository does not have']);
-    expect(check('kernel/x.ts', '// see ../shared/docs/domain.md §3')).toEqual(['kernel/x.ts: cites ../shared/docs/domain.md, which the repository does not have']);
+    expect(check('docs/x.md', 'See [the brief](../shared/docs/domain.md).')).toEqual([
+      'docs/x.md: cites ../shared/docs/domain.md, which the repository does not have',
+    ]);
+    expect(check('kernel/x.ts', '// see ../shared/docs/domain.md §3')).toEqual([
+      'kernel/x.ts: cites ../shared/docs/domain.md, which the repository does not have',
+    ]);
     expect(check('kernel/x.ts', '// see stack.md, pitfalls')).toEqual(['kernel/x.ts: cites stack.md, which the repository does not have']);
     expect(check('kernel/x.ts', '// see docs/domain.md §99')).toEqual(['kernel/x.ts: cites docs/domain.md §99, which it has no section for']);
     expect(check('kernel/x.ts', '// see docs/domain.md §7(z)')).toEqual(['kernel/x.ts: cites docs/domain.md §7(z), which section 7 has no item (z) for']);
-    expect(check('kernel/x.ts', '// see docs/architecture.md, "Nowhere"')).toEqual(['kernel/x.ts: cites docs/architecture.md "Nowhere", which it has no heading for']);
-    expect(check('kernel/x.ts', '// see docs/domain.md, last section, "Nowhere"')).toEqual(['kernel/x.ts: cites docs/domain.md "Nowhere" in §14, which does not say it']);
+    expect(check('kernel/x.ts', '// see docs/architecture.md, "Nowhere"')).toEqual([
+      'kernel/x.ts: cites docs/architecture.md "Nowhere", which it has no heading for',
+    ]);
+    expect(check('kernel/x.ts', '// see docs/domain.md, last section, "Nowhere"')).toEqual([
+      'kernel/x.ts: cites docs/domain.md "Nowhere" in §14, which does not say it',
+    ]);
   });
 });

@@ -69,14 +69,19 @@ describe('funding through the gateway', { shuffle: false }, () => {
 
   const statusOf = async (at: School, id: string, day?: string) =>
     (
-      await system.query<{ enrollment: { fundingStatus: Status | null } }>('query($id: ID!, $day: Date) { enrollment(id: $id) { fundingStatus(countDate: $day) { countDate fundingYear phase outcome reasons explanation } } }', {
-        token: at.token,
-        variables: { id, day },
-      })
+      await system.query<{ enrollment: { fundingStatus: Status | null } }>(
+        'query($id: ID!, $day: Date) { enrollment(id: $id) { fundingStatus(countDate: $day) { countDate fundingYear phase outcome reasons explanation } } }',
+        {
+          token: at.token,
+          variables: { id, day },
+        },
+      )
     ).data!.enrollment.fundingStatus;
 
   const counts = (token: string, variables: Record<string, unknown>) =>
-    system.query<{ fundingCounts: { code: string; phase: string; counted: number; notCounted: number; byReason: { reason: string; enrollments: number }[] }[] }>(
+    system.query<{
+      fundingCounts: { code: string; phase: string; counted: number; notCounted: number; byReason: { reason: string; enrollments: number }[] }[];
+    }>(
       'query($day: Date, $groupBy: FundingGroup!, $code: ID) { fundingCounts(countDate: $day, groupBy: $groupBy, code: $code) { code phase counted notCounted byReason { reason enrollments } } }',
       { token, variables },
     );
@@ -111,7 +116,10 @@ describe('funding through the gateway', { shuffle: false }, () => {
     expect(later.fundingStatus).toMatchObject({ outcome: 'FUNDABLE', reasons: [] });
     expect(await statusOf(a, old.id)).toMatchObject({ outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] });
 
-    const notices = await system.query<{ transferNotices: { edges: { node: { id: string } }[] } }>('{ transferNotices(status: OPEN) { edges { node { id } } } }', { token: a.token });
+    const notices = await system.query<{ transferNotices: { edges: { node: { id: string } }[] } }>(
+      '{ transferNotices(status: OPEN) { edges { node { id } } } }',
+      { token: a.token },
+    );
     const acknowledged = await system.query('mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { enrollment { endDate } } }', {
       token: a.token,
       variables: { input: { documentId: `ack-${serial}`, noticeId: notices.data!.transferNotices.edges[0]!.node.id } },
@@ -122,8 +130,14 @@ describe('funding through the gateway', { shuffle: false }, () => {
     const events = (await readEvents(system.system.database!.db, 'funding', null, 1000)).filter((event) => event.keys.enrollmentId === old.id);
     expect(events.map((event) => [event.payload.previous, event.payload.current])).toEqual([
       [null, { outcome: 'FUNDABLE', reasons: [] }],
-      [{ outcome: 'FUNDABLE', reasons: [] }, { outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] }],
-      [{ outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] }, { outcome: 'NOT_FUNDABLE', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] }],
+      [
+        { outcome: 'FUNDABLE', reasons: [] },
+        { outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] },
+      ],
+      [
+        { outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] },
+        { outcome: 'NOT_FUNDABLE', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] },
+      ],
     ]);
     expect(events.every((event) => event.type === 'FundingStatusChanged' && event.keys.countDate === countDate && event.keys.brin6 === a.brin6)).toBe(true);
   });
@@ -136,7 +150,9 @@ describe('funding through the gateway', { shuffle: false }, () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'school-file-')), 'next.csv');
     await writeFile(file, Buffer.from(lines.filter((line) => line.split(';')[3] !== c.brin6).join('\r\n'), 'latin1'));
     await importSchoolFile(system.system.database!.db, file, { referenceDate: today() });
-    await eventually('the status to name the closed location', async () => expect((await statusOf(c, enrollment.id))?.reasons).toContain('LOCATION_NOT_ACTIVE'));
+    await eventually('the status to name the closed location', async () =>
+      expect((await statusOf(c, enrollment.id))?.reasons).toContain('LOCATION_NOT_ACTIVE'),
+    );
   });
 
   describe('who sees what', () => {
@@ -205,10 +221,13 @@ describe('funding through the gateway', { shuffle: false }, () => {
   describe('the count-date run', () => {
     const past = countDateOf(Number(countDate.slice(0, 4)) - 1);
     const run = (token: string | undefined, day: string) =>
-      system.query<{ runCountDate: { countDate: string; phase: string; finalisedAt: string | null } }>('mutation($day: Date!) { runCountDate(countDate: $day) { countDate phase finalisedAt } }', {
-        token,
-        variables: { day },
-      });
+      system.query<{ runCountDate: { countDate: string; phase: string; finalisedAt: string | null } }>(
+        'mutation($day: Date!) { runCountDate(countDate: $day) { countDate phase finalisedAt } }',
+        {
+          token,
+          variables: { day },
+        },
+      );
 
     it('is for the operator only, and only once the registration window has closed', async () => {
       expectRefused(await run(a.token, past), 'FORBIDDEN');
@@ -225,7 +244,9 @@ describe('funding through the gateway', { shuffle: false }, () => {
       // Every enrollment here reached the register today, long after the window of last year's count date.
       expect(await statusOf(a, fundable[0]!, past)).toMatchObject({ phase: 'FINAL', outcome: 'NOT_FUNDABLE', reasons: ['LATE_REGISTRATION'] });
       const overview = await counts(await system.token({ role: 'BOARD', board: '042B830' }), { groupBy: 'BOARD', day: past });
-      expect(overview.data!.fundingCounts).toEqual([{ code: '042B830', phase: 'FINAL', counted: 0, notCounted: 2, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 2 }] }]);
+      expect(overview.data!.fundingCounts).toEqual([
+        { code: '042B830', phase: 'FINAL', counted: 0, notCounted: 2, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 2 }] },
+      ]);
       const events = await readEvents(system.system.database!.db, 'funding', null, 1000);
       expect(events.filter((event) => event.type === 'CountDateFinalised').map((event) => event.payload)).toEqual([
         expect.objectContaining({ countDate: past, phase: 'FINAL', counted: 0 }),
@@ -261,7 +282,12 @@ describe('funding through the gateway', { shuffle: false }, () => {
       const gateway = await createGateway({ ...system.config, supergraphSdl: await readFile(path.join(schemaFolder, 'supergraph.graphql'), 'utf8'), sources });
       const front = await listen(graphqlHandler(gateway.server, gateway.contextFor), '127.0.0.1', 0);
       try {
-        type Page = { enrollments: { totalCount: number; edges: { node: { learner: { pgn: string }; location: { address: { city: string } }; fundingStatus: Status | null } }[] } };
+        type Page = {
+          enrollments: {
+            totalCount: number;
+            edges: { node: { learner: { pgn: string }; location: { address: { city: string } }; fundingStatus: Status | null } }[];
+          };
+        };
         const response = await postGraphQL<Page>(front.url, operations.get('SchoolEnrollments.graphql')!, { activeOn: countDate, first: 50 }, a.token);
         expect(response.errors).toBeUndefined();
         const nodes = response.data!.enrollments.edges.map((edge) => edge.node);

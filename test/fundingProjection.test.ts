@@ -57,12 +57,16 @@ describe("funding's projection of the learners stream", () => {
 
   const statusCount = async (ids: string[]) =>
     rowsOf<{ n: number }>(
-      await database.db.execute(sql`SELECT count(*)::int AS n FROM funding.status WHERE count_date = ${currentCountDate(today())} AND enrollment_id = ANY(${sql.param(ids)}::uuid[])`),
+      await database.db.execute(
+        sql`SELECT count(*)::int AS n FROM funding.status WHERE count_date = ${currentCountDate(today())} AND enrollment_id = ANY(${sql.param(ids)}::uuid[])`,
+      ),
     )[0]!.n;
 
   const announcements = async (ids: string[]) => {
     const wanted = new Set(ids);
-    return (await readEvents(database.db, 'funding', null, 100_000)).filter((event) => event.type === 'FundingStatusChanged' && wanted.has(event.keys.enrollmentId!));
+    return (await readEvents(database.db, 'funding', null, 100_000)).filter(
+      (event) => event.type === 'FundingStatusChanged' && wanted.has(event.keys.enrollmentId!),
+    );
   };
 
   it('catches up after downtime: 50 enrollments registered while the consumer was stopped each get one status and one event', async () => {

@@ -17,7 +17,13 @@ const operations = new Map(readOperations(path.join(schemaFolder, 'operations'))
 const branchQuery = operations.get('Branch.graphql')!;
 const pageQuery = operations.get('Branches.graphql')!;
 
-type Page = { branches: { totalCount: number; edges: { node: { brin6: string; name: string; address: { municipality: { code: string } }; provider: { board: { code: string } } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+type Page = {
+  branches: {
+    totalCount: number;
+    edges: { node: { brin6: string; name: string; address: { municipality: { code: string } }; provider: { board: { code: string } } } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+};
 
 describe('the gateway over the institutions subgraph', () => {
   let system: TestSystem;
@@ -92,8 +98,16 @@ describe('the gateway over the institutions subgraph', () => {
   });
 
   it.each([
-    ['names an operation the document does not hold', { query: '{ branch(brin6: "16AH00") { name } }', operationName: 'Missing' }, 'no operation named "Missing"'],
-    ['holds several operations and names none', { query: 'query A { branch(brin6: "16AH00") { name } } query B { branch(brin6: "16AH00") { brin6 } }' }, 'name the one to run in operationName'],
+    [
+      'names an operation the document does not hold',
+      { query: '{ branch(brin6: "16AH00") { name } }', operationName: 'Missing' },
+      'no operation named "Missing"',
+    ],
+    [
+      'holds several operations and names none',
+      { query: 'query A { branch(brin6: "16AH00") { name } } query B { branch(brin6: "16AH00") { brin6 } }' },
+      'name the one to run in operationName',
+    ],
   ])('refuses a request that %s with OPERATION_RESOLUTION_FAILURE (400)', async (_, body, says) => {
     const response = await fetch(system.url, {
       method: 'POST',
@@ -142,7 +156,9 @@ describe('the gateway over the institutions subgraph', () => {
       ['branches', 'a NUL character', Buffer.from('\u0000', 'utf8').toString('base64url')],
     ])('refuses a %s page cursor holding %s with BAD_USER_INPUT naming after', async (field, _, after) => {
       const response = await system.query(`query($after: String) { ${field}(after: $after) { totalCount } }`, { variables: { after } });
-      expect(response.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^The cursor is malformed/), extensions: { code: 'BAD_USER_INPUT', field: 'after' } })]);
+      expect(response.errors).toEqual([
+        expect.objectContaining({ message: expect.stringMatching(/^The cursor is malformed/), extensions: { code: 'BAD_USER_INPUT', field: 'after' } }),
+      ]);
     });
 
     it('refuses a day in year 0000, which the database cannot hold, with BAD_USER_INPUT', async () => {
@@ -173,7 +189,11 @@ describe('the gateway over the institutions subgraph', () => {
   describe('a subgraph reached directly', () => {
     let subgraph: Listening;
     beforeAll(async () => {
-      const server = await createSubgraphServer(institutions, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
+      const server = await createSubgraphServer(institutions, {
+        database: system.system.database!,
+        viewerSecret: system.config.viewerSecret,
+        production: false,
+      });
       subgraph = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
     });
     afterAll(() => subgraph?.close());
@@ -195,7 +215,11 @@ describe('the gateway over the institutions subgraph', () => {
 
     it('refuses an operationName the document does not hold with OPERATION_RESOLUTION_FAILURE (400)', async () => {
       const assertion = await signViewerAssertion({ role: 'OPERATOR' }, system.config.viewerSecret, 'institutions');
-      const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json', [viewerHeader]: assertion }, body: JSON.stringify({ query, operationName: 'Missing' }) });
+      const response = await fetch(subgraph.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [viewerHeader]: assertion },
+        body: JSON.stringify({ query, operationName: 'Missing' }),
+      });
       const { errors } = (await response.json()) as GraphQLResponse<unknown>;
       expect([response.status, errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     });
@@ -215,7 +239,8 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('distributed: the gateway and 
     const running: RunningSystem[] = [];
     try {
       // In the order the README gives: each process reads the streams of those before it.
-      for (const name of ['institutions', 'learners', 'funding', 'absence']) running.push(await startSystem(readConfig({ ...base, SERVE: name }), { logger: silentLogger }));
+      for (const name of ['institutions', 'learners', 'funding', 'absence'])
+        running.push(await startSystem(readConfig({ ...base, SERVE: name }), { logger: silentLogger }));
       const urls = running.map((server) => `${server.serve}=${server.url}`).join(',');
       const gateway = await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: urls }), { logger: silentLogger });
       running.push(gateway);
@@ -238,7 +263,9 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('distributed: the gateway and 
         token,
       );
       expect(enrolled.errors).toBeUndefined();
-      expect(enrolled.data).toEqual({ enrollLearner: { enrollment: { branch: { name: "Openbare Basisschool 't Eenspan" }, fundingStatus: { outcome: 'FUNDABLE' } } } });
+      expect(enrolled.data).toEqual({
+        enrollLearner: { enrollment: { branch: { name: "Openbare Basisschool 't Eenspan" }, fundingStatus: { outcome: 'FUNDABLE' } } },
+      });
     } finally {
       for (const server of running.reverse()) await server.close();
       await fresh.drop();

@@ -57,7 +57,10 @@ export interface TestSystem {
   url: string;
   token(viewer: Viewer): Promise<string>;
   /** POSTs one operation to the gateway, as a vendor's client would. */
-  query<Data = Record<string, unknown>>(query: string, options?: { variables?: Record<string, unknown>; token?: string | null }): Promise<GraphQLResponse<Data>>;
+  query<Data = Record<string, unknown>>(
+    query: string,
+    options?: { variables?: Record<string, unknown>; token?: string | null },
+  ): Promise<GraphQLResponse<Data>>;
   close(): Promise<void>;
 }
 
@@ -89,7 +92,13 @@ export async function startTestSystem(environment: Record<string, string> = {}, 
   };
 }
 
-export async function postGraphQL<Data>(url: string, query: string, variables?: Record<string, unknown>, token?: string | null, headers: Record<string, string> = {}): Promise<GraphQLResponse<Data>> {
+export async function postGraphQL<Data>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string | null,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
@@ -109,7 +118,17 @@ export function bsnFor(n: number): string {
 
 /** A person of the person source as a persons file names it (README, "The person source"), living in Emmen unless `overrides` say otherwise. */
 export function personLine(bsn: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { bsn, familyName: 'de Vries', givenNames: 'Sanne', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', houseNumber: 12, municipalityCode: '0114', ...overrides };
+  return {
+    bsn,
+    familyName: 'de Vries',
+    givenNames: 'Sanne',
+    birthDate: '2019-03-01',
+    gender: 'FEMALE',
+    postcode: '7822HG',
+    houseNumber: 12,
+    municipalityCode: '0114',
+    ...overrides,
+  };
 }
 
 /** Applies persons to the person source as `npm run persons:import` does, from a file written for it. */
@@ -140,7 +159,13 @@ export async function schoolAt(system: Pick<TestSystem, 'query' | 'token'>, brin
     { variables: { brin6 } },
   );
   const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: brin6 });
-  return { brin6, providerCode: data!.branch.provider.code, locationCode: data!.branch.location.code, offeredProgrammeId: data!.branch.offeredProgrammes[0]!.id, token };
+  return {
+    brin6,
+    providerCode: data!.branch.provider.code,
+    locationCode: data!.branch.location.code,
+    offeredProgrammeId: data!.branch.offeredProgrammes[0]!.id,
+    token,
+  };
 }
 
 /** An enrollLearner input at `at` for the n-th test learner; `overrides` replace its fields. */
@@ -173,7 +198,15 @@ export class Follower<Item extends { cursor: string }> {
   private after: string | null;
 
   constructor(
-    private readonly options: { url: () => string; token: string; query: string; field: string; variables?: Record<string, unknown>; after?: string | null; resume?: boolean },
+    private readonly options: {
+      url: () => string;
+      token: string;
+      query: string;
+      field: string;
+      variables?: Record<string, unknown>;
+      after?: string | null;
+      resume?: boolean;
+    },
   ) {
     this.after = options.after ?? null;
     this.connect(this.after);
@@ -224,7 +257,10 @@ export class Follower<Item extends { cursor: string }> {
 
   /** Waits, as `eventually` does, until `done()` holds; a time out tells what this follower received. */
   until(what: string, done: () => boolean, options: { deadline?: number } = {}): Promise<void> {
-    return eventually(what, done, { ...options, state: () => `${this.items.length} events, errors ${JSON.stringify(this.errors)}, closes ${JSON.stringify(this.closes)}` });
+    return eventually(what, done, {
+      ...options,
+      state: () => `${this.items.length} events, errors ${JSON.stringify(this.errors)}, closes ${JSON.stringify(this.closes)}`,
+    });
   }
 
   async stop(): Promise<void> {
@@ -239,11 +275,7 @@ export class Follower<Item extends { cursor: string }> {
  * inside it may fail until it passes. A wait that times out says what it waited for, the state then
  * (`state`, for what a child process printed or a socket received) and why the last check failed.
  */
-export async function eventually(
-  what: string,
-  check: () => unknown,
-  options: { deadline?: number; state?: () => string } = {},
-): Promise<void> {
+export async function eventually(what: string, check: () => unknown, options: { deadline?: number; state?: () => string } = {}): Promise<void> {
   const deadline = options.deadline ?? 10_000;
   const end = Date.now() + deadline;
   for (;;) {

@@ -36,13 +36,18 @@ describe('/healthz and /readyz of the embedded system', () => {
   });
 
   it('answers /readyz with 200 once the database answers, the migrations are applied, the supergraph is loaded and it serves', async () => {
-    expect(await probe(system.url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', supergraph: 'ok', started: 'ok' } } });
+    expect(await probe(system.url, '/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', supergraph: 'ok', started: 'ok' } },
+    });
   });
 
   it('answers /readyz with 503 naming the migrations when one is not applied', async () => {
     const { db } = system.system.database!;
     const [removed] = rowsOf<{ subgraph: string; file: string; sha256: string; applied_at: string }>(
-      await db.execute(sql`DELETE FROM public.schema_migration WHERE (subgraph, file) = (SELECT subgraph, max(file) FROM public.schema_migration WHERE subgraph = 'learners' GROUP BY subgraph) RETURNING *`),
+      await db.execute(
+        sql`DELETE FROM public.schema_migration WHERE (subgraph, file) = (SELECT subgraph, max(file) FROM public.schema_migration WHERE subgraph = 'learners' GROUP BY subgraph) RETURNING *`,
+      ),
     );
     try {
       const { status, body } = await probe(system.url, '/readyz');
@@ -51,7 +56,9 @@ describe('/healthz and /readyz of the embedded system', () => {
       expect(body.checks.migrations).toBe(`not applied: learners/${removed!.file}`);
       expect(body.checks.database).toBe('ok');
     } finally {
-      await db.execute(sql`INSERT INTO public.schema_migration (subgraph, file, sha256, applied_at) VALUES (${removed!.subgraph}, ${removed!.file}, ${removed!.sha256}, ${removed!.applied_at})`);
+      await db.execute(
+        sql`INSERT INTO public.schema_migration (subgraph, file, sha256, applied_at) VALUES (${removed!.subgraph}, ${removed!.file}, ${removed!.sha256}, ${removed!.applied_at})`,
+      );
     }
     expect((await probe(system.url, '/readyz')).status).toBe(200);
   });
@@ -93,7 +100,16 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their
     drop = fresh.drop;
     base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', SEED: 'false' };
     running.push(await startSystem(readConfig({ ...base, SERVE: 'institutions' }), { logger: silentLogger }));
-    running.push(await startSystem(readConfig({ ...base, SERVE: 'gateway', SUBGRAPH_URLS: ['institutions', 'learners', 'funding', 'absence'].map((name) => `${name}=${running[0]!.url}`).join(',') }), { logger: silentLogger }));
+    running.push(
+      await startSystem(
+        readConfig({
+          ...base,
+          SERVE: 'gateway',
+          SUBGRAPH_URLS: ['institutions', 'learners', 'funding', 'absence'].map((name) => `${name}=${running[0]!.url}`).join(','),
+        }),
+        { logger: silentLogger },
+      ),
+    );
   });
   afterAll(async () => {
     for (const server of running.reverse()) await server.close();
@@ -112,13 +128,29 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their
       await blocker.query('BEGIN');
       await blocker.query('SELECT pg_current_xact_id()');
       // A mandate as OSR grants one (here one that ended long ago): an event the learners process takes in.
-      const mandate = { id: randomUUID(), brin6: '16AH00', service: 'ROD_PO', vendorOin: '00000001800866472000', startDate: '2024-08-01', endDate: '2024-08-01' };
-      await running[0]!.database!.db.transaction((tx) => appendEvents(tx, 'institutions', [{ type: 'MandateGranted', keys: { brin6: mandate.brin6 }, payload: mandate }]));
+      const mandate = {
+        id: randomUUID(),
+        brin6: '16AH00',
+        service: 'ROD_PO',
+        vendorOin: '00000001800866472000',
+        startDate: '2024-08-01',
+        endDate: '2024-08-01',
+      };
+      await running[0]!.database!.db.transaction((tx) =>
+        appendEvents(tx, 'institutions', [{ type: 'MandateGranted', keys: { brin6: mandate.brin6 }, payload: mandate }]),
+      );
       starting = startSystem(readConfig({ ...base, SERVE: 'learners', PORT: String(port) }), { logger: silentLogger });
       const catchingUp = 'still starting: catching up with the streams it reads';
-      await eventually('the learners process catching up', async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.started === catchingUp, { deadline: 60_000 });
+      await eventually(
+        'the learners process catching up',
+        async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.started === catchingUp,
+        { deadline: 60_000 },
+      );
 
-      expect(await probe(url, '/readyz')).toEqual({ status: 503, body: { status: 'not ready', failing: ['started'], checks: { database: 'ok', migrations: 'ok', started: catchingUp } } });
+      expect(await probe(url, '/readyz')).toEqual({
+        status: 503,
+        body: { status: 'not ready', failing: ['started'], checks: { database: 'ok', migrations: 'ok', started: catchingUp } },
+      });
       expect((await probe(url, '/healthz')).status).toBe(200);
       const early = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
       expect(early.status).toBe(503);
@@ -134,7 +166,10 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('/readyz of processes of their
 
   it('checks the database and migrations of a subgraph process, and the supergraph and each subgraph of a gateway process', async () => {
     const [subgraph, gateway] = running;
-    expect(await probe(subgraph!.url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', started: 'ok' } } });
+    expect(await probe(subgraph!.url, '/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', started: 'ok' } },
+    });
     // Every subgraph URL of this gateway is the institutions process's: each answers for its name.
     const checks = { supergraph: 'ok', started: 'ok', institutions: 'ok', learners: 'ok', funding: 'ok', absence: 'ok' };
     expect(await probe(gateway!.url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks } });

@@ -20,7 +20,8 @@ type Change = { cursor: string; enrollment: { id: string; learner: { pgn: string
 type Notice = { cursor: string; notice: { id: string; enrollment: { id: string; fundingStatus: { outcome: string; reasons: string[] } | null } } };
 
 const withLearner = 'subscription($after: String) { fundingStatusChanged(after: $after) { cursor enrollment { id learner { pgn } } } }';
-const withFundingStatus = 'subscription($after: String) { transferNoticeIssued(after: $after) { cursor notice { id enrollment { id fundingStatus { outcome reasons } } } } }';
+const withFundingStatus =
+  'subscription($after: String) { transferNoticeIssued(after: $after) { cursor notice { id enrollment { id fundingStatus { outcome reasons } } } } }';
 
 /** What a gateway logged, and a way to wait for a line. */
 function capturedLog() {
@@ -69,7 +70,13 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
   /** A gateway for each case: one with the defaults, one that holds an event for 2 s, one that holds 10 events per upstream subscription. */
   const gateways = { patient: {}, impatient: { EVENT_HOLD_SECONDS: '2' }, bounded: { SUBSCRIBER_QUEUE: '10' } };
 
-  const follow = <Item extends { cursor: string }>(gateway: keyof typeof gateways, token: string, query: string, field: string, after: string | null = null) => {
+  const follow = <Item extends { cursor: string }>(
+    gateway: keyof typeof gateways,
+    token: string,
+    query: string,
+    field: string,
+    after: string | null = null,
+  ) => {
     const follower = new Follower<Item>({ url: () => url(gateway), token, query, field, after, resume: true });
     followers.push(follower);
     return follower;
@@ -96,7 +103,18 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     for (let n = 0; n < count; n++) {
       const enrollmentId = enrollmentIds[n % enrollmentIds.length]!;
       const keys = { enrollmentId, learnerId: randomUUID(), brin6: school.brin6, countDate: '2027-02-01' };
-      const event: NewEvent = { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: school.providerCode, fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] } } };
+      const event: NewEvent = {
+        type: 'FundingStatusChanged',
+        keys,
+        payload: {
+          ...keys,
+          providerCode: school.providerCode,
+          fundingYear: 2028,
+          phase: 'PROVISIONAL',
+          previous: null,
+          current: { outcome: 'FUNDABLE', reasons: [] },
+        },
+      };
       await writer.db.transaction((tx) => appendEvents(tx, 'funding', [event]));
     }
   };
@@ -124,7 +142,8 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     // A test that failed halfway leaves nothing stopped for the next.
     for (const name of stopped) await restart(name);
     await Promise.all(followers.splice(0).map((follower) => follower.stop()));
-    for (const name of Object.keys(gateways)) await eventually(`the subscribers of ${name} gone`, () => gatewayOf(name).subscribers === 0, { deadline: 10_000 });
+    for (const name of Object.keys(gateways))
+      await eventually(`the subscribers of ${name} gone`, () => gatewayOf(name).subscribers === 0, { deadline: 10_000 });
   });
   afterAll(async () => {
     await Promise.all(followers.map((follower) => follower.stop()));
@@ -145,7 +164,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     // Funding has handed all 12 to the gateway, which cannot complete them while learners is down.
     await eventually('funding to hand on the 12 events', async () => (await handedOn('funding', 'funding')) === 15, { deadline: 20_000 });
     // Until the gateway has tried the first one (or, as it did before, delivered it incomplete).
-    await eventually('the gateway to try the first', () => logs.get('patient')!.says(/could not be completed .*holding it/) || live.items.length + live.errors.length > 3, { deadline: 20_000 });
+    await eventually(
+      'the gateway to try the first',
+      () => logs.get('patient')!.says(/could not be completed .*holding it/) || live.items.length + live.errors.length > 3,
+      { deadline: 20_000 },
+    );
     const resumed = follow<Change>('patient', operator, withLearner, 'fundingStatusChanged', live.items[0]!.cursor);
     await restart('learners');
 
@@ -163,7 +186,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
 
   it("delivers the old school's transfer notice with its funding status once funding is back, never without it", async () => {
     const notices = follow<Notice>('patient', school.token, withFundingStatus, 'transferNoticeIssued');
-    await eventually('the school following its notices', () => gatewayOf('patient').subscribers === 1 && servers.get('learners')!.stats().feeds.learners?.live === 1, { deadline: 10_000 });
+    await eventually(
+      'the school following its notices',
+      () => gatewayOf('patient').subscribers === 1 && servers.get('learners')!.stats().feeds.learners?.live === 1,
+      { deadline: 10_000 },
+    );
     const n = ++learner;
     const [enrollmentId] = await enroll(school, 1, {}, [n]);
 
@@ -172,12 +199,21 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     await enroll(other, 1, { startDate: '2026-12-01' }, [n]);
     // Learners has handed the notice to the gateway, which cannot complete it while funding is down.
     await eventually('learners to hand on the notice', async () => (await handedOn('learners', 'learners')) === before + 1, { deadline: 20_000 });
-    await eventually('the gateway to try the notice', () => logs.get('patient')!.says(/an event of learners could not be completed/) || notices.items.length + notices.errors.length > 0, { deadline: 20_000 });
+    await eventually(
+      'the gateway to try the notice',
+      () => logs.get('patient')!.says(/an event of learners could not be completed/) || notices.items.length + notices.errors.length > 0,
+      { deadline: 20_000 },
+    );
     expect(notices.items).toEqual([]);
     await restart('funding');
 
     await notices.until('the notice', () => notices.items.length === 1, { deadline: 30_000 });
-    const status = await postGraphQL<{ enrollment: { fundingStatus: Notice['notice']['enrollment']['fundingStatus'] } }>(url('patient'), 'query($id: ID!) { enrollment(id: $id) { fundingStatus { outcome reasons } } }', { id: enrollmentId }, school.token);
+    const status = await postGraphQL<{ enrollment: { fundingStatus: Notice['notice']['enrollment']['fundingStatus'] } }>(
+      url('patient'),
+      'query($id: ID!) { enrollment(id: $id) { fundingStatus { outcome reasons } } }',
+      { id: enrollmentId },
+      school.token,
+    );
     expect(status.data?.enrollment.fundingStatus).not.toBeNull();
     expect(notices.items[0]!.notice.enrollment).toEqual({ id: enrollmentId, fundingStatus: status.data!.enrollment.fundingStatus });
     expect(notices.errors).toEqual([]);
@@ -216,7 +252,7 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('events held until complete, e
     await stop('learners');
     await statusChanges(enrollments, 50);
     // 50 events behind the held one, and SUBSCRIBER_QUEUE (10) held: the subgraph's feed for the upstream is let go.
-    await eventually("the gateway to end its upstream subscription at funding", () => fundingFeed().subscriptions === 0, { deadline: 20_000 });
+    await eventually('the gateway to end its upstream subscription at funding', () => fundingFeed().subscriptions === 0, { deadline: 20_000 });
     await restart('learners');
 
     const expected = await written(from.at(-1) ?? streamStart);
@@ -246,7 +282,10 @@ describe('an event the owning subgraph cannot deliver', () => {
 
   it('is held while it cannot be read, then ends the subscription with 4503 naming the cursor right before it, from which it comes once it can be read', async () => {
     const enroll = async (at: School, overrides: Record<string, unknown> = {}) => {
-      const response = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(at, 90_001, overrides) }, token: at.token });
+      const response = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
+        variables: { input: enrollmentInput(at, 90_001, overrides) },
+        token: at.token,
+      });
       expect(response.errors).toBeUndefined();
     };
     await enroll(school);
@@ -254,10 +293,20 @@ describe('an event the owning subgraph cannot deliver', () => {
     // Readable once every transaction that began before its own has ended (kernel/events.ts): a
     // consumer may still be taking in the enrollments.
     let notice: StoredEvent | undefined;
-    await eventually('the transfer notice, readable', async () => ([notice] = await readEvents(system.system.database!.db, 'learners', null, 10, ['TransferNoticeIssued'])).length > 0, { deadline: 10_000 });
+    await eventually(
+      'the transfer notice, readable',
+      async () => ([notice] = await readEvents(system.system.database!.db, 'learners', null, 10, ['TransferNoticeIssued'])).length > 0,
+      { deadline: 10_000 },
+    );
     // The notice cannot be read while its table is away; the database itself answers all along.
     await system.system.database!.db.execute(sql`ALTER TABLE learners.transfer_notice RENAME TO transfer_notice_away`);
-    const follower = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: withFundingStatus, field: 'transferNoticeIssued', after: streamStart });
+    const follower = new Follower<{ cursor: string }>({
+      url: () => system.url,
+      token: school.token,
+      query: withFundingStatus,
+      field: 'transferNoticeIssued',
+      after: streamStart,
+    });
     followers.push(follower);
     try {
       await follower.until('the end of the subscription', () => follower.closes.length > 0 || follower.errors.length > 0, { deadline: 20_000 });
@@ -266,9 +315,17 @@ describe('an event the owning subgraph cannot deliver', () => {
     }
     expect(follower.errors).toEqual([]);
     expect(follower.items).toEqual([]);
-    expect(follower.closes).toEqual([{ code: 4503, reason: `Unavailable: an event could not be completed; resume with after: ${cursorBefore(notice!.cursor)}` }]);
+    expect(follower.closes).toEqual([
+      { code: 4503, reason: `Unavailable: an event could not be completed; resume with after: ${cursorBefore(notice!.cursor)}` },
+    ]);
 
-    const resumed = new Follower<Notice>({ url: () => system.url, token: school.token, query: withFundingStatus, field: 'transferNoticeIssued', after: follower.lastCursor });
+    const resumed = new Follower<Notice>({
+      url: () => system.url,
+      token: school.token,
+      query: withFundingStatus,
+      field: 'transferNoticeIssued',
+      after: follower.lastCursor,
+    });
     followers.push(resumed);
     await resumed.until('the notice', () => resumed.items.length === 1, { deadline: 20_000 });
     expect(resumed.items[0]!.cursor).toBe(notice!.cursor);

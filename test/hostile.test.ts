@@ -20,7 +20,9 @@ const seed = Number(process.env.HOSTILE_SEED ?? 17);
 
 /** Some text with `inside` at a random place in it. */
 const holding = (...inside: string[]) =>
-  fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...inside), fc.string({ maxLength: 8 })).map(([before, character, after]) => `${before}${character}${after}`);
+  fc
+    .tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...inside), fc.string({ maxLength: 8 }))
+    .map(([before, character, after]) => `${before}${character}${after}`);
 
 /** Text a register should refuse or store safely: each kind of trouble about as likely as the next. */
 const hostileText = fc.oneof(
@@ -30,7 +32,10 @@ const hostileText = fc.oneof(
   { weight: 1, arbitrary: holding('\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069') },
   { weight: 1, arbitrary: holding('\ud800', '\udfff') },
   // Too long, in characters that take one, two or (with a combining accent) two UTF-16 units.
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('x', '𝔄', 'e\u0301'), fc.constantFrom(33, 101, 201, 255, 2001, 100_000)).map(([unit, times]) => unit.repeat(times)) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constantFrom('x', '𝔄', 'e\u0301'), fc.constantFrom(33, 101, 201, 255, 2001, 100_000)).map(([unit, times]) => unit.repeat(times)),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', "'; DROP TABLE learners.learner; --", '%_\\', '$1', '{"$ne":null}', '0'.repeat(40)) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 30 }) },
@@ -41,7 +46,12 @@ const wrongKind = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(null));
 /** Hostile values of each kind a field may have; none is the field's valid value (the valid input has that). */
 const text = fc.oneof({ weight: 5, arbitrary: hostileText }, { weight: 1, arbitrary: wrongKind });
 const day = fc.oneof(
-  { weight: 2, arbitrary: fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true })
+      .map((date) => date.toISOString().slice(0, 10)),
+  },
   { weight: 2, arbitrary: fc.constantFrom('0000-01-01', '1900-01-01', '2099-01-01', '2025-02-30', addDays(today(), 1), today()) },
   { weight: 1, arbitrary: hostileText },
 );
@@ -68,8 +78,15 @@ function inputs(valid: Record<string, unknown>, fields: Record<string, fc.Arbitr
   const paths = Object.keys(fields);
   const one = fc.constantFrom(...paths).chain((path) => fields[path]!.map((field) => withField(valid, path, field)));
   const leftOut = fc.constantFrom(...paths).map((path) => withField(valid, path, undefined));
-  const all = fc.tuple(...paths.map((path) => fields[path]!)).map((values) => paths.reduce<unknown>((input, path, i) => withField(input, path, values[i]), valid));
-  return fc.oneof({ weight: 8, arbitrary: one }, { weight: 1, arbitrary: leftOut }, { weight: 2, arbitrary: all }, { weight: 1, arbitrary: fc.constant(valid) });
+  const all = fc
+    .tuple(...paths.map((path) => fields[path]!))
+    .map((values) => paths.reduce<unknown>((input, path, i) => withField(input, path, values[i]), valid));
+  return fc.oneof(
+    { weight: 8, arbitrary: one },
+    { weight: 1, arbitrary: leftOut },
+    { weight: 2, arbitrary: all },
+    { weight: 1, arbitrary: fc.constant(valid) },
+  );
 }
 
 /** Stands for a document id not used before: each run gets one of its own, unless a hostile one replaced it. */
@@ -86,7 +103,8 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
     system = await startTestSystem({ RATE_LIMIT: '0' });
     const b = await schoolAt(system, '04LY00');
     a = await schoolAt(system, '16AH00');
-    const board = (await system.query<{ branch: { provider: { board: { code: string } } } }>('{ branch(brin6: "16AH00") { provider { board { code } } } }')).data!.branch.provider.board.code;
+    const board = (await system.query<{ branch: { provider: { board: { code: string } } } }>('{ branch(brin6: "16AH00") { provider { board { code } } } }'))
+      .data!.branch.provider.board.code;
     tokens = {
       school: a.token,
       otherSchool: b.token,
@@ -110,7 +128,9 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
     fixture.ending = (await enroll(a, 2)).enrollLearner.enrollment.id;
     await enroll(a, 3);
     expect((await enroll(b, 3, { startDate: addDays(today(), -20) })).enrollLearner.transferNoticeCount).toBe(1);
-    fixture.notice = (await ok<{ transferNotices: { edges: { node: { id: string } }[] } }>('{ transferNotices(status: OPEN) { edges { node { id } } } }', {}, a.token)).transferNotices.edges[0]!.node.id;
+    fixture.notice = (
+      await ok<{ transferNotices: { edges: { node: { id: string } }[] } }>('{ transferNotices(status: OPEN) { edges { node { id } } } }', {}, a.token)
+    ).transferNotices.edges[0]!.node.id;
     const identified = await ok<{ identifyLearner: { learner: { pgn: string } } }>(
       'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }',
       { input: { documentId: 'fixture-identify', birthDate: '2019-03-01', gender: 'MALE', postcode: '7822 HG', familyName: 'Bakker' } },
@@ -118,7 +138,9 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
     );
     fixture.onderwijsnummer = identified.identifyLearner.learner.pgn;
     // The person source is empty here, so each BSN enrolled above has an UNKNOWN_BSN signal (issue 15).
-    fixture.signal = (await ok<{ signals: { edges: { node: { id: string } }[] } }>('{ signals(status: OPEN) { edges { node { id } } } }', {}, a.token)).signals.edges[0]!.node.id;
+    fixture.signal = (
+      await ok<{ signals: { edges: { node: { id: string } }[] } }>('{ signals(status: OPEN) { edges { node { id } } } }', {}, a.token)
+    ).signals.edges[0]!.node.id;
     const reported = await ok<{ reportAbsence: { report: { id: string } } }>(
       'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }',
       {
@@ -135,7 +157,11 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       a.token,
     );
     fixture.report = reported.reportAbsence.report.id;
-    await ok('mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { oin } }', { input: { documentId: 'fixture-vendor', oin: '00000003273255280000', name: 'Tweede Leverancier' } }, tokens.operator);
+    await ok(
+      'mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { oin } }',
+      { input: { documentId: 'fixture-vendor', oin: '00000003273255280000', name: 'Tweede Leverancier' } },
+      tokens.operator,
+    );
     const granted = await ok<{ grantMandate: { id: string } }>(
       'mutation($input: GrantMandateInput!) { grantMandate(input: $input) { id } }',
       { input: { documentId: 'fixture-mandate', brin6: '16AH00', service: 'RIO', vendorOin: '00000003273255280000', startDate: '2025-01-01' } },
@@ -165,12 +191,18 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       '(SELECT count(*) FROM learners.outbox)',
     ],
     absence: ['absence.report', 'absence.report_day_part', 'absence.report_transition', 'absence.absence_hours', 'absence.exemption', 'absence.document'],
-    funding: ['funding.count_overview', "(SELECT * FROM funding.count_date WHERE phase = 'FINAL')", "(SELECT * FROM funding.outbox WHERE type = 'CountDateFinalised')"],
+    funding: [
+      'funding.count_overview',
+      "(SELECT * FROM funding.count_date WHERE phase = 'FINAL')",
+      "(SELECT * FROM funding.outbox WHERE type = 'CountDateFinalised')",
+    ],
   };
   const snapshot = async (subgraph: string) =>
     rowsOf<{ rows: string }>(
       await system.system.database!.db.execute(
-        sql.raw(written[subgraph]!.map((table) => `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS rows FROM ${table} t`).join(' UNION ALL ')),
+        sql.raw(
+          written[subgraph]!.map((table) => `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS rows FROM ${table} t`).join(' UNION ALL '),
+        ),
       ),
     ).map((row) => row.rows);
 
@@ -179,7 +211,10 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
 
   /** The property for one mutation: sent by any viewer (mostly the one it is for), never a server fault, nothing written when refused. */
   function check(subgraph: string, mutation: string, argument: string, type: string, inputs: fc.Arbitrary<unknown>, viewer: keyof typeof tokens) {
-    const viewers = fc.oneof({ weight: 5, arbitrary: fc.constant(viewer) }, { weight: 1, arbitrary: fc.constantFrom(...(Object.keys(tokens) as (keyof typeof tokens)[])) });
+    const viewers = fc.oneof(
+      { weight: 5, arbitrary: fc.constant(viewer) },
+      { weight: 1, arbitrary: fc.constantFrom(...(Object.keys(tokens) as (keyof typeof tokens)[])) },
+    );
     const query = `mutation($value: ${type}) { ${mutation}(${argument}: $value) { __typename } }`;
     return fc.assert(
       fc.asyncProperty(inputs, viewers, async (generated, who) => {
@@ -195,7 +230,15 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
     );
   }
 
-  const learner = { pgn: bsnFor(90), birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822 HG', familyName: 'Bakker', givenNames: 'Anna Maria', municipalityOverride: '0114' };
+  const learner = {
+    pgn: bsnFor(90),
+    birthDate: '2019-03-01',
+    gender: 'FEMALE',
+    postcode: '7822 HG',
+    familyName: 'Bakker',
+    givenNames: 'Anna Maria',
+    municipalityOverride: '0114',
+  };
   const learnerFields = (prefix: string) => ({
     [`${prefix}pgn`]: id,
     [`${prefix}birthDate`]: day,
@@ -235,7 +278,14 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
   const absences = fc.array(inputs(absence(), { date: day, dayPart: text, hours: number }), { maxLength: 4 });
 
   it('registerVendor, grantMandate and endMandate (institutions)', async () => {
-    await check('institutions', 'registerVendor', 'input', 'RegisterVendorInput!', inputs({ documentId: freshDocument, oin: '00000001003214345000', name: 'Derde Leverancier B.V.' }, { documentId: text, oin: id, name: text }), 'operator');
+    await check(
+      'institutions',
+      'registerVendor',
+      'input',
+      'RegisterVendorInput!',
+      inputs({ documentId: freshDocument, oin: '00000001003214345000', name: 'Derde Leverancier B.V.' }, { documentId: text, oin: id, name: text }),
+      'operator',
+    );
     await check(
       'institutions',
       'grantMandate',
@@ -247,7 +297,14 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       ),
       'board',
     );
-    await check('institutions', 'endMandate', 'input', 'EndMandateInput!', inputs({ documentId: freshDocument, mandateId: fixture.mandate!, endDate: '2026-12-31' }, { documentId: text, mandateId: id, endDate: day }), 'board');
+    await check(
+      'institutions',
+      'endMandate',
+      'input',
+      'EndMandateInput!',
+      inputs({ documentId: freshDocument, mandateId: fixture.mandate!, endDate: '2026-12-31' }, { documentId: text, mandateId: id, endDate: day }),
+      'board',
+    );
   });
 
   it('identifyLearner, replacePgn, enrollLearner and enrollLearners (learners)', async () => {
@@ -262,9 +319,23 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       ),
       'school',
     );
-    await check('learners', 'replacePgn', 'input', 'ReplacePgnInput!', inputs({ documentId: freshDocument, onderwijsnummer: fixture.onderwijsnummer!, bsn: bsnFor(91) }, { documentId: text, onderwijsnummer: id, bsn: id }), 'school');
+    await check(
+      'learners',
+      'replacePgn',
+      'input',
+      'ReplacePgnInput!',
+      inputs({ documentId: freshDocument, onderwijsnummer: fixture.onderwijsnummer!, bsn: bsnFor(91) }, { documentId: text, onderwijsnummer: id, bsn: id }),
+      'school',
+    );
     await check('learners', 'enrollLearner', 'input', 'EnrollLearnerInput!', inputs(enrollment(), enrollmentFields), 'school');
-    await check('learners', 'enrollLearners', 'input', 'EnrollLearnersInput!', inputs({ items: [enrollment()] }, { items: fc.array(inputs(enrollment(), enrollmentFields), { maxLength: 3 }) }), 'school');
+    await check(
+      'learners',
+      'enrollLearners',
+      'input',
+      'EnrollLearnersInput!',
+      inputs({ items: [enrollment()] }, { items: fc.array(inputs(enrollment(), enrollmentFields), { maxLength: 3 }) }),
+      'school',
+    );
   });
 
   it('changeEnrollment, deregisterLearner, recordResult, acknowledgeTransfer and acknowledgeSignal (learners)', async () => {
@@ -309,7 +380,10 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'deregisterLearner',
       'input',
       'DeregisterLearnerInput!',
-      inputs({ documentId: freshDocument, enrollmentId: fixture.ending!, endDate: '2026-07-31', reason: 'MOVED_ABROAD' }, { documentId: text, enrollmentId: id, endDate: day, reason: text }),
+      inputs(
+        { documentId: freshDocument, enrollmentId: fixture.ending!, endDate: '2026-07-31', reason: 'MOVED_ABROAD' },
+        { documentId: text, enrollmentId: id, endDate: day, reason: text },
+      ),
       'school',
     );
     await check(
@@ -323,8 +397,22 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       ),
       'school',
     );
-    await check('learners', 'acknowledgeTransfer', 'input', 'AcknowledgeTransferInput!', inputs({ documentId: freshDocument, noticeId: fixture.notice! }, { documentId: text, noticeId: id }), 'school');
-    await check('learners', 'acknowledgeSignal', 'input', 'AcknowledgeSignalInput!', inputs({ documentId: freshDocument, signalId: fixture.signal! }, { documentId: text, signalId: id }), 'school');
+    await check(
+      'learners',
+      'acknowledgeTransfer',
+      'input',
+      'AcknowledgeTransferInput!',
+      inputs({ documentId: freshDocument, noticeId: fixture.notice! }, { documentId: text, noticeId: id }),
+      'school',
+    );
+    await check(
+      'learners',
+      'acknowledgeSignal',
+      'input',
+      'AcknowledgeSignalInput!',
+      inputs({ documentId: freshDocument, signalId: fixture.signal! }, { documentId: text, signalId: id }),
+      'school',
+    );
   });
 
   it('runCountDate (funding)', async () => {
@@ -373,16 +461,29 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'changeAbsenceReportStatus',
       'input',
       'ChangeAbsenceReportStatusInput!',
-      inputs({ documentId: freshDocument, reportId: fixture.report!, status: 'IN_TREATMENT', note: 'In behandeling genomen' }, { documentId: text, reportId: id, status: text, note: text }),
+      inputs(
+        { documentId: freshDocument, reportId: fixture.report!, status: 'IN_TREATMENT', note: 'In behandeling genomen' },
+        { documentId: text, reportId: id, status: text, note: text },
+      ),
       'municipality',
     );
-    await check('absence', 'recordAbsence', 'input', 'RecordAbsenceInput!', inputs({ documentId: freshDocument, enrollmentId: fixture.enrollment!, absences: [absence()] }, { documentId: text, enrollmentId: id, absences }), 'school');
+    await check(
+      'absence',
+      'recordAbsence',
+      'input',
+      'RecordAbsenceInput!',
+      inputs({ documentId: freshDocument, enrollmentId: fixture.enrollment!, absences: [absence()] }, { documentId: text, enrollmentId: id, absences }),
+      'school',
+    );
     await check(
       'absence',
       'registerExemption',
       'input',
       'RegisterExemptionInput!',
-      inputs({ documentId: freshDocument, pgn: fixture.pgn!, kind: 'UNFIT', startDate: '2026-09-01', endDate: '2027-07-31' }, { documentId: text, pgn: id, kind: text, startDate: day, endDate: day }),
+      inputs(
+        { documentId: freshDocument, pgn: fixture.pgn!, kind: 'UNFIT', startDate: '2026-09-01', endDate: '2027-07-31' },
+        { documentId: text, pgn: id, kind: text, startDate: day, endDate: day },
+      ),
       'municipality',
     );
   });

@@ -28,7 +28,10 @@ describe('input rules through the gateway', () => {
   beforeAll(async () => {
     system = await startTestSystem();
     school = await schoolAt(system, '16AH00');
-    const enrolled = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(enrollLearner, { token: school.token, variables: { input: enrollmentInput(school, 1) } });
+    const enrolled = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(enrollLearner, {
+      token: school.token,
+      variables: { input: enrollmentInput(school, 1) },
+    });
     expect(enrolled.errors).toBeUndefined();
     enrollmentId = enrolled.data!.enrollLearner.enrollment.id;
   });
@@ -73,22 +76,32 @@ describe('input rules through the gateway', () => {
     });
 
     it('takes no 3,000 day parts up to 2031 in one recordAbsence call, and no absence tomorrow', async () => {
-      const parts = Array.from({ length: 1500 }, (_, i) => addDays('2027-01-01', i)).flatMap((date) => ['MORNING', 'AFTERNOON'].map((dayPart) => ({ date, dayPart, hours: 1 })));
+      const parts = Array.from({ length: 1500 }, (_, i) => addDays('2027-01-01', i)).flatMap((date) =>
+        ['MORNING', 'AFTERNOON'].map((dayPart) => ({ date, dayPart, hours: 1 })),
+      );
       expect(parts.at(-1)!.date.startsWith('2031')).toBe(true);
       await refused(recordAbsence, { enrollmentId, absences: parts }, 'absences');
       await refused(recordAbsence, { enrollmentId, absences: [{ date: addDays(day, 1), dayPart: 'MORNING', hours: 2 }] }, 'absences');
     });
 
     it('still takes plausible ones: a child born four years ago, a result of this school year, absence of today', async () => {
-      const identified = await system.query(identifyLearner, { token: school.token, variables: { input: { documentId: `input-${++serial}`, ...child, birthDate: addDays(day, -4 * 365) } } });
+      const identified = await system.query(identifyLearner, {
+        token: school.token,
+        variables: { input: { documentId: `input-${++serial}`, ...child, birthDate: addDays(day, -4 * 365) } },
+      });
       expect(identified.errors).toBeUndefined();
       const thisYear = Number(day.slice(0, 4)) - (day.slice(5) < '08-01' ? 1 : 0);
       const result = await system.query(recordResult, {
         token: school.token,
-        variables: { input: { documentId: `input-${++serial}`, enrollmentId, schoolYear: `${thisYear}-${thisYear + 1}`, testLevel: 'VWO', schoolAdvice: 'VWO' } },
+        variables: {
+          input: { documentId: `input-${++serial}`, enrollmentId, schoolYear: `${thisYear}-${thisYear + 1}`, testLevel: 'VWO', schoolAdvice: 'VWO' },
+        },
       });
       expect(result.errors).toBeUndefined();
-      const absence = await system.query(recordAbsence, { token: school.token, variables: { input: { documentId: `input-${++serial}`, enrollmentId, absences: [{ date: day, dayPart: 'MORNING', hours: 2 }] } } });
+      const absence = await system.query(recordAbsence, {
+        token: school.token,
+        variables: { input: { documentId: `input-${++serial}`, enrollmentId, absences: [{ date: day, dayPart: 'MORNING', hours: 2 }] } },
+      });
       expect(absence.errors).toBeUndefined();
     });
   });
@@ -122,7 +135,9 @@ describe('input rules through the gateway', () => {
     });
 
     it('refuses a control character in a branch search', async () => {
-      const response = await system.query('query($name: String) { branches(filter: { name: $name }) { totalCount } }', { variables: { name: 'De\u0000 Wereld' } });
+      const response = await system.query('query($name: String) { branches(filter: { name: $name }) { totalCount } }', {
+        variables: { name: 'De\u0000 Wereld' },
+      });
       expect(response.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'filter.name' });
     });
 

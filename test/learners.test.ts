@@ -17,7 +17,13 @@ const operations = new Map(readOperations(path.join(schemaFolder, 'operations'))
 const enrollMutation = operations.get('EnrollLearner.graphql')!;
 const noticesQuery = operations.get('TransferNotices.graphql')!;
 
-type Enrolled = { enrollLearner: { enrollment: { id: string; startDate: string; endDate: string | null; group: number; branch: { brin6: string }; learner: { id: string; pgn: string } }; learner: { id: string; pgn: string; pgnKind: string; residence: { municipalityCode: string; source: string } | null }; transferNoticeCount: number } };
+type Enrolled = {
+  enrollLearner: {
+    enrollment: { id: string; startDate: string; endDate: string | null; group: number; branch: { brin6: string }; learner: { id: string; pgn: string } };
+    learner: { id: string; pgn: string; pgnKind: string; residence: { municipalityCode: string; source: string } | null };
+    transferNoticeCount: number;
+  };
+};
 
 describe('the learners register through the gateway', () => {
   let system: TestSystem;
@@ -42,9 +48,11 @@ describe('the learners register through the gateway', () => {
 
   /** How many enrollments the school sees (the operator: all). */
   const enrollmentCount = async (at?: School) =>
-    (await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', at ? { token: at.token } : {})).data!.enrollments.totalCount;
+    (await system.query<{ enrollments: { totalCount: number } }>('{ enrollments(first: 1) { totalCount } }', at ? { token: at.token } : {})).data!.enrollments
+      .totalCount;
 
-  const enrollAt = (at: School, variables: Record<string, unknown>) => system.query<Enrolled>(enrollMutation, { variables: { input: variables }, token: at.token });
+  const enrollAt = (at: School, variables: Record<string, unknown>) =>
+    system.query<Enrolled>(enrollMutation, { variables: { input: variables }, token: at.token });
 
   function expectRefused(response: GraphQLResponse<unknown>, code: string, field?: string) {
     expect(response.errors?.[0]?.extensions).toMatchObject(field ? { code, field } : { code });
@@ -66,12 +74,15 @@ describe('the learners register through the gateway', () => {
       expect(transferNoticeCount).toBe(0);
     });
 
-    it('resolves the enrollment\'s school from the institutions subgraph in the same response', async () => {
+    it("resolves the enrollment's school from the institutions subgraph in the same response", async () => {
       const response = await system.query<{ enrollLearner: { enrollment: { branch: { name: string }; location: { address: { city: string } } } } }>(
         `mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } location { address { city } } } } }`,
         { variables: { input: input(a) }, token: a.token },
       );
-      expect(response.data?.enrollLearner.enrollment).toEqual({ branch: { name: "Openbare Basisschool 't Eenspan" }, location: { address: { city: 'EMMEN' } } });
+      expect(response.data?.enrollLearner.enrollment).toEqual({
+        branch: { name: "Openbare Basisschool 't Eenspan" },
+        location: { address: { city: 'EMMEN' } },
+      });
     });
 
     it('answers a resent document with the first answer and stores nothing new', async () => {
@@ -145,7 +156,10 @@ describe('the learners register through the gateway', () => {
 
     it('refuses more than 1,000 items as a whole', async () => {
       const items = Array.from({ length: 1001 }, (_, i) => input(a, {}, { pgn: bsnFor(400_000 + i) }));
-      const response = await system.query('mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { index } } }', { variables: { input: { items } }, token: a.token });
+      const response = await system.query('mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { index } } }', {
+        variables: { input: { items } },
+        token: a.token,
+      });
       expectRefused(response, 'BAD_USER_INPUT', 'items');
     });
   });
@@ -157,13 +171,26 @@ describe('the learners register through the gateway', () => {
     let noticesRightAfter: Awaited<ReturnType<typeof notices>>;
     let notice: string;
     const notices = (at: School) =>
-      system.query<{ transferNotices: { totalCount: number; edges: { node: { id: string; status: string; learnerPgn: string; newStartDate: string; proposedEndDate: string; newProvider: { code: string }; enrollment: { id: string } } }[] } }>(
-        noticesQuery,
-        { token: at.token, variables: { first: 200 } },
-      );
+      system.query<{
+        transferNotices: {
+          totalCount: number;
+          edges: {
+            node: {
+              id: string;
+              status: string;
+              learnerPgn: string;
+              newStartDate: string;
+              proposedEndDate: string;
+              newProvider: { code: string };
+              enrollment: { id: string };
+            };
+          }[];
+        };
+      }>(noticesQuery, { token: at.token, variables: { first: 200 } });
 
     // The transfer, and A's notices as it left them: each case below starts from there, in any order.
-    const noticesAbout = (answer: Awaited<ReturnType<typeof notices>>) => answer.data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === oldEnrollment);
+    const noticesAbout = (answer: Awaited<ReturnType<typeof notices>>) =>
+      answer.data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === oldEnrollment);
     beforeAll(async () => {
       oldEnrollment = (await enrollAt(a, input(a, { startDate: '2023-08-01' }, { pgn }))).data!.enrollLearner.enrollment.id;
       transfer = await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn }));
@@ -171,19 +198,28 @@ describe('the learners register through the gateway', () => {
       notice = noticesAbout(noticesRightAfter)[0]!.id;
     });
 
-    it('gives A exactly one notice with the PGN, B\'s provider and start, and the day before as proposed end', async () => {
+    it("gives A exactly one notice with the PGN, B's provider and start, and the day before as proposed end", async () => {
       expect(transfer.errors).toBeUndefined();
       expect(transfer.data!.enrollLearner.transferNoticeCount).toBe(1);
       expect(noticesAbout(noticesRightAfter)).toEqual([
-        expect.objectContaining({ status: 'OPEN', learnerPgn: pgn, newStartDate: '2025-01-06', proposedEndDate: '2025-01-05', newProvider: { code: b.providerCode } }),
+        expect.objectContaining({
+          status: 'OPEN',
+          learnerPgn: pgn,
+          newStartDate: '2025-01-06',
+          proposedEndDate: '2025-01-05',
+          newProvider: { code: b.providerCode },
+        }),
       ]);
     });
 
     it("shows B the learner with B's enrollment only, not A's", async () => {
-      const { data } = await system.query<{ learner: { enrollments: { branch: { brin6: string } }[] } }>('query($pgn: ID!) { learner(pgn: $pgn) { enrollments { branch { brin6 } } } }', {
-        variables: { pgn },
-        token: b.token,
-      });
+      const { data } = await system.query<{ learner: { enrollments: { branch: { brin6: string } }[] } }>(
+        'query($pgn: ID!) { learner(pgn: $pgn) { enrollments { branch { brin6 } } } }',
+        {
+          variables: { pgn },
+          token: b.token,
+        },
+      );
       expect(data!.learner.enrollments).toEqual([{ branch: { brin6: b.brin6 } }]);
     });
 
@@ -194,7 +230,7 @@ describe('the learners register through the gateway', () => {
       expectRefused(direct, 'NOT_FOUND');
     });
 
-    it('lets A handle it, which ends A\'s enrollment the day before B\'s start', async () => {
+    it("lets A handle it, which ends A's enrollment the day before B's start", async () => {
       const response = await system.query<{ acknowledgeTransfer: { notice: { status: string }; enrollment: { endDate: string; endReason: string } } }>(
         'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { status } enrollment { endDate endReason } } }',
         { variables: { input: { documentId: `ack-${notice}`, noticeId: notice } }, token: a.token },
@@ -213,7 +249,10 @@ describe('the learners register through the gateway', () => {
     it('gets an onderwijsnummer, is enrolled with it, and keeps history and enrollments when a BSN replaces it', async () => {
       const identified = await system.query<{ identifyLearner: { learner: { id: string; pgn: string; pgnKind: string } } }>(
         'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id pgn pgnKind } } }',
-        { variables: { input: { documentId: 'identify-1', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } }, token: a.token },
+        {
+          variables: { input: { documentId: 'identify-1', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } },
+          token: a.token,
+        },
       );
       expect(identified.errors).toBeUndefined();
       const { id, pgn: onderwijsnummer, pgnKind } = identified.data!.identifyLearner.learner;
@@ -223,10 +262,12 @@ describe('the learners register through the gateway', () => {
       expect(enrolled.data!.enrollLearner.learner.id).toBe(id);
 
       const bsn = bsnFor(55_555);
-      const replaced = await system.query<{ replacePgn: { learner: { id: string; pgn: string; formerPgns: { pgn: string; kind: string }[]; enrollments: { id: string }[] } } }>(
-        'mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { id pgn formerPgns { pgn kind } enrollments { id } } } }',
-        { variables: { input: { documentId: 'replace-1', onderwijsnummer, bsn } }, token: a.token },
-      );
+      const replaced = await system.query<{
+        replacePgn: { learner: { id: string; pgn: string; formerPgns: { pgn: string; kind: string }[]; enrollments: { id: string }[] } };
+      }>('mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { id pgn formerPgns { pgn kind } enrollments { id } } } }', {
+        variables: { input: { documentId: 'replace-1', onderwijsnummer, bsn } },
+        token: a.token,
+      });
       expect(replaced.errors).toBeUndefined();
       expect(replaced.data!.replacePgn.learner).toEqual({
         id,
@@ -234,11 +275,17 @@ describe('the learners register through the gateway', () => {
         formerPgns: [{ pgn: onderwijsnummer, kind: 'ONDERWIJSNUMMER' }],
         enrollments: [{ id: enrolled.data!.enrollLearner.enrollment.id }],
       });
-      const byOld = await system.query<{ learner: { pgn: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { pgn } }', { variables: { pgn: onderwijsnummer }, token: a.token });
+      const byOld = await system.query<{ learner: { pgn: string } }>('query($pgn: ID!) { learner(pgn: $pgn) { pgn } }', {
+        variables: { pgn: onderwijsnummer },
+        token: a.token,
+      });
       expect(byOld.data!.learner.pgn).toBe(bsn);
       const second = await system.query<{ identifyLearner: { learner: { pgn: string } } }>(
         'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }',
-        { variables: { input: { documentId: 'identify-2', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } }, token: a.token },
+        {
+          variables: { input: { documentId: 'identify-2', birthDate: '2019-05-05', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' } },
+          token: a.token,
+        },
       );
       expect(second.data!.identifyLearner.learner.pgn).not.toBe(onderwijsnummer);
     });
@@ -247,7 +294,9 @@ describe('the learners register through the gateway', () => {
   it('refuses an onderwijsnummer as CONFLICT once every serial has been issued', async () => {
     const { db } = system.system.database!;
     // The serial as it was comes back afterwards: other cases issue onderwijsnummers too.
-    const [serial] = rowsOf<{ value: string; is_called: boolean }>(await db.execute(sql`SELECT last_value::text AS value, is_called FROM learners.onderwijsnummer_serial`));
+    const [serial] = rowsOf<{ value: string; is_called: boolean }>(
+      await db.execute(sql`SELECT last_value::text AS value, is_called FROM learners.onderwijsnummer_serial`),
+    );
     await db.execute(sql`SELECT setval('learners.onderwijsnummer_serial', 999999)`);
     try {
       const response = await system.query('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
@@ -280,7 +329,10 @@ describe('the learners register through the gateway', () => {
         token: c.token,
       });
       expectRefused(response, 'NOT_FOUND');
-      const mine = await system.query<{ enrollment: { endDate: string | null } }>('query($id: ID!) { enrollment(id: $id) { endDate } }', { variables: { id: enrollmentId }, token: a.token });
+      const mine = await system.query<{ enrollment: { endDate: string | null } }>('query($id: ID!) { enrollment(id: $id) { endDate } }', {
+        variables: { id: enrollmentId },
+        token: a.token,
+      });
       expect(mine.data!.enrollment.endDate).toBeNull();
     });
 
@@ -296,7 +348,10 @@ describe('the learners register through the gateway', () => {
     });
 
     it('refuses lists to a municipality and a board as FORBIDDEN', async () => {
-      for (const viewer of [{ role: 'MUNICIPALITY', municipality: '0114' }, { role: 'BOARD', board: '042B830' }] as const) {
+      for (const viewer of [
+        { role: 'MUNICIPALITY', municipality: '0114' },
+        { role: 'BOARD', board: '042B830' },
+      ] as const) {
         expectRefused(await system.query('{ enrollments { totalCount } }', { token: await system.token(viewer) }), 'FORBIDDEN');
         expectRefused(await system.query('{ transferNotices { totalCount } }', { token: await system.token(viewer) }), 'FORBIDDEN');
       }
@@ -310,12 +365,15 @@ describe('the learners register through the gateway', () => {
       });
       expect(emmen.errors).toBeUndefined();
       expect(emmen.data).toEqual({ learner: { pgn, enrollments: [{ id: enrollmentId }] }, enrollment: { id: enrollmentId } });
-      const amsterdam = await system.query(query, { variables: { pgn, id: enrollmentId }, token: await system.token({ role: 'MUNICIPALITY', municipality: '0363' }) });
+      const amsterdam = await system.query(query, {
+        variables: { pgn, id: enrollmentId },
+        token: await system.token({ role: 'MUNICIPALITY', municipality: '0363' }),
+      });
       expect(amsterdam.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     });
 
     it('refuses the operator a change: changes come from a school', async () => {
-      expectRefused(await enrollAt({ ...a, token: (await system.token({ role: 'OPERATOR' })) }, input(a)), 'FORBIDDEN');
+      expectRefused(await enrollAt({ ...a, token: await system.token({ role: 'OPERATOR' }) }, input(a)), 'FORBIDDEN');
     });
   });
 
@@ -328,10 +386,13 @@ describe('the learners register through the gateway', () => {
 
     it('changes the group and refuses an end date before the start', async () => {
       const change = (values: Record<string, unknown>) =>
-        system.query<{ changeEnrollment: { enrollment: { group: number } } }>('mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { group } } }', {
-          variables: { input: { documentId: `change-${++documents}`, enrollmentId, ...values } },
-          token: a.token,
-        });
+        system.query<{ changeEnrollment: { enrollment: { group: number } } }>(
+          'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { group } } }',
+          {
+            variables: { input: { documentId: `change-${++documents}`, enrollmentId, ...values } },
+            token: a.token,
+          },
+        );
       expect((await change({ group: 7 })).data!.changeEnrollment.enrollment.group).toBe(7);
       expectRefused(await change({ endDate: '2024-01-01' }), 'BAD_USER_INPUT', 'endDate');
     });
@@ -340,9 +401,16 @@ describe('the learners register through the gateway', () => {
       const record = (values: Record<string, unknown>) =>
         system.query<{ recordResult: { result: { schoolYear: string; testLevel: string; schoolAdvice: string } } }>(
           'mutation($input: RecordResultInput!) { recordResult(input: $input) { result { schoolYear testLevel schoolAdvice } } }',
-          { variables: { input: { documentId: `result-${++documents}`, enrollmentId, schoolYear: '2024-2025', schoolAdvice: 'HAVO', ...values } }, token: a.token },
+          {
+            variables: { input: { documentId: `result-${++documents}`, enrollmentId, schoolYear: '2024-2025', schoolAdvice: 'HAVO', ...values } },
+            token: a.token,
+          },
         );
-      expect((await record({ testLevel: 'HAVO_VWO' })).data!.recordResult.result).toEqual({ schoolYear: '2024-2025', testLevel: 'HAVO_VWO', schoolAdvice: 'HAVO' });
+      expect((await record({ testLevel: 'HAVO_VWO' })).data!.recordResult.result).toEqual({
+        schoolYear: '2024-2025',
+        testLevel: 'HAVO_VWO',
+        schoolAdvice: 'HAVO',
+      });
       expectRefused(await record({ testLevel: 'HAVO', noTestReason: 'ILLNESS' }), 'BAD_USER_INPUT', 'noTestReason');
     });
 
@@ -354,7 +422,10 @@ describe('the learners register through the gateway', () => {
       expectRefused(early, 'BAD_USER_INPUT', 'endDate');
       const response = await system.query<{ deregisterLearner: { enrollment: { endDate: string; endReason: string } } }>(
         'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { endDate endReason } } }',
-        { variables: { input: { documentId: `deregister-${++documents}`, enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } }, token: a.token },
+        {
+          variables: { input: { documentId: `deregister-${++documents}`, enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' } },
+          token: a.token,
+        },
       );
       expect(response.data!.deregisterLearner.enrollment).toEqual({ endDate: '2025-07-31', endReason: 'END_OF_PRIMARY_EDUCATION' });
     });
@@ -370,7 +441,9 @@ describe('the learners register through the gateway', () => {
       const referenceDate = today();
       await importSchoolFile(system.system.database!.db, file, { referenceDate });
       const after = addDays(referenceDate, 2);
-      await eventually('the learners register to refuse an enrollment after the last day', async () => expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'));
+      await eventually('the learners register to refuse an enrollment after the last day', async () =>
+        expectRefused(await enrollAt(c, input(c, { startDate: after })), 'BAD_USER_INPUT', 'providerCode'),
+      );
       const before = await enrollAt(c, input(c, { startDate: '2024-08-01' }));
       expect(before.errors).toBeUndefined();
     });
@@ -378,21 +451,36 @@ describe('the learners register through the gateway', () => {
 
   it('writes every change to the learners stream', async () => {
     // Each change made here, so that the stream holds it whichever cases ran before.
-    const change = async <Data,>(mutation: string, values: Record<string, unknown>) => {
+    const change = async <Data>(mutation: string, values: Record<string, unknown>) => {
       const response = await system.query<Data>(mutation, { variables: { input: { documentId: `stream-${++documents}`, ...values } }, token: a.token });
       expect(response.errors).toBeUndefined();
       return response.data!;
     };
     const enrollmentId = (await enrollAt(a, input(a, { group: 8 }, { birthDate: '2013-04-04' }))).data!.enrollLearner.enrollment.id;
     await change('mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', { enrollmentId, group: 7 });
-    await change('mutation($input: RecordResultInput!) { recordResult(input: $input) { result { schoolYear } } }', { enrollmentId, schoolYear: '2024-2025', schoolAdvice: 'HAVO', testLevel: 'HAVO_VWO' });
-    await change('mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', { enrollmentId, endDate: '2025-07-31', reason: 'END_OF_PRIMARY_EDUCATION' });
+    await change('mutation($input: RecordResultInput!) { recordResult(input: $input) { result { schoolYear } } }', {
+      enrollmentId,
+      schoolYear: '2024-2025',
+      schoolAdvice: 'HAVO',
+      testLevel: 'HAVO_VWO',
+    });
+    await change('mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', {
+      enrollmentId,
+      endDate: '2025-07-31',
+      reason: 'END_OF_PRIMARY_EDUCATION',
+    });
     const leaving = input(a, { startDate: '2023-08-01' });
     expect((await enrollAt(a, leaving)).errors).toBeUndefined();
     expect((await enrollAt(b, input(b, { startDate: '2025-01-06' }, { pgn: leaving.learner.pgn }))).data!.enrollLearner.transferNoticeCount).toBe(1);
-    const identified = await change<{ identifyLearner: { learner: { pgn: string } } }>('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
-      birthDate: '2019-07-07', gender: 'FEMALE', postcode: '7822HG', familyName: 'Bakker',
-    });
+    const identified = await change<{ identifyLearner: { learner: { pgn: string } } }>(
+      'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }',
+      {
+        birthDate: '2019-07-07',
+        gender: 'FEMALE',
+        postcode: '7822HG',
+        familyName: 'Bakker',
+      },
+    );
     const onderwijsnummer = identified.identifyLearner.learner.pgn;
     expect((await enrollAt(a, input(a, {}, { pgn: onderwijsnummer, birthDate: '2019-07-07' }))).errors).toBeUndefined();
     await change('mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { pgn } } }', { onderwijsnummer, bsn: bsnFor(44_444) });
@@ -401,7 +489,16 @@ describe('the learners register through the gateway', () => {
     await eventually('every type of change in the stream', async () => {
       const events = await readEvents(system.system.database!.db, 'learners', null, 5000);
       const types = new Set(events.map((event) => event.type));
-      for (const type of ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered', 'ResultRecorded', 'TransferNoticeIssued', 'PgnReplaced', 'LearnerIdentified']) expect(types).toContain(type);
+      for (const type of [
+        'EnrollmentRegistered',
+        'EnrollmentChanged',
+        'LearnerDeregistered',
+        'ResultRecorded',
+        'TransferNoticeIssued',
+        'PgnReplaced',
+        'LearnerIdentified',
+      ])
+        expect(types).toContain(type);
     });
   });
 });

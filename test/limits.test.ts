@@ -69,7 +69,12 @@ describe('operation limits at the gateway', () => {
 
 /** Runs one query over the gateway's WebSocket (graphql-ws), as the same viewer: its result or its refusal. */
 async function overWebSocket(system: TestSystem, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<unknown>> {
-  const client = createClient({ url: system.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await system.token({ role: 'OPERATOR' })}` } });
+  const client = createClient({
+    url: system.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { authorization: `Bearer ${await system.token({ role: 'OPERATOR' })}` },
+  });
   try {
     return await new Promise((resolve, reject) => {
       let answer: GraphQLResponse<unknown> | undefined;
@@ -108,12 +113,15 @@ describe.each([
     ['a variable with a value', `query($n: Int) { ${pageOf('(first: $n)')} }`, { n: 50 }],
     ["a variable's default", `query($n: Int = 50) { ${pageOf('(first: $n)')} }`, undefined],
     ["an absent variable, taking the argument's default (50)", `query($n: Int) { ${pageOf('(first: $n)')} }`, undefined],
-    ["the argument left out, taking its default (50)", `{ ${pageOf('')} }`, undefined],
+    ['the argument left out, taking its default (50)', `{ ${pageOf('')} }`, undefined],
     ['null, which a page takes as its default (50)', `{ ${pageOf('(first: null)')} }`, undefined],
-    ["a variable set to null over its default", `query($n: Int = 20) { ${pageOf('(first: $n)')} }`, { n: null }],
+    ['a variable set to null over its default', `query($n: Int = 20) { ${pageOf('(first: $n)')} }`, { n: null }],
   ])('counts a size given as %s', async (__, query, variables) => {
     const response = await send(system, query, variables);
-    expect(response.errors?.[0]).toEqual({ message: expect.stringContaining(`: ${atDefaultPage}, at most ${defaultLimits.cost}`), extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED', limit: 'cost' }) });
+    expect(response.errors?.[0]).toEqual({
+      message: expect.stringContaining(`: ${atDefaultPage}, at most ${defaultLimits.cost}`),
+      extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED', limit: 'cost' }),
+    });
     expect(response.data ?? undefined).toBeUndefined();
   });
 
@@ -123,7 +131,8 @@ describe.each([
   });
 
   it('refuses what the tester sent: a default of 500 in a variable never given (cost 9,024,501)', async () => {
-    const query = 'query($n: Int = 500){ branches(first:$n){ edges{ node{ brin6 name provider{ code board{ code providers{ code branches{ brin6 name offeredProgrammes{id kind} location{code} }}}}}}}}';
+    const query =
+      'query($n: Int = 500){ branches(first:$n){ edges{ node{ brin6 name provider{ code board{ code providers{ code branches{ brin6 name offeredProgrammes{id kind} location{code} }}}}}}}}';
     const response = await send(system, query);
     expect(response.errors?.[0]?.message).toContain(': 9024501, at most');
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'cost' });
@@ -131,7 +140,10 @@ describe.each([
 
   it('refuses variables that do not coerce with BAD_USER_INPUT, as execution would', async () => {
     const response = await send(system, `query($n: Int) { ${pageOf('(first: $n)')} }`, { n: 'many' });
-    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Variable "\$n" got invalid value "many"/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(response.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^Variable "\$n" got invalid value "many"/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 });
 
@@ -142,7 +154,12 @@ describe('the rate limit per viewer', () => {
 
   it('answers 429 with Retry-After to a vendor over its rate, and serves another vendor', async () => {
     const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
-    const ask = (bearer: string) => fetch(system.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query: '{ countDates { countDate } }' }) });
+    const ask = (bearer: string) =>
+      fetch(system.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+        body: JSON.stringify({ query: '{ countDates { countDate } }' }),
+      });
     // Bursts of twice the rate pass; the rest of 8 at once do not.
     const answers = await Promise.all(Array.from({ length: 8 }, () => ask(token)));
     const refused = answers.filter((answer) => answer.status === 429);

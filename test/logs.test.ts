@@ -15,7 +15,8 @@ function capturedLog(level: 'debug' | 'trace' = 'debug') {
 }
 
 /** A learners, institutions and funding operation in one: the enrollment with its branch and funding status. */
-const enrollAcrossSubgraphs = 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } fundingStatus { outcome } } } }';
+const enrollAcrossSubgraphs =
+  'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } fundingStatus { outcome } } } }';
 
 describe('request ids and the log', () => {
   let system: TestSystem;
@@ -65,7 +66,9 @@ describe('request ids and the log', () => {
     const response = await send('{ branch(brin6: "16AH00") { name } }', {}, { [requestIdHeader]: 'refused-1' }, null);
     expect(response.status).toBe(401);
     expect(response.headers.get(requestIdHeader)).toBe('refused-1');
-    expect(linesOf('refused-1')).toEqual([expect.objectContaining({ level: 30, msg: 'request refused', service: 'gateway', status: 401, errors: ['UNAUTHENTICATED'] })]);
+    expect(linesOf('refused-1')).toEqual([
+      expect.objectContaining({ level: 30, msg: 'request refused', service: 'gateway', status: 401, errors: ['UNAUTHENTICATED'] }),
+    ]);
   });
 
   it('writes one line per request at info, each a JSON object with time and level', async () => {
@@ -87,7 +90,14 @@ describe('personal data and the log', () => {
   let b: School;
   let log: ReturnType<typeof capturedLog>;
   const day = today();
-  const moving = { pgn: bsnFor(777_001), birthDate: '2018-05-17', gender: 'FEMALE', postcode: '7823 PK', familyName: 'Zwanenburg', givenNames: 'Marijke Anouk' };
+  const moving = {
+    pgn: bsnFor(777_001),
+    birthDate: '2018-05-17',
+    gender: 'FEMALE',
+    postcode: '7823 PK',
+    familyName: 'Zwanenburg',
+    givenNames: 'Marijke Anouk',
+  };
   const refused = { pgn: bsnFor(777_002), birthDate: '2099-02-11', gender: 'MALE', postcode: '7824 AB', familyName: 'Verhoeckx', givenNames: 'Teunis' };
   const failing = { pgn: bsnFor(777_003), birthDate: '2018-09-23', gender: 'FEMALE', postcode: '7825 CD', familyName: 'Faalbaar', givenNames: 'Geertruida' };
   const identified = { birthDate: '2019-01-29', gender: 'MALE', postcode: '7826 EF', familyName: 'Kwakernaak', givenNames: 'Bartholomeus' };
@@ -102,43 +112,55 @@ describe('personal data and the log', () => {
   afterAll(() => system?.close());
 
   const enroll = (at: School, learner: Record<string, unknown>, overrides: Record<string, unknown> = {}) =>
-    system.query<{ enrollLearner: { enrollment: { id: string } } }>('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
-      token: at.token,
-      variables: { input: enrollmentInput(at, 0, overrides, learner) },
-    });
+    system.query<{ enrollLearner: { enrollment: { id: string } } }>(
+      'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }',
+      {
+        token: at.token,
+        variables: { input: enrollmentInput(at, 0, overrides, learner) },
+      },
+    );
 
   it('writes none in a journey: enroll, refuse, transfer, absence, a failing statement', async () => {
     expect((await enroll(a, moving)).errors).toBeUndefined();
     expect((await enroll(a, refused)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'learner.birthDate' });
     const moved = await enroll(b, moving, { startDate: addDays(day, -40) });
     expect(moved.errors).toBeUndefined();
-    const notices = await system.query<{ transferNotices: { edges: { node: { id: string; learnerPgn: string } }[] } }>('{ transferNotices(status: OPEN) { edges { node { id learnerPgn } } } }', { token: a.token });
+    const notices = await system.query<{ transferNotices: { edges: { node: { id: string; learnerPgn: string } }[] } }>(
+      '{ transferNotices(status: OPEN) { edges { node { id learnerPgn } } } }',
+      { token: a.token },
+    );
     const notice = notices.data!.transferNotices.edges.find((edge) => edge.node.learnerPgn === moving.pgn)!.node;
     const acknowledged = await system.query('mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { status } } }', {
       token: a.token,
       variables: { input: { documentId: 'journey-ack', noticeId: notice.id } },
     });
     expect(acknowledged.errors).toBeUndefined();
-    const reported = await system.query('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { learner { pgn familyName birthDate } } } }', {
-      token: b.token,
-      variables: {
-        input: {
-          documentId: 'journey-report',
-          enrollmentId: moved.data!.enrollLearner.enrollment.id,
-          kind: 'OTHER',
-          startDate: addDays(day, -30),
-          endDate: addDays(day, -29),
-          absences: [{ date: addDays(day, -30), dayPart: 'MORNING', hours: 3 }],
-          municipalityActionWanted: true,
-          contact,
+    const reported = await system.query(
+      'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { learner { pgn familyName birthDate } } } }',
+      {
+        token: b.token,
+        variables: {
+          input: {
+            documentId: 'journey-report',
+            enrollmentId: moved.data!.enrollLearner.enrollment.id,
+            kind: 'OTHER',
+            startDate: addDays(day, -30),
+            endDate: addDays(day, -29),
+            absences: [{ date: addDays(day, -30), dayPart: 'MORNING', hours: 3 }],
+            municipalityActionWanted: true,
+            contact,
+          },
         },
       },
-    });
+    );
     expect(reported.errors).toBeUndefined();
-    const identify = await system.query<{ identifyLearner: { learner: { pgn: string } } }>('mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }', {
-      token: a.token,
-      variables: { input: { documentId: 'journey-identify', ...identified } },
-    });
+    const identify = await system.query<{ identifyLearner: { learner: { pgn: string } } }>(
+      'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { pgn } } }',
+      {
+        token: a.token,
+        variables: { input: { documentId: 'journey-identify', ...identified } },
+      },
+    );
     expect(identify.errors).toBeUndefined();
     issued.push(identify.data!.identifyLearner.learner.pgn);
 
@@ -151,7 +173,9 @@ describe('personal data and the log', () => {
       await db.execute(sql`ALTER TABLE learners.delivery DROP CONSTRAINT journey_refuses`);
     }
     const internal = log.lines.filter((line) => line.msg === 'internal error' && line.subgraph === 'learners');
-    expect(internal).toEqual([expect.objectContaining({ err: expect.objectContaining({ cause: expect.objectContaining({ code: '23514', constraint: 'journey_refuses' }) }) })]);
+    expect(internal).toEqual([
+      expect.objectContaining({ err: expect.objectContaining({ cause: expect.objectContaining({ code: '23514', constraint: 'journey_refuses' }) }) }),
+    ]);
 
     const sent: { pgn?: string; birthDate: string; postcode: string; familyName: string; givenNames: string }[] = [moving, refused, failing, identified];
     const personal = sent.flatMap((learner) => [
@@ -162,7 +186,9 @@ describe('personal data and the log', () => {
       learner.familyName,
       ...learner.givenNames.split(' '),
     ]);
-    const found = [...personal, ...issued, contact.name, contact.phone, contact.email].flatMap((value) => log.raw.filter((line) => line.includes(value)).map((line) => `${value} in ${line.slice(0, 300)}`));
+    const found = [...personal, ...issued, contact.name, contact.phone, contact.email].flatMap((value) =>
+      log.raw.filter((line) => line.includes(value)).map((line) => `${value} in ${line.slice(0, 300)}`),
+    );
     expect(found).toEqual([]);
     expect(log.raw.length).toBeGreaterThan(20);
   });

@@ -20,10 +20,15 @@ describe('OSR mandates enforced by every register', () => {
 
   beforeAll(async () => {
     system = await startTestSystem();
-    board = (await system.query<{ branch: { provider: { board: { code: string } } } }>('{ branch(brin6: "16AH00") { provider { board { code } } } }')).data!.branch.provider.board.code;
-    const registered = await system.query('mutation { registerVendor(input: { documentId: "newcomer", oin: "00000003273255280000", name: "Nieuwe Leverancier B.V." }) { oin } }');
+    board = (await system.query<{ branch: { provider: { board: { code: string } } } }>('{ branch(brin6: "16AH00") { provider { board { code } } } }')).data!
+      .branch.provider.board.code;
+    const registered = await system.query(
+      'mutation { registerVendor(input: { documentId: "newcomer", oin: "00000003273255280000", name: "Nieuwe Leverancier B.V." }) { oin } }',
+    );
     expect(registered.errors).toBeUndefined();
-    const other = await system.query(`mutation { registerVendor(input: { documentId: "unmandated", oin: "${unmandated}", name: "Zonder Mandaat B.V." }) { oin } }`);
+    const other = await system.query(
+      `mutation { registerVendor(input: { documentId: "unmandated", oin: "${unmandated}", name: "Zonder Mandaat B.V." }) { oin } }`,
+    );
     expect(other.errors).toBeUndefined();
   });
   afterAll(() => system?.close());

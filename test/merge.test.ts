@@ -10,7 +10,18 @@ import { applyLearnerEvents as applyToAbsence, learnersConsumer as absenceConsum
 import { applyLearnerEvents as applyToFunding, learnersConsumer as fundingConsumer } from '../subgraphs/funding/projection.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { bsnFor, enrollmentInput, eventually, importPersonLines, personLine, postGraphQL, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import {
+  bsnFor,
+  enrollmentInput,
+  eventually,
+  importPersonLines,
+  personLine,
+  postGraphQL,
+  schoolAt,
+  startTestSystem,
+  type School,
+  type TestSystem,
+} from './harness.ts';
 
 /*
  * One child, one learner (WPO art 40b.5; subgraphs/learners/merge.ts): school B enrolls a child by
@@ -19,10 +30,18 @@ import { bsnFor, enrollmentInput, eventually, importPersonLines, personLine, pos
  * answer tells A that B knew the child; B reads what it read before.
  */
 
-const learnerFields = 'id pgn pgnKind birthDate gender postcode familyName givenNames residence { municipalityCode source } formerPgns { pgn kind } enrollments { id branch { brin6 } }';
+const learnerFields =
+  'id pgn pgnKind birthDate gender postcode familyName givenNames residence { municipalityCode source } formerPgns { pgn kind } enrollments { id branch { brin6 } }';
 const replaceMutation = `mutation($input: ReplacePgnInput!) { replacePgn(input: $input) { learner { ${learnerFields} } } }`;
 
-type Learner = { id: string; pgn: string; familyName: string | null; givenNames: string | null; formerPgns: { pgn: string }[]; enrollments: { id: string; branch: { brin6: string } }[] };
+type Learner = {
+  id: string;
+  pgn: string;
+  familyName: string | null;
+  givenNames: string | null;
+  formerPgns: { pgn: string }[];
+  enrollments: { id: string; branch: { brin6: string } }[];
+};
 
 /** The shape of an answer: every key and the type of every value, not the values. */
 function shapeOf(value: unknown): unknown {
@@ -62,11 +81,16 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
     return response.data!.enrollLearner;
   };
   const identify = async (at: School, child: Record<string, unknown>) => {
-    const response = await mutate<{ identifyLearner: { learner: { id: string; pgn: string } } }>(at, 'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id pgn } } }', child);
+    const response = await mutate<{ identifyLearner: { learner: { id: string; pgn: string } } }>(
+      at,
+      'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id pgn } } }',
+      child,
+    );
     expect(response.errors).toBeUndefined();
     return response.data!.identifyLearner.learner;
   };
-  const read = (at: School, pgn: string) => system.query<{ learner: Learner }>(`query($pgn: ID!) { learner(pgn: $pgn) { ${learnerFields} } }`, { variables: { pgn }, token: at.token });
+  const read = (at: School, pgn: string) =>
+    system.query<{ learner: Learner }>(`query($pgn: ID!) { learner(pgn: $pgn) { ${learnerFields} } }`, { variables: { pgn }, token: at.token });
   const counted = async (at: School) => {
     const response = await system.query<{ fundingCounts: { counted: number; notCounted: number }[] }>(
       'query($day: Date, $code: ID) { fundingCounts(countDate: $day, groupBy: BRANCH, code: $code) { counted notCounted } }',
@@ -76,10 +100,9 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
   };
   const notices = async (at: School) =>
     (
-      await system.query<{ transferNotices: { edges: { node: { learnerPgn: string; newStartDate: string; proposedEndDate: string; enrollment: { id: string } } }[] } }>(
-        '{ transferNotices(status: OPEN) { edges { node { learnerPgn newStartDate proposedEndDate enrollment { id } } } } }',
-        { token: at.token },
-      )
+      await system.query<{
+        transferNotices: { edges: { node: { learnerPgn: string; newStartDate: string; proposedEndDate: string; enrollment: { id: string } } }[] };
+      }>('{ transferNotices(status: OPEN) { edges { node { learnerPgn newStartDate proposedEndDate enrollment { id } } } } }', { token: at.token })
     ).data!.transferNotices.edges.map((edge) => edge.node);
   const report = (at: School, enrollmentId: string) =>
     mutate<{ reportAbsence: { report: { municipalityCode: string; learner: { pgn: string } | null } } }>(
@@ -128,7 +151,8 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
     // A identifies the child without a PGN and enrolls it from August 2026; C had it under the onderwijsnummer in the autumn of 2025.
     identified = await identify(a, { birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', familyName: 'Bakker-de Wit' });
     atA = (await enroll(a, { pgn: identified.pgn, birthDate: '2019-03-01', familyName: 'Bakker-de Wit' }, { startDate: '2026-08-01' })).enrollment.id;
-    atC = (await enroll(c, { pgn: identified.pgn, birthDate: '2019-03-01', familyName: 'Bakker-de Wit' }, { startDate: '2025-08-01', endDate: '2025-12-31' })).enrollment.id;
+    atC = (await enroll(c, { pgn: identified.pgn, birthDate: '2019-03-01', familyName: 'Bakker-de Wit' }, { startDate: '2025-08-01', endDate: '2025-12-31' }))
+      .enrollment.id;
     await eventually('funding to count two learners', async () => (await counted(a)).counted === 1 && (await counted(b)).counted === 1);
     beforeAtB = await read(b, bsn);
     expect(beforeAtB.errors).toBeUndefined();
@@ -160,7 +184,13 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
   it('leaves B reading what it read: its enrollment, its delivery, the learner id it knew', async () => {
     const after = await read(b, bsn);
     expect(after).toEqual(beforeAtB);
-    expect(after.data!.learner).toMatchObject({ id: atB.learner.id, familyName: 'Bakker', givenNames: 'Lotte', formerPgns: [], enrollments: [{ id: atB.enrollment.id }] });
+    expect(after.data!.learner).toMatchObject({
+      id: atB.learner.id,
+      familyName: 'Bakker',
+      givenNames: 'Lotte',
+      formerPgns: [],
+      enrollments: [{ id: atB.enrollment.id }],
+    });
   });
 
   it("finds the learner by B's old id, for B and for nobody it is not visible to", async () => {
@@ -197,9 +227,12 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
 
   it('signals the school that enrolled under the onderwijsnummer, and not B', async () => {
     const signals = async (at: School) =>
-      (await system.query<{ signals: { edges: { node: { code: string; enrollment: { id: string } } }[] } }>('{ signals(status: OPEN, first: 100) { edges { node { code enrollment { id } } } } }', { token: at.token })).data!.signals.edges.map(
-        (edge) => edge.node,
-      );
+      (
+        await system.query<{ signals: { edges: { node: { code: string; enrollment: { id: string } } }[] } }>(
+          '{ signals(status: OPEN, first: 100) { edges { node { code enrollment { id } } } } }',
+          { token: at.token },
+        )
+      ).data!.signals.edges.map((edge) => edge.node);
     expect(await signals(c)).toContainEqual({ code: 'PGN_REPLACED', enrollment: { id: atC } });
     expect((await signals(b)).some((signal) => signal.code === 'PGN_REPLACED')).toBe(false);
   });
@@ -223,10 +256,18 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
 
   it('names the learner of a report by the id its reader knows: B the one it enrolled, the municipality the kept one', async () => {
     const { db } = system.system.database!;
-    await eventually("absence to fold B's learner", async () => rowsOf(await db.execute(sql`SELECT 1 FROM absence.enrollment WHERE absorbed_from = ${atB.learner.id}`)).length === 1);
+    await eventually(
+      "absence to fold B's learner",
+      async () => rowsOf(await db.execute(sql`SELECT 1 FROM absence.enrollment WHERE absorbed_from = ${atB.learner.id}`)).length === 1,
+    );
     const ids = async (token: string) =>
-      (await system.query<{ absenceReports: { edges: { node: { learner: { id: string } | null; enrollment: { id: string } } }[] } }>('{ absenceReports(first: 50) { edges { node { learner { id } enrollment { id } } } } }', { token })).data!.absenceReports.edges
-        .map((edge) => edge.node)
+      (
+        await system.query<{ absenceReports: { edges: { node: { learner: { id: string } | null; enrollment: { id: string } } }[] } }>(
+          '{ absenceReports(first: 50) { edges { node { learner { id } enrollment { id } } } } }',
+          { token },
+        )
+      )
+        .data!.absenceReports.edges.map((edge) => edge.node)
         .filter((node) => node.enrollment.id === atB.enrollment.id)
         .map((node) => node.learner?.id);
     expect(await ids(b.token)).toEqual([atB.learner.id, atB.learner.id]);
@@ -243,15 +284,27 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
       )[0]!.n;
     const underKeptId = async () =>
       rowsOf<{ n: number }>(
-        await db.execute(sql`SELECT (SELECT count(*) FROM funding.enrollment WHERE learner_id = ${identified.id}) * 100 + (SELECT count(*) FROM absence.report WHERE learner_id = ${identified.id}) AS n`),
+        await db.execute(
+          sql`SELECT (SELECT count(*) FROM funding.enrollment WHERE learner_id = ${identified.id}) * 100 + (SELECT count(*) FROM absence.report WHERE learner_id = ${identified.id}) AS n`,
+        ),
       )[0]!.n;
     await eventually("the copies to fold B's learner", async () => Number(await underOldId()) === 0);
     const kept = Number(await underKeptId());
     expect(kept).toBe(302);
     // As after a crash: a consumer applies the events since its cursor again.
     const events = await readEvents(db, 'learners', null, 10_000);
-    await db.transaction((tx) => applyToFunding(tx, events.filter((event) => fundingConsumer.types.includes(event.type))));
-    await db.transaction((tx) => applyToAbsence(tx, events.filter((event) => absenceConsumer.types.includes(event.type))));
+    await db.transaction((tx) =>
+      applyToFunding(
+        tx,
+        events.filter((event) => fundingConsumer.types.includes(event.type)),
+      ),
+    );
+    await db.transaction((tx) =>
+      applyToAbsence(
+        tx,
+        events.filter((event) => absenceConsumer.types.includes(event.type)),
+      ),
+    );
     expect(Number(await underOldId())).toBe(0);
     expect(Number(await underKeptId())).toBe(kept);
   });

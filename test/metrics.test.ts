@@ -31,7 +31,13 @@ describe('/metrics', () => {
 
   it("reports every consumer's lag behind its stream's head: none, once it has caught up", async () => {
     const text = await scrape();
-    for (const [consumer, stream] of [['learners.rio', 'institutions'], ['funding.rio', 'institutions'], ['funding.enrollments', 'learners'], ['absence.learners', 'learners'], ['learners.mandates', 'institutions']]) {
+    for (const [consumer, stream] of [
+      ['learners.rio', 'institutions'],
+      ['funding.rio', 'institutions'],
+      ['funding.enrollments', 'learners'],
+      ['absence.learners', 'learners'],
+      ['learners.mandates', 'institutions'],
+    ]) {
       expect(text).toContain(`register_consumer_lag_events{consumer="${consumer}",stream="${stream}"} 0`);
       expect(text).toContain(`register_consumer_lag_seconds{consumer="${consumer}",stream="${stream}"} 0`);
     }
@@ -69,22 +75,33 @@ describe('/metrics', () => {
       field: 'fundingStatusChanged',
     });
     try {
-      await eventually('a live subscriber', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
+      await eventually('a live subscriber', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, {
+        deadline: 10_000,
+      });
       const before = await scrape();
       expect(sample(before, 'register_subscriptions_open', { service: 'gateway' })).toBe(1);
       expect(sample(before, 'register_subscriptions_open', { service: 'funding' })).toBe(1);
       expect(sample(before, 'register_subscription_upstreams_open')).toBe(1);
 
-      const enrolled = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { variables: { input: enrollmentInput(school, 1) }, token: school.token });
+      const enrolled = await system.query('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
+        variables: { input: enrollmentInput(school, 1) },
+        token: school.token,
+      });
       expect(enrolled.errors).toBeUndefined();
       await follower.until('an event', () => follower.items.length > 0);
       // The counters grow as events go out, the follower's list as they arrive: they meet once the
       // last event written with this enrollment has arrived.
-      const delivered = (text: string, service: string) => sample(text, 'register_events_delivered_total', { service, stream: 'funding' }) - sample(before, 'register_events_delivered_total', { service, stream: 'funding' });
-      await eventually('the delivered counts to match what the follower received', async () => {
-        const text = await scrape();
-        return delivered(text, 'gateway') === follower.items.length && delivered(text, 'funding') === follower.items.length;
-      }, { deadline: 10_000 });
+      const delivered = (text: string, service: string) =>
+        sample(text, 'register_events_delivered_total', { service, stream: 'funding' }) -
+        sample(before, 'register_events_delivered_total', { service, stream: 'funding' });
+      await eventually(
+        'the delivered counts to match what the follower received',
+        async () => {
+          const text = await scrape();
+          return delivered(text, 'gateway') === follower.items.length && delivered(text, 'funding') === follower.items.length;
+        },
+        { deadline: 10_000 },
+      );
     } finally {
       await follower.stop();
     }
@@ -92,21 +109,34 @@ describe('/metrics', () => {
     expect(sample(await scrape(), 'register_subscriptions_open', { service: 'gateway' })).toBe(0);
   });
 
-  it.runIf(Boolean(process.env.DATABASE_URL))('reports the events a consumer cannot take yet as its lag, while an older transaction holds them back', async () => {
-    // A transaction holding a transaction id keeps every later one from being read (kernel/events.ts).
-    const blocker = new pg.Client({ connectionString: system.config.databaseUrl });
-    await blocker.connect();
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT pg_current_xact_id()');
-      await system.system.database!.db.transaction((tx) => appendEvents(tx, 'institutions', [1, 2, 3].map((n) => ({ type: 'LagProbed', keys: {}, payload: { n } }))));
-      const text = await scrape();
-      expect(sample(text, 'register_consumer_lag_events', { consumer: 'funding.rio', stream: 'institutions' })).toBe(3);
-      expect(sample(text, 'register_consumer_lag_events', { consumer: 'learners.rio', stream: 'institutions' })).toBe(3);
-    } finally {
-      await blocker.query('ROLLBACK');
-      await blocker.end();
-    }
-    await eventually('the consumer caught up', async () => sample(await scrape(), 'register_consumer_lag_events', { consumer: 'funding.rio', stream: 'institutions' }) === 0, { deadline: 10_000 });
-  });
+  it.runIf(Boolean(process.env.DATABASE_URL))(
+    'reports the events a consumer cannot take yet as its lag, while an older transaction holds them back',
+    async () => {
+      // A transaction holding a transaction id keeps every later one from being read (kernel/events.ts).
+      const blocker = new pg.Client({ connectionString: system.config.databaseUrl });
+      await blocker.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT pg_current_xact_id()');
+        await system.system.database!.db.transaction((tx) =>
+          appendEvents(
+            tx,
+            'institutions',
+            [1, 2, 3].map((n) => ({ type: 'LagProbed', keys: {}, payload: { n } })),
+          ),
+        );
+        const text = await scrape();
+        expect(sample(text, 'register_consumer_lag_events', { consumer: 'funding.rio', stream: 'institutions' })).toBe(3);
+        expect(sample(text, 'register_consumer_lag_events', { consumer: 'learners.rio', stream: 'institutions' })).toBe(3);
+      } finally {
+        await blocker.query('ROLLBACK');
+        await blocker.end();
+      }
+      await eventually(
+        'the consumer caught up',
+        async () => sample(await scrape(), 'register_consumer_lag_events', { consumer: 'funding.rio', stream: 'institutions' }) === 0,
+        { deadline: 10_000 },
+      );
+    },
+  );
 });

@@ -35,7 +35,8 @@ async function registersBefore0004(): Promise<{ database: Awaited<ReturnType<typ
     }
     await migrate(database, register, oldRoot);
   }
-  await database.db.execute(sql`INSERT INTO learners.learner (id, pgn, pgn_kind, birth_date, gender, postcode, family_name, given_names, municipality_code, municipality_source, identified_by, created_at) VALUES
+  await database.db
+    .execute(sql`INSERT INTO learners.learner (id, pgn, pgn_kind, birth_date, gender, postcode, family_name, given_names, municipality_code, municipality_source, identified_by, created_at) VALUES
     (${ids.twice}, '111222333', 'BSN', '2018-04-04', 'FEMALE', '7822HG', 'de Vries', 'Sanne', '0363', 'OVERRIDE', NULL, '2024-08-01T08:00:00Z'),
     (${ids.replaced}, '123456782', 'BSN', '2019-05-05', 'MALE', '9571AZ', 'Jansen', NULL, '1681', 'POSTCODE', '16AH00', '2024-07-01T08:00:00Z'),
     (${ids.identified}, '100000004', 'ONDERWIJSNUMMER', '2020-06-06', 'UNDETERMINED', '7822HG', 'Bakker', NULL, '0114', 'POSTCODE', '03WU00', '2025-01-01T08:00:00Z')`);
@@ -46,14 +47,19 @@ async function registersBefore0004(): Promise<{ database: Awaited<ReturnType<typ
     ('100000004', ${ids.identified}, 'ONDERWIJSNUMMER', '2025-01-01T08:00:00Z', NULL)`);
   const enrollment = (id: string, learner: string, brin6: string, at: string) =>
     sql`(${id}, ${learner}, ${brin6}, '010A823', '646X831', '5cbfc5b3-130a-52b4-b91b-6764dbc69471', '2024-08-01', 2, 'N1', false, ${at})`;
-  await database.db.execute(sql`INSERT INTO learners.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, school_group,
+  await database.db
+    .execute(sql`INSERT INTO learners.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, school_group,
     school_enrollment_number, vve, registered_at) VALUES ${enrollment(ids.atA, ids.twice, '16AH00', '2024-08-01T08:00:00Z')},
     ${enrollment(ids.atB, ids.twice, '03WU00', '2024-09-01T08:00:00Z')}, ${enrollment(ids.replacedAt, ids.replaced, '16AH00', '2024-08-01T08:00:00Z')}`);
   await database.db.execute(sql`INSERT INTO funding.learner (id, birth_date) VALUES (${ids.twice}, '2018-04-04'), (${ids.replaced}, '2019-05-05')`);
-  const funded = (id: string, learner: string, brin6: string) => sql`(${id}, ${learner}, ${brin6}, '010A823', '646X831', '5cbfc5b3-130a-52b4-b91b-6764dbc69471', '2024-08-01', '2024-08-01T08:00:00Z', '2024-08-01')`;
-  await database.db.execute(sql`INSERT INTO funding.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, registered_at, registered_on)
+  const funded = (id: string, learner: string, brin6: string) =>
+    sql`(${id}, ${learner}, ${brin6}, '010A823', '646X831', '5cbfc5b3-130a-52b4-b91b-6764dbc69471', '2024-08-01', '2024-08-01T08:00:00Z', '2024-08-01')`;
+  await database.db
+    .execute(sql`INSERT INTO funding.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, registered_at, registered_on)
     VALUES ${funded(ids.atA, ids.twice, '16AH00')}, ${funded(ids.atB, ids.twice, '03WU00')}, ${funded(ids.replacedAt, ids.replaced, '16AH00')}`);
-  await database.db.execute(sql`INSERT INTO absence.learner (id, pgn, municipality_code) VALUES (${ids.twice}, '111222333', '0363'), (${ids.replaced}, '123456782', '1681'), (${ids.identified}, '100000004', '0114')`);
+  await database.db.execute(
+    sql`INSERT INTO absence.learner (id, pgn, municipality_code) VALUES (${ids.twice}, '111222333', '0363'), (${ids.replaced}, '123456782', '1681'), (${ids.identified}, '100000004', '0114')`,
+  );
   await database.db.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date) VALUES
     (${ids.atA}, ${ids.twice}, '16AH00', '2024-08-01'), (${ids.atB}, ${ids.twice}, '03WU00', '2024-08-01'), (${ids.replacedAt}, ${ids.replaced}, '16AH00', '2024-08-01')`);
   return { database, oldRoot };
@@ -74,7 +80,9 @@ describe('the move into deliveries, with a learner record nothing would keep', (
   });
 
   it('refuses to drop the record of a learner that has no enrollment or identification to keep it, and changes nothing', async () => {
-    await database.db.execute(sql`INSERT INTO learners.learner (id, pgn, pgn_kind, birth_date, gender, postcode, municipality_source) VALUES (${ids.orphan}, '234567004', 'BSN', '2019-01-01', 'MALE', '7822HG', 'POSTCODE')`);
+    await database.db.execute(
+      sql`INSERT INTO learners.learner (id, pgn, pgn_kind, birth_date, gender, postcode, municipality_source) VALUES (${ids.orphan}, '234567004', 'BSN', '2019-01-01', 'MALE', '7822HG', 'POSTCODE')`,
+    );
     await expect(migrate(database, 'learners')).rejects.toThrow(/0004_move_learner_data_into_deliveries.sql failed: .*without an enrollment or identification/);
     const [left] = await query<{ columns: number; deliveries: boolean }>(sql`SELECT
       (SELECT count(*)::int FROM information_schema.columns WHERE table_schema = 'learners' AND table_name = 'learner' AND column_name = 'birth_date') AS columns,
@@ -102,12 +110,72 @@ describe('migrating the learners, funding and absence registers from one learner
     const deliveries = await query(sql`SELECT learner_id::text, brin6, enrollment_id::text, pgn, birth_date::text, gender, postcode, family_name, given_names,
         municipality_override, municipality_code FROM learners.delivery ORDER BY learner_id, brin6, enrollment_id NULLS FIRST`);
     expect(deliveries).toEqual([
-      { learner_id: ids.twice, brin6: '03WU00', enrollment_id: ids.atB, pgn: '111222333', birth_date: '2018-04-04', gender: 'FEMALE', postcode: '7822HG', family_name: 'de Vries', given_names: 'Sanne', municipality_override: '0363', municipality_code: '0363' },
-      { learner_id: ids.twice, brin6: '16AH00', enrollment_id: ids.atA, pgn: '111222333', birth_date: '2018-04-04', gender: 'FEMALE', postcode: '7822HG', family_name: 'de Vries', given_names: 'Sanne', municipality_override: '0363', municipality_code: '0363' },
+      {
+        learner_id: ids.twice,
+        brin6: '03WU00',
+        enrollment_id: ids.atB,
+        pgn: '111222333',
+        birth_date: '2018-04-04',
+        gender: 'FEMALE',
+        postcode: '7822HG',
+        family_name: 'de Vries',
+        given_names: 'Sanne',
+        municipality_override: '0363',
+        municipality_code: '0363',
+      },
+      {
+        learner_id: ids.twice,
+        brin6: '16AH00',
+        enrollment_id: ids.atA,
+        pgn: '111222333',
+        birth_date: '2018-04-04',
+        gender: 'FEMALE',
+        postcode: '7822HG',
+        family_name: 'de Vries',
+        given_names: 'Sanne',
+        municipality_override: '0363',
+        municipality_code: '0363',
+      },
       // Identified and enrolled under the onderwijsnummer, replaced by the BSN later: both delivered under the onderwijsnummer.
-      { learner_id: ids.replaced, brin6: '16AH00', enrollment_id: null, pgn: '101222331', birth_date: '2019-05-05', gender: 'MALE', postcode: '9571AZ', family_name: 'Jansen', given_names: null, municipality_override: null, municipality_code: '1681' },
-      { learner_id: ids.replaced, brin6: '16AH00', enrollment_id: ids.replacedAt, pgn: '101222331', birth_date: '2019-05-05', gender: 'MALE', postcode: '9571AZ', family_name: 'Jansen', given_names: null, municipality_override: null, municipality_code: '1681' },
-      { learner_id: ids.identified, brin6: '03WU00', enrollment_id: null, pgn: '100000004', birth_date: '2020-06-06', gender: 'UNDETERMINED', postcode: '7822HG', family_name: 'Bakker', given_names: null, municipality_override: null, municipality_code: '0114' },
+      {
+        learner_id: ids.replaced,
+        brin6: '16AH00',
+        enrollment_id: null,
+        pgn: '101222331',
+        birth_date: '2019-05-05',
+        gender: 'MALE',
+        postcode: '9571AZ',
+        family_name: 'Jansen',
+        given_names: null,
+        municipality_override: null,
+        municipality_code: '1681',
+      },
+      {
+        learner_id: ids.replaced,
+        brin6: '16AH00',
+        enrollment_id: ids.replacedAt,
+        pgn: '101222331',
+        birth_date: '2019-05-05',
+        gender: 'MALE',
+        postcode: '9571AZ',
+        family_name: 'Jansen',
+        given_names: null,
+        municipality_override: null,
+        municipality_code: '1681',
+      },
+      {
+        learner_id: ids.identified,
+        brin6: '03WU00',
+        enrollment_id: null,
+        pgn: '100000004',
+        birth_date: '2020-06-06',
+        gender: 'UNDETERMINED',
+        postcode: '7822HG',
+        family_name: 'Bakker',
+        given_names: null,
+        municipality_override: null,
+        municipality_code: '0114',
+      },
     ]);
     expect(await query(sql`SELECT count(*)::int AS n FROM learners.enrollment`)).toEqual([{ n: 3 }]);
     expect(await query(sql`SELECT count(*)::int AS n FROM learners.learner_pgn`)).toEqual([{ n: 4 }]);

@@ -36,16 +36,23 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
   const as = (viewer: Viewer) => system.token(viewer);
   const check = async (vendorOin: string, service: string, date: string, viewer: Viewer = { role: 'MUNICIPALITY', municipality: '0114' }) =>
     (
-      await system.query<{ mandateCheck: string }>('query($v: ID!, $s: Service!, $d: Date) { mandateCheck(brin6: "16AH00", service: $s, vendorOin: $v, date: $d) }', {
-        variables: { v: vendorOin, s: service, d: date },
-        token: await as(viewer),
-      })
+      await system.query<{ mandateCheck: string }>(
+        'query($v: ID!, $s: Service!, $d: Date) { mandateCheck(brin6: "16AH00", service: $s, vendorOin: $v, date: $d) }',
+        {
+          variables: { v: vendorOin, s: service, d: date },
+          token: await as(viewer),
+        },
+      )
     ).data!.mandateCheck;
   const grant = async (viewer: Viewer, overrides: Record<string, unknown> = {}) =>
-    system.query<{ grantMandate: { id: string; service: string; vendor: { name: string }; branch: { brin6: string }; startDate: string; endDate: string | null } }>(
-      'mutation($input: GrantMandateInput!) { grantMandate(input: $input) { id service vendor { name } branch { brin6 } startDate endDate } }',
-      { token: await as(viewer), variables: { input: { documentId: `grant-${++serial}`, brin6: '16AH00', service: 'VERZUIM', vendorOin: otherVendor, startDate: '2026-01-01', ...overrides } } },
-    );
+    system.query<{
+      grantMandate: { id: string; service: string; vendor: { name: string }; branch: { brin6: string }; startDate: string; endDate: string | null };
+    }>('mutation($input: GrantMandateInput!) { grantMandate(input: $input) { id service vendor { name } branch { brin6 } startDate endDate } }', {
+      token: await as(viewer),
+      variables: {
+        input: { documentId: `grant-${++serial}`, brin6: '16AH00', service: 'VERZUIM', vendorOin: otherVendor, startDate: '2026-01-01', ...overrides },
+      },
+    });
   const end = async (viewer: Viewer, endDate: string) =>
     system.query<{ endMandate: { endDate: string } }>('mutation($input: EndMandateInput!) { endMandate(input: $input) { endDate } }', {
       token: await as(viewer),
@@ -66,14 +73,22 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
     expect(registered.data!.registerVendor).toEqual({ oin: otherVendor, name: 'Tweede Leverancier B.V.' });
     expectRefused(await register('vendor-2'), 'CONFLICT');
     expectRefused(
-      await system.query('mutation { registerVendor(input: { documentId: "v3", oin: "00000001800866472000", name: "x" }) { oin } }', { token: await as({ role: 'BOARD', board }) }),
+      await system.query('mutation { registerVendor(input: { documentId: "v3", oin: "00000001800866472000", name: "x" }) { oin } }', {
+        token: await as({ role: 'BOARD', board }),
+      }),
       'FORBIDDEN',
     );
   });
 
   it("lets the school's board grant a mandate, in force from its start date", async () => {
     expect(granted.errors).toBeUndefined();
-    expect(granted.data!.grantMandate).toMatchObject({ service: 'VERZUIM', vendor: { name: 'Tweede Leverancier B.V.' }, branch: { brin6: '16AH00' }, startDate: '2026-01-01', endDate: null });
+    expect(granted.data!.grantMandate).toMatchObject({
+      service: 'VERZUIM',
+      vendor: { name: 'Tweede Leverancier B.V.' },
+      branch: { brin6: '16AH00' },
+      startDate: '2026-01-01',
+      endDate: null,
+    });
     expect(await check(otherVendor, 'VERZUIM', '2025-12-31')).toBe('NOK');
     expect(await check(otherVendor, 'VERZUIM', '2026-01-01')).toBe('OK');
     expect(await check(otherVendor, 'ROD_PO', '2026-01-01')).toBe('NOK');
@@ -83,7 +98,10 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
     expectRefused(await grant({ role: 'BOARD', board: otherBoard }, { service: 'RIO' }), 'NOT_FOUND');
     expectRefused(await grant({ role: 'VENDOR', vendorOin: otherVendor, school: '16AH00' }, { service: 'RIO' }), 'FORBIDDEN');
     expectRefused(await grant({ role: 'BOARD', board }, { service: 'RIO', vendorOin: '00000009999999999000' }), 'NOT_FOUND');
-    expect((await grant({ role: 'BOARD', board }, { service: 'RIO', endDate: '2025-12-31' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endDate' });
+    expect((await grant({ role: 'BOARD', board }, { service: 'RIO', endDate: '2025-12-31' })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'endDate',
+    });
     expect(await check(otherVendor, 'RIO', '2026-06-01')).toBe('NOK');
   });
 
@@ -97,9 +115,12 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
 
   it('shows the details to that vendor and that board only; anyone else gets OK or NOK', async () => {
     const seen = async (viewer: Viewer) => {
-      const response = await system.query<{ mandates: { totalCount: number; edges: { node: { id: string } }[] } }>('{ mandates(brin6: "16AH00", first: 200) { totalCount edges { node { id } } } }', {
-        token: await as(viewer),
-      });
+      const response = await system.query<{ mandates: { totalCount: number; edges: { node: { id: string } }[] } }>(
+        '{ mandates(brin6: "16AH00", first: 200) { totalCount edges { node { id } } } }',
+        {
+          token: await as(viewer),
+        },
+      );
       return response.errors ? response.errors[0]!.extensions!.code : response.data!.mandates.edges.map((edge) => edge.node.id);
     };
     expect(await seen({ role: 'VENDOR', vendorOin: otherVendor, school: '03WU00' })).toEqual([mandateId]);

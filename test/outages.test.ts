@@ -44,8 +44,15 @@ async function probe(graphqlUrl: string, path: string) {
 
 /** POSTs a query as the operator; the answer with its status and Retry-After. */
 async function ask(url: string, query: string, token: string) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
-  const body = (await response.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] };
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await response.json()) as {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+  };
   return { status: response.status, retryAfter: response.headers.get('retry-after'), ...body };
 }
 
@@ -116,9 +123,18 @@ describe.runIf(onPostgres)('a process started while PostgreSQL refuses connectio
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/graphql`;
     let failed: unknown;
-    const starting = startSystem(readConfig({ ...process.env, DATABASE_URL: database.url, SERVE: 'institutions', PORT: String(port), SEED: 'false' }), { logger: silentLogger });
-    starting.then((system) => (started = system), (error: unknown) => (failed = error));
-    await eventually('the database named unreachable', async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.database?.startsWith('unreachable') === true, { deadline: 20_000, state: () => `start failed: ${failed}` });
+    const starting = startSystem(readConfig({ ...process.env, DATABASE_URL: database.url, SERVE: 'institutions', PORT: String(port), SEED: 'false' }), {
+      logger: silentLogger,
+    });
+    starting.then(
+      (system) => (started = system),
+      (error: unknown) => (failed = error),
+    );
+    await eventually(
+      'the database named unreachable',
+      async () => (await probe(url, '/readyz').catch(() => undefined))?.body.checks.database?.startsWith('unreachable') === true,
+      { deadline: 20_000, state: () => `start failed: ${failed}` },
+    );
 
     const { status, body } = await probe(url, '/readyz');
     expect(status).toBe(503);
@@ -199,7 +215,9 @@ describe.runIf(onPostgres)('a subgraph out of reach of the gateway', () => {
       expect(answer.status).toBe(503);
       expect(answer.retryAfter).toBe('1');
       expect(answer.data).toEqual({ enrollment: { id: enrollmentId, group: 2, fundingStatus: null } });
-      expect(answer.errors).toEqual([{ message: expect.not.stringMatching(/funding|127\.0\.0\.1/), path: ['enrollment', 'fundingStatus'], extensions: { code: 'UNAVAILABLE' } }]);
+      expect(answer.errors).toEqual([
+        { message: expect.not.stringMatching(/funding|127\.0\.0\.1/), path: ['enrollment', 'fundingStatus'], extensions: { code: 'UNAVAILABLE' } },
+      ]);
     } finally {
       await funding.pass();
     }

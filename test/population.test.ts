@@ -80,7 +80,11 @@ describe('the national population, at a small scale', () => {
   });
 
   it('gives every learner a valid BSN or onderwijsnummer, held once, a few of them onderwijsnummers', async () => {
-    const learners = await query<{ pgn: string; pgn_kind: string; held: number }>(sql`SELECT l.pgn, l.pgn_kind, count(p.pgn)::int AS held FROM learners.learner l
+    const learners = await query<{
+      pgn: string;
+      pgn_kind: string;
+      held: number;
+    }>(sql`SELECT l.pgn, l.pgn_kind, count(p.pgn)::int AS held FROM learners.learner l
       LEFT JOIN learners.learner_pgn p ON p.learner_id = l.id AND p.pgn = l.pgn GROUP BY 1, 2`);
     for (const learner of learners) {
       expect(learner.pgn_kind === 'BSN' ? isBsn(learner.pgn) : isOnderwijsnummer(learner.pgn), learner.pgn).toBe(true);
@@ -110,7 +114,10 @@ describe('the national population, at a small scale', () => {
   });
 
   it('puts children of compulsory school age who are enrolled nowhere in the person source, each with a valid BSN and an event', async () => {
-    const children = await query<{ bsn: string; age: number }>(sql`SELECT p.bsn, extract(year FROM age(${day}::date, p.birth_date))::int AS age FROM learners.person p
+    const children = await query<{
+      bsn: string;
+      age: number;
+    }>(sql`SELECT p.bsn, extract(year FROM age(${day}::date, p.birth_date))::int AS age FROM learners.person p
       WHERE NOT EXISTS (SELECT 1 FROM learners.learner l WHERE l.pgn = p.bsn)`);
     expect(children.length).toBeGreaterThan(0);
     for (const child of children) {
@@ -118,7 +125,10 @@ describe('the national population, at a small scale', () => {
       expect(child.age).toBeGreaterThanOrEqual(5);
       expect(child.age).toBeLessThanOrEqual(11);
     }
-    const [events] = await query<{ registered: number; persons: number }>(sql`SELECT (SELECT count(*)::int FROM learners.outbox WHERE type = 'PersonRegistered') AS registered,
+    const [events] = await query<{
+      registered: number;
+      persons: number;
+    }>(sql`SELECT (SELECT count(*)::int FROM learners.outbox WHERE type = 'PersonRegistered') AS registered,
       (SELECT count(*)::int FROM learners.person) AS persons`);
     expect(events!.registered).toBe(events!.persons);
   });
@@ -196,21 +206,33 @@ describe('the national population, at a small scale, taken in by funding and abs
     // A learner known by an onderwijsnummer first, then by a BSN: LearnerIdentified and PgnReplaced.
     const school = { brin6: '16AH00', sender: '00000001800866472000/16AH00' };
     const areas = await schoolPostcodeAreas(database.db);
-    const identified = await identifyLearner(database.db, school, { documentId: 'bulk-identify', birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' }, areas);
-    const [{ pgn: onderwijsnummer }] = (await query<{ pgn: string }>(sql`SELECT pgn FROM learners.learner WHERE id = ${identified.learnerId}`)) as [{ pgn: string }];
-    const [enrolled] = await enroll(database.db, school, [
-      {
-        documentId: 'bulk-enroll',
-        learner: { pgn: onderwijsnummer, birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG' },
-        providerCode: '010A823',
-        locationCode: '646X831',
-        offeredProgrammeId: '5cbfc5b3-130a-52b4-b91b-6764dbc69471',
-        startDate: '2024-08-01',
-        group: 3,
-        schoolEnrollmentNumber: 'BULK1',
-        vve: false,
-      },
-    ], areas);
+    const identified = await identifyLearner(
+      database.db,
+      school,
+      { documentId: 'bulk-identify', birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG', familyName: 'Jansen' },
+      areas,
+    );
+    const [{ pgn: onderwijsnummer }] = (await query<{ pgn: string }>(sql`SELECT pgn FROM learners.learner WHERE id = ${identified.learnerId}`)) as [
+      { pgn: string },
+    ];
+    const [enrolled] = await enroll(
+      database.db,
+      school,
+      [
+        {
+          documentId: 'bulk-enroll',
+          learner: { pgn: onderwijsnummer, birthDate: '2020-05-01', gender: 'MALE', postcode: '7822HG' },
+          providerCode: '010A823',
+          locationCode: '646X831',
+          offeredProgrammeId: '5cbfc5b3-130a-52b4-b91b-6764dbc69471',
+          startDate: '2024-08-01',
+          group: 3,
+          schoolEnrollmentNumber: 'BULK1',
+          vve: false,
+        },
+      ],
+      areas,
+    );
     expect(enrolled!.ok).toBe(true);
     await replacePgn(database.db, school, { documentId: 'bulk-replace', onderwijsnummer, bsn: '111222333' });
 

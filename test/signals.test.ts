@@ -2,7 +2,18 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
-import { bsnFor, enrollmentInput, eventually, Follower, importPersonLines, personLine, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import {
+  bsnFor,
+  enrollmentInput,
+  eventually,
+  Follower,
+  importPersonLines,
+  personLine,
+  schoolAt,
+  startTestSystem,
+  type School,
+  type TestSystem,
+} from './harness.ts';
 
 /*
  * Signals (terugmelding, Wro art 14.1): where a school's delivery differs from the person source, or
@@ -15,7 +26,17 @@ const subscription = operations.get('SignalIssued.graphql')!;
 const signalsQuery = operations.get('Signals.graphql')!;
 const acknowledge = operations.get('AcknowledgeSignal.graphql')!;
 
-type Signal = { id: string; code: string; field: string | null; deliveredValue: string | null; registeredValue: string | null; action: string; status: string; closedAt: string | null; enrollment: { id: string } };
+type Signal = {
+  id: string;
+  code: string;
+  field: string | null;
+  deliveredValue: string | null;
+  registeredValue: string | null;
+  action: string;
+  status: string;
+  closedAt: string | null;
+  enrollment: { id: string };
+};
 type Issued = { cursor: string; signal: Signal };
 
 describe('signals to schools', () => {
@@ -44,18 +65,27 @@ describe('signals to schools', () => {
   };
   /** Waits until every subscriber is live at its subgraph: what is issued after this reaches them. */
   const live = (subscribers: number) =>
-    eventually(`${subscribers} live subscriptions`, () => Object.values(system.system.stats().feeds).reduce((sum, feed) => sum + feed.live, 0) === subscribers, { deadline: 10_000 });
+    eventually(
+      `${subscribers} live subscriptions`,
+      () => Object.values(system.system.stats().feeds).reduce((sum, feed) => sum + feed.live, 0) === subscribers,
+      { deadline: 10_000 },
+    );
 
   async function enroll(at: School, learner: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
-    const response = await system.query<{ enrollLearner: { enrollment: { id: string } } }>('mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
-      variables: { input: enrollmentInput(at, 71_100 + ++serial, overrides, learner) },
-      token: at.token,
-    });
+    const response = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(
+      'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }',
+      {
+        variables: { input: enrollmentInput(at, 71_100 + ++serial, overrides, learner) },
+        token: at.token,
+      },
+    );
     expect(response.errors).toBeUndefined();
     return response.data!.enrollLearner.enrollment.id;
   }
   const signals = async (at: School, status?: string) =>
-    (await system.query<{ signals: { edges: { node: Signal }[] } }>(signalsQuery, { variables: { status, first: 100 }, token: at.token })).data!.signals.edges.map((edge) => edge.node);
+    (
+      await system.query<{ signals: { edges: { node: Signal }[] } }>(signalsQuery, { variables: { status, first: 100 }, token: at.token })
+    ).data!.signals.edges.map((edge) => edge.node);
   const mutate = (at: School, mutation: string, input: Record<string, unknown>) =>
     system.query<Record<string, any>>(mutation, { variables: { input: { documentId: `signals-${++serial}`, ...input } }, token: at.token });
   const changeEnrollment = 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }';
@@ -71,7 +101,14 @@ describe('signals to schools', () => {
     const enrollmentId = await enroll(a, { pgn: sanne, birthDate: '2019-04-01' });
     await follower.until('the birth date signal', () => follower.items.length === 2, { deadline: 10_000 });
     const differs = follower.items[1]!.signal;
-    expect(differs).toMatchObject({ code: 'DIFFERS', field: 'birthDate', deliveredValue: '2019-04-01', registeredValue: '2019-03-01', status: 'OPEN', enrollment: { id: enrollmentId, learner: { pgn: sanne } } });
+    expect(differs).toMatchObject({
+      code: 'DIFFERS',
+      field: 'birthDate',
+      deliveredValue: '2019-04-01',
+      registeredValue: '2019-03-01',
+      status: 'OPEN',
+      enrollment: { id: enrollmentId, learner: { pgn: sanne } },
+    });
     expect(differs.action).toMatch(/corrected delivery/);
 
     const resumed = follow(a, unknown!.cursor);
@@ -89,7 +126,10 @@ describe('signals to schools', () => {
     await importPersonLines(system, [personLine(lisa, { givenNames: 'Lisa', birthDate: '2023-03-01' })]);
     const registered = await enroll(a, { pgn: lisa, birthDate: '2019-03-01' });
     const delivered = await enroll(a, { pgn: bsnFor(71_006), birthDate: '2019-03-01' });
-    const status = await system.query<{ registered: { fundingStatus: { reasons: string[]; explanation: string } }; delivered: { fundingStatus: { reasons: string[]; explanation: string } } }>(
+    const status = await system.query<{
+      registered: { fundingStatus: { reasons: string[]; explanation: string } };
+      delivered: { fundingStatus: { reasons: string[]; explanation: string } };
+    }>(
       'query($registered: ID!, $delivered: ID!) { registered: enrollment(id: $registered) { fundingStatus(countDate: "2027-02-01") { reasons explanation } } delivered: enrollment(id: $delivered) { fundingStatus(countDate: "2027-02-01") { reasons explanation } } }',
       { variables: { registered, delivered }, token: a.token },
     );
@@ -105,9 +145,16 @@ describe('signals to schools', () => {
     const enrollmentId = await enroll(a, { pgn: noor });
     await importPersonLines(system, [personLine(noor, { givenNames: 'Noor', birthDate: '2018-06-01' })]);
     let open: Signal | undefined;
-    await eventually('the birth date signal', async () => (open = (await signals(a, 'OPEN')).find((signal) => signal.enrollment.id === enrollmentId)) !== undefined);
+    await eventually(
+      'the birth date signal',
+      async () => (open = (await signals(a, 'OPEN')).find((signal) => signal.enrollment.id === enrollmentId)) !== undefined,
+    );
     expect((await mutate(b, acknowledge, { signalId: open!.id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    expect((await mutate(a, acknowledge, { signalId: open!.id })).data!.acknowledgeSignal.signal).toMatchObject({ id: open!.id, status: 'ACKNOWLEDGED', closedAt: expect.any(String) });
+    expect((await mutate(a, acknowledge, { signalId: open!.id })).data!.acknowledgeSignal.signal).toMatchObject({
+      id: open!.id,
+      status: 'ACKNOWLEDGED',
+      closedAt: expect.any(String),
+    });
     expect((await mutate(a, acknowledge, { signalId: open!.id })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 
@@ -120,7 +167,11 @@ describe('signals to schools', () => {
     expect(counts).toMatchObject({ PersonDied: 1, signals: 1 });
     const [death] = (await signals(a, 'OPEN')).filter((signal) => signal.enrollment.id === enrollmentId);
     expect(death).toMatchObject({ code: 'DECEASED', field: null, registeredValue: '2026-11-02' });
-    const ended = await mutate(a, 'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', { enrollmentId, endDate: '2026-11-02', reason: 'DECEASED' });
+    const ended = await mutate(a, 'mutation($input: DeregisterLearnerInput!) { deregisterLearner(input: $input) { enrollment { id } } }', {
+      enrollmentId,
+      endDate: '2026-11-02',
+      reason: 'DECEASED',
+    });
     expect(ended.errors).toBeUndefined();
     expect((await signals(a)).find((signal) => signal.id === death!.id)?.status).toBe('RESOLVED');
   });
@@ -147,7 +198,10 @@ describe('signals to schools', () => {
       ]),
     );
     expect((await signals(b, 'OPEN')).some((signal) => signal.code === 'PGN_REPLACED')).toBe(false);
-    const learner = await system.query<{ learner: { pgn: string; formerPgns: { pgn: string }[] } }>('query($pgn: ID!) { learner(pgn: $pgn) { pgn formerPgns { pgn } } }', { variables: { pgn: onderwijsnummer }, token: a.token });
+    const learner = await system.query<{ learner: { pgn: string; formerPgns: { pgn: string }[] } }>(
+      'query($pgn: ID!) { learner(pgn: $pgn) { pgn formerPgns { pgn } } }',
+      { variables: { pgn: onderwijsnummer }, token: a.token },
+    );
     expect(learner.data!.learner).toEqual({ pgn: bsn, formerPgns: [{ pgn: onderwijsnummer }] });
   });
 });

@@ -29,7 +29,15 @@ const bulkMutation = 'mutation($input: EnrollLearnersInput!) { enrollLearners(in
 /** True when the cursors are strictly increasing in stream order: no duplicate, nothing out of order. */
 const inStreamOrder = (cursors: string[]) => cursors.every((cursor, i) => i === 0 || compareCursors(cursors[i - 1]!, cursor) < 0);
 
-type Notice = { cursor: string; notice: { learnerPgn: string; newStartDate: string; newLocation: { branches: { name: string }[] }; enrollment: { id: string; fundingStatus: { outcome: string } | null } } };
+type Notice = {
+  cursor: string;
+  notice: {
+    learnerPgn: string;
+    newStartDate: string;
+    newLocation: { branches: { name: string }[] };
+    enrollment: { id: string; fundingStatus: { outcome: string } | null };
+  };
+};
 type FundingChange = {
   cursor: string;
   countDate: string;
@@ -53,18 +61,25 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
   };
 
   const enroll = async (at: School, n: number, overrides: Record<string, unknown> = {}) => {
-    const response = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(enrollMutation, { variables: { input: enrollmentInput(at, n, overrides) }, token: at.token });
+    const response = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(enrollMutation, {
+      variables: { input: enrollmentInput(at, n, overrides) },
+      token: at.token,
+    });
     expect(response.errors).toBeUndefined();
     return response.data!.enrollLearner.enrollment.id;
   };
 
   /** Waits until the gateway holds `subscribers` and every upstream has joined its stream's live tail. */
   const allLive = (subscribers: number) =>
-    eventually(`${subscribers} live subscribers`, () => {
-      const { gateway, feeds } = system.system.stats();
-      const live = Object.values(feeds).reduce((sum, feed) => sum + feed.live, 0);
-      return gateway?.subscribers === subscribers && live === gateway.upstreams;
-    }, { deadline: 10_000 });
+    eventually(
+      `${subscribers} live subscribers`,
+      () => {
+        const { gateway, feeds } = system.system.stats();
+        const live = Object.values(feeds).reduce((sum, feed) => sum + feed.live, 0);
+        return gateway?.subscribers === subscribers && live === gateway.upstreams;
+      },
+      { deadline: 10_000 },
+    );
 
   beforeAll(async () => {
     system = await startTestSystem();
@@ -72,7 +87,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
   });
   afterEach(async () => {
     await Promise.all(followers.splice(0).map((follower) => follower.stop()));
-    await eventually('the last test\'s subscribers to leave', () => system.system.stats().gateway?.subscribers === 0, { deadline: 5000 });
+    await eventually("the last test's subscribers to leave", () => system.system.stats().gateway?.subscribers === 0, { deadline: 5000 });
   });
   afterAll(() => system?.close());
 
@@ -88,16 +103,22 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     for (const n of numbers) ids.push(await enroll(a, n));
     // The first statuses at A come in before the transfers, so that only the changes they make follow.
     await fundingAtA.until("A's first two statuses", () => fundingAtA.items.length === 2, { deadline: 10_000 });
-    expect(fundingAtA.items.map((item) => [item.previous, item.current?.outcome])).toEqual([[null, 'FUNDABLE'], [null, 'FUNDABLE']]);
+    expect(fundingAtA.items.map((item) => [item.previous, item.current?.outcome])).toEqual([
+      [null, 'FUNDABLE'],
+      [null, 'FUNDABLE'],
+    ]);
 
     for (const n of numbers) await enroll(b, n, { startDate: '2026-12-01' });
 
     await noticesAtA.until('two notices at A', () => noticesAtA.items.length === 2, { deadline: 10_000 });
     await fundingAtA.until("two of A's statuses changed", () => fundingAtA.items.length === 4, { deadline: 10_000 });
-    const name = (await system.query<{ branch: { name: string } }>('query($brin6: ID!) { branch(brin6: $brin6) { name } }', { variables: { brin6: b.brin6 } })).data!.branch.name;
+    const name = (await system.query<{ branch: { name: string } }>('query($brin6: ID!) { branch(brin6: $brin6) { name } }', { variables: { brin6: b.brin6 } }))
+      .data!.branch.name;
     expect(noticesAtA.items.map((item) => item.notice.newLocation.branches.map((branch) => branch.name))).toEqual([[name], [name]]);
     expect(noticesAtA.items.map((item) => item.notice.enrollment.id).sort()).toEqual([...ids].sort());
-    expect(noticesAtA.items.every((item) => item.notice.newStartDate === '2026-12-01' && item.notice.enrollment.fundingStatus?.outcome === 'NOT_FUNDABLE')).toBe(true);
+    expect(
+      noticesAtA.items.every((item) => item.notice.newStartDate === '2026-12-01' && item.notice.enrollment.fundingStatus?.outcome === 'NOT_FUNDABLE'),
+    ).toBe(true);
     expect(noticesAtA.items.map((item) => item.notice.learnerPgn).sort()).toEqual(pgns.map((n) => enrollmentInput(a, Number(n)).learner.pgn).sort());
     for (const change of fundingAtA.items.slice(2)) {
       expect(change.enrollment.branch.brin6).toBe(a.brin6);
@@ -149,28 +170,35 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     const n = ++learner;
     const enrollmentId = await enroll(a, n);
     const municipality = async (code: string) => ({ ...a, token: await system.token({ role: 'MUNICIPALITY', municipality: code }) });
-    type Update = { cursor: string; change: string; report: { id: string; status: string; kind: string; municipalityCode: string; branch: { name: string }; learner: { pgn: string } | null } };
+    type Update = {
+      cursor: string;
+      change: string;
+      report: { id: string; status: string; kind: string; municipalityCode: string; branch: { name: string }; learner: { pgn: string } | null };
+    };
     const atSchool = follow<Update>(a, absenceSubscription, 'absenceReportUpdated');
     const atResidence = follow<Update>(await municipality('0114'), absenceSubscription, 'absenceReportUpdated');
     const elsewhere = follow<Update>(await municipality('0363'), absenceSubscription, 'absenceReportUpdated');
     const otherSchool = follow<Update>(c, absenceSubscription, 'absenceReportUpdated');
     await allLive(4);
 
-    const reported = await system.query<{ reportAbsence: { report: { id: string } } }>('mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
-      token: a.token,
-      variables: {
-        input: {
-          documentId: `subscriptions-report-${n}`,
-          enrollmentId,
-          kind: 'SIXTEEN_HOURS',
-          startDate: '2026-10-05',
-          endDate: '2026-10-08',
-          absences: [5, 6, 7, 8].map((day) => ({ date: `2026-10-0${day}`, dayPart: 'MORNING', hours: 4 })),
-          municipalityActionWanted: true,
-          contact: { name: 'J. de Vries', role: 'intern begeleider', email: 'ib@example.org' },
+    const reported = await system.query<{ reportAbsence: { report: { id: string } } }>(
+      'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }',
+      {
+        token: a.token,
+        variables: {
+          input: {
+            documentId: `subscriptions-report-${n}`,
+            enrollmentId,
+            kind: 'SIXTEEN_HOURS',
+            startDate: '2026-10-05',
+            endDate: '2026-10-08',
+            absences: [5, 6, 7, 8].map((day) => ({ date: `2026-10-0${day}`, dayPart: 'MORNING', hours: 4 })),
+            municipalityActionWanted: true,
+            contact: { name: 'J. de Vries', role: 'intern begeleider', email: 'ib@example.org' },
+          },
         },
       },
-    });
+    );
     expect(reported.errors).toBeUndefined();
     const reportId = reported.data!.reportAbsence.report.id;
     const step = await system.query('mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { status } } }', {
@@ -236,20 +264,29 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
     // The first status comes while the mandate holds; waiting for it keeps it apart from what follows the end.
     await enroll(c, n);
     await follower.until('the status at C', () => follower.items.length === 1, { deadline: 10_000 });
-    const branch = await system.query<{ branch: { provider: { board: { code: string } } } }>('query($brin6: ID!) { branch(brin6: $brin6) { provider { board { code } } } }', { variables: { brin6: c.brin6 } });
+    const branch = await system.query<{ branch: { provider: { board: { code: string } } } }>(
+      'query($brin6: ID!) { branch(brin6: $brin6) { provider { board { code } } } }',
+      { variables: { brin6: c.brin6 } },
+    );
     const board = await system.token({ role: 'BOARD', board: branch.data!.branch.provider.board.code });
     const mandates = await system.query<{ mandates: { edges: { node: { id: string; service: string; vendor: { oin: string } } }[] } }>(
       'query($brin6: ID!) { mandates(brin6: $brin6) { edges { node { id service vendor { oin } } } } }',
       { variables: { brin6: c.brin6 }, token: board },
     );
-    const rodPo = mandates.data!.mandates.edges.map((edge) => edge.node).find((node) => node.service === 'ROD_PO' && node.vendor.oin === '00000001800866472000')!;
+    const rodPo = mandates
+      .data!.mandates.edges.map((edge) => edge.node)
+      .find((node) => node.service === 'ROD_PO' && node.vendor.oin === '00000001800866472000')!;
     const ended = await system.query('mutation($input: EndMandateInput!) { endMandate(input: $input) { endDate } }', {
       variables: { input: { documentId: `end-${n}`, mandateId: rodPo.id, endDate: addDays(today(), -1) } },
       token: board,
     });
     expect(ended.errors).toBeUndefined();
     // Funding keeps a copy of the mandates: once it has taken in the end, it refuses the vendor.
-    await eventually('funding to refuse the vendor', async () => (await system.query('{ countDates { countDate } }', { token: c.token })).errors?.[0]?.extensions?.code === 'FORBIDDEN', { deadline: 10_000 });
+    await eventually(
+      'funding to refuse the vendor',
+      async () => (await system.query('{ countDates { countDate } }', { token: c.token })).errors?.[0]?.extensions?.code === 'FORBIDDEN',
+      { deadline: 10_000 },
+    );
 
     // The learner enrolls at B: its enrollment at C no longer counts, an event for C.
     await enroll(b, n, { startDate: '2026-12-01' });
@@ -269,23 +306,41 @@ describe('releasing subscriptions', () => {
 
   const open = () => {
     const { gateway, feeds } = system.system.stats();
-    return { ...gateway, ...Object.values(feeds).reduce((sum, feed) => ({ subscriptions: sum.subscriptions + feed.subscriptions, tails: sum.tails + feed.tails }), { subscriptions: 0, tails: 0 }) };
+    return {
+      ...gateway,
+      ...Object.values(feeds).reduce((sum, feed) => ({ subscriptions: sum.subscriptions + feed.subscriptions, tails: sum.tails + feed.tails }), {
+        subscriptions: 0,
+        tails: 0,
+      }),
+    };
   };
 
   it('leaves no upstream subscription, feed subscription or listener behind once 1,000 subscribers have gone', async () => {
     const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
     const queries = [fundingSubscription, noticesSubscription, absenceSubscription];
-    const clients = Array.from({ length: 40 }, () => createClient({ url: system.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 }));
+    const clients = Array.from({ length: 40 }, () =>
+      createClient({
+        url: system.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      }),
+    );
     const errors: unknown[] = [];
     // 25 on each of 40 connections, over three fields, half of them from the start of the stream.
     const unsubscribes = clients.flatMap((client, c) =>
       Array.from({ length: 25 }, (_, i) =>
-        client.subscribe({ query: queries[(c + i) % 3]!, variables: { after: i % 2 ? null : streamStart } }, { next: () => undefined, error: (error) => errors.push(error), complete: () => undefined }),
+        client.subscribe(
+          { query: queries[(c + i) % 3]!, variables: { after: i % 2 ? null : streamStart } },
+          { next: () => undefined, error: (error) => errors.push(error), complete: () => undefined },
+        ),
       ),
     );
-    await eventually('1,000 subscribers', () => open().subscribers === 1000 && open().subscriptions === open().upstreams, { deadline: 20_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify(open())}, errors ${JSON.stringify(errors.slice(0, 3))}`);
-    });
+    await eventually('1,000 subscribers', () => open().subscribers === 1000 && open().subscriptions === open().upstreams, { deadline: 20_000 }).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(open())}, errors ${JSON.stringify(errors.slice(0, 3))}`);
+      },
+    );
     // Per field, those after the same cursor share an upstream. Those from now on do too, and, as
     // the streams hold no event yet, they start where those after the stream's start stand: one each.
     expect(open()).toEqual({ subscribers: 1000, upstreams: 3, subscriptions: 3, tails: 3 });
@@ -303,7 +358,11 @@ describe('releasing subscriptions', () => {
 /** A funding status change at 16AH00 as the funding subgraph writes one; `n` tells them apart. */
 function statusChange(n: number): NewEvent {
   const keys = { enrollmentId: randomUUID(), learnerId: randomUUID(), brin6: '16AH00', countDate: '2027-02-01' };
-  return { type: 'FundingStatusChanged', keys, payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n } };
+  return {
+    type: 'FundingStatusChanged',
+    keys,
+    payload: { ...keys, providerCode: '010A823', fundingYear: 2028, phase: 'PROVISIONAL', previous: null, current: { outcome: 'FUNDABLE', reasons: [] }, n },
+  };
 }
 
 /**
@@ -313,8 +372,14 @@ function statusChange(n: number): NewEvent {
 async function oneMore(writer: Database, written: string[], followers: Follower<{ cursor: string }>[]): Promise<string[]> {
   await writer.db.transaction((tx) => appendEvents(tx, 'funding', [statusChange(written.length)]));
   let all: string[] = [];
-  await eventually('the event after the others to be readable', async () => (all = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === written.length + 1, { deadline: 30_000 });
-  for (const follower of followers) await follower.until('the event after the others', () => follower.items.some((item) => item.cursor === all.at(-1)), { deadline: 30_000 });
+  await eventually(
+    'the event after the others to be readable',
+    async () =>
+      (all = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === written.length + 1,
+    { deadline: 30_000 },
+  );
+  for (const follower of followers)
+    await follower.until('the event after the others', () => follower.items.some((item) => item.cursor === all.at(-1)), { deadline: 30_000 });
   return all;
 }
 
@@ -323,7 +388,8 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
     const fresh = await freshDatabaseUrl();
     const base = { ...process.env, DATABASE_URL: fresh.url!, PORT: '0', RATE_LIMIT: '0' };
     const servers = new Map<string, RunningSystem>();
-    const start = async (name: string, environment: Record<string, string> = {}) => servers.set(name, await startSystem(readConfig({ ...base, SERVE: name, ...environment }), { logger: silentLogger }));
+    const start = async (name: string, environment: Record<string, string> = {}) =>
+      servers.set(name, await startSystem(readConfig({ ...base, SERVE: name, ...environment }), { logger: silentLogger }));
     const restart = async (name: string, environment: Record<string, string> = {}) => {
       await servers.get(name)!.close();
       await start(name, environment);
@@ -336,8 +402,13 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       await start('gateway', gatewayEnvironment);
       const token = await issueToken({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' }, readConfig(base).tokenSecret);
       const query = 'subscription($after: String) { fundingStatusChanged(after: $after) { cursor countDate } }';
-      for (let i = 0; i < 3; i++) followers.push(new Follower({ url: () => servers.get('gateway')!.url, token, query, field: 'fundingStatusChanged', resume: true }));
-      await eventually('three live subscribers', () => servers.get('gateway')!.stats().gateway?.subscribers === 3 && servers.get('funding')!.stats().feeds.funding?.live === 1, { deadline: 10_000 });
+      for (let i = 0; i < 3; i++)
+        followers.push(new Follower({ url: () => servers.get('gateway')!.url, token, query, field: 'fundingStatusChanged', resume: true }));
+      await eventually(
+        'three live subscribers',
+        () => servers.get('gateway')!.stats().gateway?.subscribers === 3 && servers.get('funding')!.stats().feeds.funding?.live === 1,
+        { deadline: 10_000 },
+      );
 
       // Each writer commits 100 events one by one, holding its transaction a random while: commits
       // come out of position order, which a cursor must not skip.
@@ -353,7 +424,8 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
         })(),
       );
       // Restarts while the writers are under way, after the first events and again further on.
-      const delivered = (count: number) => eventually(`${count} events delivered`, () => followers.every((follower) => follower.items.length >= count), { deadline: 30_000 });
+      const delivered = (count: number) =>
+        eventually(`${count} events delivered`, () => followers.every((follower) => follower.items.length >= count), { deadline: 30_000 });
       await delivered(50);
       await restart('gateway', gatewayEnvironment);
       await delivered(250);
@@ -362,7 +434,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
 
       // Readable once every older transaction on the database has ended (kernel/events.ts, readEvents).
       let written: string[] = [];
-      await eventually('the 1,000 events to be readable', async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000, { deadline: 30_000 });
+      await eventually(
+        'the 1,000 events to be readable',
+        async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 1000,
+        { deadline: 30_000 },
+      );
       for (const follower of followers) await follower.until('all 1,000 events', () => follower.items.length >= 1000, { deadline: 30_000 });
       written = await oneMore(writer, written, followers);
       for (const follower of followers) {
@@ -385,7 +461,13 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
     step = 'opening the writer';
     const writer = await openDatabase({ databaseUrl: system.config.databaseUrl, dataDir: 'memory://' });
     const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
-    const follower = new Follower<{ cursor: string }>({ url: () => system.url, token, query: 'subscription { fundingStatusChanged { cursor } }', field: 'fundingStatusChanged', resume: true });
+    const follower = new Follower<{ cursor: string }>({
+      url: () => system.url,
+      token,
+      query: 'subscription { fundingStatusChanged { cursor } }',
+      field: 'fundingStatusChanged',
+      resume: true,
+    });
     try {
       step = 'waiting for a live subscriber';
       await eventually('a live subscriber', () => system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
@@ -402,7 +484,11 @@ describe.runIf(Boolean(process.env.DATABASE_URL))('restarts of the gateway, a su
       await write(50);
       step = 'waiting for the 100 events to be readable';
       let written: string[] = [];
-      await eventually('the 100 events to be readable', async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100, { deadline: 30_000 });
+      await eventually(
+        'the 100 events to be readable',
+        async () => (written = (await readEvents(writer.db, 'funding', null, 5000, ['FundingStatusChanged'])).map((event) => event.cursor)).length === 100,
+        { deadline: 30_000 },
+      );
       step = 'waiting for the follower to receive them';
       await follower.until('all 100 events', () => follower.items.length >= 100, { deadline: 30_000 });
       written = await oneMore(writer, written, [follower]);

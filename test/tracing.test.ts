@@ -7,7 +7,8 @@ import { issueToken } from '../kernel/viewer.ts';
 import { enrollmentInput, freshDatabaseUrl, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /** Learners owns the root field; the branch is institutions', the funding status funding's. */
-const enrollAcrossSubgraphs = 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } fundingStatus { outcome } } } }';
+const enrollAcrossSubgraphs =
+  'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { branch { name } fundingStatus { outcome } } } }';
 
 async function post(url: string, token: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
   const response = await fetch(url, {

@@ -36,7 +36,10 @@ describe('trusted documents: a strict gateway runs registered operations only', 
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables: { brin6: '16AH00' }, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }),
-    }).then(async (response) => ({ status: response.status, ...((await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] }) }));
+    }).then(async (response) => ({
+      status: response.status,
+      ...((await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] }),
+    }));
 
   it('runs a registered operation sent whole, or by its SHA-256 alone', async () => {
     expect((await postGraphQL(system.url, branch, { brin6: '16AH00' }, token)).errors).toBeUndefined();
@@ -76,7 +79,11 @@ describe('npm run operations:register', () => {
   });
 
   const register = (file: string) =>
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'cli', 'operations.ts'), '--vendor', vendor, file, '--into', folder], { cwd: projectRoot, encoding: 'utf8', stdio: 'pipe' });
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'cli', 'operations.ts'), '--vendor', vendor, file, '--into', folder], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
 
   it("files a valid named operation under the vendor's OIN and prints its document id", async () => {
     const source = 'query SchoolName($brin6: ID!) { branch(brin6: $brin6) { name } }\n';

@@ -65,7 +65,9 @@ describe('the web pages the gateway serves', () => {
     const gzipped = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
       request(at('/school'), { headers: { 'accept-encoding': 'gzip' } }, (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        response
+          .on('data', (chunk: Buffer) => chunks.push(chunk))
+          .on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
       })
         .on('error', reject)
         .end();
@@ -87,7 +89,10 @@ describe('the web pages the gateway serves', () => {
     const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       request({ host: url.hostname, port: url.port, path: pathname, headers: { accept: browserAccept } }, (answer) => {
         let body = '';
-        answer.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: answer.statusCode!, body }));
+        answer
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (body += chunk))
+          .on('end', () => resolve({ status: answer.statusCode!, body }));
       })
         .on('error', reject)
         .end();
@@ -118,7 +123,11 @@ describe('the web pages the gateway serves', () => {
 });
 
 describe('the explorer in production', () => {
-  const production = { NODE_ENV: 'production', TOKEN_SECRET: 'a production token secret that is long enough', VIEWER_SECRET: 'a production viewer secret that is long enough' };
+  const production = {
+    NODE_ENV: 'production',
+    TOKEN_SECRET: 'a production token secret that is long enough',
+    VIEWER_SECRET: 'a production viewer secret that is long enough',
+  };
   // A gateway process of its own needs no database. Its subgraph URLs are never dialled: no request
   // below reaches a subgraph.
   const gatewayOnly = (environment: Record<string, string>) =>

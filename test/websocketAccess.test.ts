@@ -45,15 +45,26 @@ describe('GraphQL over WebSocket: who may connect', () => {
 
   it('refuses a token that never expires (no exp) or lives longer than TOKEN_MAX_LIFETIME: 4403 before acknowledging, 401 over HTTP', async () => {
     const key = new TextEncoder().encode(system.config.tokenSecret);
-    const claims = new SignJWT({ role: 'OPERATOR' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('register-graph').setAudience('register-graph/api').setIssuedAt();
+    const claims = new SignJWT({ role: 'OPERATOR' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('register-graph')
+      .setAudience('register-graph/api')
+      .setIssuedAt();
     const forever = await claims.sign(key);
     const tooLong = await issueToken(operator, system.config.tokenSecret, '2d');
-    for (const [bearer, why] of [[forever, 'must carry its issue and expiry times'], [tooLong, 'lives longer than the register allows']] as const) {
+    for (const [bearer, why] of [
+      [forever, 'must carry its issue and expiry times'],
+      [tooLong, 'lives longer than the register allows'],
+    ] as const) {
       const connection = await open(bearer);
       expect(connection.acknowledged).toBe(false);
       expect(connection.closed).toEqual({ code: 4403, reason: expect.stringContaining(why) });
       const overHttp = await postGraphQL(system.url, '{ countDates { countDate } }', undefined, bearer);
-      expect([overHttp.status, overHttp.errors?.[0]?.extensions?.code, overHttp.errors?.[0]?.message]).toEqual([401, 'UNAUTHENTICATED', expect.stringContaining(why)]);
+      expect([overHttp.status, overHttp.errors?.[0]?.extensions?.code, overHttp.errors?.[0]?.message]).toEqual([
+        401,
+        'UNAUTHENTICATED',
+        expect.stringContaining(why),
+      ]);
     }
   });
 
@@ -62,9 +73,15 @@ describe('GraphQL over WebSocket: who may connect', () => {
     const connection = await open(shortLived);
     expect(connection.acknowledged).toBe(true);
     connection.subscribe(fundingSubscription);
-    await eventually('the subscription live', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, { deadline: 10_000 });
+    await eventually('the subscription live', () => system.system.stats().gateway?.subscribers === 1 && system.system.stats().feeds.funding?.live === 1, {
+      deadline: 10_000,
+    });
     await connection.until('the close at expiry', () => connection.closed !== undefined, { deadline: 5_000 });
     expect(connection.closed).toEqual({ code: 4403, reason: expect.stringMatching(/token has expired; connect again with a new one/) });
-    await eventually('the subscription ended', () => system.system.stats().gateway?.subscribers === 0 && system.system.stats().feeds.funding?.subscriptions === 0, { deadline: 5_000 });
+    await eventually(
+      'the subscription ended',
+      () => system.system.stats().gateway?.subscribers === 0 && system.system.stats().feeds.funding?.subscriptions === 0,
+      { deadline: 5_000 },
+    );
   });
 });

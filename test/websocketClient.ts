@@ -84,7 +84,10 @@ export class Connection {
   /** Runs an operation that ends (a query, or a subscription that is refused): its answer or refusal. */
   async operation(query: string, variables?: Record<string, unknown>): Promise<Answer> {
     const id = this.subscribe(query, variables);
-    await this.until(`the end of operation ${id}`, () => this.of(id).some((message) => message.type === 'error' || message.type === 'complete') || this.closed !== undefined);
+    await this.until(
+      `the end of operation ${id}`,
+      () => this.of(id).some((message) => message.type === 'error' || message.type === 'complete') || this.closed !== undefined,
+    );
     if (this.closed) throw new Error(`The connection closed with ${this.closed.code} (${this.closed.reason}) before operation ${id} ended`);
     const error = this.of(id).find((message) => message.type === 'error');
     if (error) return { errors: error.payload as Refusal[] };
@@ -93,7 +96,9 @@ export class Connection {
 
   /** The data of every `next` message of a subscription. */
   events(id: string): Record<string, unknown>[] {
-    return this.of(id).filter((message) => message.type === 'next').map((message) => (message.payload as Answer).data!);
+    return this.of(id)
+      .filter((message) => message.type === 'next')
+      .map((message) => (message.payload as Answer).data!);
   }
 
   of(id: string): Message[] {
@@ -111,7 +116,10 @@ export class Connection {
 
   /** Waits, as `eventually` does, until `done()` holds; a time out tells what this connection received. */
   until(what: string, done: () => boolean, options: { deadline?: number } = {}): Promise<void> {
-    return eventually(what, done, { ...options, state: () => `received ${JSON.stringify(this.messages).slice(0, 500)}, closed ${JSON.stringify(this.closed)}` });
+    return eventually(what, done, {
+      ...options,
+      state: () => `received ${JSON.stringify(this.messages).slice(0, 500)}, closed ${JSON.stringify(this.closed)}`,
+    });
   }
 
   async close(): Promise<void> {

@@ -45,7 +45,8 @@ describe('GraphQL over WebSocket: the operation limits', () => {
     expect((await connection.operation(nested(defaultLimits.depth))).errors?.[0]?.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'cost' });
     expect(await connection.operation(nested(6))).toEqual({ data: { branch: null } });
     // 13 fields deep: fundingStatusChanged, enrollment, branch, then RIO's links down to a provider's code.
-    const deep = 'subscription { fundingStatusChanged { enrollment { branch { provider { board { providers { branches { provider { board { providers { branches { provider { code } } } } } } } } } } } } }';
+    const deep =
+      'subscription { fundingStatusChanged { enrollment { branch { provider { board { providers { branches { provider { board { providers { branches { provider { code } } } } } } } } } } } } }';
     expect((await connection.operation(deep)).errors?.[0]?.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'depth' });
   });
 
@@ -54,7 +55,10 @@ describe('GraphQL over WebSocket: the operation limits', () => {
     const aliased = Array.from({ length: defaultLimits.aliases + 1 }, (_, i) => `d${i}: countDates { countDate }`).join(' ');
     expect((await connection.operation(`{ ${aliased} }`)).errors?.[0]?.extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'aliases' });
     const cursors = Array.from({ length: defaultLimits.aliases + 1 }, (_, i) => `c${i}: cursor`).join(' ');
-    expect((await connection.operation(`subscription { fundingStatusChanged { ${cursors} } }`)).errors?.[0]?.extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'aliases' });
+    expect((await connection.operation(`subscription { fundingStatusChanged { ${cursors} } }`)).errors?.[0]?.extensions).toEqual({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'aliases',
+    });
   });
 
   it('refuses a query of more root fields than the limit', async () => {
@@ -74,7 +78,12 @@ describe('GraphQL over WebSocket: the operation limits', () => {
   });
 
   it('closes the connection with 1009 on a message over 1 MB, and serves one of exactly 1 MB', async () => {
-    const message = (padding: number) => JSON.stringify({ id: 'padded', type: 'subscribe', payload: { query: '{ branches(first: 1) { totalCount } }', variables: { padding: 'x'.repeat(padding) } } });
+    const message = (padding: number) =>
+      JSON.stringify({
+        id: 'padded',
+        type: 'subscribe',
+        payload: { query: '{ branches(first: 1) { totalCount } }', variables: { padding: 'x'.repeat(padding) } },
+      });
     const fits = message(maxBodyBytes - message(0).length);
     expect(Buffer.byteLength(fits)).toBe(maxBodyBytes);
     const served = await open(token);
@@ -89,13 +98,14 @@ describe('GraphQL over WebSocket: the operation limits', () => {
     expect(refused.of('padded')).toEqual([]);
   });
 
-  it("refuses an operation whose lists could hold more than the cost limit, counting `first` from the variables", async () => {
+  it('refuses an operation whose lists could hold more than the cost limit, counting `first` from the variables', async () => {
     const connection = await open(token);
     const query = 'query($first: Int) { branches(first: $first) { edges { node { provider { branches { offeredProgrammes { id } } } } } } }';
     expect((await connection.operation(query, { first: 200 })).errors?.[0]?.extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'cost' });
     expect((await connection.operation(query, { first: 2 })).errors).toBeUndefined();
     // 20 providers × 20 branches × 20 branches at their location × 20 programmes, each list at its assumed size.
-    const costly = 'subscription { fundingStatusChanged { enrollment { branch { provider { board { providers { branches { location { branches { offeredProgrammes { id } } } } } } } } } } }';
+    const costly =
+      'subscription { fundingStatusChanged { enrollment { branch { provider { board { providers { branches { location { branches { offeredProgrammes { id } } } } } } } } } } }';
     expect((await connection.operation(costly)).errors?.[0]?.extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'cost' });
   });
 
@@ -129,7 +139,10 @@ describe('the rate limit per viewer over WebSocket', () => {
     const answers = await Promise.all([...Array.from({ length: 8 }, () => atOneSchool.operation(query)), atAnother.operation(query)]);
     const refused = answers.filter((answer) => codeOf(answer) === 'RATE_LIMITED');
     expect(refused.length).toBeGreaterThanOrEqual(5);
-    expect(refused[0]!.errors![0]).toEqual({ message: expect.stringMatching(/^Too many requests: at most 2 a second; try again in [1-9]\d* s$/), extensions: { code: 'RATE_LIMITED' } });
+    expect(refused[0]!.errors![0]).toEqual({
+      message: expect.stringMatching(/^Too many requests: at most 2 a second; try again in [1-9]\d* s$/),
+      extensions: { code: 'RATE_LIMITED' },
+    });
     expect(answers.filter((answer) => !refused.includes(answer)).every((answer) => answer.errors === undefined && answer.data !== undefined)).toBe(true);
     expect(await otherVendor.operation(query)).toEqual({ data: { branches: { totalCount: 0 } } });
   });

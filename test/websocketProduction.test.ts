@@ -72,7 +72,11 @@ describe('production mode over WebSocket', () => {
 
   it('leaves field and argument suggestions out of errors over the socket', async () => {
     expect((await connection.operation('{ countDatez { countDate } }')).errors?.[0]?.message).toBe('Cannot query field "countDatez" on type "Query".');
-    expect((await connection.operation('subscription { fundingStatusChange { cursor } }')).errors?.[0]?.message).toBe('Cannot query field "fundingStatusChange" on type "Subscription".');
-    expect((await connection.operation('subscription { fundingStatusChanged(aftr: "x") { cursor } }')).errors?.[0]?.message).toBe('Unknown argument "aftr" on field "Subscription.fundingStatusChanged".');
+    expect((await connection.operation('subscription { fundingStatusChange { cursor } }')).errors?.[0]?.message).toBe(
+      'Cannot query field "fundingStatusChange" on type "Subscription".',
+    );
+    expect((await connection.operation('subscription { fundingStatusChanged(aftr: "x") { cursor } }')).errors?.[0]?.message).toBe(
+      'Unknown argument "aftr" on field "Subscription.fundingStatusChanged".',
+    );
   });
 });

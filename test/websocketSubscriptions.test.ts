@@ -58,7 +58,9 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     ] as const) {
       const answer = await unmandated.operation(query);
       expect(codeOf(answer)).toBe('FORBIDDEN');
-      expect(answer.errors![0]!.message).toMatch(new RegExp(`^Vendor 00000003273255280000 has no ${service} mandate for school 16AH00 on \\d{4}-\\d{2}-\\d{2}`));
+      expect(answer.errors![0]!.message).toMatch(
+        new RegExp(`^Vendor 00000003273255280000 has no ${service} mandate for school 16AH00 on \\d{4}-\\d{2}-\\d{2}`),
+      );
     }
     expect(subscribers()).toBe(0);
   });
@@ -66,7 +68,9 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
   it("refuses a board following the funding of its schools' enrollments with FORBIDDEN", async () => {
     const board = await open({ role: 'BOARD', board: '042B830' });
     const answer = await board.operation(fundingSubscription);
-    expect(answer.errors).toEqual([{ message: expect.stringContaining('Only a school (or the operator) follows these events'), extensions: { code: 'FORBIDDEN' } }]);
+    expect(answer.errors).toEqual([
+      { message: expect.stringContaining('Only a school (or the operator) follows these events'), extensions: { code: 'FORBIDDEN' } },
+    ]);
   });
 
   it('refuses a malformed `after` with BAD_USER_INPUT naming the argument', async () => {
@@ -82,7 +86,10 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
   it('refuses a missing or mistyped variable with BAD_USER_INPUT, as over HTTP', async () => {
     const connection = await open(vendor);
     const required = 'subscription($after: String!) { fundingStatusChanged(after: $after) { cursor } }';
-    for (const [query, variables] of [[required, {}], [fundingSubscription, { after: 12 }]] as const) {
+    for (const [query, variables] of [
+      [required, {}],
+      [fundingSubscription, { after: 12 }],
+    ] as const) {
       const answer = await connection.operation(query, variables);
       expect(codeOf(answer)).toBe('BAD_USER_INPUT');
       expect(answer.errors?.[0]?.message).toMatch(/^Variable "\$after"/);
@@ -108,20 +115,31 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     const held = [first.subscribe(fundingSubscription), first.subscribe(fundingSubscription)];
     await eventually('two subscriptions on the first connection', () => subscribers() === 2, { deadline: 10_000 });
     const overConnection = await first.operation(fundingSubscription);
-    expect(overConnection.errors).toEqual([{ message: 'Too many subscriptions on one connection: 2 open, at most 2; end one first', extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } }]);
+    expect(overConnection.errors).toEqual([
+      { message: 'Too many subscriptions on one connection: 2 open, at most 2; end one first', extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } },
+    ]);
 
     const third = second.subscribe(fundingSubscription);
     await eventually('the third subscription, on the second connection', () => subscribers() === 3, { deadline: 10_000 });
     const overViewer = await second.operation(fundingSubscription);
-    expect(overViewer.errors).toEqual([{ message: 'Too many subscriptions of one viewer: 3 open, at most 3; end one first', extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } }]);
+    expect(overViewer.errors).toEqual([
+      { message: 'Too many subscriptions of one viewer: 3 open, at most 3; end one first', extensions: { code: 'LIMIT_EXCEEDED', limit: 'subscriptions' } },
+    ]);
     // Another viewer has limits of its own.
     const operatorConnection = await open(operator);
     const operatorSubscription = operatorConnection.subscribe(fundingSubscription);
-    await eventually("the operator's subscription and both upstreams live", () => subscribers() === 4 && stats().feeds.funding?.live === 2, { deadline: 10_000 });
+    await eventually("the operator's subscription and both upstreams live", () => subscribers() === 4 && stats().feeds.funding?.live === 2, {
+      deadline: 10_000,
+    });
 
     const [enrolled] = await enroll(1);
     const receivedBy = (connection: Connection, id: string) => connection.until(`the event on subscription ${id}`, () => connection.events(id).length > 0);
-    await Promise.all([receivedBy(first, held[0]!), receivedBy(first, held[1]!), receivedBy(second, third), receivedBy(operatorConnection, operatorSubscription)]);
+    await Promise.all([
+      receivedBy(first, held[0]!),
+      receivedBy(first, held[1]!),
+      receivedBy(second, third),
+      receivedBy(operatorConnection, operatorSubscription),
+    ]);
     for (const events of [first.events(held[0]!), first.events(held[1]!), second.events(third), operatorConnection.events(operatorSubscription)]) {
       expect(events).toEqual([{ fundingStatusChanged: { cursor: expect.any(String), enrollment: { id: enrolled } } }]);
     }
@@ -152,7 +170,11 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     const enrolled: string[] = [];
     for (let batch = 0; batch < 10 && subscribers() === 2; batch++) {
       enrolled.push(...(await enroll(60)));
-      await reader.until(`${enrolled.length} events at the reader`, () => enrolled.every((enrollment) => reader.items.some((item) => item.enrollment.id === enrollment)), { deadline: 30_000 });
+      await reader.until(
+        `${enrolled.length} events at the reader`,
+        () => enrolled.every((enrollment) => reader.items.some((item) => item.enrollment.id === enrollment)),
+        { deadline: 30_000 },
+      );
     }
     expect(subscribers()).toBe(1);
 
@@ -185,7 +207,13 @@ describe('subscriptions refused, bounded and let go over WebSocket', () => {
     expect(live.closes).toEqual([]);
 
     // A subscriber that reads as fast as it can, from the first event's cursor: 20 events wait for it.
-    const resumed = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: small, field: 'fundingStatusChanged', after: live.items[0]!.cursor });
+    const resumed = new Follower<{ cursor: string }>({
+      url: () => system.url,
+      token: school.token,
+      query: small,
+      field: 'fundingStatusChanged',
+      after: live.items[0]!.cursor,
+    });
     followers.push(resumed);
     await resumed.until('the 20 events after the cursor', () => resumed.items.length >= 20 || resumed.closes.length > 0, { deadline: 10_000 });
     expect(resumed.closes).toEqual([]);
@@ -206,7 +234,10 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
   };
   const enroll = async (count: number) => {
     const items = Array.from({ length: count }, () => enrollmentInput(school, ++learner));
-    const response = await system.query<{ enrollLearners: { failures: unknown[] } }>('mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { message } } }', { variables: { input: { items } }, token: school.token });
+    const response = await system.query<{ enrollLearners: { failures: unknown[] } }>(
+      'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { message } } }',
+      { variables: { input: { items } }, token: school.token },
+    );
     expect(response.data?.enrollLearners.failures).toEqual([]);
   };
   const subscribers = () => system.system.stats().gateway?.subscribers;
@@ -244,7 +275,13 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
     expect(received).toEqual(reader.items.map((item) => item.cursor));
 
     await enroll(2);
-    const resumed = new Follower<{ cursor: string }>({ url: () => system.url, token: school.token, query: fundingSubscription, field: 'fundingStatusChanged', after: received.at(-1)! });
+    const resumed = new Follower<{ cursor: string }>({
+      url: () => system.url,
+      token: school.token,
+      query: fundingSubscription,
+      field: 'fundingStatusChanged',
+      after: received.at(-1)!,
+    });
     followers.push(resumed);
     await reader.until('the two events after it at the reader', () => reader.items.length === 5, { deadline: 10_000 });
     await resumed.until('the two events after its cursor', () => resumed.items.length === 2, { deadline: 10_000 });
@@ -261,7 +298,9 @@ describe('a subscriber that stops reading, and the cursor of every event', () =>
     await enroll(2);
     await reader.until('the two events at the reader', () => reader.items.length === 2, { deadline: 10_000 });
     await connection.until('the two events', () => connection.events(id).length === 2);
-    const payloads = connection.of(id).map((message) => message.payload as { data: { fundingStatusChanged: Record<string, unknown> }; extensions?: { cursor?: string } });
+    const payloads = connection
+      .of(id)
+      .map((message) => message.payload as { data: { fundingStatusChanged: Record<string, unknown> }; extensions?: { cursor?: string } });
     expect(payloads.map((payload) => payload.extensions?.cursor)).toEqual(reader.items.map((item) => item.cursor));
     expect(payloads.every((payload) => !('cursor' in payload.data.fundingStatusChanged))).toBe(true);
   });

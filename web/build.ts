@@ -25,7 +25,9 @@ export async function ensureWebBuild(log: (message: string) => void = console.lo
   try {
     vite = await import('vite');
   } catch {
-    log(`web: Vite is not installed, so the pages are not rebuilt${built === undefined ? ' and /school and the explorer answer 503' : ''}; run npm run build:web where it is`);
+    log(
+      `web: Vite is not installed, so the pages are not rebuilt${built === undefined ? ' and /school and the explorer answer 503' : ''}; run npm run build:web where it is`,
+    );
     return 'skipped';
   }
   const startedAt = performance.now();
@@ -46,17 +48,24 @@ async function inputsHash(): Promise<string> {
     ...(await filesUnder(path.join(projectRoot, 'schema', 'operations'), () => true)),
     path.join(projectRoot, 'package-lock.json'),
   ];
-  for (const file of files.sort()) hash.update(path.relative(projectRoot, file)).update('\0').update(await readFile(file)).update('\0');
+  for (const file of files.sort())
+    hash
+      .update(path.relative(projectRoot, file))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
   return hash.digest('hex');
 }
 
 async function filesUnder(folder: string, keep: (name: string) => boolean): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
   const nested = await Promise.all(
-    entries.filter((entry) => keep(entry.name)).map((entry) => {
-      const full = path.join(folder, entry.name);
-      return entry.isDirectory() ? filesUnder(full, () => true) : [full];
-    }),
+    entries
+      .filter((entry) => keep(entry.name))
+      .map((entry) => {
+        const full = path.join(folder, entry.name);
+        return entry.isDirectory() ? filesUnder(full, () => true) : [full];
+      }),
   );
   return nested.flat();
 }

@@ -118,7 +118,8 @@ const unavailable = 4503;
  * A refusal that subscribing again would meet again (FORBIDDEN: no mandate, or it ended;
  * BAD_USER_INPUT: a cursor file that holds no cursor); an outage (UNAVAILABLE, an internal error) passes.
  */
-const refusal = (errors: { extensions?: { code?: unknown } }[]) => errors.some((error) => !['UNAVAILABLE', 'INTERNAL_SERVER_ERROR'].includes(String(error.extensions?.code)));
+const refusal = (errors: { extensions?: { code?: unknown } }[]) =>
+  errors.some((error) => !['UNAVAILABLE', 'INTERNAL_SERVER_ERROR'].includes(String(error.extensions?.code)));
 
 let retries = 0;
 const client = createClient({

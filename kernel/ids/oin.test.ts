@@ -17,14 +17,7 @@ describe('OIN', () => {
     },
   );
 
-  it.each([
-    '0000000180086647200',
-    '000000018008664720000',
-    '0000000700025be00000',
-    '0000000800025BE00000',
-    '00000007000025BE0000',
-    '',
-  ])('rejects %j', (oin) => {
+  it.each(['0000000180086647200', '000000018008664720000', '0000000700025be00000', '0000000800025BE00000', '00000007000025BE0000', ''])('rejects %j', (oin) => {
     expect(isOin(oin)).toBe(false);
     expect(() => parseOin(oin)).toThrow(RegisterError);
     expect(() => parseOin(oin)).toThrow(

@@ -23,7 +23,7 @@ describe('onderwijsnummer', () => {
     expect(() => parseOnderwijsnummer(number)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'onderwijsnummer', message }));
   });
 
-  it('refuses 100000016, which python-stdnum accepts but DUO\'s formula cannot (check digit above 5)', () => {
+  it("refuses 100000016, which python-stdnum accepts but DUO's formula cannot (check digit above 5)", () => {
     const stdnumReading = (elevenProofSum('100000016') - checkDigitOf('100000016')) % 11;
     expect(stdnumReading).toBe(5);
     expect(isOnderwijsnummer('100000016')).toBe(false);

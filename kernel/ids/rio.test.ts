@@ -45,14 +45,16 @@ describe('offered programme id (aangebodenOpleidingCode)', () => {
     expect(parseOfferedProgrammeId(value)).toBe(id);
   });
 
-  it.each(['0f8fad5bd9cb469fa16570867728950e', '0f8fad5b-d9cb-469f-a165-70867728950', 'gf8fad5b-d9cb-469f-a165-70867728950e', '{0f8fad5b-d9cb-469f-a165-70867728950e}'])(
-    'rejects %j, which is not a 36-character UUID',
-    (value) => {
-      expect(isOfferedProgrammeId(value)).toBe(false);
-      expect(() => parseOfferedProgrammeId(value)).toThrow(RegisterError);
-      expect(() => parseOfferedProgrammeId(value)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'offeredProgrammeId' }));
-    },
-  );
+  it.each([
+    '0f8fad5bd9cb469fa16570867728950e',
+    '0f8fad5b-d9cb-469f-a165-70867728950',
+    'gf8fad5b-d9cb-469f-a165-70867728950e',
+    '{0f8fad5b-d9cb-469f-a165-70867728950e}',
+  ])('rejects %j, which is not a 36-character UUID', (value) => {
+    expect(isOfferedProgrammeId(value)).toBe(false);
+    expect(() => parseOfferedProgrammeId(value)).toThrow(RegisterError);
+    expect(() => parseOfferedProgrammeId(value)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'offeredProgrammeId' }));
+  });
 });
 
 describe('competent authority number (bevoegd-gezagnummer)', () => {
@@ -65,7 +67,11 @@ describe('competent authority number (bevoegd-gezagnummer)', () => {
     expect(isCompetentAuthorityNumber(value)).toBe(false);
     expect(() => parseCompetentAuthorityNumber(value)).toThrow(RegisterError);
     expect(() => parseCompetentAuthorityNumber(value)).toThrow(
-      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'competentAuthorityNumber', message: `Bevoegd-gezagnummer ${JSON.stringify(value)} must be exactly 5 digits` }),
+      expect.objectContaining({
+        code: 'BAD_USER_INPUT',
+        field: 'competentAuthorityNumber',
+        message: `Bevoegd-gezagnummer ${JSON.stringify(value)} must be exactly 5 digits`,
+      }),
     );
   });
 });

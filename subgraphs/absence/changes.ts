@@ -49,7 +49,11 @@ function municipalityOf(viewer: Viewer): Actor & { code: string } {
 
 async function schoolEnrollment(tx: Db, brin6: string, id: string) {
   // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this report, or this for it.
-  const [row] = await tx.select().from(enrollment).where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id'))).for('share');
+  const [row] = await tx
+    .select()
+    .from(enrollment)
+    .where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id')))
+    .for('share');
   if (!row || row.brin6 !== brin6) throw notFound(`enrollment ${id}`);
   return row;
 }
@@ -80,7 +84,11 @@ async function residentOf(tx: Db, pgn: string, code: string) {
   const [place] = await tx.select({ registered: resident.municipalityCode }).from(resident).where(eq(resident.bsn, pgn));
   const found = { id: held.id, registered: place?.registered ?? null };
   if (found.registered) return found.registered === code ? found : null;
-  const [delivered] = await tx.select({ id: enrollment.id }).from(enrollment).where(and(eq(enrollment.learnerId, found.id), eq(enrollment.municipalityCode, code))).limit(1);
+  const [delivered] = await tx
+    .select({ id: enrollment.id })
+    .from(enrollment)
+    .where(and(eq(enrollment.learnerId, found.id), eq(enrollment.municipalityCode, code)))
+    .limit(1);
   return delivered ? found : null;
 }
 
@@ -110,13 +118,19 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
   return once(db, document, school.actor, 'reportAbsence', input, async (tx) => {
     const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
     const absences = parseAbsences(input.absences);
-    const facts = { kind: input.kind, startDate: parseDay(input.startDate, 'startDate'), endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'), absences };
+    const facts = {
+      kind: input.kind,
+      startDate: parseDay(input.startDate, 'startDate'),
+      endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'),
+      absences,
+    };
     checkReport(facts, enrolled, school.brin6);
     checkReportedPeriod(facts.startDate, facts.endDate, today());
     checkAbsenceDays(absences, today());
     const text = parseReportText(input);
     const routedTo = await residenceOf(tx, enrolled);
-    if (!routedTo) throw new RegisterError('CONFLICT', 'The register knows no municipality of residence for this learner, so the report cannot be routed', 'enrollmentId');
+    if (!routedTo)
+      throw new RegisterError('CONFLICT', 'The register knows no municipality of residence for this learner, so the report cannot be routed', 'enrollmentId');
     const now = new Date();
     const [row] = await tx
       .insert(report)
@@ -134,8 +148,13 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
         reportedAt: now,
       })
       .returning();
-    if (absences.length) await tx.insert(reportDayPart).values(absences.map((absence) => ({ reportId: row!.id, day: absence.date, dayPart: absence.dayPart, hours: absence.hours })));
-    await tx.insert(reportTransition).values({ reportId: row!.id, seq: 1, fromStatus: null, toStatus: 'REGISTERED', actorRole: school.role, actor: school.actor, note: null, at: now });
+    if (absences.length)
+      await tx
+        .insert(reportDayPart)
+        .values(absences.map((absence) => ({ reportId: row!.id, day: absence.date, dayPart: absence.dayPart, hours: absence.hours })));
+    await tx
+      .insert(reportTransition)
+      .values({ reportId: row!.id, seq: 1, fromStatus: null, toStatus: 'REGISTERED', actorRole: school.role, actor: school.actor, note: null, at: now });
     await appendEvents(tx, 'absence', [absenceReported(row!)]);
     return { reportId: row!.id };
   });
@@ -145,19 +164,38 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
  * A step in a report's workflow (rules.ts, `checkTransition`), by the school or the municipality it
  * was routed to, recorded with who and when. A report the viewer may not see is NOT_FOUND.
  */
-export async function changeReportStatus(db: Db, viewer: Viewer, input: { documentId: string; reportId: string; status: ReportStatus; note?: string | null }): Promise<{ reportId: string }> {
+export async function changeReportStatus(
+  db: Db,
+  viewer: Viewer,
+  input: { documentId: string; reportId: string; status: ReportStatus; note?: string | null },
+): Promise<{ reportId: string }> {
   const actor = actorOf(viewer);
   return once(db, document, actor.actor, 'changeAbsenceReportStatus', input, async (tx) => {
     const id = parseUuid(input.reportId, 'reportId', 'a report id');
     const [row] = await tx.select().from(report).where(eq(report.id, id)).for('update');
-    const own = row && (viewer.role === 'VENDOR' ? row.brin6 === viewer.school : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
+    const own =
+      row && (viewer.role === 'VENDOR' ? row.brin6 === viewer.school : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
     if (!row || !own) throw notFound(`absence report ${input.reportId}`);
     checkTransition(row.status, input.status, actor.role);
     const note = parseOptionalText(input.note, 'note', textKinds.remark);
     const now = new Date();
     const [changed] = await tx.update(report).set({ status: input.status }).where(eq(report.id, id)).returning();
-    const [last] = await tx.select({ seq: reportTransition.seq }).from(reportTransition).where(eq(reportTransition.reportId, id)).orderBy(desc(reportTransition.seq)).limit(1);
-    await tx.insert(reportTransition).values({ reportId: id, seq: (last?.seq ?? 0) + 1, fromStatus: row.status, toStatus: input.status, actorRole: actor.role, actor: actor.actor, note, at: now });
+    const [last] = await tx
+      .select({ seq: reportTransition.seq })
+      .from(reportTransition)
+      .where(eq(reportTransition.reportId, id))
+      .orderBy(desc(reportTransition.seq))
+      .limit(1);
+    await tx.insert(reportTransition).values({
+      reportId: id,
+      seq: (last?.seq ?? 0) + 1,
+      fromStatus: row.status,
+      toStatus: input.status,
+      actorRole: actor.role,
+      actor: actor.actor,
+      note,
+      at: now,
+    });
     await appendEvents(tx, 'absence', [absenceReportStatusChanged(changed!, row.status, actor, note)]);
     return { reportId: id };
   });
@@ -181,7 +219,10 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
       await tx
         .insert(absenceHours)
         .values(absences.map((absence) => ({ enrollmentId: enrolled.id, day: absence.date, dayPart: absence.dayPart, hours: absence.hours, recordedAt: now })))
-        .onConflictDoUpdate({ target: [absenceHours.enrollmentId, absenceHours.day, absenceHours.dayPart], set: { hours: sql`excluded.hours`, recordedAt: sql`excluded.recorded_at` } });
+        .onConflictDoUpdate({
+          target: [absenceHours.enrollmentId, absenceHours.day, absenceHours.dayPart],
+          set: { hours: sql`excluded.hours`, recordedAt: sql`excluded.recorded_at` },
+        });
     }
     const [lastReport] = await tx
       .select({ endDate: report.endDate })
@@ -194,7 +235,10 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
       .select()
       .from(absenceHours)
       .where(and(eq(absenceHours.enrollmentId, enrolled.id), countFrom ? gte(absenceHours.day, countFrom) : undefined));
-    const signal = thresholdSignal(recorded.map((row) => ({ date: row.day, dayPart: row.dayPart, hours: row.hours })), countFrom);
+    const signal = thresholdSignal(
+      recorded.map((row) => ({ date: row.day, dayPart: row.dayPart, hours: row.hours })),
+      countFrom,
+    );
     return { enrollmentId: enrolled.id, countedFrom: countFrom, ...signal };
   });
 }
@@ -204,7 +248,11 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
  * art 20; LPW art 5, 5a, 15, 3a/3b [S:6, S:7]). A school that enrolls the learner in the exemption's
  * period gets a notice (LPW art 15a).
  */
-export async function registerExemption(db: Db, viewer: Viewer, input: { documentId: string; pgn: string; kind: ExemptionKind; startDate: string; endDate?: string | null }) {
+export async function registerExemption(
+  db: Db,
+  viewer: Viewer,
+  input: { documentId: string; pgn: string; kind: ExemptionKind; startDate: string; endDate?: string | null },
+) {
   const municipality = municipalityOf(viewer);
   await takeInLearnerEvents(db);
   return once(db, document, municipality.actor, 'registerExemption', input, async (tx) => {
@@ -223,4 +271,3 @@ export async function registerExemption(db: Db, viewer: Viewer, input: { documen
     return { exemptionId: row!.id, noticeCount: notices.length };
   });
 }
-

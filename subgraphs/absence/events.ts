@@ -6,17 +6,34 @@ import type { ExemptionNoticeRow, ExemptionRow, ReportRow } from './tables.ts';
  * notices to schools and municipalities. Keys name the school and the municipality an event is for.
  */
 
-const reportKeys = (report: ReportRow) => ({ reportId: report.id, brin6: report.brin6, municipalityCode: report.municipalityCode, learnerId: report.learnerId });
+const reportKeys = (report: ReportRow) => ({
+  reportId: report.id,
+  brin6: report.brin6,
+  municipalityCode: report.municipalityCode,
+  learnerId: report.learnerId,
+});
 
 export function absenceReported(report: ReportRow): NewEvent {
   return {
     type: 'AbsenceReported',
     keys: reportKeys(report),
-    payload: { ...reportKeys(report), enrollmentId: report.enrollmentId, kind: report.kind, startDate: report.startDate, endDate: report.endDate, status: report.status },
+    payload: {
+      ...reportKeys(report),
+      enrollmentId: report.enrollmentId,
+      kind: report.kind,
+      startDate: report.startDate,
+      endDate: report.endDate,
+      status: report.status,
+    },
   };
 }
 
-export function absenceReportStatusChanged(report: ReportRow, from: ReportRow['status'], actor: { role: string; actor: string }, note: string | null): NewEvent {
+export function absenceReportStatusChanged(
+  report: ReportRow,
+  from: ReportRow['status'],
+  actor: { role: string; actor: string },
+  note: string | null,
+): NewEvent {
   return {
     type: 'AbsenceReportStatusChanged',
     keys: reportKeys(report),
@@ -28,7 +45,14 @@ export function exemptionRegistered(exemption: ExemptionRow): NewEvent {
   return {
     type: 'ExemptionRegistered',
     keys: { exemptionId: exemption.id, learnerId: exemption.learnerId, municipalityCode: exemption.municipalityCode },
-    payload: { exemptionId: exemption.id, learnerId: exemption.learnerId, municipalityCode: exemption.municipalityCode, kind: exemption.kind, startDate: exemption.startDate, endDate: exemption.endDate },
+    payload: {
+      exemptionId: exemption.id,
+      learnerId: exemption.learnerId,
+      municipalityCode: exemption.municipalityCode,
+      kind: exemption.kind,
+      startDate: exemption.startDate,
+      endDate: exemption.endDate,
+    },
   };
 }
 

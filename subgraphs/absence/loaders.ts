@@ -13,16 +13,31 @@ function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]
 export function absenceLoaders(db: Db) {
   return {
     report: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(report).where(inArray(report.id, [...ids]))).map((row): [string, ReportRow] => [row.id, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(report)
+            .where(inArray(report.id, [...ids]))
+        ).map((row): [string, ReportRow] => [row.id, row]),
+      );
       return ids.map((id) => rows.get(id) ?? null);
     }),
     dayPartsOfReport: new DataLoader(async (ids: readonly string[]) => {
-      const rows = await db.select().from(reportDayPart).where(inArray(reportDayPart.reportId, [...ids])).orderBy(asc(reportDayPart.day), asc(reportDayPart.dayPart));
+      const rows = await db
+        .select()
+        .from(reportDayPart)
+        .where(inArray(reportDayPart.reportId, [...ids]))
+        .orderBy(asc(reportDayPart.day), asc(reportDayPart.dayPart));
       const groups = groupBy(rows, (row) => row.reportId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
     historyOfReport: new DataLoader(async (ids: readonly string[]) => {
-      const rows = await db.select().from(reportTransition).where(inArray(reportTransition.reportId, [...ids])).orderBy(asc(reportTransition.seq));
+      const rows = await db
+        .select()
+        .from(reportTransition)
+        .where(inArray(reportTransition.reportId, [...ids]))
+        .orderBy(asc(reportTransition.seq));
       const groups = groupBy(rows, (row) => row.reportId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
@@ -35,12 +50,27 @@ export function absenceLoaders(db: Db) {
       const rows = await db
         .select({ learnerId: enrollment.learnerId, brin6: enrollment.brin6, absorbedFrom: enrollment.absorbedFrom })
         .from(enrollment)
-        .where(and(inArray(enrollment.learnerId, pairs.map(([id]) => id)), isNotNull(enrollment.absorbedFrom)))
+        .where(
+          and(
+            inArray(
+              enrollment.learnerId,
+              pairs.map(([id]) => id),
+            ),
+            isNotNull(enrollment.absorbedFrom),
+          ),
+        )
         .orderBy(asc(enrollment.startDate), asc(enrollment.id));
       return keys.map((key) => rows.find((row) => `${row.learnerId}/${row.brin6}` === key)?.absorbedFrom ?? null);
     }),
     exemption: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(exemption).where(inArray(exemption.id, [...ids]))).map((row): [string, ExemptionRow] => [row.id, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(exemption)
+            .where(inArray(exemption.id, [...ids]))
+        ).map((row): [string, ExemptionRow] => [row.id, row]),
+      );
       return ids.map((id) => rows.get(id) ?? null);
     }),
   };

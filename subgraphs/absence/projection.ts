@@ -2,7 +2,16 @@ import { inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
-import { asLearnersEvent, bulkMerges, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, mergesOf, personEventTypes, type Merge } from '../../contracts/learners.ts';
+import {
+  asLearnersEvent,
+  bulkMerges,
+  enrollmentEventTypes,
+  isEnrollmentEvent,
+  isPersonEvent,
+  mergesOf,
+  personEventTypes,
+  type Merge,
+} from '../../contracts/learners.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
@@ -22,7 +31,13 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   for (const event of events.map(asLearnersEvent)) {
     if (isPersonEvent(event)) {
       const state = event.payload;
-      residents.set(state.bsn, { bsn: state.bsn, municipalityCode: state.municipalityCode, birthDate: state.birthDate, deceasedOn: state.deceasedOn, emigratedOn: state.emigratedOn });
+      residents.set(state.bsn, {
+        bsn: state.bsn,
+        municipalityCode: state.municipalityCode,
+        birthDate: state.birthDate,
+        deceasedOn: state.deceasedOn,
+        emigratedOn: state.emigratedOn,
+      });
       continue;
     }
     // Every other event names the learner by the PGN it holds then: an enrollment's, an identification's, a replacement's.
@@ -30,7 +45,14 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
     learners.set(event.payload.learnerId, { id: event.payload.learnerId, pgn: event.payload.pgn });
     if (isEnrollmentEvent(event)) {
       const row = event.payload;
-      enrollments.set(row.enrollmentId, { id: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6, startDate: row.startDate, endDate: row.endDate, municipalityCode: row.municipalityCode });
+      enrollments.set(row.enrollmentId, {
+        id: row.enrollmentId,
+        learnerId: row.learnerId,
+        brin6: row.brin6,
+        startDate: row.startDate,
+        endDate: row.endDate,
+        municipalityCode: row.municipalityCode,
+      });
     }
   }
   await insertRows(tx, resident, [...residents.values()], onResident);
@@ -83,7 +105,11 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
       WHERE learner_id IN (SELECT (payload->>'learnerId')::uuid FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]))
         OR learner_id = ANY(${sql.param(merges.map((merge) => merge.kept))}::uuid[])`),
   );
-  if (exempt.length) await noticeExemptEnrollments(tx, exempt.map((row) => row.id));
+  if (exempt.length)
+    await noticeExemptEnrollments(
+      tx,
+      exempt.map((row) => row.id),
+    );
 }
 
 /** The last states in `bulk_event`; `upsert` over rows the copy holds, as `applyLearnerEvents` does. */
@@ -120,7 +146,11 @@ export async function noticeExemptEnrollments(tx: Db, learnerIds: string[]): Pro
   if (candidates.length === 0) return [];
   const issued = await tx.insert(exemptionNotice).values(candidates).onConflictDoNothing().returning();
   const learnerOf = new Map(exemptions.map((exempt) => [exempt.id, exempt.learnerId]));
-  await appendEvents(tx, 'absence', issued.map((notice) => exemptEnrollmentNoticed(notice, learnerOf.get(notice.exemptionId)!)));
+  await appendEvents(
+    tx,
+    'absence',
+    issued.map((notice) => exemptEnrollmentNoticed(notice, learnerOf.get(notice.exemptionId)!)),
+  );
   return issued;
 }
 

@@ -23,7 +23,14 @@ async function loadReport(context: Context, id: string): Promise<ReportRow> {
   return (await context.loaders.report.load(id))!;
 }
 
-async function reportsPage(context: Context, args: { filter?: { status?: ReportStatus | null; reportedFrom?: string | null; reportedTo?: string | null } | null; first?: number | null; after?: string | null }) {
+async function reportsPage(
+  context: Context,
+  args: {
+    filter?: { status?: ReportStatus | null; reportedFrom?: string | null; reportedTo?: string | null } | null;
+    first?: number | null;
+    after?: string | null;
+  },
+) {
   const reach = readReach(context.viewer);
   const conditions: (SQL | undefined)[] = [];
   if (reach.kind === 'school') conditions.push(eq(report.brin6, reach.brin6));
@@ -53,21 +60,44 @@ export const resolvers: ResolverMap<Context> = {
       const reach = readReach(context.viewer);
       if (reach.kind === 'school') throw new RegisterError('FORBIDDEN', 'A school learns of exemptions through its exemption notices (LPW art 15a)');
       const conditions = reach.kind === 'municipality' ? [eq(exemption.municipalityCode, reach.code)] : [];
-      return newestFirst<ExemptionRow>(context.db, exemption, { moment: exemption.registeredAt, id: exemption.id }, (row) => row.registeredAt, conditions, args);
+      return newestFirst<ExemptionRow>(
+        context.db,
+        exemption,
+        { moment: exemption.registeredAt, id: exemption.id },
+        (row) => row.registeredAt,
+        conditions,
+        args,
+      );
     },
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
       const reach = readReach(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
       const conditions = reach.kind === 'school' ? [eq(exemptionNotice.brin6, reach.brin6)] : [];
-      return newestFirst<ExemptionNoticeRow>(context.db, exemptionNotice, { moment: exemptionNotice.issuedAt, id: exemptionNotice.id }, (row) => row.issuedAt, conditions, args);
+      return newestFirst<ExemptionNoticeRow>(
+        context.db,
+        exemptionNotice,
+        { moment: exemptionNotice.issuedAt, id: exemptionNotice.id },
+        (row) => row.issuedAt,
+        conditions,
+        args,
+      );
     },
   },
   Mutation: {
-    reportAbsence: async (_, { input }: { input: ReportAbsenceInput }, context) => ({ report: await loadReport(context, (await reportAbsence(context.db, context.viewer, input)).reportId) }),
-    changeAbsenceReportStatus: async (_, { input }, context) => ({ report: await loadReport(context, (await changeReportStatus(context.db, context.viewer, input)).reportId) }),
+    reportAbsence: async (_, { input }: { input: ReportAbsenceInput }, context) => ({
+      report: await loadReport(context, (await reportAbsence(context.db, context.viewer, input)).reportId),
+    }),
+    changeAbsenceReportStatus: async (_, { input }, context) => ({
+      report: await loadReport(context, (await changeReportStatus(context.db, context.viewer, input)).reportId),
+    }),
     recordAbsence: async (_, { input }, context) => {
       const signal = await recordAbsence(context.db, context.viewer, input);
-      return { enrollment: { id: signal.enrollmentId }, countedFrom: signal.countedFrom, reached: reachedValue(signal.reached), proposal: proposalValue(signal.proposal) };
+      return {
+        enrollment: { id: signal.enrollmentId },
+        countedFrom: signal.countedFrom,
+        reached: reachedValue(signal.reached),
+        proposal: proposalValue(signal.proposal),
+      };
     },
     registerExemption: async (_, { input }, context) => {
       // A municipality names the learner by PGN: an access the audit log records, refused or not.
@@ -92,14 +122,23 @@ export const resolvers: ResolverMap<Context> = {
     __resolveReference: (ref: { id: string }, context) => visibleReport(context, ref.id),
     // The reporting school knows the learner by the id it enrolled it under, also after that learner was
     // folded into another (learners/merge.ts): the learners register answers it by that id too.
-    learner: async (row: ReportRow, _, context) =>
-      ({ id: (context.viewer.role === 'VENDOR' && (await context.loaders.absorbedLearnerAt.load(`${row.learnerId}/${row.brin6}`))) || row.learnerId }),
+    learner: async (row: ReportRow, _, context) => ({
+      id: (context.viewer.role === 'VENDOR' && (await context.loaders.absorbedLearnerAt.load(`${row.learnerId}/${row.brin6}`))) || row.learnerId,
+    }),
     enrollment: (row: ReportRow) => ({ id: row.enrollmentId }),
     branch: (row: ReportRow) => ({ brin6: row.brin6 }),
-    absences: async (row: ReportRow, _, context) => (await context.loaders.dayPartsOfReport.load(row.id)).map((part) => ({ date: part.day, dayPart: part.dayPart, hours: part.hours })),
+    absences: async (row: ReportRow, _, context) =>
+      (await context.loaders.dayPartsOfReport.load(row.id)).map((part) => ({ date: part.day, dayPart: part.dayPart, hours: part.hours })),
     totalHours: async (row: ReportRow, _, context) => (await context.loaders.dayPartsOfReport.load(row.id)).reduce((sum, part) => sum + part.hours, 0),
     history: async (row: ReportRow, _, context) =>
-      (await context.loaders.historyOfReport.load(row.id)).map((step) => ({ from: step.fromStatus, to: step.toStatus, at: step.at, byRole: step.actorRole, by: step.actor, note: step.note })),
+      (await context.loaders.historyOfReport.load(row.id)).map((step) => ({
+        from: step.fromStatus,
+        to: step.toStatus,
+        at: step.at,
+        byRole: step.actorRole,
+        by: step.actor,
+        note: step.note,
+      })),
   },
   Exemption: {
     learner: (row: ExemptionRow) => ({ id: row.learnerId }),
@@ -122,4 +161,3 @@ export const resolvers: ResolverMap<Context> = {
     }),
   },
 };
-

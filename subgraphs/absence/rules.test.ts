@@ -48,8 +48,14 @@ describe('firstSixteenHours (LPW art 21a: 16 hours within 4 weeks)', () => {
     ['no absence', []],
     ['15.5 hours within 4 weeks', [absent('2026-09-01', 4), absent('2026-09-03', 4), absent('2026-09-07', 4), absent('2026-09-10', 3.5)]],
     ['15.75 hours on one day and the next', [absent('2026-09-01', 6, 'MORNING'), absent('2026-09-01', 6, 'AFTERNOON'), absent('2026-09-02', 3.75)]],
-    ['8 hours on day 1 and 8 on day 29 (2026-09-01 and 2026-09-29)', [absent('2026-09-01', 4, 'MORNING'), absent('2026-09-01', 4, 'AFTERNOON'), absent('2026-09-29', 4, 'MORNING'), absent('2026-09-29', 4, 'AFTERNOON')]],
-    ['8 hours on day 1 and 8 on day 29, across a month end', [absent('2027-01-20', 4, 'MORNING'), absent('2027-01-20', 4, 'AFTERNOON'), absent('2027-02-17', 4, 'MORNING'), absent('2027-02-17', 4, 'AFTERNOON')]],
+    [
+      '8 hours on day 1 and 8 on day 29 (2026-09-01 and 2026-09-29)',
+      [absent('2026-09-01', 4, 'MORNING'), absent('2026-09-01', 4, 'AFTERNOON'), absent('2026-09-29', 4, 'MORNING'), absent('2026-09-29', 4, 'AFTERNOON')],
+    ],
+    [
+      '8 hours on day 1 and 8 on day 29, across a month end',
+      [absent('2027-01-20', 4, 'MORNING'), absent('2027-01-20', 4, 'AFTERNOON'), absent('2027-02-17', 4, 'MORNING'), absent('2027-02-17', 4, 'AFTERNOON')],
+    ],
     ['6 hours every 15 days', [absent('2026-09-01', 6), absent('2026-09-16', 6), absent('2026-10-01', 6), absent('2026-10-16', 6)]],
   ])('reaches nothing with %s', (_, absences) => {
     expect(firstSixteenHours(absences)).toBeNull();
@@ -59,10 +65,34 @@ describe('firstSixteenHours (LPW art 21a: 16 hours within 4 weeks)', () => {
     ['exactly 16 hours', '2026-09-01', '2026-09-10', 16, sixteen],
     ['the same, unsorted', '2026-09-01', '2026-09-10', 16, [...sixteen].reverse()],
     ['the same, shuffled', '2026-09-01', '2026-09-10', 16, [sixteen[2]!, sixteen[0]!, sixteen[3]!, sixteen[1]!]],
-    ['8 hours on day 1 and 8 on day 28 (2026-09-01 and 2026-09-28)', '2026-09-01', '2026-09-28', 16, [absent('2026-09-01', 4, 'MORNING'), absent('2026-09-01', 4, 'AFTERNOON'), absent('2026-09-28', 4, 'MORNING'), absent('2026-09-28', 4, 'AFTERNOON')]],
-    ['8 hours on day 1 and 8 on day 28, across a leap day', '2028-02-01', '2028-02-28', 16, [absent('2028-02-01', 4, 'MORNING'), absent('2028-02-01', 4, 'AFTERNOON'), absent('2028-02-28', 4, 'MORNING'), absent('2028-02-28', 4, 'AFTERNOON')]],
-    ['two day parts of 5 on one day and 6 the next', '2026-09-01', '2026-09-02', 16, [absent('2026-09-02', 6), absent('2026-09-01', 5, 'AFTERNOON'), absent('2026-09-01', 5, 'MORNING')]],
-    ['more than 16 on the day it is reached', '2026-09-01', '2026-09-08', 18, [absent('2026-09-01', 6, 'MORNING'), absent('2026-09-01', 6, 'AFTERNOON'), absent('2026-09-08', 6)]],
+    [
+      '8 hours on day 1 and 8 on day 28 (2026-09-01 and 2026-09-28)',
+      '2026-09-01',
+      '2026-09-28',
+      16,
+      [absent('2026-09-01', 4, 'MORNING'), absent('2026-09-01', 4, 'AFTERNOON'), absent('2026-09-28', 4, 'MORNING'), absent('2026-09-28', 4, 'AFTERNOON')],
+    ],
+    [
+      '8 hours on day 1 and 8 on day 28, across a leap day',
+      '2028-02-01',
+      '2028-02-28',
+      16,
+      [absent('2028-02-01', 4, 'MORNING'), absent('2028-02-01', 4, 'AFTERNOON'), absent('2028-02-28', 4, 'MORNING'), absent('2028-02-28', 4, 'AFTERNOON')],
+    ],
+    [
+      'two day parts of 5 on one day and 6 the next',
+      '2026-09-01',
+      '2026-09-02',
+      16,
+      [absent('2026-09-02', 6), absent('2026-09-01', 5, 'AFTERNOON'), absent('2026-09-01', 5, 'MORNING')],
+    ],
+    [
+      'more than 16 on the day it is reached',
+      '2026-09-01',
+      '2026-09-08',
+      18,
+      [absent('2026-09-01', 6, 'MORNING'), absent('2026-09-01', 6, 'AFTERNOON'), absent('2026-09-08', 6)],
+    ],
     ['early hours that fall out of the window first', '2026-09-20', '2026-10-05', 16, sliding],
     ['the same, unsorted', '2026-09-20', '2026-10-05', 16, [...sliding].reverse()],
     ['absence after the day it is reached', '2026-09-01', '2026-09-10', 16, [...sixteen, absent('2026-09-11', 6)]],
@@ -93,7 +123,11 @@ describe('checkDistinct', () => {
 
   it.each<[string, Absence[], string]>([
     ['the same morning twice', [absent('2026-09-01', 4, 'MORNING'), absent('2026-09-01', 2, 'MORNING')], 'The morning of 2026-09-01 is given twice'],
-    ['the same afternoon twice, apart', [absent('2026-09-02', 3, 'AFTERNOON'), absent('2026-09-01', 4, 'MORNING'), absent('2026-09-02', 3, 'AFTERNOON')], 'The afternoon of 2026-09-02 is given twice'],
+    [
+      'the same afternoon twice, apart',
+      [absent('2026-09-02', 3, 'AFTERNOON'), absent('2026-09-01', 4, 'MORNING'), absent('2026-09-02', 3, 'AFTERNOON')],
+      'The afternoon of 2026-09-02 is given twice',
+    ],
   ])('refuses %s', (_, absences, says) => {
     refusal(() => checkDistinct(absences, 'items.1.absences'), 'BAD_USER_INPUT', 'items.1.absences', says);
   });
@@ -115,48 +149,223 @@ describe('checkReport (Besluit ROD art 13-14)', () => {
 
   it.each<[string, ReportFacts, EnrollmentFacts]>([
     ['a 16-hour report ending the day the 16 hours are reached', report(), enrollment],
-    ['a 16-hour report with more absence, ending the day the 16 hours are reached', report({ absences: [...sixteen, absent('2026-09-10', 1, 'AFTERNOON')] }), enrollment],
+    [
+      'a 16-hour report with more absence, ending the day the 16 hours are reached',
+      report({ absences: [...sixteen, absent('2026-09-10', 1, 'AFTERNOON')] }),
+      enrollment,
+    ],
     ['a 16-hour report ending on the last day of absence', report({ endDate: '2026-09-14', absences: further }), enrollment],
     ['a 16-hour report starting before its first absence', report({ startDate: '2026-08-31' }), enrollment],
     ['a 16-hour report whose first hours fell out of the window', report({ startDate: '2026-09-01', endDate: '2026-10-05', absences: sliding }), enrollment],
     ['luxury absence without an end date', report({ kind: 'LUXURY', endDate: null, absences: [absent('2026-09-01', 4)] }), enrollment],
     ['other absence without an end date or day parts', report({ kind: 'OTHER', endDate: null, absences: [] }), enrollment],
-    ['luxury absence with an end date', report({ kind: 'LUXURY', startDate: '2026-09-01', endDate: '2026-09-04', absences: [absent('2026-09-04', 3)] }), enrollment],
+    [
+      'luxury absence with an end date',
+      report({ kind: 'LUXURY', startDate: '2026-09-01', endDate: '2026-09-04', absences: [absent('2026-09-04', 3)] }),
+      enrollment,
+    ],
     ['other absence of one day, with an end date', report({ kind: 'OTHER', startDate: '2026-09-01', endDate: '2026-09-01', absences: [] }), enrollment],
-    ['other absence over the whole enrollment, first and last day included', report({ kind: 'OTHER', startDate: '2026-08-24', endDate: '2027-07-31', absences: [absent('2026-08-24', 1), absent('2027-07-31', 1)] }), enrollment],
-    ['luxury absence on the enrollment\'s first day', report({ kind: 'LUXURY', startDate: '2026-08-24', endDate: null, absences: [] }), enrollment],
-    ['luxury absence on the enrollment\'s last day', report({ kind: 'LUXURY', startDate: '2027-07-31', endDate: null, absences: [] }), enrollment],
-    ['other absence far ahead in an enrollment without end', report({ kind: 'OTHER', startDate: '2030-01-01', endDate: '2030-06-30', absences: [] }), { ...enrollment, endDate: null }],
+    [
+      'other absence over the whole enrollment, first and last day included',
+      report({ kind: 'OTHER', startDate: '2026-08-24', endDate: '2027-07-31', absences: [absent('2026-08-24', 1), absent('2027-07-31', 1)] }),
+      enrollment,
+    ],
+    ["luxury absence on the enrollment's first day", report({ kind: 'LUXURY', startDate: '2026-08-24', endDate: null, absences: [] }), enrollment],
+    ["luxury absence on the enrollment's last day", report({ kind: 'LUXURY', startDate: '2027-07-31', endDate: null, absences: [] }), enrollment],
+    [
+      'other absence far ahead in an enrollment without end',
+      report({ kind: 'OTHER', startDate: '2030-01-01', endDate: '2030-06-30', absences: [] }),
+      { ...enrollment, endDate: null },
+    ],
     ['long-term absence of 29 days', report({ kind: 'LONG_TERM', startDate: '2026-09-01', endDate: '2026-09-29', absences: [] }), enrollment],
-    ['long-term absence of 29 days across a leap day', report({ kind: 'LONG_TERM', startDate: '2028-02-01', endDate: '2028-02-29', absences: [] }), { ...enrollment, endDate: null }],
+    [
+      'long-term absence of 29 days across a leap day',
+      report({ kind: 'LONG_TERM', startDate: '2028-02-01', endDate: '2028-02-29', absences: [] }),
+      { ...enrollment, endDate: null },
+    ],
     ['long-term absence with day parts', report({ kind: 'LONG_TERM', startDate: '2026-09-01', endDate: '2026-12-18', absences: sixteen }), enrollment],
   ])('accepts %s', (_, facts, known) => {
     expect(() => checkReport(facts, known, school)).not.toThrow();
   });
 
   it.each<[string, ReportFacts, EnrollmentFacts, string, string, string]>([
-    ['an enrollment at another school', report(), { ...enrollment, brin6: '00BB02' }, 'NOT_FOUND', 'enrollmentId', 'No enrollment of this learner is known to the asking school'],
-    ['a 16-hour report without an end date', report({ endDate: null }), enrollment, 'BAD_USER_INPUT', 'endDate', 'A 16 hours in 4 weeks report needs an end date'],
-    ['long-term absence without an end date', report({ kind: 'LONG_TERM', endDate: null, absences: [] }), enrollment, 'BAD_USER_INPUT', 'endDate', 'A long-term relative absence report needs an end date'],
-    ['an end date before the start date', report({ kind: 'LUXURY', startDate: '2026-09-10', endDate: '2026-09-09', absences: [] }), enrollment, 'BAD_USER_INPUT', 'endDate', 'The end date 2026-09-09 is before the start date 2026-09-10'],
-    ['a period starting the day before the enrollment', report({ kind: 'LUXURY', startDate: '2026-08-23', endDate: '2026-08-28', absences: [] }), enrollment, 'BAD_USER_INPUT', 'startDate', 'the report\'s period 2026-08-23 to 2026-08-28 is not within it'],
-    ['a period ending the day after the enrollment', report({ kind: 'OTHER', startDate: '2027-07-20', endDate: '2027-08-01', absences: [] }), enrollment, 'BAD_USER_INPUT', 'startDate', 'from 2026-08-24 to 2027-07-31'],
-    ['a one-day report the day after the enrollment', report({ kind: 'LUXURY', startDate: '2027-08-01', endDate: null, absences: [] }), enrollment, 'BAD_USER_INPUT', 'startDate', 'the report\'s period 2027-08-01 to 2027-08-01 is not within it'],
-    ['a period before an enrollment without end', report({ kind: 'OTHER', startDate: '2026-08-23', endDate: null, absences: [] }), { ...enrollment, endDate: null }, 'BAD_USER_INPUT', 'startDate', 'to no end date'],
-    ['a day part the day before the period', report({ kind: 'LUXURY', startDate: '2026-09-02', endDate: '2026-09-04', absences: [absent('2026-09-01', 2)] }), enrollment, 'BAD_USER_INPUT', 'absences', 'Absence on 2026-09-01 lies outside the report\'s period 2026-09-02 to 2026-09-04'],
-    ['a day part the day after the period', report({ kind: 'LUXURY', startDate: '2026-09-02', endDate: '2026-09-04', absences: [absent('2026-09-05', 2)] }), enrollment, 'BAD_USER_INPUT', 'absences', 'Absence on 2026-09-05'],
-    ['a day part after a one-day report without end date', report({ kind: 'OTHER', startDate: '2026-09-02', endDate: null, absences: [absent('2026-09-03', 2)] }), enrollment, 'BAD_USER_INPUT', 'absences', 'period 2026-09-02 to 2026-09-02'],
-    ['a 16-hour report whose absence runs on past its end', report({ endDate: '2026-09-10', absences: further }), enrollment, 'BAD_USER_INPUT', 'absences', 'Absence on 2026-09-14'],
-    ['a day part of 0.3 hours', report({ absences: [...sixteen, absent('2026-09-08', 0.3)] }), enrollment, 'BAD_USER_INPUT', 'absences.4.hours', '0.3 hours on 2026-09-08'],
-    ['a day part of 7 hours', report({ kind: 'LUXURY', absences: [absent('2026-09-02', 7)] }), enrollment, 'BAD_USER_INPUT', 'absences.0.hours', 'at most 6 hours'],
-    ['a day part given twice', report({ absences: [...sixteen, absent('2026-09-10', 1)] }), enrollment, 'BAD_USER_INPUT', 'absences', 'The morning of 2026-09-10 is given twice'],
-    ['a 16-hour report of 15.5 hours', report({ absences: [absent('2026-09-01', 4), absent('2026-09-03', 4), absent('2026-09-07', 4), absent('2026-09-10', 3.5)] }), enrollment, 'BAD_USER_INPUT', 'absences', 'at least 16 hours of unauthorised absence within 4 weeks'],
+    [
+      'an enrollment at another school',
+      report(),
+      { ...enrollment, brin6: '00BB02' },
+      'NOT_FOUND',
+      'enrollmentId',
+      'No enrollment of this learner is known to the asking school',
+    ],
+    [
+      'a 16-hour report without an end date',
+      report({ endDate: null }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'A 16 hours in 4 weeks report needs an end date',
+    ],
+    [
+      'long-term absence without an end date',
+      report({ kind: 'LONG_TERM', endDate: null, absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'A long-term relative absence report needs an end date',
+    ],
+    [
+      'an end date before the start date',
+      report({ kind: 'LUXURY', startDate: '2026-09-10', endDate: '2026-09-09', absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'The end date 2026-09-09 is before the start date 2026-09-10',
+    ],
+    [
+      'a period starting the day before the enrollment',
+      report({ kind: 'LUXURY', startDate: '2026-08-23', endDate: '2026-08-28', absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'startDate',
+      "the report's period 2026-08-23 to 2026-08-28 is not within it",
+    ],
+    [
+      'a period ending the day after the enrollment',
+      report({ kind: 'OTHER', startDate: '2027-07-20', endDate: '2027-08-01', absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'startDate',
+      'from 2026-08-24 to 2027-07-31',
+    ],
+    [
+      'a one-day report the day after the enrollment',
+      report({ kind: 'LUXURY', startDate: '2027-08-01', endDate: null, absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'startDate',
+      "the report's period 2027-08-01 to 2027-08-01 is not within it",
+    ],
+    [
+      'a period before an enrollment without end',
+      report({ kind: 'OTHER', startDate: '2026-08-23', endDate: null, absences: [] }),
+      { ...enrollment, endDate: null },
+      'BAD_USER_INPUT',
+      'startDate',
+      'to no end date',
+    ],
+    [
+      'a day part the day before the period',
+      report({ kind: 'LUXURY', startDate: '2026-09-02', endDate: '2026-09-04', absences: [absent('2026-09-01', 2)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      "Absence on 2026-09-01 lies outside the report's period 2026-09-02 to 2026-09-04",
+    ],
+    [
+      'a day part the day after the period',
+      report({ kind: 'LUXURY', startDate: '2026-09-02', endDate: '2026-09-04', absences: [absent('2026-09-05', 2)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      'Absence on 2026-09-05',
+    ],
+    [
+      'a day part after a one-day report without end date',
+      report({ kind: 'OTHER', startDate: '2026-09-02', endDate: null, absences: [absent('2026-09-03', 2)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      'period 2026-09-02 to 2026-09-02',
+    ],
+    [
+      'a 16-hour report whose absence runs on past its end',
+      report({ endDate: '2026-09-10', absences: further }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      'Absence on 2026-09-14',
+    ],
+    [
+      'a day part of 0.3 hours',
+      report({ absences: [...sixteen, absent('2026-09-08', 0.3)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences.4.hours',
+      '0.3 hours on 2026-09-08',
+    ],
+    [
+      'a day part of 7 hours',
+      report({ kind: 'LUXURY', absences: [absent('2026-09-02', 7)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences.0.hours',
+      'at most 6 hours',
+    ],
+    [
+      'a day part given twice',
+      report({ absences: [...sixteen, absent('2026-09-10', 1)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      'The morning of 2026-09-10 is given twice',
+    ],
+    [
+      'a 16-hour report of 15.5 hours',
+      report({ absences: [absent('2026-09-01', 4), absent('2026-09-03', 4), absent('2026-09-07', 4), absent('2026-09-10', 3.5)] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      'at least 16 hours of unauthorised absence within 4 weeks',
+    ],
     ['a 16-hour report without day parts', report({ absences: [] }), enrollment, 'BAD_USER_INPUT', 'absences', 'at least 16 hours'],
-    ['a 16-hour report of 8 hours on day 1 and 8 on day 29', report({ endDate: '2026-09-29', absences: [absent('2026-09-01', 4, 'MORNING'), absent('2026-09-01', 4, 'AFTERNOON'), absent('2026-09-29', 4, 'MORNING'), absent('2026-09-29', 4, 'AFTERNOON')] }), enrollment, 'BAD_USER_INPUT', 'absences', 'at least 16 hours'],
-    ['a 16-hour report ending the day after its last absence', report({ endDate: '2026-09-15', absences: further }), enrollment, 'BAD_USER_INPUT', 'endDate', 'its last day of absence (2026-09-14; the 16 hours were reached on 2026-09-10), not 2026-09-15'],
-    ['a 16-hour report ending weeks after its last absence', report({ endDate: '2026-09-30' }), enrollment, 'BAD_USER_INPUT', 'endDate', 'its last day of absence (2026-09-10; the 16 hours were reached on 2026-09-10), not 2026-09-30'],
-    ['long-term absence of exactly 28 days', report({ kind: 'LONG_TERM', startDate: '2026-09-01', endDate: '2026-09-28', absences: [] }), enrollment, 'BAD_USER_INPUT', 'endDate', 'Long-term absence lasts more than 4 weeks; 2026-09-01 to 2026-09-28 is 28 days'],
-    ['long-term absence of one day', report({ kind: 'LONG_TERM', startDate: '2026-09-01', endDate: '2026-09-01', absences: [] }), enrollment, 'BAD_USER_INPUT', 'endDate', 'is 1 days'],
+    [
+      'a 16-hour report of 8 hours on day 1 and 8 on day 29',
+      report({
+        endDate: '2026-09-29',
+        absences: [
+          absent('2026-09-01', 4, 'MORNING'),
+          absent('2026-09-01', 4, 'AFTERNOON'),
+          absent('2026-09-29', 4, 'MORNING'),
+          absent('2026-09-29', 4, 'AFTERNOON'),
+        ],
+      }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'absences',
+      'at least 16 hours',
+    ],
+    [
+      'a 16-hour report ending the day after its last absence',
+      report({ endDate: '2026-09-15', absences: further }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'its last day of absence (2026-09-14; the 16 hours were reached on 2026-09-10), not 2026-09-15',
+    ],
+    [
+      'a 16-hour report ending weeks after its last absence',
+      report({ endDate: '2026-09-30' }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'its last day of absence (2026-09-10; the 16 hours were reached on 2026-09-10), not 2026-09-30',
+    ],
+    [
+      'long-term absence of exactly 28 days',
+      report({ kind: 'LONG_TERM', startDate: '2026-09-01', endDate: '2026-09-28', absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'Long-term absence lasts more than 4 weeks; 2026-09-01 to 2026-09-28 is 28 days',
+    ],
+    [
+      'long-term absence of one day',
+      report({ kind: 'LONG_TERM', startDate: '2026-09-01', endDate: '2026-09-01', absences: [] }),
+      enrollment,
+      'BAD_USER_INPUT',
+      'endDate',
+      'is 1 days',
+    ],
   ])('refuses %s', (_, facts, known, code, field, says) => {
     refusal(() => checkReport(facts, known, school), code, field, says);
   });
@@ -166,7 +375,18 @@ describe('thresholdSignal', () => {
   it.each<[string, string | null, Absence[]]>([
     ['no absence', null, []],
     ['15.5 hours', null, [absent('2026-09-01', 4), absent('2026-09-03', 4), absent('2026-09-07', 4), absent('2026-09-10', 3.5)]],
-    ['20 hours before countFrom and 10 after', '2026-09-03', [absent('2026-09-01', 6, 'MORNING'), absent('2026-09-01', 6, 'AFTERNOON'), absent('2026-09-02', 6, 'MORNING'), absent('2026-09-02', 2, 'AFTERNOON'), absent('2026-09-03', 6), absent('2026-09-04', 4)]],
+    [
+      '20 hours before countFrom and 10 after',
+      '2026-09-03',
+      [
+        absent('2026-09-01', 6, 'MORNING'),
+        absent('2026-09-01', 6, 'AFTERNOON'),
+        absent('2026-09-02', 6, 'MORNING'),
+        absent('2026-09-02', 2, 'AFTERNOON'),
+        absent('2026-09-03', 6),
+        absent('2026-09-04', 4),
+      ],
+    ],
     ['16 hours, the first 4 of them the day before countFrom', '2026-09-02', sixteen],
   ])('proposes nothing with %s (counting from %s)', (_, countFrom, absences) => {
     expect(thresholdSignal(absences, countFrom)).toEqual({ reached: null, proposal: null });
@@ -174,10 +394,34 @@ describe('thresholdSignal', () => {
 
   it.each<[string, string | null, string, string, number, Absence[], Absence[]]>([
     ['exactly 16 hours', null, '2026-09-01', '2026-09-10', 16, sixteen, sixteen],
-    ['exactly 16 hours, unsorted, with absence after the 10th', null, '2026-09-01', '2026-09-10', 16, [absent('2026-09-11', 2), ...[...sixteen].reverse()], sixteen],
+    [
+      'exactly 16 hours, unsorted, with absence after the 10th',
+      null,
+      '2026-09-01',
+      '2026-09-10',
+      16,
+      [absent('2026-09-11', 2), ...[...sixteen].reverse()],
+      sixteen,
+    ],
     ['16 hours from countFrom on, the first on countFrom itself', '2026-09-01', '2026-09-01', '2026-09-10', 16, sixteen, sixteen],
-    ['early hours that fall out of the window, unsorted', null, '2026-09-20', '2026-10-05', 16, [sliding[4]!, sliding[5]!, sliding[2]!, sliding[0]!, sliding[3]!, sliding[1]!], sliding.slice(2)],
-    ['16 hours after countFrom, with 20 before it', '2026-09-01', '2026-09-01', '2026-09-10', 16, [absent('2026-08-31', 6, 'MORNING'), absent('2026-08-31', 6, 'AFTERNOON'), absent('2026-08-28', 6), absent('2026-08-28', 2, 'AFTERNOON'), ...sixteen], sixteen],
+    [
+      'early hours that fall out of the window, unsorted',
+      null,
+      '2026-09-20',
+      '2026-10-05',
+      16,
+      [sliding[4]!, sliding[5]!, sliding[2]!, sliding[0]!, sliding[3]!, sliding[1]!],
+      sliding.slice(2),
+    ],
+    [
+      '16 hours after countFrom, with 20 before it',
+      '2026-09-01',
+      '2026-09-01',
+      '2026-09-10',
+      16,
+      [absent('2026-08-31', 6, 'MORNING'), absent('2026-08-31', 6, 'AFTERNOON'), absent('2026-08-28', 6), absent('2026-08-28', 2, 'AFTERNOON'), ...sixteen],
+      sixteen,
+    ],
   ])('proposes a 16-hour report with %s (counting from %s): %s to %s, %d hours', (_, countFrom, startDate, reachedOn, hours, absences, inWindow) => {
     const { reached, proposal } = thresholdSignal(absences, countFrom);
     expect(reached).toEqual({ startDate, reachedOn, hours });
@@ -224,7 +468,8 @@ describe('checkTransition (DUO statuses since 12 August 2020)', () => {
   });
 
   it.each(refused)('never lets %s become %s', (from, to) => {
-    for (const role of roles) refusal(() => checkTransition(from, to, role), 'CONFLICT', 'status', `A report that is ${from} cannot become ${to}; ${nextOf[from]}`);
+    for (const role of roles)
+      refusal(() => checkTransition(from, to, role), 'CONFLICT', 'status', `A report that is ${from} cannot become ${to}; ${nextOf[from]}`);
   });
 
   it.each(finals)('says a %s report is final', (from) => {
@@ -276,7 +521,7 @@ describe('overlaps', () => {
     ['one inside the other', true, span('2026-09-01', '2026-12-31'), span('2026-10-01', '2026-10-02')],
     ['the same single day', true, span('2026-09-01', '2026-09-01'), span('2026-09-01', '2026-09-01')],
     ['an open end reaching a later period', true, span('2026-09-01', null), span('2030-01-01', '2030-01-02')],
-    ['an open end starting on the other\'s last day', true, span('2026-09-10', null), span('2026-09-01', '2026-09-10')],
+    ["an open end starting on the other's last day", true, span('2026-09-10', null), span('2026-09-01', '2026-09-10')],
     ['two open ends', true, span('2026-09-01', null), span('2030-01-01', null)],
     ['one day apart', false, span('2026-09-01', '2026-09-09'), span('2026-09-10', '2026-09-20')],
     ['an open end starting the day after the other', false, span('2026-09-11', null), span('2026-09-01', '2026-09-10')],

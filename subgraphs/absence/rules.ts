@@ -68,18 +68,21 @@ export const maxDayPartsPerCall = 2 * maxDaysPerCall;
  * at most `maxDaysPerCall` days.
  */
 export function checkAbsenceDays(absences: readonly Absence[], today: string, field = 'absences'): void {
-  if (absences.length > maxDayPartsPerCall) throw badInput(field, `At most ${maxDayPartsPerCall} day parts per call (a school year of two day parts a day); send the rest in another call`);
+  if (absences.length > maxDayPartsPerCall)
+    throw badInput(field, `At most ${maxDayPartsPerCall} day parts per call (a school year of two day parts a day); send the rest in another call`);
   if (absences.length === 0) return;
   const days = absences.map((absence) => absence.date).sort();
   const [first, last] = [days[0]!, days.at(-1)!];
   if (last > today) throw badInput(field, `Absence on ${last} is after today, ${today}: absence is sent once it has happened`);
-  if (daysBetween(first, last) >= maxDaysPerCall) throw badInput(field, `The day parts run from ${first} to ${last}; one call covers at most ${maxDaysPerCall} days`);
+  if (daysBetween(first, last) >= maxDaysPerCall)
+    throw badInput(field, `The day parts run from ${first} to ${last}; one call covers at most ${maxDaysPerCall} days`);
 }
 
 /** A report's period has happened: it starts and ends no later than today (see `checkAbsenceDays`). */
 export function checkReportedPeriod(startDate: string, endDate: string | null, today: string): void {
   if (startDate > today) throw badInput('startDate', `The report starts on ${startDate}, after today, ${today}: absence is reported once it has happened`);
-  if (endDate !== null && endDate > today) throw badInput('endDate', `The report ends on ${endDate}, after today, ${today}: absence is reported once it has happened`);
+  if (endDate !== null && endDate > today)
+    throw badInput('endDate', `The report ends on ${endDate}, after today, ${today}: absence is reported once it has happened`);
 }
 
 /**
@@ -161,7 +164,10 @@ export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, sc
   if (endDate !== null && endDate < startDate) throw badInput('endDate', `The end date ${endDate} is before the start date ${startDate}`);
   const last = endDate ?? startDate;
   if (startDate < enrollment.startDate || (enrollment.endDate !== null && last > enrollment.endDate)) {
-    throw badInput('startDate', `The learner is enrolled at ${school} from ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}; the report's period ${startDate} to ${last} is not within it`);
+    throw badInput(
+      'startDate',
+      `The learner is enrolled at ${school} from ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}; the report's period ${startDate} to ${last} is not within it`,
+    );
   }
   absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
   checkDistinct(absences, 'absences');
@@ -178,7 +184,8 @@ export function checkRecordedAbsence(absences: readonly Absence[], enrollment: E
   absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
   checkDistinct(absences, 'absences');
   const outside = absences.find((absence) => absence.date < enrollment.startDate || (enrollment.endDate !== null && absence.date > enrollment.endDate));
-  if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside the enrollment, ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}`);
+  if (outside)
+    throw badInput('absences', `Absence on ${outside.date} lies outside the enrollment, ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}`);
 }
 
 /**
@@ -189,10 +196,17 @@ export function checkRecordedAbsence(absences: readonly Absence[], enrollment: E
  */
 function checkSixteenHours(absences: readonly Absence[], endDate: string): void {
   const reached = firstSixteenHours(absences);
-  if (!reached) throw badInput('absences', `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence within 4 weeks; these day parts do not add up to that`);
+  if (!reached)
+    throw badInput(
+      'absences',
+      `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence within 4 weeks; these day parts do not add up to that`,
+    );
   const lastAbsence = absences.reduce((latest, absence) => (absence.date > latest ? absence.date : latest), absences[0]!.date);
   if (endDate !== lastAbsence) {
-    throw badInput('endDate', `The end date of a 16-hour report is its last day of absence (${lastAbsence}; the 16 hours were reached on ${reached.reachedOn}), not ${endDate}`);
+    throw badInput(
+      'endDate',
+      `The end date of a 16-hour report is its last day of absence (${lastAbsence}; the 16 hours were reached on ${reached.reachedOn}), not ${endDate}`,
+    );
   }
 }
 
@@ -209,7 +223,9 @@ const kindNames: Record<AbsenceKind, string> = {
  * proposes once 16 hours are reached. Nothing is filed: the school decides.
  */
 export function thresholdSignal(absences: readonly Absence[], countFrom: string | null): { reached: Reached | null; proposal: ReportFacts | null } {
-  const counted = absences.filter((absence) => countFrom === null || absence.date >= countFrom).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const counted = absences
+    .filter((absence) => countFrom === null || absence.date >= countFrom)
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const reached = firstSixteenHours(counted);
   if (!reached) return { reached: null, proposal: null };
   const inWindow = counted.filter((absence) => absence.date >= reached.startDate && absence.date <= reached.reachedOn);
@@ -241,9 +257,14 @@ export function checkTransition(from: ReportStatus, to: ReportStatus, role: Role
   const by = allowed[to];
   if (!by) {
     const next = Object.keys(allowed);
-    throw new RegisterError('CONFLICT', `A report that is ${from} cannot become ${to}; ${next.length ? `it can become ${next.join(' or ')}` : 'it is final'}`, 'status');
+    throw new RegisterError(
+      'CONFLICT',
+      `A report that is ${from} cannot become ${to}; ${next.length ? `it can become ${next.join(' or ')}` : 'it is final'}`,
+      'status',
+    );
   }
-  if (by !== role) throw new RegisterError('FORBIDDEN', `Only ${by === 'VENDOR' ? 'the reporting school' : 'the municipality'} makes a ${from} report ${to}`, 'status');
+  if (by !== role)
+    throw new RegisterError('FORBIDDEN', `Only ${by === 'VENDOR' ? 'the reporting school' : 'the municipality'} makes a ${from} report ${to}`, 'status');
 }
 
 /**

@@ -52,7 +52,13 @@ describe('assessEveryone agrees with rules.ts', () => {
       { kind: 'OFFERED_PROGRAMME' as const, code: '00000000-0000-4000-8000-00000000000c', boardCode: null, startDate: countDate, endDate: null },
     ];
     const locations = ['L-open', 'L-open', 'L-ended', 'L-last-day', 'L-unknown'];
-    const programmes = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c', '00000000-0000-4000-8000-00000000000d'];
+    const programmes = [
+      '00000000-0000-4000-8000-00000000000a',
+      '00000000-0000-4000-8000-00000000000a',
+      '00000000-0000-4000-8000-00000000000b',
+      '00000000-0000-4000-8000-00000000000c',
+      '00000000-0000-4000-8000-00000000000d',
+    ];
     const uuid = (kind: number, n: number) => `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
     const learnerRows = [];
     const enrollmentRows = [];
@@ -103,17 +109,23 @@ describe('assessEveryone agrees with rules.ts', () => {
       return assessEveryone(tx, countDate);
     });
     const bySql = new Map(
-      rowsOf<{ enrollment_id: string; reasons: string[] }>(await database.db.execute(sql`SELECT enrollment_id, reasons FROM funding.status WHERE count_date = ${countDate}`)).map((row) => [
-        row.enrollment_id,
-        row.reasons,
-      ]),
+      rowsOf<{ enrollment_id: string; reasons: string[] }>(
+        await database.db.execute(sql`SELECT enrollment_id, reasons FROM funding.status WHERE count_date = ${countDate}`),
+      ).map((row) => [row.enrollment_id, row.reasons]),
     );
     const byRules = new Map(assessAll(await factsOfLearners(database.db, learnerIds), countDate).map((outcome) => [outcome.enrollment.id, outcome.reasons]));
     expect(written).toBe(bySql.size);
     expect(bySql).toEqual(byRules);
     // The population reaches every outcome, or the comparison would prove less than it claims.
     const seen = new Set([...byRules.values()].flat());
-    for (const reason of ['NOT_ENROLLED_ON_COUNT_DATE', 'UNDER_FOUR', 'LATE_REGISTRATION', 'LOCATION_NOT_ACTIVE', 'OFFERED_PROGRAMME_NOT_ACTIVE', 'DOUBLE_ENROLLMENT']) {
+    for (const reason of [
+      'NOT_ENROLLED_ON_COUNT_DATE',
+      'UNDER_FOUR',
+      'LATE_REGISTRATION',
+      'LOCATION_NOT_ACTIVE',
+      'OFFERED_PROGRAMME_NOT_ACTIVE',
+      'DOUBLE_ENROLLMENT',
+    ]) {
       expect(seen).toContain(reason);
     }
     expect([...byRules.values()].some((reasons) => reasons.length === 0)).toBe(true);

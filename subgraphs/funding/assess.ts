@@ -136,7 +136,10 @@ export async function assessEveryone(tx: Db, countDate: string): Promise<number>
   // Enough memory for hash joins and the sort by learner over all enrollments: with the default
   // (4 MB) the planner walks the indexes instead and the pass takes half as long again (measured).
   await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
-  const active = (alias: string) => sql.raw(`(${alias}.code IS NOT NULL AND (${alias}.start_date IS NULL OR ${alias}.start_date <= d.day) AND (${alias}.end_date IS NULL OR ${alias}.end_date >= d.day))`);
+  const active = (alias: string) =>
+    sql.raw(
+      `(${alias}.code IS NOT NULL AND (${alias}.start_date IS NULL OR ${alias}.start_date <= d.day) AND (${alias}.end_date IS NULL OR ${alias}.end_date >= d.day))`,
+    );
   const result = await tx.execute(sql`
     WITH d AS (SELECT ${countDate}::date AS day),
     own AS (

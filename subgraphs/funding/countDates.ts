@@ -40,5 +40,8 @@ export async function openCountDate(tx: Db, day: string): Promise<number> {
 
 /** The count dates funding keeps, newest first. */
 export async function keptCountDates(db: Db): Promise<CountDateRow[]> {
-  return db.select().from(countDate).orderBy(sql`${countDate.countDate} DESC`);
+  return db
+    .select()
+    .from(countDate)
+    .orderBy(sql`${countDate.countDate} DESC`);
 }

@@ -30,10 +30,15 @@ const groupColumn: Record<CountGroup, SQL> = {
  * date's board overviews are fixed by its run (run.ts) and read as fixed from then on.
  */
 export async function fundingCounts(db: Db, reach: FundingReach, day: string, groupBy: CountGroup, code?: string): Promise<FundingCount[]> {
-  if (reach.kind === 'school' && groupBy !== 'BRANCH') throw new RegisterError('FORBIDDEN', 'A school sees the counts of its own branch only: group by BRANCH', 'groupBy');
+  if (reach.kind === 'school' && groupBy !== 'BRANCH')
+    throw new RegisterError('FORBIDDEN', 'A school sees the counts of its own branch only: group by BRANCH', 'groupBy');
   const kept = await countDateRow(db, day);
   if (!kept) {
-    throw new RegisterError('NOT_FOUND', `Funding keeps no statuses for count date ${day}: a count date is opened by the first enrollment change once it is current, or by its count-date run`, 'countDate');
+    throw new RegisterError(
+      'NOT_FOUND',
+      `Funding keeps no statuses for count date ${day}: a count date is opened by the first enrollment change once it is current, or by its count-date run`,
+      'countDate',
+    );
   }
   if (kept.phase === 'FINAL' && groupBy === 'BOARD') return fixedOverviews(db, reach, kept, code);
   const where = [sql`s.count_date = ${day}`, sql`${groupColumn[groupBy]} IS NOT NULL`];
@@ -72,7 +77,11 @@ async function fixedOverviews(db: Db, reach: FundingReach, kept: CountDateRow, c
   const conditions = [eq(countOverview.countDate, kept.countDate)];
   if (reach.kind === 'board') conditions.push(eq(countOverview.boardCode, reach.boardCode));
   if (code !== undefined) conditions.push(eq(countOverview.boardCode, code));
-  const rows = await db.select().from(countOverview).where(and(...conditions)).orderBy(countOverview.boardCode);
+  const rows = await db
+    .select()
+    .from(countOverview)
+    .where(and(...conditions))
+    .orderBy(countOverview.boardCode);
   return rows.map((row) => ({
     countDate: kept,
     groupBy: 'BOARD',

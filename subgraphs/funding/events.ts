@@ -7,7 +7,12 @@ import { fundingYearOf, type NotFundableReason } from './rules.ts';
  * funding notifications. A status is `null` where the enrollment had, or has, no status for the count
  * date (it is not, or no longer, assessed for it).
  */
-export function fundingStatusChanged(enrollment: Placed, countDate: string, previous: NotFundableReason[] | null, current: NotFundableReason[] | null): NewEvent {
+export function fundingStatusChanged(
+  enrollment: Placed,
+  countDate: string,
+  previous: NotFundableReason[] | null,
+  current: NotFundableReason[] | null,
+): NewEvent {
   const status = (reasons: NotFundableReason[] | null) => reasons && { outcome: reasons.length ? 'NOT_FUNDABLE' : 'FUNDABLE', reasons };
   return {
     type: 'FundingStatusChanged',

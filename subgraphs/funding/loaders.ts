@@ -72,10 +72,15 @@ async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingS
       birthDateSource: row.registered ? 'REGISTERED' : 'DELIVERED',
     }));
   }
-  const learners = rowsOf<{ learner_id: string }>(await db.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE id = ANY(${sql.param(ids)}::uuid[])`));
+  const learners = rowsOf<{ learner_id: string }>(
+    await db.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE id = ANY(${sql.param(ids)}::uuid[])`),
+  );
   const wanted = new Set(ids);
   const now = new Date();
-  const facts = await factsOfLearners(db, learners.map((row) => row.learner_id));
+  const facts = await factsOfLearners(
+    db,
+    learners.map((row) => row.learner_id),
+  );
   const registered = new Set(facts.filter((learner) => learner.registeredBirthDate !== null).map((learner) => learner.id));
   return assessAll(facts, day)
     .filter((outcome) => wanted.has(outcome.enrollment.id))

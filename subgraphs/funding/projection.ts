@@ -4,7 +4,17 @@ import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
-import { asLearnersEvent, bulkMerges, enrollmentEventTypes, isEnrollmentEvent, isPersonEvent, mergesOf, personEventTypes, type LearnersEvent, type Merge } from '../../contracts/learners.ts';
+import {
+  asLearnersEvent,
+  bulkMerges,
+  enrollmentEventTypes,
+  isEnrollmentEvent,
+  isPersonEvent,
+  mergesOf,
+  personEventTypes,
+  type LearnersEvent,
+  type Merge,
+} from '../../contracts/learners.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
@@ -101,8 +111,14 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   await writeLastStates(tx, true);
   await foldMerged(tx, await bulkMergesOf(tx));
   if (open.length) {
-    const touched = rowsOf<{ id: string }>(await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL`));
-    await reassess(tx, touched.map((row) => row.id), open);
+    const touched = rowsOf<{ id: string }>(
+      await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL`),
+    );
+    await reassess(
+      tx,
+      touched.map((row) => row.id),
+      open,
+    );
   }
   await openCurrentCountDate(tx);
 }
@@ -140,7 +156,11 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
     await tx.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment
       WHERE location_code = ANY(${sql.param(locations)}::text[]) OR offered_programme_id::text = ANY(${sql.param(programmes)}::text[])`),
   );
-  await reassess(tx, touched.map((row) => row.learner_id), await provisionalCountDates(tx));
+  await reassess(
+    tx,
+    touched.map((row) => row.learner_id),
+    await provisionalCountDates(tx),
+  );
 }
 
 /** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */

@@ -167,7 +167,12 @@ describe('reasonsAgainst', () => {
     ['for a child born after the count date', ['UNDER_FOUR'], {}, '2027-02-02'],
     ['at a location that ended the day before', ['LOCATION_NOT_ACTIVE'], { location: { startDate: null, endDate: '2027-01-31' } }, sixYearOld],
     ['at a location RIO does not know', ['LOCATION_NOT_ACTIVE'], { location: null }, sixYearOld],
-    ['in an offered programme starting the day after', ['OFFERED_PROGRAMME_NOT_ACTIVE'], { offeredProgramme: { startDate: '2027-02-02', endDate: null } }, sixYearOld],
+    [
+      'in an offered programme starting the day after',
+      ['OFFERED_PROGRAMME_NOT_ACTIVE'],
+      { offeredProgramme: { startDate: '2027-02-02', endDate: null } },
+      sixYearOld,
+    ],
     ['in an offered programme RIO does not know', ['OFFERED_PROGRAMME_NOT_ACTIVE'], { offeredProgramme: null }, sixYearOld],
   ])('against an enrollment %s gives %j', (_, reasons, overrides, birthDate) => {
     expect(reasonsAgainst(enrollment(overrides), birthDate, countDate)).toEqual(reasons);
@@ -218,11 +223,7 @@ describe('assessLearner', () => {
 
   it.each<[string, Partial<EnrollmentFacts>, Partial<EnrollmentFacts>]>([
     ['the later start counts', { startDate: '2026-08-01' }, { startDate: '2026-11-01' }],
-    [
-      'with the same start, the one registered first counts',
-      { registeredAt: '2026-08-01T09:00:00.000Z' },
-      { registeredAt: '2026-08-01T08:00:00.000Z' },
-    ],
+    ['with the same start, the one registered first counts', { registeredAt: '2026-08-01T09:00:00.000Z' }, { registeredAt: '2026-08-01T08:00:00.000Z' }],
     ['with the same start and the same registeredAt, the lower id counts', { id: 'b' }, { id: 'a' }],
   ])('of two eligible enrollments, %s and the other is a DOUBLE_ENROLLMENT', (_, loserOverrides, winnerOverrides) => {
     const loser = enrollment({ id: 'loser', ...loserOverrides });

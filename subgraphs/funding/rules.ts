@@ -158,7 +158,8 @@ export function countingEnrollment<E extends Pick<EnrollmentFacts, 'id' | 'start
     if (
       !best ||
       candidate.startDate > best.startDate ||
-      (candidate.startDate === best.startDate && (candidate.registeredAt < best.registeredAt || (candidate.registeredAt === best.registeredAt && candidate.id < best.id)))
+      (candidate.startDate === best.startDate &&
+        (candidate.registeredAt < best.registeredAt || (candidate.registeredAt === best.registeredAt && candidate.id < best.id)))
     ) {
       best = candidate;
     }
@@ -174,7 +175,10 @@ export function countingEnrollment<E extends Pick<EnrollmentFacts, 'id' | 'start
 export function assessLearner(registered: string | null, enrollments: readonly EnrollmentFacts[], countDate: string | CountDateFacts): Assessment[] {
   const facts = factsOf(countDate);
   const assessed = enrollments.filter((enrollment) => assessedFor(enrollment, facts));
-  const assessments = assessed.map((enrollment) => ({ enrollmentId: enrollment.id, reasons: reasonsAgainst(enrollment, birthDateFor(registered, enrollment), facts) }));
+  const assessments = assessed.map((enrollment) => ({
+    enrollmentId: enrollment.id,
+    reasons: reasonsAgainst(enrollment, birthDateFor(registered, enrollment), facts),
+  }));
   const eligible = assessed.filter((_, i) => assessments[i]!.reasons.length === 0);
   const counted = countingEnrollment(eligible);
   for (const [i, enrollment] of assessed.entries()) {
@@ -203,6 +207,7 @@ const because: Record<NotFundableReason, (countDate: string, source: BirthDateSo
  */
 export function explain(reasons: readonly NotFundableReason[], countDate: string, source: BirthDateSource): string {
   const funded = `funding year ${fundingYearOf(countDate)}`;
-  if (reasons.length === 0) return `Counts for ${funded}: enrolled on the count date ${countDate}, 4 or older ${byBirthDate[source]}, and registered in time (Besluit bekostiging WPO 2022 art 7).`;
+  if (reasons.length === 0)
+    return `Counts for ${funded}: enrolled on the count date ${countDate}, 4 or older ${byBirthDate[source]}, and registered in time (Besluit bekostiging WPO 2022 art 7).`;
   return `Does not count for ${funded} (Besluit bekostiging WPO 2022 art 7): ${reasons.map((reason) => because[reason](countDate, source)).join('; ')}.`;
 }

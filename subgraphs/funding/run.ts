@@ -20,7 +20,11 @@ import { countDate, countOverview, type CountDateRow } from './tables.ts';
 export async function runCountDate(db: Db, day: string, log: (message: string) => void, now = new Date()): Promise<CountDateRow> {
   if (!isCountDate(day)) throw new RegisterError('BAD_USER_INPUT', `${day} is not a count date: the count date is 1 February (WPO art 118.1)`, 'countDate');
   if (today(now) <= registrationDeadline(day)) {
-    throw new RegisterError('CONFLICT', `The registration window of count date ${day} is open until ${registrationDeadline(day)}: run it after that day`, 'countDate');
+    throw new RegisterError(
+      'CONFLICT',
+      `The registration window of count date ${day} is open until ${registrationDeadline(day)}: run it after that day`,
+      'countDate',
+    );
   }
   // Also events held back for a moment by an older open transaction (kernel/events.ts).
   await catchUpWithCommitted(db, learnersConsumer, 60_000);
@@ -45,7 +49,10 @@ export async function runCountDate(db: Db, day: string, log: (message: string) =
     await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
     await tx.execute(sql`SET LOCAL enable_nestloop = off`);
     const boards = await fundingCounts(tx, { kind: 'all' }, day, 'BOARD');
-    await tx.update(countDate).set({ phase: 'FINAL', finalisedAt: sql`now()` }).where(sql`${countDate.countDate} = ${day}`);
+    await tx
+      .update(countDate)
+      .set({ phase: 'FINAL', finalisedAt: sql`now()` })
+      .where(sql`${countDate.countDate} = ${day}`);
     if (boards.length) {
       await tx.insert(countOverview).values(
         boards.map((board) => ({

@@ -38,7 +38,9 @@ export function addressKeyOf(postcode: string, houseNumber: string): string {
  */
 export function locationCodeFor(addressKey: string, taken: (code: string) => boolean): string {
   for (let attempt = 0; ; attempt++) {
-    const digest = createHash('sha256').update(attempt === 0 ? addressKey : `${addressKey}#${attempt}`).digest();
+    const digest = createHash('sha256')
+      .update(attempt === 0 ? addressKey : `${addressKey}#${attempt}`)
+      .digest();
     const code = withLetter(sixDigits(digest.readUInt32BE(0) % 1_000_000), 'X');
     if (!taken(code)) return code;
   }

@@ -12,16 +12,32 @@ import type { RegisterState } from './rules.ts';
 export function eventsOf(writes: RegisterState): NewEvent[] {
   return [
     ...writes.providers.map((row) =>
-      institutionsEvent('ProviderChanged', { providerCode: row.code }, { code: row.code, brin4: row.brin4, boardCode: row.boardCode, startDate: row.startDate, endDate: row.endDate }),
+      institutionsEvent(
+        'ProviderChanged',
+        { providerCode: row.code },
+        { code: row.code, brin4: row.brin4, boardCode: row.boardCode, startDate: row.startDate, endDate: row.endDate },
+      ),
     ),
     ...writes.locations.map((row) =>
-      institutionsEvent('LocationChanged', { locationCode: row.code }, { code: row.code, postcode: row.postcode, municipalityCode: row.municipalityCode, startDate: row.startDate, endDate: row.endDate }),
+      institutionsEvent(
+        'LocationChanged',
+        { locationCode: row.code },
+        { code: row.code, postcode: row.postcode, municipalityCode: row.municipalityCode, startDate: row.startDate, endDate: row.endDate },
+      ),
     ),
     ...writes.branches.map((row) =>
-      institutionsEvent('BranchChanged', { brin6: row.brin6 }, { brin6: row.brin6, providerCode: row.providerCode, locationCode: row.locationCode, startDate: row.startDate, endDate: row.endDate }),
+      institutionsEvent(
+        'BranchChanged',
+        { brin6: row.brin6 },
+        { brin6: row.brin6, providerCode: row.providerCode, locationCode: row.locationCode, startDate: row.startDate, endDate: row.endDate },
+      ),
     ),
     ...writes.programmes.map((row) =>
-      institutionsEvent('OfferedProgrammeChanged', { offeredProgrammeId: row.id }, { id: row.id, providerCode: row.providerCode, locationCode: row.locationCode, kind: row.kind, startDate: row.startDate, endDate: row.endDate }),
+      institutionsEvent(
+        'OfferedProgrammeChanged',
+        { offeredProgrammeId: row.id },
+        { id: row.id, providerCode: row.providerCode, locationCode: row.locationCode, kind: row.kind, startDate: row.startDate, endDate: row.endDate },
+      ),
     ),
   ];
 }

@@ -19,7 +19,11 @@ async function editedCopy(edit: (lines: string[]) => string[]): Promise<string> 
 }
 
 const lineOf = (lines: string[], brin6: string) => lines.findIndex((line) => line.split(';')[3] === brin6);
-const withField = (line: string, index: number, value: string) => line.split(';').map((field, i) => (i === index ? value : field)).join(';');
+const withField = (line: string, index: number, value: string) =>
+  line
+    .split(';')
+    .map((field, i) => (i === index ? value : field))
+    .join(';');
 
 describe('importing the DUO school file', () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
@@ -92,7 +96,10 @@ describe('importing the DUO school file', () => {
     expect(await rowsOf(branch)).toBe(6123);
     expect((await database.db.select({ n: count() }).from(branch).where(isNull(branch.endDate)))[0]!.n).toBe(6122);
 
-    const history = await database.db.select().from(importChange).where(and(eq(importChange.key, '03GR01'), eq(importChange.runId, result.runId!)));
+    const history = await database.db
+      .select()
+      .from(importChange)
+      .where(and(eq(importChange.key, '03GR01'), eq(importChange.runId, result.runId!)));
     expect(history).toEqual([expect.objectContaining({ change: 'renamed', before: { name: 'Het Mozaiek' }, after: { name: 'Het Mozaiek Hollandscheveld' } })]);
   });
 

@@ -43,7 +43,11 @@ export async function importSchoolFile(db: Db, file: string, options: ImportOpti
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('institutions school file import'))`);
     const [last] = await tx.select().from(importRun).orderBy(desc(importRun.id)).limit(1);
     if (last && last.referenceDate > options.referenceDate) {
-      throw new RegisterError('CONFLICT', `A file for ${last.referenceDate} was already applied; files are applied in date order, and ${options.referenceDate} is earlier`, 'referenceDate');
+      throw new RegisterError(
+        'CONFLICT',
+        `A file for ${last.referenceDate} was already applied; files are applied in date order, and ${options.referenceDate} is earlier`,
+        'referenceDate',
+      );
     }
     const plan = planImport(await readState(tx), rows, options.referenceDate, !last, options.allowMassClosure);
     if (plan.changes.length === 0) return { runId: null, counts: plan.counts, rows: rows.length };
@@ -51,7 +55,12 @@ export async function importSchoolFile(db: Db, file: string, options: ImportOpti
     await appendEvents(tx, 'institutions', eventsOf(plan.writes));
     const [run] = await tx
       .insert(importRun)
-      .values({ fileName: path.basename(file), sha256: createHash('sha256').update(bytes).digest('hex'), referenceDate: options.referenceDate, counts: plan.counts })
+      .values({
+        fileName: path.basename(file),
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        referenceDate: options.referenceDate,
+        counts: plan.counts,
+      })
       .returning({ id: importRun.id });
     for (const batch of batches(plan.changes)) {
       await tx.insert(importChange).values(batch.map((change) => ({ runId: run!.id, ...change, before: change.before ?? null, after: change.after ?? null })));
@@ -90,7 +99,10 @@ async function upsert<T extends PgTable>(db: Db, table: T, key: PgColumn, rows: 
       .map(([field, column]) => [field, sql.raw(`excluded.${column.name}`)]),
   );
   for (const batch of batches(rows)) {
-    await db.insert(table).values(batch).onConflictDoUpdate({ target: key, set: set as never });
+    await db
+      .insert(table)
+      .values(batch)
+      .onConflictDoUpdate({ target: key, set: set as never });
   }
 }
 

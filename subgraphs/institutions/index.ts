@@ -22,6 +22,8 @@ export const institutions: Subgraph<InstitutionLoaders> = {
     const [demo] = await db.select({ oin: vendor.oin }).from(vendor).where(eq(vendor.oin, demoVendor.oin));
     if (demo) return;
     const mandates = await db.transaction((tx) => seedDemoMandates(tx));
-    log(`seeded demo vendor ${demoVendor.oin} (${demoVendor.name}) with ${mandates} mandates: every service at every school in municipalities ${demoMunicipalities.join(' and ')}`);
+    log(
+      `seeded demo vendor ${demoVendor.oin} (${demoVendor.name}) with ${mandates} mandates: every service at every school in municipalities ${demoMunicipalities.join(' and ')}`,
+    );
   },
 };

@@ -7,7 +7,11 @@ import { board, branch, location, offeredProgramme, provider, vendor } from './t
 type RowOf<T extends PgTable> = T['$inferSelect'];
 
 async function rowsWhere<T extends PgTable>(db: Db, table: T, column: PgColumn, keys: readonly string[], order: PgColumn) {
-  return (await db.select().from(table as PgTable).where(inArray(column, [...keys])).orderBy(order)) as RowOf<T>[];
+  return (await db
+    .select()
+    .from(table as PgTable)
+    .where(inArray(column, [...keys]))
+    .orderBy(order)) as RowOf<T>[];
 }
 
 /** One object per key, batched: every entity reference and link in a request goes through these. */

@@ -24,7 +24,15 @@ export async function mandateInForce(db: Db, brin6: string, service: Service, ve
   const [row] = await db
     .select()
     .from(mandate)
-    .where(and(eq(mandate.brin6, brin6), eq(mandate.service, service), eq(mandate.vendorOin, vendorOin), lte(mandate.startDate, day), or(isNull(mandate.endDate), gte(mandate.endDate, day))))
+    .where(
+      and(
+        eq(mandate.brin6, brin6),
+        eq(mandate.service, service),
+        eq(mandate.vendorOin, vendorOin),
+        lte(mandate.startDate, day),
+        or(isNull(mandate.endDate), gte(mandate.endDate, day)),
+      ),
+    )
     .limit(1);
   return row;
 }
@@ -69,7 +77,11 @@ export async function registerVendor(db: Db, viewer: Viewer, input: { documentId
 
 /** The board of a school, for the check that a board grants only for its own schools. */
 async function boardOf(tx: Db, brin6: string): Promise<string | undefined> {
-  const [row] = await tx.select({ board: provider.boardCode }).from(branch).innerJoin(provider, eq(provider.code, branch.providerCode)).where(eq(branch.brin6, brin6));
+  const [row] = await tx
+    .select({ board: provider.boardCode })
+    .from(branch)
+    .innerJoin(provider, eq(provider.code, branch.providerCode))
+    .where(eq(branch.brin6, brin6));
   return row?.board;
 }
 
@@ -119,10 +131,16 @@ export async function endMandate(db: Db, viewer: Viewer, input: { documentId: st
     const id = parseUuid(input.mandateId, 'mandateId', 'a mandate id');
     const endDate = parseDay(input.endDate, 'endDate');
     const [row] = await tx.select().from(mandate).where(eq(mandate.id, id)).for('update');
-    if (!row || (await boardOf(tx, row.brin6)) !== board) throw new RegisterError('NOT_FOUND', `No mandate ${input.mandateId} for a school of board ${board}`, 'mandateId');
+    if (!row || (await boardOf(tx, row.brin6)) !== board)
+      throw new RegisterError('NOT_FOUND', `No mandate ${input.mandateId} for a school of board ${board}`, 'mandateId');
     if (endDate < row.startDate) throw badInput('endDate', `The mandate starts on ${row.startDate}; it cannot end before that`);
-    if (row.endDate !== null && endDate > row.endDate) throw new RegisterError('CONFLICT', `The mandate ends on ${row.endDate} already; grant a new one to extend it`, 'endDate');
-    const [ended] = await tx.update(mandate).set({ endDate, endedBy: `board/${board}`, endedAt: new Date() }).where(eq(mandate.id, id)).returning();
+    if (row.endDate !== null && endDate > row.endDate)
+      throw new RegisterError('CONFLICT', `The mandate ends on ${row.endDate} already; grant a new one to extend it`, 'endDate');
+    const [ended] = await tx
+      .update(mandate)
+      .set({ endDate, endedBy: `board/${board}`, endedAt: new Date() })
+      .where(eq(mandate.id, id))
+      .returning();
     await appendEvents(tx, 'institutions', [mandateEvent('MandateEnded', ended!)]);
     return { mandateId: id };
   });
@@ -151,10 +169,25 @@ export async function seedDemoMandates(tx: Db, scope: 'demo' | 'everywhere' | re
     .where(and(scopeOf(scope), notInArray(branch.brin6, mandated)));
   const grantedAt = new Date();
   const rows = schools.flatMap(({ brin6 }) =>
-    services.map((service) => ({ id: randomUUID(), brin6, service, vendorOin: demoVendor.oin, startDate: '2000-01-01', endDate: null, grantedBy: 'operator', grantedAt, endedBy: null, endedAt: null })),
+    services.map((service) => ({
+      id: randomUUID(),
+      brin6,
+      service,
+      vendorOin: demoVendor.oin,
+      startDate: '2000-01-01',
+      endDate: null,
+      grantedBy: 'operator',
+      grantedAt,
+      endedBy: null,
+      endedAt: null,
+    })),
   );
   await insertRows(tx, mandate, rows);
-  await appendEvents(tx, 'institutions', rows.map((row) => mandateEvent('MandateGranted', row)));
+  await appendEvents(
+    tx,
+    'institutions',
+    rows.map((row) => mandateEvent('MandateGranted', row)),
+  );
   return rows.length;
 }
 

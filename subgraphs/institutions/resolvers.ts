@@ -1,12 +1,33 @@
 import { and, count, eq, gt, gte, ilike, inArray, isNull, lte, or, type SQL } from 'drizzle-orm';
-import { parseBoardCode, parseBrin6, parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parseOin, parseProviderCode, parseUuid } from '../../kernel/ids/index.ts';
+import {
+  parseBoardCode,
+  parseBrin6,
+  parseLocationCode,
+  parseMunicipalityCode,
+  parseOfferedProgrammeId,
+  parseOin,
+  parseProviderCode,
+  parseUuid,
+} from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, parseDay, today } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import type { InstitutionLoaders } from './loaders.ts';
 import { endMandate, grantMandate, mandateInForce, mandatesVisibleTo, parseService, registerVendor, type GrantInput } from './osr.ts';
-import { branch, location, mandate, provider, vendor, type BoardRow, type BranchRow, type LocationRow, type MandateRow, type OfferedProgrammeRow, type ProviderRow } from './tables.ts';
+import {
+  branch,
+  location,
+  mandate,
+  provider,
+  vendor,
+  type BoardRow,
+  type BranchRow,
+  type LocationRow,
+  type MandateRow,
+  type OfferedProgrammeRow,
+  type ProviderRow,
+} from './tables.ts';
 
 type Context = SubgraphContext<InstitutionLoaders>;
 
@@ -51,9 +72,27 @@ function branchConditions(db: Context['db'], filter: BranchFilter | null | undef
 export const resolvers: ResolverMap<Context> = {
   Date: DateScalar,
   Mutation: {
-    registerVendor: async (_, { input }, { db, viewer }) => (await db.select().from(vendor).where(eq(vendor.oin, (await registerVendor(db, viewer, input)).oin)))[0],
-    grantMandate: async (_, { input }: { input: GrantInput }, { db, viewer }) => (await db.select().from(mandate).where(eq(mandate.id, (await grantMandate(db, viewer, input)).mandateId)))[0],
-    endMandate: async (_, { input }, { db, viewer }) => (await db.select().from(mandate).where(eq(mandate.id, (await endMandate(db, viewer, input)).mandateId)))[0],
+    registerVendor: async (_, { input }, { db, viewer }) =>
+      (
+        await db
+          .select()
+          .from(vendor)
+          .where(eq(vendor.oin, (await registerVendor(db, viewer, input)).oin))
+      )[0],
+    grantMandate: async (_, { input }: { input: GrantInput }, { db, viewer }) =>
+      (
+        await db
+          .select()
+          .from(mandate)
+          .where(eq(mandate.id, (await grantMandate(db, viewer, input)).mandateId))
+      )[0],
+    endMandate: async (_, { input }, { db, viewer }) =>
+      (
+        await db
+          .select()
+          .from(mandate)
+          .where(eq(mandate.id, (await endMandate(db, viewer, input)).mandateId))
+      )[0],
   },
   Mandate: {
     branch: (row: MandateRow) => ({ brin6: row.brin6 }),
@@ -72,9 +111,17 @@ export const resolvers: ResolverMap<Context> = {
         const day = parseDay(args.activeOn, 'activeOn');
         conditions.push(lte(mandate.startDate, day), or(isNull(mandate.endDate), gte(mandate.endDate, day)));
       }
-      const [total] = await db.select({ value: count() }).from(mandate).where(and(...conditions));
+      const [total] = await db
+        .select({ value: count() })
+        .from(mandate)
+        .where(and(...conditions));
       if (args.after != null) conditions.push(gt(mandate.id, parseUuid(decodeCursor(args.after), 'after', 'a cursor from an earlier page')));
-      const rows = await db.select().from(mandate).where(and(...conditions)).orderBy(mandate.id).limit(size + 1);
+      const rows = await db
+        .select()
+        .from(mandate)
+        .where(and(...conditions))
+        .orderBy(mandate.id)
+        .limit(size + 1);
       return connectionOf(rows, size, (row) => row.id, total?.value ?? 0);
     },
     vendors: (_, __, { db }) => db.select().from(vendor).orderBy(vendor.name),
@@ -88,8 +135,16 @@ export const resolvers: ResolverMap<Context> = {
       const filter = branchConditions(db, args.filter);
       const after = args.after == null ? [] : [gt(branch.brin6, decodeCursor(args.after))];
       const [rows, [total]] = await Promise.all([
-        db.select().from(branch).where(and(...filter, ...after)).orderBy(branch.brin6).limit(size + 1),
-        db.select({ value: count() }).from(branch).where(and(...filter)),
+        db
+          .select()
+          .from(branch)
+          .where(and(...filter, ...after))
+          .orderBy(branch.brin6)
+          .limit(size + 1),
+        db
+          .select({ value: count() })
+          .from(branch)
+          .where(and(...filter)),
       ]);
       return connectionOf(rows, size, (row) => row.brin6, total?.value ?? 0);
     },

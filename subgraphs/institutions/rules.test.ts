@@ -47,9 +47,7 @@ const without = (...brin6s: string[]) => file.filter((row) => !brin6s.includes(r
 
 /** What the import does with a plan: writes each row over the row with the same key. */
 function apply(state: RegisterState, plan: ImportPlan): RegisterState {
-  const upsert = <T>(rows: T[], writes: T[], keyOf: (row: T) => string) => [
-    ...new Map([...rows, ...writes].map((row) => [keyOf(row), row])).values(),
-  ];
+  const upsert = <T>(rows: T[], writes: T[], keyOf: (row: T) => string) => [...new Map([...rows, ...writes].map((row) => [keyOf(row), row])).values()];
   return {
     boards: upsert(state.boards, plan.writes.boards, (row) => row.code),
     providers: upsert(state.providers, plan.writes.providers, (row) => row.code),
@@ -127,14 +125,24 @@ describe('planImport, first load', () => {
   });
 
   it('offers basisonderwijs once per provider and location', () => {
-    expect(loaded.programmes.map(({ id, providerCode, locationCode, kind, name }) => ({ id, providerCode, locationCode, kind, name })).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+    expect(
+      loaded.programmes
+        .map(({ id, providerCode, locationCode, kind, name }) => ({ id, providerCode, locationCode, kind, name }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    ).toEqual(
       [
         [provider16AH, location1],
         [provider16AH, location2],
         [provider32JK, location13],
         [provider32JK, location2],
       ]
-        .map(([providerCode, location]) => ({ id: programme(providerCode!, location!), providerCode, locationCode: location, kind: 'BASISONDERWIJS', name: 'Basisonderwijs' }))
+        .map(([providerCode, location]) => ({
+          id: programme(providerCode!, location!),
+          providerCode,
+          locationCode: location,
+          kind: 'BASISONDERWIJS',
+          name: 'Basisonderwijs',
+        }))
         .sort((a, b) => a.id.localeCompare(b.id)),
     );
   });
@@ -181,14 +189,20 @@ describe('planImport, a later file', () => {
         `providers ${provider32JK} closed`,
       ].sort(),
     );
-    expect(Object.values(plan.writes).flat().every((row) => row.endDate === '2025-02-28')).toBe(true);
+    expect(
+      Object.values(plan.writes)
+        .flat()
+        .every((row) => row.endDate === '2025-02-28'),
+    ).toBe(true);
   });
 
   it('creates a new branch, its location and its programme from the reference date', () => {
     const plan = planImport(loaded, [...file, schoolRow('16AH02', '42830', '7822HG', '3')], '2025-03-01', false);
     const location3 = plan.writes.locations[0]?.code;
 
-    expect(summary(plan)).toEqual([`branches 16AH02 created`, `locations ${location3} created`, `programmes ${programme(provider16AH, location3!)} created`].sort());
+    expect(summary(plan)).toEqual(
+      [`branches 16AH02 created`, `locations ${location3} created`, `programmes ${programme(provider16AH, location3!)} created`].sort(),
+    );
     expect(plan.writes.branches).toEqual([
       expect.objectContaining({ brin6: '16AH02', providerCode: provider16AH, locationCode: location3, startDate: '2025-03-01', endDate: null }),
     ]);
@@ -199,7 +213,9 @@ describe('planImport, a later file', () => {
   it('records a renamed branch as one renamed change with the names before and after', () => {
     const plan = planImport(loaded, changed('16AH01', { name: 'De Regenboog' }), '2025-03-01', false);
 
-    expect(plan.changes).toEqual([{ entity: 'branches', key: '16AH01', change: 'renamed', before: { name: 'School 16AH01' }, after: { name: 'De Regenboog' } }]);
+    expect(plan.changes).toEqual([
+      { entity: 'branches', key: '16AH01', change: 'renamed', before: { name: 'School 16AH01' }, after: { name: 'De Regenboog' } },
+    ]);
     expect(plan.writes.branches).toEqual([expect.objectContaining({ brin6: '16AH01', name: 'De Regenboog', startDate: null, endDate: null })]);
   });
 
@@ -213,7 +229,13 @@ describe('planImport, a later file', () => {
     const plan = planImport(loaded, changed('32JK00', { phone: null, website: 'www.nieuw.nl' }), '2025-03-01', false);
 
     expect(plan.changes).toEqual([
-      { entity: 'branches', key: '32JK00', change: 'updated', before: { phone: '0591123456', website: 'www.32jk00.nl' }, after: { phone: null, website: 'www.nieuw.nl' } },
+      {
+        entity: 'branches',
+        key: '32JK00',
+        change: 'updated',
+        before: { phone: '0591123456', website: 'www.32jk00.nl' },
+        after: { phone: null, website: 'www.nieuw.nl' },
+      },
     ]);
   });
 
@@ -222,7 +244,13 @@ describe('planImport, a later file', () => {
 
     const plan = planImport(loaded, moved, '2025-03-01', false);
 
-    expect(plan.changes).toContainEqual({ entity: 'providers', key: provider16AH, change: 'moved', before: { boardCode: board42830 }, after: { boardCode: board20091 } });
+    expect(plan.changes).toContainEqual({
+      entity: 'providers',
+      key: provider16AH,
+      change: 'moved',
+      before: { boardCode: board42830 },
+      after: { boardCode: board20091 },
+    });
     expect(plan.counts.branchesMovedToAnotherBoard).toBe(2);
     expect(plan.counts.providers).toEqual({ moved: 1 });
     expect(plan.counts.branches).toEqual({});
@@ -243,7 +271,13 @@ describe('planImport, a later file', () => {
     const plan = planImport(loaded, changed('16AH00', { street: 'Nieuweweg', houseNumber: '5', postcode: '7811AB' }), '2025-03-01', false);
     const newLocation = locationCode(apply(loaded, plan), addressKeyOf('7811AB', '5'));
 
-    expect(plan.changes).toContainEqual({ entity: 'branches', key: '16AH00', change: 'readdressed', before: { locationCode: location1 }, after: { locationCode: newLocation } });
+    expect(plan.changes).toContainEqual({
+      entity: 'branches',
+      key: '16AH00',
+      change: 'readdressed',
+      before: { locationCode: location1 },
+      after: { locationCode: newLocation },
+    });
     expect(summary(plan)).toEqual(
       [
         'branches 16AH00 readdressed',
@@ -253,13 +287,17 @@ describe('planImport, a later file', () => {
         `programmes ${programme(provider16AH, location1)} closed`,
       ].sort(),
     );
-    expect(plan.writes.locations).toContainEqual(expect.objectContaining({ code: newLocation, street: 'Nieuweweg', postcode: '7811AB', startDate: '2025-03-01' }));
+    expect(plan.writes.locations).toContainEqual(
+      expect.objectContaining({ code: newLocation, street: 'Nieuweweg', postcode: '7811AB', startDate: '2025-03-01' }),
+    );
   });
 
   it('updates a location whose street is written differently at the same address', () => {
     const plan = planImport(loaded, changed('32JK00', { street: 'Melkweg' }), '2025-03-01', false);
 
-    expect(plan.changes).toEqual([{ entity: 'locations', key: location13, change: 'updated', before: { street: 'Schoolstraat' }, after: { street: 'Melkweg' } }]);
+    expect(plan.changes).toEqual([
+      { entity: 'locations', key: location13, change: 'updated', before: { street: 'Schoolstraat' }, after: { street: 'Melkweg' } },
+    ]);
   });
 
   it('keeps a known municipality name when the file leaves it blank', () => {

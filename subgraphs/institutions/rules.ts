@@ -61,9 +61,49 @@ export function planImport(state: RegisterState, rows: SchoolFileRow[], referenc
     counts: { boards: {}, providers: {}, locations: {}, branches: {}, programmes: {}, branchesMovedToAnotherBoard: 0 },
   };
   reconcile(plan, 'boards', state.boards, desired.boards, (row) => row.code, [], span);
-  reconcile(plan, 'locations', state.locations, desired.locations, (row) => row.code, [['street', 'updated'], ['houseNumber', 'updated'], ['city', 'updated'], ['municipalityCode', 'updated'], ['municipalityName', 'updated']], span);
-  reconcile(plan, 'providers', state.providers, desired.providers, (row) => row.code, [['boardCode', 'moved'], ['name', 'renamed']], span);
-  reconcile(plan, 'branches', state.branches, desired.branches, (row) => row.brin6, [['providerCode', 'moved'], ['locationCode', 'readdressed'], ['name', 'renamed'], ['denomination', 'updated'], ['phone', 'updated'], ['website', 'updated']], span);
+  reconcile(
+    plan,
+    'locations',
+    state.locations,
+    desired.locations,
+    (row) => row.code,
+    [
+      ['street', 'updated'],
+      ['houseNumber', 'updated'],
+      ['city', 'updated'],
+      ['municipalityCode', 'updated'],
+      ['municipalityName', 'updated'],
+    ],
+    span,
+  );
+  reconcile(
+    plan,
+    'providers',
+    state.providers,
+    desired.providers,
+    (row) => row.code,
+    [
+      ['boardCode', 'moved'],
+      ['name', 'renamed'],
+    ],
+    span,
+  );
+  reconcile(
+    plan,
+    'branches',
+    state.branches,
+    desired.branches,
+    (row) => row.brin6,
+    [
+      ['providerCode', 'moved'],
+      ['locationCode', 'readdressed'],
+      ['name', 'renamed'],
+      ['denomination', 'updated'],
+      ['phone', 'updated'],
+      ['website', 'updated'],
+    ],
+    span,
+  );
   reconcile(plan, 'programmes', state.programmes, desired.programmes, (row) => row.id, [], span);
   plan.counts.branchesMovedToAnotherBoard = countBoardMoves(state, desired);
   refuseMassClosure(state, plan, allowMassClosure);

@@ -113,9 +113,7 @@ describe('parseSchoolFile on DUO’s file', () => {
   });
 
   it('decodes the one non-ASCII denomination', () => {
-    expect(rows.filter((row) => /[^\x20-\x7e]/.test(row.denomination ?? '')).map((row) => row.denomination)).toEqual(
-      Array(6).fill('Hindoeïstisch'),
-    );
+    expect(rows.filter((row) => /[^\x20-\x7e]/.test(row.denomination ?? '')).map((row) => row.denomination)).toEqual(Array(6).fill('Hindoeïstisch'));
   });
 
   it('turns single-space values into null: 638 websites and 50 phone numbers', () => {
@@ -138,7 +136,13 @@ describe('parseSchoolFile on DUO’s file', () => {
   });
 
   it('keeps the columns after a quoted name in place', () => {
-    expect(byBrin6.get('18HI00')).toMatchObject({ street: 'Asschatterweg', houseNumber: '36-B', postcode: '3831JT', city: 'LEUSDEN', municipalityCode: '0327' });
+    expect(byBrin6.get('18HI00')).toMatchObject({
+      street: 'Asschatterweg',
+      houseNumber: '36-B',
+      postcode: '3831JT',
+      city: 'LEUSDEN',
+      municipalityCode: '0327',
+    });
   });
 
   it('gives the two new schools of gemeente 1948 the name the other 1948 rows carry', () => {
@@ -201,7 +205,11 @@ describe('parseSchoolFile on a small file', () => {
   });
 
   it.each([
-    ['another file', 'BRIN_NUMMER;VESTIGINGSNUMMER;NAAM_INSTELLING;GEMEENTENAAM', /no column BEVOEGD GEZAG NUMMER, INSTELLINGSCODE, VESTIGINGSCODE, VESTIGINGSNAAM/],
+    [
+      'another file',
+      'BRIN_NUMMER;VESTIGINGSNUMMER;NAAM_INSTELLING;GEMEENTENAAM',
+      /no column BEVOEGD GEZAG NUMMER, INSTELLINGSCODE, VESTIGINGSCODE, VESTIGINGSNAAM/,
+    ],
     ['a file without VESTIGINGSCODE', header.replace('VESTIGINGSCODE', 'VESTIGING'), /: no column VESTIGINGSCODE$/],
     ['an empty file', '', /^Not DUO's "Alle schoolvestigingen basisonderwijs" file: no column /],
   ])('refuses %s for the columns it lacks', (_, head, message) => {
@@ -232,11 +240,7 @@ describe('parseSchoolFile on a small file', () => {
 
   it('lists the problems of several lines in one refusal', () => {
     const { message } = refusal(
-      duoFile([
-        withColumn(lineOf('32JK00'), 'POSTCODE', '930 TC'),
-        lineOf('07JQ00'),
-        withColumn(lineOf('18HI00'), 'VESTIGINGSCODE', '18HJ00'),
-      ]),
+      duoFile([withColumn(lineOf('32JK00'), 'POSTCODE', '930 TC'), lineOf('07JQ00'), withColumn(lineOf('18HI00'), 'VESTIGINGSCODE', '18HJ00')]),
     );
 
     expect(message.split('\n')).toEqual([

@@ -54,10 +54,10 @@ const problemsShown = 20;
 export function parseSchoolFile(bytes: Uint8Array): SchoolFileRow[] {
   const lines = decode(bytes).split(/\r\n|\r|\n/);
   const header = splitLine(lines[0] ?? '');
-  const index = Object.fromEntries(
-    Object.entries(columns).map(([key, name]) => [key, header.indexOf(name)]),
-  ) as Record<Column, number>;
-  const missing = Object.entries(columns).filter(([key]) => index[key as Column] < 0).map(([, name]) => name);
+  const index = Object.fromEntries(Object.entries(columns).map(([key, name]) => [key, header.indexOf(name)])) as Record<Column, number>;
+  const missing = Object.entries(columns)
+    .filter(([key]) => index[key as Column] < 0)
+    .map(([, name]) => name);
   if (missing.length) {
     throw new RegisterError('BAD_USER_INPUT', `Not DUO's "Alle schoolvestigingen basisonderwijs" file: no column ${missing.join(', ')}`, 'file');
   }
@@ -78,7 +78,11 @@ export function parseSchoolFile(bytes: Uint8Array): SchoolFileRow[] {
   }
   if (problems.length) {
     const more = problems.length > problemsShown ? `\n(and ${problems.length - problemsShown} more)` : '';
-    throw new RegisterError('BAD_USER_INPUT', `The school file has ${problems.length} invalid row(s); nothing was imported:\n${problems.slice(0, problemsShown).join('\n')}${more}`, 'file');
+    throw new RegisterError(
+      'BAD_USER_INPUT',
+      `The school file has ${problems.length} invalid row(s); nothing was imported:\n${problems.slice(0, problemsShown).join('\n')}${more}`,
+      'file',
+    );
   }
   return fillMunicipalityNames(rows);
 }
@@ -91,7 +95,10 @@ function readRow(line: number, value: (column: Column) => string | null, problem
   }
   const text = (column: Column) => value(column)!;
   const checks: [boolean, string][] = [
-    [isCompetentAuthorityNumber(text('competentAuthorityNumber')), `${columns.competentAuthorityNumber} "${text('competentAuthorityNumber')}" is not five digits`],
+    [
+      isCompetentAuthorityNumber(text('competentAuthorityNumber')),
+      `${columns.competentAuthorityNumber} "${text('competentAuthorityNumber')}" is not five digits`,
+    ],
     [isBrin4(text('brin4')), `${columns.brin4} "${text('brin4')}" is not a BRIN4`],
     [isBrin6(text('brin6')) && text('brin6').startsWith(text('brin4')), `${columns.brin6} "${text('brin6')}" is not a BRIN6 of ${text('brin4')}`],
     [isPostcode(text('postcode')), `${columns.postcode} "${text('postcode')}" is not a Dutch postcode`],
@@ -129,7 +136,9 @@ function decode(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    return Buffer.from(bytes).toString('latin1').replace(/[\u0080-\u009f]/g, (char) => windows1252High[char.charCodeAt(0) - 0x80]!);
+    return Buffer.from(bytes)
+      .toString('latin1')
+      .replace(/[\u0080-\u009f]/g, (char) => windows1252High[char.charCodeAt(0) - 0x80]!);
   }
 }
 

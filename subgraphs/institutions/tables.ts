@@ -87,7 +87,6 @@ export const vendor = institutions.table('vendor', {
   registeredAt: timestamp('registered_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
-
 export const mandate = institutions.table('mandate', {
   id: uuid('id').primaryKey(),
   brin6: text('brin6').notNull(),

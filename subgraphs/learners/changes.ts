@@ -12,9 +12,32 @@ import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInpu
 import { enrollmentEvent, resultRecorded } from './events.ts';
 import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './rio.ts';
-import { checkAdmissionAge, checkEndDate, checkEndOfSchoolYear, checkGroup, checkNoOverlap, checkResult, checkResultSchoolYear, checkSchoolEnrollmentNumber, checkSchoolYear, type PostcodeAreas } from './rules.ts';
+import {
+  checkAdmissionAge,
+  checkEndDate,
+  checkEndOfSchoolYear,
+  checkGroup,
+  checkNoOverlap,
+  checkResult,
+  checkResultSchoolYear,
+  checkSchoolEnrollmentNumber,
+  checkSchoolYear,
+  type PostcodeAreas,
+} from './rules.ts';
 import { reconcile } from './signals.ts';
-import { delivery, document, enrollment, learner, person, result, transferNotice, type DeliveryRow, type EnrollmentRow, type LearnerRow, type PersonRow } from './tables.ts';
+import {
+  delivery,
+  document,
+  enrollment,
+  learner,
+  person,
+  result,
+  transferNotice,
+  type DeliveryRow,
+  type EnrollmentRow,
+  type LearnerRow,
+  type PersonRow,
+} from './tables.ts';
 
 type School = { brin6: string; sender: string };
 
@@ -29,7 +52,11 @@ interface Owned {
 /** The school's own enrollment, locked, with what goes with it; any other id does not exist for the school. */
 async function ownEnrollment(tx: Db, school: School, id: string): Promise<Owned> {
   await lockPersons(tx, 'shared');
-  const [locked] = await tx.select({ id: enrollment.id }).from(enrollment).where(and(eq(enrollment.id, id), eq(enrollment.brin6, school.brin6))).for('update');
+  const [locked] = await tx
+    .select({ id: enrollment.id })
+    .from(enrollment)
+    .where(and(eq(enrollment.id, id), eq(enrollment.brin6, school.brin6)))
+    .for('update');
   if (!locked) throw notFound(`enrollment ${id}`);
   const [found] = await tx
     .select({ row: enrollment, learner, delivery, person })
@@ -51,7 +78,10 @@ async function recordChange(tx: Db, type: 'EnrollmentChanged' | 'LearnerDeregist
 const enrollmentId = (value: string) => parseUuid(value, 'enrollmentId', 'an enrollment id');
 
 async function otherEnrollmentsAtSchool(tx: Db, row: EnrollmentRow): Promise<EnrollmentRow[]> {
-  return tx.select().from(enrollment).where(and(eq(enrollment.learnerId, row.learnerId), eq(enrollment.brin6, row.brin6), ne(enrollment.id, row.id)));
+  return tx
+    .select()
+    .from(enrollment)
+    .where(and(eq(enrollment.learnerId, row.learnerId), eq(enrollment.brin6, row.brin6), ne(enrollment.id, row.id)));
 }
 
 export interface ChangeEnrollmentInput {
@@ -84,7 +114,8 @@ export function changeEnrollment(db: Db, school: School, input: ChangeEnrollment
       group: input.group == null ? row.group : checkGroup(input.group),
       schoolEnrollmentNumber: input.schoolEnrollmentNumber == null ? row.schoolEnrollmentNumber : checkSchoolEnrollmentNumber(input.schoolEnrollmentNumber),
       vve: input.vve ?? row.vve,
-      educationalConcept: input.educationalConcept === undefined ? row.educationalConcept : parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label),
+      educationalConcept:
+        input.educationalConcept === undefined ? row.educationalConcept : parseOptionalText(input.educationalConcept, 'educationalConcept', textKinds.label),
       updatedAt: new Date(),
     };
     if (next.startDate !== row.startDate || delivered.birthDate !== owned.delivery.birthDate) checkAdmissionAge(delivered.birthDate, next.startDate);
@@ -92,7 +123,9 @@ export function changeEnrollment(db: Db, school: School, input: ChangeEnrollment
     if (next.endDate) checkEndDate(next.startDate, next.endDate, delivered.birthDate);
     checkNoOverlap(next, await otherEnrollmentsAtSchool(tx, row));
     await tx.update(enrollment).set(next).where(eq(enrollment.id, row.id));
-    const corrected: DeliveryRow = input.learner ? { ...owned.delivery, ...delivered, municipalityCode: deliveredMunicipality(delivered, areas), deliveredAt: next.updatedAt } : owned.delivery;
+    const corrected: DeliveryRow = input.learner
+      ? { ...owned.delivery, ...delivered, municipalityCode: deliveredMunicipality(delivered, areas), deliveredAt: next.updatedAt }
+      : owned.delivery;
     if (input.learner) await tx.update(delivery).set(corrected).where(eq(delivery.id, corrected.id));
     await recordChange(tx, 'EnrollmentChanged', { ...owned, row: next, delivery: corrected });
     return { enrollmentId: row.id };
@@ -168,7 +201,11 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
   return once(db, document, school.sender, 'acknowledgeTransfer', input, async (tx) => {
     const id = parseUuid(input.noticeId, 'noticeId', 'a transfer notice id');
-    const [notice] = await tx.select().from(transferNotice).where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6))).for('update');
+    const [notice] = await tx
+      .select()
+      .from(transferNotice)
+      .where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6)))
+      .for('update');
     if (!notice) throw notFound(`transfer notice ${id}`);
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
     const owned = await ownEnrollment(tx, school, notice.enrollmentId);

@@ -4,11 +4,21 @@ import { deliveredMunicipality, parseCorrection, parseDelivered, parseName, type
 import { textKinds } from '../../kernel/text.ts';
 import { postcodeAreas } from './rules.ts';
 
-const sent: Delivered = { birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', familyName: 'de Vries', givenNames: 'Sanne', municipalityOverride: null };
+const sent: Delivered = {
+  birthDate: '2019-03-01',
+  gender: 'FEMALE',
+  postcode: '7822HG',
+  familyName: 'de Vries',
+  givenNames: 'Sanne',
+  municipalityOverride: null,
+};
 
 describe('a delivery', () => {
   it('reads the postcode normalised and names without their spare white space; an empty name is none', () => {
-    expect(parseDelivered({ birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822 hg', familyName: '  de   Vries ', givenNames: ' ' })).toEqual({ ...sent, givenNames: null });
+    expect(parseDelivered({ birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822 hg', familyName: '  de   Vries ', givenNames: ' ' })).toEqual({
+      ...sent,
+      givenNames: null,
+    });
   });
 
   it('names the refused field where it sits in the input', () => {
@@ -23,7 +33,10 @@ describe('a delivery', () => {
   });
 
   it('gives the override as the municipality, else the postcode area', () => {
-    const areas = postcodeAreas([{ postcode: '7822 HG', municipalityCode: '0114' }, { postcode: '1011 AB', municipalityCode: '0363' }]);
+    const areas = postcodeAreas([
+      { postcode: '7822 HG', municipalityCode: '0114' },
+      { postcode: '1011 AB', municipalityCode: '0363' },
+    ]);
     expect(deliveredMunicipality(sent, areas)).toBe('0114');
     expect(deliveredMunicipality({ ...sent, municipalityOverride: '1681' }, areas)).toBe('1681');
   });

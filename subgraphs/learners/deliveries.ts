@@ -78,7 +78,9 @@ export function parseCorrection(input: Partial<DeliveredInput>, current: Deliver
     postcode: input.postcode == null ? current.postcode : parsePostcode(input.postcode, `${prefix}postcode`),
     familyName: given('familyName') ? parseName(input.familyName, `${prefix}familyName`, textKinds.familyName) : current.familyName,
     givenNames: given('givenNames') ? parseName(input.givenNames, `${prefix}givenNames`, textKinds.givenNames) : current.givenNames,
-    municipalityOverride: given('municipalityOverride') ? parseOverride(input.municipalityOverride, `${prefix}municipalityOverride`) : current.municipalityOverride,
+    municipalityOverride: given('municipalityOverride')
+      ? parseOverride(input.municipalityOverride, `${prefix}municipalityOverride`)
+      : current.municipalityOverride,
   };
 }
 

@@ -12,17 +12,22 @@ import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './rio.ts';
-import {
-  checkAdmissionAge,
-  checkEndDate,
-  checkGroup,
-  checkNoOverlap,
-  checkSchoolEnrollmentNumber,
-  transfersFor,
-  type PostcodeAreas,
-} from './rules.ts';
+import { checkAdmissionAge, checkEndDate, checkGroup, checkNoOverlap, checkSchoolEnrollmentNumber, transfersFor, type PostcodeAreas } from './rules.ts';
 import { reconcile, type Reconcilable } from './signals.ts';
-import { delivery, document, enrollment, learner, learnerPgn, person, transferNotice, type DeliveryRow, type EnrollmentRow, type LearnerRow, type PersonRow, type TransferNoticeRow } from './tables.ts';
+import {
+  delivery,
+  document,
+  enrollment,
+  learner,
+  learnerPgn,
+  person,
+  transferNotice,
+  type DeliveryRow,
+  type EnrollmentRow,
+  type LearnerRow,
+  type PersonRow,
+  type TransferNoticeRow,
+} from './tables.ts';
 
 /** What a school delivers about a learner with an enrollment: the PGN and its delivery (deliveries.ts). */
 export interface LearnerInput extends DeliveredInput {
@@ -55,7 +60,17 @@ export type Outcome = { ok: true; value: Enrolled } | { ok: false; error: Regist
 /** The most enrollments one call may carry: one school's whole population fits, a bulk load is split. */
 export const maxBulkSize = 1000;
 
-type Parsed = { index: number; input: EnrollInput; fingerprint: string; pgn: ReturnType<typeof parsePgn>; delivered: Delivered; startDate: string; endDate: string | null; number: string; brin6?: string };
+type Parsed = {
+  index: number;
+  input: EnrollInput;
+  fingerprint: string;
+  pgn: ReturnType<typeof parsePgn>;
+  delivered: Delivered;
+  startDate: string;
+  endDate: string | null;
+  number: string;
+  brin6?: string;
+};
 
 /**
  * Registers enrollments for one school in one transaction (po-inwinnen, docs/domain.md §7(a)): each
@@ -68,16 +83,23 @@ type Parsed = { index: number; input: EnrollInput; fingerprint: string; pgn: Ret
  * known elsewhere (the only cross-school effect is the transfer notice, with its count).
  */
 export async function enroll(db: Db, school: { brin6: string; sender: string }, items: EnrollInput[], areas: PostcodeAreas): Promise<Outcome[]> {
-  if (items.length > maxBulkSize) throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
+  if (items.length > maxBulkSize)
+    throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
   return db.transaction(async (tx) => {
     const outcomes: (Outcome | undefined)[] = new Array(items.length);
     const pending = await sortOutResends(tx, school.sender, items, outcomes);
     const parsed = pending.flatMap((item) => attempt(outcomes, item.index, () => parseItem(item.index, item.input, item.fingerprint)));
     await attachBranches(tx, school.brin6, parsed, outcomes);
     const accepted = parsed.filter((item) => !outcomes[item.index]);
-    await lockPgns(tx, accepted.map((item) => item.pgn.value));
+    await lockPgns(
+      tx,
+      accepted.map((item) => item.pgn.value),
+    );
     await lockPersons(tx, 'shared');
-    const known = await loadLearners(tx, accepted.map((item) => item.pgn.value));
+    const known = await loadLearners(
+      tx,
+      accepted.map((item) => item.pgn.value),
+    );
     const writes = decide(accepted, known, areas, outcomes);
     await write(tx, writes);
     await storeDocuments(tx, document, school.sender, 'enrollLearner', writes.documents);
@@ -102,7 +124,12 @@ function attempt<T>(outcomes: (Outcome | undefined)[], index: number, work: () =
 
 /** A resent document answers from what was stored; the rest go on to be checked. */
 async function sortOutResends(tx: Db, sender: string, items: EnrollInput[], outcomes: (Outcome | undefined)[]) {
-  const stored = await lockDocuments(tx, document, sender, items.flatMap((item, index) => attempt(outcomes, index, () => checkDocumentId(item.documentId))));
+  const stored = await lockDocuments(
+    tx,
+    document,
+    sender,
+    items.flatMap((item, index) => attempt(outcomes, index, () => checkDocumentId(item.documentId))),
+  );
   const pending: { index: number; input: EnrollInput; fingerprint: string }[] = [];
   items.forEach((input, index) => {
     if (outcomes[index]) return;
@@ -142,12 +169,19 @@ function parseItem(index: number, input: EnrollInput, fingerprint: string): Pars
 
 /** Checks each item's RIO references against the register's copy, and that they are the asking school's. */
 async function attachBranches(tx: Db, brin6: string, parsed: Parsed[], outcomes: (Outcome | undefined)[]) {
-  const rio = await loadRio(tx, parsed.map((item) => item.input));
+  const rio = await loadRio(
+    tx,
+    parsed.map((item) => item.input),
+  );
   for (const item of parsed) {
     attempt(outcomes, item.index, () => {
       item.brin6 = resolveBranch(rio, item.input, item.startDate);
       if (item.brin6 !== brin6) {
-        throw new RegisterError('FORBIDDEN', `Provider ${item.input.providerCode} at location ${item.input.locationCode} is branch ${item.brin6}, not the school ${brin6} you act for`, 'locationCode');
+        throw new RegisterError(
+          'FORBIDDEN',
+          `Provider ${item.input.providerCode} at location ${item.input.locationCode} is branch ${item.brin6}, not the school ${brin6} you act for`,
+          'locationCode',
+        );
       }
     });
   }
@@ -173,13 +207,23 @@ async function loadLearners(tx: Db, pgns: string[]): Promise<Known> {
   const learners = new Map(rows.map((row) => [row.pgn, row.learner]));
   const ids = [...new Set(rows.map((row) => row.learner.id))];
   const enrollments = new Map<string, EnrollmentRow[]>();
-  for (const row of await tx.select().from(enrollment).where(sql`${enrollment.learnerId} = ANY(${sql.param(ids)}::uuid[])`)) {
+  for (const row of await tx
+    .select()
+    .from(enrollment)
+    .where(sql`${enrollment.learnerId} = ANY(${sql.param(ids)}::uuid[])`)) {
     const theirs = enrollments.get(row.learnerId);
     if (theirs) theirs.push(row);
     else enrollments.set(row.learnerId, [row]);
   }
   const bsns = [...new Set([...pgns, ...rows.map((row) => row.learner.pgn)])];
-  const persons = new Map((await tx.select().from(person).where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)).map((row) => [row.bsn, row]));
+  const persons = new Map(
+    (
+      await tx
+        .select()
+        .from(person)
+        .where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)
+    ).map((row) => [row.bsn, row]),
+  );
   return { learners, enrollments, persons };
 }
 
@@ -259,7 +303,12 @@ function enrollmentRow(item: Parsed, learnerId: string, now: Date): EnrollmentRo
   };
 }
 
-export function noticeRow(transfer: { enrollmentId: string; proposedEndDate: string }, row: EnrollmentRow, theirs: readonly EnrollmentRow[], now: Date): TransferNoticeRow {
+export function noticeRow(
+  transfer: { enrollmentId: string; proposedEndDate: string },
+  row: EnrollmentRow,
+  theirs: readonly EnrollmentRow[],
+  now: Date,
+): TransferNoticeRow {
   return {
     id: randomUUID(),
     enrollmentId: transfer.enrollmentId,
@@ -283,7 +332,12 @@ export function noticeRow(transfer: { enrollmentId: string; proposedEndDate: str
 async function write(tx: Db, writes: Writes): Promise<void> {
   const learners = [...writes.learners.values()];
   await insertRows(tx, learner, learners, sql`ON CONFLICT (id) DO NOTHING`);
-  await insertRows(tx, learnerPgn, learners.map((row) => ({ pgn: row.pgn, learnerId: row.id, kind: row.pgnKind, assignedAt: row.createdAt, replacedAt: null })), sql`ON CONFLICT (pgn) DO NOTHING`);
+  await insertRows(
+    tx,
+    learnerPgn,
+    learners.map((row) => ({ pgn: row.pgn, learnerId: row.id, kind: row.pgnKind, assignedAt: row.createdAt, replacedAt: null })),
+    sql`ON CONFLICT (pgn) DO NOTHING`,
+  );
   await insertRows(tx, enrollment, writes.enrollments);
   await insertRows(tx, delivery, writes.deliveries);
   await insertRows(tx, transferNotice, writes.notices);

@@ -1,4 +1,12 @@
-import { learnersEvent, type EnrollmentEventType, type EnrollmentState, type LearnerIdentity, type PersonEventType, type PersonState, type PgnChange } from '../../contracts/learners.ts';
+import {
+  learnersEvent,
+  type EnrollmentEventType,
+  type EnrollmentState,
+  type LearnerIdentity,
+  type PersonEventType,
+  type PersonState,
+  type PgnChange,
+} from '../../contracts/learners.ts';
 import type { NewEvent } from '../../kernel/events.ts';
 import type { DeliveryRow, EnrollmentRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
 
@@ -45,7 +53,14 @@ export function resultRecorded(row: ResultRow, enrollment: EnrollmentRow): NewEv
   return learnersEvent(
     'ResultRecorded',
     { ...enrollmentKeys(enrollment), resultId: row.id },
-    { resultId: row.id, enrollmentId: row.enrollmentId, schoolYear: row.schoolYear, testLevel: row.testLevel, noTestReason: row.noTestReason, schoolAdvice: row.schoolAdvice },
+    {
+      resultId: row.id,
+      enrollmentId: row.enrollmentId,
+      schoolYear: row.schoolYear,
+      testLevel: row.testLevel,
+      noTestReason: row.noTestReason,
+      schoolAdvice: row.schoolAdvice,
+    },
   );
 }
 
@@ -93,5 +108,9 @@ export function personEvent(type: PersonEventType, person: PersonRow, learnerId:
 
 /** A signal to a school (signals.ts): the source of `signalIssued`, followed by school. */
 export function signalIssued(row: SignalRow): NewEvent {
-  return learnersEvent('SignalIssued', { signalId: row.id, enrollmentId: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6 }, { signalId: row.id, code: row.code, field: row.field });
+  return learnersEvent(
+    'SignalIssued',
+    { signalId: row.id, enrollmentId: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6 },
+    { signalId: row.id, code: row.code, field: row.field },
+  );
 }

@@ -56,7 +56,10 @@ export function identifyLearner(db: Db, school: School, input: IdentifyInput, ar
 }
 
 const ambiguous = () =>
-  new RegisterError('AMBIGUOUS', 'More than one child matches these data; identify the child with its given names too, or enroll it with its BSN when it has one');
+  new RegisterError(
+    'AMBIGUOUS',
+    'More than one child matches these data; identify the child with its given names too, or enroll it with its BSN when it has one',
+  );
 
 /**
  * The learner of the one living person in the person source these data describe, made when the
@@ -64,7 +67,8 @@ const ambiguous = () =>
  * so the answer says nothing of what schools know. Locks the BSN as enrolling does (enroll.ts).
  */
 async function registeredChild(tx: Db, delivered: Delivered, now: Date): Promise<LearnerRow | null> {
-  const givenNames = delivered.givenNames === null ? sql`true` : sql`(p.given_names IS NULL OR ${folded(sql`p.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
+  const givenNames =
+    delivered.givenNames === null ? sql`true` : sql`(p.given_names IS NULL OR ${folded(sql`p.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
   const persons = rowsOf<{ bsn: string }>(
     await tx.execute(sql`SELECT p.bsn FROM learners.person p
       WHERE p.birth_date = ${delivered.birthDate}::date AND p.gender = ${delivered.gender} AND p.postcode = ${delivered.postcode}
@@ -102,7 +106,8 @@ const folded = (column: unknown) => sql`lower(regexp_replace(trim(${column}), '\
  * birth date, gender, family name and postcode, and these given names where both sides have them.
  */
 async function knownChildren(tx: Db, delivered: Delivered): Promise<LearnerRow[]> {
-  const givenNames = delivered.givenNames === null ? sql`true` : sql`(d.given_names IS NULL OR ${folded(sql`d.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
+  const givenNames =
+    delivered.givenNames === null ? sql`true` : sql`(d.given_names IS NULL OR ${folded(sql`d.given_names`)} = ${folded(sql`${delivered.givenNames}::text`)})`;
   return rowsOf<LearnerRow>(
     await tx.execute(sql`SELECT DISTINCT l.id, l.pgn, l.pgn_kind AS "pgnKind", l.created_at AS "createdAt", l.updated_at AS "updatedAt"
       FROM learners.delivery d JOIN learners.learner l ON l.id = d.learner_id
@@ -120,7 +125,9 @@ async function knownChildren(tx: Db, delivered: Delivered): Promise<LearnerRow[]
 async function issueOnderwijsnummer(tx: Db): Promise<string> {
   for (;;) {
     const [next] = rowsOf<{ serial: number | null }>(
-      await tx.execute(sql`SELECT CASE WHEN last_value < ${lastOnderwijsnummerSerial} OR NOT is_called THEN nextval('learners.onderwijsnummer_serial')::int END AS serial FROM learners.onderwijsnummer_serial`),
+      await tx.execute(
+        sql`SELECT CASE WHEN last_value < ${lastOnderwijsnummerSerial} OR NOT is_called THEN nextval('learners.onderwijsnummer_serial')::int END AS serial FROM learners.onderwijsnummer_serial`,
+      ),
     );
     if (next?.serial == null) throw new RegisterError('CONFLICT', 'No onderwijsnummer is left to issue: every serial has been used');
     const candidate = onderwijsnummerFor(next.serial);
@@ -159,7 +166,11 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
       : [];
     if (!held || own.length === 0) throw notFound(`learner with onderwijsnummer ${from}`);
     if (!own.some((row) => row.enrollmentId !== null && (row.endDate === null || row.endDate >= today()))) {
-      throw new RegisterError('FORBIDDEN', 'Only a school where the learner is enrolled now replaces the PGN: enroll the learner first, or ask the school where it is enrolled', 'onderwijsnummer');
+      throw new RegisterError(
+        'FORBIDDEN',
+        'Only a school where the learner is enrolled now replaces the PGN: enroll the learner first, or ask the school where it is enrolled',
+        'onderwijsnummer',
+      );
     }
     const current = held.learner;
     if (current.pgn === to) return { learnerId: current.id };
@@ -168,12 +179,22 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
     await lockEnrollments(tx);
     const [holder] = await tx.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(eq(learnerPgn.pgn, to));
     const now = new Date();
-    await tx.update(learnerPgn).set({ replacedAt: now }).where(and(eq(learnerPgn.pgn, current.pgn), isNull(learnerPgn.replacedAt)));
+    await tx
+      .update(learnerPgn)
+      .set({ replacedAt: now })
+      .where(and(eq(learnerPgn.pgn, current.pgn), isNull(learnerPgn.replacedAt)));
     const merged = holder ? await mergeLearners(tx, { absorbed: holder.learnerId, kept: current.id, pgn: to }, now) : null;
     if (!holder) await tx.insert(learnerPgn).values({ pgn: to, learnerId: current.id, kind: 'BSN', assignedAt: now });
     await tx.update(learner).set({ pgn: to, pgnKind: 'BSN', updatedAt: now }).where(eq(learner.id, current.id));
     const [registered] = await tx.select({ birthDate: person.birthDate }).from(person).where(eq(person.bsn, to));
-    const change = { learnerId: current.id, previousPgn: current.pgn, pgn: to, registeredBirthDate: registered?.birthDate ?? null, mergedLearnerId: holder?.learnerId ?? null, mergedEnrollmentIds: merged?.enrollmentIds ?? [] };
+    const change = {
+      learnerId: current.id,
+      previousPgn: current.pgn,
+      pgn: to,
+      registeredBirthDate: registered?.birthDate ?? null,
+      mergedLearnerId: holder?.learnerId ?? null,
+      mergedEnrollmentIds: merged?.enrollmentIds ?? [],
+    };
     await appendEvents(tx, 'learners', [pgnReplaced(change), ...(merged?.events ?? [])]);
     await signalPgnReplaced(tx, { learnerId: current.id, from: current.pgn, to, by: school.brin6 }, now);
     await reconcileLearners(tx, [current.id], now);

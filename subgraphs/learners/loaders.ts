@@ -1,7 +1,20 @@
 import DataLoader from 'dataloader';
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
-import { delivery, enrollment, learner, learnerPgn, mergedLearner, person, result, signal, transferNotice, type DeliveryRow, type EnrollmentRow, type ResultRow } from './tables.ts';
+import {
+  delivery,
+  enrollment,
+  learner,
+  learnerPgn,
+  mergedLearner,
+  person,
+  result,
+  signal,
+  transferNotice,
+  type DeliveryRow,
+  type EnrollmentRow,
+  type ResultRow,
+} from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -35,50 +48,121 @@ export function learnerLoaders(db: Db) {
   return {
     /** A learner by id, also by the id of a learner folded into it (merge.ts): a reference by the old id still finds it. */
     learner: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(learner).where(inArray(learner.id, [...ids]))).map((row) => [row.id, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(learner)
+            .where(inArray(learner.id, [...ids]))
+        ).map((row) => [row.id, row]),
+      );
       const folded = ids.filter((id) => !rows.has(id));
       if (folded.length) {
-        const merged = await db.select({ id: mergedLearner.id, learner }).from(mergedLearner).innerJoin(learner, eq(learner.id, mergedLearner.intoLearnerId)).where(inArray(mergedLearner.id, folded));
+        const merged = await db
+          .select({ id: mergedLearner.id, learner })
+          .from(mergedLearner)
+          .innerJoin(learner, eq(learner.id, mergedLearner.intoLearnerId))
+          .where(inArray(mergedLearner.id, folded));
         for (const row of merged) rows.set(row.id, row.learner);
       }
       return ids.map((id) => rows.get(id) ?? null);
     }),
     enrollment: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(enrollment).where(inArray(enrollment.id, [...ids]))).map((row) => [row.id, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(enrollment)
+            .where(inArray(enrollment.id, [...ids]))
+        ).map((row) => [row.id, row]),
+      );
       return ids.map((id) => rows.get(id) ?? null);
     }),
     transferNotice: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(transferNotice).where(inArray(transferNotice.id, [...ids]))).map((row) => [row.id, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(transferNotice)
+            .where(inArray(transferNotice.id, [...ids]))
+        ).map((row) => [row.id, row]),
+      );
       return ids.map((id) => rows.get(id) ?? null);
     }),
     enrollmentsOfLearner: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<EnrollmentRow>(await db.select().from(enrollment).where(inArray(enrollment.learnerId, [...ids])).orderBy(enrollment.startDate, enrollment.id), (row) => row.learnerId);
+      const groups = groupBy<EnrollmentRow>(
+        await db
+          .select()
+          .from(enrollment)
+          .where(inArray(enrollment.learnerId, [...ids]))
+          .orderBy(enrollment.startDate, enrollment.id),
+        (row) => row.learnerId,
+      );
       return ids.map((id) => groups.get(id) ?? []);
     }),
     resultsOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<ResultRow>(await db.select().from(result).where(inArray(result.enrollmentId, [...ids])).orderBy(result.schoolYear), (row) => row.enrollmentId);
+      const groups = groupBy<ResultRow>(
+        await db
+          .select()
+          .from(result)
+          .where(inArray(result.enrollmentId, [...ids]))
+          .orderBy(result.schoolYear),
+        (row) => row.enrollmentId,
+      );
       return ids.map((id) => groups.get(id) ?? []);
     }),
     formerPgnsOfLearner: new DataLoader(async (ids: readonly string[]) => {
-      const rows = await db.select().from(learnerPgn).where(and(inArray(learnerPgn.learnerId, [...ids]), isNotNull(learnerPgn.replacedAt))).orderBy(learnerPgn.replacedAt);
+      const rows = await db
+        .select()
+        .from(learnerPgn)
+        .where(and(inArray(learnerPgn.learnerId, [...ids]), isNotNull(learnerPgn.replacedAt)))
+        .orderBy(learnerPgn.replacedAt);
       const groups = groupBy(rows, (row) => row.learnerId);
       return ids.map((id) => groups.get(id) ?? []);
     }),
     deliveriesOfLearner: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<DeliveryRow>(await db.select().from(delivery).where(inArray(delivery.learnerId, [...ids])).orderBy(delivery.deliveredAt), (row) => row.learnerId);
+      const groups = groupBy<DeliveryRow>(
+        await db
+          .select()
+          .from(delivery)
+          .where(inArray(delivery.learnerId, [...ids]))
+          .orderBy(delivery.deliveredAt),
+        (row) => row.learnerId,
+      );
       return ids.map((id) => groups.get(id) ?? []);
     }),
     deliveryOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(delivery).where(inArray(delivery.enrollmentId, [...ids]))).map((row) => [row.enrollmentId!, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(delivery)
+            .where(inArray(delivery.enrollmentId, [...ids]))
+        ).map((row) => [row.enrollmentId!, row]),
+      );
       return ids.map((id) => rows.get(id) ?? null);
     }),
     /** The person source's person by BSN. */
     person: new DataLoader(async (bsns: readonly string[]) => {
-      const rows = new Map((await db.select().from(person).where(inArray(person.bsn, [...bsns]))).map((row) => [row.bsn, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(person)
+            .where(inArray(person.bsn, [...bsns]))
+        ).map((row) => [row.bsn, row]),
+      );
       return bsns.map((bsn) => rows.get(bsn) ?? null);
     }),
     signal: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map((await db.select().from(signal).where(inArray(signal.id, [...ids]))).map((row) => [row.id, row]));
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(signal)
+            .where(inArray(signal.id, [...ids]))
+        ).map((row) => [row.id, row]),
+      );
       return ids.map((id) => rows.get(id) ?? null);
     }),
     /** Keyed `learnerId/brin6`: may that school see that learner? */

@@ -36,7 +36,11 @@ export async function lockEnrollments(tx: Db): Promise<void> {
  * (`transfersFor`, Besluit bekostiging WPO 2022 art 10). Returns the absorbed learner's enrollments,
  * which copies remember as absorbed (contracts/learners.ts, PgnChange), and the events of those notices.
  */
-export async function mergeLearners(tx: Db, change: { absorbed: string; kept: string; pgn: string }, now: Date): Promise<{ enrollmentIds: string[]; events: NewEvent[] }> {
+export async function mergeLearners(
+  tx: Db,
+  change: { absorbed: string; kept: string; pgn: string },
+  now: Date,
+): Promise<{ enrollmentIds: string[]; events: NewEvent[] }> {
   const { absorbed, kept } = change;
   const keptRows = await tx.select().from(enrollment).where(eq(enrollment.learnerId, kept));
   const absorbedRows = await tx.select().from(enrollment).where(eq(enrollment.learnerId, absorbed));
@@ -63,4 +67,3 @@ export async function mergeLearners(tx: Db, change: { absorbed: string; kept: st
 function overlapNotices(later: readonly EnrollmentRow[], earlier: readonly EnrollmentRow[], now: Date): TransferNoticeRow[] {
   return later.flatMap((row) => transfersFor(row, earlier).map((transfer) => noticeRow(transfer, row, earlier, now)));
 }
-

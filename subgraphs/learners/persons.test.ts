@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { refusal } from '../../test/refusal.ts';
 import { changeOf, parsePersonLine, type PersonFacts } from './persons.ts';
 
-const sanne = { bsn: '111222333', familyName: 'de Vries', givenNames: 'Sanne', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822 hg', houseNumber: 12, municipalityCode: '0114' };
+const sanne = {
+  bsn: '111222333',
+  familyName: 'de Vries',
+  givenNames: 'Sanne',
+  birthDate: '2019-03-01',
+  gender: 'FEMALE',
+  postcode: '7822 hg',
+  houseNumber: 12,
+  municipalityCode: '0114',
+};
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
 
 describe('a line of a persons file', () => {
@@ -39,7 +48,12 @@ describe('a line of a persons file', () => {
     ['a house number of 0', line({ ...sanne, houseNumber: 0 }), 'houseNumber', 'from 1 to 99999'],
     ['a house number as text', line({ ...sanne, houseNumber: '12' }), 'houseNumber', 'from 1 to 99999'],
     ['half an address', line({ ...sanne, municipalityCode: undefined }), 'postcode', 'go together'],
-    ['no address for one who did not emigrate', line({ ...sanne, postcode: undefined, houseNumber: undefined, municipalityCode: undefined }), 'postcode', 'has an address'],
+    [
+      'no address for one who did not emigrate',
+      line({ ...sanne, postcode: undefined, houseNumber: undefined, municipalityCode: undefined }),
+      'postcode',
+      'has an address',
+    ],
     ['a municipality code that is no CBS code', line({ ...sanne, municipalityCode: '11400' }), 'municipalityCode', 'CBS gemeentecode'],
   ])('refuses %s, naming the field', (_, text, field, says) => {
     refusal(() => parsePersonLine(text), 'BAD_USER_INPUT', field, says);

@@ -29,7 +29,19 @@ import { person, type PersonRow } from './tables.ts';
 export type PersonFacts = Omit<PersonRow, 'updatedAt'>;
 
 const genders: readonly Gender[] = ['MALE', 'FEMALE', 'UNDETERMINED'];
-const fields = ['bsn', 'familyName', 'givenNames', 'birthDate', 'gender', 'postcode', 'houseNumber', 'houseNumberAddition', 'municipalityCode', 'deceasedOn', 'emigratedOn'];
+const fields = [
+  'bsn',
+  'familyName',
+  'givenNames',
+  'birthDate',
+  'gender',
+  'postcode',
+  'houseNumber',
+  'houseNumberAddition',
+  'municipalityCode',
+  'deceasedOn',
+  'emigratedOn',
+];
 
 /** The fields of a person that can change: all but the BSN. A PersonRegistered event names them all. */
 export const personChangeFields = fields.slice(1);
@@ -95,7 +107,8 @@ function parseGender(value: string): Gender {
 
 function parseHouseNumber(value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 99_999) throw badInput('houseNumber', 'must be a whole number from 1 to 99999');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 99_999)
+    throw badInput('houseNumber', 'must be a whole number from 1 to 99999');
   return value;
 }
 
@@ -103,7 +116,8 @@ function parseHouseNumber(value: unknown): number | null {
 function checkAddress(facts: PersonFacts): void {
   const parts = [facts.postcode, facts.houseNumber, facts.municipalityCode].filter((part) => part !== null).length;
   if (parts !== 0 && parts !== 3) throw badInput('postcode', 'postcode, houseNumber and municipalityCode go together');
-  if (parts === 0 && facts.emigratedOn === null) throw badInput('postcode', 'a person who did not emigrate has an address: postcode, houseNumber and municipalityCode');
+  if (parts === 0 && facts.emigratedOn === null)
+    throw badInput('postcode', 'a person who did not emigrate has an address: postcode, houseNumber and municipalityCode');
 }
 
 /** Reads a persons file: blank lines are skipped, a bad line refuses the file naming its line, and a BSN may appear once. */
@@ -126,7 +140,8 @@ export function parsePersonsFile(text: string, name: string): PersonFacts[] {
       seen.set(facts.bsn, index + 1);
       persons.push(facts);
     } catch (error) {
-      if (error instanceof RegisterError) throw new RegisterError(error.code, `${at}: ${error.field === 'line' ? '' : `${error.field}: `}${error.message}`, error.field);
+      if (error instanceof RegisterError)
+        throw new RegisterError(error.code, `${at}: ${error.field === 'line' ? '' : `${error.field}: `}${error.message}`, error.field);
       throw error;
     }
   }
@@ -172,9 +187,18 @@ export async function applyPersons(tx: Db, persons: readonly PersonFacts[], now 
   for (let start = 0; start < persons.length; start += chunk) {
     const part = persons.slice(start, start + chunk);
     const bsns = part.map((facts) => facts.bsn);
-    const before = new Map((await tx.select().from(person).where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)).map((row) => [row.bsn, row]));
+    const before = new Map(
+      (
+        await tx
+          .select()
+          .from(person)
+          .where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)
+      ).map((row) => [row.bsn, row]),
+    );
     const learners = new Map(
-      rowsOf<{ id: string; pgn: string }>(await tx.execute(sql`SELECT id::text, pgn FROM learners.learner WHERE pgn = ANY(${sql.param(bsns)}::text[])`)).map((row) => [row.pgn, row.id]),
+      rowsOf<{ id: string; pgn: string }>(await tx.execute(sql`SELECT id::text, pgn FROM learners.learner WHERE pgn = ANY(${sql.param(bsns)}::text[])`)).map(
+        (row) => [row.pgn, row.id],
+      ),
     );
     const changedRows: PersonRow[] = [];
     const events = [];
@@ -214,7 +238,8 @@ export async function importPersons(db: Db, file: string, by: CommandActor): Pro
   const bytes = await readFile(file);
   const name = path.basename(file);
   const object = `${name} sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  const log = (tx: Db, result: AuditResult, counts = '') => writeCommandAudit(tx, 'learners', by, { action: 'IMPORT_PERSONS', object: `${object}${counts}`, result });
+  const log = (tx: Db, result: AuditResult, counts = '') =>
+    writeCommandAudit(tx, 'learners', by, { action: 'IMPORT_PERSONS', object: `${object}${counts}`, result });
   try {
     const persons = parsePersonsFile(bytes.toString('utf8'), name);
     return await db.transaction(async (tx) => {

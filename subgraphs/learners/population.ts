@@ -18,7 +18,12 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { personChangeFields } from './persons.ts';
 
 /** DUO's "06. Historisch overzicht aantal leerlingen per schoolvestiging" (data/duo-open-onderwijsdata/README.md). */
-export const bundledLearnerCounts = path.join(projectRoot, 'data', 'duo-open-onderwijsdata', '06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv');
+export const bundledLearnerCounts = path.join(
+  projectRoot,
+  'data',
+  'duo-open-onderwijsdata',
+  '06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv',
+);
 
 /**
  * DUO masks counts below 5 since November 2023 (the AVG); such a branch gets this many learners:
@@ -28,7 +33,10 @@ export const maskedCount = 3;
 
 /** Learners per branch (BRIN6) in the file's latest year, and that year. */
 export async function readLearnerCounts(file = bundledLearnerCounts): Promise<{ year: number; counts: Map<string, number> }> {
-  const lines = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '').split(/\r?\n/).filter((line) => line.trim() !== '');
+  const lines = (await readFile(file, 'utf8'))
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
   const header = splitLine(lines[0] ?? '');
   const years = header.map((name) => /^LEERLINGEN_(\d{4})$/.exec(name)?.[1]).filter((year): year is string => year !== undefined);
   const branch = header.indexOf('VESTIGINGSCODE');
@@ -40,7 +48,8 @@ export async function readLearnerCounts(file = bundledLearnerCounts): Promise<{ 
     const fields = splitLine(line);
     const value = fields[column]?.trim() ?? '';
     const count = value === '<5' ? maskedCount : Number(value);
-    if (!Number.isSafeInteger(count) || count < 0) throw new RegisterError('BAD_USER_INPUT', `${path.basename(file)} line ${index + 2}: LEERLINGEN_${year} is ${JSON.stringify(value)}, not a count`);
+    if (!Number.isSafeInteger(count) || count < 0)
+      throw new RegisterError('BAD_USER_INPUT', `${path.basename(file)} line ${index + 2}: LEERLINGEN_${year} is ${JSON.stringify(value)}, not a count`);
     if (count > 0) counts.set(fields[branch]!.trim(), count);
   }
   return { year, counts };
@@ -76,7 +85,11 @@ export interface PopulationResult {
  * enrolled. Every learner has a valid BSN or onderwijsnummer. `scale` takes that share of each
  * branch's count (at least one learner), for tests. Refuses a register that holds learners already.
  */
-export async function registerPopulation(tx: Db, counts: Map<string, number>, options: { day: string; scale?: number; progress?(message: string): void }): Promise<PopulationResult> {
+export async function registerPopulation(
+  tx: Db,
+  counts: Map<string, number>,
+  options: { day: string; scale?: number; progress?(message: string): void },
+): Promise<PopulationResult> {
   const progress = options.progress ?? (() => undefined);
   const [held] = rowsOf<{ any: boolean }>(await tx.execute(sql`SELECT EXISTS (SELECT 1 FROM learners.learner) AS any`));
   if (held!.any) throw new RegisterError('CONFLICT', 'The learners register holds learners already: a national population is loaded into an empty one');
@@ -91,10 +104,20 @@ export async function registerPopulation(tx: Db, counts: Map<string, number>, op
   const branches = [...counts.keys()];
   const learnersPer = [...counts.values()].map((count) => Math.max(1, Math.round(count * (options.scale ?? 1))));
   await timed('places: each branch with its location and an offered programme', () => places(tx, branches, learnersPer, options.day));
-  const [{ skipped }] = rowsOf<{ skipped: number }>(await tx.execute(sql`SELECT ${branches.length}::int - count(*)::int AS skipped FROM seed_place`)) as [{ skipped: number }];
+  const [{ skipped }] = rowsOf<{ skipped: number }>(await tx.execute(sql`SELECT ${branches.length}::int - count(*)::int AS skipped FROM seed_place`)) as [
+    { skipped: number },
+  ];
   // Every table it writes starts empty: their indexes and keys are built once, after (kernel/bulk.ts).
   let loaded = 0;
-  const tables = ['learners.person', 'learners.learner', 'learners.learner_pgn', 'learners.enrollment', 'learners.delivery', 'learners.transfer_notice', 'learners.outbox'];
+  const tables = [
+    'learners.person',
+    'learners.learner',
+    'learners.learner_pgn',
+    'learners.enrollment',
+    'learners.delivery',
+    'learners.transfer_notice',
+    'learners.outbox',
+  ];
   await loadWithoutIndexes(tx, tables, async () => {
     await timed('learners', () => learnerRows(tx, options.day));
     await timed('persons', () => personRows(tx, options.day));
@@ -120,7 +143,8 @@ const draw = (salt: number, of = 'l.i') => sql.raw(drawText(salt, of));
  * location's postcode and municipality (where its learners live) and one offered programme.
  */
 async function places(tx: Db, branches: string[], learners: number[], day: string): Promise<void> {
-  const active = (alias: string) => sql.raw(`(${alias}.start_date IS NULL OR ${alias}.start_date <= '${day}') AND (${alias}.end_date IS NULL OR ${alias}.end_date >= '${day}')`);
+  const active = (alias: string) =>
+    sql.raw(`(${alias}.start_date IS NULL OR ${alias}.start_date <= '${day}') AND (${alias}.end_date IS NULL OR ${alias}.end_date >= '${day}')`);
   await tx.execute(sql`CREATE TEMP TABLE seed_place ON COMMIT DROP AS
     SELECT (row_number() OVER (ORDER BY c.brin6) - 1)::int AS n, c.brin6, c.learners, b.provider_code, b.location_code,
       loc.postcode, loc.municipality_code, prog.code::uuid AS offered_programme_id,
@@ -175,7 +199,28 @@ async function learnerRows(tx: Db, day: string): Promise<void> {
   await tx.execute(sql`INSERT INTO learners.learner_pgn (pgn, learner_id, kind) SELECT pgn, id, pgn_kind FROM seed_learner`);
 }
 
-const familyNames = ['de Jong', 'Jansen', 'de Vries', 'van den Berg', 'van Dijk', 'Bakker', 'Janssen', 'Visser', 'Smit', 'Meijer', 'de Boer', 'Mulder', 'de Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'van Leeuwen', 'Dekker', 'Brouwer'];
+const familyNames = [
+  'de Jong',
+  'Jansen',
+  'de Vries',
+  'van den Berg',
+  'van Dijk',
+  'Bakker',
+  'Janssen',
+  'Visser',
+  'Smit',
+  'Meijer',
+  'de Boer',
+  'Mulder',
+  'de Groot',
+  'Bos',
+  'Vos',
+  'Peters',
+  'Hendriks',
+  'van Leeuwen',
+  'Dekker',
+  'Brouwer',
+];
 const givenNames = ['Emma', 'Julia', 'Mila', 'Tess', 'Sophie', 'Sara', 'Nora', 'Noah', 'Sem', 'Liam', 'Lucas', 'Daan', 'Finn', 'Levi'];
 /** One of `names`, drawn as `draw` draws. */
 const pickFrom = (names: readonly string[], salt: number, of: string) =>

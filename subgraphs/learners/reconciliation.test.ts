@@ -3,8 +3,24 @@ import type { Delivered } from './deliveries.ts';
 import { actionFor, discrepancies, sameDiscrepancy, type Registered } from './reconciliation.ts';
 
 const bsn = { value: '111222333', kind: 'BSN' as const };
-const delivered: Delivered = { birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', familyName: 'de Vries', givenNames: 'Sanne', municipalityOverride: null };
-const person: Registered = { familyName: 'de Vries', givenNames: 'Sanne', birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG', municipalityCode: '0114', deceasedOn: null, emigratedOn: null };
+const delivered: Delivered = {
+  birthDate: '2019-03-01',
+  gender: 'FEMALE',
+  postcode: '7822HG',
+  familyName: 'de Vries',
+  givenNames: 'Sanne',
+  municipalityOverride: null,
+};
+const person: Registered = {
+  familyName: 'de Vries',
+  givenNames: 'Sanne',
+  birthDate: '2019-03-01',
+  gender: 'FEMALE',
+  postcode: '7822HG',
+  municipalityCode: '0114',
+  deceasedOn: null,
+  emigratedOn: null,
+};
 
 describe('discrepancies (a delivery against the person source)', () => {
   it('finds none where the delivery is what the person source holds', () => {
@@ -27,7 +43,9 @@ describe('discrepancies (a delivery against the person source)', () => {
     ['given names the person source lacks', {}, { givenNames: null }, 'givenNames', 'Sanne', null],
     ['a postcode (the person moved)', {}, { postcode: '1011AB', municipalityCode: '0363' }, 'postcode', '7822HG', '1011AB'],
   ])('tells %s that differs, with the delivered and the registered value', (_, delivery, registered, field, deliveredValue, registeredValue) => {
-    expect(discrepancies(bsn, { ...delivered, ...delivery }, null, { ...person, ...registered })).toEqual([{ code: 'DIFFERS', field, deliveredValue, registeredValue }]);
+    expect(discrepancies(bsn, { ...delivered, ...delivery }, null, { ...person, ...registered })).toEqual([
+      { code: 'DIFFERS', field, deliveredValue, registeredValue },
+    ]);
   });
 
   it.each<[string, Partial<Delivered>, Partial<Registered>]>([
@@ -67,7 +85,10 @@ describe('signals and what to do about them', () => {
     [{ code: 'DECEASED' as const, field: null, deliveredValue: null, registeredValue: '2026-11-02' }, 'deregisterLearner, reason DECEASED'],
     [{ code: 'EMIGRATED' as const, field: null, deliveredValue: null, registeredValue: '2026-11-02' }, 'reason MOVED_ABROAD'],
     [{ code: 'PGN_REPLACED' as const, field: 'pgn', deliveredValue: '101222331', registeredValue: '111222333' }, 'Use the BSN for this learner'],
-    [{ code: 'DIFFERS' as const, field: 'postcode', deliveredValue: '7822HG', registeredValue: '1011AB' }, 'absence reports go to the municipality of that address'],
+    [
+      { code: 'DIFFERS' as const, field: 'postcode', deliveredValue: '7822HG', registeredValue: '1011AB' },
+      'absence reports go to the municipality of that address',
+    ],
     [{ code: 'DIFFERS' as const, field: 'birthDate', deliveredValue: '2019-04-01', registeredValue: '2019-03-01' }, 'learner.birthDate'],
   ])('says what the school should do about %j', (signal, says) => {
     expect(actionFor(signal)).toContain(says);

@@ -31,7 +31,12 @@ const comparable = (name: string) => name.normalize('NFC').trim().replace(/\s+/g
  * death and emigration concern an enrollment still running after the day, so ending the enrollment
  * on or before it settles them.
  */
-export function discrepancies(pgn: { value: string; kind: 'BSN' | 'ONDERWIJSNUMMER' }, delivered: Delivered, endDate: string | null, person: Registered | null): Discrepancy[] {
+export function discrepancies(
+  pgn: { value: string; kind: 'BSN' | 'ONDERWIJSNUMMER' },
+  delivered: Delivered,
+  endDate: string | null,
+  person: Registered | null,
+): Discrepancy[] {
   if (pgn.kind !== 'BSN') return [];
   if (!person) return [{ code: 'UNKNOWN_BSN', field: 'pgn', deliveredValue: pgn.value, registeredValue: null }];
   const found: Discrepancy[] = [];
@@ -43,9 +48,15 @@ export function discrepancies(pgn: { value: string; kind: 'BSN' | 'ONDERWIJSNUMM
   };
   differs('birthDate', delivered.birthDate, person.birthDate);
   differs('gender', delivered.gender, person.gender);
-  if (delivered.familyName !== null) differs('familyName', delivered.familyName, person.familyName, comparable(delivered.familyName) === comparable(person.familyName));
+  if (delivered.familyName !== null)
+    differs('familyName', delivered.familyName, person.familyName, comparable(delivered.familyName) === comparable(person.familyName));
   if (delivered.givenNames !== null) {
-    differs('givenNames', delivered.givenNames, person.givenNames, person.givenNames !== null && comparable(delivered.givenNames) === comparable(person.givenNames));
+    differs(
+      'givenNames',
+      delivered.givenNames,
+      person.givenNames,
+      person.givenNames !== null && comparable(delivered.givenNames) === comparable(person.givenNames),
+    );
   }
   if (person.postcode !== null) differs('postcode', delivered.postcode, person.postcode);
   return found;

@@ -25,7 +25,10 @@ async function visibleNotice(context: Context, id: string): Promise<TransferNoti
   return row && canSee(readReach(context.viewer), row.brin6) ? row : null;
 }
 
-async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: string | null; brin6?: string | null } | null; first?: number | null; after?: string | null }) {
+async function enrollmentsPage(
+  context: Context,
+  args: { filter?: { activeOn?: string | null; brin6?: string | null } | null; first?: number | null; after?: string | null },
+) {
   const reach = listReach(context.viewer);
   const size = pageSize(args.first);
   const conditions: SQL[] = [];
@@ -40,8 +43,16 @@ async function enrollmentsPage(context: Context, args: { filter?: { activeOn?: s
     const [startDate, id] = decodeDayKey(args.after);
     after.push(or(gt(enrollment.startDate, startDate), and(eq(enrollment.startDate, startDate), gt(enrollment.id, id)))!);
   }
-  const rows = await context.db.select().from(enrollment).where(and(...conditions, ...after)).orderBy(enrollment.startDate, enrollment.id).limit(size + 1);
-  const [total] = await context.db.select({ value: count() }).from(enrollment).where(and(...conditions));
+  const rows = await context.db
+    .select()
+    .from(enrollment)
+    .where(and(...conditions, ...after))
+    .orderBy(enrollment.startDate, enrollment.id)
+    .limit(size + 1);
+  const [total] = await context.db
+    .select({ value: count() })
+    .from(enrollment)
+    .where(and(...conditions));
   return connectionOf(rows, size, (row) => `${row.startDate}|${row.id}`, total?.value ?? 0);
 }
 
@@ -58,7 +69,14 @@ async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED'
   const conditions: SQL[] = [];
   if (reach.kind === 'school') conditions.push(eq(transferNotice.brin6, reach.brin6));
   if (args.status != null) conditions.push(eq(transferNotice.status, args.status));
-  return newestFirst<TransferNoticeRow>(context.db, transferNotice, { moment: transferNotice.issuedAt, id: transferNotice.id }, (row) => row.issuedAt, conditions, args);
+  return newestFirst<TransferNoticeRow>(
+    context.db,
+    transferNotice,
+    { moment: transferNotice.issuedAt, id: transferNotice.id },
+    (row) => row.issuedAt,
+    conditions,
+    args,
+  );
 }
 
 /** A PGN as the audit log keys it (normalised), or null when the input is not one. */
@@ -87,13 +105,21 @@ async function auditPage(context: Context, args: { pgn?: string | null; first?: 
   const size = pageSize(args.first);
   const conditions: SQL[] = [];
   if (args.pgn != null) conditions.push(eq(auditLog.object, context.audit.digest(parsePgn(args.pgn, 'pgn').value)));
-  const [total] = await context.db.select({ value: count() }).from(auditLog).where(and(...conditions));
+  const [total] = await context.db
+    .select({ value: count() })
+    .from(auditLog)
+    .where(and(...conditions));
   if (args.after != null) {
     const seq = Number(decodeCursor(args.after));
     if (!Number.isSafeInteger(seq)) throw new RegisterError('BAD_USER_INPUT', 'The cursor is malformed: pass an endCursor from an earlier page', 'after');
     conditions.push(lt(auditLog.seq, seq));
   }
-  const rows = await context.db.select().from(auditLog).where(and(...conditions)).orderBy(desc(auditLog.seq)).limit(size + 1);
+  const rows = await context.db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.seq))
+    .limit(size + 1);
   return connectionOf(rows, size, (row) => String(row.seq), total?.value ?? 0);
 }
 
@@ -115,8 +141,14 @@ export const resolvers: ResolverMap<Context> = {
       const pgn = parsePgn(args.pgn, 'pgn').value;
       // A school's question is one statement, whether or not anyone knows the PGN: not even the time
       // of the answer tells it whether another school does.
-      const own = reach.kind === 'school' ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${reach.brin6})` : sql``;
-      const [held] = await context.db.select({ learnerId: learnerPgn.learnerId }).from(learnerPgn).where(sql`${learnerPgn.pgn} = ${pgn} ${own}`);
+      const own =
+        reach.kind === 'school'
+          ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${reach.brin6})`
+          : sql``;
+      const [held] = await context.db
+        .select({ learnerId: learnerPgn.learnerId })
+        .from(learnerPgn)
+        .where(sql`${learnerPgn.pgn} = ${pgn} ${own}`);
       const row = await visibleLearner(context, reach, held ? await context.loaders.learner.load(held.learnerId) : null);
       context.audit.record('FIND_LEARNER', pgn, row ? 'ALLOWED' : 'REFUSED');
       if (!row) throw notFound(`learner with PGN ${pgn}`);
@@ -137,13 +169,17 @@ export const resolvers: ResolverMap<Context> = {
   },
   Mutation: {
     identifyLearner: async (_, { input }, context) => {
-      const learner = await loadLearner(context, (await identifyLearner(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).learnerId);
+      const learner = await loadLearner(
+        context,
+        (await identifyLearner(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).learnerId,
+      );
       context.audit.record('IDENTIFY_LEARNER', learner.pgn);
       return { learner };
     },
     replacePgn: async (_, { input }: { input: { documentId: string; onderwijsnummer: string; bsn: string } }, context) => {
       // Both numbers are the learner's: the change reads one and writes the other.
-      const record = (result: 'ALLOWED' | 'REFUSED') => [input.onderwijsnummer, input.bsn].forEach((pgn) => context.audit.record('REPLACE_PGN', pgnOrNull(pgn), result));
+      const record = (result: 'ALLOWED' | 'REFUSED') =>
+        [input.onderwijsnummer, input.bsn].forEach((pgn) => context.audit.record('REPLACE_PGN', pgnOrNull(pgn), result));
       try {
         const learner = await loadLearner(context, (await replacePgn(context.db, schoolOf(context.viewer), input)).learnerId);
         record('ALLOWED');
@@ -169,13 +205,20 @@ export const resolvers: ResolverMap<Context> = {
       const rows = new Map((stored.length ? await context.db.select().from(enrollment).where(inArray(enrollment.id, stored)) : []).map((row) => [row.id, row]));
       return {
         enrollments: stored.map((id) => rows.get(id)!),
-        failures: outcomes.flatMap((outcome, index) => (outcome.ok ? [] : [{ index, code: outcome.error.code, field: outcome.error.field ?? null, message: outcome.error.message }])),
+        failures: outcomes.flatMap((outcome, index) =>
+          outcome.ok ? [] : [{ index, code: outcome.error.code, field: outcome.error.field ?? null, message: outcome.error.message }],
+        ),
       };
     },
     changeEnrollment: async (_, { input }, context) => ({
-      enrollment: await loadEnrollment(context, (await changeEnrollment(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).enrollmentId),
+      enrollment: await loadEnrollment(
+        context,
+        (await changeEnrollment(context.db, schoolOf(context.viewer), input, await schoolPostcodeAreas(context.db))).enrollmentId,
+      ),
     }),
-    deregisterLearner: async (_, { input }, context) => ({ enrollment: await loadEnrollment(context, (await deregisterLearner(context.db, schoolOf(context.viewer), input)).enrollmentId) }),
+    deregisterLearner: async (_, { input }, context) => ({
+      enrollment: await loadEnrollment(context, (await deregisterLearner(context.db, schoolOf(context.viewer), input)).enrollmentId),
+    }),
     recordResult: async (_, { input }, context) => {
       const { resultId, enrollmentId } = await recordResult(context.db, schoolOf(context.viewer), input);
       const results = await context.loaders.resultsOfEnrollment.load(enrollmentId);
@@ -185,7 +228,9 @@ export const resolvers: ResolverMap<Context> = {
       const { noticeId, enrollmentId } = await acknowledgeTransfer(context.db, schoolOf(context.viewer), input);
       return { notice: await context.loaders.transferNotice.load(noticeId), enrollment: await loadEnrollment(context, enrollmentId) };
     },
-    acknowledgeSignal: async (_, { input }, context) => ({ signal: await context.loaders.signal.load((await acknowledgeSignal(context.db, schoolOf(context.viewer), input)).signalId) }),
+    acknowledgeSignal: async (_, { input }, context) => ({
+      signal: await context.loaders.signal.load((await acknowledgeSignal(context.db, schoolOf(context.viewer), input)).signalId),
+    }),
   },
   Learner: {
     __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readReach(context.viewer), await context.loaders.learner.load(ref.id)),
@@ -206,7 +251,10 @@ export const resolvers: ResolverMap<Context> = {
     formerPgns: async (row: LearnerRow, _, context) => {
       // A school sees the former PGNs it delivered under: not one it never knew the learner by.
       const reach = readReach(context.viewer);
-      const delivered = reach.kind === 'school' ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === reach.brin6).map((each) => each.pgn)) : null;
+      const delivered =
+        reach.kind === 'school'
+          ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === reach.brin6).map((each) => each.pgn))
+          : null;
       return (await context.loaders.formerPgnsOfLearner.load(row.id))
         .filter((former) => !delivered || delivered.has(former.pgn))
         .map((former) => {

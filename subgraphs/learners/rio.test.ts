@@ -44,7 +44,13 @@ describe('resolveBranch', () => {
   it.each([
     ['a provider RIO does not know', { ...reference, providerCode: '999A999' }, rio, 'providerCode', /RIO knows no provider 999A999/],
     ['a location RIO does not know', { ...reference, locationCode: '999X999' }, rio, 'locationCode', /RIO knows no location 999X999/],
-    ['a programme RIO does not know', { ...reference, offeredProgrammeId: '00000000-0000-5000-8000-000000000000' }, rio, 'offeredProgrammeId', /no offered programme/],
+    [
+      'a programme RIO does not know',
+      { ...reference, offeredProgrammeId: '00000000-0000-5000-8000-000000000000' },
+      rio,
+      'offeredProgrammeId',
+      /no offered programme/,
+    ],
     [
       'a programme that has ended by the start date',
       reference,

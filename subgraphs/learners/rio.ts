@@ -69,10 +69,21 @@ export function resolveBranch(rio: RioObjectRow[], reference: RioReference, star
   }
   const programme = find('OFFERED_PROGRAMME', reference.offeredProgrammeId)!;
   if (programme.providerCode !== reference.providerCode || programme.locationCode !== reference.locationCode) {
-    throw new RegisterError('BAD_USER_INPUT', `Offered programme ${reference.offeredProgrammeId} is not offered by provider ${reference.providerCode} at location ${reference.locationCode}`, 'offeredProgrammeId');
+    throw new RegisterError(
+      'BAD_USER_INPUT',
+      `Offered programme ${reference.offeredProgrammeId} is not offered by provider ${reference.providerCode} at location ${reference.locationCode}`,
+      'offeredProgrammeId',
+    );
   }
-  const branch = rio.find((row) => row.kind === 'BRANCH' && row.providerCode === reference.providerCode && row.locationCode === reference.locationCode && activeOn(row, startDate));
-  if (!branch) throw new RegisterError('BAD_USER_INPUT', `No recognised branch of provider ${reference.providerCode} at location ${reference.locationCode} is active on ${startDate}`, 'locationCode');
+  const branch = rio.find(
+    (row) => row.kind === 'BRANCH' && row.providerCode === reference.providerCode && row.locationCode === reference.locationCode && activeOn(row, startDate),
+  );
+  if (!branch)
+    throw new RegisterError(
+      'BAD_USER_INPUT',
+      `No recognised branch of provider ${reference.providerCode} at location ${reference.locationCode} is active on ${startDate}`,
+      'locationCode',
+    );
   return branch.code;
 }
 

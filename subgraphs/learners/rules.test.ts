@@ -244,11 +244,7 @@ describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
   });
 
   it('gives one notice per enrollment to notify, in the order given', () => {
-    const others = [
-      other('a', '16AH00', '2024-08-01', null),
-      other('b', '16AH00', '2020-08-01', '2021-07-31'),
-      other('c', '04XY01', '2025-08-01', null),
-    ];
+    const others = [other('a', '16AH00', '2024-08-01', null), other('b', '16AH00', '2020-08-01', '2021-07-31'), other('c', '04XY01', '2025-08-01', null)];
     expect(transfersFor(newEnrollment, others).map((notice) => notice.enrollmentId)).toEqual(['a', 'c']);
   });
 });
@@ -310,7 +306,7 @@ describe('municipality from postcode', () => {
     expect(areas).toEqual({ pc4s: [7741, 7811, 7822, 9401], municipalityCodes: ['0109', '0114', '0114', '0106'] });
   });
 
-  it('breaks a tie among a PC4\'s schools by the lowest municipality code', () => {
+  it("breaks a tie among a PC4's schools by the lowest municipality code", () => {
     const split = postcodeAreas([
       { postcode: '7822HG', municipalityCode: '0114' },
       { postcode: '7822HK', municipalityCode: '0109' },
@@ -405,6 +401,11 @@ describe('checkResultSchoolYear (Besluit ROD art 7.1: a result of a school year 
   });
 
   it('takes the end of an open enrollment as the last school day of the learner (WPO art 39.4)', () => {
-    refusal(() => checkResultSchoolYear('2028-2029', { startDate: '2018-08-01', endDate: null }, '2014-03-01', '2029-01-01'), 'BAD_USER_INPUT', 'schoolYear', 'at the latest 2028-07-31');
+    refusal(
+      () => checkResultSchoolYear('2028-2029', { startDate: '2018-08-01', endDate: null }, '2014-03-01', '2029-01-01'),
+      'BAD_USER_INPUT',
+      'schoolYear',
+      'at the latest 2028-07-31',
+    );
   });
 });

@@ -26,7 +26,10 @@ export const maxLearnerAge = 25;
 export function checkBirthDate(birthDate: string, today: string, field = 'birthDate'): string {
   if (birthDate > today) throw badInput(field, `The birth date ${birthDate} is after today, ${today}`);
   if (birthdayAt(birthDate, maxLearnerAge) < today) {
-    throw badInput(field, `The birth date ${birthDate} is more than ${maxLearnerAge} years ago: no learner in primary education is that old (WPO art 39: from 4 to the end of the school year in which they turn 14)`);
+    throw badInput(
+      field,
+      `The birth date ${birthDate} is more than ${maxLearnerAge} years ago: no learner in primary education is that old (WPO art 39: from 4 to the end of the school year in which they turn 14)`,
+    );
   }
   return birthDate;
 }
@@ -79,7 +82,10 @@ export function checkEndDate(startDate: string, endDate: string, birthDate: stri
  */
 export function checkEndOfSchoolYear(reason: string, endDate: string, field = 'endDate'): void {
   if (reason === 'END_OF_PRIMARY_EDUCATION' && endDate !== schoolYearOf(endDate).end) {
-    throw badInput(field, `A learner who leaves primary education at the end of the school year is deregistered on 31 July (Besluit bekostiging WPO 2022 art 10); ${endDate} is not`);
+    throw badInput(
+      field,
+      `A learner who leaves primary education at the end of the school year is deregistered on 31 July (Besluit bekostiging WPO 2022 art 10); ${endDate} is not`,
+    );
   }
 }
 
@@ -91,8 +97,7 @@ export interface EnrollmentSpan {
   endDate: string | null;
 }
 
-const overlaps = (a: EnrollmentSpan, b: EnrollmentSpan) =>
-  (a.endDate === null || b.startDate <= a.endDate) && (b.endDate === null || a.startDate <= b.endDate);
+const overlaps = (a: EnrollmentSpan, b: EnrollmentSpan) => (a.endDate === null || b.startDate <= a.endDate) && (b.endDate === null || a.startDate <= b.endDate);
 
 /**
  * An inschrijving is one period at one school (Besluit ROD art 5.1: registratienummer, datum inschrijving,
@@ -146,12 +151,21 @@ export function checkSchoolYear(label: string, field = 'schoolYear'): string {
  * bekostiging WPO 2022 art 1 [S:34]) shares a day with the enrollment, which ends at the latest on the
  * learner's last day in primary school (WPO art 39.4 [S:8]), and it has begun: no result comes before.
  */
-export function checkResultSchoolYear(label: string, enrollment: { startDate: string; endDate: string | null }, birthDate: string, today: string, field = 'schoolYear'): void {
+export function checkResultSchoolYear(
+  label: string,
+  enrollment: { startDate: string; endDate: string | null },
+  birthDate: string,
+  today: string,
+  field = 'schoolYear',
+): void {
   const year = schoolYearOf(`${label.slice(0, 4)}-08-01`);
   if (year.start > today) throw badInput(field, `The school year ${label} has not begun; a result is recorded in or after its school year`);
   const last = enrollment.endDate ?? lastSchoolDayFor(birthDate);
   if (year.end < enrollment.startDate || year.start > last) {
-    throw badInput(field, `The enrollment runs from ${enrollment.startDate} to ${enrollment.endDate ?? `no end date (at the latest ${last})`}; the school year ${label} is not within it`);
+    throw badInput(
+      field,
+      `The enrollment runs from ${enrollment.startDate} to ${enrollment.endDate ?? `no end date (at the latest ${last})`}; the school year ${label} is not within it`,
+    );
   }
 }
 

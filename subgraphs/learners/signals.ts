@@ -48,7 +48,16 @@ export async function reconcile(tx: Db, items: readonly Reconcilable[], now = ne
     for (const row of theirs) if (row.status === 'OPEN' && !found.some((each) => sameDiscrepancy(each, row))) resolved.push(row.id);
     for (const each of found) {
       if (theirs.some((row) => sameDiscrepancy(each, row))) continue;
-      issued.push({ id: randomUUID(), enrollmentId: item.enrollment.id, learnerId: item.enrollment.learnerId, brin6: item.enrollment.brin6, ...each, status: 'OPEN', issuedAt: now, closedAt: null });
+      issued.push({
+        id: randomUUID(),
+        enrollmentId: item.enrollment.id,
+        learnerId: item.enrollment.learnerId,
+        brin6: item.enrollment.brin6,
+        ...each,
+        status: 'OPEN',
+        issuedAt: now,
+        closedAt: null,
+      });
     }
   }
   if (resolved.length) await tx.update(signal).set({ status: 'RESOLVED', closedAt: now }).where(inArray(signal.id, resolved));
@@ -72,10 +81,18 @@ export async function reconcileLearners(tx: Db, learnerIds: readonly string[], n
     .where(
       and(
         inArray(enrollment.learnerId, [...learnerIds]),
-        or(isNull(enrollment.endDate), gte(enrollment.endDate, today(now)), sql`EXISTS (SELECT 1 FROM learners.signal s WHERE s.enrollment_id = ${enrollment.id} AND s.status = 'OPEN')`),
+        or(
+          isNull(enrollment.endDate),
+          gte(enrollment.endDate, today(now)),
+          sql`EXISTS (SELECT 1 FROM learners.signal s WHERE s.enrollment_id = ${enrollment.id} AND s.status = 'OPEN')`,
+        ),
       ),
     );
-  return reconcile(tx, rows.map((row) => ({ enrollment: row.enrollment, learner: row.learner, delivered: deliveredOf(row.delivery), person: row.person })), now);
+  return reconcile(
+    tx,
+    rows.map((row) => ({ enrollment: row.enrollment, learner: row.learner, delivered: deliveredOf(row.delivery), person: row.person })),
+    now,
+  );
 }
 
 /**
@@ -113,7 +130,11 @@ export async function signalPgnReplaced(tx: Db, change: { learnerId: string; fro
 export function acknowledgeSignal(db: Db, school: { brin6: string; sender: string }, input: { documentId: string; signalId: string }) {
   return once(db, document, school.sender, 'acknowledgeSignal', input, async (tx) => {
     const id = parseUuid(input.signalId, 'signalId', 'a signal id');
-    const [row] = await tx.select().from(signal).where(and(eq(signal.id, id), eq(signal.brin6, school.brin6))).for('update');
+    const [row] = await tx
+      .select()
+      .from(signal)
+      .where(and(eq(signal.id, id), eq(signal.brin6, school.brin6)))
+      .for('update');
     if (!row) throw notFound(`signal ${id}`);
     if (row.status !== 'OPEN') throw new RegisterError('CONFLICT', `Signal ${id} is ${row.status.toLowerCase()} already`, 'signalId');
     await tx.update(signal).set({ status: 'ACKNOWLEDGED', closedAt: new Date() }).where(eq(signal.id, id));

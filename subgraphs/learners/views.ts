@@ -75,7 +75,8 @@ export interface LearnerView {
 export async function learnerView(context: Context, row: LearnerRow): Promise<LearnerView> {
   const reach = readReach(context.viewer);
   const deliveries = await context.loaders.deliveriesOfLearner.load(row.id);
-  const latest = (rows: readonly DeliveryRow[]) => rows.reduce<DeliveryRow | null>((last, each) => (!last || each.deliveredAt >= last.deliveredAt ? each : last), null);
+  const latest = (rows: readonly DeliveryRow[]) =>
+    rows.reduce<DeliveryRow | null>((last, each) => (!last || each.deliveredAt >= last.deliveredAt ? each : last), null);
   const registered = await personOf(context, row);
   if (reach.kind === 'school') return { delivery: latest(deliveries.filter((each) => each.brin6 === reach.brin6)), person: registered, own: true };
   if (reach.kind === 'municipality' && !registered?.municipalityCode) {

@@ -45,9 +45,16 @@ function isSubscription(document: DocumentNode | undefined, operationName: strin
 }
 
 /** The subscription's results; a closed socket ends it with an error that says why. */
-async function* subscription(client: Client, request: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): AsyncGenerator<FormattedExecutionResult> {
+async function* subscription(
+  client: Client,
+  request: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
+): AsyncGenerator<FormattedExecutionResult> {
   try {
-    yield* client.iterate<Record<string, unknown>>({ query: request.query, variables: request.variables ?? undefined, operationName: request.operationName ?? undefined }) as AsyncIterable<FormattedExecutionResult>;
+    yield* client.iterate<Record<string, unknown>>({
+      query: request.query,
+      variables: request.variables ?? undefined,
+      operationName: request.operationName ?? undefined,
+    }) as AsyncIterable<FormattedExecutionResult>;
   } catch (error) {
     // A refusal (FORBIDDEN, BAD_USER_INPUT) arrives as the errors themselves, codes and all.
     yield { errors: Array.isArray(error) ? error : [{ message: closeMessage(error) }] };

@@ -19,5 +19,10 @@ query Branch {
 `;
 
 createRoot(document.getElementById('explorer')!).render(
-  createElement(GraphiQL, { fetcher: explorerFetcher(new URL('/graphql', location.href)), defaultHeaders, defaultQuery, defaultEditorToolsVisibility: 'headers' }),
+  createElement(GraphiQL, {
+    fetcher: explorerFetcher(new URL('/graphql', location.href)),
+    defaultHeaders,
+    defaultQuery,
+    defaultEditorToolsVisibility: 'headers',
+  }),
 );

@@ -33,7 +33,12 @@ export function apiClient(url: string, token: string): Send {
 export function schoolOfToken(token: string): string | undefined {
   try {
     const payload = token.split('.')[1] ?? '';
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='));
+    const json = atob(
+      payload
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(payload.length / 4) * 4, '='),
+    );
     const claims = JSON.parse(json) as { role?: unknown; school?: unknown };
     return claims.role === 'VENDOR' && typeof claims.school === 'string' ? claims.school : undefined;
   } catch {

@@ -27,7 +27,13 @@ function open(token: string): void {
   signIn.hidden = true;
   schoolView.hidden = false;
   signOutButton.hidden = false;
-  page = new SchoolPage({ send: apiClient(httpUrl.href, token), socketUrl: socketUrl.href, token, school, signOut: (reason) => showSignIn(`Signed out: ${reason}`) });
+  page = new SchoolPage({
+    send: apiClient(httpUrl.href, token),
+    socketUrl: socketUrl.href,
+    token,
+    school,
+    signOut: (reason) => showSignIn(`Signed out: ${reason}`),
+  });
   document.getElementById('school-heading')!.focus();
 }
 

@@ -66,7 +66,9 @@ export class SchoolPage {
     this.moreButtons.enrollments.addEventListener('click', () => void this.loadEnrollments(false), { signal: this.abort.signal });
     this.moreButtons.absence.addEventListener('click', () => void this.loadReports(false), { signal: this.abort.signal });
     void this.loadName();
-    this.live = new LiveConnection(options.socketUrl, options.token, [this.fundingFeed(), this.noticeFeed(), this.absenceFeed()], (state) => this.showState(state));
+    this.live = new LiveConnection(options.socketUrl, options.token, [this.fundingFeed(), this.noticeFeed(), this.absenceFeed()], (state) =>
+      this.showState(state),
+    );
   }
 
   close(): void {
@@ -107,7 +109,9 @@ export class SchoolPage {
       cursor: null,
       receive: ({ change, report }) => {
         const learner = report.learner?.pgn ?? 'unknown';
-        this.announce(change === 'REPORTED' ? `New absence report for learner ${learner}.` : `Absence report for learner ${learner}: ${absenceStatusText(report.status)}.`);
+        this.announce(
+          change === 'REPORTED' ? `New absence report for learner ${learner}.` : `Absence report for learner ${learner}: ${absenceStatusText(report.status)}.`,
+        );
         this.showReport(report, 'first');
       },
       reload: () => void this.loadReports(true),
@@ -117,8 +121,11 @@ export class SchoolPage {
 
   /** The school's name is a courtesy: without it the page shows the BRIN6 (a refused token is met by the lists). */
   private async loadName(): Promise<void> {
-    const answer = await this.send<{ branch: { name: string; address: { city: string } } | null }>(branchQuery, { brin6: this.options.school }).catch(() => undefined);
-    if (answer?.branch && !this.abort.signal.aborted) byId('school-name').textContent = `${answer.branch.name}, ${answer.branch.address.city} (${this.options.school})`;
+    const answer = await this.send<{ branch: { name: string; address: { city: string } } | null }>(branchQuery, { brin6: this.options.school }).catch(
+      () => undefined,
+    );
+    if (answer?.branch && !this.abort.signal.aborted)
+      byId('school-name').textContent = `${answer.branch.name}, ${answer.branch.address.city} (${this.options.school})`;
   }
 
   private loadNotices(): Promise<void> {
@@ -132,7 +139,10 @@ export class SchoolPage {
 
   private loadEnrollments(fromStart: boolean): Promise<void> {
     return this.guard('enrollments', async () => {
-      const { enrollments } = await this.send<{ enrollments: Page<Enrollment> }>(enrollmentsQuery, { first: pageSize, after: fromStart ? null : this.next.enrollments });
+      const { enrollments } = await this.send<{ enrollments: Page<Enrollment> }>(enrollmentsQuery, {
+        first: pageSize,
+        after: fromStart ? null : this.next.enrollments,
+      });
       for (const { node } of enrollments.edges) this.showEnrollment(node, false);
       this.totals.enrollments = enrollments.totalCount;
       this.pageOn('enrollments', fromStart, enrollments);
@@ -141,7 +151,10 @@ export class SchoolPage {
 
   private loadReports(fromStart: boolean): Promise<void> {
     return this.guard('absence', async () => {
-      const { absenceReports } = await this.send<{ absenceReports: Page<AbsenceReport> }>(absenceReportsQuery, { first: pageSize, after: fromStart ? null : this.next.absence });
+      const { absenceReports } = await this.send<{ absenceReports: Page<AbsenceReport> }>(absenceReportsQuery, {
+        first: pageSize,
+        after: fromStart ? null : this.next.absence,
+      });
       for (const { node } of absenceReports.edges) this.showReport(node, 'last');
       this.totals.absence = absenceReports.totalCount;
       this.pageOn('absence', fromStart, absenceReports);
@@ -182,7 +195,8 @@ export class SchoolPage {
     if (!live) return;
     const learner = enrollment.learner.pgn;
     if (!before) this.announce(`New enrollment: learner ${learner} from ${dateText(enrollment.startDate)}; funding: ${fundingText(enrollment.fundingStatus)}.`);
-    else if (fundingText(before.fundingStatus) !== fundingText(enrollment.fundingStatus)) this.announce(`Funding status of learner ${learner}: ${fundingText(enrollment.fundingStatus)}.`);
+    else if (fundingText(before.fundingStatus) !== fundingText(enrollment.fundingStatus))
+      this.announce(`Funding status of learner ${learner}: ${fundingText(enrollment.fundingStatus)}.`);
   }
 
   /** Lists come newest first: a page goes below what is shown, a notice or report that arrives live on top. */
@@ -190,7 +204,11 @@ export class SchoolPage {
     // An open notice does not change: one shown already stays, with its button as the reader left it.
     if (this.notices.has(notice.id)) return;
     if (place === 'first') this.totals.notices += 1;
-    this.notices.put(notice.id, noticeItem(notice, (button, error) => void this.handle(notice, button, error)), place);
+    this.notices.put(
+      notice.id,
+      noticeItem(notice, (button, error) => void this.handle(notice, button, error)),
+      place,
+    );
     this.showCount('notices');
   }
 

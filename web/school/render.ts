@@ -44,7 +44,12 @@ function fundingCell(status: FundingStatus | null): HTMLTableCellElement {
   return element(
     'td',
     { class: status.outcome === 'FUNDABLE' ? 'fundable' : 'not-fundable' },
-    element('details', {}, element('summary', {}, fundingText(status)), element('p', {}, `Count date ${dateText(status.countDate)} (funds ${status.fundingYear}). ${status.explanation}`)),
+    element(
+      'details',
+      {},
+      element('summary', {}, fundingText(status)),
+      element('p', {}, `Count date ${dateText(status.countDate)} (funds ${status.fundingYear}). ${status.explanation}`),
+    ),
   );
 }
 
@@ -85,7 +90,13 @@ export function noticeItem(notice: TransferNotice, handle: (button: HTMLButtonEl
 }
 
 const kindTexts: Record<string, string> = { SIXTEEN_HOURS: '16 hours in 4 weeks', LONG_TERM: 'Long-term', LUXURY: 'Luxury absence', OTHER: 'Other' };
-const statusTexts: Record<string, string> = { REGISTERED: 'Registered', IN_TREATMENT: 'In treatment', CLOSED: 'Closed', ACKNOWLEDGED: 'Acknowledged', WITHDRAWN: 'Withdrawn' };
+const statusTexts: Record<string, string> = {
+  REGISTERED: 'Registered',
+  IN_TREATMENT: 'In treatment',
+  CLOSED: 'Closed',
+  ACKNOWLEDGED: 'Acknowledged',
+  WITHDRAWN: 'Withdrawn',
+};
 
 export function absenceStatusText(status: string): string {
   return statusTexts[status] ?? status;
