@@ -37,6 +37,6 @@ export function reachIn<Kind extends Reach['kind']>(
  * What a viewer asks about that is not within its reach does not exist for it: the same answer as
  * for what does not exist at all, so that no answer tells another school's data apart.
  */
-export function notFound(what: string, field?: string): RegisterError {
-  return new RegisterError('NOT_FOUND', `No ${what} known to the asking viewer`, field);
+export function notFound(what: string): RegisterError {
+  return new RegisterError('NOT_FOUND', `No ${what} known to the asking viewer`);
 }

@@ -17,8 +17,10 @@ export function readReach(viewer: Viewer): LearnersReach {
 
 /** Lists of enrollments and notices are a school's or the operator's: a municipality asks per learner. */
 export function listReach(viewer: Viewer): Extract<Reach, { kind: 'school' | 'all' }> {
-  readReach(viewer);
-  return reachIn(viewer, ['school', 'all'], () => 'A municipality reads the learners who live in it one at a time, not lists of enrollments or notices');
+  const reach = readReach(viewer);
+  if (reach.kind === 'municipality')
+    throw new RegisterError('FORBIDDEN', 'A municipality reads the learners who live in it one at a time, not lists of enrollments or notices');
+  return reach;
 }
 
 /** Changes come from a school's administration system only: a vendor acting for that school. */
