@@ -49,14 +49,6 @@ export function daysBetween(from: string, to: string): number {
 }
 
 /**
- * The last day "binnen vier weken na" `day` (Besluit bekostiging WPO 2022 art 7 and 10.2 [S:34]): the
- * four weeks start the day after it, as a Dutch term counts from the day after the one it follows
- * (Awb art 6:8 states this for objection terms), so they end on the 28th day after it, which is still
- * within. One reading for both articles: registration after a count date, notice after a last day.
- */
-export const fourWeeksAfter = (day: string): string => addDays(day, 28);
-
-/**
  * The school year a day falls in: "tijdvak van 1 augustus tot en met 31 juli daaropvolgend"
  * (Besluit bekostiging WPO 2022 art 1, used for enrolling and leaving in art 9.3 and 10.1 [S:34]).
  */

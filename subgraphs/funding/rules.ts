@@ -2,7 +2,8 @@
  * The funding rules for po (docs/domain.md §5), each a pure function of the facts it reads: an enrollment
  * as the register holds it, the learner's birth date and the RIO periods of what it refers to.
  */
-import { fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
+import { schoolYearOf } from '../../kernel/calendar.ts';
+import { fourWeeksAfter } from '../../kernel/terms.ts';
 
 /**
  * The count date (teldatum) of a year: the Minister funds a calendar year by the number of pupils on

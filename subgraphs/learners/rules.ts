@@ -1,6 +1,7 @@
 import { RegisterError, badInput } from '../../kernel/errors.ts';
 import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
-import { addDays, birthdayAt, fourWeeksAfter, schoolYearOf } from '../../kernel/calendar.ts';
+import { addDays, birthdayAt, schoolYearOf } from '../../kernel/calendar.ts';
+import { fourWeeksAfter } from '../../kernel/terms.ts';
 
 // Pure rules of the learners register (ROD po): no database, no GraphQL. Days are YYYY-MM-DD strings,
 // already parsed by the Date scalar, so they compare as strings. Fields are named as the GraphQL input names them.
