@@ -29,11 +29,20 @@ export interface EnrollmentState {
   offeredProgrammeId: string;
   startDate: string;
   endDate: string | null;
-  endReason: 'TRANSFER' | 'END_OF_PRIMARY_EDUCATION' | 'MOVED_ABROAD' | 'DECEASED' | 'OTHER' | null;
+  endReason: 'TRANSFER' | 'END_OF_PRIMARY_EDUCATION' | 'MOVED_ABROAD' | 'DECEASED' | 'EXPELLED' | 'OTHER' | null;
+  /**
+   * Where the learner goes after this enrollment ends (uitschrijving), which the municipality's
+   * leerplicht work reads: a child of compulsory school age deregistered without a destination school
+   * must be followed up (LPW art 18). Null while enrolled; absent from events written before issue 19.
+   */
+  destination?: Destination | null;
   group: number;
   /** ISO 8601. */
   registeredAt: string;
 }
+
+/** Where a deregistered learner goes: another school (in or outside po), a school abroad, special education, or not known. */
+export type Destination = 'OTHER_SCHOOL' | 'ABROAD' | 'SPECIAL_EDUCATION' | 'UNKNOWN';
 
 export interface ResultState {
   resultId: string;
