@@ -48,6 +48,11 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((utcOf(to).getTime() - utcOf(from).getTime()) / millisPerDay);
 }
 
+/** The Monday of the calendar week `day` falls in: weeks run Monday to Sunday (ISO 8601). */
+export function mondayOf(day: string): string {
+  return addDays(day, -((utcOf(day).getUTCDay() + 6) % 7));
+}
+
 /**
  * The last day "binnen vier weken na" `day` (Besluit bekostiging WPO 2022 art 7 and 10.2 [S:34]): the
  * four weeks start the day after it, as a Dutch term counts from the day after the one it follows
