@@ -405,7 +405,7 @@ describe('checkReport (Besluit ROD art 13-14)', () => {
       enrollment,
       'BAD_USER_INPUT',
       'absences',
-      'at least 16 hours of unauthorised absence within 4 weeks',
+      'at least 16 hours of unauthorised absence; these day parts add up to 15.5',
     ],
     ['a 16-hour report without day parts', report({ absences: [] }), enrollment, 'BAD_USER_INPUT', 'absences', 'at least 16 hours'],
     [

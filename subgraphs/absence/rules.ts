@@ -234,10 +234,7 @@ export function checkRecordedAbsence(absences: readonly Absence[], enrollment: E
 function checkSixteenHours(absences: readonly Absence[], endDate: string, calendar: SchoolCalendar): Warning[] {
   const total = absences.reduce((sum, absence) => sum + absence.hours, 0);
   if (total < reportableHours)
-    throw badInput(
-      'absences',
-      `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence within 4 weeks; these day parts add up to ${total}`,
-    );
+    throw badInput('absences', `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence; these day parts add up to ${total}`);
   const lastAbsence = absences.reduce((latest, absence) => (absence.date > latest ? absence.date : latest), absences[0]!.date);
   const reached = firstSixteenHours(absences, calendar);
   if (endDate !== lastAbsence) {
