@@ -188,28 +188,29 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
     FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
   const enrollments = sql`type = ANY(${sql.param([...enrollmentEventTypes])}::text[])`;
   const day = (moment: string) => sql.raw(`(${moment} AT TIME ZONE 'Europe/Amsterdam')::date`);
+  const at = sql.raw(`date_trunc('milliseconds', occurred_at)`);
   if (upsert) {
     await tx.execute(sql`INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
       SELECT id, ${sql.raw(stateColumns)} FROM funding.enrollment WHERE id IN (SELECT (payload->>'enrollmentId')::uuid FROM bulk_event WHERE ${enrollments})
       ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
   }
-  // Every state but each enrollment's last; of two with one moment (one transaction), the later.
+  // Every state but each enrollment's last; of two with one moment (one transaction), the later. A
+  // moment to the millisecond, as `applyLearnerEvents` reads it from an event (kernel/events.ts).
   await tx.execute(sql`WITH state AS (
-      SELECT payload, occurred_at, txid, position,
-        first_value(occurred_at) OVER (PARTITION BY payload->>'enrollmentId' ORDER BY txid DESC, position DESC) AS last_at
+      SELECT payload, ${at} AS at, txid, position, first_value(${at}) OVER (PARTITION BY payload->>'enrollmentId' ORDER BY txid DESC, position DESC) AS last_at
       FROM bulk_event WHERE ${enrollments}
     )
     INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
-    SELECT DISTINCT ON (payload->>'enrollmentId', occurred_at) (payload->>'enrollmentId')::uuid, occurred_at, ${day('occurred_at')}, (payload->>'birthDate')::date,
+    SELECT DISTINCT ON (payload->>'enrollmentId', at) (payload->>'enrollmentId')::uuid, at, ${day('at')}, (payload->>'birthDate')::date,
       payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date, (payload->>'endDate')::date
-    FROM state WHERE occurred_at <> last_at
-    ORDER BY payload->>'enrollmentId', occurred_at, txid DESC, position DESC
+    FROM state WHERE at <> last_at
+    ORDER BY payload->>'enrollmentId', at, txid DESC, position DESC
     ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
   await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date,
       registered_at, registered_on, updated_at, updated_on)
     SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
       payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
-      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, occurred_at, ${day('occurred_at')}
+      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, ${at}, ${day(`date_trunc('milliseconds', occurred_at)`)}
     FROM bulk_event WHERE ${enrollments} ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
 }
 
