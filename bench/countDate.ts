@@ -137,7 +137,7 @@ async function buildPopulation(database: Database): Promise<{ places: number }> 
         `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on,
           updated_at, updated_on)
         SELECT *, registered_at, registered_on FROM (SELECT md5('bench enrollment ' || l.i || '/2')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
-          s.start_date, NULL, (d.registered_on + make_interval(secs => 28800 + floor(${draw(12)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam' AS registered_at, d.registered_on
+          s.start_date, NULL::date, (d.registered_on + make_interval(secs => 28800 + floor(${draw(12)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam' AS registered_at, d.registered_on
         FROM bench_learner l
         JOIN funding.enrollment e1 ON e1.id = md5('bench enrollment ' || l.i || '/1')::uuid
         CROSS JOIN LATERAL (SELECT e1.start_date + 1 + floor(${draw(10)} * (date '2026-01-31' - e1.start_date))::int AS start_date) s
