@@ -8,6 +8,7 @@ import {
   isSchoolDay,
   lateNotice,
   noticedKinds,
+  resolutionOf,
   signalDue,
   type EnrollmentFacts,
   type ResidentFacts,
@@ -166,5 +167,25 @@ describe('dutyOn (LPW art 2, 3, 4: absolute absence)', () => {
     expect(dutyOn(day, resident, [{ ...ended('2027-07-31', null), startDate: '2027-01-04', endDate: null }], [])).toMatchObject({
       reason: 'NEVER_ENROLLED',
     });
+  });
+});
+
+describe('resolutionOf (why an issued signal is resolved)', () => {
+  const signal = { municipalityCode: '0114', since: '2026-10-03' };
+  const unmet = (since: string, reason: 'NEVER_ENROLLED' | 'DEREGISTERED' | 'EXEMPTION_ENDED' = 'DEREGISTERED') => ({ since, reason, lastEnrollmentId: null });
+  it('keeps it while the child is without school since the same day in the same municipality', () => {
+    expect(resolutionOf(signal, unmet('2026-10-03'), '0114')).toBeNull();
+  });
+  it.each<[string, ReturnType<typeof dutyOn>, string | null, string]>([
+    ['enrolled now', 'ENROLLED', '0114', 'ENROLLED'],
+    ['exempt now', 'EXEMPTED', '0114', 'EXEMPTED'],
+    ['emigrated', 'EMIGRATED', '0114', 'EMIGRATED'],
+    ['without residence', 'NO_RESIDENCE', null, 'MOVED_AWAY'],
+    ['moved to another municipality', unmet('2026-10-03'), '0363', 'MOVED_AWAY'],
+    ['enrolled in between', unmet('2026-11-20'), '0114', 'ENROLLED'],
+    ['exempt in between', unmet('2026-11-20', 'EXEMPTION_ENDED'), '0114', 'EXEMPTED'],
+    ['without school since earlier', unmet('2026-09-01'), '0114', 'CORRECTED'],
+  ])('resolves it for a child %s', (_, now, municipality, resolution) => {
+    expect(resolutionOf(signal, now, municipality)).toBe(resolution);
   });
 });

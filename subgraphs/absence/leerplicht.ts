@@ -200,3 +200,37 @@ export function dutyOn(
 }
 
 const later = (a: string, b: string) => (a > b ? a : b);
+
+export const absoluteAbsenceReasons = ['NEVER_ENROLLED', 'DEREGISTERED', 'EXEMPTION_ENDED'] as const;
+/** OPEN when issued; ACKNOWLEDGED by the municipality; RESOLVED by the register once the child is no longer without school. */
+export const absoluteAbsenceStatuses = ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const;
+export const absoluteAbsenceResolutions = [
+  'ENROLLED',
+  'EXEMPTED',
+  'NOT_OF_COMPULSORY_SCHOOL_AGE',
+  'DECEASED',
+  'EMIGRATED',
+  'MOVED_AWAY',
+  'LEFT_FOR_A_SCHOOL',
+  'CORRECTED',
+] as const;
+export type AbsoluteAbsenceStatus = (typeof absoluteAbsenceStatuses)[number];
+export type AbsoluteAbsenceResolution = (typeof absoluteAbsenceResolutions)[number];
+
+/**
+ * Why a signal issued to `signal.municipalityCode` for the episode since `signal.since` is resolved,
+ * now that the duty stands as `now` for a resident living in `municipalityCode`; null while it stands.
+ * A later episode means the child was enrolled or exempt in between; an earlier one, or one of a
+ * child never enrolled that moved, that the facts behind the signal were corrected.
+ */
+export function resolutionOf(
+  signal: { municipalityCode: string; since: string },
+  now: DutyUnmet | DutyMet,
+  municipalityCode: string | null,
+): AbsoluteAbsenceResolution | null {
+  if (typeof now === 'string') return now === 'NO_RESIDENCE' ? 'MOVED_AWAY' : now;
+  if (municipalityCode !== signal.municipalityCode) return 'MOVED_AWAY';
+  if (now.since === signal.since) return null;
+  if (now.since > signal.since && now.reason !== 'NEVER_ENROLLED') return now.reason === 'DEREGISTERED' ? 'ENROLLED' : 'EXEMPTED';
+  return 'CORRECTED';
+}
