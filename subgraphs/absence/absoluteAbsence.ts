@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../../kernel/db.ts';
+import { allowLongWork, rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
@@ -46,25 +46,28 @@ export async function noteResidents(tx: Db, bsns: readonly string[]): Promise<vo
  * Notes every resident that may be without school on `day`, and every one with a signal not yet
  * resolved. A preselection in one statement (`dutyOn` decides): of an age that may be compulsory,
  * alive, here, with a municipality, neither enrolled nor exempt on the day, and not last gone from a
- * school to another school, abroad or by death (unless an exemption ended after that).
+ * school to another school, abroad or by death (unless an exemption ended after that). Set-based, so
+ * that it joins each table once: correlated per resident, it took seconds per 100,000 residents.
  */
 export async function noteCandidates(tx: Db, day: string): Promise<void> {
   const on = sql`${day}::date`;
-  const ofResident = sql`(x.pgn = r.bsn OR x.learner_id IN (SELECT id FROM absence.learner WHERE pgn = r.bsn))`;
-  await tx.execute(sql`INSERT INTO absence.leerplicht_pending (bsn)
-    SELECT r.bsn FROM absence.resident r
+  await tx.execute(sql`WITH
+    enrolled AS (SELECT DISTINCT l.pgn FROM absence.learner l JOIN absence.enrollment e ON e.learner_id = l.id
+      WHERE e.start_date <= ${on} AND (e.end_date IS NULL OR e.end_date >= ${on})),
+    exempt AS (SELECT pgn, start_date, end_date FROM absence.exemption
+      UNION ALL SELECT l.pgn, x.start_date, x.end_date FROM absence.exemption x JOIN absence.learner l ON l.id = x.learner_id),
+    last_ended AS (SELECT DISTINCT ON (l.pgn) l.pgn, e.end_date, e.end_reason, e.destination
+      FROM absence.learner l JOIN absence.enrollment e ON e.learner_id = l.id WHERE e.end_date < ${on} ORDER BY l.pgn, e.end_date DESC)
+    INSERT INTO absence.leerplicht_pending (bsn)
+    SELECT r.bsn FROM absence.resident r LEFT JOIN last_ended last ON last.pgn = r.bsn
     WHERE r.municipality_code IS NOT NULL
       AND (r.deceased_on IS NULL OR r.deceased_on > ${on}) AND (r.emigrated_on IS NULL OR r.emigrated_on > ${on})
       AND r.birth_date >= ${on} - interval '17 years' AND r.birth_date <= ${on} - interval '5 years'
-      AND NOT EXISTS (SELECT 1 FROM absence.learner l JOIN absence.enrollment e ON e.learner_id = l.id
-        WHERE l.pgn = r.bsn AND e.start_date <= ${on} AND (e.end_date IS NULL OR e.end_date >= ${on}))
-      AND NOT EXISTS (SELECT 1 FROM absence.exemption x WHERE ${ofResident} AND x.start_date <= ${on} AND (x.end_date IS NULL OR x.end_date >= ${on}))
-      AND NOT EXISTS (
-        SELECT 1 FROM (SELECT e.end_date, e.end_reason, e.destination FROM absence.learner l JOIN absence.enrollment e ON e.learner_id = l.id
-          WHERE l.pgn = r.bsn AND e.end_date < ${on} ORDER BY e.end_date DESC LIMIT 1) last
-        WHERE (last.end_reason IN ('DECEASED', 'MOVED_ABROAD') OR last.destination IN ('ABROAD', 'OTHER_SCHOOL', 'SPECIAL_EDUCATION')
-            OR (last.destination IS NULL AND last.end_reason IN ('TRANSFER', 'END_OF_PRIMARY_EDUCATION')))
-          AND NOT EXISTS (SELECT 1 FROM absence.exemption x WHERE ${ofResident} AND x.end_date > last.end_date AND x.end_date < ${on}))
+      AND NOT EXISTS (SELECT 1 FROM enrolled WHERE enrolled.pgn = r.bsn)
+      AND NOT EXISTS (SELECT 1 FROM exempt x WHERE x.pgn = r.bsn AND x.start_date <= ${on} AND (x.end_date IS NULL OR x.end_date >= ${on}))
+      AND NOT (coalesce(last.end_reason IN ('DECEASED', 'MOVED_ABROAD') OR last.destination IN ('ABROAD', 'OTHER_SCHOOL', 'SPECIAL_EDUCATION')
+          OR (last.destination IS NULL AND last.end_reason IN ('TRANSFER', 'END_OF_PRIMARY_EDUCATION')), false)
+        AND NOT EXISTS (SELECT 1 FROM exempt x WHERE x.pgn = r.bsn AND x.end_date > last.end_date AND x.end_date < ${on}))
     UNION
     SELECT bsn FROM absence.absolute_absence_signal WHERE status <> 'RESOLVED'
     ON CONFLICT DO NOTHING`);
@@ -98,7 +101,11 @@ export async function settlePending(db: Db, settings: SignalSettings): Promise<n
 /** The sweep: notes every resident that may be due on the day, then settles them. */
 export async function sweep(db: Db, settings: SignalSettings): Promise<number> {
   const day = settings.day ?? today();
-  await db.transaction((tx) => noteCandidates(tx, day));
+  await db.transaction(async (tx) => {
+    // One statement over every resident: seconds at the national size, background work and no request's.
+    await allowLongWork(tx);
+    await noteCandidates(tx, day);
+  });
   return settlePending(db, { ...settings, day });
 }
 
