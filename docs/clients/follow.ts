@@ -78,6 +78,16 @@ subscription ResidentEnrollmentChanged($after: String) {
   }
 }
 `,
+  absoluteAbsenceSignalUpdated: `# A municipality follows the absolute-absence signals of its residents, resuming from its last cursor.
+subscription AbsoluteAbsenceSignalUpdated($after: String) {
+  absoluteAbsenceSignalUpdated(after: $after) {
+    cursor
+    occurredAt
+    change
+    signal { id bsn birthDate reason since dueOn status resolution lastEnrollment { id } }
+  }
+}
+`,
 };
 
 type Field = keyof typeof subscriptions;
