@@ -83,7 +83,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
   const tls = config.serve === 'embedded' || config.serve === 'gateway' ? await readTls(config) : undefined;
   const graphql: Handler = (request, response) => (progress.serving ?? startingHandler)(request, response);
   const probes = { '/healthz': healthHandler, '/readyz': readinessHandler(readiness), '/metrics': metricsHandler(metrics) };
-  const listening = await listen(route(probes, graphql), config.host, config.port, tls, logger);
+  const listening = await listen(route(probes, graphql), config.host, config.port, logger, tls);
   const tracing = startTracing(config.traces, options.spanExporter);
   // Shut down in this order: sockets first (their subscribers end, and with them the upstreams),
   // then HTTP, the gateway, the subgraphs and their consumers, the database.
