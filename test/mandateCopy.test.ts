@@ -5,7 +5,7 @@ import { rowsOf } from '../kernel/db.ts';
 import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { mandateCopy, mandateCopyDdl } from '../contracts/mandates.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { shapeOf } from './catalogue.ts';
+import { shapeOf } from './tableShape.ts';
 import { testDatabase } from './harness.ts';
 
 /*

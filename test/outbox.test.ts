@@ -4,7 +4,7 @@ import { rowsOf } from '../kernel/db.ts';
 import { outboxDdl } from '../kernel/events.ts';
 import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { shapeOf as shapeOfTables } from './catalogue.ts';
+import { shapeOf as shapeOfTables } from './tableShape.ts';
 import { testDatabase } from './harness.ts';
 
 /*

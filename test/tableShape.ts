@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../kernel/db.ts';
 
 /*
- * What PostgreSQL's catalogue says of some tables of a schema, with the schema's name taken out: for
+ * What PostgreSQL's system tables say of some tables of a schema, with the schema's name taken out: for
  * tests that hold a table a migration created to the one definition in the code (test/outbox.test.ts,
  * test/mandateCopy.test.ts). Migrations stay as they ran, so the code's text is checked against them.
  */
