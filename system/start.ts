@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { ConfigError, type Config } from '../kernel/config.ts';
@@ -11,6 +10,7 @@ import { causeOf, healthHandler, NotReady, pingDatabase, pingSubgraph, Readiness
 import { isOutage } from '../kernel/errors.ts';
 import { auditLogExposure } from '../kernel/audit.ts';
 import { createLogger, type Logger } from '../kernel/logging.ts';
+import { Backoff, retry } from '../kernel/retry.ts';
 import { Metrics, metricsHandler, type Readings } from '../kernel/metrics.ts';
 import { kernelMigrations, migrate, pendingMigrations } from '../kernel/migrations.ts';
 import { startTracing, tracedHandler } from '../kernel/tracing.ts';
@@ -199,7 +199,7 @@ async function prepareOnceReachable(
   telemetry: Telemetry,
   progress: Progress,
 ): Promise<Prepared & { database: Database }> {
-  for (let attempt = 0; ; attempt++) {
+  const prepare = async () => {
     progress.phase = 'opening the database';
     let database: Database | undefined;
     try {
@@ -213,19 +213,23 @@ async function prepareOnceReachable(
       progress.databaseUnreachable = undefined;
       return { database, ...(await prepareSubgraphs(database, served, config, telemetry, progress)) };
     } catch (error) {
-      if (!isOutage(error)) {
-        await database?.close().catch(() => undefined);
-        throw error;
-      }
+      await database?.close().catch(() => undefined);
+      throw error;
+    }
+  };
+  const prepared = await retry(prepare, {
+    waits: new Backoff(250, 10_000),
+    retryable: isOutage,
+    onRetry: (error, _, waitMs) => {
       progress.database = undefined;
       progress.databaseUnreachable = causeOf(error);
-      await database?.close().catch(() => undefined);
-      const waitMs = Math.min(10_000, 250 * 2 ** attempt);
       telemetry.logger.warn(`the database cannot be reached (${progress.databaseUnreachable}) while ${progress.phase}; trying again in ${waitMs / 1000} s`);
       progress.phase = 'waiting for the database';
-      await sleep(waitMs);
-    }
-  }
+    },
+  });
+  // With neither a deadline nor a signal, it ends only with what it prepared, or throws what is not an outage.
+  if (prepared.kind !== 'done') throw new Error(`stopped waiting for the database (${prepared.kind})`);
+  return prepared.value;
 }
 
 /** How long a starting process waits for its consumers to take in what their streams hold. */
