@@ -6,6 +6,7 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { renderError } from '../kernel/errors.ts';
+import { channel, type ClosedBy } from '../kernel/iterators.ts';
 import { compareCursors, cursorBefore } from '../kernel/events.ts';
 import type { OperationRequest } from '../kernel/subgraph.ts';
 import type { Viewer } from '../kernel/viewer.ts';
@@ -479,16 +480,13 @@ export function worthReopening(error: unknown): boolean {
 }
 
 /**
- * One client subscription: a bounded queue read through the async-iterator protocol graphql-ws
+ * One client subscription: a bounded channel read through the async-iterator protocol graphql-ws
  * uses. `return()` (the client unsubscribed or left) releases the upstream at once.
  */
 export class Subscriber implements AsyncIterableIterator<FormattedExecutionResult> {
-  private readonly queue: FormattedExecutionResult[] = [];
-  private waiting: { resolve(result: IteratorResult<FormattedExecutionResult>): void; reject(error: unknown): void } | undefined;
-  private errors: readonly GraphQLFormattedError[] | undefined;
+  private readonly results = channel<FormattedExecutionResult>((by) => this.closed(by));
   /** Set: it goes once what is queued is taken, to resume after this cursor. */
   private resumeAfter: string | undefined;
-  private done = false;
   private readonly ended: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
 
@@ -504,39 +502,28 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
 
   /** Runs `callback` once the subscription ends, however it ends. */
   whenEnded(callback: () => void): void {
-    if (this.done) callback();
+    if (this.results.closed) callback();
     else this.ended.push(callback);
   }
 
   /** Hands on or queues `result`; false when it is not taken (the subscriber ended, or fell behind now). */
   push(result: FormattedExecutionResult): boolean {
-    if (this.done) return false;
-    if (this.waiting) {
-      this.waiting.resolve({ done: false, value: result });
-      this.waiting = undefined;
-    } else if (this.queue.length >= this.limit) {
-      void this.return();
-      this.letGo({ kind: 'fell-behind' });
-      return false;
-    } else this.queue.push(result);
-    return true;
+    if (this.results.closed) return false;
+    if (this.results.size < this.limit) return this.results.push(result);
+    void this.return();
+    this.letGo({ kind: 'fell-behind' });
+    return false;
   }
 
   /** Resolves once the queue is at most half full (or the subscriber is gone): for a replay's pace. */
   room(): Promise<void> {
-    if (this.done || this.queue.length <= this.limit / 2) return Promise.resolve();
+    if (this.results.closed || this.results.size <= this.limit / 2) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Ends the subscription with errors, after what is queued. */
   fail(errors: readonly GraphQLFormattedError[]): void {
-    if (this.done) return;
-    this.errors = errors;
-    const waiting = this.waiting;
-    if (!waiting) return;
-    this.waiting = undefined;
-    this.end();
-    waiting.reject(asGraphQLError(errors[0]!));
+    this.results.fail(asGraphQLError(errors[0]!));
   }
 
   /**
@@ -544,56 +531,31 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
    * before the event that could not be completed, and `after` lies past it.
    */
   unavailable(after: string): void {
-    if (this.done) return;
-    this.resumeAfter = after;
-    const waiting = this.waiting;
-    if (!waiting) return;
-    this.waiting = undefined;
-    this.goUnavailable();
-    waiting.resolve({ done: true, value: undefined });
+    if (this.results.closed) return;
+    this.resumeAfter ??= after;
+    this.results.end();
   }
 
   async next(): Promise<IteratorResult<FormattedExecutionResult>> {
-    const result = this.queue.shift();
-    if (result) {
-      if (this.queue.length <= this.limit / 2) for (const resolve of this.roomWaiters.splice(0)) resolve();
-      return { done: false, value: result };
-    }
-    if (this.errors && !this.done) {
-      this.end();
-      throw asGraphQLError(this.errors[0]!);
-    }
-    if (this.resumeAfter !== undefined && !this.done) {
-      this.goUnavailable();
-      return { done: true, value: undefined };
-    }
-    if (this.done) return { done: true, value: undefined };
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    const result = await this.results.next();
+    if (this.results.size <= this.limit / 2) for (const resolve of this.roomWaiters.splice(0)) resolve();
+    return result;
   }
 
   async return(): Promise<IteratorResult<FormattedExecutionResult>> {
-    this.end();
-    this.waiting?.resolve({ done: true, value: undefined });
-    this.waiting = undefined;
-    return { done: true, value: undefined };
+    return this.results.return();
   }
 
   async throw(): Promise<IteratorResult<FormattedExecutionResult>> {
     return this.return();
   }
 
-  private goUnavailable(): void {
-    this.end();
-    this.letGo({ kind: 'unavailable', after: this.resumeAfter! });
-  }
-
-  private end(): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.length = 0;
+  /** Its channel closed: it leaves its upstream, and, let go as unavailable, its connection goes with it. */
+  private closed(by: ClosedBy): void {
     this.onEnd(this);
     for (const callback of this.ended.splice(0)) callback();
     for (const resolve of this.roomWaiters.splice(0)) resolve();
+    if (by === 'ended' && this.resumeAfter !== undefined) this.letGo({ kind: 'unavailable', after: this.resumeAfter });
   }
 }
 

@@ -9,6 +9,7 @@ import { RegisterError } from './errors.ts';
 import type { Viewer } from './viewer.ts';
 import { checkCursor, compareCursors, eventsAfter, readBatch, streamStart, type EventFilter, type StoredEvent } from './events.ts';
 import { reachOf } from './reach.ts';
+import { channel } from './iterators.ts';
 import { Backoff, retry } from './retry.ts';
 
 export interface FeedOptions {
@@ -272,14 +273,14 @@ class Tail {
  * code relies on").
  */
 class FeedSubscription implements FeedEvents {
-  /** Every wanted event up to here is in `buffer` or delivered. */
+  /** Every wanted event up to here is in `pending` or delivered. */
   private cursor: string | null;
-  private readonly buffer: StoredEvent[] = [];
+  /** Events read or offered and not taken yet; a `next()` waits here while the subscription is live. */
+  private readonly pending = channel<StoredEvent>();
   private mode: 'reading' | 'live' | 'done' = 'reading';
   private tail: Tail | undefined;
   /** Aborted by `return()`: a read waiting to be tried again ends at once. */
   private readonly ending = new AbortController();
-  private waiting: ((result: IteratorResult<StoredEvent>) => void) | undefined;
 
   constructor(
     private readonly feed: EventFeed,
@@ -305,12 +306,11 @@ class FeedSubscription implements FeedEvents {
   async next(): Promise<IteratorResult<StoredEvent>> {
     for (;;) {
       if (this.mode === 'done') return { done: true, value: undefined };
-      const event = this.buffer.shift();
-      if (event) {
-        this.feed.countDelivered(this.request.stream);
-        return { done: false, value: event };
+      if (this.pending.size > 0 || this.mode === 'live') {
+        const item = await this.pending.next();
+        if (!item.done) this.feed.countDelivered(this.request.stream);
+        return item;
       }
-      if (this.mode === 'live') return new Promise((resolve) => (this.waiting = resolve));
       await this.readOn();
     }
   }
@@ -324,12 +324,10 @@ class FeedSubscription implements FeedEvents {
     if (this.mode !== 'done') {
       this.mode = 'done';
       this.ending.abort();
-      this.buffer.length = 0;
+      void this.pending.return();
       this.tail?.remove(this);
       this.feed.stopIdleTail(this.request.stream);
       this.onEnd();
-      this.waiting?.({ done: true, value: undefined });
-      this.waiting = undefined;
     }
     return { done: true, value: undefined };
   }
@@ -341,7 +339,7 @@ class FeedSubscription implements FeedEvents {
   /** A live event from the tail. */
   offer(event: StoredEvent): void {
     if (!this.wants(event) || (this.cursor !== null && compareCursors(event.cursor, this.cursor) <= 0)) return;
-    if (this.buffer.length >= this.feed.settings.queue) {
+    if (this.pending.size >= this.feed.settings.queue) {
       // Too far behind to hold in memory: read on from the table instead, from the last event held.
       this.tail?.remove(this);
       this.tail = undefined;
@@ -349,11 +347,7 @@ class FeedSubscription implements FeedEvents {
       return;
     }
     this.cursor = event.cursor;
-    if (this.waiting) {
-      this.feed.countDelivered(this.request.stream);
-      this.waiting({ done: false, value: event });
-      this.waiting = undefined;
-    } else this.buffer.push(event);
+    this.pending.push(event);
   }
 
   private wants(event: StoredEvent): boolean {
@@ -384,7 +378,7 @@ class FeedSubscription implements FeedEvents {
     }
     const { events, head } = await readBatch(this.feed.database.db, this.request.stream, this.cursor, { ...this.request, limit: batch });
     if (this.ended) return;
-    this.buffer.push(...events);
+    for (const event of events) this.pending.push(event);
     this.cursor = events.length < batch ? (head ?? events.at(-1)?.cursor ?? this.cursor) : events.at(-1)!.cursor;
     if (events.length === batch) return;
     const tail = await this.feed.tail(this.request.stream);

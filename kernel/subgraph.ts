@@ -27,6 +27,7 @@ import { sharedParser } from './parsed.ts';
 import { EventFeed, type FeedEvents, type SubscriptionField } from './feed.ts';
 import { startingAfter, untilExpiry } from './upstream.ts';
 import { retry } from './retry.ts';
+import { mapped } from './iterators.ts';
 import { codedErrorOf, RegisterError, renderError, unwrap } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
@@ -228,7 +229,7 @@ export async function createSubgraphServer<Loaders>(
       return untilExpiry(
         startingAfter(
           start,
-          mapEvents(events, (event, signal) =>
+          mapped(events, (event, signal) =>
             untilDelivered(
               event,
               () => deliver(event),
@@ -328,33 +329,6 @@ function formatted(result: ExecutionResult, report: Report): FormattedExecutionR
 function failed(error: unknown, report: Report): FormattedExecutionResult {
   const graphqlError = error instanceof GraphQLError ? error : new GraphQLError((error as Error).message, { originalError: error as Error });
   return { errors: [renderError(graphqlError.toJSON(), error, report)] };
-}
-
-/**
- * `source` with `map` applied to each value, one at a time and in order, `signal` telling `map` when it
- * has ended; `return()` passes straight to the source, so a waiting `next()` ends at once (docs/architecture.md, "Library facts the code
- * relies on": an async generator cannot be ended while it waits).
- */
-function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T, signal: AbortSignal) => Promise<U | undefined>): AsyncIterableIterator<U> {
-  const ending = new AbortController();
-  const end = async (): Promise<IteratorResult<U>> => {
-    ending.abort();
-    await source.return?.();
-    return { done: true, value: undefined };
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      const item = await source.next();
-      if (item.done) return { done: true, value: undefined };
-      const value = await map(item.value, ending.signal);
-      return value === undefined ? { done: true, value: undefined } : { done: false, value };
-    },
-    return: end,
-    throw: end,
-  };
 }
 
 /** A refusal or an error of the operation itself, as opposed to something underneath that failed. */
