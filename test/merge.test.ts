@@ -7,8 +7,8 @@ import { silentLogger } from '../kernel/logging.ts';
 import { today } from '../kernel/scalars.ts';
 import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
-import { applyLearnerEvents as applyToAbsence, learnersConsumer as absenceConsumer } from '../subgraphs/absence/projection.ts';
-import { applyLearnerEvents as applyToFunding, learnersConsumer as fundingConsumer } from '../subgraphs/funding/projection.ts';
+import { applyLearnerEvents as applyToAbsence, learnersConsumer as absenceConsumer } from '../subgraphs/absence/copy.ts';
+import { applyLearnerEvents as applyToFunding, learnersConsumer as fundingConsumer } from '../subgraphs/funding/copy.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 import { subgraphs } from '../subgraphs/index.ts';
 import {

@@ -11,7 +11,7 @@ import type { Viewer } from '../../kernel/viewer.ts';
 import { actorOf, type Actor } from './access.ts';
 import { notFound } from '../../kernel/reach.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
-import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
+import { learnersConsumer, noticeExemptEnrollments } from './copy.ts';
 import {
   checkAbsenceDays,
   checkExemptionPeriod,
@@ -31,7 +31,7 @@ import { absenceHours, document, enrollment, exemption, learner, report, reportD
 
 /*
  * The changes to the absence register, each one business document, once (kernel/documents.ts).
- * Before checking a change against the projection, the projection takes in every learners event
+ * Before checking a change against the copy, the copy takes in every learners event
  * committed so far: a school reports on an enrollment it may have registered a moment ago.
  */
 
@@ -48,7 +48,7 @@ function municipalityOf(viewer: Viewer): Actor & { code: string } {
 }
 
 async function schoolEnrollment(tx: Db, brin6: string, id: string) {
-  // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this report, or this for it.
+  // FOR SHARE: a learner being folded into another (copy.ts, foldMerged) waits for this report, or this for it.
   const [row] = await tx
     .select()
     .from(enrollment)
@@ -78,7 +78,7 @@ async function residenceOf(tx: Db, enrolled: EnrollmentRow): Promise<string | nu
  * does not place, by a school's delivery with one of its enrollments.
  */
 async function residentOf(tx: Db, pgn: string, code: string) {
-  // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this exemption, or this for it.
+  // FOR SHARE: a learner being folded into another (copy.ts, foldMerged) waits for this exemption, or this for it.
   const [held] = await tx.select({ id: learner.id }).from(learner).where(eq(learner.pgn, pgn)).for('share');
   if (!held) return null;
   const [place] = await tx.select({ registered: resident.municipalityCode }).from(resident).where(eq(resident.bsn, pgn));

@@ -1,7 +1,7 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
 import { mandateCopy } from '../../contracts/mandates.ts';
 import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
-import { learnersConsumer } from './projection.ts';
+import { learnersConsumer } from './copy.ts';
 import { resolvers } from './resolvers.ts';
 
 // A vendor acts here for a school with a VERZUIM mandate only (OSR, docs/domain.md §8).

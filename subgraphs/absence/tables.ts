@@ -31,7 +31,7 @@ export const enrollment = absence.table('enrollment', {
   endDate: date('end_date'),
   /** The municipality of residence the school's delivery with this enrollment gives. */
   municipalityCode: text('municipality_code'),
-  /** The learner this enrollment was of, when that learner was folded into `learnerId` since (projection.ts, foldMerged). */
+  /** The learner this enrollment was of, when that learner was folded into `learnerId` since (copy.ts, foldMerged). */
   absorbedFrom: uuid('absorbed_from'),
 });
 

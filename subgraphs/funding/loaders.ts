@@ -5,7 +5,7 @@ import { readYourWrites } from '../../kernel/events.ts';
 import type { Whereabouts } from './access.ts';
 import { assessAll, factsOfLearners } from './assess.ts';
 import { countDateRow } from './countDates.ts';
-import { learnersConsumer } from './projection.ts';
+import { learnersConsumer } from './copy.ts';
 import type { BirthDateSource, NotFundableReason } from './rules.ts';
 
 /** A status as the API shows it. */

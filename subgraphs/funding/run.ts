@@ -6,7 +6,7 @@ import { today } from '../../kernel/scalars.ts';
 import { countDateRow, openCountDate } from './countDates.ts';
 import { fundingCounts } from './counts.ts';
 import { countDateFinalised } from './events.ts';
-import { learnersConsumer, rioConsumer } from './projection.ts';
+import { learnersConsumer, rioConsumer } from './copy.ts';
 import { isCountDate, registrationDeadline } from './rules.ts';
 import { countDate, countOverview, type CountDateRow } from './tables.ts';
 

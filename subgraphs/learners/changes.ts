@@ -11,7 +11,7 @@ import { notFound } from '../../kernel/reach.ts';
 import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, resultRecorded } from './events.ts';
 import { lockPersons } from './persons.ts';
-import { loadRio, resolveBranch } from './rio.ts';
+import { loadRio, resolveBranch } from './copy.ts';
 import {
   checkAdmissionAge,
   checkEndDate,

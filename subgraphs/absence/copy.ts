@@ -17,7 +17,7 @@ import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
 
 /*
- * Absence's own projection of the learners stream (docs/architecture.md, "Ownership"): where each learner
+ * Absence's own copy of the learners stream (docs/architecture.md, "Ownership"): where each learner
  * is enrolled, and their PGN, by which a municipality names a learner; each enrollment with the
  * municipality its school's delivery gives; and the residents the person source registers, by BSN,
  * with where they live (the leerplicht work reads them too). Runs in the consumer's transaction with

@@ -20,7 +20,7 @@ import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, learner, rioObject } from './tables.ts';
 
 /*
- * Funding's own projection of what it evaluates (docs/architecture.md, "Ownership"): enrollments with the
+ * Funding's own copy of what it evaluates (docs/architecture.md, "Ownership"): enrollments with the
  * birth date delivered with each, and each learner's registered birth date, from the learners
  * stream; RIO periods and boards from the institutions stream. Each handler runs in the consumer's
  * transaction with its cursor (kernel/events.ts), and re-assesses exactly the learners the events
@@ -60,7 +60,7 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
     });
   }
   if (birthDates.size === 0) return;
-  // Before the projection moves: a count date opened now is assessed on the state the events change,
+  // Before the copy moves: a count date opened now is assessed on the state the events change,
   // so that the events' own changes are announced below like any other.
   await openCurrentCountDate(tx);
   await insertRows(
@@ -163,7 +163,7 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
   );
 }
 
-/** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */
+/** The streams funding keeps its copy from; cursors in `funding.consumer_cursor`. */
 export const learnersConsumer = {
   stream: 'learners',
   consumer: 'funding.enrollments',
