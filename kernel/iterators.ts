@@ -9,8 +9,13 @@
  * which rejects a refusal rather than passing it on (graphql-ws 6, client.js `iterate`).
  */
 
+/** An async iterator whose `return()` is there, and ends it. */
+export interface Ending<T> extends AsyncIterableIterator<T> {
+  return(): Promise<IteratorResult<T, undefined>>;
+}
+
 /** A queue read as an async iterator. Its bound is its owner's: each does something else when it is full (`size`). */
-export interface Channel<T> extends AsyncIterableIterator<T> {
+export interface Channel<T> extends Ending<T> {
   /** Hands `value` to a waiting `next()`, or queues it; false once it is ending or closed. */
   push(value: T): boolean;
   /** Ends it once what is queued is taken: `next()` is done then. */
@@ -21,7 +26,6 @@ export interface Channel<T> extends AsyncIterableIterator<T> {
   readonly size: number;
   /** Closed for good: by `return()`, or by `end()` or `fail()` once the queue was taken. */
   readonly closed: boolean;
-  return(): Promise<IteratorResult<T, undefined>>;
 }
 
 /** How a channel closed: its queue taken after `end()` or `fail()`, or by `return()`. */
@@ -99,28 +103,38 @@ export function channel<T>(onClose?: (by: ClosedBy) => void): Channel<T> {
 }
 
 /**
- * `source` with `map` applied to each value, one at a time and in order, `signal` telling `map` when
- * it has ended; `map` ends it by giving undefined. `return()` passes straight to the source, so a
- * waiting `next()` ends at once.
+ * An iterator over `source` whose values `next` gives, reading the source as it needs; `return()`
+ * (and `throw()`) aborts `signal`, runs `onEnd` and passes straight on to the source, so a waiting
+ * `next()` ends at once. Once ended, `next()` is done.
  */
-export function mapped<T, U>(source: AsyncIterableIterator<T>, map: (value: T, signal: AbortSignal) => Promise<U | undefined>): AsyncIterableIterator<U> {
+export function over<T, U>(source: AsyncIterator<T>, next: (signal: AbortSignal) => Promise<IteratorResult<U, undefined>>, onEnd?: () => void): Ending<U> {
   const ending = new AbortController();
-  const end = async (): Promise<IteratorResult<U>> => {
-    ending.abort();
+  const end = async (): Promise<IteratorResult<U, undefined>> => {
+    if (!ending.signal.aborted) {
+      ending.abort();
+      onEnd?.();
+    }
     await source.return?.();
     return { done: true, value: undefined };
   };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      const item = await source.next();
-      if (item.done) return { done: true, value: undefined };
-      const value = await map(item.value, ending.signal);
-      return value === undefined ? { done: true, value: undefined } : { done: false, value };
-    },
+  const self = {
+    [Symbol.asyncIterator]: () => self,
+    next: () => (ending.signal.aborted ? Promise.resolve({ done: true as const, value: undefined }) : next(ending.signal)),
     return: end,
     throw: end,
   };
+  return self;
+}
+
+/**
+ * `source` with `map` applied to each value, one at a time and in order, `signal` telling `map` when
+ * it has ended; `map` ends it by giving undefined.
+ */
+export function mapped<T, U>(source: AsyncIterator<T>, map: (value: T, signal: AbortSignal) => Promise<U | undefined>): AsyncIterableIterator<U> {
+  return over(source, async (signal) => {
+    const item = await source.next();
+    if (item.done) return { done: true, value: undefined };
+    const value = await map(item.value, signal);
+    return value === undefined ? { done: true, value: undefined } : { done: false, value };
+  });
 }

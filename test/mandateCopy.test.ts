@@ -2,11 +2,9 @@ import { sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../kernel/db.ts';
-import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { mandateCopy, mandateCopyDdl } from '../contracts/mandates.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { shapeOf } from './tableShape.ts';
-import { testDatabase } from './harness.ts';
+import { migratedBeside, shapeOf } from './tableShape.ts';
 
 /*
  * Three subgraphs keep a copy of the OSR mandates (contracts/mandates.ts), each created by its own
@@ -23,12 +21,10 @@ const keepers = subgraphs
   .map((subgraph) => subgraph.name);
 
 describe("every subgraph's migrated mandate copy is contracts/mandates.ts's", () => {
-  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let database: Awaited<ReturnType<typeof migratedBeside>>;
 
   beforeAll(async () => {
-    database = await testDatabase();
-    for (const name of [...kernelMigrations, ...subgraphs.map((subgraph) => subgraph.name)]) await migrate(database, name);
-    await database.rawTransaction((tx) => tx.script(`CREATE SCHEMA ${reference};\n${mandateCopyDdl(reference)}`));
+    database = await migratedBeside(reference, mandateCopyDdl);
   }, 120_000);
   afterAll(() => database?.drop());
 

@@ -2,10 +2,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../kernel/db.ts';
 import { outboxDdl } from '../kernel/events.ts';
-import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { subgraphs } from '../subgraphs/index.ts';
-import { shapeOf as shapeOfTables } from './tableShape.ts';
-import { testDatabase } from './harness.ts';
+import { migratedBeside, shapeOf as shapeOfTables } from './tableShape.ts';
 
 /*
  * The kernel's tests build the outbox from `outboxDdl()`; production runs each subgraph's copy in its
@@ -25,15 +23,12 @@ const followerIndexes: Record<string, string[]> = {
 const reference = 'kernel_outbox';
 
 describe("every subgraph's migrated outbox is the kernel's", () => {
-  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let database: Awaited<ReturnType<typeof migratedBeside>>;
   const query = async <Row>(statement: ReturnType<typeof sql>) => rowsOf<Row>(await database.db.execute(statement));
   const shapeOf = (schema: string) => shapeOfTables(database.db, schema, ['outbox', 'consumer_cursor']);
 
   beforeAll(async () => {
-    database = await testDatabase();
-    // As a start migrates (gateway/system.ts): the kernel's tables, then each subgraph's.
-    for (const name of [...kernelMigrations, ...subgraphs.map((subgraph) => subgraph.name)]) await migrate(database, name);
-    await database.rawTransaction((tx) => tx.script(`CREATE SCHEMA ${reference};\n${outboxDdl(reference)}`));
+    database = await migratedBeside(reference, outboxDdl);
   }, 120_000);
   afterAll(() => database?.drop());
 

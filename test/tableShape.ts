@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../kernel/db.ts';
+import { subgraphs } from '../subgraphs/index.ts';
+import { migrateAndSeed } from '../system/start.ts';
+import { testDatabase } from './harness.ts';
 
 /*
  * What PostgreSQL's system tables say of some tables of a schema, with the schema's name taken out: for
@@ -12,6 +15,14 @@ export interface TableShape {
   constraints: { table_name: string; name: string; definition: string }[];
   indexes: { table_name: string; name: string; definition: string }[];
   triggers: { table_name: string; name: string; definition: string }[];
+}
+
+/** A fresh database migrated as a start migrates it, and `ddl` run in a schema of its own, `reference`, to compare with. */
+export async function migratedBeside(reference: string, ddl: (schema: string) => string): Promise<Awaited<ReturnType<typeof testDatabase>>> {
+  const database = await testDatabase();
+  await migrateAndSeed(database, subgraphs, false, () => undefined);
+  await database.rawTransaction((tx) => tx.script(`CREATE SCHEMA ${reference};\n${ddl(reference)}`));
+  return database;
 }
 
 /** The columns, constraints, indexes and triggers of `tables` in `schema`, each in a stable order. */

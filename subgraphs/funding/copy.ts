@@ -1,15 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
-import type { StoredEvent } from '../../kernel/events.ts';
+import { insertLastStates, type StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
 import {
   asLearnersEvent,
-  bulkMerges,
   enrollmentEventTypes,
   isEnrollmentEvent,
   isPersonEvent,
+  mergesInBulk,
   mergesOf,
   personEventTypes,
   type LearnersEvent,
@@ -87,8 +87,6 @@ async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
   }
 }
 
-const bulkMergesOf = async (tx: Db) => mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
-
 const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date, brin6 = excluded.brin6, provider_code = excluded.provider_code,
   location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`;
 
@@ -101,15 +99,15 @@ const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.bi
  */
 export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   const open = await provisionalCountDates(tx);
-  if (open.length === 0 && (await isEmpty(tx, 'funding.enrollment')) && (await isEmpty(tx, 'funding.learner'))) {
+  if (open.length === 0 && (await isEmpty(tx, ['funding.enrollment', 'funding.learner']))) {
     return loadWithoutIndexes(tx, ['funding.learner', 'funding.enrollment', 'funding.status'], async () => {
       await writeLastStates(tx, false);
-      await foldMerged(tx, await bulkMergesOf(tx));
+      await foldMerged(tx, await mergesInBulk(tx));
       await openCurrentCountDate(tx);
     });
   }
   await writeLastStates(tx, true);
-  await foldMerged(tx, await bulkMergesOf(tx));
+  await foldMerged(tx, await mergesInBulk(tx));
   if (open.length) {
     const touched = rowsOf<{ id: string }>(
       await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL`),
@@ -128,16 +126,29 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
  * as `applyLearnerEvents` does (`registeredBirthDateOf` says which birth date each event gives).
  */
 async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
-  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date` : sql``;
-  await tx.execute(sql`INSERT INTO funding.learner (id, registered_birth_date)
-    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid,
-      (CASE WHEN type = ANY(${sql.param([...personEventTypes])}::text[]) THEN payload->>'birthDate' ELSE payload->>'registeredBirthDate' END)::date
-    FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
-  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
-    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
-      payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
-      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ((payload->>'registeredAt')::timestamptz AT TIME ZONE 'Europe/Amsterdam')::date
-    FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
+  await insertLastStates(
+    tx,
+    sql`funding.learner (id, registered_birth_date)`,
+    {
+      key: 'learnerId',
+      values: sql`(payload->>'learnerId')::uuid,
+        (CASE WHEN type = ANY(${sql.param([...personEventTypes])}::text[]) THEN payload->>'birthDate' ELSE payload->>'registeredBirthDate' END)::date`,
+      where: sql`payload->>'learnerId' IS NOT NULL`,
+    },
+    upsert ? sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date` : undefined,
+  );
+  await insertLastStates(
+    tx,
+    sql`funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)`,
+    {
+      key: 'enrollmentId',
+      values: sql`(payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
+        payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
+        (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ((payload->>'registeredAt')::timestamptz AT TIME ZONE 'Europe/Amsterdam')::date`,
+      where: sql`type = ANY(${sql.param([...enrollmentEventTypes])}::text[])`,
+    },
+    upsert ? onEnrollment : undefined,
+  );
 }
 
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
