@@ -3,7 +3,7 @@
  * server DATABASE_URL names (dropped again at the end, also on failure), migrates institutions,
  * learners and funding, seeds the real DUO school file and takes it into funding's copy of RIO, then
  * writes `--enrollments` enrollments (default 1,400,000: a national population) straight into
- * funding's projection, spread over every real branch and offered programme. It measures, in
+ * funding's copy, spread over every real branch and offered programme. It measures, in
  * wall-clock seconds:
  *   (a) the run of count date 2026-02-01 that was never opened: every enrollment assessed, then final
  *       (the worst case);
@@ -21,7 +21,7 @@ import { longWorkStatement, openDatabase, rowsOf, type Database } from '../kerne
 import { catchUp } from '../kernel/events.ts';
 import { migrate } from '../kernel/migrations.ts';
 import { openCountDate } from '../subgraphs/funding/countDates.ts';
-import { rioConsumer } from '../subgraphs/funding/projection.ts';
+import { rioConsumer } from '../subgraphs/funding/copy.ts';
 import { runCountDate } from '../subgraphs/funding/run.ts';
 import { institutions } from '../subgraphs/institutions/index.ts';
 import { freshDatabaseUrl } from '../test/harness.ts';

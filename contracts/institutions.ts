@@ -41,19 +41,17 @@ export const asInstitutionsEvent = (event: StoredEvent) => event as unknown as I
 
 export const mandateEventTypes = ['MandateGranted', 'MandateEnded'] as const satisfies readonly InstitutionsEventType[];
 
-const kinds = {
-  ProviderChanged: 'PROVIDER',
-  LocationChanged: 'LOCATION',
-  BranchChanged: 'BRANCH',
-  OfferedProgrammeChanged: 'OFFERED_PROGRAMME',
-} as const satisfies Partial<Record<InstitutionsEventType, string>>;
-
 /** The event types a copy of RIO reads. */
-export const rioEventTypes = Object.keys(kinds) as (keyof typeof kinds)[];
+export const rioEventTypes = [
+  'ProviderChanged',
+  'LocationChanged',
+  'BranchChanged',
+  'OfferedProgrammeChanged',
+] as const satisfies readonly InstitutionsEventType[];
 
 /** An object's state as a copy of RIO keeps it, whatever its kind. */
 export interface RioState {
-  kind: (typeof kinds)[keyof typeof kinds];
+  kind: 'PROVIDER' | 'LOCATION' | 'BRANCH' | 'OFFERED_PROGRAMME';
   code: string;
   providerCode: string | null;
   locationCode: string | null;
@@ -66,34 +64,41 @@ export interface RioState {
   endDate: string | null;
 }
 
+/** The state an RIO object's event gives, narrowed by the event's type; undefined for other types. */
+function rioStateOf(event: InstitutionsEvent): RioState | undefined {
+  const none = { providerCode: null, locationCode: null, boardCode: null, brin4: null, postcode: null, municipalityCode: null };
+  switch (event.type) {
+    case 'ProviderChanged': {
+      const { code, brin4, boardCode, startDate, endDate } = event.payload;
+      // Events before issue 19 carry no BRIN4; the copy fills it from the provider's next event.
+      return { ...none, kind: 'PROVIDER', code, providerCode: code, boardCode, brin4: brin4 ?? null, startDate, endDate };
+    }
+    case 'LocationChanged': {
+      const { code, postcode, municipalityCode, startDate, endDate } = event.payload;
+      return { ...none, kind: 'LOCATION', code, locationCode: code, postcode, municipalityCode, startDate, endDate };
+    }
+    case 'BranchChanged': {
+      const { brin6, providerCode, locationCode, startDate, endDate } = event.payload;
+      return { ...none, kind: 'BRANCH', code: brin6, providerCode, locationCode, startDate, endDate };
+    }
+    case 'OfferedProgrammeChanged': {
+      const { id, providerCode, locationCode, startDate, endDate } = event.payload;
+      return { ...none, kind: 'OFFERED_PROGRAMME', code: id, providerCode, locationCode, startDate, endDate };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /**
- * The last state of each object the events report, keyed `<kind>/<code>`; other event types are
- * skipped. Events carry full state, so the last one of an object is all a copy needs.
+ * The last state of each object the events report; other event types are skipped. Events carry
+ * full state, so the last one of an object is all a copy needs.
  */
-export function latestRioStates(events: readonly Pick<StoredEvent, 'type' | 'payload'>[]): RioState[] {
+export function latestRioStates(events: readonly StoredEvent[]): RioState[] {
   const latest = new Map<string, RioState>();
   for (const event of events) {
-    const kind = kinds[event.type as keyof typeof kinds];
-    if (!kind) continue;
-    const payload = event.payload as Partial<
-      Record<
-        'code' | 'brin4' | 'brin6' | 'id' | 'providerCode' | 'locationCode' | 'boardCode' | 'postcode' | 'municipalityCode' | 'startDate' | 'endDate',
-        string | null
-      >
-    >;
-    const code = (payload.code ?? payload.brin6 ?? payload.id)!;
-    latest.set(`${kind}/${code}`, {
-      kind,
-      code,
-      providerCode: kind === 'PROVIDER' ? code : (payload.providerCode ?? null),
-      locationCode: kind === 'LOCATION' ? code : (payload.locationCode ?? null),
-      boardCode: payload.boardCode ?? null,
-      brin4: kind === 'PROVIDER' ? (payload.brin4 ?? null) : null,
-      postcode: payload.postcode ?? null,
-      municipalityCode: payload.municipalityCode ?? null,
-      startDate: payload.startDate ?? null,
-      endDate: payload.endDate ?? null,
-    });
+    const state = rioStateOf(asInstitutionsEvent(event));
+    if (state) latest.set(`${state.kind}/${state.code}`, state);
   }
   return [...latest.values()];
 }

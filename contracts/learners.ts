@@ -1,3 +1,5 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../kernel/db.ts';
 import type { NewEvent, StoredEvent } from '../kernel/events.ts';
 
 /*
@@ -193,4 +195,12 @@ export function mergesOf(events: readonly { type: string; payload: unknown }[]):
 }
 
 /** The same as `mergesOf`, for a copy loaded from `bulk_event` (kernel/events.ts, consumeInBulk). */
-export const bulkMerges = `SELECT type, payload FROM bulk_event WHERE type = 'PgnReplaced' AND payload->>'mergedLearnerId' IS NOT NULL ORDER BY txid, position`;
+export async function mergesInBulk(tx: Db): Promise<Merge[]> {
+  return mergesOf(
+    rowsOf<{ type: string; payload: unknown }>(
+      await tx.execute(
+        sql`SELECT type, payload FROM bulk_event WHERE type = 'PgnReplaced' AND payload->>'mergedLearnerId' IS NOT NULL ORDER BY txid, position`,
+      ),
+    ),
+  );
+}

@@ -13,9 +13,24 @@ import { asInstitutionsEvent, mandateEventTypes, type MandateState, type Service
  * stream (MandateGranted, MandateEnded), and refuses a vendor without a mandate for its service at that
  * school on that day (docs/domain.md §8; docs/architecture.md, "Identity and access": a vendor may act
  * for a school only with a valid OSR mandate). The check is the subgraph's own, so it holds however the
- * subgraph is reached. Each subgraph's migration 0002 creates `<schema>.mandate`, which `mandateCopy`
- * declares (those migrations name this file's former place, subgraphs/institutions/mandates.ts).
+ * subgraph is reached. Each subgraph's migration 0002 creates `<schema>.mandate` as `mandateCopyDdl`
+ * below says, and `mandateCopy` declares it (those migrations name this file's former place,
+ * subgraphs/institutions/mandates.ts); test/mandateCopy.test.ts holds the three to this text.
  */
+
+/** The mandate copy's table, as a subgraph's migration creates it (for tests and documentation: migrations stay as they ran). */
+export function mandateCopyDdl(schema: string): string {
+  return `CREATE TABLE ${schema}.mandate (
+  id uuid PRIMARY KEY,
+  brin6 text NOT NULL,
+  service text NOT NULL,
+  vendor_oin text NOT NULL,
+  start_date date NOT NULL,
+  end_date date
+);
+CREATE INDEX mandate_vendor_school ON ${schema}.mandate (vendor_oin, brin6, service);
+`;
+}
 
 export function mandateCopy(schemaName: string) {
   const schema = pgSchema(schemaName);

@@ -12,6 +12,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { projectRoot } from '../kernel/config.ts';
 import { streamStart } from '../kernel/events.ts';
+import { Backoff } from '../kernel/retry.ts';
 
 export type Field = 'fundingStatusChanged' | 'transferNoticeIssued' | 'absenceReportUpdated';
 
@@ -53,13 +54,15 @@ export class Subscriber {
 
   /** Follows until stopped, subscribing again after every break. */
   async follow(): Promise<void> {
-    for (let failures = 0; !this.stopped;) {
+    // Waits that grow while a subscription brings nothing, and start again once one does.
+    const waits = new Backoff(100, 5000);
+    while (!this.stopped) {
       const received = this.delivered.length;
       const why = await this.once();
       if (this.stopped) return;
       this.breaks.set(why, (this.breaks.get(why) ?? 0) + 1);
-      failures = this.delivered.length > received ? 0 : failures + 1;
-      await sleep(Math.min(5000, 100 * 2 ** failures));
+      if (this.delivered.length > received) waits.reset();
+      await sleep(waits.next());
     }
   }
 

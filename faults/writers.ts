@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Backoff } from '../kernel/retry.ts';
 import { bsnFor, type School } from '../test/harness.ts';
 
 export type WriteKind = 'enroll' | 'transfer' | 'change' | 'report' | 'treat';
@@ -150,7 +151,8 @@ export class Writers {
     const write: Write = { kind, documentId: `chaos-${this.run}-${this.writes.length}`, attempts: 0, acknowledged: false };
     this.writes.push(write);
     const { field, text } = mutations[kind];
-    for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
+    const waits = new Backoff(250, 4000);
+    for (;;) {
       write.attempts++;
       const answer = await this.post(text, { input: { documentId: write.documentId, ...input } }, token, `${kind} ${write.documentId}`);
       const value = answer?.data?.[field] as { enrollment?: { id: string }; report?: { id: string } } | undefined;
@@ -163,7 +165,7 @@ export class Writers {
         write.refused = `${refusal.extensions!.code}: ${refusal.message}`;
         return write;
       }
-      await sleep(Math.max(wait, (answer?.retryAfter ?? 0) * 1000));
+      await sleep(Math.max(waits.next(), (answer?.retryAfter ?? 0) * 1000));
     }
   }
 

@@ -5,6 +5,7 @@ import { Kind, parse, type DocumentNode, type FieldNode, type FormattedExecution
 import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { codedErrorOf, isOutage, refusal, RegisterError, renderError, unavailableMessage } from '../kernel/errors.ts';
+import { channel } from '../kernel/iterators.ts';
 import { outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
@@ -131,72 +132,34 @@ function unfilledPaths(document: DocumentNode, variables: Record<string, unknown
  * One connection cannot make the subgraph wait for one subscription, so the events the hub has not
  * taken yet (it is holding one, or pacing a slow subscriber) are bounded otherwise: once `bound` wait,
  * the subscription is ended at the subgraph, and the hub, having taken those, resumes from its cursor,
- * reading the rest from the subgraph's outbox as it goes (kernel/feed.ts does the same). Written
- * here rather than taken from graphql-ws's `client.iterate()`, whose queue has no bound (graphql-ws
- * 6, client.js `iterate`: every result is pushed to `pending`), and which would reject a refusal
- * instead of passing it on as the last result.
+ * reading the rest from the subgraph's outbox as it goes (kernel/feed.ts does the same). The results
+ * pass through a channel (kernel/iterators.ts says why not graphql-ws's `client.iterate()`).
  */
 function remoteUpstream(url: string, bound: number): { subscribe: UpstreamSubscribe; close(): Promise<void> } {
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, keepAlive: 10_000 });
   const subscribe: UpstreamSubscribe = async (request, assertion) => {
-    const queue: FormattedExecutionResult[] = [];
-    let waiting: ((result: IteratorResult<FormattedExecutionResult>) => void) | undefined;
-    let ended: { error: Error | undefined } | undefined;
-    const settle = () => {
-      if (!waiting) return;
-      const value = queue.shift();
-      if (value) waiting({ done: false, value });
-      else if (ended) waiting({ done: true, value: undefined });
-      else return;
-      waiting = undefined;
-    };
+    const events = channel<FormattedExecutionResult>(() => unsubscribe());
     const unsubscribe = client.subscribe(
       { ...request, extensions: { [viewerHeader]: assertion } },
       {
         next: (value) => {
-          if (ended) return;
-          if (queue.length < bound) queue.push(value as FormattedExecutionResult);
-          else {
-            unsubscribe();
-            ended = { error: new Error(`${bound} events of ${url} waited; reading on from the cursor`) };
-          }
-          settle();
+          if (events.size < bound) return void events.push(value as FormattedExecutionResult);
+          unsubscribe();
+          events.fail(new Error(`${bound} events of ${url} waited; reading on from the cursor`));
         },
         // A refusal: the subgraph's answer, which goes out as the last result. An outage (its reader
         // or database failed) or a closed connection: a break, which the hub resumes from.
         error: (error) => {
-          const refused = Array.isArray(error) && !error.some(worthReopening);
-          if (refused) queue.push({ errors: error as GraphQLFormattedError[] });
-          ended = {
-            error: refused
-              ? undefined
-              : new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`),
-          };
-          settle();
+          if (Array.isArray(error) && !error.some(worthReopening)) {
+            events.push({ errors: error as GraphQLFormattedError[] });
+            return events.end();
+          }
+          events.fail(new Error(Array.isArray(error) ? `${url} failed: ${(error as GraphQLFormattedError[])[0]?.message}` : `the connection to ${url} closed`));
         },
         // Only the gateway ends a subscription: one the subgraph completes went down with it.
-        complete: () => void ((ended = { error: new Error(`${url} ended the subscription`) }), settle()),
+        complete: () => events.fail(new Error(`${url} ended the subscription`)),
       },
     );
-    const events: AsyncIterableIterator<FormattedExecutionResult> = {
-      [Symbol.asyncIterator]: () => events,
-      next: () => {
-        const value = queue.shift();
-        if (value) return Promise.resolve({ done: false, value });
-        if (ended?.error) return Promise.reject(ended.error);
-        if (ended) return Promise.resolve({ done: true, value: undefined });
-        return new Promise((resolve, reject) => {
-          waiting = (result) => (ended?.error && result.done ? reject(ended.error) : resolve(result));
-        });
-      },
-      return: async () => {
-        ended ??= { error: undefined };
-        unsubscribe();
-        waiting?.({ done: true, value: undefined });
-        waiting = undefined;
-        return { done: true, value: undefined };
-      },
-    };
     return events;
   };
   return { subscribe, close: () => Promise.resolve(client.dispose()) };

@@ -3,13 +3,14 @@
  * subscription (same document, variables and viewer), shared by its subscribers; each event is
  * completed once through the query plan and handed to every subscriber's bounded queue.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { renderError } from '../kernel/errors.ts';
+import { channel, type ClosedBy } from '../kernel/iterators.ts';
 import { compareCursors, cursorBefore } from '../kernel/events.ts';
 import type { OperationRequest } from '../kernel/subgraph.ts';
 import type { Viewer } from '../kernel/viewer.ts';
+import { Backoff, retry } from '../kernel/retry.ts';
 import { isExpiry, startOf } from '../kernel/upstream.ts';
 import type { SignedAssertion } from './assertions.ts';
 import type { GatewayContext } from './gateway.ts';
@@ -174,6 +175,10 @@ class Upstream {
   private lastCursor: string | null;
   private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   private closed = false;
+  /** Aborted when it closes: whatever it is trying again stops, and a wait ends at once. */
+  private readonly closing = new AbortController();
+  /** The waits before opening again after a break: they grow with each break until an event comes through. */
+  private readonly reconnecting = new Backoff(100, 5000);
   /** When the viewer assertion is renewed, and the subscription a renewal opened, for `pump` to move to. */
   private renewal: NodeJS.Timeout | undefined;
   private renewed: AsyncIterableIterator<FormattedExecutionResult> | undefined;
@@ -226,6 +231,7 @@ class Upstream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.hub.openUpstreams--;
     this.hub.release(this);
     clearTimeout(this.renewal);
@@ -268,14 +274,15 @@ class Upstream {
    * (kernel/upstream.ts): opens it afresh, after the last cursor handled, and has `pump` move over to
    * it once the old one has given what it was giving. Events the new one repeats are dropped by their
    * cursor (`handle`), so nothing is lost or delivered twice. A subgraph out of reach is tried again
-   * shortly; should the old subscription expire meanwhile, `pump` resumes as after any break.
+   * every second, until a break has `pump` open a new subscription (which renews itself) meanwhile.
    */
   private async renew(): Promise<void> {
     // Until the subgraph has said where the subscription starts, a new one could only start from now.
     if (this.lastCursor === null) return this.renewBy(Date.now() + 100);
     const before = this.source;
-    const opened = await this.open().catch((error: unknown) => error as Error);
-    if (opened instanceof Error) return this.renewBy(Date.now() + 1000);
+    const tried = await retry(async () => (this.source === before ? this.open() : undefined), { waits: 1000, signal: this.closing.signal });
+    if (tried.kind !== 'done' || tried.value === undefined) return;
+    const opened = tried.value;
     if (Array.isArray(opened)) return this.fail(opened as readonly GraphQLFormattedError[]);
     const { events, renewAt } = opened as Opened;
     if (this.closed || this.source !== before) return void events.return?.();
@@ -286,16 +293,15 @@ class Upstream {
 
   /**
    * Takes the events in order, one at a time. When the subgraph goes away it connects again with the
-   * last cursor it delivered, waiting longer each time up to 5 s, until it is back.
+   * last cursor it delivered (`reopen`), until it is back.
    */
   private async pump(source: AsyncIterableIterator<FormattedExecutionResult>): Promise<void> {
-    let wait = 100;
     for (;;) {
       try {
         for await (const result of source) {
           if (this.closed) return;
           await this.handle(result);
-          wait = 100;
+          this.reconnecting.reset();
           // One subscriber is served at its own pace, never faster than its socket takes it, so a
           // long replay does not overflow its queue. Among several, one that falls behind is let go.
           const [only, ...others] = this.subscribers;
@@ -307,28 +313,33 @@ class Upstream {
         if (!this.closed && !this.renewed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
       }
       if (this.closed) return;
-      for (;;) {
-        // Opened afresh by a renewal: no break, nothing to wait for.
-        const renewed = this.takeRenewed();
-        if (renewed) {
-          source = renewed;
-          break;
-        }
-        await sleep(wait);
-        wait = Math.min(wait * 2, 5000);
-        if (this.closed) return;
-        if (this.renewed) continue;
-        const opened = await this.connect().catch((error: unknown) => error as Error);
-        if (opened instanceof Error) continue;
-        // An outage at the subgraph (its database, say) is waited out as a lost connection is.
-        if (Array.isArray(opened)) {
-          if (opened.some(worthReopening)) continue;
-          return this.fail(opened as readonly GraphQLFormattedError[]);
-        }
-        source = opened as AsyncIterableIterator<FormattedExecutionResult>;
-        break;
-      }
+      // Opened afresh by a renewal: no break, nothing to wait for.
+      const next = this.takeRenewed() ?? (await this.reopen());
+      if (!next) return;
+      source = next;
     }
+  }
+
+  /**
+   * The subscription opened again after a break, from the last cursor, after a wait that grows with
+   * each break, up to 5 s, until an event comes through; or the one a renewal opened meanwhile.
+   * Undefined when it closed, or the subgraph refused it (which its subscribers are told).
+   */
+  private async reopen(): Promise<AsyncIterableIterator<FormattedExecutionResult> | undefined> {
+    const reopened = await retry(
+      async () => {
+        const renewed = this.takeRenewed();
+        if (renewed) return renewed;
+        const opened = await this.connect();
+        // An outage at the subgraph (its database, say) is waited out as a lost connection is.
+        if (Array.isArray(opened) && opened.some(worthReopening)) throw new Error(`${this.spec.plan.serviceName} cannot open the subscription now`);
+        return opened;
+      },
+      { waits: this.reconnecting, waitFirst: true, signal: this.closing.signal },
+    );
+    if (reopened.kind !== 'done') return undefined;
+    if (Array.isArray(reopened.value)) return void this.fail(reopened.value as readonly GraphQLFormattedError[]);
+    return reopened.value as AsyncIterableIterator<FormattedExecutionResult>;
   }
 
   private takeRenewed(): AsyncIterableIterator<FormattedExecutionResult> | undefined {
@@ -373,58 +384,51 @@ class Upstream {
     const { holdMs, log } = this.hub.options;
     const stream = this.spec.plan.serviceName;
     let since: number | undefined;
-    for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
-      const attempt = await this.complete(result, cursor);
-      if ('completed' in attempt) {
-        if (since !== undefined) log(`an event of ${stream} completed after ${Math.round((Date.now() - since) / 1000)} s held`);
-        return attempt.completed;
-      }
-      if (this.closed) return undefined;
-      if (since === undefined) {
+    const tried = await retry(() => this.complete(result, cursor), {
+      waits: new Backoff(100, 5000),
+      giveUpAfterMs: holdMs,
+      signal: this.closing.signal,
+      onRetry: (outage, failures) => {
+        if (failures > 1) return;
         since = Date.now();
-        log(`an event of ${stream} could not be completed (${(attempt.outage as Error).message}); holding it and those after it`);
-      }
-      const left = since + holdMs - Date.now();
-      if (left <= 0) {
-        log(`an event of ${stream} could not be completed within ${holdMs / 1000} s; its subscribers resume right before it`);
-        // The plan selects the root field's cursor: an event that reached other subgraphs has one.
-        this.letGo(cursorBefore(cursor!));
-        return undefined;
-      }
-      await sleep(Math.min(wait, left));
-      if (this.closed) return undefined;
+        log(`an event of ${stream} could not be completed (${(outage as Error).message}); holding it and those after it`);
+      },
+    });
+    if (tried.kind === 'stopped') return undefined;
+    if (tried.kind === 'gave-up') {
+      log(`an event of ${stream} could not be completed within ${holdMs / 1000} s; its subscribers resume right before it`);
+      // The plan selects the root field's cursor: an event that reached other subgraphs has one.
+      this.letGo(cursorBefore(cursor!));
+      return undefined;
     }
+    if (since !== undefined) log(`an event of ${stream} completed after ${Math.round((Date.now() - since) / 1000)} s held`);
+    return tried.value;
   }
 
-  /** Runs the rest of the plan for one event, as the subscriber's viewer: the result, or what was out. */
-  private async complete(result: FormattedExecutionResult, cursor: string | undefined): Promise<{ completed: FormattedExecutionResult } | { outage: unknown }> {
+  /** Runs the rest of the plan for one event, as the subscriber's viewer: the result, or it throws what was out (`worthHolding`). */
+  private async complete(result: FormattedExecutionResult, cursor: string | undefined): Promise<FormattedExecutionResult> {
     const { planner, dataSources } = this.hub.options;
     const { plan, variables } = this.spec;
     const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
-    let executed: Awaited<ReturnType<typeof executeQueryPlan>>;
-    try {
-      const requestContext = {
-        request: { variables },
-        context: await this.hub.options.contextOf(this.spec.viewer, this.spec.origin),
-        metrics: {},
-        logger: console,
-      };
-      executed = await executeQueryPlan(
-        plan.eventPlan,
-        { ...dataSources, [eventSource]: answer },
-        requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
-        plan.operationContext,
-        planner.supergraphSchema,
-        planner.api,
-      );
-    } catch (error) {
-      return { outage: error };
-    }
+    const requestContext = {
+      request: { variables },
+      context: await this.hub.options.contextOf(this.spec.viewer, this.spec.origin),
+      metrics: {},
+      logger: console,
+    };
+    const executed = await executeQueryPlan(
+      plan.eventPlan,
+      { ...dataSources, [eventSource]: answer },
+      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+      plan.operationContext,
+      planner.supergraphSchema,
+      planner.api,
+    );
     const outage = executed.errors?.find(worthHolding);
-    if (outage) return { outage };
+    if (outage) throw outage;
     const errors = executed.errors?.map((error) => renderError(error instanceof GraphQLError ? error.toJSON() : (error as GraphQLFormattedError), error));
     // Every event carries its cursor, selected or not: where to resume after it (README).
-    return { completed: { data: executed.data ?? null, ...(errors?.length ? { errors } : {}), ...(cursor ? { extensions: { cursor } } : {}) } };
+    return { data: executed.data ?? null, ...(errors?.length ? { errors } : {}), ...(cursor ? { extensions: { cursor } } : {}) };
   }
 
   /** The subgraph ended the subscription: resumably (it could not deliver an event in time), or with a refusal. */
@@ -476,16 +480,13 @@ export function worthReopening(error: unknown): boolean {
 }
 
 /**
- * One client subscription: a bounded queue read through the async-iterator protocol graphql-ws
+ * One client subscription: a bounded channel read through the async-iterator protocol graphql-ws
  * uses. `return()` (the client unsubscribed or left) releases the upstream at once.
  */
 export class Subscriber implements AsyncIterableIterator<FormattedExecutionResult> {
-  private readonly queue: FormattedExecutionResult[] = [];
-  private waiting: { resolve(result: IteratorResult<FormattedExecutionResult>): void; reject(error: unknown): void } | undefined;
-  private errors: readonly GraphQLFormattedError[] | undefined;
+  private readonly results = channel<FormattedExecutionResult>((by) => this.closed(by));
   /** Set: it goes once what is queued is taken, to resume after this cursor. */
   private resumeAfter: string | undefined;
-  private done = false;
   private readonly ended: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
 
@@ -501,39 +502,28 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
 
   /** Runs `callback` once the subscription ends, however it ends. */
   whenEnded(callback: () => void): void {
-    if (this.done) callback();
+    if (this.results.closed) callback();
     else this.ended.push(callback);
   }
 
   /** Hands on or queues `result`; false when it is not taken (the subscriber ended, or fell behind now). */
   push(result: FormattedExecutionResult): boolean {
-    if (this.done) return false;
-    if (this.waiting) {
-      this.waiting.resolve({ done: false, value: result });
-      this.waiting = undefined;
-    } else if (this.queue.length >= this.limit) {
-      void this.return();
-      this.letGo({ kind: 'fell-behind' });
-      return false;
-    } else this.queue.push(result);
-    return true;
+    if (this.results.closed) return false;
+    if (this.results.size < this.limit) return this.results.push(result);
+    void this.return();
+    this.letGo({ kind: 'fell-behind' });
+    return false;
   }
 
   /** Resolves once the queue is at most half full (or the subscriber is gone): for a replay's pace. */
   room(): Promise<void> {
-    if (this.done || this.queue.length <= this.limit / 2) return Promise.resolve();
+    if (this.results.closed || this.results.size <= this.limit / 2) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Ends the subscription with errors, after what is queued. */
   fail(errors: readonly GraphQLFormattedError[]): void {
-    if (this.done) return;
-    this.errors = errors;
-    const waiting = this.waiting;
-    if (!waiting) return;
-    this.waiting = undefined;
-    this.end();
-    waiting.reject(asGraphQLError(errors[0]!));
+    this.results.fail(asGraphQLError(errors[0]!));
   }
 
   /**
@@ -541,56 +531,31 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
    * before the event that could not be completed, and `after` lies past it.
    */
   unavailable(after: string): void {
-    if (this.done) return;
-    this.resumeAfter = after;
-    const waiting = this.waiting;
-    if (!waiting) return;
-    this.waiting = undefined;
-    this.goUnavailable();
-    waiting.resolve({ done: true, value: undefined });
+    if (this.results.closed) return;
+    this.resumeAfter ??= after;
+    this.results.end();
   }
 
   async next(): Promise<IteratorResult<FormattedExecutionResult>> {
-    const result = this.queue.shift();
-    if (result) {
-      if (this.queue.length <= this.limit / 2) for (const resolve of this.roomWaiters.splice(0)) resolve();
-      return { done: false, value: result };
-    }
-    if (this.errors && !this.done) {
-      this.end();
-      throw asGraphQLError(this.errors[0]!);
-    }
-    if (this.resumeAfter !== undefined && !this.done) {
-      this.goUnavailable();
-      return { done: true, value: undefined };
-    }
-    if (this.done) return { done: true, value: undefined };
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    const result = await this.results.next();
+    if (this.results.size <= this.limit / 2) for (const resolve of this.roomWaiters.splice(0)) resolve();
+    return result;
   }
 
   async return(): Promise<IteratorResult<FormattedExecutionResult>> {
-    this.end();
-    this.waiting?.resolve({ done: true, value: undefined });
-    this.waiting = undefined;
-    return { done: true, value: undefined };
+    return this.results.return();
   }
 
   async throw(): Promise<IteratorResult<FormattedExecutionResult>> {
     return this.return();
   }
 
-  private goUnavailable(): void {
-    this.end();
-    this.letGo({ kind: 'unavailable', after: this.resumeAfter! });
-  }
-
-  private end(): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.length = 0;
+  /** Its channel closed: it leaves its upstream, and, let go as unavailable, its connection goes with it. */
+  private closed(by: ClosedBy): void {
     this.onEnd(this);
     for (const callback of this.ended.splice(0)) callback();
     for (const resolve of this.roomWaiters.splice(0)) resolve();
+    if (by === 'ended' && this.resumeAfter !== undefined) this.letGo({ kind: 'unavailable', after: this.resumeAfter });
   }
 }
 

@@ -21,6 +21,7 @@ import type { Context, ServerOptions } from 'graphql-ws';
 import { decodeJwt } from 'jose';
 import { codedError } from '../kernel/errors.ts';
 import { peerOf, type HeadersLike } from '../kernel/http.ts';
+import { channel } from '../kernel/iterators.ts';
 import { sharedParser } from '../kernel/parsed.ts';
 import { closeCodes, resultsOf, type SocketExtra } from '../kernel/websocket.ts';
 import type { Viewer } from '../kernel/viewer.ts';
@@ -192,13 +193,10 @@ function isSubscriber(value: Subscriber | readonly GraphQLFormattedError[]): val
 
 /** One result as an iterator, for a query or mutation sent over the socket. */
 function singleResult(result: FormattedExecutionResult): AsyncIterableIterator<FormattedExecutionResult> {
-  let sent = false;
-  const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
-    [Symbol.asyncIterator]: () => iterator,
-    next: async () => (sent ? { done: true, value: undefined } : ((sent = true), { done: false, value: result })),
-    return: async () => ({ done: true, value: undefined }),
-  };
-  return iterator;
+  const results = channel<FormattedExecutionResult>();
+  results.push(result);
+  results.end();
+  return results;
 }
 
 function tooMany(what: string, open: number, limit: number): GraphQLError {

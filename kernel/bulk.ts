@@ -78,9 +78,10 @@ interface Definition {
   kind: 'p' | 'u' | 'f';
 }
 
-/** Whether `table` (schema-qualified) holds no row. */
-export async function isEmpty(tx: Db, table: string): Promise<boolean> {
-  const [row] = rowsOf<{ empty: boolean }>(await tx.execute(sql`SELECT NOT EXISTS (SELECT 1 FROM ${sql.raw(qualified(table))}) AS empty`));
+/** Whether every one of `tables` (schema-qualified) holds no row. */
+export async function isEmpty(tx: Db, tables: readonly string[]): Promise<boolean> {
+  const none = tables.map((table) => `NOT EXISTS (SELECT 1 FROM ${qualified(table)})`).join(' AND ');
+  const [row] = rowsOf<{ empty: boolean }>(await tx.execute(sql.raw(`SELECT ${none} AS empty`)));
   return row!.empty;
 }
 

@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Timeouts } from './config.ts';
+import { retry } from './retry.ts';
 
 /** The one database type the code sees: drizzle over PGlite or over node-postgres. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -268,7 +269,8 @@ function releasingTransactions(db: NodePgDatabase, pool: pg.Pool): NodePgDatabas
 class Listener {
   private readonly channels = new Map<string, Set<() => void>>();
   private client: Promise<pg.Client> | undefined;
-  private closed = false;
+  /** Aborted by `close()`: opening the connection again stops. */
+  private readonly closing = new AbortController();
   /** LISTEN and UNLISTEN one after the other: a pg client runs one query at a time. */
   private last: Promise<unknown> = Promise.resolve();
 
@@ -320,23 +322,29 @@ class Listener {
       this.log(`PostgreSQL LISTEN connection lost: ${error.message}; listening again in a second`);
       this.client = undefined;
       client.end().catch(() => undefined);
-      setTimeout(() => void this.relisten(), 1000).unref();
+      void this.relisten();
     });
     await client.connect();
     for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`);
     return client;
   }
 
+  /** Opens the connection again a second after it was lost, and every second until it is back. */
   private async relisten(): Promise<void> {
-    if (this.closed || this.client) return;
-    await this.connection().catch((error: unknown) => {
-      this.log(`PostgreSQL LISTEN connection not back yet: ${(error as Error).message}`);
-      setTimeout(() => void this.relisten(), 1000).unref();
+    await retry(() => this.connection(), {
+      waits: 1000,
+      waitFirst: true,
+      signal: this.closing.signal,
+      onRetry: (error) => this.log(`PostgreSQL LISTEN connection not back yet: ${(error as Error).message}`),
     });
   }
 
+  private get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort();
     const client = await this.client?.catch(() => undefined);
     await client?.end().catch(() => undefined);
   }

@@ -290,6 +290,20 @@ export function readYourWrites(db: Db, consumer: ConsumerOptions, waitMs = 5_000
  * -- --national: 1.4 million enrollment events): through `handle`, 5,000 at a time, they would take
  * minutes; a few statements take seconds. Returns how many events it took in.
  */
+/**
+ * Inserts into `into` (a table and its columns) the last state of each `key` among the events in
+ * `bulk_event` that `where` picks: of each key's events, the latest in stream order wins, as a
+ * consumer taking them one batch after another would leave it. `values` selects the columns from
+ * `payload`; `conflict` says what happens to a row the table holds already.
+ */
+export async function insertLastStates(tx: Db, into: SQL, last: { key: string; values: SQL; where: SQL }, conflict: SQL = sql``): Promise<void> {
+  if (!/^[A-Za-z]+$/.test(last.key)) throw new Error(`Not a payload key: ${JSON.stringify(last.key)}`);
+  // DISTINCT ON must name the very expression ORDER BY starts with: a parameter would be another one.
+  const key = sql.raw(`payload->>'${last.key}'`);
+  await tx.execute(sql`INSERT INTO ${into} SELECT DISTINCT ON (${key}) ${last.values}
+    FROM bulk_event WHERE ${last.where} ORDER BY ${key}, txid DESC, position DESC ${conflict}`);
+}
+
 export async function consumeInBulk(db: Db, options: ConsumerOptions & Required<Pick<ConsumerOptions, 'bulk'>>): Promise<number> {
   return db.transaction(async (tx) => {
     // 1.4 million events in a few statements: seconds each at the national size, longer on a slower machine.

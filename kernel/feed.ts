@@ -4,12 +4,13 @@
  * from one reader per stream, the tail, woken by LISTEN/NOTIFY. The table stays the truth, so nothing
  * is lost: a subscriber that falls behind the tail goes back to reading the table from its cursor.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from './db.ts';
 import { RegisterError } from './errors.ts';
 import type { Viewer } from './viewer.ts';
 import { checkCursor, compareCursors, eventsAfter, readBatch, streamStart, type EventFilter, type StoredEvent } from './events.ts';
 import { reachOf } from './reach.ts';
+import { channel } from './iterators.ts';
+import { Backoff, retry } from './retry.ts';
 
 export interface FeedOptions {
   /** Events one read takes from the table. @default 500 */
@@ -138,15 +139,16 @@ export class EventFeed {
 class Tail {
   /** Every event up to here has been handed out. */
   position = streamStart;
-  stopped = false;
   readonly started: Promise<void>;
+  private readonly stopping = new AbortController();
   private readonly byKey = new Map<string, Set<FeedSubscription>>();
   private readonly everything = new Set<FeedSubscription>();
   private size = 0;
   private running: Promise<void> | undefined;
   private again = false;
   private failing = false;
-  private heldBackMs = 20;
+  /** How soon to look again while an open transaction holds events back: soon, then less often while it lasts. */
+  private readonly heldBack = new Backoff(20, 500);
   private unlisten: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -158,18 +160,17 @@ class Tail {
     this.started = this.start();
   }
 
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   private async start(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        // A type no event has: the read returns no event, only the head of the stream.
-        const { head } = await readBatch(this.feed.database.db, this.stream, null, { limit: 1, types: [''] });
-        this.position = head ?? streamStart;
-        break;
-      } catch (error) {
-        this.report(error);
-        await sleep(this.feed.settings.pollMs);
-      }
-    }
+    const readHead = async () => {
+      // A type no event has: the read returns no event, only the head of the stream.
+      const { head } = await readBatch(this.feed.database.db, this.stream, null, { limit: 1, types: [''] });
+      this.position = head ?? streamStart;
+    };
+    await retry(readHead, { waits: this.feed.settings.pollMs, signal: this.stopping.signal, onRetry: (error) => this.report(error) });
     const unlisten = await this.feed.database
       .listen(`outbox_${this.stream}`, () => this.wake())
       .catch((error: unknown) => {
@@ -210,7 +211,7 @@ class Tail {
 
   private async stop(): Promise<void> {
     if (this.stopped) return;
-    this.stopped = true;
+    this.stopping.abort();
     this.onStop();
     clearInterval(this.timer);
     await this.unlisten?.().catch(() => undefined);
@@ -245,10 +246,8 @@ class Tail {
       if (events.length < limit) break;
     }
     // Events held back by a transaction still open: look again soon, then less often while it lasts.
-    if (await eventsAfter(db, this.stream, this.position)) {
-      setTimeout(() => this.wake(), this.heldBackMs).unref();
-      this.heldBackMs = Math.min(this.heldBackMs * 2, 500);
-    } else this.heldBackMs = 20;
+    if (await eventsAfter(db, this.stream, this.position)) setTimeout(() => this.wake(), this.heldBack.next()).unref();
+    else this.heldBack.reset();
   }
 
   private dispatch(event: StoredEvent): void {
@@ -274,12 +273,14 @@ class Tail {
  * code relies on").
  */
 class FeedSubscription implements FeedEvents {
-  /** Every wanted event up to here is in `buffer` or delivered. */
+  /** Every wanted event up to here is in `pending` or delivered. */
   private cursor: string | null;
-  private readonly buffer: StoredEvent[] = [];
+  /** Events read or offered and not taken yet; a `next()` waits here while the subscription is live. */
+  private readonly pending = channel<StoredEvent>();
   private mode: 'reading' | 'live' | 'done' = 'reading';
   private tail: Tail | undefined;
-  private waiting: ((result: IteratorResult<StoredEvent>) => void) | undefined;
+  /** Aborted by `return()`: a read waiting to be tried again ends at once. */
+  private readonly ending = new AbortController();
 
   constructor(
     private readonly feed: EventFeed,
@@ -305,12 +306,11 @@ class FeedSubscription implements FeedEvents {
   async next(): Promise<IteratorResult<StoredEvent>> {
     for (;;) {
       if (this.mode === 'done') return { done: true, value: undefined };
-      const event = this.buffer.shift();
-      if (event) {
-        this.feed.countDelivered(this.request.stream);
-        return { done: false, value: event };
+      if (this.pending.size > 0 || this.mode === 'live') {
+        const item = await this.pending.next();
+        if (!item.done) this.feed.countDelivered(this.request.stream);
+        return item;
       }
-      if (this.mode === 'live') return new Promise((resolve) => (this.waiting = resolve));
       await this.readOn();
     }
   }
@@ -323,12 +323,11 @@ class FeedSubscription implements FeedEvents {
   async return(): Promise<IteratorResult<StoredEvent>> {
     if (this.mode !== 'done') {
       this.mode = 'done';
-      this.buffer.length = 0;
+      this.ending.abort();
+      void this.pending.return();
       this.tail?.remove(this);
       this.feed.stopIdleTail(this.request.stream);
       this.onEnd();
-      this.waiting?.({ done: true, value: undefined });
-      this.waiting = undefined;
     }
     return { done: true, value: undefined };
   }
@@ -340,7 +339,7 @@ class FeedSubscription implements FeedEvents {
   /** A live event from the tail. */
   offer(event: StoredEvent): void {
     if (!this.wants(event) || (this.cursor !== null && compareCursors(event.cursor, this.cursor) <= 0)) return;
-    if (this.buffer.length >= this.feed.settings.queue) {
+    if (this.pending.size >= this.feed.settings.queue) {
       // Too far behind to hold in memory: read on from the table instead, from the last event held.
       this.tail?.remove(this);
       this.tail = undefined;
@@ -348,11 +347,7 @@ class FeedSubscription implements FeedEvents {
       return;
     }
     this.cursor = event.cursor;
-    if (this.waiting) {
-      this.feed.countDelivered(this.request.stream);
-      this.waiting({ done: false, value: event });
-      this.waiting = undefined;
-    } else this.buffer.push(event);
+    this.pending.push(event);
   }
 
   private wants(event: StoredEvent): boolean {
@@ -360,35 +355,36 @@ class FeedSubscription implements FeedEvents {
     return (!types || types.includes(event.type)) && Object.entries(match ?? {}).every(([key, value]) => event.keys[key] === value);
   }
 
+  /** Reads on from the cursor (`readOnce`); a database that is down or restarting is read again every `pollMs` until it answers. */
+  private async readOn(): Promise<void> {
+    const { pollMs } = this.feed.settings;
+    const log = (error: unknown) => this.feed.log(`${this.request.stream} feed: ${(error as Error).message}; reading again in ${pollMs} ms`);
+    await retry(() => this.readOnce(), { waits: pollMs, signal: this.ending.signal, onRetry: log });
+  }
+
   /**
    * One read of the table after the cursor; once a read comes back short, joins the tail if the
    * tail has handed out nothing after the cursor, else reads again up to where the tail is. The
    * check and the join happen without an await between them, so no live event slips past.
    */
-  private async readOn(): Promise<void> {
-    const { batch, pollMs } = this.feed.settings;
-    try {
-      if (this.cursor === null) {
-        const tail = await this.feed.tail(this.request.stream);
-        if (this.ended) return;
-        if (!this.join(tail)) return;
-        this.cursor = tail.position;
-        return;
-      }
-      const { events, head } = await readBatch(this.feed.database.db, this.request.stream, this.cursor, { ...this.request, limit: batch });
-      if (this.ended) return;
-      this.buffer.push(...events);
-      this.cursor = events.length < batch ? (head ?? events.at(-1)?.cursor ?? this.cursor) : events.at(-1)!.cursor;
-      if (events.length === batch) return;
+  private async readOnce(): Promise<void> {
+    const { batch } = this.feed.settings;
+    if (this.cursor === null) {
       const tail = await this.feed.tail(this.request.stream);
       if (this.ended) return;
-      if (compareCursors(tail.position, this.cursor) <= 0) this.join(tail);
-      // Else the tail has moved on: the next read takes the table up to where it is.
-    } catch (error) {
-      // A database that is down or restarting: the subscriber waits and reads on from its cursor.
-      this.feed.log(`${this.request.stream} feed: ${(error as Error).message}; reading again in ${pollMs} ms`);
-      await sleep(pollMs);
+      if (!this.join(tail)) return;
+      this.cursor = tail.position;
+      return;
     }
+    const { events, head } = await readBatch(this.feed.database.db, this.request.stream, this.cursor, { ...this.request, limit: batch });
+    if (this.ended) return;
+    for (const event of events) this.pending.push(event);
+    this.cursor = events.length < batch ? (head ?? events.at(-1)?.cursor ?? this.cursor) : events.at(-1)!.cursor;
+    if (events.length === batch) return;
+    const tail = await this.feed.tail(this.request.stream);
+    if (this.ended) return;
+    if (compareCursors(tail.position, this.cursor) <= 0) this.join(tail);
+    // Else the tail has moved on: the next read takes the table up to where it is.
   }
 
   /** False when the tail stopped after it was handed over (its other subscribers left meanwhile). */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ConfigError } from './config.ts';
 import { retryAfterSeconds } from './errors.ts';
-import { createLogger, requestIdHeader, requestIdOf, type Logger } from './logging.ts';
+import { requestIdHeader, requestIdOf, type Logger } from './logging.ts';
 
 /** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
 export const graphqlPath = '/graphql';
@@ -193,8 +193,8 @@ export async function listen(
   handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
   host: string,
   port: number,
+  logger: Logger,
   tls?: TlsOptions,
-  logger: Logger = createLogger('error'),
 ): Promise<Listening> {
   const serve = (request: IncomingMessage, response: ServerResponse) => {
     handler(request, response).catch((error: unknown) => {

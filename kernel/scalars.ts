@@ -28,7 +28,7 @@ export function today(now = new Date()): string {
 
 let lastMinute = { minute: Number.NaN, day: '' };
 
-// Built once: a formatter costs far more to build than to use, and projections call `today` per event.
+// Built once: a formatter costs far more to build than to use, and copies call `today` per event.
 const amsterdam = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' });
 
 /** The `DateTime` scalar: a moment, written ISO 8601 in UTC. */

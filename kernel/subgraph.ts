@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { Context as TraceContext } from '@opentelemetry/api';
@@ -28,6 +27,8 @@ import { cursorBefore, type ConsumerOptions, type StoredEvent } from './events.t
 import { sharedParser } from './parsed.ts';
 import { EventFeed, type FeedEvents, type SubscriptionField } from './feed.ts';
 import { startingAfter, untilExpiry } from './upstream.ts';
+import { retry } from './retry.ts';
+import { mapped } from './iterators.ts';
 import { codedErrorOf, RegisterError, renderError, unwrap } from './errors.ts';
 import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
@@ -231,11 +232,11 @@ export async function createSubgraphServer<Loaders>(
       return untilExpiry(
         startingAfter(
           start,
-          mapEvents(events, (event, open) =>
+          mapped(events, (event, signal) =>
             untilDelivered(
               event,
               () => deliver(event),
-              open,
+              signal,
               () => void events.return?.(),
             ),
           ),
@@ -256,36 +257,31 @@ export async function createSubgraphServer<Loaders>(
   async function untilDelivered(
     event: StoredEvent,
     attempt: () => Promise<FormattedExecutionResult>,
-    open: () => boolean,
+    signal: AbortSignal,
     end: () => void,
   ): Promise<FormattedExecutionResult | undefined> {
     const holdMs = options.eventHoldMs ?? 60_000;
-    for (let since: number | undefined; ;) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!open()) return undefined;
-        since ??= Date.now();
-        if (Date.now() - since >= holdMs) {
-          logger.error(
-            { ...bindings, err: error },
-            `a subscription's event could not be delivered within ${holdMs / 1000} s; ending it, to resume right before the event`,
-          );
-          end();
-          return {
-            errors: [
-              {
-                message: `An event could not be delivered within ${holdMs / 1000} s; resume after extensions.after`,
-                extensions: { code: 'UNAVAILABLE', after: cursorBefore(event.cursor) },
-              },
-            ],
-          };
-        }
-        logger.warn({ ...bindings, err: error }, `a subscription's event failed; trying it again in ${feed.settings.pollMs} ms`);
-        await sleep(Math.min(feed.settings.pollMs, since + holdMs - Date.now()));
-        if (!open()) return undefined;
-      }
-    }
+    const tried = await retry(attempt, {
+      waits: feed.settings.pollMs,
+      giveUpAfterMs: holdMs,
+      signal,
+      onRetry: (error, _, waitMs) => logger.warn({ ...bindings, err: error }, `a subscription's event failed; trying it again in ${waitMs} ms`),
+    });
+    if (tried.kind === 'done') return tried.value;
+    if (tried.kind === 'stopped') return undefined;
+    logger.error(
+      { ...bindings, err: tried.error },
+      `a subscription's event could not be delivered within ${holdMs / 1000} s; ending it, to resume right before the event`,
+    );
+    end();
+    return {
+      errors: [
+        {
+          message: `An event could not be delivered within ${holdMs / 1000} s; resume after extensions.after`,
+          extensions: { code: 'UNAVAILABLE', after: cursorBefore(event.cursor) },
+        },
+      ],
+    };
   }
 
   /**
@@ -336,34 +332,6 @@ function formatted(result: ExecutionResult, report: Report): FormattedExecutionR
 function failed(error: unknown, report: Report): FormattedExecutionResult {
   const graphqlError = error instanceof GraphQLError ? error : new GraphQLError((error as Error).message, { originalError: error as Error });
   return { errors: [renderError(graphqlError.toJSON(), error, report)] };
-}
-
-/**
- * `source` with `map` applied to each value, one at a time and in order; `return()` passes straight
- * to the source, so a waiting `next()` ends at once (docs/architecture.md, "Library facts the code
- * relies on": an async generator cannot be ended while it waits).
- */
-function mapEvents<T, U>(source: AsyncIterableIterator<T>, map: (value: T, open: () => boolean) => Promise<U | undefined>): AsyncIterableIterator<U> {
-  let ended = false;
-  const open = () => !ended;
-  const end = async (): Promise<IteratorResult<U>> => {
-    ended = true;
-    await source.return?.();
-    return { done: true, value: undefined };
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      const item = await source.next();
-      if (item.done) return { done: true, value: undefined };
-      const value = await map(item.value, open);
-      return value === undefined ? { done: true, value: undefined } : { done: false, value };
-    },
-    return: end,
-    throw: end,
-  };
 }
 
 /** A refusal or an error of the operation itself, as opposed to something underneath that failed. */

@@ -5,6 +5,7 @@
  * opened with a captured assertion.
  */
 import type { FormattedExecutionResult } from 'graphql';
+import { over, type Ending } from './iterators.ts';
 
 /** The extension of a subscription's first result that names its start. */
 const startExtension = 'startsAfter';
@@ -17,19 +18,12 @@ function startResult(cursor: string): FormattedExecutionResult {
 /** `source`, after a first result naming where it starts (none when `cursor` is null). */
 export function startingAfter(cursor: string | null, source: AsyncIterableIterator<FormattedExecutionResult>): AsyncIterableIterator<FormattedExecutionResult> {
   let first = cursor === null ? undefined : startResult(cursor);
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      if (!first) return source.next();
-      const value = first;
-      first = undefined;
-      return Promise.resolve({ done: false, value });
-    },
-    return: () => source.return?.() ?? Promise.resolve({ done: true, value: undefined }),
-    throw: () => source.return?.() ?? Promise.resolve({ done: true, value: undefined }),
-  };
+  return over(source, async () => {
+    if (!first) return source.next();
+    const value = first;
+    first = undefined;
+    return { done: false, value };
+  });
 }
 
 /** The cursor a start result names; undefined for any other result. */
@@ -62,36 +56,26 @@ export function isExpiry(result: FormattedExecutionResult): boolean {
  * resumes from its last cursor, so it is not lost).
  */
 export function untilExpiry(source: AsyncIterableIterator<FormattedExecutionResult>, expiresAt: number): AsyncIterableIterator<FormattedExecutionResult> {
-  let ended = false;
   let timer: NodeJS.Timeout | undefined;
   const expiry = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), Math.max(0, expiresAt - Date.now()));
     timer.unref();
   });
-  const end = async (): Promise<IteratorResult<FormattedExecutionResult>> => {
-    ended = true;
-    clearTimeout(timer);
-    await source.return?.();
-    return { done: true, value: undefined };
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      if (ended) return { done: true, value: undefined };
+  const results: Ending<FormattedExecutionResult> = over(
+    source,
+    async () => {
       const next = source.next();
       // A result the race left behind is dropped, and so is its failure.
       next.catch(() => undefined);
       const item = await Promise.race([next, expiry]);
-      if (item !== 'expired' && item.done) return end();
+      if (item !== 'expired' && item.done) return results.return();
       if (item === 'expired' || Date.now() >= expiresAt) {
-        await end();
+        await results.return();
         return { done: false, value: expiredResult };
       }
       return item;
     },
-    return: end,
-    throw: end,
-  };
+    () => clearTimeout(timer),
+  );
+  return results;
 }

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { ConfigError, type Config } from '../kernel/config.ts';
@@ -12,6 +11,7 @@ import { causeOf, healthHandler, NotReady, pingDatabase, pingSubgraph, Readiness
 import { isOutage } from '../kernel/errors.ts';
 import { auditLogExposure } from '../kernel/audit.ts';
 import { createLogger, type Logger } from '../kernel/logging.ts';
+import { Backoff, retry } from '../kernel/retry.ts';
 import { Metrics, metricsHandler, type Readings } from '../kernel/metrics.ts';
 import { kernelMigrations, migrate, pendingMigrations } from '../kernel/migrations.ts';
 import { startTracing, tracedHandler } from '../kernel/tracing.ts';
@@ -84,7 +84,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
   const tls = config.serve === 'embedded' || config.serve === 'gateway' ? await readTls(config) : undefined;
   const graphql: Handler = (request, response) => (progress.serving ?? startingHandler)(request, response);
   const probes = { '/healthz': healthHandler, '/readyz': readinessHandler(readiness), '/metrics': metricsHandler(metrics) };
-  const listening = await listen(route(probes, graphql), config.host, config.port, tls, logger);
+  const listening = await listen(route(probes, graphql), config.host, config.port, logger, tls);
   const tracing = startTracing(config.traces, options.spanExporter);
   // Shut down in this order: sockets first (their subscribers end, and with them the upstreams),
   // then HTTP, the gateway, the subgraphs and their consumers, the database.
@@ -200,7 +200,7 @@ async function prepareOnceReachable(
   telemetry: Telemetry,
   progress: Progress,
 ): Promise<Prepared & { database: Database }> {
-  for (let attempt = 0; ; attempt++) {
+  const prepare = async () => {
     progress.phase = 'opening the database';
     let database: Database | undefined;
     try {
@@ -214,19 +214,23 @@ async function prepareOnceReachable(
       progress.databaseUnreachable = undefined;
       return { database, ...(await prepareSubgraphs(database, served, config, telemetry, progress)) };
     } catch (error) {
-      if (!isOutage(error)) {
-        await database?.close().catch(() => undefined);
-        throw error;
-      }
+      await database?.close().catch(() => undefined);
+      throw error;
+    }
+  };
+  const prepared = await retry(prepare, {
+    waits: new Backoff(250, 10_000),
+    retryable: isOutage,
+    onRetry: (error, _, waitMs) => {
       progress.database = undefined;
       progress.databaseUnreachable = causeOf(error);
-      await database?.close().catch(() => undefined);
-      const waitMs = Math.min(10_000, 250 * 2 ** attempt);
       telemetry.logger.warn(`the database cannot be reached (${progress.databaseUnreachable}) while ${progress.phase}; trying again in ${waitMs / 1000} s`);
       progress.phase = 'waiting for the database';
-      await sleep(waitMs);
-    }
-  }
+    },
+  });
+  // With neither a deadline nor a signal, it ends only with what it prepared, or throws what is not an outage.
+  if (prepared.kind !== 'done') throw new Error(`stopped waiting for the database (${prepared.kind})`);
+  return prepared.value;
 }
 
 /** How long a starting process waits for its consumers to take in what their streams hold. */

@@ -29,7 +29,7 @@ const seconds = (from: number) => Math.floor(from / 1000);
 async function serveDirectly(system: TestSystem, name: string): Promise<Listening & { live(): number; close(): Promise<void> }> {
   const subgraph = subgraphs.find((candidate) => candidate.name === name)!;
   const server = await createSubgraphServer(subgraph, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-  const listening = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+  const listening = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
   const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
   return {
     ...listening,

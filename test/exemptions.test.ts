@@ -1,3 +1,4 @@
+import { silentLogger } from '../kernel/logging.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamStart } from '../kernel/events.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
@@ -78,7 +79,7 @@ describe('leerplicht through the gateway', () => {
     [a, b] = (await Promise.all(['16AH00', '03WU00'].map((brin6) => schoolAt(system, brin6)))) as [School, School];
     // The absence subgraph itself, past the gateway, as the gateway would ask it.
     const server = await createSubgraphServer(absence, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
     atEmmen = await follow({ role: 'MUNICIPALITY', municipality: emmen });
     atAmsterdam = await follow({ role: 'MUNICIPALITY', municipality: amsterdam });
   });

@@ -8,6 +8,7 @@ import { readOperations } from '../gateway/composition.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { readEvents } from '../kernel/events.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { today } from '../kernel/scalars.ts';
 import { createSubgraphServer, schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
@@ -162,7 +163,7 @@ describe('funding through the gateway', { shuffle: false }, () => {
       enrollmentId = fundable[0]!;
       const funding = subgraphs.find((subgraph) => subgraph.name === 'funding')!;
       const server = await createSubgraphServer(funding, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
     });
     afterAll(() => direct?.close());
 
@@ -275,12 +276,12 @@ describe('funding through the gateway', { shuffle: false }, () => {
           requests.set(subgraph.name, (requests.get(subgraph.name) ?? 0) + 1);
           return handler(request, response);
         };
-        const served = await listen(counted, '127.0.0.1', 0);
+        const served = await listen(counted, '127.0.0.1', 0, silentLogger);
         listening.push(served);
         sources.set(subgraph.name, { kind: 'remote', url: served.url });
       }
       const gateway = await createGateway({ ...system.config, supergraphSdl: await readFile(path.join(schemaFolder, 'supergraph.graphql'), 'utf8'), sources });
-      const front = await listen(graphqlHandler(gateway.server, gateway.contextFor), '127.0.0.1', 0);
+      const front = await listen(graphqlHandler(gateway.server, gateway.contextFor), '127.0.0.1', 0, silentLogger);
       try {
         type Page = {
           enrollments: {

@@ -1,3 +1,4 @@
+import { silentLogger } from '../kernel/logging.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ describe('the registration term of a count date, through the gateway', { shuffle
     [a, b, c] = (await Promise.all(['16AH00', '03WU00', '04LY00'].map((brin6) => schoolAt(system, brin6)))) as [School, School, School];
     const funding = subgraphs.find((subgraph) => subgraph.name === 'funding')!;
     const server = await createSubgraphServer(funding, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
   });
   afterAll(async () => {
     await direct?.close();

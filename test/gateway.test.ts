@@ -194,7 +194,7 @@ describe('the gateway over the institutions subgraph', () => {
         viewerSecret: system.config.viewerSecret,
         production: false,
       });
-      subgraph = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+      subgraph = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
     });
     afterAll(() => subgraph?.close());
 

@@ -185,7 +185,7 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
   /**
    * What a mutation of the subgraph writes, as one text per table: the rows of the tables its
    * mutations change, its documents, and its events (absence's and funding's outboxes also take
-   * events from their projections, which follow other subgraphs' changes in the background, so those
+   * events from their copies, which follow other subgraphs' changes in the background, so those
    * two compare what only their mutations write).
    */
   const written: Record<string, string[]> = {

@@ -1,3 +1,4 @@
+import { silentLogger } from '../kernel/logging.ts';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
@@ -385,7 +386,7 @@ describe('leerplicht for municipalities', () => {
     beforeAll(async () => {
       const learners = subgraphs.find((subgraph) => subgraph.name === 'learners')!;
       const server = await createSubgraphServer(learners, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
     });
     afterAll(() => direct?.close());
 

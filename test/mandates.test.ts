@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../kernel/calendar.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { today } from '../kernel/scalars.ts';
 import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
@@ -84,7 +85,7 @@ describe('OSR mandates enforced by every register', () => {
     beforeAll(async () => {
       const learners = subgraphs.find((subgraph) => subgraph.name === 'learners')!;
       const server = await createSubgraphServer(learners, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0);
+      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
     });
     afterAll(() => direct?.close());
 

@@ -14,7 +14,7 @@ import { calendarOf } from './calendars.ts';
 import { noteResidents } from './absoluteAbsence.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
 import { checkExemptionKind, checkWithinCompulsorySchoolAge, exemptionPeriod, lateNotice } from './leerplicht.ts';
-import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
+import { learnersConsumer, noticeExemptEnrollments } from './copy.ts';
 import {
   checkAbsenceDays,
   checkRecordedAbsence,
@@ -47,7 +47,7 @@ import {
 
 /*
  * The changes to the absence register, each one business document, once (kernel/documents.ts).
- * Before checking a change against the projection, the projection takes in every learners event
+ * Before checking a change against the copy, the copy takes in every learners event
  * committed so far: a school reports on an enrollment it may have registered a moment ago.
  */
 
@@ -64,7 +64,7 @@ function municipalityOf(viewer: Viewer): Actor & { code: string } {
 }
 
 async function schoolEnrollment(tx: Db, brin6: string, id: string) {
-  // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this report, or this for it.
+  // FOR SHARE: a learner being folded into another (copy.ts, foldMerged) waits for this report, or this for it.
   const [row] = await tx
     .select()
     .from(enrollment)
@@ -98,7 +98,7 @@ async function residenceOf(tx: Db, enrolled: EnrollmentRow): Promise<string | nu
  * one answer for both, so that no municipality learns who lives where.
  */
 async function exemptOf(tx: Db, pgn: string, code: string): Promise<{ learnerId: string | null; birthDate: string | null } | null> {
-  // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this exemption, or this for it.
+  // FOR SHARE: a learner being folded into another (copy.ts, foldMerged) waits for this exemption, or this for it.
   const [held] = await tx.select({ id: learner.id }).from(learner).where(eq(learner.pgn, pgn)).for('share');
   const [registered] = await tx.select().from(resident).where(eq(resident.bsn, pgn));
   if (registered?.municipalityCode) return registered.municipalityCode === code ? { learnerId: held?.id ?? null, birthDate: registered.birthDate } : null;

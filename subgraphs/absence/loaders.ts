@@ -53,7 +53,7 @@ export function absenceLoaders(db: Db) {
     }),
     /**
      * Keyed `learnerId/brin6`: the id by which that school knows the learner, when the learner it
-     * enrolled was folded into this one (projection.ts, foldMerged); null when it knows it by its own.
+     * enrolled was folded into this one (copy.ts, foldMerged); null when it knows it by its own.
      */
     absorbedLearnerAt: new DataLoader(async (keys: readonly string[]) => {
       const pairs = keys.map((key) => key.split('/') as [string, string]);

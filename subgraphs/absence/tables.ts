@@ -32,7 +32,7 @@ export const enrollment = absence.table('enrollment', {
   endDate: date('end_date'),
   /** The municipality of residence the school's delivery with this enrollment gives. */
   municipalityCode: text('municipality_code'),
-  /** The learner this enrollment was of, when that learner was folded into `learnerId` since (projection.ts, foldMerged). */
+  /** The learner this enrollment was of, when that learner was folded into `learnerId` since (copy.ts, foldMerged). */
   absorbedFrom: uuid('absorbed_from'),
   /** How it ended and where the learner went (contracts/learners.ts, EnrollmentState; migrations/absence/0007). */
   endReason: text('end_reason'),

@@ -14,7 +14,7 @@ import {
 } from './rules.ts';
 
 /*
- * Applying the rules to the projection, set-based: a set of learners is read in one query with all
+ * Applying the rules to the copy, set-based: a set of learners is read in one query with all
  * their enrollments and the RIO periods these refer to, assessed in memory, and only what changed is
  * written back, in one statement per kind of write.
  */

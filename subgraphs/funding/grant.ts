@@ -10,7 +10,7 @@ import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import { mustOperate } from './access.ts';
 import { reassess } from './assess.ts';
-import { learnersConsumer, rioConsumer } from './projection.ts';
+import { learnersConsumer, rioConsumer } from './copy.ts';
 import { parseCountDate, registrationDeadline } from './rules.ts';
 import { document, registrationExtension } from './tables.ts';
 

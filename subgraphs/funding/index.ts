@@ -1,7 +1,7 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
 import { mandateCopy } from '../../contracts/mandates.ts';
 import { fundingLoaders, type FundingLoaders } from './loaders.ts';
-import { learnersConsumer, rioConsumer } from './projection.ts';
+import { learnersConsumer, rioConsumer } from './copy.ts';
 import { resolvers } from './resolvers.ts';
 
 // A vendor acts here for a school with a ROD_PO mandate only (OSR, docs/domain.md §8).

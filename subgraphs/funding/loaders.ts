@@ -5,7 +5,7 @@ import { readYourWrites } from '../../kernel/events.ts';
 import type { Whereabouts } from './access.ts';
 import { assessAll, countDateFactsIn, factsOfLearners } from './assess.ts';
 import { countDateRow } from './countDates.ts';
-import { learnersConsumer } from './projection.ts';
+import { learnersConsumer } from './copy.ts';
 import { deadlineFor, type BirthDateSource, type Deadline, type NotFundableReason } from './rules.ts';
 
 /** A status as the API shows it. */

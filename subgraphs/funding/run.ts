@@ -7,7 +7,7 @@ import { countDateRow, openCountDate } from './countDates.ts';
 import { fundingCounts } from './counts.ts';
 import { countDateFinalised } from './events.ts';
 import { extensionsInForce } from './extensions.ts';
-import { learnersConsumer, rioConsumer } from './projection.ts';
+import { learnersConsumer, rioConsumer } from './copy.ts';
 import { isCountDate, registrationDeadline } from './rules.ts';
 import { countDate, countOverview, type CountDateRow } from './tables.ts';
 

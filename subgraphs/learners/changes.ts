@@ -13,7 +13,7 @@ import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInpu
 import { enrollmentEvent, resultRecorded } from './events.ts';
 import { destinationFor, type EndReason } from './leerplicht.ts';
 import { lockPersons } from './persons.ts';
-import { loadRio, resolveBranch } from './rio.ts';
+import { loadRio, resolveBranch } from './copy.ts';
 import {
   checkAdmissionAge,
   checkEndDate,

@@ -11,7 +11,7 @@ import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { lockPersons } from './persons.ts';
-import { loadRio, resolveBranch } from './rio.ts';
+import { loadRio, resolveBranch } from './copy.ts';
 import { checkAdmissionAge, checkEndDate, checkGroup, checkNoOverlap, checkSchoolEnrollmentNumber, transfersFor, type PostcodeAreas } from './rules.ts';
 import { reconcile, type Reconcilable } from './signals.ts';
 import {

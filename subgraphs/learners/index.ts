@@ -1,9 +1,8 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
-import { rioEventTypes } from '../../contracts/institutions.ts';
 import { mandateCopy } from '../../contracts/mandates.ts';
 import { learnerLoaders, type LearnerLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
-import { applyRioEvents } from './rio.ts';
+import { rioConsumer } from './copy.ts';
 
 // A vendor acts here for a school with a ROD_PO mandate only (OSR, docs/domain.md §8).
 const mandates = mandateCopy('learners');
@@ -19,5 +18,5 @@ export const learners: Subgraph<LearnerLoaders> = {
   loaders: learnerLoaders,
   authorize: (db, viewer) => mandates.requireMandate(db, viewer, 'ROD_PO'),
   audited: true,
-  consumers: [mandates.consumer, { stream: 'institutions', consumer: 'learners.rio', types: rioEventTypes, handle: applyRioEvents }],
+  consumers: [mandates.consumer, rioConsumer],
 };

@@ -20,7 +20,7 @@ import { delivery, enrollment, learner, learnerPgn, mergedLearner, signal, trans
  * Holds back every other writer of enrollments until the caller's transaction ends, and waits for
  * those under way. A table lock takes no transaction id: taken before the caller's first write, it
  * makes every enrollment event about the learners concerned come after the caller's own in the
- * stream (kernel/events.ts reads by transaction id), so no projection applies an event naming a
+ * stream (kernel/events.ts reads by transaction id), so no copy applies an event naming a
  * folded learner after the event that folds it. Replacements are rare; enrollments wait for one.
  */
 export async function lockEnrollments(tx: Db): Promise<void> {

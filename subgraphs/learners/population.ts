@@ -139,7 +139,7 @@ const drawText = (salt: number, of = 'l.i') => `((hashint8extended(${of}, ${salt
 const draw = (salt: number, of = 'l.i') => sql.raw(drawText(salt, of));
 
 /**
- * `seed_place`: the branches to enroll at, from the register's own RIO copy (rio.ts), each with its
+ * `seed_place`: the branches to enroll at, from the register's own RIO copy (copy.ts), each with its
  * location's postcode and municipality (where its learners live) and one offered programme.
  */
 async function places(tx: Db, branches: string[], learners: number[], day: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../kernel/db.ts';
 import { postcodeAreas, type PostcodeAreas } from './rules.ts';
-import { loadSchoolPostcodes } from './rio.ts';
+import { loadSchoolPostcodes } from './copy.ts';
 
 // Built from the RIO copy once per database handle and kept a minute: schools move rarely, and a
 // monthly import reaches every replica within that minute.

@@ -1,14 +1,14 @@
 import { and, inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
-import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
+import { appendEvents, insertLastStates, type StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import {
   asLearnersEvent,
-  bulkMerges,
   enrollmentEventTypes,
   isEnrollmentEvent,
   isPersonEvent,
+  mergesInBulk,
   mergesOf,
   personEventTypes,
   type Merge,
@@ -20,7 +20,7 @@ import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
 
 /*
- * Absence's own projection of the learners stream (docs/architecture.md, "Ownership"): where each learner
+ * Absence's own copy of the learners stream (docs/architecture.md, "Ownership"): where each learner
  * is enrolled, and their PGN, by which a municipality names a learner; each enrollment with the
  * municipality its school's delivery gives; and the residents the person source registers, by BSN,
  * with where they live (the leerplicht work reads them too). Runs in the consumer's transaction with
@@ -120,10 +120,9 @@ const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, 
  */
 export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   const copy = ['absence.learner', 'absence.enrollment', 'absence.resident'];
-  if ((await isEmpty(tx, 'absence.learner')) && (await isEmpty(tx, 'absence.enrollment')) && (await isEmpty(tx, 'absence.resident'))) {
-    await loadWithoutIndexes(tx, copy, () => writeLastStates(tx, false));
-  } else await writeLastStates(tx, true);
-  const merges = mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
+  if (await isEmpty(tx, copy)) await loadWithoutIndexes(tx, copy, () => writeLastStates(tx, false));
+  else await writeLastStates(tx, true);
+  const merges = await mergesInBulk(tx);
   await foldMerged(tx, merges);
   await linkExemptions(tx);
   await noteCandidates(tx, today());
@@ -144,18 +143,33 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
 async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
   const persons = sql`${sql.param([...personEventTypes])}::text[]`;
   const enrollments = sql`${sql.param([...enrollmentEventTypes])}::text[]`;
-  await tx.execute(sql`INSERT INTO absence.resident (bsn, municipality_code, birth_date, deceased_on, emigrated_on)
-    SELECT DISTINCT ON (payload->>'bsn') payload->>'bsn', payload->>'municipalityCode', (payload->>'birthDate')::date, (payload->>'deceasedOn')::date, (payload->>'emigratedOn')::date
-    FROM bulk_event WHERE type = ANY(${persons}) ORDER BY payload->>'bsn', txid DESC, position DESC ${upsert ? onResident : sql``}`);
-  await tx.execute(sql`INSERT INTO absence.learner (id, pgn)
-    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, payload->>'pgn'
-    FROM bulk_event WHERE NOT type = ANY(${persons}) ORDER BY payload->>'learnerId', txid DESC, position DESC
-    ${upsert ? sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn` : sql``}`);
-  await tx.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date, end_date, municipality_code, end_reason, destination, birth_date)
-    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6',
-      (payload->>'startDate')::date, (payload->>'endDate')::date, payload->>'municipalityCode', payload->>'endReason', payload->>'destination',
-      (payload->>'birthDate')::date
-    FROM bulk_event WHERE type = ANY(${enrollments}) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
+  await insertLastStates(
+    tx,
+    sql`absence.resident (bsn, municipality_code, birth_date, deceased_on, emigrated_on)`,
+    {
+      key: 'bsn',
+      values: sql`payload->>'bsn', payload->>'municipalityCode', (payload->>'birthDate')::date, (payload->>'deceasedOn')::date, (payload->>'emigratedOn')::date`,
+      where: sql`type = ANY(${persons})`,
+    },
+    upsert ? onResident : undefined,
+  );
+  await insertLastStates(
+    tx,
+    sql`absence.learner (id, pgn)`,
+    { key: 'learnerId', values: sql`(payload->>'learnerId')::uuid, payload->>'pgn'`, where: sql`NOT type = ANY(${persons})` },
+    upsert ? sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn` : undefined,
+  );
+  await insertLastStates(
+    tx,
+    sql`absence.enrollment (id, learner_id, brin6, start_date, end_date, municipality_code, end_reason, destination, birth_date)`,
+    {
+      key: 'enrollmentId',
+      values: sql`(payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6', (payload->>'startDate')::date, (payload->>'endDate')::date,
+        payload->>'municipalityCode', payload->>'endReason', payload->>'destination', (payload->>'birthDate')::date`,
+      where: sql`type = ANY(${enrollments})`,
+    },
+    upsert ? onEnrollment : undefined,
+  );
 }
 
 /**

@@ -1,15 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
-import type { StoredEvent } from '../../kernel/events.ts';
+import { insertLastStates, type StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
 import {
   asLearnersEvent,
-  bulkMerges,
   enrollmentEventTypes,
   isEnrollmentEvent,
   isPersonEvent,
+  mergesInBulk,
   mergesOf,
   personEventTypes,
   type EnrollmentState,
@@ -21,7 +21,7 @@ import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
 import { enrollment, enrollmentVersion, learner, rioObject } from './tables.ts';
 
 /*
- * Funding's own projection of what it evaluates (docs/architecture.md, "Ownership"): enrollments with the
+ * Funding's own copy of what it evaluates (docs/architecture.md, "Ownership"): enrollments with the
  * birth date delivered with each, and each learner's registered birth date, from the learners
  * stream; RIO periods and boards from the institutions stream. Each handler runs in the consumer's
  * transaction with its cursor (kernel/events.ts), and re-assesses exactly the learners the events
@@ -51,7 +51,7 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
     enrollments.set(event.payload.enrollmentId, [...states, state]);
   }
   if (birthDates.size === 0) return;
-  // Before the projection moves: a count date opened now is assessed on the state the events change,
+  // Before the copy moves: a count date opened now is assessed on the state the events change,
   // so that the events' own changes are announced below like any other.
   await openCurrentCountDate(tx);
   await insertRows(
@@ -138,8 +138,6 @@ async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
   }
 }
 
-const bulkMergesOf = async (tx: Db) => mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
-
 const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date, brin6 = excluded.brin6, provider_code = excluded.provider_code,
   location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date,
   updated_at = excluded.updated_at, updated_on = excluded.updated_on`;
@@ -153,15 +151,15 @@ const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.bi
  */
 export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   const open = await provisionalCountDates(tx);
-  if (open.length === 0 && (await isEmpty(tx, 'funding.enrollment')) && (await isEmpty(tx, 'funding.learner'))) {
+  if (open.length === 0 && (await isEmpty(tx, ['funding.enrollment', 'funding.learner']))) {
     return loadWithoutIndexes(tx, ['funding.learner', 'funding.enrollment', 'funding.status'], async () => {
       await writeLastStates(tx, false);
-      await foldMerged(tx, await bulkMergesOf(tx));
+      await foldMerged(tx, await mergesInBulk(tx));
       await openCurrentCountDate(tx);
     });
   }
   await writeLastStates(tx, true);
-  await foldMerged(tx, await bulkMergesOf(tx));
+  await foldMerged(tx, await mergesInBulk(tx));
   if (open.length) {
     const touched = rowsOf<{ id: string }>(
       await tx.execute(sql`SELECT DISTINCT payload->>'learnerId' AS id FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL`),
@@ -181,11 +179,17 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
  * keeping every state replaced, as `keepReplacedStates` does.
  */
 async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
-  const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date` : sql``;
-  await tx.execute(sql`INSERT INTO funding.learner (id, registered_birth_date)
-    SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid,
-      (CASE WHEN type = ANY(${sql.param([...personEventTypes])}::text[]) THEN payload->>'birthDate' ELSE payload->>'registeredBirthDate' END)::date
-    FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
+  await insertLastStates(
+    tx,
+    sql`funding.learner (id, registered_birth_date)`,
+    {
+      key: 'learnerId',
+      values: sql`(payload->>'learnerId')::uuid,
+        (CASE WHEN type = ANY(${sql.param([...personEventTypes])}::text[]) THEN payload->>'birthDate' ELSE payload->>'registeredBirthDate' END)::date`,
+      where: sql`payload->>'learnerId' IS NOT NULL`,
+    },
+    upsert ? sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date` : undefined,
+  );
   const enrollments = sql`type = ANY(${sql.param([...enrollmentEventTypes])}::text[])`;
   const day = (moment: string) => sql.raw(`(${moment} AT TIME ZONE 'Europe/Amsterdam')::date`);
   const at = sql.raw(`date_trunc('milliseconds', occurred_at)`);
@@ -206,12 +210,19 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
     FROM state WHERE at <> last_at
     ORDER BY payload->>'enrollmentId', at, txid DESC, position DESC
     ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
-  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date,
-      registered_at, registered_on, updated_at, updated_on)
-    SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
-      payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
-      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, ${at}, ${day(`date_trunc('milliseconds', occurred_at)`)}
-    FROM bulk_event WHERE ${enrollments} ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
+  await insertLastStates(
+    tx,
+    sql`funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date,
+      registered_at, registered_on, updated_at, updated_on)`,
+    {
+      key: 'enrollmentId',
+      values: sql`(payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
+        payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
+        (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, ${at}, ${day(`date_trunc('milliseconds', occurred_at)`)}`,
+      where: enrollments,
+    },
+    upsert ? onEnrollment : undefined,
+  );
 }
 
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
@@ -237,7 +248,7 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
   );
 }
 
-/** The streams funding keeps its projection from; cursors in `funding.consumer_cursor`. */
+/** The streams funding keeps its copy from; cursors in `funding.consumer_cursor`. */
 export const learnersConsumer = {
   stream: 'learners',
   consumer: 'funding.enrollments',

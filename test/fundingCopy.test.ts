@@ -9,10 +9,10 @@ import { institutions } from '../subgraphs/institutions/index.ts';
 import { enroll } from '../subgraphs/learners/enroll.ts';
 import { learners } from '../subgraphs/learners/index.ts';
 import { schoolPostcodeAreas } from '../subgraphs/learners/residence.ts';
-import { applyLearnerEvents, learnersConsumer, rioConsumer } from '../subgraphs/funding/projection.ts';
+import { applyLearnerEvents, learnersConsumer, rioConsumer } from '../subgraphs/funding/copy.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 
-describe("funding's projection of the learners stream", () => {
+describe("funding's copy of the learners stream", () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
   const school = { brin6: '16AH00', sender: '00000001800866472000/16AH00' };
   let serial = 0;
@@ -36,7 +36,7 @@ describe("funding's projection of the learners stream", () => {
         school,
         [
           {
-            documentId: `projection-${serial}`,
+            documentId: `copy-${serial}`,
             learner: { pgn: bsnFor(serial + 9000), birthDate: '2019-03-01', gender: 'FEMALE', postcode: '7822HG' },
             providerCode: '010A823',
             locationCode: '646X831',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../../kernel/errors.ts';
-import { resolveBranch } from './rio.ts';
+import { resolveBranch } from './copy.ts';
 import type { RioObjectRow } from './tables.ts';
 
 const row = (kind: RioObjectRow['kind'], code: string, extra: Partial<RioObjectRow> = {}): RioObjectRow => ({

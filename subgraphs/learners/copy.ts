@@ -3,7 +3,7 @@ import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
-import { latestRioStates } from '../../contracts/institutions.ts';
+import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
 import { rioObject, type RioObjectRow } from './tables.ts';
 
 /**
@@ -21,6 +21,9 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
       municipality_code = excluded.municipality_code, start_date = excluded.start_date, end_date = excluded.end_date`,
   );
 }
+
+/** The stream the learners register keeps its copy of RIO from; its cursor in `learners.consumer_cursor`. */
+export const rioConsumer = { stream: 'institutions', consumer: 'learners.rio', cursorSchema: 'learners', types: rioEventTypes, handle: applyRioEvents };
 
 export interface RioReference {
   providerCode: string;
