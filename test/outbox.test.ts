@@ -12,10 +12,10 @@ import { migratedBeside, shapeOf as shapeOfTables } from './tableShape.ts';
  * kernel's tests prove holds for what runs. A subgraph adds only indexes for its followers' keys.
  */
 
-/** Indexes a subgraph adds to its outbox to serve its followers (migrations/<subgraph>/0003_index_outbox_by_follower.sql). */
+/** Indexes a subgraph adds to its outbox to serve its followers (migrations/<subgraph>/0003_index_outbox_by_follower.sql; learners' municipality index in 0008). */
 const followerIndexes: Record<string, string[]> = {
   institutions: [],
-  learners: ['outbox_brin6'],
+  learners: ['outbox_brin6', 'outbox_municipality'],
   funding: ['outbox_brin6'],
   absence: ['outbox_brin6', 'outbox_municipality'],
 };
