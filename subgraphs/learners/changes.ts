@@ -195,8 +195,10 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
 }
 
 /**
- * The old school handles a transfer notice (po-informatiediensten, docs/domain.md §7(c)): its enrollment
- * ends the day before the new one starts (Besluit bekostiging WPO 2022 art 10.2).
+ * The old school handles a transfer notice (po-informatiediensten, docs/domain.md §7(c)): where the
+ * notice requires it, its enrollment ends the day before the new one starts (Besluit bekostiging WPO
+ * 2022 art 10.2); a notice that does not (rules.ts, `transfersFor`) is marked handled and the
+ * enrollment stays as it is, for the school to correct with changeEnrollment if it wants to.
  */
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
   return once(db, document, school.sender, 'acknowledgeTransfer', input, async (tx) => {
@@ -210,7 +212,7 @@ export function acknowledgeTransfer(db: Db, school: School, input: { documentId:
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
     const owned = await ownEnrollment(tx, school, notice.enrollmentId);
     await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));
-    await end(tx, owned, notice.proposedEndDate, 'TRANSFER');
+    if (notice.endRequired) await end(tx, owned, notice.proposedEndDate, 'TRANSFER');
     return { noticeId: id, enrollmentId: owned.row.id };
   });
 }

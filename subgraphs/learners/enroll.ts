@@ -5,14 +5,23 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
 import { parseLocationCode, parseOfferedProgrammeId, parsePgn, parseProviderCode } from '../../kernel/ids/index.ts';
-import { parseDay } from '../../kernel/scalars.ts';
+import { parseDay, today } from '../../kernel/scalars.ts';
 import { checkDocumentId, checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './rio.ts';
-import { checkAdmissionAge, checkEndDate, checkGroup, checkNoOverlap, checkSchoolEnrollmentNumber, transfersFor, type PostcodeAreas } from './rules.ts';
+import {
+  checkAdmissionAge,
+  checkEndDate,
+  checkGroup,
+  checkNoOverlap,
+  checkSchoolEnrollmentNumber,
+  transfersFor,
+  type PostcodeAreas,
+  type Transfer,
+} from './rules.ts';
 import { reconcile, type Reconcilable } from './signals.ts';
 import {
   delivery,
@@ -255,7 +264,8 @@ function decide(accepted: Parsed[], known: Known, areas: PostcodeAreas, outcomes
       const theirs = known.enrollments.get(held.id) ?? [];
       const row = enrollmentRow(item, held.id, now);
       checkNoOverlap(row, theirs);
-      const notices = transfersFor(row, theirs).map((transfer) => noticeRow(transfer, row, theirs, now));
+      // The notice goes out now, so the old school receives it today (art 10.2 from receipt).
+      const notices = transfersFor(row, theirs, today(now)).map((transfer) => noticeRow(transfer, row, theirs, now));
       const delivered = deliveryRow({ learnerId: held.id, brin6: row.brin6, enrollmentId: row.id, pgn: item.pgn.value }, item.delivered, areas, now);
       const registered = known.persons.get(held.pgn) ?? null;
       known.learners.set(item.pgn.value, held);
@@ -303,12 +313,7 @@ function enrollmentRow(item: Parsed, learnerId: string, now: Date): EnrollmentRo
   };
 }
 
-export function noticeRow(
-  transfer: { enrollmentId: string; proposedEndDate: string },
-  row: EnrollmentRow,
-  theirs: readonly EnrollmentRow[],
-  now: Date,
-): TransferNoticeRow {
+export function noticeRow(transfer: Transfer, row: EnrollmentRow, theirs: readonly EnrollmentRow[], now: Date): TransferNoticeRow {
   return {
     id: randomUUID(),
     enrollmentId: transfer.enrollmentId,
@@ -318,6 +323,8 @@ export function noticeRow(
     newLocationCode: row.locationCode,
     newStartDate: row.startDate,
     proposedEndDate: transfer.proposedEndDate,
+    endRequired: transfer.endRequired,
+    endRequiredReason: transfer.endRequiredReason,
     status: 'OPEN',
     issuedAt: now,
     handledAt: null,
