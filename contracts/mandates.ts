@@ -1,4 +1,4 @@
-import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { date, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
 import { insertRows } from '../kernel/bulk.ts';
 import type { Db } from '../kernel/db.ts';
@@ -15,6 +15,11 @@ import { asInstitutionsEvent, mandateEventTypes, type MandateState, type Service
  * for a school only with a valid OSR mandate). The check is the subgraph's own, so it holds however the
  * subgraph is reached. Each subgraph's migration 0002 creates `<schema>.mandate`, which `mandateCopy`
  * declares (those migrations name this file's former place, subgraphs/institutions/mandates.ts).
+ *
+ * A mandate is for one vestiging (its `brin6` column holds a BRIN6) or for a whole school, its main
+ * vestiging with all its other vestigingen, present and future (the column holds the school's BRIN4;
+ * contracts/institutions.ts, MandateState). A vendor acting for a vestiging needs a mandate for it or
+ * for its whole school; one acting for a whole school needs a mandate for the whole school.
  */
 
 export function mandateCopy(schemaName: string) {
@@ -49,7 +54,7 @@ export function mandateCopy(schemaName: string) {
       .where(
         and(
           eq(table.vendorOin, viewer.vendorOin),
-          eq(table.brin6, viewer.school),
+          inArray(table.brin6, [...new Set([viewer.school, viewer.school.slice(0, 4)])]),
           eq(table.service, service),
           lte(table.startDate, day),
           or(isNull(table.endDate), gte(table.endDate, day)),

@@ -4,7 +4,7 @@ import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, readYourWrites } from '../../kernel/events.ts';
-import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
@@ -37,9 +37,10 @@ import { absenceHours, document, enrollment, exemption, learner, report, reportD
 
 const takeInLearnerEvents = (db: Db) => readYourWrites(db, learnersConsumer);
 
-function schoolOf(viewer: Viewer): Actor & { brin6: string } {
+/** The vendor's school: one vestiging (BRIN6) or a whole school (BRIN4); a report is at its enrollment's vestiging. */
+function schoolOf(viewer: Viewer): Actor & { school: string } {
   if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school reports absence');
-  return { ...actorOf(viewer), brin6: viewer.school };
+  return { ...actorOf(viewer), school: viewer.school };
 }
 
 function municipalityOf(viewer: Viewer): Actor & { code: string } {
@@ -47,14 +48,14 @@ function municipalityOf(viewer: Viewer): Actor & { code: string } {
   return { ...actorOf(viewer), code: viewer.municipality };
 }
 
-async function schoolEnrollment(tx: Db, brin6: string, id: string) {
+async function schoolEnrollment(tx: Db, school: string, id: string) {
   // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this report, or this for it.
   const [row] = await tx
     .select()
     .from(enrollment)
     .where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id')))
     .for('share');
-  if (!row || row.brin6 !== brin6) throw notFound(`enrollment ${id}`);
+  if (!row || !covers(school, row.brin6)) throw notFound(`enrollment ${id}`);
   return row;
 }
 
@@ -116,7 +117,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
   const school = schoolOf(viewer);
   await takeInLearnerEvents(db);
   return once(db, document, school.actor, 'reportAbsence', input, async (tx) => {
-    const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
+    const enrolled = await schoolEnrollment(tx, school.school, input.enrollmentId);
     const absences = parseAbsences(input.absences);
     const facts = {
       kind: input.kind,
@@ -124,7 +125,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
       endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'),
       absences,
     };
-    checkReport(facts, enrolled, school.brin6);
+    checkReport(facts, enrolled, enrolled.brin6);
     checkReportedPeriod(facts.startDate, facts.endDate, today());
     checkAbsenceDays(absences, today());
     const text = parseReportText(input);
@@ -138,7 +139,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
         id: randomUUID(),
         learnerId: enrolled.learnerId,
         enrollmentId: enrolled.id,
-        brin6: school.brin6,
+        brin6: enrolled.brin6,
         ...facts,
         ...text,
         municipalityActionWanted: input.municipalityActionWanted,
@@ -174,7 +175,7 @@ export async function changeReportStatus(
     const id = parseUuid(input.reportId, 'reportId', 'a report id');
     const [row] = await tx.select().from(report).where(eq(report.id, id)).for('update');
     const own =
-      row && (viewer.role === 'VENDOR' ? row.brin6 === viewer.school : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
+      row && (viewer.role === 'VENDOR' ? covers(viewer.school, row.brin6) : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
     if (!row || !own) throw notFound(`absence report ${input.reportId}`);
     checkTransition(row.status, input.status, actor.role);
     const note = parseOptionalText(input.note, 'note', textKinds.remark);
@@ -210,7 +211,7 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
   const school = schoolOf(viewer);
   await takeInLearnerEvents(db);
   return once(db, document, school.actor, 'recordAbsence', input, async (tx) => {
-    const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
+    const enrolled = await schoolEnrollment(tx, school.school, input.enrollmentId);
     const absences = parseAbsences(input.absences);
     checkRecordedAbsence(absences, enrolled);
     checkAbsenceDays(absences, today());

@@ -5,7 +5,7 @@ import { newestFirst } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSeeReport, readReach } from './access.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
 import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, type ReportAbsenceInput } from './changes.ts';
 import type { AbsenceLoaders } from './loaders.ts';
 import type { Absence, Reached, ReportFacts, ReportStatus } from './rules.ts';
@@ -33,7 +33,7 @@ async function reportsPage(
 ) {
   const reach = readReach(context.viewer);
   const conditions: (SQL | undefined)[] = [];
-  if (reach.kind === 'school') conditions.push(eq(report.brin6, reach.brin6));
+  if (reach.kind === 'school') conditions.push(coveredBy(report.brin6, reach.school));
   if (reach.kind === 'municipality') conditions.push(eq(report.municipalityCode, reach.code));
   if (args.filter?.status != null) conditions.push(eq(report.status, args.filter.status));
   // A day is a day in the Netherlands, where reports are made and read.
@@ -72,7 +72,7 @@ export const resolvers: ResolverMap<Context> = {
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
       const reach = readReach(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
-      const conditions = reach.kind === 'school' ? [eq(exemptionNotice.brin6, reach.brin6)] : [];
+      const conditions = reach.kind === 'school' ? [coveredBy(exemptionNotice.brin6, reach.school)] : [];
       return newestFirst<ExemptionNoticeRow>(
         context.db,
         exemptionNotice,

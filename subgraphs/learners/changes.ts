@@ -7,7 +7,8 @@ import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
+import type { School } from './access.ts';
 import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, resultRecorded } from './events.ts';
 import { lockPersons } from './persons.ts';
@@ -39,8 +40,6 @@ import {
   type PersonRow,
 } from './tables.ts';
 
-type School = { brin6: string; sender: string };
-
 /** An enrollment with its learner, the school's delivery and the person with the learner's BSN. */
 interface Owned {
   row: EnrollmentRow;
@@ -55,7 +54,7 @@ async function ownEnrollment(tx: Db, school: School, id: string): Promise<Owned>
   const [locked] = await tx
     .select({ id: enrollment.id })
     .from(enrollment)
-    .where(and(eq(enrollment.id, id), eq(enrollment.brin6, school.brin6)))
+    .where(and(eq(enrollment.id, id), coveredBy(enrollment.brin6, school.school)))
     .for('update');
   if (!locked) throw notFound(`enrollment ${id}`);
   const [found] = await tx
@@ -206,7 +205,7 @@ export function acknowledgeTransfer(db: Db, school: School, input: { documentId:
     const [notice] = await tx
       .select()
       .from(transferNotice)
-      .where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6)))
+      .where(and(eq(transferNotice.id, id), coveredBy(transferNotice.brin6, school.school)))
       .for('update');
     if (!notice) throw notFound(`transfer notice ${id}`);
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
