@@ -111,9 +111,10 @@ async function buildPopulation(database: Database): Promise<{ places: number }> 
 
     await step(`${learners} first enrollments`, () =>
       tx.query(
-        `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
-        SELECT md5('bench enrollment ' || l.i || '/1')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
-          s.start_date, k.end_date, (d.registered_on + make_interval(secs => 28800 + floor(${draw(7)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam', d.registered_on
+        `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on,
+          updated_at, updated_on)
+        SELECT *, registered_at, registered_on FROM (SELECT md5('bench enrollment ' || l.i || '/1')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
+          s.start_date, k.end_date, (d.registered_on + make_interval(secs => 28800 + floor(${draw(7)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam' AS registered_at, d.registered_on
         FROM bench_learner l
         CROSS JOIN LATERAL (SELECT CASE WHEN l.i <= $1::int THEN 'COUNTS' WHEN ${draw(3)} < 0.02 THEN 'STARTS_LATER'
           WHEN ${draw(3)} < 0.03 THEN 'ENDED' WHEN ${draw(3)} < 0.04 THEN 'LATE' ELSE 'COUNTS' END AS kind) c
@@ -126,16 +127,17 @@ async function buildPopulation(database: Database): Promise<{ places: number }> 
           ELSE b.lo + floor(${draw(5)} * (h.hi - b.lo + 1))::int END AS start_date) s
         CROSS JOIN LATERAL (SELECT CASE WHEN c.kind = 'LATE' THEN date '2026-03-02' + floor(${draw(6)} * 90)::int
           ELSE s.start_date + 1 + floor(${draw(6)} * 6)::int END AS registered_on) d
-        JOIN bench_place p ON p.n = ${pick(8, size)}`,
+        JOIN bench_place p ON p.n = ${pick(8, size)}) AS first_enrollment`,
         [doubles],
       ),
     );
 
     await step(`${doubles} second enrollments (a later start at another branch)`, () =>
       tx.query(
-        `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
-        SELECT md5('bench enrollment ' || l.i || '/2')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
-          s.start_date, NULL, (d.registered_on + make_interval(secs => 28800 + floor(${draw(12)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam', d.registered_on
+        `INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on,
+          updated_at, updated_on)
+        SELECT *, registered_at, registered_on FROM (SELECT md5('bench enrollment ' || l.i || '/2')::uuid, l.id, l.birth_date, p.brin6, p.provider_code, p.location_code, p.offered_programme_id,
+          s.start_date, NULL::date, (d.registered_on + make_interval(secs => 28800 + floor(${draw(12)} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam' AS registered_at, d.registered_on
         FROM bench_learner l
         JOIN funding.enrollment e1 ON e1.id = md5('bench enrollment ' || l.i || '/1')::uuid
         CROSS JOIN LATERAL (SELECT e1.start_date + 1 + floor(${draw(10)} * (date '2026-01-31' - e1.start_date))::int AS start_date) s
@@ -143,7 +145,7 @@ async function buildPopulation(database: Database): Promise<{ places: number }> 
         -- A quarter to three quarters of the list away from the first place: another branch, since a
         -- branch's places (one per programme) are neighbours in the list.
         JOIN bench_place p ON p.n = (${pick(8, size)} + ${size} / 4 + ${pick(9, `greatest(${size} / 2, 1)`)}) % ${size}
-        WHERE l.i <= $1::int`,
+        WHERE l.i <= $1::int) AS second_enrollment`,
         [doubles],
       ),
     );

@@ -64,6 +64,8 @@ export interface RioState {
   providerCode: string | null;
   locationCode: string | null;
   boardCode: string | null;
+  /** A provider's BRIN4 (its school); null for the other kinds. */
+  brin4: string | null;
   postcode: string | null;
   municipalityCode: string | null;
   startDate: string | null;
@@ -80,7 +82,10 @@ export function latestRioStates(events: readonly Pick<StoredEvent, 'type' | 'pay
     const kind = kinds[event.type as keyof typeof kinds];
     if (!kind) continue;
     const payload = event.payload as Partial<
-      Record<'code' | 'brin6' | 'id' | 'providerCode' | 'locationCode' | 'boardCode' | 'postcode' | 'municipalityCode' | 'startDate' | 'endDate', string | null>
+      Record<
+        'code' | 'brin4' | 'brin6' | 'id' | 'providerCode' | 'locationCode' | 'boardCode' | 'postcode' | 'municipalityCode' | 'startDate' | 'endDate',
+        string | null
+      >
     >;
     const code = (payload.code ?? payload.brin6 ?? payload.id)!;
     latest.set(`${kind}/${code}`, {
@@ -89,6 +94,7 @@ export function latestRioStates(events: readonly Pick<StoredEvent, 'type' | 'pay
       providerCode: kind === 'PROVIDER' ? code : (payload.providerCode ?? null),
       locationCode: kind === 'LOCATION' ? code : (payload.locationCode ?? null),
       boardCode: payload.boardCode ?? null,
+      brin4: kind === 'PROVIDER' ? (payload.brin4 ?? null) : null,
       postcode: payload.postcode ?? null,
       municipalityCode: payload.municipalityCode ?? null,
       startDate: payload.startDate ?? null,

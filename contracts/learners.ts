@@ -3,7 +3,10 @@ import type { NewEvent, StoredEvent } from '../kernel/events.ts';
 /*
  * The learners stream: written in the transaction of the change it reports. Consumers never read
  * the learners subgraph, so an event carries what they need; the stream is the register's inside,
- * never shown to a client as it is (subscriptions resolve each event for their viewer).
+ * never shown to a client as it is (subscriptions resolve each event for their viewer). An enrollment
+ * event (and an expulsion's decision) is keyed by `municipalityCode`, the learner's municipality of
+ * residence when it happened, where the register knows one: the municipality follows its residents
+ * by it (residentEnrollmentChanged). Added keys and events (issue 19), so the version stays.
  */
 
 export const version = 1;
@@ -120,6 +123,26 @@ export interface SignalState {
   field: string | null;
 }
 
+/**
+ * A step of an expulsion (verwijdering, WPO art 40.11; subgraphs/learners/expulsions.ts), named by its
+ * type: ExpulsionIntended, ExpulsionDecided (which the register reports to the municipality of
+ * residence, LPW art 18.1: the event is keyed by it), ExpulsionExecuted (with it the enrollment ends,
+ * its LearnerDeregistered event with endReason EXPELLED in the same transaction) or ExpulsionWithdrawn.
+ */
+export interface ExpulsionState {
+  expulsionId: string;
+  enrollmentId: string;
+  learnerId: string;
+  brin6: string;
+  status: 'INTENDED' | 'DECIDED' | 'EXECUTED' | 'WITHDRAWN';
+  decidedOn: string | null;
+  /** The last day attended, once executed. */
+  endDate: string | null;
+}
+
+export const expulsionEventTypes = ['ExpulsionIntended', 'ExpulsionDecided', 'ExpulsionExecuted', 'ExpulsionWithdrawn'] as const;
+export type ExpulsionEventType = (typeof expulsionEventTypes)[number];
+
 /** The events that carry an enrollment's full state: what a copy of enrollments reads. */
 export const enrollmentEventTypes = ['EnrollmentRegistered', 'EnrollmentChanged', 'LearnerDeregistered'] as const;
 export const personEventTypes = ['PersonRegistered', 'PersonMoved', 'PersonDied', 'PersonEmigrated', 'PersonCorrected'] as const;
@@ -128,7 +151,8 @@ export type EnrollmentEventType = (typeof enrollmentEventTypes)[number];
 export type PersonEventType = (typeof personEventTypes)[number];
 
 export type LearnersPayloads = Record<EnrollmentEventType, EnrollmentState> &
-  Record<PersonEventType, PersonState> & {
+  Record<PersonEventType, PersonState> &
+  Record<ExpulsionEventType, ExpulsionState> & {
     ResultRecorded: ResultState;
     TransferNoticeIssued: TransferNoticeState;
     PgnReplaced: PgnChange;

@@ -48,6 +48,11 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((utcOf(to).getTime() - utcOf(from).getTime()) / millisPerDay);
 }
 
+/** The Monday of the calendar week `day` falls in: weeks run Monday to Sunday (ISO 8601). */
+export function mondayOf(day: string): string {
+  return addDays(day, -((utcOf(day).getUTCDay() + 6) % 7));
+}
+
 /**
  * The school year a day falls in: "tijdvak van 1 augustus tot en met 31 juli daaropvolgend"
  * (Besluit bekostiging WPO 2022 art 1, used for enrolling and leaving in art 9.3 and 10.1 [S:34]).

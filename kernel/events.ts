@@ -81,7 +81,7 @@ export interface ConsumerOptions {
   handle(tx: Db, events: StoredEvent[]): Promise<void>;
   /**
    * The same effect as `handle` over every unread event at once, in set-based SQL over the relation
-   * `bulk_event` (txid, position, type, keys, payload; the wanted events only): for a population
+   * `bulk_event` (txid, position, type, keys, payload, occurred_at; the wanted events only): for a population
    * loaded at once (`consumeInBulk`). Like `handle`, it must give each key its last state.
    */
   bulk?(tx: Db): Promise<void>;
@@ -307,7 +307,7 @@ export async function consumeInBulk(db: Db, options: ConsumerOptions & Required<
     const types = options.types?.map((type) => (/^[A-Za-z]+$/.test(type) ? `'${type}'` : badType(type))).join(', ');
     await tx.execute(
       sql.raw(`CREATE TEMP VIEW bulk_event AS
-      SELECT txid, position, type, keys, payload FROM ${checkedName(options.stream)}.outbox
+      SELECT txid, position, type, keys, payload, occurred_at FROM ${checkedName(options.stream)}.outbox
       WHERE (txid, position) > ('${from.txid}'::xid8, ${from.position}) AND (txid, position) <= ('${to.txid}'::xid8, ${to.position})
       ${types === undefined ? '' : `AND type IN (${types})`}`),
     );

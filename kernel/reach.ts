@@ -1,5 +1,6 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { RegisterError } from './errors.ts';
+import { badInput, RegisterError } from './errors.ts';
+import { covers, parseBrin6 } from './ids/index.ts';
 import type { Viewer } from './viewer.ts';
 
 /**
@@ -51,4 +52,19 @@ export function notFound(what: string): RegisterError {
 export function coveredBy(column: SQLWrapper, school: string): SQL {
   if (school.length !== 4) return sql`${column} = ${school}`;
   return sql`(${column} BETWEEN ${`${school}00`} AND ${`${school}99`} AND left(${column}, 4) = ${school})`;
+}
+
+/**
+ * The vestiging a vendor's change is about where nothing else in it names one (an enrollment's RIO
+ * codes do): the one its token is for, or, acting for a whole school, the one the input names
+ * (`given`), which must be a vestiging of that school (FORBIDDEN otherwise, as any other school's).
+ */
+export function vestigingFor(school: string, given: string | null | undefined, field = 'brin6'): string {
+  if (given == null) {
+    if (school.length === 6) return school;
+    throw badInput(field, `Acting for the whole school ${school}, name the vestiging (${field}) this is about`);
+  }
+  const brin6 = parseBrin6(given, field);
+  if (!covers(school, brin6)) throw new RegisterError('FORBIDDEN', `${brin6} is not a vestiging of the school ${school} you act for`, field);
+  return brin6;
 }

@@ -58,6 +58,8 @@ interface Fixtures {
   reportId: string;
   mandateId: string;
   signalId: string;
+  /** Expulsions at each step (WPO art 40.11): intended, intended with both hearings, decided, and one to withdraw. */
+  expulsions: { intended: string; heard: string; decided: string; withdrawable: string };
   school: School;
 }
 
@@ -87,7 +89,9 @@ const matrix: [string, Request, Outcome[]][] = [
   ['vendors', () => ({ query: '{ vendors { oin } }' }), [ok, ok, ok, ok, ok, ok, ok, U]],
   ['learner', (f) => ({ query: 'query($pgn: ID!) { learner(pgn: $pgn) { id } }', variables: { pgn: f.pgn } }), [ok, F, F, ok, NF, F, ok, U]],
   ['enrollment', (f) => ({ query: 'query($id: ID!) { enrollment(id: $id) { id } }', variables: { id: f.enrollmentId } }), [ok, F, F, ok, NF, F, ok, U]],
-  ['enrollments', () => ({ query: '{ enrollments(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
+  // A municipality lists its residents' enrollments and decided expulsions (LPW art 18.1, 19): the other municipality, none of 0114's.
+  ['enrollments', () => ({ query: '{ enrollments(first: 1) { totalCount } }' }), [ok, F, F, ok, ok, F, ok, U]],
+  ['expulsions', () => ({ query: '{ expulsions(first: 1) { totalCount } }' }), [ok, F, F, ok, ok, F, ok, U]],
   ['transferNotices', () => ({ query: '{ transferNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
   [
     'signals',
@@ -180,6 +184,53 @@ const matrix: [string, Request, Outcome[]][] = [
     [ok, F, F, F, F, F, F, U],
   ],
   [
+    'intendExpulsion',
+    (f, n) => ({
+      query: 'mutation($input: IntendExpulsionInput!) { intendExpulsion(input: $input) { expulsion { id } } }',
+      variables: { input: { documentId: `access-${n}`, enrollmentId: f.enrollmentId, grounds: 'Ernstig wangedrag' } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'recordExpulsionHearing',
+    (f, n) => ({
+      query: 'mutation($input: RecordExpulsionHearingInput!) { recordExpulsionHearing(input: $input) { expulsion { id } } }',
+      variables: { input: { documentId: `access-${n}`, expulsionId: f.expulsions.intended, heard: 'PARENTS', heardOn: addDays(today(), -1) } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'decideExpulsion',
+    (f, n) => ({
+      query: 'mutation($input: DecideExpulsionInput!) { decideExpulsion(input: $input) { expulsion { id } } }',
+      variables: { input: { documentId: `access-${n}`, expulsionId: f.expulsions.heard, decidedOn: today() } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'executeExpulsion',
+    (f, n) => ({
+      query: 'mutation($input: ExecuteExpulsionInput!) { executeExpulsion(input: $input) { expulsion { id } } }',
+      variables: {
+        input: {
+          documentId: `access-${n}`,
+          expulsionId: f.expulsions.decided,
+          endDate: today(),
+          receivingSchool: { destination: 'OTHER_SCHOOL', school: '04LY00', willingOn: today() },
+        },
+      },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
+    'withdrawExpulsion',
+    (f, n) => ({
+      query: 'mutation($input: WithdrawExpulsionInput!) { withdrawExpulsion(input: $input) { expulsion { id } } }',
+      variables: { input: { documentId: `access-${n}`, expulsionId: f.expulsions.withdrawable } },
+    }),
+    [ok, F, F, F, F, F, F, U],
+  ],
+  [
     'acknowledgeSignal',
     (f, n) => ({
       query: 'mutation($input: AcknowledgeSignalInput!) { acknowledgeSignal(input: $input) { signal { status } } }',
@@ -257,6 +308,7 @@ const subscriptionMatrix: [string, string, Outcome[]][] = [
   ['transferNoticeIssued', 'subscription { transferNoticeIssued { cursor } }', [ok, F, F, F, F, F, ok, U]],
   ['signalIssued', 'subscription { signalIssued { cursor } }', [ok, F, F, F, F, F, ok, U]],
   ['absenceReportUpdated', 'subscription { absenceReportUpdated { cursor } }', [ok, F, F, ok, ok, F, ok, U]],
+  ['residentEnrollmentChanged', 'subscription { residentEnrollmentChanged { cursor } }', [F, F, F, ok, ok, F, ok, U]],
 ];
 
 describe('who may use which root field: the access matrix', () => {
@@ -337,6 +389,7 @@ describe('who may use which root field: the access matrix', () => {
         contact: { name: 'J. Smit' },
       },
     });
+    const expulsions = await expulsionFixtures(school, enroll);
     fixtures = {
       pgn: main.pgn,
       enrollmentId: main.enrollmentId,
@@ -346,10 +399,29 @@ describe('who may use which root field: the access matrix', () => {
       reportId: report.reportAbsence.report.id,
       mandateId: mandate.grantMandate.id,
       signalId: signals.signals.edges[0].node.id,
+      expulsions,
       school,
     };
   });
   afterAll(() => system?.close());
+
+  /** An expulsion of a learner of its own at each step the mutations of the matrix take from. */
+  async function expulsionFixtures(school: School, enroll: (at: School, n: number) => Promise<{ enrollmentId: string }>) {
+    const step = async (name: string, input: Record<string, unknown>) =>
+      (await call('vendor', `mutation($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { expulsion { id } } }`, { input }))[
+        name
+      ].expulsion.id as string;
+    const intended = async (n: number) =>
+      step('intendExpulsion', { documentId: `fixture-intend-${n}`, enrollmentId: (await enroll(school, n)).enrollmentId, grounds: 'Ernstig wangedrag' });
+    const heard = async (id: string) => {
+      for (const heard of ['GROUP_TEACHER', 'PARENTS'])
+        await step('recordExpulsionHearing', { documentId: `fixture-hear-${id}-${heard}`, expulsionId: id, heard, heardOn: addDays(today(), -2) });
+      return id;
+    };
+    const decided = await heard(await intended(8));
+    await step('decideExpulsion', { documentId: 'fixture-decide', expulsionId: decided, decidedOn: addDays(today(), -1) });
+    return { intended: await intended(6), heard: await heard(await intended(7)), decided, withdrawable: await intended(9) };
+  }
 
   /** Subscriptions open at the subgraphs, and those of them taking live events. */
   const feeds = () =>

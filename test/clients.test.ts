@@ -189,7 +189,7 @@ describe('the curl examples (docs/clients/*.sh)', () => {
               phase: 'PROVISIONAL',
               outcome: 'NOT_FUNDABLE',
               reasons: ['LATE_REGISTRATION'],
-              explanation: expect.stringContaining('more than 4 weeks after the count date'),
+              explanation: expect.stringContaining('the end of the four weeks after the count date'),
             },
           },
         },
@@ -204,7 +204,7 @@ describe('the curl examples (docs/clients/*.sh)', () => {
       countDate: '2026-02-01',
       fundingYear: 2027,
       phase: 'FINAL',
-      registrationDeadline: '2026-03-01',
+      registrationDeadline: '2026-03-02',
       finalisedAt: expect.any(String),
     });
     expect(overview!.data!.fundingCounts).toEqual([

@@ -177,7 +177,7 @@ describe('the national population, at a small scale, taken in by funding and abs
 
   const query = async <Row>(statement: ReturnType<typeof sql>) => rowsOf<Row>(await database.db.execute(statement));
   const consumers = [
-    { ...fundingConsumer, copy: ['funding.learner', 'funding.enrollment', 'funding.status'], keep: ['funding.count_date'] },
+    { ...fundingConsumer, copy: ['funding.learner', 'funding.enrollment', 'funding.enrollment_version', 'funding.status'], keep: ['funding.count_date'] },
     { ...absenceConsumer, copy: ['absence.learner', 'absence.enrollment', 'absence.resident', 'absence.exemption_notice'], keep: [] },
   ];
 
@@ -239,6 +239,7 @@ describe('the national population, at a small scale, taken in by funding and abs
     for (const consumer of consumers) await catchUp(database.db, consumer);
     const inBatches = await copies();
     expect(inBatches['funding.status']!.length).toBeGreaterThan(1000);
+    expect(inBatches['funding.enrollment_version']!.length).toBeGreaterThan(10);
     expect(inBatches['absence.learner']!.some((row) => (row as string).includes('"111222333"'))).toBe(true);
 
     await forget();

@@ -65,6 +65,19 @@ subscription SignalIssued($after: String) {
   }
 }
 `,
+  residentEnrollmentChanged: `# A municipality follows its residents' enrollments, deregistrations and decisions to expel, resuming
+# from its last cursor.
+subscription ResidentEnrollmentChanged($after: String) {
+  residentEnrollmentChanged(after: $after) {
+    cursor
+    occurredAt
+    change
+    learner { id pgn residence { municipalityCode source } enrollments { id } }
+    enrollment { id startDate endDate endReason destination branch { brin6 } }
+    expulsion { id status decidedOn receivingSchool { school destination willingOn } }
+  }
+}
+`,
 };
 
 type Field = keyof typeof subscriptions;

@@ -9,7 +9,8 @@ import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import { actorOf, type Actor } from './access.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { notFound, vestigingFor } from '../../kernel/reach.ts';
+import { calendarOf } from './calendars.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
 import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
 import {
@@ -26,8 +27,22 @@ import {
   type AbsenceKind,
   type ExemptionKind,
   type ReportStatus,
+  type Warning,
 } from './rules.ts';
-import { absenceHours, document, enrollment, exemption, learner, report, reportDayPart, reportTransition, resident, type EnrollmentRow } from './tables.ts';
+import { checkHolidays, parseSchoolYear } from './schoolCalendar.ts';
+import {
+  absenceHours,
+  document,
+  enrollment,
+  exemption,
+  learner,
+  report,
+  reportDayPart,
+  reportTransition,
+  resident,
+  schoolHoliday,
+  type EnrollmentRow,
+} from './tables.ts';
 
 /*
  * The changes to the absence register, each one business document, once (kernel/documents.ts).
@@ -111,13 +126,17 @@ export interface ReportAbsenceInput {
 /**
  * A school's verzuimmelding (Besluit ROD art 13-14; LPW art 21a): checked, stored with its day parts,
  * and routed to the municipality where the learner lives now (`residenceOf`; Besluit ROD art 46.2:
- * within one working day; here at once), which finds it in its inbox and in the absence stream.
+ * within one working day; here at once), which finds it in its inbox and in the absence stream. A
+ * 16-hour report the school's calendar (calendars.ts) does not find within 4 teaching weeks is
+ * registered with a warning, never refused for it: the school knows its calendar.
  */
-export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsenceInput): Promise<{ reportId: string }> {
+export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsenceInput): Promise<{ reportId: string; warnings: Warning[] }> {
   const school = schoolOf(viewer);
   await takeInLearnerEvents(db);
   return once(db, document, school.actor, 'reportAbsence', input, async (tx) => {
     const enrolled = await schoolEnrollment(tx, school.school, input.enrollmentId);
+    // The calendar of the enrollment's vestiging: a vendor may act for the whole school.
+    const { calendar } = await calendarOf(tx, enrolled.brin6);
     const absences = parseAbsences(input.absences);
     const facts = {
       kind: input.kind,
@@ -125,7 +144,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
       endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'),
       absences,
     };
-    checkReport(facts, enrolled, enrolled.brin6);
+    const warnings = checkReport(facts, enrolled, enrolled.brin6, calendar);
     checkReportedPeriod(facts.startDate, facts.endDate, today());
     checkAbsenceDays(absences, today());
     const text = parseReportText(input);
@@ -157,7 +176,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
       .insert(reportTransition)
       .values({ reportId: row!.id, seq: 1, fromStatus: null, toStatus: 'REGISTERED', actorRole: school.role, actor: school.actor, note: null, at: now });
     await appendEvents(tx, 'absence', [absenceReported(row!)]);
-    return { reportId: row!.id };
+    return { reportId: row!.id, warnings };
   });
 }
 
@@ -205,13 +224,15 @@ export async function changeReportStatus(
 /**
  * Unauthorised absence per day part, sent by the school (a later sending of a day part replaces it),
  * and the threshold signal: counted from the day after the school's last 16-hour report on this
- * enrollment, and a proposed report once 16 hours within 4 weeks are reached. Nothing is filed.
+ * enrollment, and a proposed report once 16 hours within 4 teaching weeks of the school's calendar
+ * (calendars.ts) are reached. Nothing is filed.
  */
 export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId: string; enrollmentId: string; absences: Absence[] }) {
   const school = schoolOf(viewer);
   await takeInLearnerEvents(db);
   return once(db, document, school.actor, 'recordAbsence', input, async (tx) => {
     const enrolled = await schoolEnrollment(tx, school.school, input.enrollmentId);
+    const { calendar } = await calendarOf(tx, enrolled.brin6);
     const absences = parseAbsences(input.absences);
     checkRecordedAbsence(absences, enrolled);
     checkAbsenceDays(absences, today());
@@ -239,6 +260,7 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
     const signal = thresholdSignal(
       recorded.map((row) => ({ date: row.day, dayPart: row.dayPart, hours: row.hours })),
       countFrom,
+      calendar,
     );
     return { enrollmentId: enrolled.id, countedFrom: countFrom, ...signal };
   });
@@ -270,5 +292,39 @@ export async function registerExemption(
     await appendEvents(tx, 'absence', [exemptionRegistered(row!)]);
     const notices = await noticeExemptEnrollments(tx, [living.id]);
     return { exemptionId: row!.id, noticeCount: notices.length };
+  });
+}
+
+export interface SetSchoolCalendarInput {
+  documentId: string;
+  /** The vestiging whose calendar this is: needed when the vendor acts for a whole school (a BRIN4). */
+  brin6?: string | null;
+  schoolYear: string;
+  holidays: { name?: string | null; startDate: string; endDate: string }[];
+}
+
+/**
+ * A school registers its own holidays for a school year: they replace its region's recommended
+ * holidays for that year (Regeling vaststelling schoolvakanties: the autumn and spring holidays are
+ * advice, and a school may deviate), and a second registration replaces the first. The school is the
+ * one the vendor acts for, with its VERZUIM mandate (index.ts); no one else sets a school's calendar.
+ */
+export async function setSchoolCalendar(db: Db, viewer: Viewer, input: SetSchoolCalendarInput): Promise<{ brin6: string; schoolYear: string }> {
+  if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', "Only a vendor acting for a school registers the school's holidays");
+  const school = { ...actorOf(viewer), brin6: vestigingFor(viewer.school, input.brin6) };
+  return once(db, document, school.actor, 'setSchoolCalendar', input, async (tx) => {
+    const schoolYear = parseSchoolYear(input.schoolYear);
+    const holidays = input.holidays.map((holiday, i) => ({
+      name: parseOptionalText(holiday.name, `holidays.${i}.name`, textKinds.label),
+      startDate: parseDay(holiday.startDate, `holidays.${i}.startDate`),
+      endDate: parseDay(holiday.endDate, `holidays.${i}.endDate`),
+    }));
+    checkHolidays(holidays, schoolYear);
+    const now = new Date();
+    await tx.delete(schoolHoliday).where(and(eq(schoolHoliday.brin6, school.brin6), eq(schoolHoliday.schoolYear, schoolYear)));
+    await tx
+      .insert(schoolHoliday)
+      .values(holidays.map((holiday) => ({ brin6: school.brin6, schoolYear, ...holiday, registeredBy: school.actor, registeredAt: now })));
+    return { brin6: school.brin6, schoolYear };
   });
 }

@@ -1,5 +1,6 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
 import { mandateCopy } from '../../contracts/mandates.ts';
+import { rioConsumer } from './calendars.ts';
 import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
 import { learnersConsumer } from './projection.ts';
 import { resolvers } from './resolvers.ts';
@@ -14,5 +15,6 @@ export const absence: Subgraph<AbsenceLoaders> = {
   loaders: absenceLoaders,
   authorize: (db, viewer) => mandates.requireMandate(db, viewer, 'VERZUIM'),
   audited: true,
-  consumers: [mandates.consumer, learnersConsumer],
+  // Where each school is, for its calendar (calendars.ts).
+  consumers: [mandates.consumer, learnersConsumer, rioConsumer],
 };

@@ -1,14 +1,16 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { RegisterError } from '../../kernel/errors.ts';
-import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { newestFirst } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSeeReport, readReach } from './access.ts';
 import { coveredBy, notFound } from '../../kernel/reach.ts';
-import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, type ReportAbsenceInput } from './changes.ts';
+import { calendarOf } from './calendars.ts';
+import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, setSchoolCalendar, type ReportAbsenceInput } from './changes.ts';
 import type { AbsenceLoaders } from './loaders.ts';
 import type { Absence, Reached, ReportFacts, ReportStatus } from './rules.ts';
+import { holidayWeeks, parseSchoolYear } from './schoolCalendar.ts';
 import { exemption, exemptionNotice, report, type ExemptionNoticeRow, type ExemptionRow, type ReportRow } from './tables.ts';
 import { eventSubscription } from '../../kernel/feed.ts';
 
@@ -43,6 +45,29 @@ async function reportsPage(
   return newestFirst<ReportRow>(context.db, report, { moment: report.reportedAt, id: report.id }, (row) => row.reportedAt, conditions, args);
 }
 
+/**
+ * A school's calendar for a school year: the school sees its own, a municipality and the operator any
+ * school's (a school's holidays are public, in its schoolgids); a board none (access.ts). A school the
+ * register does not know, or another school asked by a school, is NOT_FOUND.
+ */
+async function schoolCalendarOf(context: Context, brin6Input: string, schoolYearInput: string) {
+  const reach = readReach(context.viewer);
+  const brin6 = parseBrin6(brin6Input);
+  const schoolYear = parseSchoolYear(schoolYearInput);
+  if (reach.kind === 'school' && !covers(reach.school, brin6)) throw notFound(`school ${brin6}`);
+  const { known, calendar } = await calendarOf(context.db, brin6, schoolYear);
+  if (!known) throw notFound(`school ${brin6}`);
+  const year = calendar.year(schoolYear);
+  return {
+    branch: { brin6 },
+    schoolYear,
+    source: year.source,
+    region: year.region?.toUpperCase() ?? null,
+    holidays: year.holidays,
+    holidayWeeks: holidayWeeks(calendar, schoolYear),
+  };
+}
+
 const reachedValue = (reached: Reached | null) => reached && { startDate: reached.startDate, reachedOn: reached.reachedOn, hours: reached.hours };
 const proposalValue = (proposal: ReportFacts | null) => proposal && { ...proposal, absences: proposal.absences.map((absence: Absence) => ({ ...absence })) };
 
@@ -69,6 +94,7 @@ export const resolvers: ResolverMap<Context> = {
         args,
       );
     },
+    schoolCalendar: (_, args: { brin6: string; schoolYear: string }, context) => schoolCalendarOf(context, args.brin6, args.schoolYear),
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
       const reach = readReach(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
@@ -84,12 +110,19 @@ export const resolvers: ResolverMap<Context> = {
     },
   },
   Mutation: {
-    reportAbsence: async (_, { input }: { input: ReportAbsenceInput }, context) => ({
-      report: await loadReport(context, (await reportAbsence(context.db, context.viewer, input)).reportId),
-    }),
+    reportAbsence: async (_, { input }: { input: ReportAbsenceInput }, context) => {
+      // A report received before warnings were answered is answered again without them (kernel/documents.ts keeps the first answer).
+      const { reportId, warnings = [] } = await reportAbsence(context.db, context.viewer, input);
+      return { report: await loadReport(context, reportId), warnings };
+    },
     changeAbsenceReportStatus: async (_, { input }, context) => ({
       report: await loadReport(context, (await changeReportStatus(context.db, context.viewer, input)).reportId),
+      warnings: [],
     }),
+    setSchoolCalendar: async (_, { input }, context) => {
+      const { brin6, schoolYear } = await setSchoolCalendar(context.db, context.viewer, input);
+      return { calendar: await schoolCalendarOf(context, brin6, schoolYear) };
+    },
     recordAbsence: async (_, { input }, context) => {
       const signal = await recordAbsence(context.db, context.viewer, input);
       return {

@@ -2,10 +2,11 @@
  * The absence rules (docs/domain.md §6; Leerplichtwet, Besluit ROD art 13-14), pure: no database, no
  * GraphQL. Days are YYYY-MM-DD strings, already parsed, so they compare as strings.
  */
-import { addDays, daysBetween } from '../../kernel/calendar.ts';
+import { addDays, daysBetween, mondayOf } from '../../kernel/calendar.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { parseOptionalText, parseText, textKinds } from '../../kernel/text.ts';
 import type { Role } from '../../kernel/viewer.ts';
+import { isHolidayWeek, type SchoolCalendar } from './schoolCalendar.ts';
 
 /** The kinds a po school reports (DUO's po page [S:21]); RMC is for 18 to 23-year-olds, not po. */
 export const absenceKinds = ['SIXTEEN_HOURS', 'LONG_TERM', 'LUXURY', 'OTHER'] as const;
@@ -24,9 +25,9 @@ export interface Absence {
 export const reportableHours = 16;
 
 /**
- * 4 weeks, as 28 consecutive days. The register does not know a school's holidays, so it cannot
- * skip the weeks without teaching that "lesweken" would skip; a window of 28 calendar days never
- * joins absence further apart than the law's window does.
+ * 4 weeks, as 28 days. For the 16 hours they are teaching weeks (LPW art 21a "vier opeenvolgende
+ * lesweken"; docs/domain.md §6): 28 days counted over the school's teaching weeks only
+ * (`teachingDays`). Long-term absence lasts more than 4 weeks of the calendar.
  */
 export const windowDays = 28;
 
@@ -117,19 +118,47 @@ export interface Reached {
 }
 
 /**
- * The first day on which the absence of the 4 weeks ending that day adds up to 16 hours, if any
- * (LPW art 21a [S:7]): absence on day 1 and day 28 of a window counts together, on day 1 and day 29
- * it does not.
+ * Each day of absence, as the day it is in the school's teaching time: days from the first day of
+ * absence, less 7 for every holiday week between them. A holiday week is a calendar week whose school
+ * days are all holiday (`isHolidayWeek`); it is no teaching week, so 4 teaching weeks skip it whole.
+ * A week in which the school records absence had lessons to be absent from, so it is a teaching
+ * week whatever the calendar says (the school knows its calendar; the register's may be the
+ * region's). `days` are sorted.
  */
-export function firstSixteenHours(absences: readonly Absence[]): Reached | null {
+export function teachingDays(days: readonly string[], calendar: SchoolCalendar): Map<string, number> {
+  const position = new Map<string, number>();
+  if (days.length === 0) return position;
+  const absentWeeks = new Set(days.map(mondayOf));
+  let skipped = 0;
+  let i = 0;
+  for (let monday = mondayOf(days[0]!); i < days.length; monday = addDays(monday, 7)) {
+    const next = addDays(monday, 7);
+    if (!absentWeeks.has(monday)) {
+      if (isHolidayWeek(calendar, monday)) skipped += 1;
+      continue;
+    }
+    for (; i < days.length && days[i]! < next; i++) position.set(days[i]!, daysBetween(days[0]!, days[i]!) - 7 * skipped);
+  }
+  return position;
+}
+
+/**
+ * The first day on which the absence of the 4 teaching weeks ending that day adds up to 16 hours, if
+ * any (LPW art 21a [S:7]: "gedurende een periode van vier opeenvolgende lesweken"). A period of 4
+ * teaching weeks runs 28 days counted in teaching time (`teachingDays`), from any day, as the 28-day
+ * window did: absence on day 1 and day 28 of it counts together, on day 1 and day 29 it does not; a
+ * holiday week between them adds 7 days of the calendar. Without holidays it is 28 calendar days.
+ */
+export function firstSixteenHours(absences: readonly Absence[], calendar: SchoolCalendar): Reached | null {
   const perDay = new Map<string, number>();
   for (const absence of absences) perDay.set(absence.date, (perDay.get(absence.date) ?? 0) + absence.hours);
   const days = [...perDay.keys()].sort();
+  const at = teachingDays(days, calendar);
   let first = 0;
   let total = 0;
   for (const day of days) {
     total += perDay.get(day)!;
-    while (daysBetween(days[first]!, day) >= windowDays) total -= perDay.get(days[first++]!)!;
+    while (at.get(day)! - at.get(days[first]!)! >= windowDays) total -= perDay.get(days[first++]!)!;
     if (total >= reportableHours) return { startDate: days[first]!, reachedOn: day, hours: total };
   }
   return null;
@@ -150,14 +179,21 @@ export interface EnrollmentFacts {
   endDate: string | null;
 }
 
+/** Something a school is told about what it sent, which is registered all the same. */
+export interface Warning {
+  code: 'NOT_WITHIN_FOUR_TEACHING_WEEKS';
+  message: string;
+}
+
 /**
  * The rules a report must meet before it is registered (docs/domain.md §2.2 "Verzuimmelding", §6):
  * the learner is enrolled at the reporting school for the whole period; the end date is there for
  * the kinds that need one [S:21]; the day parts lie in the period; a 16-hour report holds 16 hours
- * within 4 weeks and ends on the last day of absence or the day they were reached [S:21]; long-term
- * absence lasts more than 4 weeks.
+ * and ends on its last day of absence [S:21]; long-term absence lasts more than 4 weeks. Whether the
+ * 16 hours lie within 4 teaching weeks is the school's to judge, by its calendar: where the
+ * register's calendar finds them further apart, the report is registered with a warning.
  */
-export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, school: string): void {
+export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, school: string, calendar: SchoolCalendar): Warning[] {
   const { kind, startDate, endDate, absences } = report;
   if (enrollment.brin6 !== school) throw new RegisterError('NOT_FOUND', 'No enrollment of this learner is known to the asking school', 'enrollmentId');
   if ((kind === 'SIXTEEN_HOURS' || kind === 'LONG_TERM') && endDate === null) throw badInput('endDate', `A ${kindNames[kind]} report needs an end date`);
@@ -173,10 +209,10 @@ export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, sc
   checkDistinct(absences, 'absences');
   const outside = absences.find((absence) => absence.date < startDate || absence.date > last);
   if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside the report's period ${startDate} to ${last}`);
-  if (kind === 'SIXTEEN_HOURS') checkSixteenHours(absences, endDate!);
   if (kind === 'LONG_TERM' && daysBetween(startDate, endDate!) + 1 <= windowDays) {
     throw badInput('endDate', `Long-term absence lasts more than 4 weeks; ${startDate} to ${endDate} is ${daysBetween(startDate, endDate!) + 1} days`);
   }
+  return kind === 'SIXTEEN_HOURS' ? checkSixteenHours(absences, endDate!, calendar) : [];
 }
 
 /** Absence sent for the threshold signal: valid day parts, each on a day the learner is enrolled at the school. */
@@ -189,25 +225,29 @@ export function checkRecordedAbsence(absences: readonly Absence[], enrollment: E
 }
 
 /**
- * The end date of a 16-hour report is the last day of absence or the day the 16 hours were reached
- * [S:21]. Every day part lies in the report's period, so both come to one check: the end date is the
- * report's last day of absence (a school that stops at the day 16 hours were reached lists no later
- * absence).
+ * A 16-hour report holds at least 16 hours, and its end date is its last day of absence: the last
+ * day of absence or the day the 16 hours were reached [S:21], and every day part lies in the period,
+ * so a school that stops at the day 16 hours were reached lists no later absence. That the 16 hours
+ * lie within 4 teaching weeks is never a refusal: the school knows its calendar (a warning says where
+ * the register's does not find them so).
  */
-function checkSixteenHours(absences: readonly Absence[], endDate: string): void {
-  const reached = firstSixteenHours(absences);
-  if (!reached)
-    throw badInput(
-      'absences',
-      `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence within 4 weeks; these day parts do not add up to that`,
-    );
+function checkSixteenHours(absences: readonly Absence[], endDate: string, calendar: SchoolCalendar): Warning[] {
+  const total = absences.reduce((sum, absence) => sum + absence.hours, 0);
+  if (total < reportableHours)
+    throw badInput('absences', `A 16-hour report needs at least ${reportableHours} hours of unauthorised absence; these day parts add up to ${total}`);
   const lastAbsence = absences.reduce((latest, absence) => (absence.date > latest ? absence.date : latest), absences[0]!.date);
+  const reached = firstSixteenHours(absences, calendar);
   if (endDate !== lastAbsence) {
-    throw badInput(
-      'endDate',
-      `The end date of a 16-hour report is its last day of absence (${lastAbsence}; the 16 hours were reached on ${reached.reachedOn}), not ${endDate}`,
-    );
+    const when = reached ? `; the 16 hours were reached on ${reached.reachedOn}` : '';
+    throw badInput('endDate', `The end date of a 16-hour report is its last day of absence (${lastAbsence}${when}), not ${endDate}`);
   }
+  if (reached) return [];
+  return [
+    {
+      code: 'NOT_WITHIN_FOUR_TEACHING_WEEKS',
+      message: `By the register's calendar of this school (schoolCalendar), these day parts do not add up to ${reportableHours} hours within 4 consecutive teaching weeks (LPW art 21a); the report is registered as the school made it`,
+    },
+  ];
 }
 
 const kindNames: Record<AbsenceKind, string> = {
@@ -219,14 +259,19 @@ const kindNames: Record<AbsenceKind, string> = {
 
 /**
  * The threshold signal: the absence a school sent, counted from the day after the end of its last
- * 16-hour report for the learner (each further 16 hours is a new report [S:21]), and the report it
- * proposes once 16 hours are reached. Nothing is filed: the school decides.
+ * 16-hour report for the learner (each further 16 hours is a new report [S:21]), in the teaching weeks
+ * of the school's calendar, and the report it proposes once 16 hours are reached. Nothing is filed:
+ * the school decides.
  */
-export function thresholdSignal(absences: readonly Absence[], countFrom: string | null): { reached: Reached | null; proposal: ReportFacts | null } {
+export function thresholdSignal(
+  absences: readonly Absence[],
+  countFrom: string | null,
+  calendar: SchoolCalendar,
+): { reached: Reached | null; proposal: ReportFacts | null } {
   const counted = absences
     .filter((absence) => countFrom === null || absence.date >= countFrom)
     .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
-  const reached = firstSixteenHours(counted);
+  const reached = firstSixteenHours(counted, calendar);
   if (!reached) return { reached: null, proposal: null };
   const inWindow = counted.filter((absence) => absence.date >= reached.startDate && absence.date <= reached.reachedOn);
   return { reached, proposal: { kind: 'SIXTEEN_HOURS', startDate: reached.startDate, endDate: reached.reachedOn, absences: inWindow } };

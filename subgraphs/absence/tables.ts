@@ -104,6 +104,29 @@ export const exemptionNotice = absence.table('exemption_notice', {
   issuedAt: moment('issued_at').notNull(),
 });
 
+/** A branch as RIO registers it, kept from the institutions stream: where it is (migrations/absence/0006). */
+export const branch = absence.table('branch', {
+  brin6: text('brin6').primaryKey(),
+  locationCode: text('location_code').notNull(),
+});
+
+export const location = absence.table('location', {
+  code: text('code').primaryKey(),
+  municipalityCode: text('municipality_code'),
+  postcode: text('postcode'),
+});
+
+/** A school's own holidays for a school year (setSchoolCalendar). */
+export const schoolHoliday = absence.table('school_holiday', {
+  brin6: text('brin6').notNull(),
+  schoolYear: text('school_year').notNull(),
+  startDate: date('start_date').notNull(),
+  endDate: date('end_date').notNull(),
+  name: text('name'),
+  registeredBy: text('registered_by').notNull(),
+  registeredAt: moment('registered_at').notNull(),
+});
+
 export const document = documentTable(absence);
 
 export type EnrollmentRow = typeof enrollment.$inferSelect;

@@ -25,7 +25,10 @@ export function canSee(reach: FundingReach, place: Whereabouts): boolean {
   return reach.kind === 'school' ? covers(reach.school, place.brin6) : place.boardCode === reach.boardCode;
 }
 
-/** The count-date run fixes the funding of every school: the register operator's (DUO's) task. */
-export function mustOperate(viewer: Viewer): void {
-  if (viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', 'Only the register operator runs a count date');
+/**
+ * The count-date run fixes the funding of every school, and an extension of a school's registration
+ * term is the minister's decision that the operator records: the register operator's (DUO's) tasks.
+ */
+export function mustOperate(viewer: Viewer, what = 'runs a count date'): void {
+  if (viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', `Only the register operator ${what}`);
 }

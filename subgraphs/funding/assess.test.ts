@@ -4,9 +4,9 @@ import { addDays } from '../../kernel/calendar.ts';
 import { rowsOf } from '../../kernel/db.ts';
 import { migrate } from '../../kernel/migrations.ts';
 import { testDatabase } from '../../test/harness.ts';
-import { assessAll, assessEveryone, factsOfLearners } from './assess.ts';
+import { assessAll, assessEveryone, countDateFactsIn, factsOfLearners } from './assess.ts';
 import { countDateFacts } from './rules.ts';
-import { enrollment, learner, rioObject } from './tables.ts';
+import { enrollment, enrollmentVersion, learner, registrationExtension, rioObject } from './tables.ts';
 
 /**
  * The set-based pass (`assessEveryone`, SQL) against the rules themselves (`assessLearner`, via
@@ -41,7 +41,9 @@ describe('assessEveryone agrees with rules.ts', () => {
     const starts = [...around(schoolYear.start), ...around(countDate), ...around(schoolYear.end), '2018-08-01'];
     const ends = [null, null, null, ...around(schoolYear.start), ...around(countDate), schoolYear.end];
     const births = [...around(latestBirthDate), '2016-02-29', '2019-05-05'];
-    const registered = [...around(deadline), '2018-08-03', countDate];
+    // School 03WU has an extension of three days (art 7.3); its enrollments are registered around both deadlines.
+    const extended = addDays(deadline, 3);
+    const registered = [...around(deadline), ...around(extended), '2018-08-03', countDate];
     const moments = ['08:00:00.000001', '08:00:00.000002', '09:30:00'];
     const rio = [
       { kind: 'LOCATION' as const, code: 'L-open', boardCode: null, startDate: null, endDate: null },
@@ -62,6 +64,7 @@ describe('assessEveryone agrees with rules.ts', () => {
     const uuid = (kind: number, n: number) => `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
     const learnerRows = [];
     const enrollmentRows = [];
+    const versionRows = [];
     let serial = 0;
     for (let i = 0; i < learners; i++) {
       const learnerId = uuid(seed, i);
@@ -72,29 +75,51 @@ describe('assessEveryone agrees with rules.ts', () => {
       const shared = { startDate: pick(starts), registeredOn: pick(registered), moment: pick(moments) };
       for (let j = 0; j < count; j++) {
         const tied = next() < 0.4;
-        const startDate = tied ? shared.startDate : pick(starts);
-        const endDate = pick(ends);
         const registeredOn = tied ? shared.registeredOn : pick(registered);
+        const registeredAt = new Date(`${registeredOn}T${tied ? shared.moment : pick(moments)}Z`);
+        const state = (startDate: string) => {
+          const endDate = pick(ends);
+          return {
+            birthDate: pick(births),
+            locationCode: pick(locations),
+            offeredProgrammeId: pick(programmes),
+            startDate,
+            endDate: endDate !== null && endDate < startDate ? null : endDate,
+          };
+        };
+        // Some enrollments changed once or twice after they were registered, on days around the deadlines.
+        const states = [{ ...state(tied ? shared.startDate : pick(starts)), updatedOn: registeredOn, updatedAt: registeredAt }];
+        for (let k = 1, changes = pick([0, 0, 0, 1, 2]); k <= changes; k++) {
+          const day = [states.at(-1)!.updatedOn, pick(registered)].sort()[1]!;
+          states.push({ ...state(pick(starts)), updatedOn: day, updatedAt: new Date(`${day}T1${k}:00:00Z`) });
+        }
+        const id = uuid(seed + 1000, serial++);
+        for (const { updatedOn, updatedAt, ...earlier } of states.slice(0, -1)) versionRows.push({ enrollmentId: id, updatedOn, updatedAt, ...earlier });
         enrollmentRows.push({
-          id: uuid(seed + 1000, serial++),
+          id,
           learnerId,
-          birthDate: pick(births),
-          brin6: '16AH00',
+          brin6: pick(['16AH00', '16AH01', '03WU00']),
           providerCode: '010A823',
-          locationCode: pick(locations),
-          offeredProgrammeId: pick(programmes),
-          startDate,
-          endDate: endDate !== null && endDate < startDate ? null : endDate,
           registeredOn,
-          registeredAt: new Date(`${registeredOn}T${tied ? shared.moment : pick(moments)}Z`),
+          registeredAt,
+          ...states.at(-1)!,
         });
       }
     }
     const db = database.db;
-    await db.execute(sql`TRUNCATE funding.rio_object, funding.learner, funding.enrollment, funding.status, funding.count_overview, funding.count_date`);
+    await db.execute(
+      sql`TRUNCATE funding.rio_object, funding.learner, funding.enrollment, funding.enrollment_version, funding.registration_extension, funding.status, funding.count_overview, funding.count_date`,
+    );
     await db.insert(rioObject).values(rio);
+    // The later grant is in force: three days, not ten.
+    const grant = { countDate, brin4: '03WU', reason: 'het register was onbereikbaar', documentId: 'grant' };
+    await db.insert(registrationExtension).values([
+      { ...grant, id: uuid(99, 1), until: addDays(deadline, 10), grantedAt: new Date('2000-01-01T00:00:00Z') },
+      { ...grant, id: uuid(99, 2), until: extended, grantedAt: new Date('2000-01-02T00:00:00Z') },
+    ]);
     for (let at = 0; at < learnerRows.length; at += 1000) await db.insert(learner).values(learnerRows.slice(at, at + 1000));
     for (let at = 0; at < enrollmentRows.length; at += 1000) await db.insert(enrollment).values(enrollmentRows.slice(at, at + 1000));
+    for (let at = 0; at < versionRows.length; at += 1000) await db.insert(enrollmentVersion).values(versionRows.slice(at, at + 1000));
     return learnerRows.map((row) => row.id);
   }
 
@@ -113,7 +138,9 @@ describe('assessEveryone agrees with rules.ts', () => {
         await database.db.execute(sql`SELECT enrollment_id, reasons FROM funding.status WHERE count_date = ${countDate}`),
       ).map((row) => [row.enrollment_id, row.reasons]),
     );
-    const byRules = new Map(assessAll(await factsOfLearners(database.db, learnerIds), countDate).map((outcome) => [outcome.enrollment.id, outcome.reasons]));
+    const facts = await countDateFactsIn(database.db, countDate);
+    expect(facts.extensions).toEqual(new Map([['03WU', addDays(facts.deadline, 3)]]));
+    const byRules = new Map(assessAll(await factsOfLearners(database.db, learnerIds), facts).map((outcome) => [outcome.enrollment.id, outcome.reasons]));
     expect(written).toBe(bySql.size);
     expect(bySql).toEqual(byRules);
     // The population reaches every outcome, or the comparison would prove less than it claims.

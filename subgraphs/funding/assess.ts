@@ -2,7 +2,16 @@ import { sql } from 'drizzle-orm';
 import { changedRowsOf, rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { fundingStatusChanged } from './events.ts';
-import { assessLearner, countDateFacts, type EnrollmentFacts, type NotFundableReason } from './rules.ts';
+import { extensionsInForce } from './extensions.ts';
+import {
+  assessLearner,
+  countDateFacts,
+  type CountDateFacts,
+  type EnrollmentFacts,
+  type EnrollmentVersion,
+  type NotFundableReason,
+  type Period,
+} from './rules.ts';
 
 /*
  * Applying the rules to the projection, set-based: a set of learners is read in one query with all
@@ -13,7 +22,6 @@ import { assessLearner, countDateFacts, type EnrollmentFacts, type NotFundableRe
 /** An enrollment's facts and where it is: what a status and its event need. */
 export interface Placed extends EnrollmentFacts {
   learnerId: string;
-  brin6: string;
   providerCode: string;
 }
 
@@ -35,6 +43,7 @@ interface FactsRow {
   end_date: string | null;
   registered_on: string;
   registered_at: string;
+  updated_on: string;
   location_known: boolean;
   location_start: string | null;
   location_end: string | null;
@@ -43,25 +52,43 @@ interface FactsRow {
   programme_end: string | null;
 }
 
+/** The RIO periods of a location and an offered programme, joined as `loc` and `prog`, as columns. */
+const periods = sql.raw(`loc.code IS NOT NULL AS location_known, loc.start_date::text AS location_start, loc.end_date::text AS location_end,
+  prog.code IS NOT NULL AS programme_known, prog.start_date::text AS programme_start, prog.end_date::text AS programme_end`);
+const joinPeriods = (alias: string) =>
+  sql.raw(`LEFT JOIN funding.rio_object loc ON loc.kind = 'LOCATION' AND loc.code = ${alias}.location_code
+  LEFT JOIN funding.rio_object prog ON prog.kind = 'OFFERED_PROGRAMME' AND prog.code = ${alias}.offered_programme_id::text`);
+
+type PeriodsRow = Pick<FactsRow, 'location_known' | 'location_start' | 'location_end' | 'programme_known' | 'programme_start' | 'programme_end'>;
+
+function periodsOf(row: PeriodsRow): { location: Period | null; offeredProgramme: Period | null } {
+  return {
+    location: row.location_known ? { startDate: row.location_start, endDate: row.location_end } : null,
+    offeredProgramme: row.programme_known ? { startDate: row.programme_start, endDate: row.programme_end } : null,
+  };
+}
+
 /**
  * The learners chosen by `which` (an SQL condition on `e.learner_id`), each with every enrollment and
- * the RIO periods of its location and offered programme. Dates come as text and moments in one fixed
- * format, so that comparing them as strings is comparing them in time.
+ * the RIO periods of its location and offered programme, and the states each enrollment's current
+ * one replaced (rules.ts, `asRegisteredBy`). Dates come as text and moments in one fixed format, so
+ * that comparing them as strings is comparing them in time.
  */
 async function loadFacts(db: Db, which: ReturnType<typeof sql>): Promise<LearnerFacts[]> {
   const rows = rowsOf<FactsRow>(
     await db.execute(sql`
       SELECT e.learner_id, l.registered_birth_date::text AS registered_birth_date, e.birth_date::text AS birth_date, e.id, e.brin6, e.provider_code,
-        e.start_date::text AS start_date, e.end_date::text AS end_date, e.registered_on::text AS registered_on,
-        to_char(e.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS registered_at,
-        loc.code IS NOT NULL AS location_known, loc.start_date::text AS location_start, loc.end_date::text AS location_end,
-        prog.code IS NOT NULL AS programme_known, prog.start_date::text AS programme_start, prog.end_date::text AS programme_end
+        e.start_date::text AS start_date, e.end_date::text AS end_date, e.registered_on::text AS registered_on, e.updated_on::text AS updated_on,
+        to_char(e.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS registered_at, ${periods}
       FROM funding.enrollment e
       JOIN funding.learner l ON l.id = e.learner_id
-      LEFT JOIN funding.rio_object loc ON loc.kind = 'LOCATION' AND loc.code = e.location_code
-      LEFT JOIN funding.rio_object prog ON prog.kind = 'OFFERED_PROGRAMME' AND prog.code = e.offered_programme_id::text
+      ${joinPeriods('e')}
       WHERE ${which}
       ORDER BY e.learner_id`),
+  );
+  const earlier = await versionsOf(
+    db,
+    rows.filter((row) => row.updated_on !== row.registered_on).map((row) => row.id),
   );
   const learners: LearnerFacts[] = [];
   for (const row of rows) {
@@ -77,11 +104,36 @@ async function loadFacts(db: Db, which: ReturnType<typeof sql>): Promise<Learner
       endDate: row.end_date,
       registeredOn: row.registered_on,
       registeredAt: row.registered_at,
-      location: row.location_known ? { startDate: row.location_start, endDate: row.location_end } : null,
-      offeredProgramme: row.programme_known ? { startDate: row.programme_start, endDate: row.programme_end } : null,
+      updatedOn: row.updated_on,
+      earlier: earlier.get(row.id) ?? [],
+      ...periodsOf(row),
     });
   }
   return learners;
+}
+
+/**
+ * The replaced states of the enrollments, oldest first. Only an enrollment whose current state was
+ * stored on a later day than the enrollment itself can have one that a deadline picks
+ * (`asRegisteredBy`): the others are not asked for.
+ */
+async function versionsOf(db: Db, ids: readonly string[]): Promise<Map<string, EnrollmentVersion[]>> {
+  const versions = new Map<string, EnrollmentVersion[]>();
+  if (ids.length === 0) return versions;
+  const rows = rowsOf<PeriodsRow & { enrollment_id: string; updated_on: string; birth_date: string; start_date: string; end_date: string | null }>(
+    await db.execute(sql`
+      SELECT v.enrollment_id, v.updated_on::text AS updated_on, v.birth_date::text AS birth_date, v.start_date::text AS start_date, v.end_date::text AS end_date, ${periods}
+      FROM funding.enrollment_version v
+      ${joinPeriods('v')}
+      WHERE v.enrollment_id = ANY(${sql.param([...ids])}::uuid[])
+      ORDER BY v.enrollment_id, v.updated_at`),
+  );
+  for (const row of rows) {
+    let list = versions.get(row.enrollment_id);
+    if (!list) versions.set(row.enrollment_id, (list = []));
+    list.push({ updatedOn: row.updated_on, birthDate: row.birth_date, startDate: row.start_date, endDate: row.end_date, ...periodsOf(row) });
+  }
+  return versions;
 }
 
 export const factsOfLearners = (db: Db, learnerIds: readonly string[]) =>
@@ -94,8 +146,9 @@ export interface PlacedAssessment {
   reasons: NotFundableReason[];
 }
 
-export function assessAll(learners: readonly LearnerFacts[], countDate: string): PlacedAssessment[] {
-  const facts = countDateFacts(countDate);
+/** The learners' enrollments assessed for a count date: `facts` as `countDateFactsIn` reads them. */
+export function assessAll(learners: readonly LearnerFacts[], facts: CountDateFacts): PlacedAssessment[] {
+  const { countDate } = facts;
   const outcomes: PlacedAssessment[] = [];
   for (const learner of learners) {
     for (const { enrollmentId, reasons } of assessLearner(learner.registeredBirthDate, learner.enrollments, facts)) {
@@ -113,12 +166,18 @@ export function assessAll(learners: readonly LearnerFacts[], countDate: string):
  */
 export async function reassess(tx: Db, learnerIds: readonly string[], countDates: readonly string[]): Promise<number> {
   let changes = 0;
-  if (countDates.length === 0) return changes;
+  if (countDates.length === 0 || learnerIds.length === 0) return changes;
+  const facts = await Promise.all(countDates.map((day) => countDateFactsIn(tx, day)));
   for (let start = 0; start < learnerIds.length; start += chunk) {
     const learners = await factsOfLearners(tx, learnerIds.slice(start, start + chunk));
-    changes += await storeOutcomes(tx, learners, countDates);
+    changes += await storeOutcomes(tx, learners, facts);
   }
   return changes;
+}
+
+/** What the rules need of a count date, with the schools' extensions in force for it (extensions.ts). */
+export async function countDateFactsIn(db: Db, countDate: string): Promise<CountDateFacts> {
+  return countDateFacts(countDate, await extensionsInForce(db, countDate));
 }
 
 /** Learners per query and write: large enough to pay for the round trips, small enough for memory. */
@@ -137,25 +196,47 @@ export async function assessEveryone(tx: Db, countDate: string): Promise<number>
   // (4 MB) the planner walks the indexes instead and the pass takes half as long again (measured).
   await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
   const active = (alias: string) =>
-    sql.raw(
-      `(${alias}.code IS NOT NULL AND (${alias}.start_date IS NULL OR ${alias}.start_date <= d.day) AND (${alias}.end_date IS NULL OR ${alias}.end_date >= d.day))`,
-    );
+    `(${alias}.code IS NOT NULL AND (${alias}.start_date IS NULL OR ${alias}.start_date <= d.day) AND (${alias}.end_date IS NULL OR ${alias}.end_date >= d.day))`;
+  // rules.ts, reasonsOfState: a reason stands when the current state (e) or the one registered by the deadline (t, where it is another) gives it.
+  const either = (condition: (alias: string) => string) => sql.raw(`(${condition('e')} OR (t.enrollment_id IS NOT NULL AND ${condition('t')}))`);
+  const notEnrolled = (s: string) => `NOT (${s}.start_date <= d.day AND (${s}.end_date IS NULL OR ${s}.end_date >= d.day))`;
+  // rules.ts, birthDateFor: the registered birth date, else the one delivered with the enrollment
+  const underFour = (s: string) => `coalesce(l.registered_birth_date, ${s}.birth_date) > '${latestBirthDate}'::date`;
+  const overlaps = (s: string) => `(${s}.start_date <= '${schoolYear.end}'::date AND (${s}.end_date IS NULL OR ${s}.end_date >= '${schoolYear.start}'::date))`;
+  const until = sql.raw(`coalesce(x.until, '${deadline}'::date)`);
   const result = await tx.execute(sql`
     WITH d AS (SELECT ${countDate}::date AS day),
+    -- extensions.ts: the extension in force for each school (art 7.3)
+    x AS (
+      SELECT DISTINCT ON (brin4) brin4, until FROM funding.registration_extension WHERE count_date = ${countDate}::date ORDER BY brin4, granted_at DESC
+    ),
+    -- rules.ts, asRegisteredBy: for an enrollment stored by its deadline and changed after it, the last state stored by then
+    t AS (
+      SELECT DISTINCT ON (v.enrollment_id) v.*
+      FROM funding.enrollment e
+      LEFT JOIN x ON x.brin4 = left(e.brin6, 4)
+      JOIN funding.enrollment_version v ON v.enrollment_id = e.id AND v.updated_on <= ${until}
+      WHERE e.registered_on <= ${until} AND e.updated_on > ${until}
+      ORDER BY v.enrollment_id, v.updated_at DESC
+    ),
     own AS (
       SELECT e.id, e.learner_id, e.start_date, e.registered_at, array_remove(ARRAY[
-          CASE WHEN NOT (e.start_date <= d.day AND (e.end_date IS NULL OR e.end_date >= d.day)) THEN 'NOT_ENROLLED_ON_COUNT_DATE' END,
-          -- rules.ts, birthDateFor: the registered birth date, else the one delivered with the enrollment
-          CASE WHEN coalesce(l.registered_birth_date, e.birth_date) > ${latestBirthDate}::date THEN 'UNDER_FOUR' END,
-          CASE WHEN e.registered_on > ${deadline}::date THEN 'LATE_REGISTRATION' END,
-          CASE WHEN NOT ${active('loc')} THEN 'LOCATION_NOT_ACTIVE' END,
-          CASE WHEN NOT ${active('prog')} THEN 'OFFERED_PROGRAMME_NOT_ACTIVE' END
+          CASE WHEN ${either(notEnrolled)} THEN 'NOT_ENROLLED_ON_COUNT_DATE' END,
+          CASE WHEN ${either(underFour)} THEN 'UNDER_FOUR' END,
+          CASE WHEN e.registered_on > ${until} OR (e.updated_on > ${until} AND t.enrollment_id IS NULL) THEN 'LATE_REGISTRATION' END,
+          CASE WHEN NOT ${sql.raw(active('loc'))} OR (t.enrollment_id IS NOT NULL AND NOT ${sql.raw(active('tloc'))}) THEN 'LOCATION_NOT_ACTIVE' END,
+          CASE WHEN NOT ${sql.raw(active('prog'))} OR (t.enrollment_id IS NOT NULL AND NOT ${sql.raw(active('tprog'))}) THEN 'OFFERED_PROGRAMME_NOT_ACTIVE' END
         ], NULL) AS reasons
       FROM d, funding.enrollment e
       JOIN funding.learner l ON l.id = e.learner_id
+      LEFT JOIN x ON x.brin4 = left(e.brin6, 4)
+      LEFT JOIN t ON t.enrollment_id = e.id
       LEFT JOIN funding.rio_object loc ON loc.kind = 'LOCATION' AND loc.code = e.location_code
       LEFT JOIN funding.rio_object prog ON prog.kind = 'OFFERED_PROGRAMME' AND prog.code = e.offered_programme_id::text
-      WHERE e.start_date <= ${schoolYear.end}::date AND (e.end_date IS NULL OR e.end_date >= ${schoolYear.start}::date)
+      LEFT JOIN funding.rio_object tloc ON tloc.kind = 'LOCATION' AND tloc.code = t.location_code
+      LEFT JOIN funding.rio_object tprog ON tprog.kind = 'OFFERED_PROGRAMME' AND tprog.code = t.offered_programme_id::text
+      -- rules.ts, isAssessed: as it stands, or as registered by the deadline
+      WHERE ${sql.raw(overlaps('e'))} OR (t.enrollment_id IS NOT NULL AND ${sql.raw(overlaps('t'))})
     ),
     ranked AS (
       SELECT id, reasons, cardinality(reasons) = 0 AND row_number() OVER (
@@ -175,7 +256,8 @@ interface StoredReasons {
   reasons: string[];
 }
 
-async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDates: readonly string[]): Promise<number> {
+async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], given: readonly CountDateFacts[]): Promise<number> {
+  const countDates = given.map((facts) => facts.countDate);
   const enrollments = learners.flatMap((learner) => learner.enrollments);
   const before = new Map(
     enrollments.length === 0
@@ -188,8 +270,9 @@ async function storeOutcomes(tx: Db, learners: readonly LearnerFacts[], countDat
   // reasons null: the enrollment is no longer assessed for the count date, and its status goes.
   const changed: { countDate: string; enrollment: Placed; reasons: NotFundableReason[] | null }[] = [];
   const events = [];
-  for (const countDate of countDates) {
-    const outcomes = new Map(assessAll(learners, countDate).map((outcome) => [outcome.enrollment.id, outcome]));
+  for (const facts of given) {
+    const { countDate } = facts;
+    const outcomes = new Map(assessAll(learners, facts).map((outcome) => [outcome.enrollment.id, outcome]));
     for (const enrollment of enrollments) {
       const previous = before.get(`${countDate}/${enrollment.id}`) ?? null;
       const current = outcomes.get(enrollment.id)?.reasons ?? null;

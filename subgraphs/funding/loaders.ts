@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { readYourWrites } from '../../kernel/events.ts';
 import type { Whereabouts } from './access.ts';
-import { assessAll, factsOfLearners } from './assess.ts';
+import { assessAll, countDateFactsIn, factsOfLearners } from './assess.ts';
 import { countDateRow } from './countDates.ts';
 import { learnersConsumer } from './projection.ts';
-import type { BirthDateSource, NotFundableReason } from './rules.ts';
+import { deadlineFor, type BirthDateSource, type Deadline, type NotFundableReason } from './rules.ts';
 
 /** A status as the API shows it. */
 export interface FundingStatusValue {
@@ -16,6 +16,8 @@ export interface FundingStatusValue {
   evaluatedAt: Date;
   /** Where the birth date the rules read comes from, as the register holds it now. */
   birthDateSource: BirthDateSource;
+  /** The deadline the enrollment's school had (art 7.2, or its extension under 7.3). */
+  deadline: Deadline;
 }
 
 export function fundingLoaders(db: Db) {
@@ -57,9 +59,11 @@ function groupByDay(keys: readonly string[]): Map<string, string[]> {
 /** Kept statuses for a kept count date; for any other, the rules applied now, PROVISIONAL. */
 async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingStatusValue & { enrollmentId: string })[]> {
   const kept = await countDateRow(db, day);
+  const facts = await countDateFactsIn(db, day);
+  const deadlineOf = (brin6: string) => ({ day: deadlineFor(facts, brin6), extended: facts.extensions.has(brin6.slice(0, 4)) });
   if (kept) {
-    const rows = rowsOf<{ enrollment_id: string; reasons: NotFundableReason[]; evaluated_at: string | Date; registered: boolean }>(
-      await db.execute(sql`SELECT s.enrollment_id, s.reasons, s.evaluated_at, l.registered_birth_date IS NOT NULL AS registered FROM funding.status s
+    const rows = rowsOf<{ enrollment_id: string; brin6: string; reasons: NotFundableReason[]; evaluated_at: string | Date; registered: boolean }>(
+      await db.execute(sql`SELECT s.enrollment_id, e.brin6, s.reasons, s.evaluated_at, l.registered_birth_date IS NOT NULL AS registered FROM funding.status s
         JOIN funding.enrollment e ON e.id = s.enrollment_id JOIN funding.learner l ON l.id = e.learner_id
         WHERE s.count_date = ${day} AND s.enrollment_id = ANY(${sql.param(ids)}::uuid[])`),
     );
@@ -70,6 +74,7 @@ async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingS
       reasons: row.reasons,
       evaluatedAt: new Date(row.evaluated_at),
       birthDateSource: row.registered ? 'REGISTERED' : 'DELIVERED',
+      deadline: deadlineOf(row.brin6),
     }));
   }
   const learners = rowsOf<{ learner_id: string }>(
@@ -77,12 +82,12 @@ async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingS
   );
   const wanted = new Set(ids);
   const now = new Date();
-  const facts = await factsOfLearners(
+  const learnersFacts = await factsOfLearners(
     db,
     learners.map((row) => row.learner_id),
   );
-  const registered = new Set(facts.filter((learner) => learner.registeredBirthDate !== null).map((learner) => learner.id));
-  return assessAll(facts, day)
+  const registered = new Set(learnersFacts.filter((learner) => learner.registeredBirthDate !== null).map((learner) => learner.id));
+  return assessAll(learnersFacts, facts)
     .filter((outcome) => wanted.has(outcome.enrollment.id))
     .map((outcome) => ({
       enrollmentId: outcome.enrollment.id,
@@ -91,5 +96,6 @@ async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingS
       reasons: outcome.reasons,
       evaluatedAt: now,
       birthDateSource: registered.has(outcome.enrollment.learnerId) ? 'REGISTERED' : 'DELIVERED',
+      deadline: deadlineOf(outcome.enrollment.brin6),
     }));
 }

@@ -12,12 +12,13 @@ import {
   isPersonEvent,
   mergesOf,
   personEventTypes,
+  type EnrollmentState,
   type LearnersEvent,
   type Merge,
 } from '../../contracts/learners.ts';
 import { reassess } from './assess.ts';
 import { openCurrentCountDate, provisionalCountDates } from './countDates.ts';
-import { enrollment, learner, rioObject } from './tables.ts';
+import { enrollment, enrollmentVersion, learner, rioObject } from './tables.ts';
 
 /*
  * Funding's own projection of what it evaluates (docs/architecture.md, "Ownership"): enrollments with the
@@ -36,28 +37,18 @@ function registeredBirthDateOf(event: LearnersEvent): [learnerId: string, birthD
 
 /** Only the events of `learnersConsumer.types` reach it. */
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
-  // The last state wins: an enrollment's, and a learner's registered birth date.
-  const enrollments = new Map<string, typeof enrollment.$inferInsert>();
+  // Every state of each enrollment, in stream order, and the last registered birth date of each learner.
+  const enrollments = new Map<string, EnrollmentInsert[]>();
   const birthDates = new Map<string, string | null>();
   for (const event of events.map(asLearnersEvent)) {
     const registered = registeredBirthDateOf(event);
     if (registered) birthDates.set(...registered);
     if (!isEnrollmentEvent(event)) continue;
-    const state = event.payload;
-    const registeredAt = new Date(state.registeredAt);
-    enrollments.set(state.enrollmentId, {
-      id: state.enrollmentId,
-      learnerId: state.learnerId,
-      birthDate: state.birthDate,
-      brin6: state.brin6,
-      providerCode: state.providerCode,
-      locationCode: state.locationCode,
-      offeredProgrammeId: state.offeredProgrammeId,
-      startDate: state.startDate,
-      endDate: state.endDate,
-      registeredAt,
-      registeredOn: today(registeredAt),
-    });
+    const states = enrollments.get(event.payload.enrollmentId) ?? [];
+    const state = enrollmentRow(event.payload, new Date(event.occurredAt));
+    // Two changes in one transaction of the learners register share a moment: the later one is the state stored then.
+    if (states.at(-1)?.updatedAt.getTime() === state.updatedAt.getTime()) states.pop();
+    enrollments.set(event.payload.enrollmentId, [...states, state]);
   }
   if (birthDates.size === 0) return;
   // Before the projection moves: a count date opened now is assessed on the state the events change,
@@ -69,10 +60,70 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
     [...birthDates].map(([id, registeredBirthDate]) => ({ id, registeredBirthDate })),
     sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date`,
   );
-  await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
+  await keepReplacedStates(tx, enrollments);
+  await insertRows(
+    tx,
+    enrollment,
+    [...enrollments.values()].map((states) => states.at(-1)!),
+    onEnrollment,
+  );
   await foldMerged(tx, mergesOf(events));
   await reassess(tx, [...birthDates.keys()], await provisionalCountDates(tx));
 }
+
+type EnrollmentInsert = typeof enrollment.$inferInsert & { updatedAt: Date };
+
+/** An enrollment's row from its state in an event that the register wrote at `updatedAt`. */
+function enrollmentRow(state: EnrollmentState, updatedAt: Date): EnrollmentInsert {
+  const registeredAt = new Date(state.registeredAt);
+  return {
+    id: state.enrollmentId,
+    learnerId: state.learnerId,
+    birthDate: state.birthDate,
+    brin6: state.brin6,
+    providerCode: state.providerCode,
+    locationCode: state.locationCode,
+    offeredProgrammeId: state.offeredProgrammeId,
+    startDate: state.startDate,
+    endDate: state.endDate,
+    registeredAt,
+    registeredOn: today(registeredAt),
+    updatedAt,
+    updatedOn: today(updatedAt),
+  };
+}
+
+/**
+ * Keeps each state that the events replace, with the moment it was stored (art 7.2: a count date is
+ * assessed on what the register held by its deadline, rules.ts `asRegisteredBy`): the copy's current
+ * state of each enrollment the events change, and every state of the events but the last.
+ */
+async function keepReplacedStates(tx: Db, enrollments: ReadonlyMap<string, readonly EnrollmentInsert[]>): Promise<void> {
+  if (enrollments.size === 0) return;
+  await tx.execute(sql`INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
+    SELECT id, ${sql.raw(stateColumns)} FROM funding.enrollment WHERE id = ANY(${sql.param([...enrollments.keys()])}::uuid[])
+    ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
+  const replaced = [...enrollments.values()].flatMap((states) => states.slice(0, -1));
+  await insertRows(
+    tx,
+    enrollmentVersion,
+    replaced.map(({ id, updatedAt, updatedOn, birthDate, locationCode, offeredProgrammeId, startDate, endDate }) => ({
+      enrollmentId: id!,
+      updatedAt,
+      updatedOn: updatedOn!,
+      birthDate,
+      locationCode,
+      offeredProgrammeId,
+      startDate,
+      endDate,
+    })),
+    sql`ON CONFLICT (enrollment_id, updated_at) DO NOTHING`,
+  );
+}
+
+/** An enrollment's state as `funding.enrollment` and `funding.enrollment_version` both hold it. */
+const stateColumns = 'updated_at, updated_on, birth_date, location_code, offered_programme_id, start_date, end_date';
+const versionColumns = `enrollment_id, ${stateColumns}`;
 
 /**
  * A learner folded into another (learners/merge.ts: one child, one learner) is folded here too: its
@@ -90,7 +141,8 @@ async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
 const bulkMergesOf = async (tx: Db) => mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
 
 const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET birth_date = excluded.birth_date, brin6 = excluded.brin6, provider_code = excluded.provider_code,
-  location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date`;
+  location_code = excluded.location_code, offered_programme_id = excluded.offered_programme_id, start_date = excluded.start_date, end_date = excluded.end_date,
+  updated_at = excluded.updated_at, updated_on = excluded.updated_on`;
 
 /**
  * `applyLearnerEvents` for every unread event at once (kernel/events.ts, `consumeInBulk`): the last
@@ -125,7 +177,8 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
 
 /**
  * The last state of each learner and enrollment in `bulk_event`; `upsert` over rows the copy holds,
- * as `applyLearnerEvents` does (`registeredBirthDateOf` says which birth date each event gives).
+ * as `applyLearnerEvents` does (`registeredBirthDateOf` says which birth date each event gives), and
+ * keeping every state replaced, as `keepReplacedStates` does.
  */
 async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
   const onLearner = upsert ? sql`ON CONFLICT (id) DO UPDATE SET registered_birth_date = excluded.registered_birth_date` : sql``;
@@ -133,11 +186,32 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
     SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid,
       (CASE WHEN type = ANY(${sql.param([...personEventTypes])}::text[]) THEN payload->>'birthDate' ELSE payload->>'registeredBirthDate' END)::date
     FROM bulk_event WHERE payload->>'learnerId' IS NOT NULL ORDER BY payload->>'learnerId', txid DESC, position DESC ${onLearner}`);
-  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, registered_at, registered_on)
+  const enrollments = sql`type = ANY(${sql.param([...enrollmentEventTypes])}::text[])`;
+  const day = (moment: string) => sql.raw(`(${moment} AT TIME ZONE 'Europe/Amsterdam')::date`);
+  const at = sql.raw(`date_trunc('milliseconds', occurred_at)`);
+  if (upsert) {
+    await tx.execute(sql`INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
+      SELECT id, ${sql.raw(stateColumns)} FROM funding.enrollment WHERE id IN (SELECT (payload->>'enrollmentId')::uuid FROM bulk_event WHERE ${enrollments})
+      ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
+  }
+  // Every state but each enrollment's last; of two with one moment (one transaction), the later. A
+  // moment to the millisecond, as `applyLearnerEvents` reads it from an event (kernel/events.ts).
+  await tx.execute(sql`WITH state AS (
+      SELECT payload, ${at} AS at, txid, position, first_value(${at}) OVER (PARTITION BY payload->>'enrollmentId' ORDER BY txid DESC, position DESC) AS last_at
+      FROM bulk_event WHERE ${enrollments}
+    )
+    INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
+    SELECT DISTINCT ON (payload->>'enrollmentId', at) (payload->>'enrollmentId')::uuid, at, ${day('at')}, (payload->>'birthDate')::date,
+      payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date, (payload->>'endDate')::date
+    FROM state WHERE at <> last_at
+    ORDER BY payload->>'enrollmentId', at, txid DESC, position DESC
+    ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
+  await tx.execute(sql`INSERT INTO funding.enrollment (id, learner_id, birth_date, brin6, provider_code, location_code, offered_programme_id, start_date, end_date,
+      registered_at, registered_on, updated_at, updated_on)
     SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
       payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
-      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ((payload->>'registeredAt')::timestamptz AT TIME ZONE 'Europe/Amsterdam')::date
-    FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
+      (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, ${at}, ${day(`date_trunc('milliseconds', occurred_at)`)}
+    FROM bulk_event WHERE ${enrollments} ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
 }
 
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
@@ -146,8 +220,8 @@ export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<voi
   await insertRows(
     tx,
     rioObject,
-    states.map(({ kind, code, boardCode, startDate, endDate }) => ({ kind: kind as 'PROVIDER', code, boardCode, startDate, endDate })),
-    sql`ON CONFLICT (kind, code) DO UPDATE SET board_code = excluded.board_code, start_date = excluded.start_date, end_date = excluded.end_date`,
+    states.map(({ kind, code, boardCode, brin4, startDate, endDate }) => ({ kind: kind as 'PROVIDER', code, boardCode, brin4, startDate, endDate })),
+    sql`ON CONFLICT (kind, code) DO UPDATE SET board_code = excluded.board_code, brin4 = excluded.brin4, start_date = excluded.start_date, end_date = excluded.end_date`,
   );
   // A provider's board does not change a status, only the overviews it is counted in.
   const locations = states.filter((state) => state.kind === 'LOCATION').map((state) => state.code);

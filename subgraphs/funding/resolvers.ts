@@ -1,5 +1,4 @@
-import { RegisterError } from '../../kernel/errors.ts';
-import { DateScalar, DateTimeScalar, parseDay, today } from '../../kernel/scalars.ts';
+import { DateScalar, DateTimeScalar, today } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { notFound } from '../../kernel/reach.ts';
 import { canSee, mustOperate, readReach } from './access.ts';
@@ -7,7 +6,9 @@ import { keptCountDates } from './countDates.ts';
 import { fundingCounts, type CountGroup, type FundingCount } from './counts.ts';
 import type { FundingLoaders, FundingStatusValue } from './loaders.ts';
 import { runCountDate } from './run.ts';
-import { currentCountDate, explain, fundingYearOf, isCountDate, registrationDeadline } from './rules.ts';
+import { extensionsFor, type ExtensionValue } from './extensions.ts';
+import { grantRegistrationExtension, type GrantExtensionInput } from './grant.ts';
+import { currentCountDate, explain, fundingYearOf, parseCountDate, registrationDeadline } from './rules.ts';
 import type { CountDateRow } from './tables.ts';
 import { eventSubscription } from '../../kernel/feed.ts';
 
@@ -15,10 +16,7 @@ type Context = SubgraphContext<FundingLoaders>;
 
 /** A count date from the API: a day, and 1 February; none is the current count date (rules.ts). */
 function countDateArgument(value: string | null | undefined): string {
-  if (value == null) return currentCountDate(today());
-  const day = parseDay(value, 'countDate');
-  if (!isCountDate(day)) throw new RegisterError('BAD_USER_INPUT', `${day} is not a count date: the count date is 1 February (WPO art 118.1)`, 'countDate');
-  return day;
+  return value == null ? currentCountDate(today()) : parseCountDate(value);
 }
 
 export const resolvers: ResolverMap<Context> = {
@@ -31,11 +29,17 @@ export const resolvers: ResolverMap<Context> = {
       readReach(context.viewer);
       return keptCountDates(context.db);
     },
+    registrationExtensions: async (_, args: { countDate?: string | null }, context) =>
+      extensionsFor(context.db, readReach(context.viewer), args.countDate == null ? undefined : parseCountDate(args.countDate)),
   },
   Mutation: {
     runCountDate: async (_, args: { countDate: string }, context) => {
       mustOperate(context.viewer);
       return runCountDate(context.db, countDateArgument(args.countDate), context.log);
+    },
+    grantRegistrationExtension: async (_, args: { input: GrantExtensionInput }, context) => {
+      const { id } = await grantRegistrationExtension(context.db, context.viewer, args.input);
+      return (await extensionsFor(context.db, { kind: 'all' })).find((extension) => extension.id === id);
     },
   },
   Enrollment: {
@@ -53,7 +57,7 @@ export const resolvers: ResolverMap<Context> = {
   FundingStatus: {
     fundingYear: (status: FundingStatusValue) => fundingYearOf(status.countDate),
     outcome: (status: FundingStatusValue) => (status.reasons.length ? 'NOT_FUNDABLE' : 'FUNDABLE'),
-    explanation: (status: FundingStatusValue) => explain(status.reasons, status.countDate, status.birthDateSource),
+    explanation: (status: FundingStatusValue) => explain(status.reasons, status.countDate, status.birthDateSource, status.deadline, today()),
   },
   FundingCount: {
     countDate: (count: FundingCount) => count.countDate.countDate,
@@ -63,6 +67,10 @@ export const resolvers: ResolverMap<Context> = {
   CountDate: {
     fundingYear: (row: CountDateRow) => fundingYearOf(row.countDate),
     registrationDeadline: (row: CountDateRow) => registrationDeadline(row.countDate),
+  },
+  RegistrationExtension: {
+    school: (extension: ExtensionValue) => extension.brin4,
+    fundingYear: (extension: ExtensionValue) => fundingYearOf(extension.countDate),
   },
   Subscription: {
     fundingStatusChanged: eventSubscription<Context>({

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { addDays } from '../../kernel/calendar.ts';
+import { isGeneralHoliday } from '../../kernel/terms.ts';
 import {
   activeOn,
+  asRegisteredBy,
   assessedFor,
   assessLearner,
   birthDateFor,
+  countDateFacts,
   countDateOf,
   countingEnrollment,
   currentCountDate,
@@ -29,6 +33,7 @@ const open: Period = { startDate: null, endDate: null };
 function enrollment(overrides: Partial<EnrollmentFacts> = {}): EnrollmentFacts {
   return {
     id: 'e1',
+    brin6: '16AH00',
     birthDate: sixYearOld,
     startDate: '2026-08-01',
     endDate: null,
@@ -68,12 +73,26 @@ describe('count date and funding year (WPO art 118.1)', () => {
   });
 });
 
-describe('registrationDeadline (Besluit bekostiging WPO 2022 art 7: within 4 weeks)', () => {
+describe('registrationDeadline (Besluit bekostiging WPO 2022 art 7.2: within 4 weeks; Algemene termijnenwet art 1 and 5)', () => {
   it.each([
-    ['2027-02-01', '2027-03-01'],
-    ['2028-02-01', '2028-02-29'], // leap year: day 28 after 1 February is 29 February
-  ])('closes the window of %s on %s', (day, deadline) => {
+    ['2027-02-01', '2027-03-01', 'day 28 is a Monday'],
+    ['2028-02-01', '2028-02-29', 'leap year: day 28 after 1 February is Tuesday 29 February'],
+    ['2025-02-01', '2025-03-03', 'day 28 is Saturday 1 March: the term runs on to Monday'],
+    ['2026-02-01', '2026-03-02', 'day 28 is Sunday 1 March: the term runs on to Monday'],
+    ['2020-02-01', '2020-03-02', 'leap year: day 28 is Saturday 29 February: the term runs on to Monday 2 March'],
+  ])('closes the window of %s on %s (%s)', (day, deadline) => {
     expect(registrationDeadline(day)).toBe(deadline);
+  });
+
+  it('is never moved by a holiday of Atw art 3 (1900 to 2400): day 28, or the Monday after it when that is a weekend day', () => {
+    for (let year = 1900; year <= 2400; year++) {
+      const countDate = countDateOf(year);
+      const day28 = addDays(countDate, 28);
+      const deadline = registrationDeadline(countDate);
+      const weekday = new Date(`${day28}T00:00:00Z`).getUTCDay();
+      expect(deadline).toBe(weekday === 6 ? addDays(day28, 2) : weekday === 0 ? addDays(day28, 1) : day28);
+      expect(isGeneralHoliday(day28) || isGeneralHoliday(deadline)).toBe(false);
+    }
   });
 });
 
@@ -86,6 +105,9 @@ describe('currentCountDate', () => {
     ['2027-12-31', '2028-02-01', 'at the end of the year'],
     ['2028-02-29', '2028-02-01', 'on the last day of the window in a leap year'],
     ['2028-03-01', '2029-02-01', 'the day after the window closed in a leap year'],
+    ['2025-03-01', '2025-02-01', 'on Saturday 1 March 2025, day 28, with the term running on'],
+    ['2025-03-03', '2025-02-01', 'on Monday 3 March 2025, the last day of the window by the Atw'],
+    ['2025-03-04', '2026-02-01', 'the day after the window closed in 2025'],
   ])('on %s works towards %s (%s)', (day, expected) => {
     expect(currentCountDate(day)).toBe(expected);
   });
@@ -178,6 +200,12 @@ describe('reasonsAgainst', () => {
     expect(reasonsAgainst(enrollment(overrides), birthDate, countDate)).toEqual(reasons);
   });
 
+  it('lets a registration on Monday 3 March 2025 count for 2025-02-01 and not one on Tuesday 4 March (Atw art 1: day 28 was a Saturday)', () => {
+    const lastYear = { startDate: '2024-08-01' };
+    expect(reasonsAgainst(enrollment({ ...lastYear, registeredOn: '2025-03-03' }), sixYearOld, '2025-02-01')).toEqual([]);
+    expect(reasonsAgainst(enrollment({ ...lastYear, registeredOn: '2025-03-04' }), sixYearOld, '2025-02-01')).toEqual(['LATE_REGISTRATION']);
+  });
+
   it('in a leap year lets a registration on 2028-02-29 count and not one on 2028-03-01', () => {
     expect(reasonsAgainst(enrollment({ registeredOn: '2028-02-29' }), sixYearOld, '2028-02-01')).toEqual([]);
     expect(reasonsAgainst(enrollment({ registeredOn: '2028-03-01' }), sixYearOld, '2028-02-01')).toEqual(['LATE_REGISTRATION']);
@@ -186,6 +214,74 @@ describe('reasonsAgainst', () => {
   it('gives every own reason at once, in the order of notFundableReasons', () => {
     const everything = enrollment({ startDate: '2027-02-02', registeredOn: '2027-03-02', location: null, offeredProgramme: null });
     expect(reasonsAgainst(everything, '2027-02-02', countDate)).toEqual(notFundableReasons.filter((reason) => reason !== 'DOUBLE_ENROLLMENT'));
+  });
+});
+
+describe('facts as registered by the deadline (Besluit bekostiging WPO 2022 art 7.2, docs/domain.md §5)', () => {
+  /** An enrollment registered on `registeredOn` as `first`, then changed to the current state on `updatedOn`. */
+  const changed = (first: Partial<EnrollmentFacts>, registeredOn: string, current: Partial<EnrollmentFacts>, updatedOn: string) => {
+    const { id: _, brin6: __, registeredAt: ___, ...earlier } = enrollment({ ...first, registeredOn });
+    return enrollment({ ...first, ...current, registeredOn, updatedOn, earlier: [{ ...earlier, updatedOn: registeredOn }] });
+  };
+
+  it('does not count a start moved before the count date after the deadline (registered 15 January to start 3 March, changed on 20 March to start 27 January)', () => {
+    const moved = changed({ startDate: '2027-03-03' }, '2027-01-15', { startDate: '2027-01-27' }, '2027-03-20');
+    expect(asRegisteredBy(moved, '2027-03-01')).toMatchObject({ startDate: '2027-03-03' });
+    expect(reasonsAgainst(moved, sixYearOld, countDate)).toEqual(['NOT_ENROLLED_ON_COUNT_DATE']);
+    expect(assessLearner(sixYearOld, [moved], countDate)).toEqual([{ enrollmentId: 'e1', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] }]);
+  });
+
+  it('counts the same change registered on the deadline', () => {
+    const moved = changed({ startDate: '2027-03-03' }, '2027-01-15', { startDate: '2027-01-27' }, '2027-03-01');
+    expect(reasonsAgainst(moved, sixYearOld, countDate)).toEqual([]);
+  });
+
+  it("stops counting an enrollment when an end date before the count date is registered after the deadline (the register's reading)", () => {
+    const ended = changed({}, '2026-08-01', { endDate: '2027-01-20' }, '2027-03-10');
+    expect(reasonsAgainst(ended, sixYearOld, countDate)).toEqual(['NOT_ENROLLED_ON_COUNT_DATE']);
+  });
+
+  it('takes the last state stored by the deadline, of several', () => {
+    const twice = enrollment({
+      startDate: '2027-01-27',
+      registeredOn: '2027-01-10',
+      updatedOn: '2027-03-20',
+      earlier: [
+        { ...enrollment({ startDate: '2027-03-03' }), updatedOn: '2027-01-10' },
+        { ...enrollment({ startDate: '2027-01-05', location: null }), updatedOn: '2027-02-15' },
+      ],
+    });
+    expect(asRegisteredBy(twice, '2027-03-01')).toMatchObject({ startDate: '2027-01-05', location: null });
+    expect(reasonsAgainst(twice, sixYearOld, countDate)).toEqual(['LOCATION_NOT_ACTIVE']);
+    expect(asRegisteredBy(twice, '2027-01-09')).toBeNull();
+  });
+
+  it('keeps assessing an enrollment whose start was moved out of the school year after the deadline, and says why it stopped counting', () => {
+    const moved = changed({}, '2026-08-01', { startDate: '2027-08-01' }, '2027-03-10');
+    expect(assessedFor(moved, countDate)).toBe(false);
+    expect(assessLearner(sixYearOld, [moved], countDate)).toEqual([{ enrollmentId: 'e1', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] }]);
+  });
+
+  it('gives LATE_REGISTRATION to an enrollment first registered after the deadline, however it changed', () => {
+    const late = changed({ startDate: '2027-03-03' }, '2027-03-02', { startDate: '2027-01-27' }, '2027-03-20');
+    expect(reasonsAgainst(late, sixYearOld, countDate)).toEqual(['LATE_REGISTRATION']);
+  });
+
+  describe('with an extension under art 7.3 for school 16AH until 2027-03-12', () => {
+    const facts = countDateFacts(countDate, new Map([['16AH', '2027-03-12']]));
+
+    it('counts an enrollment at any vestiging of the school registered by then, and not one at another school', () => {
+      expect(reasonsAgainst(enrollment({ brin6: '16AH00', registeredOn: '2027-03-12' }), sixYearOld, facts)).toEqual([]);
+      expect(reasonsAgainst(enrollment({ brin6: '16AH01', registeredOn: '2027-03-12' }), sixYearOld, facts)).toEqual([]);
+      expect(reasonsAgainst(enrollment({ brin6: '16AH00', registeredOn: '2027-03-13' }), sixYearOld, facts)).toEqual(['LATE_REGISTRATION']);
+      expect(reasonsAgainst(enrollment({ brin6: '03WU00', registeredOn: '2027-03-02' }), sixYearOld, facts)).toEqual(['LATE_REGISTRATION']);
+    });
+
+    it('reads the facts as registered by the end of the extension', () => {
+      const moved = changed({ startDate: '2027-03-03' }, '2027-01-15', { startDate: '2027-01-27' }, '2027-03-10');
+      expect(reasonsAgainst(moved, sixYearOld, facts)).toEqual([]);
+      expect(reasonsAgainst({ ...moved, brin6: '03WU00' }, sixYearOld, facts)).toEqual(['NOT_ENROLLED_ON_COUNT_DATE']);
+    });
   });
 });
 
@@ -323,6 +419,21 @@ describe('explain', () => {
   it('says where the birth date came from: the person register, or the school where the register has none', () => {
     expect(explain([], countDate, 'REGISTERED')).toContain('by the birth date in the person register');
     expect(explain(['UNDER_FOUR'], countDate, 'DELIVERED')).toContain('not yet 4 on 2027-02-01 by the birth date the school delivered');
+  });
+
+  it("names the deadline run on by the Atw, and an extended one as the school's own", () => {
+    expect(explain(['LATE_REGISTRATION'], '2025-02-01', 'REGISTERED')).toContain('after 2025-03-03, the end of the four weeks');
+    expect(explain(['LATE_REGISTRATION'], countDate, 'REGISTERED', { day: '2027-03-12', extended: true })).toContain(
+      'after 2027-03-12, the last day of the time the minister gave this school (Besluit bekostiging WPO 2022 art 7.3)',
+    );
+  });
+
+  it('says which facts were read once the deadline has passed', () => {
+    const deadline = { day: '2027-03-01', extended: false };
+    expect(explain([], countDate, 'REGISTERED', deadline, '2027-03-01')).not.toContain('as the register held it');
+    expect(explain(['NOT_ENROLLED_ON_COUNT_DATE'], countDate, 'REGISTERED', deadline, '2027-03-02')).toContain(
+      'as the register held it at the end of 2027-03-01 and as it holds it now: a change registered after that day does not make it count',
+    );
   });
 
   it('uses the leap-year deadline 2028-02-29 for the count date 2028-02-01', () => {

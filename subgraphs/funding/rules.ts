@@ -1,8 +1,11 @@
 /*
  * The funding rules for po (docs/domain.md §5), each a pure function of the facts it reads: an enrollment
- * as the register holds it, the learner's birth date and the RIO periods of what it refers to.
+ * as the register holds it and as it held it by the registration deadline, the learner's birth date and
+ * the RIO periods of what it refers to.
  */
 import { schoolYearOf } from '../../kernel/calendar.ts';
+import { RegisterError } from '../../kernel/errors.ts';
+import { parseDay } from '../../kernel/scalars.ts';
 import { fourWeeksAfter } from '../../kernel/terms.ts';
 
 /**
@@ -16,40 +19,79 @@ export function countDateOf(year: number): string {
 
 export const isCountDate = (day: string) => day.slice(4) === '-02-01';
 
+/** A count date as a client sends it: a day, and 1 February. */
+export function parseCountDate(value: unknown, field = 'countDate'): string {
+  const day = parseDay(value, field);
+  if (!isCountDate(day)) throw new RegisterError('BAD_USER_INPUT', `${day} is not a count date: the count date is 1 February (WPO art 118.1)`, field);
+  return day;
+}
+
 /** The calendar year funded by the pupils counted on `countDate` (WPO art 118.1). */
 export const fundingYearOf = (countDate: string) => Number(countDate.slice(0, 4)) + 1;
 
 /**
  * The last day on which an enrollment can reach the register and still count: "binnen vier weken na
- * die datum" (Besluit bekostiging WPO 2022 art 7 [S:34]): registered on day 28 after 1 February it
- * counts, on day 29 it does not (kernel/calendar.ts, fourWeeksAfter).
+ * die datum" (Besluit bekostiging WPO 2022 art 7.2 [S:34]): day 28 after 1 February, run on to the next
+ * working day when that is a Saturday or Sunday (Algemene termijnenwet art 1 and 5; kernel/terms.ts,
+ * fourWeeksAfter). 2025: Saturday 1 March, so Monday 3 March; 2026: Sunday 1 March, so Monday 2 March;
+ * 2027: Monday 1 March. No holiday of Atw art 3 can fall on day 28 (1 March, or 29 February in a leap
+ * year) or on the Monday after it: Good Friday is 20 March at the earliest (rules.test.ts checks every
+ * year from 1900 to 2400). A school the minister gave more time under art 7.3 has its own deadline
+ * (`deadlineFor`).
  */
 export const registrationDeadline = (countDate: string) => fourWeeksAfter(countDate);
 
 /**
  * The count date a school is working towards on `day`: the earliest one whose registration window
- * has not closed. From 2 March (1 March in a leap year) the next year's count date takes over.
+ * has not closed. From the day after the deadline the next year's count date takes over (2 March
+ * 2027, 4 March 2025, 1 March 2028).
  */
 export function currentCountDate(day: string): string {
   const year = Number(day.slice(0, 4));
   return day <= registrationDeadline(countDateOf(year)) ? countDateOf(year) : countDateOf(year + 1);
 }
 
-/** The facts of one enrollment that the rules read. */
-export interface EnrollmentFacts {
-  id: string;
+/** What an enrollment says at one time: the facts a school registers that the rules read. */
+export interface EnrollmentState {
   /** The birth date the school delivered with this enrollment. */
   birthDate: string;
   startDate: string;
   /** Last day attended; null while enrolled. */
   endDate: string | null;
-  /** The day (in the Netherlands) the register stored the enrollment. */
-  registeredOn: string;
-  /** Tie-breaker between enrollments registered on the same day: a UTC moment in one fixed-width format, so that text order is time order. */
-  registeredAt: string;
   /** The RIO periods of the location and the offered programme; null when RIO does not know them. */
   location: Period | null;
   offeredProgramme: Period | null;
+}
+
+/** A state the register held before the current one, with the day (in the Netherlands) it stored it. */
+export interface EnrollmentVersion extends EnrollmentState {
+  updatedOn: string;
+}
+
+/** The facts of one enrollment that the rules read: its current state, and the states it replaced. */
+export interface EnrollmentFacts extends EnrollmentState {
+  id: string;
+  /** The branch it is at: its school (BRIN4) may have a deadline of its own (art 7.3, `deadlineFor`). */
+  brin6: string;
+  /** The day (in the Netherlands) the register first stored the enrollment. */
+  registeredOn: string;
+  /** Tie-breaker between enrollments registered on the same day: a UTC moment in one fixed-width format, so that text order is time order. */
+  registeredAt: string;
+  /** The day the register stored the current state; absent: `registeredOn`, it never changed. */
+  updatedOn?: string;
+  /** The states the current one replaced, oldest first: the first was stored on `registeredOn`. */
+  earlier?: readonly EnrollmentVersion[];
+}
+
+/**
+ * The enrollment as the register held it at the end of `deadline` (Besluit bekostiging WPO 2022 art
+ * 7.2: the data must be in the register within the four weeks): the last state stored on or before
+ * that day; null when it reached the register after it.
+ */
+export function asRegisteredBy(enrollment: EnrollmentFacts, deadline: string): EnrollmentState | null {
+  if (enrollment.registeredOn > deadline) return null;
+  if ((enrollment.updatedOn ?? enrollment.registeredOn) <= deadline) return enrollment;
+  return enrollment.earlier?.findLast((version) => version.updatedOn <= deadline) ?? null;
 }
 
 export interface Period {
@@ -101,16 +143,35 @@ export function assessedFor(enrollment: Pick<EnrollmentFacts, 'startDate' | 'end
 /** What the rules need of a count date, worked out once for all the enrollments assessed for it. */
 export interface CountDateFacts {
   countDate: string;
+  /** The registration deadline by art 7.2 and the Atw (`registrationDeadline`). */
   deadline: string;
+  /** The deadlines the minister extended under art 7.3, by school (BRIN4): the last day of each. */
+  extensions: ReadonlyMap<string, string>;
   schoolYear: { start: string; end: string };
   latestBirthDate: string;
 }
 
-export function countDateFacts(countDate: string): CountDateFacts {
-  return { countDate, deadline: registrationDeadline(countDate), schoolYear: schoolYearOf(countDate), latestBirthDate: latestBirthDateOfPupil(countDate) };
+export function countDateFacts(countDate: string, extensions: ReadonlyMap<string, string> = new Map()): CountDateFacts {
+  return {
+    countDate,
+    deadline: registrationDeadline(countDate),
+    extensions,
+    schoolYear: schoolYearOf(countDate),
+    latestBirthDate: latestBirthDateOfPupil(countDate),
+  };
 }
 
 const factsOf = (countDate: string | CountDateFacts) => (typeof countDate === 'string' ? countDateFacts(countDate) : countDate);
+
+/**
+ * The last day on which an enrollment at `brin6` can reach the register and count: the school's
+ * own deadline where the minister extended it (Besluit bekostiging WPO 2022 art 7.3; a school is its
+ * BRIN4 with all its vestigingen, art 8.5), else the deadline of art 7.2.
+ */
+export const deadlineFor = (given: string | CountDateFacts, brin6: string): string => {
+  const facts = factsOf(given);
+  return facts.extensions.get(brin6.slice(0, 4)) ?? facts.deadline;
+};
 
 export const notFundableReasons = [
   'NOT_ENROLLED_ON_COUNT_DATE',
@@ -129,21 +190,41 @@ export interface Assessment {
   reasons: NotFundableReason[];
 }
 
+/** The reasons one state of an enrollment does not count on the count date, its registration aside. */
+function reasonsOfState(state: EnrollmentState, birthDate: string, { countDate, latestBirthDate }: CountDateFacts): NotFundableReason[] {
+  const reasons: NotFundableReason[] = [];
+  if (!enrolledOn(state, countDate)) reasons.push('NOT_ENROLLED_ON_COUNT_DATE');
+  if (birthDate > latestBirthDate) reasons.push('UNDER_FOUR');
+  // Enrollments must reference RIO (docs/domain.md §7(d)); what RIO has closed on the count date is not counted.
+  if (!activeOn(state.location, countDate)) reasons.push('LOCATION_NOT_ACTIVE');
+  if (!activeOn(state.offeredProgramme, countDate)) reasons.push('OFFERED_PROGRAMME_NOT_ACTIVE');
+  return reasons;
+}
+
 /**
  * The reasons an enrollment does not count on `countDate`, by itself (Besluit bekostiging WPO 2022
- * art 7 [S:34]; docs/domain.md §5 lists the reasons with their sources). Double enrollment needs the
- * learner's other enrollments: see `assessLearner`.
+ * art 7 [S:34]; docs/domain.md §5 lists the reasons with their sources), in the order of
+ * `notFundableReasons`. `registered` is the learner's registered birth date (`birthDateFor`). Double
+ * enrollment needs the learner's other enrollments: see `assessLearner`.
+ *
+ * Which facts (docs/domain.md §5, "Timing"): a pupil counts who is enrolled on the count date (art
+ * 7.1) and whose data are in the register within the four weeks after it (art 7.2). So the
+ * enrollment is assessed as the register held it at the end of its deadline (`asRegisteredBy`): what
+ * is registered after that day does not make it count, and none registered by then is
+ * LATE_REGISTRATION. It is also assessed as the register holds it now: a change registered after the
+ * deadline that shows it does not meet art 7.1 (it ended before the count date, started after it, the
+ * learner is under 4) stops it counting. That second half is the register's reading, not the
+ * article's words: the deadline bounds what a school may add, and the register does not count a pupil
+ * it has been told was not enrolled. The reasons are those of both. Once the count-date run has made
+ * the count date FINAL, nothing changes it (run.ts).
  */
-export function reasonsAgainst(enrollment: EnrollmentFacts, birthDate: string, given: string | CountDateFacts): NotFundableReason[] {
-  const { countDate, deadline, latestBirthDate } = factsOf(given);
-  const reasons: NotFundableReason[] = [];
-  if (!enrolledOn(enrollment, countDate)) reasons.push('NOT_ENROLLED_ON_COUNT_DATE');
-  if (birthDate > latestBirthDate) reasons.push('UNDER_FOUR');
-  if (enrollment.registeredOn > deadline) reasons.push('LATE_REGISTRATION');
-  // Enrollments must reference RIO (docs/domain.md §7(d)); what RIO has closed on the count date is not counted.
-  if (!activeOn(enrollment.location, countDate)) reasons.push('LOCATION_NOT_ACTIVE');
-  if (!activeOn(enrollment.offeredProgramme, countDate)) reasons.push('OFFERED_PROGRAMME_NOT_ACTIVE');
-  return reasons;
+export function reasonsAgainst(enrollment: EnrollmentFacts, registered: string | null, given: string | CountDateFacts): NotFundableReason[] {
+  const facts = factsOf(given);
+  const then = asRegisteredBy(enrollment, deadlineFor(facts, enrollment.brin6));
+  const found = new Set(reasonsOfState(enrollment, birthDateFor(registered, enrollment), facts));
+  if (then === null) found.add('LATE_REGISTRATION');
+  else if (then !== enrollment) for (const reason of reasonsOfState(then, birthDateFor(registered, then), facts)) found.add(reason);
+  return notFundableReasons.filter((reason) => found.has(reason));
 }
 
 /**
@@ -169,17 +250,25 @@ export function countingEnrollment<E extends Pick<EnrollmentFacts, 'id' | 'start
 }
 
 /**
+ * Whether an enrollment is assessed for the count date: as it stands now, or as the register held it
+ * by its deadline (so that a start moved out of the school year after the deadline still shows why
+ * it stopped counting).
+ */
+function isAssessed(enrollment: EnrollmentFacts, facts: CountDateFacts): boolean {
+  if (assessedFor(enrollment, facts)) return true;
+  const then = asRegisteredBy(enrollment, deadlineFor(facts, enrollment.brin6));
+  return then !== null && assessedFor(then, facts);
+}
+
+/**
  * Every assessed enrollment of one learner on `countDate`: each enrollment's own reasons, then
  * DOUBLE_ENROLLMENT for every enrollment that would count but for the one that does. `registered`
  * is the learner's registered birth date, null when the register has none (`birthDateFor`).
  */
 export function assessLearner(registered: string | null, enrollments: readonly EnrollmentFacts[], countDate: string | CountDateFacts): Assessment[] {
   const facts = factsOf(countDate);
-  const assessed = enrollments.filter((enrollment) => assessedFor(enrollment, facts));
-  const assessments = assessed.map((enrollment) => ({
-    enrollmentId: enrollment.id,
-    reasons: reasonsAgainst(enrollment, birthDateFor(registered, enrollment), facts),
-  }));
+  const assessed = enrollments.filter((enrollment) => isAssessed(enrollment, facts));
+  const assessments = assessed.map((enrollment) => ({ enrollmentId: enrollment.id, reasons: reasonsAgainst(enrollment, registered, facts) }));
   const eligible = assessed.filter((_, i) => assessments[i]!.reasons.length === 0);
   const counted = countingEnrollment(eligible);
   for (const [i, enrollment] of assessed.entries()) {
@@ -193,10 +282,21 @@ const byBirthDate: Record<BirthDateSource, string> = {
   DELIVERED: 'by the birth date the school delivered (the person register has none for this learner)',
 };
 
-const because: Record<NotFundableReason, (countDate: string, source: BirthDateSource) => string> = {
+/** The deadline a status was assessed against: art 7.2's, or the school's own under art 7.3. */
+export interface Deadline {
+  day: string;
+  extended: boolean;
+}
+
+const ofDeadline = ({ day, extended }: Deadline) =>
+  extended
+    ? `${day}, the last day of the time the minister gave this school (Besluit bekostiging WPO 2022 art 7.3)`
+    : `${day}, the end of the four weeks after the count date (art 7.2; a term that would end on a Saturday, Sunday or holiday runs on to the next working day, Algemene termijnenwet art 1)`;
+
+const because: Record<NotFundableReason, (countDate: string, source: BirthDateSource, deadline: Deadline) => string> = {
   NOT_ENROLLED_ON_COUNT_DATE: (day) => `the enrollment does not run on ${day}: it starts after it or ended before it`,
   UNDER_FOUR: (day, source) => `the learner is not yet 4 on ${day} ${byBirthDate[source]}, and a child is a pupil from the fourth birthday (WPO art 39.1)`,
-  LATE_REGISTRATION: (day) => `the enrollment reached the register after ${registrationDeadline(day)}, more than 4 weeks after the count date`,
+  LATE_REGISTRATION: (_, __, deadline) => `the enrollment reached the register after ${ofDeadline(deadline)}`,
   LOCATION_NOT_ACTIVE: (day) => `the location in RIO is not active on ${day}`,
   OFFERED_PROGRAMME_NOT_ACTIVE: (day) => `the offered programme in RIO is not active on ${day}`,
   DOUBLE_ENROLLMENT: () => 'the learner counts through another enrollment, the one that started last (a pupil counts at one school only)',
@@ -204,11 +304,23 @@ const because: Record<NotFundableReason, (countDate: string, source: BirthDateSo
 
 /**
  * A sentence a school administrator can read, for an outcome on a count date, naming where the
- * birth date the age rule read came from (`birthDateFor`).
+ * birth date the age rule read came from (`birthDateFor`). Once `today` is past the deadline it says
+ * which facts were read (`reasonsAgainst`), so that a school that corrected an enrollment since knows
+ * why the correction does not make it count.
  */
-export function explain(reasons: readonly NotFundableReason[], countDate: string, source: BirthDateSource): string {
+export function explain(
+  reasons: readonly NotFundableReason[],
+  countDate: string,
+  source: BirthDateSource,
+  deadline: Deadline = { day: registrationDeadline(countDate), extended: false },
+  today?: string,
+): string {
   const funded = `funding year ${fundingYearOf(countDate)}`;
+  const facts =
+    today !== undefined && today > deadline.day
+      ? ` Assessed on the enrollment as the register held it at the end of ${deadline.day} and as it holds it now: a change registered after that day does not make it count (art 7.2).`
+      : '';
   if (reasons.length === 0)
-    return `Counts for ${funded}: enrolled on the count date ${countDate}, 4 or older ${byBirthDate[source]}, and registered in time (Besluit bekostiging WPO 2022 art 7).`;
-  return `Does not count for ${funded} (Besluit bekostiging WPO 2022 art 7): ${reasons.map((reason) => because[reason](countDate, source)).join('; ')}.`;
+    return `Counts for ${funded}: enrolled on the count date ${countDate}, 4 or older ${byBirthDate[source]}, and registered in time (Besluit bekostiging WPO 2022 art 7).${facts}`;
+  return `Does not count for ${funded} (Besluit bekostiging WPO 2022 art 7): ${reasons.map((reason) => because[reason](countDate, source, deadline)).join('; ')}.${facts}`;
 }

@@ -6,14 +6,16 @@ import { today } from '../../kernel/scalars.ts';
 import { countDateRow, openCountDate } from './countDates.ts';
 import { fundingCounts } from './counts.ts';
 import { countDateFinalised } from './events.ts';
+import { extensionsInForce } from './extensions.ts';
 import { learnersConsumer, rioConsumer } from './projection.ts';
 import { isCountDate, registrationDeadline } from './rules.ts';
 import { countDate, countOverview, type CountDateRow } from './tables.ts';
 
 /**
- * The count-date run (journey 3): once the 4-week window after a count date has closed, the operator
- * makes its statuses FINAL and fixes the overview per board that DUO sends within 8 weeks (Besluit
- * bekostiging WPO 2022 art 7 [S:34]). It first takes in every event already written, then holds both
+ * The count-date run (journey 3): once the registration window after a count date has closed (four
+ * weeks, to a working day: rules.ts, registrationDeadline), and every extension the minister granted a
+ * school under art 7.3 has ended too, the operator makes its statuses FINAL and fixes the overview per
+ * board that DUO sends within 8 weeks (Besluit bekostiging WPO 2022 art 7 [S:34]). It first takes in every event already written, then holds both
  * consumers still, so that the statuses it fixes are those of one moment. A count date never opened
  * is assessed in the same transaction. Later changes no longer touch a FINAL count date.
  */
@@ -35,6 +37,8 @@ export async function runCountDate(db: Db, day: string, log: (message: string) =
     await allowLongWork(tx);
     await lockCursor(tx, learnersConsumer);
     await lockCursor(tx, rioConsumer);
+    // After the locks, which an extension's grant takes too (grant.ts): none is granted meanwhile.
+    await refuseWhileExtended(tx, day, today(now));
     const kept = rowsOf<{ phase: string }>(await tx.execute(sql`SELECT phase FROM funding.count_date WHERE count_date = ${day} FOR UPDATE`))[0];
     if (kept?.phase === 'FINAL') throw new RegisterError('CONFLICT', `Count date ${day} has been run already; its statuses are final`, 'countDate');
     if (!kept) {
@@ -70,4 +74,16 @@ export async function runCountDate(db: Db, day: string, log: (message: string) =
     log(`count date ${day}: final, ${counted} learners counted and ${notCounted} enrollments not, over ${boards.length} boards`);
     return (await countDateRow(tx, day))!;
   });
+}
+
+/** CONFLICT while a school's registration window for the count date is extended to `day` or later (art 7.3). */
+async function refuseWhileExtended(tx: Db, countDate: string, day: string): Promise<void> {
+  const open = [...(await extensionsInForce(tx, countDate))].filter(([, until]) => until >= day).sort((a, b) => (a[1] < b[1] ? 1 : -1));
+  if (open.length === 0) return;
+  const [school, until] = open[0]!;
+  throw new RegisterError(
+    'CONFLICT',
+    `The registration window of count date ${countDate} is extended for school ${school} until ${until} (art 7.3): run it after that day`,
+    'countDate',
+  );
 }

@@ -6,9 +6,10 @@ import type { Viewer } from '../../kernel/viewer.ts';
 /**
  * Who may see and change learner data (docs/architecture.md, "Identity and access"; docs/domain.md §10): a
  * vendor acting for a school sees that school's enrollments and their learners; a municipality sees
- * the learners who live in it and their enrollments, one learner at a time (DUO shares enrollments
- * with municipalities for compulsory education, docs/domain.md §4; it reaches them through absence reports
- * and exemptions); the operator sees everything. Boards read funding overviews, not learners.
+ * the learners who live in it and their enrollments (DUO shares enrollments with municipalities for
+ * compulsory education, docs/domain.md §4), one learner at a time and as lists of its residents'
+ * enrollments and decided expulsions (residents.ts), but not the notices and signals that are a
+ * school's; the operator sees everything. Boards read funding overviews, not learners.
  */
 export type LearnersReach = Extract<Reach, { kind: 'school' | 'municipality' | 'all' }>;
 
@@ -16,11 +17,11 @@ export function readReach(viewer: Viewer): LearnersReach {
   return reachIn(viewer, ['school', 'municipality', 'all'], (who) => `A ${who.role.toLowerCase()} may not read the learners register`);
 }
 
-/** Lists of enrollments and notices are a school's or the operator's: a municipality asks per learner. */
+/** Lists of notices and signals are a school's or the operator's; a municipality lists its residents' enrollments (residents.ts) only. */
 export function listReach(viewer: Viewer): Extract<Reach, { kind: 'school' | 'all' }> {
   const reach = readReach(viewer);
   if (reach.kind === 'municipality')
-    throw new RegisterError('FORBIDDEN', 'A municipality reads the learners who live in it one at a time, not lists of enrollments or notices');
+    throw new RegisterError('FORBIDDEN', "A municipality lists its residents' enrollments and expulsions, not a school's notices or signals");
   return reach;
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne } from 'drizzle-orm';
+import type { Destination } from '../../contracts/learners.ts';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
@@ -11,6 +12,7 @@ import { coveredBy, notFound } from '../../kernel/reach.ts';
 import type { School } from './access.ts';
 import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, resultRecorded } from './events.ts';
+import { destinationFor, type EndReason } from './leerplicht.ts';
 import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './rio.ts';
 import {
@@ -41,7 +43,7 @@ import {
 } from './tables.ts';
 
 /** An enrollment with its learner, the school's delivery and the person with the learner's BSN. */
-interface Owned {
+export interface Owned {
   row: EnrollmentRow;
   learner: LearnerRow;
   delivery: DeliveryRow;
@@ -49,7 +51,7 @@ interface Owned {
 }
 
 /** The school's own enrollment, locked, with what goes with it; any other id does not exist for the school. */
-async function ownEnrollment(tx: Db, school: School, id: string): Promise<Owned> {
+export async function ownEnrollment(tx: Db, school: School, id: string): Promise<Owned> {
   await lockPersons(tx, 'shared');
   const [locked] = await tx
     .select({ id: enrollment.id })
@@ -135,23 +137,30 @@ export interface DeregisterInput {
   documentId: string;
   enrollmentId: string;
   endDate: string;
-  reason: NonNullable<EnrollmentRow['endReason']>;
+  reason: EndReason;
+  /** Where the learner goes; left out, what the reason says (leerplicht.ts, destinationFor). */
+  destination?: Destination | null;
 }
 
-/** Uitschrijving: the last day attended, and why (Besluit bekostiging WPO 2022 art 10). */
+/** Uitschrijving: the last day attended, why (Besluit bekostiging WPO 2022 art 10), and where the learner goes (LPW art 10, 19). */
 export function deregisterLearner(db: Db, school: School, input: DeregisterInput) {
   return once(db, document, school.sender, 'deregisterLearner', input, async (tx) => {
     const owned = await ownEnrollment(tx, school, enrollmentId(input.enrollmentId));
+    const destination = destinationFor(input.reason, input.destination);
     const endDate = parseDay(input.endDate, 'endDate');
     checkEndDate(owned.row.startDate, endDate, owned.delivery.birthDate);
     checkEndOfSchoolYear(input.reason, endDate);
-    return end(tx, owned, endDate, input.reason);
+    return end(tx, owned, { endDate, endReason: input.reason, destination });
   });
 }
 
-async function end(tx: Db, owned: Owned, endDate: string, reason: DeregisterInput['reason']) {
-  const next = { ...owned.row, endDate, endReason: reason, updatedAt: new Date() };
-  await tx.update(enrollment).set({ endDate, endReason: reason, updatedAt: next.updatedAt }).where(eq(enrollment.id, next.id));
+/** Ends the enrollment: its LearnerDeregistered event, with its signals brought in line. */
+export async function end(tx: Db, owned: Owned, ending: Pick<EnrollmentRow, 'endDate' | 'endReason' | 'destination'>) {
+  const next = { ...owned.row, ...ending, updatedAt: new Date() };
+  await tx
+    .update(enrollment)
+    .set({ ...ending, updatedAt: next.updatedAt })
+    .where(eq(enrollment.id, next.id));
   await recordChange(tx, 'LearnerDeregistered', { ...owned, row: next });
   return { enrollmentId: next.id };
 }
@@ -211,7 +220,7 @@ export function acknowledgeTransfer(db: Db, school: School, input: { documentId:
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
     const owned = await ownEnrollment(tx, school, notice.enrollmentId);
     await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));
-    if (notice.endRequired) await end(tx, owned, notice.proposedEndDate, 'TRANSFER');
+    if (notice.endRequired) await end(tx, owned, { endDate: notice.proposedEndDate, endReason: 'TRANSFER', destination: destinationFor('TRANSFER', null) });
     return { noticeId: id, enrollmentId: owned.row.id };
   });
 }

@@ -305,6 +305,7 @@ function enrollmentRow(item: Parsed, learnerId: string, now: Date): EnrollmentRo
     startDate: item.startDate,
     endDate: item.endDate,
     endReason: null,
+    destination: null,
     group: item.input.group,
     schoolEnrollmentNumber: item.number,
     vve: item.input.vve,

@@ -2,13 +2,14 @@ import {
   learnersEvent,
   type EnrollmentEventType,
   type EnrollmentState,
+  type ExpulsionEventType,
   type LearnerIdentity,
   type PersonEventType,
   type PersonState,
   type PgnChange,
 } from '../../contracts/learners.ts';
 import type { NewEvent } from '../../kernel/events.ts';
-import type { DeliveryRow, EnrollmentRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
+import type { DeliveryRow, EnrollmentRow, ExpulsionRow, PersonRow, ResultRow, SignalRow, TransferNoticeRow } from './tables.ts';
 
 /*
  * The learners stream as this subgraph writes it (docs/architecture.md, "Events and subscriptions"), each
@@ -20,7 +21,12 @@ export interface EnrollmentFacts {
   learnerId: string;
   pgn: string;
   delivery: Pick<DeliveryRow, 'birthDate' | 'municipalityCode'>;
-  registered: Pick<PersonRow, 'birthDate'> | null;
+  registered: Pick<PersonRow, 'birthDate' | 'municipalityCode'> | null;
+}
+
+/** The municipality of residence, as views.ts (residenceOf) gives it: the person source's, else the delivery's. */
+export function residenceCode(facts: Pick<EnrollmentFacts, 'delivery' | 'registered'>): string | null {
+  return facts.registered?.municipalityCode || facts.delivery.municipalityCode || null;
 }
 
 export function enrollmentState(row: EnrollmentRow, facts: EnrollmentFacts): EnrollmentState {
@@ -38,15 +44,41 @@ export function enrollmentState(row: EnrollmentRow, facts: EnrollmentFacts): Enr
     startDate: row.startDate,
     endDate: row.endDate,
     endReason: row.endReason,
+    destination: row.destination,
     group: row.group,
     registeredAt: row.registeredAt.toISOString(),
   };
 }
 
-const enrollmentKeys = (row: EnrollmentRow) => ({ enrollmentId: row.id, learnerId: row.learnerId, brin6: row.brin6 });
+const enrollmentKeys = (row: Pick<EnrollmentRow, 'id' | 'learnerId' | 'brin6'>) => ({ enrollmentId: row.id, learnerId: row.learnerId, brin6: row.brin6 });
+
+/** Where the register knows the learner's residence, the event is keyed by it too: a municipality follows its residents by it. */
+function withResidence(keys: Record<string, string>, municipalityCode: string | null): Record<string, string> {
+  return municipalityCode ? { ...keys, municipalityCode } : keys;
+}
 
 export function enrollmentEvent(type: EnrollmentEventType, row: EnrollmentRow, facts: EnrollmentFacts): NewEvent {
-  return learnersEvent(type, enrollmentKeys(row), enrollmentState(row, facts));
+  return learnersEvent(type, withResidence(enrollmentKeys(row), residenceCode(facts)), enrollmentState(row, facts));
+}
+
+/**
+ * A step of an expulsion (expulsions.ts). `municipalityCode` is given for the steps the municipality of
+ * residence is told of: the decision (LPW art 18.1), and a withdrawal after it.
+ */
+export function expulsionEvent(type: ExpulsionEventType, row: ExpulsionRow, municipalityCode: string | null): NewEvent {
+  return learnersEvent(
+    type,
+    withResidence({ ...enrollmentKeys({ id: row.enrollmentId, learnerId: row.learnerId, brin6: row.brin6 }), expulsionId: row.id }, municipalityCode),
+    {
+      expulsionId: row.id,
+      enrollmentId: row.enrollmentId,
+      learnerId: row.learnerId,
+      brin6: row.brin6,
+      status: row.status,
+      decidedOn: row.decidedOn,
+      endDate: row.endDate,
+    },
+  );
 }
 
 export function resultRecorded(row: ResultRow, enrollment: EnrollmentRow): NewEvent {

@@ -4,9 +4,9 @@ import { rowsOf, type Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
-import { covers, isOnderwijsnummer, parseBrin6, parseBsn, parseOnderwijsnummer } from '../../kernel/ids/index.ts';
+import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer } from '../../kernel/ids/index.ts';
 import { today } from '../../kernel/scalars.ts';
-import { coveredBy, notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound, vestigingFor } from '../../kernel/reach.ts';
 import type { School } from './access.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { lockPgns } from './enroll.ts';
@@ -30,12 +30,8 @@ export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverrid
  * of that school's vestigingen the register knows from RIO.
  */
 async function identifyingVestiging(tx: Db, school: string, given: string | null | undefined): Promise<string> {
-  if (given == null) {
-    if (school.length === 6) return school;
-    throw badInput('brin6', `Acting for the whole school ${school}, name the vestiging (brin6) that identifies the child`);
-  }
-  const brin6 = parseBrin6(given, 'brin6');
-  if (!covers(school, brin6)) throw new RegisterError('FORBIDDEN', `${brin6} is not a vestiging of the school ${school} you act for`, 'brin6');
+  const brin6 = vestigingFor(school, given);
+  if (brin6 === school) return brin6;
   const [known] = await tx
     .select({ code: rioObject.code })
     .from(rioObject)

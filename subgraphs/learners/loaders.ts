@@ -6,6 +6,7 @@ import { coveredBy } from '../../kernel/reach.ts';
 import {
   delivery,
   enrollment,
+  expulsion,
   learner,
   learnerPgn,
   mergedLearner,
@@ -15,6 +16,7 @@ import {
   transferNotice,
   type DeliveryRow,
   type EnrollmentRow,
+  type ExpulsionRow,
   type ResultRow,
 } from './tables.ts';
 
@@ -165,6 +167,28 @@ export function learnerLoaders(db: Db) {
         ).map((row) => [row.id, row]),
       );
       return ids.map((id) => rows.get(id) ?? null);
+    }),
+    expulsion: new DataLoader(async (ids: readonly string[]) => {
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(expulsion)
+            .where(inArray(expulsion.id, [...ids]))
+        ).map((row) => [row.id, row]),
+      );
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    expulsionsOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
+      const groups = groupBy<ExpulsionRow>(
+        await db
+          .select()
+          .from(expulsion)
+          .where(inArray(expulsion.enrollmentId, [...ids]))
+          .orderBy(expulsion.startedAt, expulsion.id),
+        (row) => row.enrollmentId,
+      );
+      return ids.map((id) => groups.get(id) ?? []);
     }),
     /** Keyed `learnerId/brin6`: may that school see that learner? */
     learnerVisibleTo: new DataLoader((keys: readonly string[]) => learnersVisibleTo(db, keys)),

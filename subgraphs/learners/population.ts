@@ -284,8 +284,9 @@ async function enrollmentRows(tx: Db, day: string): Promise<void> {
       least(now(), (sp.start_date + 1 + floor(${draw(10, 'sp.i')} * 6)::int + make_interval(secs => 28800 + floor(${draw(11, 'sp.i')} * 36000)))::timestamp AT TIME ZONE 'Europe/Amsterdam') AS registered_at
     FROM spans sp JOIN seed_learner l ON l.i = sp.i JOIN seed_place p ON p.n = sp.place`);
   await tx.execute(sql`INSERT INTO learners.enrollment (id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, end_reason,
-      school_group, school_enrollment_number, vve, registered_at, updated_at)
-    SELECT id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, end_reason, school_group, number, vve, registered_at, registered_at
+      destination, school_group, school_enrollment_number, vve, registered_at, updated_at)
+    SELECT id, learner_id, brin6, provider_code, location_code, offered_programme_id, start_date, end_date, end_reason,
+      CASE WHEN end_reason = 'TRANSFER' THEN 'OTHER_SCHOOL' END, school_group, number, vve, registered_at, registered_at
     FROM seed_enrollment`);
   await tx.execute(sql`INSERT INTO learners.delivery (id, learner_id, brin6, enrollment_id, pgn, birth_date, gender, postcode, family_name, given_names,
       municipality_code, delivered_at)
@@ -317,11 +318,12 @@ async function noticeRows(tx: Db, day: string): Promise<void> {
  */
 async function eventRows(tx: Db): Promise<void> {
   const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  const state = (endDate: string, endReason: string) =>
+  const state = (endDate: string, endReason: string, destination: string) =>
     sql.raw(`jsonb_build_object('enrollmentId', e.id, 'learnerId', l.id, 'pgn', l.pgn, 'birthDate', l.birth_date, 'municipalityCode', p.municipality_code,
       'registeredBirthDate', CASE WHEN l.pgn_kind = 'BSN' THEN l.birth_date END, 'brin6', e.brin6, 'providerCode', e.provider_code, 'locationCode', e.location_code, 'offeredProgrammeId', e.offered_programme_id,
-      'startDate', e.start_date, 'endDate', ${endDate}, 'endReason', ${endReason}, 'group', e.school_group, 'registeredAt', ${iso('e.registered_at')})`);
-  const keys = sql.raw(`jsonb_build_object('enrollmentId', e.id, 'learnerId', l.id, 'brin6', e.brin6)`);
+      'startDate', e.start_date, 'endDate', ${endDate}, 'endReason', ${endReason}, 'destination', ${destination}, 'group', e.school_group, 'registeredAt', ${iso('e.registered_at')})`);
+  // The municipality of residence, by which a municipality follows its residents' enrollments.
+  const keys = sql.raw(`jsonb_build_object('enrollmentId', e.id, 'learnerId', l.id, 'brin6', e.brin6, 'municipalityCode', p.municipality_code)`);
   await tx.execute(sql`INSERT INTO learners.outbox (type, keys, payload, occurred_at)
     SELECT type, keys, payload, at FROM (
       SELECT 'PersonRegistered' AS type, jsonb_strip_nulls(jsonb_build_object('bsn', s.bsn, 'learnerId', l.id, 'municipalityCode', s.municipality_code)) AS keys,
@@ -329,7 +331,7 @@ async function eventRows(tx: Db): Promise<void> {
           'changed', ${sql.param(JSON.stringify(personChangeFields))}::jsonb) AS payload, s.updated_at AS at
       FROM learners.person s LEFT JOIN seed_learner l ON l.pgn = s.bsn
       UNION ALL
-      SELECT 'EnrollmentRegistered', ${keys} AS keys, ${state("CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_date END", "CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_reason END")} AS payload, e.registered_at AS at
+      SELECT 'EnrollmentRegistered', ${keys} AS keys, ${state("CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_date END", "CASE WHEN e.kind = 'old' THEN NULL ELSE e.end_reason END", "CASE WHEN e.kind = 'old' OR e.end_reason IS NULL THEN NULL ELSE 'OTHER_SCHOOL' END")} AS payload, e.registered_at AS at
       FROM seed_enrollment e JOIN seed_learner l ON l.i = e.i JOIN seed_place p ON p.n = l.place
       UNION ALL
       SELECT 'TransferNoticeIssued', jsonb_build_object('noticeId', t.id, 'enrollmentId', t.enrollment_id, 'learnerId', l.id, 'brin6', t.brin6),
@@ -338,7 +340,7 @@ async function eventRows(tx: Db): Promise<void> {
           'endRequired', t.end_required, 'endRequiredReason', t.end_required_reason), t.issued_at
       FROM learners.transfer_notice t JOIN seed_enrollment e ON e.id = t.enrollment_id JOIN seed_learner l ON l.i = e.i
       UNION ALL
-      SELECT 'LearnerDeregistered', ${keys}, ${state('e.end_date', 'e.end_reason')}, t.handled_at
+      SELECT 'LearnerDeregistered', ${keys}, ${state('e.end_date', 'e.end_reason', "'OTHER_SCHOOL'")}, t.handled_at
       FROM seed_enrollment e JOIN seed_learner l ON l.i = e.i JOIN seed_place p ON p.n = l.place JOIN learners.transfer_notice t ON t.enrollment_id = e.id
       WHERE e.end_date IS NOT NULL
     ) happened`);

@@ -8,13 +8,25 @@ import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, listReach, readReach, schoolOf } from './access.ts';
 import { coveredBy, notFound } from '../../kernel/reach.ts';
 import { acknowledgeTransfer, changeEnrollment, deregisterLearner, recordResult } from './changes.ts';
+import { decideExpulsion, executeExpulsion, intendExpulsion, recordExpulsionHearing, withdrawExpulsion } from './expulsions.ts';
+import { expulsionsOf, expulsionsPage, residentConditions, residentEnrollmentChanged, type EnrollmentFilterInput } from './residents.ts';
 import { enroll, type EnrollInput } from './enroll.ts';
 import { identifyLearner, replacePgn } from './identify.ts';
 import type { LearnerLoaders } from './loaders.ts';
 import { actionFor } from './reconciliation.ts';
 import { schoolPostcodeAreas } from './residence.ts';
 import { acknowledgeSignal } from './signals.ts';
-import { enrollment, learnerPgn, signal, transferNotice, type EnrollmentRow, type LearnerRow, type SignalRow, type TransferNoticeRow } from './tables.ts';
+import {
+  enrollment,
+  learnerPgn,
+  signal,
+  transferNotice,
+  type EnrollmentRow,
+  type ExpulsionRow,
+  type LearnerRow,
+  type SignalRow,
+  type TransferNoticeRow,
+} from './tables.ts';
 import { factOf, learnerView, residenceOf, seesEnrollment, visibleEnrollment, visibleLearner } from './views.ts';
 import { eventSubscription } from '../../kernel/feed.ts';
 
@@ -25,13 +37,11 @@ async function visibleNotice(context: Context, id: string): Promise<TransferNoti
   return row && canSee(readReach(context.viewer), row.brin6) ? row : null;
 }
 
-async function enrollmentsPage(
-  context: Context,
-  args: { filter?: { activeOn?: string | null; brin6?: string | null } | null; first?: number | null; after?: string | null },
-) {
-  const reach = listReach(context.viewer);
+async function enrollmentsPage(context: Context, args: { filter?: EnrollmentFilterInput | null; first?: number | null; after?: string | null }) {
+  // A municipality lists its residents' enrollments (LPW art 19; residents.ts).
+  const reach = readReach(context.viewer);
   const size = pageSize(args.first);
-  const conditions: SQL[] = [];
+  const conditions: SQL[] = residentConditions(context, args.filter);
   if (reach.kind === 'school') conditions.push(coveredBy(enrollment.brin6, reach.school));
   if (args.filter?.brin6 != null) conditions.push(eq(enrollment.brin6, parseBrin6(args.filter.brin6, 'filter.brin6')));
   if (args.filter?.activeOn != null) {
@@ -129,6 +139,14 @@ function pgnValue(context: Context, row: SignalRow, value: string | null): strin
   return value;
 }
 
+const forMunicipality = (context: Context) => context.viewer.role === 'MUNICIPALITY';
+
+/** The answer to a step of an expulsion: the expulsion and its enrollment as they now stand. */
+async function expulsionPayload(context: Context, done: { expulsionId: string }) {
+  const row = (await context.loaders.expulsion.load(done.expulsionId))!;
+  return { expulsion: row, enrollment: await loadEnrollment(context, row.enrollmentId) };
+}
+
 const loadEnrollment = async (context: Context, id: string) => (await context.loaders.enrollment.load(id))!;
 const loadLearner = async (context: Context, id: string) => (await context.loaders.learner.load(id))!;
 
@@ -166,6 +184,7 @@ export const resolvers: ResolverMap<Context> = {
     enrollments: (_, args, context) => enrollmentsPage(context, args),
     transferNotices: (_, args, context) => noticesPage(context, args),
     signals: (_, args, context) => signalsPage(context, args),
+    expulsions: (_, args, context) => expulsionsPage(context, args),
   },
   Mutation: {
     identifyLearner: async (_, { input }, context) => {
@@ -228,6 +247,12 @@ export const resolvers: ResolverMap<Context> = {
       const { noticeId, enrollmentId } = await acknowledgeTransfer(context.db, schoolOf(context.viewer), input);
       return { notice: await context.loaders.transferNotice.load(noticeId), enrollment: await loadEnrollment(context, enrollmentId) };
     },
+    intendExpulsion: async (_, { input }, context) => expulsionPayload(context, await intendExpulsion(context.db, schoolOf(context.viewer), input)),
+    recordExpulsionHearing: async (_, { input }, context) =>
+      expulsionPayload(context, await recordExpulsionHearing(context.db, schoolOf(context.viewer), input)),
+    decideExpulsion: async (_, { input }, context) => expulsionPayload(context, await decideExpulsion(context.db, schoolOf(context.viewer), input)),
+    executeExpulsion: async (_, { input }, context) => expulsionPayload(context, await executeExpulsion(context.db, schoolOf(context.viewer), input)),
+    withdrawExpulsion: async (_, { input }, context) => expulsionPayload(context, await withdrawExpulsion(context.db, schoolOf(context.viewer), input)),
     acknowledgeSignal: async (_, { input }, context) => ({
       signal: await context.loaders.signal.load((await acknowledgeSignal(context.db, schoolOf(context.viewer), input)).signalId),
     }),
@@ -285,7 +310,17 @@ export const resolvers: ResolverMap<Context> = {
     provider: (row: EnrollmentRow) => ({ code: row.providerCode }),
     location: (row: EnrollmentRow) => ({ code: row.locationCode }),
     offeredProgramme: (row: EnrollmentRow) => ({ id: row.offeredProgrammeId }),
-    results: (row: EnrollmentRow, _, context) => context.loaders.resultsOfEnrollment.load(row.id),
+    // A school's other deliveries are no municipality's business (residents.ts): leerplicht needs neither.
+    results: (row: EnrollmentRow, _, context) => (forMunicipality(context) ? [] : context.loaders.resultsOfEnrollment.load(row.id)),
+    educationalConcept: (row: EnrollmentRow, _, context) => (forMunicipality(context) ? null : row.educationalConcept),
+    expulsions: (row: EnrollmentRow, _, context) => expulsionsOf(context, row),
+  },
+  Expulsion: {
+    enrollment: (row: ExpulsionRow, _, context) => loadEnrollment(context, row.enrollmentId),
+    // The school's grounds are its own record; the municipality is told of the decision (LPW art 18.1).
+    grounds: (row: ExpulsionRow, _, context) => (forMunicipality(context) ? null : row.grounds),
+    receivingSchool: (row: ExpulsionRow) =>
+      row.receivingSchool === null ? null : { school: row.receivingSchool, destination: row.receivingDestination, willingOn: row.receivingSchoolWillingOn },
   },
   TransferNotice: {
     __resolveReference: (ref: { id: string }, context) => visibleNotice(context, ref.id),
@@ -305,6 +340,7 @@ export const resolvers: ResolverMap<Context> = {
     action: (row: SignalRow) => actionFor(row),
   },
   Subscription: {
+    residentEnrollmentChanged,
     signalIssued: eventSubscription<Context>({
       stream: 'learners',
       types: ['SignalIssued'],

@@ -95,6 +95,9 @@ export const mergedLearner = learners.table('merged_learner', {
   mergedAt: moment('merged_at').notNull(),
 });
 
+export const endReasons = ['TRANSFER', 'END_OF_PRIMARY_EDUCATION', 'MOVED_ABROAD', 'DECEASED', 'EXPELLED', 'OTHER'] as const;
+export const destinations = ['OTHER_SCHOOL', 'ABROAD', 'SPECIAL_EDUCATION', 'UNKNOWN'] as const;
+
 export const enrollment = learners.table('enrollment', {
   id: uuid('id').primaryKey(),
   learnerId: uuid('learner_id').notNull(),
@@ -104,7 +107,9 @@ export const enrollment = learners.table('enrollment', {
   offeredProgrammeId: uuid('offered_programme_id').notNull(),
   startDate: date('start_date').notNull(),
   endDate: date('end_date'),
-  endReason: text('end_reason', { enum: ['TRANSFER', 'END_OF_PRIMARY_EDUCATION', 'MOVED_ABROAD', 'DECEASED', 'OTHER'] }),
+  endReason: text('end_reason', { enum: endReasons }),
+  /** Where the learner goes after this enrollment (leerplicht.ts); null while enrolled and when the learner died. */
+  destination: text('destination', { enum: destinations }),
   group: smallint('school_group').notNull(),
   schoolEnrollmentNumber: text('school_enrollment_number').notNull(),
   vve: boolean('vve').notNull(),
@@ -140,6 +145,27 @@ export const transferNotice = learners.table('transfer_notice', {
   handledAt: moment('handled_at'),
 });
 
+export const expulsionStatuses = ['INTENDED', 'DECIDED', 'EXECUTED', 'WITHDRAWN'] as const;
+
+/** An expulsion (verwijdering, WPO art 40.11) and its steps (expulsions.ts). */
+export const expulsion = learners.table('expulsion', {
+  id: uuid('id').primaryKey(),
+  enrollmentId: uuid('enrollment_id').notNull(),
+  learnerId: uuid('learner_id').notNull(),
+  brin6: text('brin6').notNull(),
+  status: text('status', { enum: expulsionStatuses }).notNull(),
+  grounds: text('grounds').notNull(),
+  groupTeacherHeardOn: date('group_teacher_heard_on'),
+  parentsHeardOn: date('parents_heard_on'),
+  decidedOn: date('decided_on'),
+  receivingSchool: text('receiving_school'),
+  receivingDestination: text('receiving_destination', { enum: ['OTHER_SCHOOL', 'SPECIAL_EDUCATION'] }),
+  receivingSchoolWillingOn: date('receiving_school_willing_on'),
+  endDate: date('end_date'),
+  startedAt: moment('started_at').notNull(),
+  updatedAt: moment('updated_at').notNull(),
+});
+
 export const document = documentTable(learners);
 
 export type LearnerRow = typeof learner.$inferSelect;
@@ -150,3 +176,4 @@ export type RioObjectRow = typeof rioObject.$inferSelect;
 export type DeliveryRow = typeof delivery.$inferSelect;
 export type PersonRow = typeof person.$inferSelect;
 export type SignalRow = typeof signal.$inferSelect;
+export type ExpulsionRow = typeof expulsion.$inferSelect;

@@ -27,7 +27,7 @@ function time(date: string | null): Node | string {
 const reasonTexts: Record<string, string> = {
   NOT_ENROLLED_ON_COUNT_DATE: 'not enrolled on the count date',
   UNDER_FOUR: 'not 4 on the count date',
-  LATE_REGISTRATION: 'registered more than 4 weeks after the count date',
+  LATE_REGISTRATION: 'registered after the registration deadline',
   LOCATION_NOT_ACTIVE: 'location not active in RIO',
   OFFERED_PROGRAMME_NOT_ACTIVE: 'offered programme not active in RIO',
   DOUBLE_ENROLLMENT: 'counts through another enrollment',
