@@ -184,6 +184,12 @@ describe('readConfig', () => {
     expect(problemsWith({ EXPLORER: 'yes' })).toContain('EXPLORER');
   });
 
+  it('signals absolute absence after 20 school days unless LEERPLICHT_SIGNAL_SCHOOL_DAYS says otherwise', () => {
+    expect(readConfig({}).leerplicht).toEqual({ signalSchoolDays: 20 });
+    expect(readConfig({ LEERPLICHT_SIGNAL_SCHOOL_DAYS: '0' }).leerplicht).toEqual({ signalSchoolDays: 0 });
+    for (const value of ['-1', '2.5', '201', 'ten']) expect(problemsWith({ LEERPLICHT_SIGNAL_SCHOOL_DAYS: value })).toContain('LEERPLICHT_SIGNAL_SCHOOL_DAYS');
+  });
+
   it('refuses a secret shorter than 32 characters', () => {
     expect(problemsWith({ TOKEN_SECRET: 'short' })).toContain('TOKEN_SECRET: at least 32 characters');
   });

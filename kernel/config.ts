@@ -116,6 +116,11 @@ const environment = z
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
     // GraphiQL for browsers at the GraphQL URL; unset: on in development, off in production.
     EXPLORER: z.enum(['true', 'false']).optional(),
+    // Absolute absence (README, "Leerplicht"): a resident of compulsory school age without school or
+    // exemption for more than this many school days is signalled to its municipality. 20, four weeks
+    // of school days: a school has four weeks to register an enrollment (Besluit bekostiging WPO 2022
+    // art 7), so sooner the register would signal a child whose new school has yet to register it.
+    LEERPLICHT_SIGNAL_SCHOOL_DAYS: z.coerce.number({ error: 'must be a whole number of school days' }).int().min(0).max(200).default(20),
   })
   .superRefine(
     (env, context) => {
@@ -203,6 +208,8 @@ export interface Config {
   traces: TraceSettings;
   /** Serve the GraphiQL explorer to browsers at the GraphQL URL. */
   explorer: boolean;
+  /** The absolute-absence signal: after more than this many school days without school or exemption. */
+  leerplicht: { signalSchoolDays: number };
 }
 
 export class ConfigError extends Error {
@@ -241,6 +248,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       keepAliveMs: value.KEEPALIVE_SECONDS * 1000,
     },
     explorer: value.EXPLORER === undefined ? value.NODE_ENV !== 'production' : value.EXPLORER === 'true',
+    leerplicht: { signalSchoolDays: value.LEERPLICHT_SIGNAL_SCHOOL_DAYS },
     tls:
       value.TLS_CERT && value.TLS_KEY && value.TLS_CLIENT_CA
         ? { certFile: value.TLS_CERT, keyFile: value.TLS_KEY, clientCaFile: value.TLS_CLIENT_CA }

@@ -59,7 +59,7 @@ function followed(viewer: Viewer, keys: { school?: string; municipality?: string
   if (reach.kind === 'school' && keys.school)
     return reach.school.length === 4 ? { prefix: { [keys.school]: reach.school } } : { match: { [keys.school]: reach.school } };
   if (reach.kind === 'municipality' && keys.municipality) return { match: { [keys.municipality]: reach.code } };
-  const who = keys.municipality ? 'a school or a municipality' : 'a school';
+  const who = keys.school && keys.municipality ? 'a school or a municipality' : keys.municipality ? 'a municipality' : 'a school';
   throw new RegisterError('FORBIDDEN', `Only ${who} (or the operator) follows these events: subscribe as the one they concern`);
 }
 

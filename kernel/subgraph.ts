@@ -21,6 +21,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { projectRoot } from './config.ts';
+import type { SubgraphTask } from './tasks.ts';
 import { AuditTrail, pgnsNamedIn, writeAudit } from './audit.ts';
 import type { Database, Db } from './db.ts';
 import { cursorBefore, type ConsumerOptions, type StoredEvent } from './events.ts';
@@ -76,6 +77,8 @@ export interface Subgraph<Loaders = unknown> {
   seed?(database: Database, log: (message: string) => void): Promise<void>;
   /** Other subgraphs' streams this one keeps its own state from; the cursor lives in this subgraph's schema. */
   consumers?: readonly Pick<ConsumerOptions, 'stream' | 'consumer' | 'handle' | 'types' | 'bulk'>[];
+  /** Work it does of itself, on time and when woken (kernel/tasks.ts): started with its consumers, once they have caught up. */
+  tasks?: readonly SubgraphTask[];
   /**
    * Runs for every operation once the viewer is known, before any resolver: a RegisterError refuses
    * the whole operation (a vendor without a mandate for this subgraph's service, for one).

@@ -7,6 +7,7 @@ import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen, route, type Handler, type Listening, type TlsOptions } from '../kernel/http.ts';
 import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { catchUpWithCommitted, consumerLag, startConsumer, type ConsumerOptions } from '../kernel/events.ts';
+import { startTask } from '../kernel/tasks.ts';
 import { causeOf, healthHandler, NotReady, pingDatabase, pingSubgraph, Readiness, readinessHandler, startingHandler, type Check } from '../kernel/health.ts';
 import { isOutage } from '../kernel/errors.ts';
 import { auditLogExposure } from '../kernel/audit.ts';
@@ -243,7 +244,7 @@ interface Telemetry {
 }
 
 /**
- * Migrates, seeds and starts the consumers of the served subgraphs, in that order over all of them:
+ * Migrates, seeds and starts the consumers and then the tasks of the served subgraphs, in that order over all of them:
  * a consumer reads another subgraph's stream, which exists once that subgraph has migrated and seeded.
  * Consumers catch up before the process serves, so that it answers from current state.
  */
@@ -291,6 +292,11 @@ async function prepareSubgraphs(
         loops.push(loop);
         // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
         unlistens.push(await database.listen(`outbox_${consumer.stream}`, loop.wake));
+      }
+      for (const task of subgraph.tasks ?? []) {
+        const loop = startTask(database.db, task, config, (error) => log.error({ task: task.name, err: error }, 'task failed; retrying'));
+        loops.push(loop);
+        for (const channel of task.wakeOn ?? []) unlistens.push(await database.listen(channel, loop.wake));
       }
     }
   } catch (error) {

@@ -339,7 +339,11 @@ describe('absence reports and exemptions through the gateway', { shuffle: false 
     });
 
     it('writes every kind of absence event to the absence stream', async () => {
-      const types = new Set((await readEvents(system.system.database!.db, 'absence', null, 1000)).map((event) => event.type));
+      // An absolute-absence signal comes and goes with the timing of a person imported before its
+      // enrollment (test/leerplicht.test.ts follows those).
+      const types = new Set(
+        (await readEvents(system.system.database!.db, 'absence', null, 1000)).map((event) => event.type).filter((type) => !type.startsWith('AbsoluteAbsence')),
+      );
       expect([...types].sort()).toEqual(['AbsenceReportStatusChanged', 'AbsenceReported', 'ExemptEnrollmentNoticed', 'ExemptionRegistered']);
     });
   });

@@ -105,6 +105,7 @@ const matrix: [string, Request, Outcome[]][] = [
   ['absenceReports', () => ({ query: '{ absenceReports(first: 1) { totalCount } }' }), [ok, F, F, ok, ok, F, ok, U]],
   ['exemptions', () => ({ query: '{ exemptions(first: 1) { totalCount } }' }), [F, F, F, ok, ok, F, ok, U]],
   ['exemptionNotices', () => ({ query: '{ exemptionNotices(first: 1) { totalCount } }' }), [ok, F, F, F, F, F, ok, U]],
+  ['absoluteAbsenceSignals', () => ({ query: '{ absoluteAbsenceSignals(first: 1) { totalCount } }' }), [F, F, F, ok, ok, F, ok, U]],
   [
     'registerVendor',
     (_, n) => ({
@@ -293,6 +294,15 @@ const matrix: [string, Request, Outcome[]][] = [
     }),
     [F, F, F, ok, NF, F, F, U],
   ],
+  [
+    // A signal no municipality has: the one it was issued to would acknowledge it (test/leerplicht.test.ts).
+    'acknowledgeAbsoluteAbsenceSignal',
+    (_, n) => ({
+      query: 'mutation($input: AcknowledgeAbsoluteAbsenceSignalInput!) { acknowledgeAbsoluteAbsenceSignal(input: $input) { signal { id } } }',
+      variables: { input: { documentId: `access-${n}`, signalId: '00000000-0000-4000-8000-000000000019' } },
+    }),
+    [F, F, F, NF, NF, F, F, U],
+  ],
 ];
 
 /**
@@ -300,7 +310,7 @@ const matrix: [string, Request, Outcome[]][] = [
  * subscription live, else the code of the `error` message that refused it. Without a token the
  * connection itself is refused, closed with 4403: written UNAUTHENTICATED, as over HTTP. Funding,
  * transfer notices and signals need a ROD_PO mandate and follow a school; absence reports need
- * VERZUIM and follow a school or a municipality.
+ * VERZUIM and follow a school or a municipality; absolute-absence signals follow a municipality only.
  */
 //                      vendor unmandated expired municipality other  board operator anonymous
 const subscriptionMatrix: [string, string, Outcome[]][] = [
@@ -309,6 +319,7 @@ const subscriptionMatrix: [string, string, Outcome[]][] = [
   ['signalIssued', 'subscription { signalIssued { cursor } }', [ok, F, F, F, F, F, ok, U]],
   ['absenceReportUpdated', 'subscription { absenceReportUpdated { cursor } }', [ok, F, F, ok, ok, F, ok, U]],
   ['residentEnrollmentChanged', 'subscription { residentEnrollmentChanged { cursor } }', [F, F, F, ok, ok, F, ok, U]],
+  ['absoluteAbsenceSignalUpdated', 'subscription { absoluteAbsenceSignalUpdated { cursor } }', [F, F, F, ok, ok, F, ok, U]],
 ];
 
 describe('who may use which root field: the access matrix', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../kernel/calendar.ts';
 import { rowsOf } from '../kernel/db.ts';
 import { today } from '../kernel/scalars.ts';
-import { bsnFor, enrollmentInput, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { bsnFor, enrollmentInput, eventually, importPersonLines, personLine, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /*
  * Every mutation of the API fed random and hostile input through the gateway (issue 17, finding 5):
@@ -168,6 +168,17 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       tokens.board,
     );
     fixture.mandate = granted.grantMandate.id;
+    // A child in the person source that no school enrolls: Emmen gets an absolute-absence signal of it.
+    await importPersonLines(system, [personLine(bsnFor(95_001), { birthDate: '2019-03-01' })]);
+    await eventually('the absolute-absence signal of a child never enrolled', async () => {
+      const data = await ok<{ absoluteAbsenceSignals: { edges: { node: { id: string } }[] } }>(
+        '{ absoluteAbsenceSignals(first: 1) { edges { node { id } } } }',
+        {},
+        tokens.municipality,
+      );
+      fixture.absoluteAbsenceSignal = data.absoluteAbsenceSignals.edges[0]?.node.id ?? '';
+      return fixture.absoluteAbsenceSignal !== '';
+    });
   });
   afterAll(() => system?.close());
 
@@ -190,7 +201,15 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'learners.document',
       '(SELECT count(*) FROM learners.outbox)',
     ],
-    absence: ['absence.report', 'absence.report_day_part', 'absence.report_transition', 'absence.absence_hours', 'absence.exemption', 'absence.document'],
+    absence: [
+      'absence.report',
+      'absence.report_day_part',
+      'absence.report_transition',
+      'absence.absence_hours',
+      'absence.exemption',
+      'absence.absolute_absence_signal',
+      'absence.document',
+    ],
     funding: [
       'funding.count_overview',
       "(SELECT * FROM funding.count_date WHERE phase = 'FINAL')",
@@ -481,8 +500,22 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'input',
       'RegisterExemptionInput!',
       inputs(
-        { documentId: freshDocument, pgn: fixture.pgn!, kind: 'UNFIT', startDate: '2026-09-01', endDate: '2027-07-31' },
-        { documentId: text, pgn: id, kind: text, startDate: day, endDate: day },
+        { documentId: freshDocument, pgn: fixture.pgn!, kind: 'UNFIT', startDate: '2026-09-01', endDate: '2027-07-31', noticedOn: '2026-08-15' },
+        { documentId: text, pgn: id, kind: text, startDate: day, endDate: day, noticedOn: day },
+      ),
+      'municipality',
+    );
+  });
+
+  it('acknowledgeAbsoluteAbsenceSignal (absence)', async () => {
+    await check(
+      'absence',
+      'acknowledgeAbsoluteAbsenceSignal',
+      'input',
+      'AcknowledgeAbsoluteAbsenceSignalInput!',
+      inputs(
+        { documentId: freshDocument, signalId: fixture.absoluteAbsenceSignal!, note: 'Huisbezoek gepland' },
+        { documentId: text, signalId: id, note: text },
       ),
       'municipality',
     );
@@ -509,6 +542,7 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
         'changeAbsenceReportStatus',
         'recordAbsence',
         'registerExemption',
+        'acknowledgeAbsoluteAbsenceSignal',
       ].sort(),
     );
   });

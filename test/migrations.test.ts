@@ -207,3 +207,41 @@ describe('migrating the learners, funding and absence registers from one learner
     expect(await query(sql`SELECT count(*)::int AS n FROM absence.resident`)).toEqual([{ n: 0 }]);
   });
 });
+
+describe('absence 0006: exemptions by PGN, and the learners stream read again for how enrollments ended', () => {
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  let oldRoot: string;
+  const query = async <Row>(statement: ReturnType<typeof sql>) => rowsOf<Row>(await database.db.execute(statement));
+  const exemptionId = '00000000-0000-4000-8000-000000000e06';
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    oldRoot = await mkdtemp(path.join(tmpdir(), 'migrations-'));
+    for (const file of (await readdir(path.join(migrationsRoot, 'absence'))).filter((name) => name < '0006')) {
+      await cp(path.join(migrationsRoot, 'absence', file), path.join(oldRoot, 'absence', file));
+    }
+    await migrate(database, 'absence', oldRoot);
+    await database.db.execute(sql`INSERT INTO absence.learner (id, pgn) VALUES (${ids.twice}, '111222333')`);
+    await database.db.execute(sql`INSERT INTO absence.exemption (id, learner_id, municipality_code, kind, start_date, registered_at)
+      VALUES (${exemptionId}, ${ids.twice}, '0114', 'UNFIT', '2026-11-01', '2026-11-01T08:00:00Z')`);
+    await database.db.execute(sql`INSERT INTO absence.consumer_cursor (consumer, stream, cursor) VALUES ('absence.learners', 'learners', 'MTAtMQ'),
+      ('absence.mandates', 'institutions', 'MTAtMQ')`);
+    await migrate(database, 'absence');
+  }, 120_000);
+  afterAll(async () => {
+    await database?.drop();
+    if (oldRoot) await rm(oldRoot, { recursive: true });
+  });
+
+  it("names each exemption by its learner's PGN, keeps the learner, and flags no notice as late", async () => {
+    expect(await query(sql`SELECT id::text, learner_id::text, pgn, noticed_on, late_notice FROM absence.exemption`)).toEqual([
+      { id: exemptionId, learner_id: ids.twice, pgn: '111222333', noticed_on: null, late_notice: false },
+    ]);
+  });
+
+  it('makes the copy of the learners stream start again, and leaves the other cursors where they were', async () => {
+    expect(await query(sql`SELECT consumer, cursor FROM absence.consumer_cursor ORDER BY consumer`)).toEqual([
+      { consumer: 'absence.mandates', cursor: 'MTAtMQ' },
+    ]);
+  });
+});

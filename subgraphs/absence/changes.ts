@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
-import { RegisterError } from '../../kernel/errors.ts';
+import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, readYourWrites } from '../../kernel/events.ts';
 import { covers, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
@@ -11,11 +11,12 @@ import type { Viewer } from '../../kernel/viewer.ts';
 import { actorOf, type Actor } from './access.ts';
 import { notFound, vestigingFor } from '../../kernel/reach.ts';
 import { calendarOf } from './calendars.ts';
+import { noteResidents } from './absoluteAbsence.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
+import { checkExemptionKind, checkWithinCompulsorySchoolAge, exemptionPeriod, lateNotice } from './leerplicht.ts';
 import { learnersConsumer, noticeExemptEnrollments } from './projection.ts';
 import {
   checkAbsenceDays,
-  checkExemptionPeriod,
   checkRecordedAbsence,
   checkReport,
   checkReportedPeriod,
@@ -90,22 +91,26 @@ async function residenceOf(tx: Db, enrolled: EnrollmentRow): Promise<string | nu
 }
 
 /**
- * The learner known by `pgn` who lives in the municipality: by the person source, or, for one it
- * does not place, by a school's delivery with one of its enrollments.
+ * Whom an exemption is for: a child who lives in the municipality, named by `pgn`. By the person
+ * source, where it registers the BSN: enrolled or not (LPW art 5, 5a: an exempt child is typically
+ * never enrolled). Else, for a learner the source does not place, by a school's delivery with one of
+ * its enrollments. With the learner the register knows by `pgn` (null for a child never enrolled) and
+ * the birth date its compulsory school age follows from. Null for a PGN unknown or living elsewhere:
+ * one answer for both, so that no municipality learns who lives where.
  */
-async function residentOf(tx: Db, pgn: string, code: string) {
+async function exemptOf(tx: Db, pgn: string, code: string): Promise<{ learnerId: string | null; birthDate: string | null } | null> {
   // FOR SHARE: a learner being folded into another (projection.ts, foldMerged) waits for this exemption, or this for it.
   const [held] = await tx.select({ id: learner.id }).from(learner).where(eq(learner.pgn, pgn)).for('share');
+  const [registered] = await tx.select().from(resident).where(eq(resident.bsn, pgn));
+  if (registered?.municipalityCode) return registered.municipalityCode === code ? { learnerId: held?.id ?? null, birthDate: registered.birthDate } : null;
   if (!held) return null;
-  const [place] = await tx.select({ registered: resident.municipalityCode }).from(resident).where(eq(resident.bsn, pgn));
-  const found = { id: held.id, registered: place?.registered ?? null };
-  if (found.registered) return found.registered === code ? found : null;
   const [delivered] = await tx
-    .select({ id: enrollment.id })
+    .select({ birthDate: enrollment.birthDate })
     .from(enrollment)
-    .where(and(eq(enrollment.learnerId, found.id), eq(enrollment.municipalityCode, code)))
+    .where(and(eq(enrollment.learnerId, held.id), eq(enrollment.municipalityCode, code)))
+    .orderBy(desc(enrollment.startDate))
     .limit(1);
-  return delivered ? found : null;
+  return delivered ? { learnerId: held.id, birthDate: delivered.birthDate } : null;
 }
 
 const parseAbsences = (absences: readonly Absence[]) => absences.map((absence, i) => ({ ...absence, date: parseDay(absence.date, `absences.${i}.date`) }));
@@ -266,31 +271,53 @@ export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId:
   });
 }
 
+export interface RegisterExemptionInput {
+  documentId: string;
+  pgn: string;
+  kind: ExemptionKind;
+  startDate: string;
+  endDate?: string | null;
+  noticedOn?: string | null;
+}
+
 /**
- * An exemption (vrijstelling), registered by the municipality where the learner lives (Besluit ROD
- * art 20; LPW art 5, 5a, 15, 3a/3b [S:6, S:7]). A school that enrolls the learner in the exemption's
- * period gets a notice (LPW art 15a).
+ * An exemption (vrijstelling), registered by the municipality where the child lives (Besluit ROD art
+ * 20), enrolled or not (LPW art 5, 5a): by its article (leerplicht.ts: no art 15 or 3a/3b at po ages;
+ * a yearly claim under art 5 under b or c ends with its school year and is flagged when noticed after
+ * 1 July, art 6), within the child's compulsory school age (art 3, 4). A school that enrolls the child
+ * in its period gets a notice (LPW art 15a), now or once it enrolls; an absolute-absence signal it
+ * answers is resolved.
  */
-export async function registerExemption(
-  db: Db,
-  viewer: Viewer,
-  input: { documentId: string; pgn: string; kind: ExemptionKind; startDate: string; endDate?: string | null },
-) {
+export async function registerExemption(db: Db, viewer: Viewer, input: RegisterExemptionInput) {
   const municipality = municipalityOf(viewer);
   await takeInLearnerEvents(db);
   return once(db, document, municipality.actor, 'registerExemption', input, async (tx) => {
     const pgn = parsePgn(input.pgn, 'pgn').value;
-    const startDate = parseDay(input.startDate, 'startDate');
-    const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
-    checkExemptionPeriod(startDate, endDate);
-    const living = await residentOf(tx, pgn, municipality.code);
-    if (!living) throw notFound(`learner with PGN ${pgn} living in municipality ${municipality.code}`);
+    checkExemptionKind(input.kind);
+    const period = exemptionPeriod(input.kind, parseDay(input.startDate, 'startDate'), input.endDate == null ? null : parseDay(input.endDate, 'endDate'));
+    const noticedOn = input.noticedOn == null ? today() : parseDay(input.noticedOn, 'noticedOn');
+    if (noticedOn > today())
+      throw badInput('noticedOn', `The notice reached the municipality on ${noticedOn}, after today, ${today()}: give the day it came in`);
+    const exempt = await exemptOf(tx, pgn, municipality.code);
+    if (!exempt) throw notFound(`child with PGN ${pgn} living in municipality ${municipality.code}`);
+    if (exempt.birthDate) checkWithinCompulsorySchoolAge(exempt.birthDate, period.startDate, period.endDate);
     const [row] = await tx
       .insert(exemption)
-      .values({ id: randomUUID(), learnerId: living.id, municipalityCode: municipality.code, kind: input.kind, startDate, endDate, registeredAt: new Date() })
+      .values({
+        id: randomUUID(),
+        learnerId: exempt.learnerId,
+        pgn,
+        municipalityCode: municipality.code,
+        kind: input.kind,
+        ...period,
+        noticedOn,
+        lateNotice: lateNotice(input.kind, period.startDate, noticedOn),
+        registeredAt: new Date(),
+      })
       .returning();
     await appendEvents(tx, 'absence', [exemptionRegistered(row!)]);
-    const notices = await noticeExemptEnrollments(tx, [living.id]);
+    const notices = exempt.learnerId ? await noticeExemptEnrollments(tx, [exempt.learnerId]) : [];
+    await noteResidents(tx, [pgn]);
     return { exemptionId: row!.id, noticeCount: notices.length };
   });
 }

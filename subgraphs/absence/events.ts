@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../kernel/events.ts';
-import type { ExemptionNoticeRow, ExemptionRow, ReportRow } from './tables.ts';
+import type { AbsoluteAbsenceSignalRow, ExemptionNoticeRow, ExemptionRow, ReportRow } from './tables.ts';
 
 /*
  * The absence stream (docs/architecture.md, "Events and subscriptions"), the source of the real-time
@@ -41,10 +41,11 @@ export function absenceReportStatusChanged(
   };
 }
 
+/** `learnerId` is null for a child the register knows no learner of (never enrolled); the key is left out then. */
 export function exemptionRegistered(exemption: ExemptionRow): NewEvent {
   return {
     type: 'ExemptionRegistered',
-    keys: { exemptionId: exemption.id, learnerId: exemption.learnerId, municipalityCode: exemption.municipalityCode },
+    keys: { exemptionId: exemption.id, ...(exemption.learnerId ? { learnerId: exemption.learnerId } : {}), municipalityCode: exemption.municipalityCode },
     payload: {
       exemptionId: exemption.id,
       learnerId: exemption.learnerId,
@@ -61,5 +62,29 @@ export function exemptEnrollmentNoticed(notice: ExemptionNoticeRow, learnerId: s
     type: 'ExemptEnrollmentNoticed',
     keys: { noticeId: notice.id, exemptionId: notice.exemptionId, enrollmentId: notice.enrollmentId, brin6: notice.brin6, learnerId },
     payload: { noticeId: notice.id, exemptionId: notice.exemptionId, enrollmentId: notice.enrollmentId, brin6: notice.brin6, learnerId },
+  };
+}
+
+/**
+ * An absolute-absence signal issued, acknowledged or resolved: the municipality's only, so its keys
+ * name no school (kernel/feed.ts follows a school by `brin6`). The child is not named: a subscriber
+ * reads the signal as it is now, for its viewer.
+ */
+export function absoluteAbsenceSignalChanged(
+  type: 'AbsoluteAbsenceSignalIssued' | 'AbsoluteAbsenceSignalAcknowledged' | 'AbsoluteAbsenceSignalResolved',
+  signal: AbsoluteAbsenceSignalRow,
+): NewEvent {
+  return {
+    type,
+    keys: { signalId: signal.id, municipalityCode: signal.municipalityCode },
+    payload: {
+      signalId: signal.id,
+      municipalityCode: signal.municipalityCode,
+      reason: signal.reason,
+      since: signal.since,
+      dueOn: signal.dueOn,
+      status: signal.status,
+      resolution: signal.resolution,
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
 import { mandateCopy } from '../../contracts/mandates.ts';
 import { rioConsumer } from './calendars.ts';
+import { leerplichtChannel, settlePending, sweep } from './absoluteAbsence.ts';
 import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
 import { learnersConsumer } from './projection.ts';
 import { resolvers } from './resolvers.ts';
@@ -17,4 +18,16 @@ export const absence: Subgraph<AbsenceLoaders> = {
   audited: true,
   // Where each school is, for its calendar (calendars.ts).
   consumers: [mandates.consumer, learnersConsumer, rioConsumer],
+  // Absolute absence (absoluteAbsence.ts): the residents a change noted, at once when it commits (and
+  // every 10 s, for a notification missed); and every hour all that may be due, since a day passing
+  // is enough to make a signal due and no event says so.
+  tasks: [
+    {
+      name: 'absence.leerplicht.settle',
+      everyMs: 10_000,
+      wakeOn: [leerplichtChannel],
+      run: (db, config) => settlePending(db, { schoolDays: config.leerplicht.signalSchoolDays }),
+    },
+    { name: 'absence.leerplicht.sweep', everyMs: 3_600_000, run: (db, config) => sweep(db, { schoolDays: config.leerplicht.signalSchoolDays }) },
+  ],
 };

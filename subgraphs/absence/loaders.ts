@@ -1,7 +1,17 @@
 import DataLoader from 'dataloader';
 import { and, asc, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
-import { enrollment, exemption, report, reportDayPart, reportTransition, type ExemptionRow, type ReportRow } from './tables.ts';
+import {
+  absoluteAbsenceSignal,
+  enrollment,
+  exemption,
+  report,
+  reportDayPart,
+  reportTransition,
+  type AbsoluteAbsenceSignalRow,
+  type ExemptionRow,
+  type ReportRow,
+} from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -70,6 +80,17 @@ export function absenceLoaders(db: Db) {
             .from(exemption)
             .where(inArray(exemption.id, [...ids]))
         ).map((row): [string, ExemptionRow] => [row.id, row]),
+      );
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    absoluteAbsenceSignal: new DataLoader(async (ids: readonly string[]) => {
+      const rows = new Map(
+        (
+          await db
+            .select()
+            .from(absoluteAbsenceSignal)
+            .where(inArray(absoluteAbsenceSignal.id, [...ids]))
+        ).map((row): [string, AbsoluteAbsenceSignalRow] => [row.id, row]),
       );
       return ids.map((id) => rows.get(id) ?? null);
     }),

@@ -1,7 +1,8 @@
-import { inArray, sql } from 'drizzle-orm';
+import { and, inArray, sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { appendEvents, type StoredEvent } from '../../kernel/events.ts';
+import { today } from '../../kernel/scalars.ts';
 import {
   asLearnersEvent,
   bulkMerges,
@@ -12,7 +13,9 @@ import {
   personEventTypes,
   type Merge,
 } from '../../contracts/learners.ts';
+import { leerplichtChannel, noteCandidates, noteResidents } from './absoluteAbsence.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
+import { noticedKinds } from './leerplicht.ts';
 import { overlaps } from './rules.ts';
 import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
 
@@ -21,15 +24,20 @@ import { enrollment, exemption, exemptionNotice, learner, resident, type Exempti
  * is enrolled, and their PGN, by which a municipality names a learner; each enrollment with the
  * municipality its school's delivery gives; and the residents the person source registers, by BSN,
  * with where they live (the leerplicht work reads them too). Runs in the consumer's transaction with
- * its cursor (kernel/events.ts).
+ * its cursor (kernel/events.ts). Every resident an event concerns is noted for the absolute-absence
+ * signal (absoluteAbsence.ts), settled once the transaction commits.
  */
 
 export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise<void> {
   const learners = new Map<string, typeof learner.$inferInsert>();
   const enrollments = new Map<string, typeof enrollment.$inferInsert>();
   const residents = new Map<string, typeof resident.$inferInsert>();
+  const concerned = new Set<string>();
   for (const event of events.map(asLearnersEvent)) {
+    if (event.type === 'PgnReplaced') concerned.add(event.payload.previousPgn);
+    if ('pgn' in event.payload) concerned.add(event.payload.pgn);
     if (isPersonEvent(event)) {
+      concerned.add(event.payload.bsn);
       const state = event.payload;
       residents.set(state.bsn, {
         bsn: state.bsn,
@@ -52,6 +60,9 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
         startDate: row.startDate,
         endDate: row.endDate,
         municipalityCode: row.municipalityCode,
+        endReason: row.endReason,
+        destination: row.destination ?? null,
+        birthDate: row.birthDate,
       });
     }
   }
@@ -60,8 +71,21 @@ export async function applyLearnerEvents(tx: Db, events: StoredEvent[]): Promise
   if (enrollments.size) await insertRows(tx, enrollment, [...enrollments.values()], onEnrollment);
   const merges = mergesOf(events);
   await foldMerged(tx, merges);
+  await linkExemptions(tx, [...learners.keys()]);
   const enrolled = [...new Set([...enrollments.values()].map((row) => row.learnerId))];
   if (enrolled.length || merges.length) await noticeExemptEnrollments(tx, [...new Set([...enrolled, ...merges.map((merge) => merge.kept)])]);
+  await noteResidents(tx, [...concerned]);
+}
+
+/**
+ * An exemption registered for a child the register knew no learner of (LPW art 5, 5a: never
+ * enrolled) is the learner's once one is known by its PGN: a school that enrolls the child then gets
+ * the notice (`noticeExemptEnrollments`). All learners when `learnerIds` is undefined.
+ */
+async function linkExemptions(tx: Db, learnerIds?: string[]): Promise<void> {
+  if (learnerIds?.length === 0) return;
+  await tx.execute(sql`UPDATE absence.exemption x SET learner_id = l.id FROM absence.learner l
+    WHERE x.learner_id IS NULL AND l.pgn = x.pgn ${learnerIds ? sql`AND l.id = ANY(${sql.param(learnerIds)}::uuid[])` : sql``}`);
 }
 
 /**
@@ -85,13 +109,14 @@ async function foldMerged(tx: Db, merges: readonly Merge[]): Promise<void> {
 const onResident = sql`ON CONFLICT (bsn) DO UPDATE SET municipality_code = excluded.municipality_code, birth_date = excluded.birth_date,
   deceased_on = excluded.deceased_on, emigrated_on = excluded.emigrated_on`;
 const onEnrollment = sql`ON CONFLICT (id) DO UPDATE SET brin6 = excluded.brin6, start_date = excluded.start_date, end_date = excluded.end_date,
-  municipality_code = excluded.municipality_code`;
+  municipality_code = excluded.municipality_code, end_reason = excluded.end_reason, destination = excluded.destination, birth_date = excluded.birth_date`;
 
 /**
  * `applyLearnerEvents` for every unread event at once (kernel/events.ts, `consumeInBulk`): each
  * learner's last PGN, each enrollment's last state, each resident's last state; then the exemption
- * notices for the learners enrolled. Into an empty copy (a population loaded at once), the indexes
- * are built after (kernel/bulk.ts).
+ * notices for the learners enrolled, and every resident that may be without school is noted (a
+ * population's worth of residents, chosen in one statement). Into an empty copy (a population loaded
+ * at once), the indexes are built after (kernel/bulk.ts).
  */
 export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   const copy = ['absence.learner', 'absence.enrollment', 'absence.resident'];
@@ -100,6 +125,9 @@ export async function applyLearnerEventsInBulk(tx: Db): Promise<void> {
   } else await writeLastStates(tx, true);
   const merges = mergesOf(rowsOf<{ type: string; payload: unknown }>(await tx.execute(sql.raw(bulkMerges))));
   await foldMerged(tx, merges);
+  await linkExemptions(tx);
+  await noteCandidates(tx, today());
+  await tx.execute(sql`SELECT pg_notify(${leerplichtChannel}, '')`);
   const exempt = rowsOf<{ id: string }>(
     await tx.execute(sql`SELECT DISTINCT learner_id::text AS id FROM absence.exemption
       WHERE learner_id IN (SELECT (payload->>'learnerId')::uuid FROM bulk_event WHERE type = ANY(${sql.param([...enrollmentEventTypes])}::text[]))
@@ -123,18 +151,23 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
     SELECT DISTINCT ON (payload->>'learnerId') (payload->>'learnerId')::uuid, payload->>'pgn'
     FROM bulk_event WHERE NOT type = ANY(${persons}) ORDER BY payload->>'learnerId', txid DESC, position DESC
     ${upsert ? sql`ON CONFLICT (id) DO UPDATE SET pgn = excluded.pgn` : sql``}`);
-  await tx.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date, end_date, municipality_code)
+  await tx.execute(sql`INSERT INTO absence.enrollment (id, learner_id, brin6, start_date, end_date, municipality_code, end_reason, destination, birth_date)
     SELECT DISTINCT ON (payload->>'enrollmentId') (payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, payload->>'brin6',
-      (payload->>'startDate')::date, (payload->>'endDate')::date, payload->>'municipalityCode'
+      (payload->>'startDate')::date, (payload->>'endDate')::date, payload->>'municipalityCode', payload->>'endReason', payload->>'destination',
+      (payload->>'birthDate')::date
     FROM bulk_event WHERE type = ANY(${enrollments}) ORDER BY payload->>'enrollmentId', txid DESC, position DESC ${upsert ? onEnrollment : sql``}`);
 }
 
 /**
- * LPW art 15a [S:7]: when the register sees a learner with an exemption enrolled in its period, the
- * school is told. Once per exemption and enrollment, whichever of the two arrives last.
+ * LPW art 15a [S:7]: when the register sees a learner with an exemption under art 5, 5a or 15 enrolled
+ * in its period, the school is told (`noticedKinds`). Once per exemption and enrollment, whichever of
+ * the two arrives last.
  */
 export async function noticeExemptEnrollments(tx: Db, learnerIds: string[]): Promise<ExemptionNoticeRow[]> {
-  const exemptions = await tx.select().from(exemption).where(inArray(exemption.learnerId, learnerIds));
+  const exemptions = await tx
+    .select()
+    .from(exemption)
+    .where(and(inArray(exemption.learnerId, learnerIds), inArray(exemption.kind, noticedKinds)));
   if (exemptions.length === 0) return [];
   const enrollments = await tx.select().from(enrollment).where(inArray(enrollment.learnerId, learnerIds));
   const now = new Date();
@@ -145,7 +178,7 @@ export async function noticeExemptEnrollments(tx: Db, learnerIds: string[]): Pro
   );
   if (candidates.length === 0) return [];
   const issued = await tx.insert(exemptionNotice).values(candidates).onConflictDoNothing().returning();
-  const learnerOf = new Map(exemptions.map((exempt) => [exempt.id, exempt.learnerId]));
+  const learnerOf = new Map(exemptions.map((exempt) => [exempt.id, exempt.learnerId!]));
   await appendEvents(
     tx,
     'absence',

@@ -11,7 +11,18 @@ import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, se
 import type { AbsenceLoaders } from './loaders.ts';
 import type { Absence, Reached, ReportFacts, ReportStatus } from './rules.ts';
 import { holidayWeeks, parseSchoolYear } from './schoolCalendar.ts';
-import { exemption, exemptionNotice, report, type ExemptionNoticeRow, type ExemptionRow, type ReportRow } from './tables.ts';
+import { acknowledgeSignal } from './absoluteAbsence.ts';
+import type { AbsoluteAbsenceStatus } from './leerplicht.ts';
+import {
+  absoluteAbsenceSignal,
+  exemption,
+  exemptionNotice,
+  report,
+  type AbsoluteAbsenceSignalRow,
+  type ExemptionNoticeRow,
+  type ExemptionRow,
+  type ReportRow,
+} from './tables.ts';
 import { eventSubscription } from '../../kernel/feed.ts';
 
 type Context = SubgraphContext<AbsenceLoaders>;
@@ -68,6 +79,27 @@ async function schoolCalendarOf(context: Context, brin6Input: string, schoolYear
   };
 }
 
+/**
+ * Absolute-absence signals are the municipality's (LPW art 16: the municipality sees to it that the
+ * duty is kept), and the operator's: a school never reads one, a board reads no absence at all.
+ */
+function signalReach(context: Context) {
+  const reach = readReach(context.viewer);
+  if (reach.kind === 'school')
+    throw new RegisterError('FORBIDDEN', 'Absolute-absence signals are for the municipality where the child lives; a school does not read them');
+  return reach;
+}
+
+async function loadSignal(context: Context, id: string): Promise<AbsoluteAbsenceSignalRow> {
+  return (await context.loaders.absoluteAbsenceSignal.load(id))!;
+}
+
+const signalChanges: Record<string, 'ISSUED' | 'ACKNOWLEDGED' | 'RESOLVED'> = {
+  AbsoluteAbsenceSignalIssued: 'ISSUED',
+  AbsoluteAbsenceSignalAcknowledged: 'ACKNOWLEDGED',
+  AbsoluteAbsenceSignalResolved: 'RESOLVED',
+};
+
 const reachedValue = (reached: Reached | null) => reached && { startDate: reached.startDate, reachedOn: reached.reachedOn, hours: reached.hours };
 const proposalValue = (proposal: ReportFacts | null) => proposal && { ...proposal, absences: proposal.absences.map((absence: Absence) => ({ ...absence })) };
 
@@ -95,6 +127,21 @@ export const resolvers: ResolverMap<Context> = {
       );
     },
     schoolCalendar: (_, args: { brin6: string; schoolYear: string }, context) => schoolCalendarOf(context, args.brin6, args.schoolYear),
+    absoluteAbsenceSignals: (_, args: { filter?: { status?: AbsoluteAbsenceStatus | null } | null; first?: number | null; after?: string | null }, context) => {
+      const reach = signalReach(context);
+      const conditions = [
+        reach.kind === 'municipality' ? eq(absoluteAbsenceSignal.municipalityCode, reach.code) : undefined,
+        args.filter?.status != null ? eq(absoluteAbsenceSignal.status, args.filter.status) : undefined,
+      ];
+      return newestFirst<AbsoluteAbsenceSignalRow>(
+        context.db,
+        absoluteAbsenceSignal,
+        { moment: absoluteAbsenceSignal.issuedAt, id: absoluteAbsenceSignal.id },
+        (row) => row.issuedAt,
+        conditions,
+        args,
+      );
+    },
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
       const reach = readReach(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
@@ -150,6 +197,9 @@ export const resolvers: ResolverMap<Context> = {
         throw error;
       }
     },
+    acknowledgeAbsoluteAbsenceSignal: async (_, { input }, context) => ({
+      signal: await loadSignal(context, (await acknowledgeSignal(context.db, context.viewer, input)).signalId),
+    }),
   },
   AbsenceReport: {
     __resolveReference: (ref: { id: string }, context) => visibleReport(context, ref.id),
@@ -174,7 +224,20 @@ export const resolvers: ResolverMap<Context> = {
       })),
   },
   Exemption: {
-    learner: (row: ExemptionRow) => ({ id: row.learnerId }),
+    learner: (row: ExemptionRow) => row.learnerId && { id: row.learnerId },
+    // Only the registering municipality and the operator list exemptions; reading the PGN is logged.
+    pgn: (row: ExemptionRow, _, context) => {
+      context.audit.record('READ_PGN', row.pgn);
+      return row.pgn;
+    },
+  },
+  AbsoluteAbsenceSignal: {
+    // Only its municipality and the operator read a signal; reading the BSN is logged.
+    bsn: (row: AbsoluteAbsenceSignalRow, _, context) => {
+      context.audit.record('READ_PGN', row.bsn);
+      return row.bsn;
+    },
+    lastEnrollment: (row: AbsoluteAbsenceSignalRow) => row.lastEnrollmentId && { id: row.lastEnrollmentId },
   },
   ExemptionNotice: {
     enrollment: (row: ExemptionNoticeRow) => ({ id: row.enrollmentId }),
@@ -191,6 +254,12 @@ export const resolvers: ResolverMap<Context> = {
         change: type === 'AbsenceReported' ? 'REPORTED' : 'STATUS_CHANGED',
         report: await loadReport(context, keys.reportId!),
       }),
+    }),
+    absoluteAbsenceSignalUpdated: eventSubscription<Context>({
+      stream: 'absence',
+      types: Object.keys(signalChanges),
+      keys: { municipality: 'municipalityCode' },
+      resolve: async ({ type, keys }, context) => ({ change: signalChanges[type], signal: await loadSignal(context, keys.signalId!) }),
     }),
   },
 };

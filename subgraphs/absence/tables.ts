@@ -1,6 +1,7 @@
-import { boolean, date, integer, jsonb, numeric, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, date, integer, jsonb, numeric, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { documentTable } from '../../kernel/documents.ts';
 import { absenceKinds, exemptionKinds, reportStatuses } from './rules.ts';
+import { absoluteAbsenceReasons, absoluteAbsenceResolutions, absoluteAbsenceStatuses } from './leerplicht.ts';
 
 /** The absence subgraph's tables; migrations/absence/ is the contract they mirror. */
 export const absence = pgSchema('absence');
@@ -33,6 +34,11 @@ export const enrollment = absence.table('enrollment', {
   municipalityCode: text('municipality_code'),
   /** The learner this enrollment was of, when that learner was folded into `learnerId` since (projection.ts, foldMerged). */
   absorbedFrom: uuid('absorbed_from'),
+  /** How it ended and where the learner went (contracts/learners.ts, EnrollmentState; migrations/absence/0007). */
+  endReason: text('end_reason'),
+  destination: text('destination'),
+  /** The birth date the school delivered with this enrollment. */
+  birthDate: date('birth_date'),
 });
 
 export interface SchoolContact {
@@ -88,11 +94,18 @@ export const absenceHours = absence.table('absence_hours', {
 
 export const exemption = absence.table('exemption', {
   id: uuid('id').primaryKey(),
-  learnerId: uuid('learner_id').notNull(),
+  /** Null while the register knows no learner by `pgn`: a child never enrolled (LPW art 5, 5a). */
+  learnerId: uuid('learner_id'),
+  /** The PGN the municipality named: a BSN of the person source for a child never enrolled. */
+  pgn: text('pgn').notNull(),
   municipalityCode: text('municipality_code').notNull(),
   kind: text('kind', { enum: exemptionKinds }).notNull(),
   startDate: date('start_date').notNull(),
   endDate: date('end_date'),
+  /** The day the parents' notice reached the municipality (LPW art 6); null for exemptions from before issue 19. */
+  noticedOn: date('noticed_on'),
+  /** A yearly claim (art 5 under b, c) noticed on or after 1 July preceding its school year (LPW art 6). */
+  lateNotice: boolean('late_notice').notNull(),
   registeredAt: moment('registered_at').notNull(),
 });
 
@@ -127,9 +140,34 @@ export const schoolHoliday = absence.table('school_holiday', {
   registeredAt: moment('registered_at').notNull(),
 });
 
+/** A resident of compulsory school age without school or exemption, signalled to its municipality (migrations/absence/0007). */
+export const absoluteAbsenceSignal = absence.table('absolute_absence_signal', {
+  id: uuid('id').primaryKey(),
+  bsn: text('bsn').notNull(),
+  municipalityCode: text('municipality_code').notNull(),
+  birthDate: date('birth_date').notNull(),
+  reason: text('reason', { enum: absoluteAbsenceReasons }).notNull(),
+  since: date('since').notNull(),
+  dueOn: date('due_on').notNull(),
+  lastEnrollmentId: uuid('last_enrollment_id'),
+  status: text('status', { enum: absoluteAbsenceStatuses }).notNull(),
+  resolution: text('resolution', { enum: absoluteAbsenceResolutions }),
+  issuedAt: moment('issued_at').notNull(),
+  acknowledgedAt: moment('acknowledged_at'),
+  acknowledgedNote: text('acknowledged_note'),
+  resolvedAt: moment('resolved_at'),
+});
+
+/** Residents to look at again for absolute absence, in the order noted. */
+export const leerplichtPending = absence.table('leerplicht_pending', {
+  bsn: text('bsn').primaryKey(),
+  noted: bigserial('noted', { mode: 'number' }).notNull(),
+});
+
 export const document = documentTable(absence);
 
 export type EnrollmentRow = typeof enrollment.$inferSelect;
 export type ReportRow = typeof report.$inferSelect;
 export type ExemptionRow = typeof exemption.$inferSelect;
 export type ExemptionNoticeRow = typeof exemptionNotice.$inferSelect;
+export type AbsoluteAbsenceSignalRow = typeof absoluteAbsenceSignal.$inferSelect;
