@@ -639,6 +639,16 @@ describe('a token for a whole school (BRIN4): every vestiging of that school, an
     expect(codeOf(await identify('whole-identify', '16AH01'))).toBe('ok');
   });
 
+  it("sets a vestiging's calendar when it names it, and only one of its own", async () => {
+    const set = (documentId: string, brin6?: string) =>
+      ask(wholeSchool, 'mutation($input: SetSchoolCalendarInput!) { setSchoolCalendar(input: $input) { calendar { branch { brin6 } source } } }', {
+        input: { documentId, schoolYear: '2026-2027', holidays: [{ startDate: '2026-12-21', endDate: '2027-01-01' }], ...(brin6 ? { brin6 } : {}) },
+      });
+    expect((await set('whole-calendar-none')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'brin6' });
+    expect((await set('whole-calendar-other', '16AZ00')).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'brin6' });
+    expect((await set('whole-calendar', '16AH01')).data).toEqual({ setSchoolCalendar: { calendar: { branch: { brin6: '16AH01' }, source: 'SCHOOL' } } });
+  });
+
   it('needs a mandate for the whole school; a vestiging token works under one', async () => {
     const read = '{ enrollments(first: 1) { totalCount } }';
     expect(codeOf(await ask(await system.token({ role: 'VENDOR', vendorOin, school: '16AH01' }), read))).toBe('ok');
