@@ -4,7 +4,7 @@ import { RegisterError } from '../kernel/errors.ts';
 import { issueToken, parseViewer, type Viewer } from '../kernel/viewer.ts';
 import { runCommand, UsageError } from './command.ts';
 
-const usage = `usage: npm run -s token -- --role VENDOR --vendor <OIN> --school <BRIN6>
+const usage = `usage: npm run -s token -- --role VENDOR --vendor <OIN> --school <BRIN6 of a vestiging, or BRIN4 of the whole school>
        npm run -s token -- --role MUNICIPALITY --municipality <code>
        npm run -s token -- --role BOARD --board <RIO board code>
        npm run -s token -- --role OPERATOR

@@ -20,7 +20,13 @@ export interface InstitutionsPayloads {
   MandateEnded: MandateState;
 }
 
-/** A mandate's full state: the last event of a mandate is all a copy needs. */
+/**
+ * A mandate's full state: the last event of a mandate is all a copy needs. `brin6` is the vestiging
+ * it is for, or, for a mandate for a whole school (its main vestiging with all its other vestigingen,
+ * present and future: Besluit bekostiging WPO 2022 art 8.5, 11.2), the school's BRIN4. A copy that
+ * compares it with a vestiging's BRIN6 only never matches a BRIN4, so it refuses rather than widens:
+ * the version stays.
+ */
 export interface MandateState {
   id: string;
   brin6: string;

@@ -58,7 +58,12 @@ export interface ResultState {
   schoolAdvice: string;
 }
 
-/** A transfer notice to the old school (Besluit bekostiging WPO 2022 art 10.2). */
+/**
+ * A transfer notice to the old school (Besluit bekostiging WPO 2022 art 10.2): `endRequired` says
+ * whether the old school must end its enrollment on `proposedEndDate`, read from the notice's receipt
+ * (subgraphs/learners/rules.ts, `transfersFor`), and `endRequiredReason` why, in words. Added fields,
+ * so the version stays; absent from events before them, which all required the end.
+ */
 export interface TransferNoticeState {
   noticeId: string;
   enrollmentId: string;
@@ -68,6 +73,8 @@ export interface TransferNoticeState {
   newLocationCode: string;
   newStartDate: string;
   proposedEndDate: string;
+  endRequired?: boolean;
+  endRequiredReason?: string;
 }
 
 /**

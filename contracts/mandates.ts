@@ -1,4 +1,4 @@
-import { and, eq, gte, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { date, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
 import { insertRows } from '../kernel/bulk.ts';
 import type { Db } from '../kernel/db.ts';
@@ -16,6 +16,11 @@ import { asInstitutionsEvent, mandateEventTypes, type MandateState, type Service
  * subgraph is reached. Each subgraph's migration 0002 creates `<schema>.mandate` as `mandateCopyDdl`
  * below says, and `mandateCopy` declares it (those migrations name this file's former place,
  * subgraphs/institutions/mandates.ts); test/mandateCopy.test.ts holds the three to this text.
+ *
+ * A mandate is for one vestiging (its `brin6` column holds a BRIN6) or for a whole school, its main
+ * vestiging with all its other vestigingen, present and future (the column holds the school's BRIN4;
+ * contracts/institutions.ts, MandateState). A vendor acting for a vestiging needs a mandate for it or
+ * for its whole school; one acting for a whole school needs a mandate for the whole school.
  */
 
 /** The mandate copy's table, as a subgraph's migration creates it (for tests and documentation: migrations stay as they ran). */
@@ -64,7 +69,7 @@ export function mandateCopy(schemaName: string) {
       .where(
         and(
           eq(table.vendorOin, viewer.vendorOin),
-          eq(table.brin6, viewer.school),
+          inArray(table.brin6, [...new Set([viewer.school, viewer.school.slice(0, 4)])]),
           eq(table.service, service),
           lte(table.startDate, day),
           or(isNull(table.endDate), gte(table.endDate, day)),

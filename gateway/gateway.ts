@@ -387,6 +387,7 @@ async function viewerOverTls(headers: HeadersLike, peer: Peer | undefined, token
   const oin = certificate.subjectSerialNumber;
   if (!oin || !isOin(oin)) throw new RegisterError('UNAUTHENTICATED', "The client certificate carries no OIN as its subject's serialNumber");
   const school = headers.get(schoolHeader);
-  if (!school) throw new RegisterError('UNAUTHENTICATED', `Name the school you act for in the ${schoolHeader} header (its BRIN6)`);
+  if (!school)
+    throw new RegisterError('UNAUTHENTICATED', `Name the school you act for in the ${schoolHeader} header (a vestiging's BRIN6, or the whole school's BRIN4)`);
   return parseViewer({ role: 'VENDOR', vendorOin: oin, school });
 }

@@ -152,6 +152,8 @@ export interface EventFilter {
   types?: readonly string[] | undefined;
   /** Key values an event must carry, e.g. `{ brin6: '16AH00' }`. @default none */
   match?: Readonly<Record<string, string>> | undefined;
+  /** What key values an event's must start with, e.g. `{ brin6: '16AH' }`: every vestiging of one school. @default none */
+  prefix?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -167,7 +169,7 @@ export async function readBatch(
   options: EventFilter & { limit: number },
 ): Promise<{ events: StoredEvent[]; head: string | null }> {
   const outbox = table(stream, 'outbox');
-  const { limit, types, match } = options;
+  const { limit, types, match, prefix } = options;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
   const from = after === null ? start : decodeEventCursor(after);
   const result = await db.execute(sql`
@@ -182,7 +184,7 @@ export async function readBatch(
       FROM ${outbox}
       WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
         AND txid < (SELECT txid FROM horizon)
-        ${ofTypes(types)} ${matching(match)}
+        ${ofTypes(types)} ${matching(match)} ${starting(prefix)}
       ORDER BY outbox.txid, outbox.position
       LIMIT ${limit}
     )
@@ -487,6 +489,14 @@ function matching(match: EventFilter['match']): SQL {
   const pairs = Object.entries(match ?? {});
   return sql.join(
     pairs.map(([key, value]) => sql`AND keys->>${key} = ${value}`),
+    sql` `,
+  );
+}
+
+function starting(prefix: EventFilter['prefix']): SQL {
+  const pairs = Object.entries(prefix ?? {});
+  return sql.join(
+    pairs.map(([key, value]) => sql`AND starts_with(keys->>${key}, ${value})`),
     sql` `,
   );
 }

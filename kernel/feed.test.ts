@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, testDatabase } from '../test/harness.ts';
 import type { Database } from './db.ts';
-import { appendEvents, outboxDdl, readEvents, type StoredEvent } from './events.ts';
+import { appendEvents, outboxDdl, readEvents, streamStart, type StoredEvent } from './events.ts';
 import { EventFeed } from './feed.ts';
 
 const write = (database: Database, ns: number[], school = 'A') =>
@@ -76,6 +76,20 @@ describe('EventFeed: subscriptions served from an outbox', () => {
     await write(database, [3], 'A');
     await write(database, [4], 'B');
     expect(numbers(await pending)).toEqual([2, 4]);
+    await events.return!();
+  });
+
+  it('delivers only the events whose key starts with a prefix: every vestiging of one school, from the table and live', async () => {
+    await write(database, [1], '16AH00');
+    await write(database, [2], '16AI00');
+    const events = feed.subscribe({ stream: 'sample', after: streamStart, prefix: { school: '16AH' } });
+    const pending = take(events, 3);
+    await eventually('the subscriber in the live tail', () => feed.stats().live === 1);
+    await write(database, [3], '16AH01');
+    await write(database, [4], '16AB00');
+    await write(database, [5], '16AI01');
+    await write(database, [6], '16AH02');
+    expect(numbers(await pending)).toEqual([1, 3, 6]);
     await events.return!();
   });
 

@@ -48,18 +48,28 @@ export function eventSubscription<Context extends { viewer: Viewer; feed: EventF
 }): SubscriptionField<Context> {
   return {
     subscribe: (_, args, context) =>
-      context.feed.subscribe({ stream: options.stream, types: options.types, after: args.after ?? null, match: followed(context.viewer, options.keys) }),
+      context.feed.subscribe({ stream: options.stream, types: options.types, after: args.after ?? null, ...followed(context.viewer, options.keys) }),
     resolve: async (event, _, context) => ({ cursor: event.cursor, occurredAt: event.occurredAt, ...(await options.resolve(event, context)) }),
   };
 }
 
-function followed(viewer: Viewer, keys: { school?: string; municipality?: string }): Record<string, string> {
+/** The filter of the events a viewer follows: its vestiging's, every vestiging's of its whole school (a BRIN4), or its municipality's. */
+function followed(viewer: Viewer, keys: { school?: string; municipality?: string }): Pick<FeedRequest, 'match' | 'prefix'> {
   const reach = reachOf(viewer);
   if (reach.kind === 'all') return {};
-  if (reach.kind === 'school' && keys.school) return { [keys.school]: reach.brin6 };
-  if (reach.kind === 'municipality' && keys.municipality) return { [keys.municipality]: reach.code };
+  if (reach.kind === 'school' && keys.school)
+    return reach.school.length === 4 ? { prefix: { [keys.school]: reach.school } } : { match: { [keys.school]: reach.school } };
+  if (reach.kind === 'municipality' && keys.municipality) return { match: { [keys.municipality]: reach.code } };
   const who = keys.school && keys.municipality ? 'a school or a municipality' : keys.municipality ? 'a municipality' : 'a school';
   throw new RegisterError('FORBIDDEN', `Only ${who} (or the operator) follows these events: subscribe as the one they concern`);
+}
+
+/** The pair a tail finds a subscriber by: its first match, else its first prefix; none: it wants every event. */
+function indexKey(request: FeedRequest): string | undefined {
+  const [matched] = Object.entries(request.match ?? {});
+  if (matched) return `${matched[0]}=${matched[1]}`;
+  const [started] = Object.entries(request.prefix ?? {});
+  return started ? `${started[0]}^${started[1]}` : undefined;
 }
 
 /** A subscription's events, and where it starts. */
@@ -141,7 +151,10 @@ class Tail {
   position = streamStart;
   readonly started: Promise<void>;
   private readonly stopping = new AbortController();
+  /** Subscribers by one pair of their filter: `key=value` for a match, `key^value` for a prefix. */
   private readonly byKey = new Map<string, Set<FeedSubscription>>();
+  /** The lengths of the prefixes subscribers follow, per key: a few (a BRIN4's 4), so an event is looked up a few times more. */
+  private readonly prefixLengths = new Map<string, Set<number>>();
   private readonly everything = new Set<FeedSubscription>();
   private size = 0;
   private running: Promise<void> | undefined;
@@ -188,21 +201,21 @@ class Tail {
   }
 
   add(subscription: FeedSubscription): void {
-    const pairs = Object.entries(subscription.request.match ?? {});
     // One pair is enough to find a subscriber by; the rest of its filter is checked on delivery.
-    if (pairs.length === 0) this.everything.add(subscription);
+    const key = indexKey(subscription.request);
+    if (key === undefined) this.everything.add(subscription);
     else {
-      const key = pairs[0]!.join('=');
       const set = this.byKey.get(key) ?? new Set();
       set.add(subscription);
       this.byKey.set(key, set);
+      const [name, prefix] = key.split('^');
+      if (prefix !== undefined) this.prefixLengths.set(name!, (this.prefixLengths.get(name!) ?? new Set()).add(prefix.length));
     }
     this.size++;
   }
 
   remove(subscription: FeedSubscription): void {
-    const pairs = Object.entries(subscription.request.match ?? {});
-    const key = pairs[0]?.join('=');
+    const key = indexKey(subscription.request);
     const set = key === undefined ? this.everything : this.byKey.get(key);
     if (!set?.delete(subscription)) return;
     if (key !== undefined && set.size === 0) this.byKey.delete(key);
@@ -255,6 +268,10 @@ class Tail {
     for (const [key, value] of Object.entries(event.keys)) {
       const set = this.byKey.get(`${key}=${value}`);
       if (set) for (const subscription of set) subscription.offer(event);
+      for (const length of this.prefixLengths.get(key) ?? []) {
+        const starting = this.byKey.get(`${key}^${value.slice(0, length)}`);
+        if (starting) for (const subscription of starting) subscription.offer(event);
+      }
     }
   }
 
@@ -351,8 +368,12 @@ class FeedSubscription implements FeedEvents {
   }
 
   private wants(event: StoredEvent): boolean {
-    const { types, match } = this.request;
-    return (!types || types.includes(event.type)) && Object.entries(match ?? {}).every(([key, value]) => event.keys[key] === value);
+    const { types, match, prefix } = this.request;
+    return (
+      (!types || types.includes(event.type)) &&
+      Object.entries(match ?? {}).every(([key, value]) => event.keys[key] === value) &&
+      Object.entries(prefix ?? {}).every(([key, value]) => event.keys[key]?.startsWith(value) === true)
+    );
   }
 
   /** Reads on from the cursor (`readOnce`); a database that is down or restarting is read again every `pollMs` until it answers. */

@@ -36,6 +36,7 @@ const verify = (token: string, key = secret) => verifyToken(token, key, maxLifet
 describe('bearer tokens', () => {
   it.each<[string, Viewer, Viewer]>([
     ['VENDOR', { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16ah00' }, vendor],
+    ['VENDOR for a whole school', { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16ah' }, { ...vendor, school: '16AH' }],
     ['MUNICIPALITY', { role: 'MUNICIPALITY', municipality: '114' }, { role: 'MUNICIPALITY', municipality: '0114' }],
     ['BOARD', { role: 'BOARD', board: '042B830' }, { role: 'BOARD', board: '042B830' }],
     ['OPERATOR', { role: 'OPERATOR' }, { role: 'OPERATOR' }],
@@ -75,7 +76,7 @@ describe('bearer tokens', () => {
 
   it.each([
     ['lack the school', { role: 'VENDOR', vendorOin: '00000001800866472000' }],
-    ['hold an invalid school', { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH' }],
+    ['hold an invalid school', { role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH0' }],
     ['lack the municipality', { role: 'MUNICIPALITY' }],
     ['name an unknown role', { role: 'ADMIN' }],
   ])('refuses a well-signed token whose claims %s', async (_, claims) => {
@@ -187,7 +188,8 @@ describe('parseViewer', () => {
   it.each([
     [{ role: 'VENDOR', school: '16AH00' }, 'vendorOin'],
     [{ role: 'VENDOR', vendorOin: '00000001800866472000', school: '' }, 'school'],
-    [{ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH' }, 'school'],
+    [{ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH0' }, 'school'],
+    [{ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16A' }, 'school'],
     [{ role: 'VENDOR', vendorOin: '1234', school: '16AH00' }, 'vendorOin'],
     [{ role: 'MUNICIPALITY', municipality: '0' }, 'municipality'],
     [{ role: 'BOARD', board: 42830 }, 'board'],

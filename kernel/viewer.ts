@@ -2,11 +2,13 @@ import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { formatDuration } from './config.ts';
 import { RegisterError } from './errors.ts';
-import { parseBoardCode, parseBrin6, parseMunicipalityCode, parseOin } from './ids/index.ts';
+import { parseBoardCode, parseMunicipalityCode, parseOin, parseSchool } from './ids/index.ts';
 
 /**
  * Who is asking (docs/architecture.md, "Identity and access"): a software vendor acting for one school,
- * a municipality (leerplichtambtenaar), a school board, or the register operator (DUO).
+ * a municipality (leerplichtambtenaar), a school board, or the register operator (DUO). A vendor's
+ * `school` is one vestiging (BRIN6) or a whole school with all its vestigingen (BRIN4; kernel/ids,
+ * `parseSchool`).
  */
 export type Viewer =
   | { role: 'VENDOR'; vendorOin: string; school: string }
@@ -38,7 +40,7 @@ export function parseViewer(claims: Record<string, unknown>): Viewer {
   };
   switch (claims.role) {
     case 'VENDOR':
-      return { role: 'VENDOR', vendorOin: parseOin(text('vendorOin'), 'vendorOin'), school: parseBrin6(text('school'), 'school') };
+      return { role: 'VENDOR', vendorOin: parseOin(text('vendorOin'), 'vendorOin'), school: parseSchool(text('school'), 'school') };
     case 'MUNICIPALITY':
       return { role: 'MUNICIPALITY', municipality: parseMunicipalityCode(text('municipality'), 'municipality') };
     case 'BOARD':

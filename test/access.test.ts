@@ -2,11 +2,27 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { addDays } from '../kernel/calendar.ts';
+import { silentLogger } from '../kernel/logging.ts';
 import { today } from '../kernel/scalars.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { countDateOf, currentCountDate } from '../subgraphs/funding/rules.ts';
-import { bsnFor, eventually, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import { createSubgraphServer } from '../kernel/subgraph.ts';
+import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
+import { subgraphs } from '../subgraphs/index.ts';
+import {
+  bsnFor,
+  eventually,
+  Follower,
+  openVestiging,
+  postGraphQL,
+  schoolAt,
+  startTestSystem,
+  type GraphQLResponse,
+  type School,
+  type TestSystem,
+} from './harness.ts';
 
 /**
  * Every root field of the API, for every kind of viewer, through the gateway: allowed ('ok', answered
@@ -473,5 +489,219 @@ describe('who may use which root field: the access matrix', () => {
     const outcomes: Record<string, string> = {};
     for (const who of columns) outcomes[who] = await subscribeAs(who, query);
     expect(outcomes).toEqual(Object.fromEntries(columns.map((who, column) => [who, expected[column]])));
+  });
+});
+
+/**
+ * A token for a whole school (its BRIN4), under a mandate for the whole school (Besluit bekostiging
+ * WPO 2022 art 8.5, 11.2): it reaches every vestiging of that school, one opened after the mandate
+ * too, and nothing of any other school, through the gateway and at a subgraph reached directly.
+ * 16AZ00 is another school whose BRIN4 shares the first three characters; its board mandates the same
+ * vendor for it alone, so only the scope of the token keeps it out.
+ */
+describe('a token for a whole school (BRIN4): every vestiging of that school, and no other school', () => {
+  const vendorOin = '00000003273255280000';
+  let system: TestSystem;
+  let wholeSchool: string;
+  let main: School;
+  let vestiging: School;
+  let other: School;
+  const enrolled: Record<'main' | 'vestiging' | 'other', { enrollmentId: string; pgn: string }> = {} as never;
+  let otherReport: string;
+
+  const ask = async <Data = Record<string, any>>(token: string, query: string, variables?: Record<string, unknown>) =>
+    system.query<Data>(query, { token, variables });
+  const codeOf = (response: { errors?: { extensions?: Record<string, unknown> }[] }) => (response.errors?.[0]?.extensions?.code as string | undefined) ?? 'ok';
+
+  async function grant(school: { brin6?: string; brin4?: string }, service: string) {
+    const brin6 = school.brin6 ?? `${school.brin4}00`;
+    const { data } = await system.query<{ branch: { provider: { board: { code: string } } } }>(
+      'query($brin6: ID!) { branch(brin6: $brin6) { provider { board { code } } } }',
+      { variables: { brin6 } },
+    );
+    const response = await system.query('mutation($input: GrantMandateInput!) { grantMandate(input: $input) { id wholeSchool branch { brin6 } } }', {
+      token: await system.token({ role: 'BOARD', board: data!.branch.provider.board.code }),
+      variables: { input: { documentId: `grant-${brin6}-${school.brin4 ?? ''}-${service}`, ...school, service, vendorOin, startDate: '2020-01-01' } },
+    });
+    expect(response.errors).toBeUndefined();
+    return response.data!.grantMandate as { wholeSchool: boolean; branch: { brin6: string } };
+  }
+
+  async function enroll(token: string, at: School, n: number) {
+    const pgn = bsnFor(63_000 + n);
+    const input = {
+      ...enrollInput({ school: at } as Fixtures, 900 + n),
+      documentId: `whole-${n}`,
+      // 16AH01 opened today (harness.ts, openVestiging).
+      startDate: today(),
+      learner: { pgn, birthDate: '2018-04-04', gender: 'FEMALE', postcode: '7822HG' },
+    };
+    let response: GraphQLResponse<{ enrollLearner: { enrollment: { id: string } } }> | undefined;
+    // 16AH01 opened a moment ago: the learners register learns of it from the institutions stream.
+    await eventually(`an enrollment at ${at.brin6}`, async () => {
+      response = await ask(token, 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', { input });
+      expect(response.errors).toBeUndefined();
+    });
+    return { enrollmentId: response!.data!.enrollLearner.enrollment.id, pgn };
+  }
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    await system.query(`mutation { registerVendor(input: { documentId: "whole", oin: "${vendorOin}", name: "Hele School B.V." }) { oin } }`);
+    await openVestiging(system, '16AH01');
+    for (const service of ['ROD_PO', 'VERZUIM']) {
+      expect(await grant({ brin4: '16AH' }, service)).toMatchObject({ wholeSchool: true, branch: { brin6: '16AH00' } });
+      await grant({ brin6: '16AZ00' }, service);
+    }
+    wholeSchool = await system.token({ role: 'VENDOR', vendorOin, school: '16AH' });
+    [main, vestiging, other] = (await Promise.all(['16AH00', '16AH01', '16AZ00'].map((brin6) => schoolAt(system, brin6)))) as [School, School, School];
+    other.token = await system.token({ role: 'VENDOR', vendorOin, school: '16AZ00' });
+    enrolled.main = await enroll(wholeSchool, main, 1);
+    enrolled.vestiging = await enroll(wholeSchool, vestiging, 2);
+    enrolled.other = await enroll(other.token, other, 3);
+    const report = await ask(other.token, 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
+      input: {
+        documentId: 'whole-report',
+        enrollmentId: enrolled.other.enrollmentId,
+        kind: 'LUXURY',
+        startDate: today(),
+        absences: [],
+        municipalityActionWanted: false,
+        contact: { name: 'J. Smit' },
+      },
+    });
+    otherReport = report.data!.reportAbsence.report.id;
+  });
+  afterAll(() => system?.close());
+
+  const enrollmentQuery = 'query($id: ID!) { enrollment(id: $id) { id branch { brin6 } } }';
+  const learnerQuery = 'query($pgn: ID!) { learner(pgn: $pgn) { id } }';
+
+  it('reads, changes and reports at 16AH00 and at 16AH01, opened after the mandate, with one token', async () => {
+    for (const [at, { enrollmentId, pgn }] of [
+      ['16AH00', enrolled.main],
+      ['16AH01', enrolled.vestiging],
+    ] as const) {
+      expect((await ask(wholeSchool, enrollmentQuery, { id: enrollmentId })).data!.enrollment).toEqual({ id: enrollmentId, branch: { brin6: at } });
+      expect(codeOf(await ask(wholeSchool, learnerQuery, { pgn }))).toBe('ok');
+      const changed = await ask(wholeSchool, 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { group } } }', {
+        input: { documentId: `whole-change-${at}`, enrollmentId, group: 4 },
+      });
+      expect(changed.data!.changeEnrollment).toEqual({ enrollment: { group: 4 } });
+      const reported = await ask(wholeSchool, 'mutation($input: ReportAbsenceInput!) { reportAbsence(input: $input) { report { id } } }', {
+        input: {
+          documentId: `whole-report-${at}`,
+          enrollmentId,
+          kind: 'OTHER',
+          startDate: today(),
+          absences: [],
+          municipalityActionWanted: false,
+          contact: { name: 'J. Smit' },
+        },
+      });
+      expect(codeOf(reported)).toBe('ok');
+    }
+    const listed = await ask<{ enrollments: { edges: { node: { id: string } }[] } }>(wholeSchool, '{ enrollments(first: 200) { edges { node { id } } } }');
+    const ids = listed.data!.enrollments.edges.map((edge) => edge.node.id);
+    expect(ids).toEqual(expect.arrayContaining([enrolled.main.enrollmentId, enrolled.vestiging.enrollmentId]));
+    expect(ids).not.toContain(enrolled.other.enrollmentId);
+    const counts = await ask<{ fundingCounts: { code: string }[] }>(wholeSchool, '{ fundingCounts(groupBy: BRANCH) { code } }');
+    expect(counts.errors).toBeUndefined();
+    expect(counts.data!.fundingCounts.every(({ code }) => code === '16AH00' || code === '16AH01')).toBe(true);
+  });
+
+  it('never reaches another school, not even one its vendor is mandated for', async () => {
+    const { enrollmentId, pgn } = enrolled.other;
+    expect(codeOf(await ask(wholeSchool, enrollmentQuery, { id: enrollmentId }))).toBe('NOT_FOUND');
+    expect(codeOf(await ask(wholeSchool, learnerQuery, { pgn }))).toBe('NOT_FOUND');
+    expect(codeOf(await ask(wholeSchool, 'query($id: ID!) { absenceReport(id: $id) { id } }', { id: otherReport }))).toBe('NOT_FOUND');
+    const changed = await ask(wholeSchool, 'mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', {
+      input: { documentId: 'whole-change-other', enrollmentId, group: 4 },
+    });
+    expect(codeOf(changed)).toBe('NOT_FOUND');
+    const elsewhere = await ask(wholeSchool, 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }', {
+      input: { ...enrollInput({ school: other } as Fixtures, 990), documentId: 'whole-elsewhere' },
+    });
+    expect(codeOf(elsewhere)).toBe('FORBIDDEN');
+    const reports = await ask<{ absenceReports: { edges: { node: { id: string } }[] } }>(
+      wholeSchool,
+      '{ absenceReports(first: 200) { edges { node { id } } } }',
+    );
+    expect(reports.data!.absenceReports.edges.map((edge) => edge.node.id)).not.toContain(otherReport);
+  });
+
+  it('identifies a child at the vestiging it names, and only at one of its own', async () => {
+    const identify = (documentId: string, brin6?: string) =>
+      ask(wholeSchool, 'mutation($input: IdentifyLearnerInput!) { identifyLearner(input: $input) { learner { id } } }', {
+        input: { documentId, familyName: 'Bakker', birthDate: '2019-02-02', gender: 'MALE', postcode: '7822HG', ...(brin6 ? { brin6 } : {}) },
+      });
+    expect((await identify('whole-identify-none')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'brin6' });
+    expect((await identify('whole-identify-other', '16AZ00')).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'brin6' });
+    expect(codeOf(await identify('whole-identify', '16AH01'))).toBe('ok');
+  });
+
+  it("sets a vestiging's calendar when it names it, and only one of its own", async () => {
+    const set = (documentId: string, brin6?: string) =>
+      ask(wholeSchool, 'mutation($input: SetSchoolCalendarInput!) { setSchoolCalendar(input: $input) { calendar { branch { brin6 } source } } }', {
+        input: { documentId, schoolYear: '2026-2027', holidays: [{ startDate: '2026-12-21', endDate: '2027-01-01' }], ...(brin6 ? { brin6 } : {}) },
+      });
+    expect((await set('whole-calendar-none')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'brin6' });
+    expect((await set('whole-calendar-other', '16AZ00')).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'brin6' });
+    expect((await set('whole-calendar', '16AH01')).data).toEqual({ setSchoolCalendar: { calendar: { branch: { brin6: '16AH01' }, source: 'SCHOOL' } } });
+  });
+
+  it('needs a mandate for the whole school; a vestiging token works under one', async () => {
+    const read = '{ enrollments(first: 1) { totalCount } }';
+    expect(codeOf(await ask(await system.token({ role: 'VENDOR', vendorOin, school: '16AH01' }), read))).toBe('ok');
+    // The demo vendor holds mandates for 16AH00 alone, and this vendor for 16AZ00 alone: neither covers a whole school.
+    expect(codeOf(await ask(await system.token({ role: 'VENDOR', vendorOin: demoVendor.oin, school: '16AH' }), read))).toBe('FORBIDDEN');
+    expect(codeOf(await ask(await system.token({ role: 'VENDOR', vendorOin, school: '16AZ' }), read))).toBe('FORBIDDEN');
+    const check = (brin6: string) => system.query<{ mandateCheck: string }>(`{ mandateCheck(brin6: "${brin6}", service: ROD_PO, vendorOin: "${vendorOin}") }`);
+    expect([(await check('16AH01')).data!.mandateCheck, (await check('16AK00')).data!.mandateCheck]).toEqual(['OK', 'NOK']);
+  });
+
+  it('follows the signals of every vestiging of the school, and of no other', async () => {
+    const follower = new Follower<{ cursor: string; signal: { enrollment: { id: string } } }>({
+      url: () => system.url,
+      token: wholeSchool,
+      query: 'subscription { signalIssued { cursor signal { enrollment { id } } } }',
+      field: 'signalIssued',
+    });
+    try {
+      await eventually('the subscription live', () => Object.values(system.system.stats().feeds).reduce((sum, feed) => sum + feed.live, 0) === 1);
+      // Each enrollment under a BSN the person source lacks has an UNKNOWN_BSN signal, in this order.
+      const elsewhere = await enroll(other.token, other, 4);
+      const atVestiging = await enroll(wholeSchool, vestiging, 5);
+      const atMain = await enroll(wholeSchool, main, 6);
+      await follower.until('two signals', () => follower.items.length >= 2);
+      const followed = follower.items.map((item) => item.signal.enrollment.id);
+      expect(followed.slice(0, 2)).toEqual([atVestiging.enrollmentId, atMain.enrollmentId]);
+      expect(followed).not.toContain(elsewhere.enrollmentId);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  describe('at a subgraph reached directly', () => {
+    const direct = new Map<string, Listening>();
+    beforeAll(async () => {
+      for (const name of ['learners', 'absence']) {
+        const subgraph = subgraphs.find((each) => each.name === name)!;
+        const server = await createSubgraphServer(subgraph, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
+        direct.set(name, await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger));
+      }
+    });
+    afterAll(() => Promise.all([...direct.values()].map((listening) => listening.close())));
+
+    const askDirectly = async (name: string, query: string, variables: Record<string, unknown>) =>
+      postGraphQL<Record<string, unknown>>(direct.get(name)!.url, query, variables, null, {
+        [viewerHeader]: await signViewerAssertion({ role: 'VENDOR', vendorOin, school: '16AH' }, system.config.viewerSecret, name),
+      });
+
+    it('the same: 16AH01 yes, another school no', async () => {
+      expect(codeOf(await askDirectly('learners', 'query($id: ID!) { enrollment(id: $id) { id } }', { id: enrolled.vestiging.enrollmentId }))).toBe('ok');
+      expect(codeOf(await askDirectly('learners', 'query($id: ID!) { enrollment(id: $id) { id } }', { id: enrolled.other.enrollmentId }))).toBe('NOT_FOUND');
+      expect(codeOf(await askDirectly('absence', 'query($id: ID!) { absenceReport(id: $id) { id } }', { id: otherReport }))).toBe('NOT_FOUND');
+    });
   });
 });

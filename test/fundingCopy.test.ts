@@ -14,7 +14,7 @@ import { currentCountDate } from '../subgraphs/funding/rules.ts';
 
 describe("funding's copy of the learners stream", () => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
-  const school = { brin6: '16AH00', sender: '00000001800866472000/16AH00' };
+  const school = { school: '16AH00', sender: '00000001800866472000/16AH00' };
   let serial = 0;
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -10,7 +10,9 @@ import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
+import { today } from '../kernel/scalars.ts';
 import { importPersons } from '../subgraphs/learners/persons.ts';
+import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 
 /**
  * The one harness for tests that cross a boundary: real databases, the real gateway and subgraphs.
@@ -150,6 +152,27 @@ export interface School {
   locationCode: string;
   offeredProgrammeId: string;
   token: string;
+}
+
+/**
+ * Opens vestiging `brin6` of a school, as a newer DUO school file would: the bundled file with one more
+ * line, a copy of the school's main vestiging (its BRIN4 and `00`) at another house number, so at a
+ * location of its own. Files are applied in date order and the seed's is today's, so it is imported
+ * as today's: the vestiging is active from today. The registers learn of it from the institutions
+ * stream, a moment later.
+ */
+export async function openVestiging(system: TestSystem, brin6: string): Promise<void> {
+  const lines = (await readFile(bundledSchoolFile)).toString('latin1').split('\r\n');
+  const main = lines.find((line) => line.split(';')[3] === `${brin6.slice(0, 4)}00`)!.split(';');
+  const vestiging = main.map((value, column) => (column === 3 ? brin6 : column === 4 ? `${value} (${brin6})` : column === 6 ? `${value}1` : value));
+  const folder = await mkdtemp(path.join(tmpdir(), 'school-file-'));
+  try {
+    const file = path.join(folder, 'next.csv');
+    await writeFile(file, Buffer.from([...lines.filter((line) => line !== ''), vestiging.join(';'), ''].join('\r\n'), 'latin1'));
+    await importSchoolFile(system.system.database!.db, file, { referenceDate: today() });
+  } finally {
+    await rm(folder, { recursive: true });
+  }
 }
 
 /** Looks up a branch's RIO references through the gateway and makes a vendor token for it. */

@@ -10,7 +10,8 @@ import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { addDays } from '../kernel/calendar.ts';
-import { bsnFor, eventually, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { demoVendor } from '../subgraphs/institutions/osr.ts';
+import { bsnFor, eventually, openVestiging, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 // Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
 const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
@@ -181,6 +182,8 @@ describe('the learners register through the gateway', () => {
               learnerPgn: string;
               newStartDate: string;
               proposedEndDate: string;
+              endRequired: boolean;
+              endRequiredReason: string;
               newProvider: { code: string };
               enrollment: { id: string };
             };
@@ -207,6 +210,9 @@ describe('the learners register through the gateway', () => {
           learnerPgn: pgn,
           newStartDate: '2025-01-06',
           proposedEndDate: '2025-01-05',
+          // A's enrollment is open: art 10.2 requires its end, whenever the notice arrives.
+          endRequired: true,
+          endRequiredReason: 'The enrollment is open: the school ends it on 2025-01-05, the day before the new start (Besluit bekostiging WPO 2022 art 10.2).',
           newProvider: { code: b.providerCode },
         }),
       ]);
@@ -242,6 +248,74 @@ describe('the learners register through the gateway', () => {
         token: c.token,
       });
       expectRefused(third, 'NOT_FOUND');
+    });
+  });
+
+  describe("the duty to end from the notice's receipt (Besluit bekostiging WPO 2022 art 10.2)", () => {
+    // The notice is received the day the new enrollment is registered: today. Days are counted from it.
+    const day = (days: number) => addDays(today(), days);
+    type Notice = { id: string; endRequired: boolean; endRequiredReason: string; proposedEndDate: string; enrollment: { id: string } };
+    async function transfer(oldEnd: string, newStart: string) {
+      const left = input(a, { startDate: '2023-08-01', endDate: oldEnd });
+      const leftAt = (await enrollAt(a, left)).data!.enrollLearner.enrollment.id;
+      const moved = await enrollAt(b, input(b, { startDate: newStart }, { pgn: left.learner.pgn }));
+      expect(moved.errors).toBeUndefined();
+      const { data } = await system.query<{ transferNotices: { edges: { node: Notice }[] } }>(noticesQuery, { token: a.token, variables: { first: 200 } });
+      return {
+        count: moved.data!.enrollLearner.transferNoticeCount,
+        notices: data!.transferNotices.edges.map((edge) => edge.node).filter((node) => node.enrollment.id === leftAt),
+      };
+    }
+
+    it('requires the end the day before a start months ahead, when the notice comes within four weeks after the last day', async () => {
+      const { count, notices } = await transfer(day(-10), day(40));
+      expect(count).toBe(1);
+      expect(notices).toEqual([expect.objectContaining({ endRequired: true, proposedEndDate: day(39) })]);
+      expect(notices[0]!.endRequiredReason).toContain(`The notice was received on ${today()}`);
+    });
+
+    it('tells of an overlap whose notice comes too late without the duty, and handling it leaves the enrollment as it is', async () => {
+      const { count, notices } = await transfer(day(-40), day(-60));
+      expect(count).toBe(1);
+      expect(notices).toEqual([expect.objectContaining({ endRequired: false, proposedEndDate: day(-61) })]);
+      const handled = await system.query<{ acknowledgeTransfer: { notice: { status: string }; enrollment: { endDate: string; endReason: string | null } } }>(
+        'mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { notice { status } enrollment { endDate endReason } } }',
+        { variables: { input: { documentId: `ack-${notices[0]!.id}`, noticeId: notices[0]!.id } }, token: a.token },
+      );
+      expect(handled.data!.acknowledgeTransfer).toEqual({ notice: { status: 'HANDLED' }, enrollment: { endDate: day(-40), endReason: null } });
+    });
+
+    it('sends no notice about an enrollment that ended before the new start when the notice comes too late', async () => {
+      // The new start is within four weeks after the last day, its registration is not: nothing to change.
+      expect(await transfer(day(-35), day(-10))).toEqual({ count: 0, notices: [] });
+    });
+  });
+
+  describe('a move between vestigingen of one school (Besluit bekostiging WPO 2022 art 8.5, 10.2, 11.2)', () => {
+    it('is a change of vestiging: 16AH00 to 16AH01 sends 16AH00 no transfer notice', async () => {
+      // Opened today (harness.ts, openVestiging): the move is to a vestiging that opens today.
+      await openVestiging(system, '16AH01');
+      const board = await system.token({ role: 'BOARD', board: '042B830' });
+      const granted = await system.query(
+        `mutation { grantMandate(input: { documentId: "vestiging-16AH01", brin6: "16AH01", service: ROD_PO, vendorOin: "${demoVendor.oin}", startDate: "${today()}" }) { id } }`,
+        { token: board },
+      );
+      expect(granted.errors).toBeUndefined();
+      const vestiging = await schoolAt(system, '16AH01');
+      const left = input(a, { startDate: '2023-08-01' });
+      const leftAt = (await enrollAt(a, left)).data!.enrollLearner.enrollment.id;
+      const moved = input(vestiging, { startDate: today() }, { pgn: left.learner.pgn });
+      let response: GraphQLResponse<Enrolled> | undefined;
+      await eventually('the learners register to know 16AH01 from the institutions stream', async () => {
+        response = await enrollAt(vestiging, moved);
+        expect(response.errors).toBeUndefined();
+      });
+      expect(response!.data!.enrollLearner).toMatchObject({ enrollment: { branch: { brin6: '16AH01' } }, transferNoticeCount: 0 });
+      const { data } = await system.query<{ transferNotices: { edges: { node: { enrollment: { id: string } } }[] } }>(noticesQuery, {
+        token: a.token,
+        variables: { first: 200 },
+      });
+      expect(data!.transferNotices.edges.filter((edge) => edge.node.enrollment.id === leftAt)).toEqual([]);
     });
   });
 

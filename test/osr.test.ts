@@ -131,6 +131,36 @@ describe('the Onderwijsserviceregister (OSR) in the institutions subgraph', () =
     expect(await check(otherVendor, 'VERZUIM', '2026-06-01', { role: 'VENDOR', vendorOin: demoVendor.oin, school: '04LY00' })).toBe('OK');
   });
 
+  it('lets a board grant a mandate for a whole school (BRIN4), covering each of its vestigingen and no other school', async () => {
+    const token = await as({ role: 'BOARD', board: otherBoard });
+    const grantFor = (documentId: string, school: Record<string, string>) =>
+      system.query<{ grantMandate: { id: string; wholeSchool: boolean; branch: { brin6: string } } }>(
+        'mutation($input: GrantMandateInput!) { grantMandate(input: $input) { id wholeSchool branch { brin6 } } }',
+        { token, variables: { input: { documentId, ...school, service: 'RIO', vendorOin: otherVendor, startDate: '2026-01-01' } } },
+      );
+    expect((await grantFor('whole-both', { brin6: '03WU00', brin4: '03WU' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect((await grantFor('whole-neither', {})).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect((await grantFor('whole-not-ours', { brin4: '16AH' })).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'brin4' });
+    const granted = await grantFor('whole', { brin4: '03wu' });
+    expect(granted.data!.grantMandate).toMatchObject({ wholeSchool: true, branch: { brin6: '03WU00' } });
+    const holds = async (brin6: string) =>
+      (await system.query<{ mandateCheck: string }>(`{ mandateCheck(brin6: "${brin6}", service: RIO, vendorOin: "${otherVendor}", date: "2026-06-01") }`)).data!
+        .mandateCheck;
+    expect([await holds('03WU00'), await holds('03WU01'), await holds('03WV00'), await holds('16AH00')]).toEqual(['OK', 'OK', 'NOK', 'NOK']);
+    const listed = await system.query<{ mandates: { edges: { node: { id: string } }[] } }>(
+      '{ mandates(brin6: "03WU00", first: 200) { edges { node { id } } } }',
+      {
+        token,
+      },
+    );
+    expect(listed.data!.mandates.edges.map((edge) => edge.node.id)).toContain(granted.data!.grantMandate.id);
+    const ending = await system.query('mutation($input: EndMandateInput!) { endMandate(input: $input) { endDate } }', {
+      token,
+      variables: { input: { documentId: 'whole-end', mandateId: granted.data!.grantMandate.id, endDate: '2026-12-31' } },
+    });
+    expect(ending.data).toEqual({ endMandate: { endDate: '2026-12-31' } });
+  });
+
   it('writes grants and ends to the institutions stream', async () => {
     const events = (await readEvents(system.system.database!.db, 'institutions', null, 100_000)).filter((event) => event.keys.mandateId === mandateId);
     expect(events.map((event) => [event.type, event.payload.endDate])).toEqual([

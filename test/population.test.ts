@@ -204,7 +204,7 @@ describe('the national population, at a small scale, taken in by funding and abs
 
   it('reaches the state event batches reach, into empty copies and over partly filled ones', async () => {
     // A learner known by an onderwijsnummer first, then by a BSN: LearnerIdentified and PgnReplaced.
-    const school = { brin6: '16AH00', sender: '00000001800866472000/16AH00' };
+    const school = { school: '16AH00', sender: '00000001800866472000/16AH00' };
     const areas = await schoolPostcodeAreas(database.db);
     const identified = await identifyLearner(
       database.db,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../errors.ts';
-import { brin4Of, isBrin4, isBrin6, parseBrin4, parseBrin6 } from './brin.ts';
+import { brin4Of, covers, isBrin4, isBrin6, parseBrin4, parseBrin6, parseSchool } from './brin.ts';
 
 // Examples: docs/domain.md §2.1 (25BE, 00AV) and the schema (16AH00).
 describe('BRIN4', () => {
@@ -49,5 +49,30 @@ describe('BRIN6', () => {
 
   it('refuses to take the BRIN4 of something that is not a BRIN6', () => {
     expect(() => brin4Of('25BE')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'brin6' }));
+  });
+});
+
+describe('a school: one vestiging (BRIN6) or a whole school (BRIN4)', () => {
+  it.each([
+    ['16ah00', '16AH00'],
+    [' 16ah ', '16AH'],
+  ])('reads %j as %s', (value, school) => {
+    expect(parseSchool(value)).toBe(school);
+  });
+
+  it.each(['16A', '16AH0', '16AH000', '', '16AH 00'])('refuses %j', (value) => {
+    expect(() => parseSchool(value, 'school')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'school' }));
+  });
+
+  it.each([
+    ['16AH', '16AH00', true],
+    ['16AH', '16AH01', true],
+    ['16AH', '16AI00', false],
+    ['16AH', '16AB00', false],
+    ['16AH', '16AH', false],
+    ['16AH00', '16AH00', true],
+    ['16AH00', '16AH01', false],
+  ])('%s covers %s: %s', (school, brin6, covered) => {
+    expect(covers(school, brin6)).toBe(covered);
   });
 });

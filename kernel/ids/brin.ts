@@ -30,3 +30,19 @@ export function parseBrin6(value: string, field = 'brin6'): string {
 
 /** The institution a branch belongs to: a BRIN6 is its BRIN4 followed by the branch's volgnummer. */
 export const brin4Of = (brin6: string, field = 'brin6'): string => parseBrin6(brin6, field).slice(0, 4);
+
+/**
+ * The school a vendor acts for, or a mandate covers: one vestiging (a BRIN6), or a whole school (a
+ * BRIN4), which is its main vestiging with all its other vestigingen, present and future (Besluit
+ * bekostiging WPO 2022 art 8.5, 11.2; docs/domain.md §4). Upper-cased, as the parsers above.
+ */
+export function parseSchool(value: string, field = 'school'): string {
+  if (isBrin6(value)) return parseBrin6(value, field);
+  if (isBrin4(value)) return parseBrin4(value, field);
+  throw badInput(field, `School ${JSON.stringify(value)} must be a BRIN6 for one vestiging (e.g. 16AH00) or a BRIN4 for the whole school (e.g. 16AH)`);
+}
+
+/** Whether `school` (see `parseSchool`) covers the vestiging `brin6`: it is that vestiging, or the school it belongs to. */
+export function covers(school: string, brin6: string): boolean {
+  return school.length === 4 ? brin6.length === 6 && brin6.slice(0, 4) === school : brin6 === school;
+}

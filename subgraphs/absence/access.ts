@@ -1,4 +1,5 @@
 import { RegisterError } from '../../kernel/errors.ts';
+import { covers } from '../../kernel/ids/index.ts';
 import { reachIn, type Reach } from '../../kernel/reach.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
@@ -15,13 +16,13 @@ export function readReach(viewer: Viewer): AbsenceReach {
 /** A report is the reporting school's and the municipality it was routed to. */
 export function canSeeReport(reach: AbsenceReach, report: { brin6: string; municipalityCode: string }): boolean {
   if (reach.kind === 'all') return true;
-  return reach.kind === 'school' ? report.brin6 === reach.brin6 : report.municipalityCode === reach.code;
+  return reach.kind === 'school' ? covers(reach.school, report.brin6) : report.municipalityCode === reach.code;
 }
 
 /** Who acts, as the workflow and the documents record it. */
 export interface Actor {
   role: Viewer['role'];
-  /** The school's vendor and BRIN6, or the municipality's code: also the sender of its documents. */
+  /** The school's vendor and BRIN6 (or BRIN4, acting for a whole school), or the municipality's code: also the sender of its documents. */
   actor: string;
 }
 

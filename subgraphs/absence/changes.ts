@@ -4,12 +4,12 @@ import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, readYourWrites } from '../../kernel/events.ts';
-import { parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import { actorOf, type Actor } from './access.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { notFound, vestigingFor } from '../../kernel/reach.ts';
 import { calendarOf } from './calendars.ts';
 import { noteResidents } from './absoluteAbsence.ts';
 import { absenceReported, absenceReportStatusChanged, exemptionRegistered } from './events.ts';
@@ -53,9 +53,10 @@ import {
 
 const takeInLearnerEvents = (db: Db) => readYourWrites(db, learnersConsumer);
 
-function schoolOf(viewer: Viewer): Actor & { brin6: string } {
+/** The vendor's school: one vestiging (BRIN6) or a whole school (BRIN4); a report is at its enrollment's vestiging. */
+function schoolOf(viewer: Viewer): Actor & { school: string } {
   if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school reports absence');
-  return { ...actorOf(viewer), brin6: viewer.school };
+  return { ...actorOf(viewer), school: viewer.school };
 }
 
 function municipalityOf(viewer: Viewer): Actor & { code: string } {
@@ -63,14 +64,14 @@ function municipalityOf(viewer: Viewer): Actor & { code: string } {
   return { ...actorOf(viewer), code: viewer.municipality };
 }
 
-async function schoolEnrollment(tx: Db, brin6: string, id: string) {
+async function schoolEnrollment(tx: Db, school: string, id: string) {
   // FOR SHARE: a learner being folded into another (copy.ts, foldMerged) waits for this report, or this for it.
   const [row] = await tx
     .select()
     .from(enrollment)
     .where(eq(enrollment.id, parseUuid(id, 'enrollmentId', 'an enrollment id')))
     .for('share');
-  if (!row || row.brin6 !== brin6) throw notFound(`enrollment ${id}`);
+  if (!row || !covers(school, row.brin6)) throw notFound(`enrollment ${id}`);
   return row;
 }
 
@@ -137,9 +138,10 @@ export interface ReportAbsenceInput {
 export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsenceInput): Promise<{ reportId: string; warnings: Warning[] }> {
   const school = schoolOf(viewer);
   await takeInLearnerEvents(db);
-  const { calendar } = await calendarOf(db, school.brin6);
   return once(db, document, school.actor, 'reportAbsence', input, async (tx) => {
-    const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
+    const enrolled = await schoolEnrollment(tx, school.school, input.enrollmentId);
+    // The calendar of the enrollment's vestiging: a vendor may act for the whole school.
+    const { calendar } = await calendarOf(tx, enrolled.brin6);
     const absences = parseAbsences(input.absences);
     const facts = {
       kind: input.kind,
@@ -147,7 +149,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
       endDate: input.endDate == null ? null : parseDay(input.endDate, 'endDate'),
       absences,
     };
-    const warnings = checkReport(facts, enrolled, school.brin6, calendar);
+    const warnings = checkReport(facts, enrolled, enrolled.brin6, calendar);
     checkReportedPeriod(facts.startDate, facts.endDate, today());
     checkAbsenceDays(absences, today());
     const text = parseReportText(input);
@@ -161,7 +163,7 @@ export async function reportAbsence(db: Db, viewer: Viewer, input: ReportAbsence
         id: randomUUID(),
         learnerId: enrolled.learnerId,
         enrollmentId: enrolled.id,
-        brin6: school.brin6,
+        brin6: enrolled.brin6,
         ...facts,
         ...text,
         municipalityActionWanted: input.municipalityActionWanted,
@@ -197,7 +199,7 @@ export async function changeReportStatus(
     const id = parseUuid(input.reportId, 'reportId', 'a report id');
     const [row] = await tx.select().from(report).where(eq(report.id, id)).for('update');
     const own =
-      row && (viewer.role === 'VENDOR' ? row.brin6 === viewer.school : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
+      row && (viewer.role === 'VENDOR' ? covers(viewer.school, row.brin6) : viewer.role === 'MUNICIPALITY' && row.municipalityCode === viewer.municipality);
     if (!row || !own) throw notFound(`absence report ${input.reportId}`);
     checkTransition(row.status, input.status, actor.role);
     const note = parseOptionalText(input.note, 'note', textKinds.remark);
@@ -233,9 +235,9 @@ export async function changeReportStatus(
 export async function recordAbsence(db: Db, viewer: Viewer, input: { documentId: string; enrollmentId: string; absences: Absence[] }) {
   const school = schoolOf(viewer);
   await takeInLearnerEvents(db);
-  const { calendar } = await calendarOf(db, school.brin6);
   return once(db, document, school.actor, 'recordAbsence', input, async (tx) => {
-    const enrolled = await schoolEnrollment(tx, school.brin6, input.enrollmentId);
+    const enrolled = await schoolEnrollment(tx, school.school, input.enrollmentId);
+    const { calendar } = await calendarOf(tx, enrolled.brin6);
     const absences = parseAbsences(input.absences);
     checkRecordedAbsence(absences, enrolled);
     checkAbsenceDays(absences, today());
@@ -322,6 +324,8 @@ export async function registerExemption(db: Db, viewer: Viewer, input: RegisterE
 
 export interface SetSchoolCalendarInput {
   documentId: string;
+  /** The vestiging whose calendar this is: needed when the vendor acts for a whole school (a BRIN4). */
+  brin6?: string | null;
   schoolYear: string;
   holidays: { name?: string | null; startDate: string; endDate: string }[];
 }
@@ -334,7 +338,7 @@ export interface SetSchoolCalendarInput {
  */
 export async function setSchoolCalendar(db: Db, viewer: Viewer, input: SetSchoolCalendarInput): Promise<{ brin6: string; schoolYear: string }> {
   if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', "Only a vendor acting for a school registers the school's holidays");
-  const school = { ...actorOf(viewer), brin6: viewer.school };
+  const school = { ...actorOf(viewer), brin6: vestigingFor(viewer.school, input.brin6) };
   return once(db, document, school.actor, 'setSchoolCalendar', input, async (tx) => {
     const schoolYear = parseSchoolYear(input.schoolYear);
     const holidays = input.holidays.map((holiday, i) => ({

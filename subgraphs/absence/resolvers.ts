@@ -1,11 +1,11 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { RegisterError } from '../../kernel/errors.ts';
-import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { newestFirst } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSeeReport, readReach } from './access.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
 import { calendarOf } from './calendars.ts';
 import { changeReportStatus, recordAbsence, registerExemption, reportAbsence, setSchoolCalendar, type ReportAbsenceInput } from './changes.ts';
 import type { AbsenceLoaders } from './loaders.ts';
@@ -46,7 +46,7 @@ async function reportsPage(
 ) {
   const reach = readReach(context.viewer);
   const conditions: (SQL | undefined)[] = [];
-  if (reach.kind === 'school') conditions.push(eq(report.brin6, reach.brin6));
+  if (reach.kind === 'school') conditions.push(coveredBy(report.brin6, reach.school));
   if (reach.kind === 'municipality') conditions.push(eq(report.municipalityCode, reach.code));
   if (args.filter?.status != null) conditions.push(eq(report.status, args.filter.status));
   // A day is a day in the Netherlands, where reports are made and read.
@@ -65,7 +65,7 @@ async function schoolCalendarOf(context: Context, brin6Input: string, schoolYear
   const reach = readReach(context.viewer);
   const brin6 = parseBrin6(brin6Input);
   const schoolYear = parseSchoolYear(schoolYearInput);
-  if (reach.kind === 'school' && reach.brin6 !== brin6) throw notFound(`school ${brin6}`);
+  if (reach.kind === 'school' && !covers(reach.school, brin6)) throw notFound(`school ${brin6}`);
   const { known, calendar } = await calendarOf(context.db, brin6, schoolYear);
   if (!known) throw notFound(`school ${brin6}`);
   const year = calendar.year(schoolYear);
@@ -145,7 +145,7 @@ export const resolvers: ResolverMap<Context> = {
     exemptionNotices: async (_, args: { first?: number | null; after?: string | null }, context) => {
       const reach = readReach(context.viewer);
       if (reach.kind === 'municipality') throw new RegisterError('FORBIDDEN', 'Exemption notices go to schools; a municipality reads its exemptions');
-      const conditions = reach.kind === 'school' ? [eq(exemptionNotice.brin6, reach.brin6)] : [];
+      const conditions = reach.kind === 'school' ? [coveredBy(exemptionNotice.brin6, reach.school)] : [];
       return newestFirst<ExemptionNoticeRow>(
         context.db,
         exemptionNotice,

@@ -1,10 +1,11 @@
 import { RegisterError } from '../../kernel/errors.ts';
+import { covers } from '../../kernel/ids/index.ts';
 import { reachIn, type Reach } from '../../kernel/reach.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
  * Whose funding data a viewer may read (docs/architecture.md, "Identity and access" and "Who uses it"):
- * a vendor acting for a school its own branch's, a board its schools', the operator everyone's.
+ * a vendor acting for a school its own branch's (or, for a whole school, its branches'), a board its schools', the operator everyone's.
  * Municipalities have no part in funding.
  */
 export type FundingReach = Extract<Reach, { kind: 'school' | 'board' | 'all' }>;
@@ -21,7 +22,7 @@ export interface Whereabouts {
 
 export function canSee(reach: FundingReach, place: Whereabouts): boolean {
   if (reach.kind === 'all') return true;
-  return reach.kind === 'school' ? place.brin6 === reach.brin6 : place.boardCode === reach.boardCode;
+  return reach.kind === 'school' ? covers(reach.school, place.brin6) : place.boardCode === reach.boardCode;
 }
 
 /**

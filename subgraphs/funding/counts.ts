@@ -1,6 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
+import { coveredBy } from '../../kernel/reach.ts';
 import type { FundingReach } from './access.ts';
 import { countDateRow } from './countDates.ts';
 import { notFundableReasons, type NotFundableReason } from './rules.ts';
@@ -31,7 +32,7 @@ const groupColumn: Record<CountGroup, SQL> = {
  */
 export async function fundingCounts(db: Db, reach: FundingReach, day: string, groupBy: CountGroup, code?: string): Promise<FundingCount[]> {
   if (reach.kind === 'school' && groupBy !== 'BRANCH')
-    throw new RegisterError('FORBIDDEN', 'A school sees the counts of its own branch only: group by BRANCH', 'groupBy');
+    throw new RegisterError('FORBIDDEN', 'A school sees the counts of its own branches only: group by BRANCH', 'groupBy');
   const kept = await countDateRow(db, day);
   if (!kept) {
     throw new RegisterError(
@@ -42,7 +43,7 @@ export async function fundingCounts(db: Db, reach: FundingReach, day: string, gr
   }
   if (kept.phase === 'FINAL' && groupBy === 'BOARD') return fixedOverviews(db, reach, kept, code);
   const where = [sql`s.count_date = ${day}`, sql`${groupColumn[groupBy]} IS NOT NULL`];
-  if (reach.kind === 'school') where.push(sql`e.brin6 = ${reach.brin6}`);
+  if (reach.kind === 'school') where.push(coveredBy(sql`e.brin6`, reach.school));
   if (reach.kind === 'board') where.push(sql`p.board_code = ${reach.boardCode}`);
   if (code !== undefined) where.push(sql`${groupColumn[groupBy]} = ${code}`);
   const rows = rowsOf<{ code: string; reasons: NotFundableReason[]; n: number }>(

@@ -31,7 +31,7 @@ export interface ExtensionValue extends RegistrationExtensionRow {
 export async function extensionsFor(db: Db, reach: FundingReach, countDate?: string): Promise<ExtensionValue[]> {
   const where: SQL[] = [];
   if (countDate !== undefined) where.push(eq(registrationExtension.countDate, countDate));
-  if (reach.kind === 'school') where.push(eq(registrationExtension.brin4, reach.brin6.slice(0, 4)));
+  if (reach.kind === 'school') where.push(eq(registrationExtension.brin4, reach.school.slice(0, 4)));
   if (reach.kind === 'board') {
     const schools = db
       .select({ brin4: sql<string>`${rioObject.brin4}` })

@@ -6,7 +6,7 @@ import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
-import { parseBrin6, parseOin, parseUuid } from '../../kernel/ids/index.ts';
+import { parseBrin4, parseBrin6, parseOin, parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
@@ -16,17 +16,19 @@ import { branch, document, location, mandate, provider, vendor, type MandateRow 
  * The Onderwijsserviceregister (docs/domain.md §8 [S:16, S:40]): a board lets a software vendor exchange a
  * service (ROD_PO, VERZUIM, RIO) with the registers for one of its schools, from a start date to an
  * optional end date. Anyone may ask whether a mandate holds (OK or NOK); its details go only to that
- * vendor, the school's board and the operator.
+ * vendor, the school's board and the operator. A mandate is for one vestiging (its `brin6` holds a
+ * BRIN6) or for a whole school, its main vestiging with all its other vestigingen, present and future
+ * (Besluit bekostiging WPO 2022 art 8.5, 11.2; `brin6` holds the school's BRIN4: contracts/institutions.ts).
  */
 
-/** The mandate in force for a school, service and vendor on a day, if there is one. */
+/** The mandate in force for a vestiging (by itself or by its whole school), service and vendor on a day, if there is one. */
 export async function mandateInForce(db: Db, brin6: string, service: Service, vendorOin: string, day: string): Promise<MandateRow | undefined> {
   const [row] = await db
     .select()
     .from(mandate)
     .where(
       and(
-        eq(mandate.brin6, brin6),
+        inArray(mandate.brin6, [brin6, brin6.slice(0, 4)]),
         eq(mandate.service, service),
         eq(mandate.vendorOin, vendorOin),
         lte(mandate.startDate, day),
@@ -43,7 +45,8 @@ export function mandatesVisibleTo(viewer: Viewer): SQL | undefined {
     case 'VENDOR':
       return eq(mandate.vendorOin, viewer.vendorOin);
     case 'BOARD':
-      return sql`${mandate.brin6} IN (SELECT b.brin6 FROM ${branch} b JOIN ${provider} p ON p.code = b.provider_code WHERE p.board_code = ${viewer.board})`;
+      return sql`(${mandate.brin6} IN (SELECT b.brin6 FROM ${branch} b JOIN ${provider} p ON p.code = b.provider_code WHERE p.board_code = ${viewer.board})
+        OR ${mandate.brin6} IN (SELECT p.brin4 FROM ${provider} p WHERE p.board_code = ${viewer.board}))`;
     case 'OPERATOR':
       return undefined;
     default:
@@ -75,14 +78,26 @@ export async function registerVendor(db: Db, viewer: Viewer, input: { documentId
   });
 }
 
-/** The board of a school, for the check that a board grants only for its own schools. */
-async function boardOf(tx: Db, brin6: string): Promise<string | undefined> {
+/** The board of a vestiging (a BRIN6) or a whole school (a BRIN4), for the check that a board grants only for its own schools. */
+async function boardOf(tx: Db, school: string): Promise<string | undefined> {
+  if (school.length === 4) {
+    const [row] = await tx.select({ board: provider.boardCode }).from(provider).where(eq(provider.brin4, school));
+    return row?.board;
+  }
   const [row] = await tx
     .select({ board: provider.boardCode })
     .from(branch)
     .innerJoin(provider, eq(provider.code, branch.providerCode))
-    .where(eq(branch.brin6, brin6));
+    .where(eq(branch.brin6, school));
   return row?.board;
+}
+
+/** What a grant is for: one vestiging (`brin6`) or a whole school (`brin4`), exactly one of the two. */
+function grantedFor(input: GrantInput): string {
+  if ((input.brin6 == null) === (input.brin4 == null)) {
+    throw badInput('brin6', 'Give brin6 for a mandate for one vestiging, or brin4 for one for the whole school with all its vestigingen: one of the two');
+  }
+  return input.brin6 != null ? parseBrin6(input.brin6, 'brin6') : parseBrin4(input.brin4!, 'brin4');
 }
 
 function boardFor(viewer: Viewer): string {
@@ -92,7 +107,8 @@ function boardFor(viewer: Viewer): string {
 
 export interface GrantInput {
   documentId: string;
-  brin6: string;
+  brin6?: string | null;
+  brin4?: string | null;
   service: string;
   vendorOin: string;
   startDate: string;
@@ -102,18 +118,19 @@ export interface GrantInput {
 export async function grantMandate(db: Db, viewer: Viewer, input: GrantInput): Promise<{ mandateId: string }> {
   const board = boardFor(viewer);
   return once(db, document, `board/${board}`, 'grantMandate', input, async (tx) => {
-    const brin6 = parseBrin6(input.brin6, 'brin6');
+    const school = grantedFor(input);
     const service = parseService(input.service);
     const vendorOin = parseOin(input.vendorOin, 'vendorOin');
     const startDate = parseDay(input.startDate, 'startDate');
     const endDate = input.endDate == null ? null : parseDay(input.endDate, 'endDate');
     if (endDate !== null && endDate < startDate) throw badInput('endDate', `The end date ${endDate} is before the start date ${startDate}`);
-    if ((await boardOf(tx, brin6)) !== board) throw new RegisterError('NOT_FOUND', `No school ${brin6} of board ${board}`, 'brin6');
+    if ((await boardOf(tx, school)) !== board)
+      throw new RegisterError('NOT_FOUND', `No school ${school} of board ${board}`, school.length === 4 ? 'brin4' : 'brin6');
     const [known] = await tx.select().from(vendor).where(eq(vendor.oin, vendorOin));
     if (!known) throw new RegisterError('NOT_FOUND', `No registered vendor ${vendorOin}`, 'vendorOin');
     const [row] = await tx
       .insert(mandate)
-      .values({ id: randomUUID(), brin6, service, vendorOin, startDate, endDate, grantedBy: `board/${board}`, grantedAt: new Date() })
+      .values({ id: randomUUID(), brin6: school, service, vendorOin, startDate, endDate, grantedBy: `board/${board}`, grantedAt: new Date() })
       .returning();
     await appendEvents(tx, 'institutions', [mandateEvent('MandateGranted', row!)]);
     return { mandateId: row!.id };

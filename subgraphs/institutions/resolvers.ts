@@ -95,7 +95,9 @@ export const resolvers: ResolverMap<Context> = {
       )[0],
   },
   Mandate: {
-    branch: (row: MandateRow) => ({ brin6: row.brin6 }),
+    // A mandate for a whole school holds its BRIN4 (osr.ts): its branch is the main vestiging, BRIN4 and 00.
+    branch: (row: MandateRow) => ({ brin6: row.brin6.length === 4 ? `${row.brin6}00` : row.brin6 }),
+    wholeSchool: (row: MandateRow) => row.brin6.length === 4,
     vendor: (row: MandateRow, _, { loaders }) => loaders.vendor.load(row.vendorOin),
   },
   Query: {
@@ -106,7 +108,10 @@ export const resolvers: ResolverMap<Context> = {
     mandates: async (_, args: { brin6?: string | null; activeOn?: string | null; first?: number | null; after?: string | null }, { db, viewer }) => {
       const size = pageSize(args.first);
       const conditions = [mandatesVisibleTo(viewer)];
-      if (args.brin6 != null) conditions.push(eq(mandate.brin6, parseBrin6(args.brin6, 'brin6')));
+      if (args.brin6 != null) {
+        const brin6 = parseBrin6(args.brin6, 'brin6');
+        conditions.push(inArray(mandate.brin6, [brin6, brin6.slice(0, 4)]));
+      }
       if (args.activeOn != null) {
         const day = parseDay(args.activeOn, 'activeOn');
         conditions.push(lte(mandate.startDate, day), or(isNull(mandate.endDate), gte(mandate.endDate, day)));

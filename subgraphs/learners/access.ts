@@ -1,4 +1,5 @@
 import { RegisterError } from '../../kernel/errors.ts';
+import { covers } from '../../kernel/ids/index.ts';
 import { reachIn, type Reach } from '../../kernel/reach.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
@@ -24,14 +25,23 @@ export function listReach(viewer: Viewer): Extract<Reach, { kind: 'school' | 'al
   return reach;
 }
 
-/** Changes come from a school's administration system only: a vendor acting for that school. */
-export function schoolOf(viewer: Viewer): { brin6: string; sender: string } {
-  if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school may change the learners register');
-  // The sender of a business document: documentIds are unique per sender (docs/domain.md §9).
-  return { brin6: viewer.school, sender: `${viewer.vendorOin}/${viewer.school}` };
+/**
+ * The school a change comes from, and the sender of its documents: changes come from a school's
+ * administration system only, a vendor acting for one vestiging (BRIN6) or a whole school (BRIN4).
+ */
+export interface School {
+  school: string;
+  sender: string;
 }
 
-/** Whether the reach sees what is at a school; a municipality sees by residence, never by school. */
+/** Changes come from a school's administration system only: a vendor acting for that school. */
+export function schoolOf(viewer: Viewer): School {
+  if (viewer.role !== 'VENDOR') throw new RegisterError('FORBIDDEN', 'Only a vendor acting for a school may change the learners register');
+  // The sender of a business document: documentIds are unique per sender (docs/domain.md §9).
+  return { school: viewer.school, sender: `${viewer.vendorOin}/${viewer.school}` };
+}
+
+/** Whether the reach sees what is at a vestiging: its school's; a municipality sees by residence, never by school. */
 export function canSee(reach: Reach, brin6: string): boolean {
-  return reach.kind === 'all' || (reach.kind === 'school' && reach.brin6 === brin6);
+  return reach.kind === 'all' || (reach.kind === 'school' && covers(reach.school, brin6));
 }

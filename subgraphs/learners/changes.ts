@@ -8,7 +8,8 @@ import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
+import type { School } from './access.ts';
 import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, resultRecorded } from './events.ts';
 import { destinationFor, type EndReason } from './leerplicht.ts';
@@ -41,8 +42,6 @@ import {
   type PersonRow,
 } from './tables.ts';
 
-type School = { brin6: string; sender: string };
-
 /** An enrollment with its learner, the school's delivery and the person with the learner's BSN. */
 export interface Owned {
   row: EnrollmentRow;
@@ -57,7 +56,7 @@ export async function ownEnrollment(tx: Db, school: School, id: string): Promise
   const [locked] = await tx
     .select({ id: enrollment.id })
     .from(enrollment)
-    .where(and(eq(enrollment.id, id), eq(enrollment.brin6, school.brin6)))
+    .where(and(eq(enrollment.id, id), coveredBy(enrollment.brin6, school.school)))
     .for('update');
   if (!locked) throw notFound(`enrollment ${id}`);
   const [found] = await tx
@@ -204,8 +203,10 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
 }
 
 /**
- * The old school handles a transfer notice (po-informatiediensten, docs/domain.md §7(c)): its enrollment
- * ends the day before the new one starts (Besluit bekostiging WPO 2022 art 10.2).
+ * The old school handles a transfer notice (po-informatiediensten, docs/domain.md §7(c)): where the
+ * notice requires it, its enrollment ends the day before the new one starts (Besluit bekostiging WPO
+ * 2022 art 10.2); a notice that does not (rules.ts, `transfersFor`) is marked handled and the
+ * enrollment stays as it is, for the school to correct with changeEnrollment if it wants to.
  */
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
   return once(db, document, school.sender, 'acknowledgeTransfer', input, async (tx) => {
@@ -213,13 +214,13 @@ export function acknowledgeTransfer(db: Db, school: School, input: { documentId:
     const [notice] = await tx
       .select()
       .from(transferNotice)
-      .where(and(eq(transferNotice.id, id), eq(transferNotice.brin6, school.brin6)))
+      .where(and(eq(transferNotice.id, id), coveredBy(transferNotice.brin6, school.school)))
       .for('update');
     if (!notice) throw notFound(`transfer notice ${id}`);
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
     const owned = await ownEnrollment(tx, school, notice.enrollmentId);
     await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));
-    await end(tx, owned, { endDate: notice.proposedEndDate, endReason: 'TRANSFER', destination: destinationFor('TRANSFER', null) });
+    if (notice.endRequired) await end(tx, owned, { endDate: notice.proposedEndDate, endReason: 'TRANSFER', destination: destinationFor('TRANSFER', null) });
     return { noticeId: id, enrollmentId: owned.row.id };
   });
 }

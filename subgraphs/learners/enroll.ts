@@ -4,15 +4,25 @@ import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
-import { parseLocationCode, parseOfferedProgrammeId, parsePgn, parseProviderCode } from '../../kernel/ids/index.ts';
-import { parseDay } from '../../kernel/scalars.ts';
+import { covers, parseLocationCode, parseOfferedProgrammeId, parsePgn, parseProviderCode } from '../../kernel/ids/index.ts';
+import { parseDay, today } from '../../kernel/scalars.ts';
 import { checkDocumentId, checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
+import type { School } from './access.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { lockPersons } from './persons.ts';
 import { loadRio, resolveBranch } from './copy.ts';
-import { checkAdmissionAge, checkEndDate, checkGroup, checkNoOverlap, checkSchoolEnrollmentNumber, transfersFor, type PostcodeAreas } from './rules.ts';
+import {
+  checkAdmissionAge,
+  checkEndDate,
+  checkGroup,
+  checkNoOverlap,
+  checkSchoolEnrollmentNumber,
+  transfersFor,
+  type PostcodeAreas,
+  type Transfer,
+} from './rules.ts';
 import { reconcile, type Reconcilable } from './signals.ts';
 import {
   delivery,
@@ -82,14 +92,14 @@ type Parsed = {
  * the answer, and the same statements run either way: nothing tells the school whether a PGN is
  * known elsewhere (the only cross-school effect is the transfer notice, with its count).
  */
-export async function enroll(db: Db, school: { brin6: string; sender: string }, items: EnrollInput[], areas: PostcodeAreas): Promise<Outcome[]> {
+export async function enroll(db: Db, school: School, items: EnrollInput[], areas: PostcodeAreas): Promise<Outcome[]> {
   if (items.length > maxBulkSize)
     throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
   return db.transaction(async (tx) => {
     const outcomes: (Outcome | undefined)[] = new Array(items.length);
     const pending = await sortOutResends(tx, school.sender, items, outcomes);
     const parsed = pending.flatMap((item) => attempt(outcomes, item.index, () => parseItem(item.index, item.input, item.fingerprint)));
-    await attachBranches(tx, school.brin6, parsed, outcomes);
+    await attachBranches(tx, school.school, parsed, outcomes);
     const accepted = parsed.filter((item) => !outcomes[item.index]);
     await lockPgns(
       tx,
@@ -167,8 +177,8 @@ function parseItem(index: number, input: EnrollInput, fingerprint: string): Pars
   };
 }
 
-/** Checks each item's RIO references against the register's copy, and that they are the asking school's. */
-async function attachBranches(tx: Db, brin6: string, parsed: Parsed[], outcomes: (Outcome | undefined)[]) {
+/** Checks each item's RIO references against the register's copy, and that they are at a vestiging of the asking school. */
+async function attachBranches(tx: Db, school: string, parsed: Parsed[], outcomes: (Outcome | undefined)[]) {
   const rio = await loadRio(
     tx,
     parsed.map((item) => item.input),
@@ -176,10 +186,10 @@ async function attachBranches(tx: Db, brin6: string, parsed: Parsed[], outcomes:
   for (const item of parsed) {
     attempt(outcomes, item.index, () => {
       item.brin6 = resolveBranch(rio, item.input, item.startDate);
-      if (item.brin6 !== brin6) {
+      if (!covers(school, item.brin6)) {
         throw new RegisterError(
           'FORBIDDEN',
-          `Provider ${item.input.providerCode} at location ${item.input.locationCode} is branch ${item.brin6}, not the school ${brin6} you act for`,
+          `Provider ${item.input.providerCode} at location ${item.input.locationCode} is branch ${item.brin6}, not of the school ${school} you act for`,
           'locationCode',
         );
       }
@@ -255,7 +265,8 @@ function decide(accepted: Parsed[], known: Known, areas: PostcodeAreas, outcomes
       const theirs = known.enrollments.get(held.id) ?? [];
       const row = enrollmentRow(item, held.id, now);
       checkNoOverlap(row, theirs);
-      const notices = transfersFor(row, theirs).map((transfer) => noticeRow(transfer, row, theirs, now));
+      // The notice goes out now, so the old school receives it today (art 10.2 from receipt).
+      const notices = transfersFor(row, theirs, today(now)).map((transfer) => noticeRow(transfer, row, theirs, now));
       const delivered = deliveryRow({ learnerId: held.id, brin6: row.brin6, enrollmentId: row.id, pgn: item.pgn.value }, item.delivered, areas, now);
       const registered = known.persons.get(held.pgn) ?? null;
       known.learners.set(item.pgn.value, held);
@@ -304,12 +315,7 @@ function enrollmentRow(item: Parsed, learnerId: string, now: Date): EnrollmentRo
   };
 }
 
-export function noticeRow(
-  transfer: { enrollmentId: string; proposedEndDate: string },
-  row: EnrollmentRow,
-  theirs: readonly EnrollmentRow[],
-  now: Date,
-): TransferNoticeRow {
+export function noticeRow(transfer: Transfer, row: EnrollmentRow, theirs: readonly EnrollmentRow[], now: Date): TransferNoticeRow {
   return {
     id: randomUUID(),
     enrollmentId: transfer.enrollmentId,
@@ -319,6 +325,8 @@ export function noticeRow(
     newLocationCode: row.locationCode,
     newStartDate: row.startDate,
     proposedEndDate: transfer.proposedEndDate,
+    endRequired: transfer.endRequired,
+    endRequiredReason: transfer.endRequiredReason,
     status: 'OPEN',
     issuedAt: now,
     handledAt: null,

@@ -109,6 +109,8 @@ export function transferNoticeIssued(row: TransferNoticeRow, learnerId: string, 
       newLocationCode: row.newLocationCode,
       newStartDate: row.newStartDate,
       proposedEndDate: row.proposedEndDate,
+      endRequired: row.endRequired,
+      endRequiredReason: row.endRequiredReason,
     },
   );
 }

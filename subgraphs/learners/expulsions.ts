@@ -5,7 +5,8 @@ import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
+import type { School } from './access.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import { end, ownEnrollment, type Owned } from './changes.ts';
@@ -29,7 +30,6 @@ import { document, expulsion, type ExpulsionRow } from './tables.ts';
  * (the expulsions query, residentEnrollmentChanged). A step out of order is CONFLICT and changes nothing.
  */
 
-type School = { brin6: string; sender: string };
 const open: readonly ExpulsionRow['status'][] = ['INTENDED', 'DECIDED'];
 
 const expulsionId = (value: string) => parseUuid(value, 'expulsionId', 'an expulsion id');
@@ -46,7 +46,7 @@ async function ownExpulsion(tx: Db, school: School, id: string): Promise<Expulsi
   const [row] = await tx
     .select()
     .from(expulsion)
-    .where(and(eq(expulsion.id, id), eq(expulsion.brin6, school.brin6)))
+    .where(and(eq(expulsion.id, id), coveredBy(expulsion.brin6, school.school)))
     .for('update');
   if (!row) throw notFound(`expulsion ${id}`);
   return row;

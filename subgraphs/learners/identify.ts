@@ -6,7 +6,8 @@ import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { isOnderwijsnummer, parseBsn, parseOnderwijsnummer } from '../../kernel/ids/index.ts';
 import { today } from '../../kernel/scalars.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound, vestigingFor } from '../../kernel/reach.ts';
+import type { School } from './access.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { lockPgns } from './enroll.ts';
 import { learnerIdentified, pgnReplaced } from './events.ts';
@@ -14,13 +15,29 @@ import { lockEnrollments, mergeLearners } from './merge.ts';
 import { lockPersons } from './persons.ts';
 import { lastOnderwijsnummerSerial, onderwijsnummerFor, type PostcodeAreas } from './rules.ts';
 import { reconcileLearners, signalPgnReplaced } from './signals.ts';
-import { delivery, document, enrollment, learner, learnerPgn, person, type LearnerRow } from './tables.ts';
-
-type School = { brin6: string; sender: string };
+import { delivery, document, enrollment, learner, learnerPgn, person, rioObject, type LearnerRow } from './tables.ts';
 
 export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverride'> {
   documentId: string;
   familyName: string;
+  /** The vestiging that identifies the child: needed when the vendor acts for a whole school (a BRIN4). */
+  brin6?: string | null;
+}
+
+/**
+ * The vestiging whose identification this is (a delivery is a vestiging's, docs/domain.md §2.2): the
+ * one the vendor acts for, or, acting for a whole school, the one the input names, which must be one
+ * of that school's vestigingen the register knows from RIO.
+ */
+async function identifyingVestiging(tx: Db, school: string, given: string | null | undefined): Promise<string> {
+  const brin6 = vestigingFor(school, given);
+  if (brin6 === school) return brin6;
+  const [known] = await tx
+    .select({ code: rioObject.code })
+    .from(rioObject)
+    .where(and(eq(rioObject.kind, 'BRANCH'), eq(rioObject.code, brin6)));
+  if (!known) throw new RegisterError('NOT_FOUND', `RIO knows no vestiging ${brin6}`, 'brin6');
+  return brin6;
 }
 
 /**
@@ -38,19 +55,20 @@ export interface IdentifyInput extends Omit<DeliveredInput, 'municipalityOverrid
  */
 export function identifyLearner(db: Db, school: School, input: IdentifyInput, areas: PostcodeAreas) {
   return once(db, document, school.sender, 'identifyLearner', input, async (tx) => {
+    const brin6 = await identifyingVestiging(tx, school.school, input.brin6);
     const delivered = parseDelivered(input);
     if (delivered.familyName === null) throw badInput('familyName', 'A child without a PGN is identified by its family name, among others');
     // Two identifications of one child at once must not both miss the other and issue two numbers.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('identify ' || ${delivered.birthDate}))`);
     const now = new Date();
     const held = (await registeredChild(tx, delivered, now)) ?? (await knownChild(tx, delivered, now));
-    const row = deliveryRow({ learnerId: held.id, brin6: school.brin6, enrollmentId: null, pgn: held.pgn }, delivered, areas, now);
+    const row = deliveryRow({ learnerId: held.id, brin6, enrollmentId: null, pgn: held.pgn }, delivered, areas, now);
     const { id: _new, absorbedFrom: _absorbed, ...update } = row;
     await tx
       .insert(delivery)
       .values(row)
       .onConflictDoUpdate({ target: [delivery.learnerId, delivery.brin6], targetWhere: isNull(delivery.enrollmentId), set: update });
-    await appendEvents(tx, 'learners', [learnerIdentified({ learnerId: held.id, pgn: held.pgn }, school.brin6)]);
+    await appendEvents(tx, 'learners', [learnerIdentified({ learnerId: held.id, pgn: held.pgn }, brin6)]);
     return { learnerId: held.id };
   });
 }
@@ -162,7 +180,7 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
           .select({ enrollmentId: delivery.enrollmentId, endDate: enrollment.endDate })
           .from(delivery)
           .leftJoin(enrollment, eq(enrollment.id, delivery.enrollmentId))
-          .where(and(eq(delivery.learnerId, held.learner.id), eq(delivery.brin6, school.brin6)))
+          .where(and(eq(delivery.learnerId, held.learner.id), coveredBy(delivery.brin6, school.school)))
       : [];
     if (!held || own.length === 0) throw notFound(`learner with onderwijsnummer ${from}`);
     if (!own.some((row) => row.enrollmentId !== null && (row.endDate === null || row.endDate >= today()))) {
@@ -196,7 +214,7 @@ export function replacePgn(db: Db, school: School, input: { documentId: string; 
       mergedEnrollmentIds: merged?.enrollmentIds ?? [],
     };
     await appendEvents(tx, 'learners', [pgnReplaced(change), ...(merged?.events ?? [])]);
-    await signalPgnReplaced(tx, { learnerId: current.id, from: current.pgn, to, by: school.brin6 }, now);
+    await signalPgnReplaced(tx, { learnerId: current.id, from: current.pgn, to, by: school.school }, now);
     await reconcileLearners(tx, [current.id], now);
     return { learnerId: current.id };
   });

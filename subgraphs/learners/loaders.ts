@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
-import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
+import { covers } from '../../kernel/ids/index.ts';
+import { coveredBy } from '../../kernel/reach.ts';
 import {
   delivery,
   enrollment,
@@ -29,20 +31,19 @@ function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]
 }
 
 /**
- * For each `learnerId/brin6`: may that school see that learner? Only if it delivered about them: it
- * enrolls or enrolled them, or asked their onderwijsnummer (docs/domain.md §10: a school gets only its
- * own learners' data).
+ * For each `learnerId/school` (a vestiging's BRIN6 or a whole school's BRIN4): may that school see that
+ * learner? Only if it delivered about them, at a vestiging it covers: it enrolls or enrolled them, or
+ * asked their onderwijsnummer (docs/domain.md §10: a school gets only its own learners' data).
  */
 export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promise<boolean[]> {
   const pairs = keys.map((key) => key.split('/') as [string, string]);
   const ids = [...new Set(pairs.map(([id]) => id))];
-  const schools = [...new Set(pairs.map(([, brin6]) => brin6))];
+  const schools = [...new Set(pairs.map(([, school]) => school))];
   const delivered = await db
     .selectDistinct({ learnerId: delivery.learnerId, brin6: delivery.brin6 })
     .from(delivery)
-    .where(and(inArray(delivery.learnerId, ids), inArray(delivery.brin6, schools)));
-  const seen = new Set(delivered.map((row) => `${row.learnerId}/${row.brin6}`));
-  return keys.map((key) => seen.has(key));
+    .where(and(inArray(delivery.learnerId, ids), or(...schools.map((school) => coveredBy(delivery.brin6, school)))));
+  return pairs.map(([id, school]) => delivered.some((row) => row.learnerId === id && covers(school, row.brin6)));
 }
 
 /** Per-request loaders: every reference to a learner, enrollment or notice in one request is one batched query. */

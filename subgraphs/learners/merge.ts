@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import type { NewEvent } from '../../kernel/events.ts';
+import { today } from '../../kernel/scalars.ts';
 import { noticeRow } from './enroll.ts';
 import { transferNoticeIssued } from './events.ts';
 import { transfersFor } from './rules.ts';
@@ -30,10 +31,10 @@ export async function lockEnrollments(tx: Db): Promise<void> {
 /**
  * Folds learner `absorbed` into `kept`, which takes the BSN `pgn`: enrollments (with their results
  * and notices), deliveries, signals and PGNs move to `kept`. Each delivery remembers the learner it
- * was made about (`absorbed_from`), by which its school keeps knowing the learner. Where an
- * enrollment of one and an enrollment of the other at another school overlap, the school whose
- * enrollment started earlier gets a transfer notice, as when the learner enrolls there anew
- * (`transfersFor`, Besluit bekostiging WPO 2022 art 10). Returns the absorbed learner's enrollments,
+ * was made about (`absorbed_from`), by which its school keeps knowing the learner. Each enrollment
+ * of one gives the schools of the other's earlier enrollments the notices it would give had the
+ * learner enrolled there anew (`transfersFor`, Besluit bekostiging WPO 2022 art 10.2), received
+ * today: the old school learns of the new enrollment now. Returns the absorbed learner's enrollments,
  * which copies remember as absorbed (contracts/learners.ts, PgnChange), and the events of those notices.
  */
 export async function mergeLearners(
@@ -58,6 +59,7 @@ export async function mergeLearners(
   await tx.update(mergedLearner).set({ intoLearnerId: kept }).where(eq(mergedLearner.intoLearnerId, absorbed));
   await tx.insert(mergedLearner).values({ id: absorbed, intoLearnerId: kept, mergedAt: now });
   await tx.delete(learner).where(eq(learner.id, absorbed));
+  // The notices go out now: the old schools receive them today (art 10.2 from receipt).
   const notices = [...overlapNotices(absorbedRows, keptRows, now), ...overlapNotices(keptRows, absorbedRows, now)];
   await insertRows(tx, transferNotice, notices);
   return { enrollmentIds: absorbedRows.map((row) => row.id), events: notices.map((notice) => transferNoticeIssued(notice, kept, change.pgn)) };
@@ -65,5 +67,5 @@ export async function mergeLearners(
 
 /** The notices each of `later` gives the schools of `earlier`, as enrolling it anew would. */
 function overlapNotices(later: readonly EnrollmentRow[], earlier: readonly EnrollmentRow[], now: Date): TransferNoticeRow[] {
-  return later.flatMap((row) => transfersFor(row, earlier).map((transfer) => noticeRow(transfer, row, earlier, now)));
+  return later.flatMap((row) => transfersFor(row, earlier, today(now)).map((transfer) => noticeRow(transfer, row, earlier, now)));
 }

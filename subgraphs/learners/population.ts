@@ -16,6 +16,7 @@ import { splitLine } from '../../kernel/csv.ts';
 import { allowLongWork, rowsOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { personChangeFields } from './persons.ts';
+import { endRequiredReason } from './rules.ts';
 
 /** DUO's "06. Historisch overzicht aantal leerlingen per schoolvestiging" (data/duo-open-onderwijsdata/README.md). */
 export const bundledLearnerCounts = path.join(
@@ -296,9 +297,11 @@ async function enrollmentRows(tx: Db, day: string): Promise<void> {
 
 /** A notice to the old school of every transfer (po-informatiediensten), handled when its enrollment ended. */
 async function noticeRows(tx: Db, day: string): Promise<void> {
+  // The old enrollment was open when the new one was registered: the notice requires its end (rules.ts, transfersFor).
+  const reason = sql`replace(${endRequiredReason(null, '', '{day}', true)}, '{day}', (new.start_date - 1)::text)`;
   await tx.execute(sql`INSERT INTO learners.transfer_notice (id, enrollment_id, new_enrollment_id, brin6, new_provider_code, new_location_code, new_start_date,
-      proposed_end_date, status, issued_at, handled_at)
-    SELECT md5('national notice ' || old.i)::uuid, old.id, new.id, old.brin6, new.provider_code, new.location_code, new.start_date, new.start_date - 1,
+      proposed_end_date, end_required, end_required_reason, status, issued_at, handled_at)
+    SELECT md5('national notice ' || old.i)::uuid, old.id, new.id, old.brin6, new.provider_code, new.location_code, new.start_date, new.start_date - 1, true, ${reason},
       CASE WHEN old.end_date IS NULL THEN 'OPEN' ELSE 'HANDLED' END, new.registered_at,
       CASE WHEN old.end_date IS NOT NULL THEN least(now(), new.registered_at + interval '2 days') END
     FROM seed_enrollment old JOIN seed_enrollment new ON new.i = old.i AND new.kind = 'new'
@@ -333,7 +336,8 @@ async function eventRows(tx: Db): Promise<void> {
       UNION ALL
       SELECT 'TransferNoticeIssued', jsonb_build_object('noticeId', t.id, 'enrollmentId', t.enrollment_id, 'learnerId', l.id, 'brin6', t.brin6),
         jsonb_build_object('noticeId', t.id, 'enrollmentId', t.enrollment_id, 'brin6', t.brin6, 'learnerPgn', l.pgn, 'newProviderCode', t.new_provider_code,
-          'newLocationCode', t.new_location_code, 'newStartDate', t.new_start_date, 'proposedEndDate', t.proposed_end_date), t.issued_at
+          'newLocationCode', t.new_location_code, 'newStartDate', t.new_start_date, 'proposedEndDate', t.proposed_end_date,
+          'endRequired', t.end_required, 'endRequiredReason', t.end_required_reason), t.issued_at
       FROM learners.transfer_notice t JOIN seed_enrollment e ON e.id = t.enrollment_id JOIN seed_learner l ON l.i = e.i
       UNION ALL
       SELECT 'LearnerDeregistered', ${keys}, ${state('e.end_date', 'e.end_reason', "'OTHER_SCHOOL'")}, t.handled_at

@@ -4,7 +4,8 @@ import { RegisterError } from '../../kernel/errors.ts';
 import type { StoredEvent } from '../../kernel/events.ts';
 import { eventSubscription, type FeedEvents, type SubscriptionField } from '../../kernel/feed.ts';
 import { newestFirst } from '../../kernel/pages.ts';
-import { reachOf } from '../../kernel/reach.ts';
+import { coveredBy, reachOf } from '../../kernel/reach.ts';
+import { covers } from '../../kernel/ids/index.ts';
 import type { SubgraphContext } from '../../kernel/subgraph.ts';
 import { readReach } from './access.ts';
 import { residentEnrollment } from './leerplicht.ts';
@@ -45,7 +46,7 @@ export function residentConditions(context: Context, filter: EnrollmentFilterInp
 export async function visibleExpulsion(context: Context, row: ExpulsionRow | null): Promise<ExpulsionRow | null> {
   if (!row) return null;
   const reach = readReach(context.viewer);
-  if (reach.kind === 'school') return row.brin6 === reach.brin6 ? row : null;
+  if (reach.kind === 'school') return covers(reach.school, row.brin6) ? row : null;
   if (reach.kind === 'municipality') {
     if (row.decidedOn === null) return null;
     return (await visibleEnrollment(context, await context.loaders.enrollment.load(row.enrollmentId))) ? row : null;
@@ -57,7 +58,7 @@ export async function visibleExpulsion(context: Context, row: ExpulsionRow | nul
 export function expulsionsPage(context: Context, args: { status?: ExpulsionRow['status'] | null; first?: number | null; after?: string | null }) {
   const reach = readReach(context.viewer);
   const conditions: SQL[] = [];
-  if (reach.kind === 'school') conditions.push(eq(expulsion.brin6, reach.brin6));
+  if (reach.kind === 'school') conditions.push(coveredBy(expulsion.brin6, reach.school));
   if (reach.kind === 'municipality') conditions.push(isNotNull(expulsion.decidedOn), residentEnrollment(expulsion.enrollmentId, reach.code));
   if (args.status != null) conditions.push(eq(expulsion.status, args.status));
   return newestFirst<ExpulsionRow>(context.db, expulsion, { moment: expulsion.startedAt, id: expulsion.id }, (row) => row.startedAt, conditions, args);

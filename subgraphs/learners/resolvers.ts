@@ -1,12 +1,12 @@
 import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, listReach, readReach, schoolOf } from './access.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
 import { acknowledgeTransfer, changeEnrollment, deregisterLearner, recordResult } from './changes.ts';
 import { decideExpulsion, executeExpulsion, intendExpulsion, recordExpulsionHearing, withdrawExpulsion } from './expulsions.ts';
 import { expulsionsOf, expulsionsPage, residentConditions, residentEnrollmentChanged, type EnrollmentFilterInput } from './residents.ts';
@@ -42,7 +42,7 @@ async function enrollmentsPage(context: Context, args: { filter?: EnrollmentFilt
   const reach = readReach(context.viewer);
   const size = pageSize(args.first);
   const conditions: SQL[] = residentConditions(context, args.filter);
-  if (reach.kind === 'school') conditions.push(eq(enrollment.brin6, reach.brin6));
+  if (reach.kind === 'school') conditions.push(coveredBy(enrollment.brin6, reach.school));
   if (args.filter?.brin6 != null) conditions.push(eq(enrollment.brin6, parseBrin6(args.filter.brin6, 'filter.brin6')));
   if (args.filter?.activeOn != null) {
     const day = parseDay(args.filter.activeOn, 'filter.activeOn');
@@ -69,7 +69,7 @@ async function enrollmentsPage(context: Context, args: { filter?: EnrollmentFilt
 async function signalsPage(context: Context, args: { status?: SignalRow['status'] | null; first?: number | null; after?: string | null }) {
   const reach = listReach(context.viewer);
   const conditions: SQL[] = [];
-  if (reach.kind === 'school') conditions.push(eq(signal.brin6, reach.brin6));
+  if (reach.kind === 'school') conditions.push(coveredBy(signal.brin6, reach.school));
   if (args.status != null) conditions.push(eq(signal.status, args.status));
   return newestFirst<SignalRow>(context.db, signal, { moment: signal.issuedAt, id: signal.id }, (row) => row.issuedAt, conditions, args);
 }
@@ -77,7 +77,7 @@ async function signalsPage(context: Context, args: { status?: SignalRow['status'
 async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED' | null; first?: number | null; after?: string | null }) {
   const reach = listReach(context.viewer);
   const conditions: SQL[] = [];
-  if (reach.kind === 'school') conditions.push(eq(transferNotice.brin6, reach.brin6));
+  if (reach.kind === 'school') conditions.push(coveredBy(transferNotice.brin6, reach.school));
   if (args.status != null) conditions.push(eq(transferNotice.status, args.status));
   return newestFirst<TransferNoticeRow>(
     context.db,
@@ -161,7 +161,7 @@ export const resolvers: ResolverMap<Context> = {
       // of the answer tells it whether another school does.
       const own =
         reach.kind === 'school'
-          ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND d.brin6 = ${reach.brin6})`
+          ? sql`AND EXISTS (SELECT 1 FROM learners.delivery d WHERE d.learner_id = ${learnerPgn.learnerId} AND ${coveredBy(sql`d.brin6`, reach.school)})`
           : sql``;
       const [held] = await context.db
         .select({ learnerId: learnerPgn.learnerId })
@@ -265,7 +265,7 @@ export const resolvers: ResolverMap<Context> = {
       const reach = readReach(context.viewer);
       if (reach.kind !== 'school') return row.id;
       // Its enrollments decide where it has any (as absence's copy decides, which knows only those).
-      const own = (await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === reach.brin6);
+      const own = (await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => covers(reach.school, each.brin6));
       const deciding = own.some((each) => each.enrollmentId !== null) ? own.filter((each) => each.enrollmentId !== null) : own;
       return deciding.find((each) => each.absorbedFrom !== null)?.absorbedFrom ?? row.id;
     },
@@ -278,7 +278,7 @@ export const resolvers: ResolverMap<Context> = {
       const reach = readReach(context.viewer);
       const delivered =
         reach.kind === 'school'
-          ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => each.brin6 === reach.brin6).map((each) => each.pgn))
+          ? new Set((await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => covers(reach.school, each.brin6)).map((each) => each.pgn))
           : null;
       return (await context.loaders.formerPgnsOfLearner.load(row.id))
         .filter((former) => !delivered || delivered.has(former.pgn))

@@ -215,37 +215,79 @@ describe('checkResult (Besluit ROD art 7.1)', () => {
   });
 });
 
-describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2)', () => {
+describe('transfersFor (Besluit bekostiging WPO 2022 art 10.2, from receipt)', () => {
   const newEnrollment = { brin6: '32JK00', startDate: '2025-10-01' };
   const other = (id: string, brin6: string, startDate: string, endDate: string | null) => ({ id, brin6, startDate, endDate });
-
-  it.each([
-    ['is open at another school', other('open', '16AH00', '2024-08-01', null)],
-    ['ended 28 days before the new start, the last day of 4 weeks', other('ended28', '16AH00', '2024-08-01', '2025-09-03')],
-    ['ended the day before the new start', other('ended1', '16AH00', '2024-08-01', '2025-09-30')],
-    ['ends after the new start', other('later', '16AH00', '2024-08-01', '2025-12-31')],
-  ])('tells the old school of an enrollment that %s, proposing the day before the new start', (_, old) => {
-    expect(transfersFor(newEnrollment, [old])).toEqual([{ enrollmentId: old.id, proposedEndDate: '2025-09-30' }]);
+  const required = (enrollmentId: string, proposedEndDate = '2025-09-30') => ({
+    enrollmentId,
+    proposedEndDate,
+    endRequired: true,
+    endRequiredReason: expect.any(String),
   });
 
   it.each([
-    ['ended 29 days before the new start', other('ended29', '16AH00', '2024-08-01', '2025-09-02')],
-    ['ended long before', other('ended', '16AH00', '2023-08-01', '2024-07-31')],
-    ['is at the same school', other('same', '32JK00', '2024-08-01', null)],
-    ['starts the same day as the new one', other('sameDay', '16AH00', '2025-10-01', null)],
-    ['starts after the new one', other('after', '16AH00', '2026-08-01', null)],
-  ])('tells no one of an enrollment that %s', (_, old) => {
-    expect(transfersFor(newEnrollment, [old])).toEqual([]);
+    ['is open at another school', other('open', '16AH00', '2024-08-01', null), '2026-12-07'],
+    ['ended 28 days before the notice, the last day of four weeks', other('ended28', '16AH00', '2024-08-01', '2025-09-03'), '2025-10-01'],
+    ['ended the day before the new start', other('ended1', '16AH00', '2024-08-01', '2025-09-30'), '2025-10-01'],
+    ['ends after the new start', other('later', '16AH00', '2024-08-01', '2025-12-31'), '2025-10-01'],
+    ['ended long before the new start, the notice registered ahead', other('ahead', '16AH00', '2024-08-01', '2025-06-30'), '2025-07-14'],
+  ])('requires the old school to end an enrollment that %s, the day before the new start', (_, old, receivedOn) => {
+    expect(transfersFor(newEnrollment, [old], receivedOn)).toEqual([required(old.id)]);
   });
 
-  it('places the boundary after 28 days', () => {
-    expect(daysBetween('2025-09-03', newEnrollment.startDate)).toBe(28);
-    expect(daysBetween('2025-09-02', newEnrollment.startDate)).toBe(29);
+  it.each([
+    ['ended 29 days before the notice', other('ended29', '16AH00', '2024-08-01', '2025-09-02'), '2025-10-01'],
+    ['ended long before', other('ended', '16AH00', '2023-08-01', '2024-07-31'), '2025-10-01'],
+    ['is at the same school', other('same', '32JK00', '2024-08-01', null), '2025-10-01'],
+    ['is at another vestiging of the same school: a change of vestiging', other('vestiging', '32JK01', '2024-08-01', null), '2025-10-01'],
+    ['ended the day before, at another vestiging of the same school', other('vestigingEnded', '32JK01', '2024-08-01', '2025-09-30'), '2025-10-01'],
+    ['starts the same day as the new one', other('sameDay', '16AH00', '2025-10-01', null), '2025-10-01'],
+    ['starts after the new one', other('after', '16AH00', '2026-08-01', null), '2025-10-01'],
+  ])('tells no one of an enrollment that %s', (_, old, receivedOn) => {
+    expect(transfersFor(newEnrollment, [old], receivedOn)).toEqual([]);
+  });
+
+  // Issue 19, counter-example 6: the four weeks run from the pupil's last day to the notice's receipt, not to the new start.
+  it('ended 7 March, new start 10 March registered 1 May: no duty, and nothing to change, so no notice', () => {
+    const old = other('old', '16AH00', '2024-08-01', '2025-03-07');
+    expect(transfersFor({ brin6: '32JK00', startDate: '2025-03-10' }, [old], '2025-05-01')).toEqual([]);
+  });
+
+  it('ended 7 March, new start 14 April registered 20 March: the old school must end on 13 April', () => {
+    const old = other('old', '16AH00', '2024-08-01', '2025-03-07');
+    const [notice] = transfersFor({ brin6: '32JK00', startDate: '2025-04-14' }, [old], '2025-03-20');
+    expect(notice).toEqual(required('old', '2025-04-13'));
+    expect(notice!.endRequiredReason).toBe(
+      "The notice was received on 2025-03-20 and the four weeks after the learner's last day there, 2025-03-07, run to 2025-04-04: the school changes the end date to 2025-04-13, the day before the new start (Besluit bekostiging WPO 2022 art 10.2).",
+    );
+  });
+
+  it('tells the old school of an overlap that came too late for the duty, saying the end need not change', () => {
+    const old = other('old', '16AH00', '2024-08-01', '2025-04-30');
+    const [notice] = transfersFor({ brin6: '32JK00', startDate: '2025-03-10' }, [old], '2025-06-02');
+    expect(notice).toEqual({ enrollmentId: 'old', proposedEndDate: '2025-03-09', endRequired: false, endRequiredReason: expect.any(String) });
+    expect(notice!.endRequiredReason).toBe(
+      "The notice was received on 2025-06-02, after the four weeks after the learner's last day there, 2025-04-30, run to 2025-05-28: the end date need not change (Besluit bekostiging WPO 2022 art 10.2), but the enrollment overlaps the new one from 2025-03-10, so the learner is registered at two schools at once.",
+    );
+  });
+
+  it('runs the four weeks on to the next working day by the Algemene termijnenwet (art 1, 3)', () => {
+    // Last day Friday 7 February 2025: the 28th day after it is Friday 7 March, a working day.
+    const start = { brin6: '32JK00', startDate: '2025-04-01' };
+    expect(transfersFor(start, [other('old', '16AH00', '2024-08-01', '2025-02-07')], '2025-03-07')).toEqual([required('old', '2025-03-31')]);
+    expect(transfersFor(start, [other('old', '16AH00', '2024-08-01', '2025-02-07')], '2025-03-10')).toEqual([]);
+    // Last day Saturday 1 February 2025: four weeks end on Saturday 1 March, which runs on to Monday 3 March.
+    expect(transfersFor(start, [other('old', '16AH00', '2024-08-01', '2025-02-01')], '2025-03-03')).toEqual([required('old', '2025-03-31')]);
+    expect(transfersFor(start, [other('old', '16AH00', '2024-08-01', '2025-02-01')], '2025-03-04')).toEqual([]);
+    // Last day Monday 24 March 2025: the 28th day after it is Easter Monday, 21 April; the term runs to Tuesday 22 April.
+    const later = { brin6: '32JK00', startDate: '2025-05-01' };
+    expect(transfersFor(later, [other('old', '16AH00', '2024-08-01', '2025-03-24')], '2025-04-22')).toEqual([required('old', '2025-04-30')]);
+    expect(transfersFor(later, [other('old', '16AH00', '2024-08-01', '2025-03-24')], '2025-04-23')).toEqual([]);
   });
 
   it('gives one notice per enrollment to notify, in the order given', () => {
     const others = [other('a', '16AH00', '2024-08-01', null), other('b', '16AH00', '2020-08-01', '2021-07-31'), other('c', '04XY01', '2025-08-01', null)];
-    expect(transfersFor(newEnrollment, others).map((notice) => notice.enrollmentId)).toEqual(['a', 'c']);
+    expect(transfersFor(newEnrollment, others, '2025-10-01').map((notice) => notice.enrollmentId)).toEqual(['a', 'c']);
   });
 });
 

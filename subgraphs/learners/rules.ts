@@ -1,5 +1,5 @@
 import { RegisterError, badInput } from '../../kernel/errors.ts';
-import { isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
+import { brin4Of, isMunicipalityCode, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
 import { addDays, birthdayAt, schoolYearOf } from '../../kernel/calendar.ts';
 import { fourWeeksAfter } from '../../kernel/terms.ts';
 
@@ -185,28 +185,66 @@ export function checkResult(result: { testLevel?: unknown; noTestReason?: unknow
   }
 }
 
+/** What the register tells an old school when its learner enrolls at another school. */
+export interface Transfer {
+  enrollmentId: string;
+  /** The day before the new start (Besluit bekostiging WPO 2022 art 10.2). */
+  proposedEndDate: string;
+  /** Whether art 10.2 obliges the old school to end its enrollment on `proposedEndDate`. */
+  endRequired: boolean;
+  /** Why it does or does not, in words, with the days that decide it. */
+  endRequiredReason: string;
+}
+
 /**
- * po-informatiediensten (docs/domain.md §7(c)): when a learner enrolls at a new school, the register tells each
- * previous school whose enrollment is still open, or ended within 4 weeks before the new start, so that it
- * changes its end date to the day before the new enrollment (Besluit bekostiging WPO 2022 art 10.2 [S:34]:
- * "binnen vier weken na de dag waarop de leerling de school voor het laatst heeft bezocht").
+ * po-informatiediensten (docs/domain.md §7(c)): when a learner enrolls at a new school, the register
+ * sends a notice to the old school. Art 10.2 of the Besluit bekostiging WPO 2022 [S:34]: when the old
+ * school receives, "binnen vier weken na de dag waarop de leerling de school voor het laatst heeft
+ * bezocht", the notice that the learner is enrolled at "een andere school", it changes its end date to
+ * the day before the new enrollment. The duty runs from receipt (docs/domain.md §14):
  *
- * Boundary: the new start date stands in for the day the melding arrives. The four weeks run from the
- * day after the last day attended (the end date) to the 28th day after it, which is still within
- * (kernel/calendar.ts, fourWeeksAfter, the reading funding takes of art 7 too): an enrollment ended 28
- * days before the new start is notified, one ended 29 days or more before is not. An end date on or
- * after the new start is notified too: it is the one to shorten. Enrollments at the same school (same
- * BRIN6) are not transfers, and one that did not start before the new start cannot end the day before it.
+ * - The notice is received on `receivedOn`, the day the register sends it: the day the new enrollment is
+ *   registered (Europe/Amsterdam), or the day a merge of two learners brings the two enrollments together.
+ * - The old school must end its enrollment the day before the new start when the notice arrives within
+ *   four weeks after the last day the learner attended it, its end date (`fourWeeksAfter`: the 28th day
+ *   after it, run on to a working day by the Algemene termijnenwet art 1). An open enrollment has no last
+ *   day yet: the duty holds. This can also move an end date later, up to the day before the new start.
+ * - A school is its main vestiging with its other vestigingen (art 8.5, 11.2): a move between vestigingen
+ *   of one school (same BRIN4) is a change of vestiging, not a move to another school, and gets no notice.
+ *
+ * Which old enrollments get a notice (the register's choice, README "Transfers"): those at another school
+ * that started before the new start (one that did not cannot end the day before it) and either carry the
+ * duty, or overlap the new enrollment (their end date is on or after the new start). An overlapping one
+ * without the duty gets a notice that says so: the learner is registered at two schools at once, which
+ * the old school may want to correct, though art 10.2 no longer requires it. An enrollment that ended
+ * before the new start and whose notice comes too late gets none: there is nothing to change, and telling
+ * a former school where its learner went afterwards is data it has no need of (AVG art 5.1.c).
  */
 export function transfersFor(
   newEnrollment: { brin6: string; startDate: string },
   others: readonly { id: string; brin6: string; startDate: string; endDate: string | null }[],
-): { enrollmentId: string; proposedEndDate: string }[] {
+  receivedOn: string,
+): Transfer[] {
   const proposedEndDate = addDays(newEnrollment.startDate, -1);
   return others
-    .filter((other) => other.brin6 !== newEnrollment.brin6 && other.startDate < newEnrollment.startDate)
-    .filter((other) => other.endDate === null || newEnrollment.startDate <= fourWeeksAfter(other.endDate))
-    .map((other) => ({ enrollmentId: other.id, proposedEndDate }));
+    .filter((other) => brin4Of(other.brin6) !== brin4Of(newEnrollment.brin6) && other.startDate < newEnrollment.startDate)
+    .flatMap((other) => {
+      const endRequired = other.endDate === null || receivedOn <= fourWeeksAfter(other.endDate);
+      if (!endRequired && other.endDate! < newEnrollment.startDate) return [];
+      return [
+        { enrollmentId: other.id, proposedEndDate, endRequired, endRequiredReason: endRequiredReason(other.endDate, receivedOn, proposedEndDate, endRequired) },
+      ];
+    });
+}
+
+/** The reason a notice gives for `endRequired` (see `transfersFor`). */
+export function endRequiredReason(endDate: string | null, receivedOn: string, proposedEndDate: string, endRequired: boolean): string {
+  const article = 'Besluit bekostiging WPO 2022 art 10.2';
+  if (endDate === null) return `The enrollment is open: the school ends it on ${proposedEndDate}, the day before the new start (${article}).`;
+  const term = `the four weeks after the learner's last day there, ${endDate}, run to ${fourWeeksAfter(endDate)}`;
+  if (endRequired)
+    return `The notice was received on ${receivedOn} and ${term}: the school changes the end date to ${proposedEndDate}, the day before the new start (${article}).`;
+  return `The notice was received on ${receivedOn}, after ${term}: the end date need not change (${article}), but the enrollment overlaps the new one from ${addDays(proposedEndDate, 1)}, so the learner is registered at two schools at once.`;
 }
 
 /** Serials run 0 to 999999: the six digits after `10` (docs/domain.md §3 [S:30, S:31]). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull, ne, or, gte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, not, or, gte, sql } from 'drizzle-orm';
 import { insertRows } from '../../kernel/bulk.ts';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
@@ -7,7 +7,8 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
 import { today } from '../../kernel/scalars.ts';
-import { notFound } from '../../kernel/reach.ts';
+import { coveredBy, notFound } from '../../kernel/reach.ts';
+import type { School } from './access.ts';
 import { deliveredOf, type Delivered } from './deliveries.ts';
 import { signalIssued } from './events.ts';
 import { discrepancies, sameDiscrepancy } from './reconciliation.ts';
@@ -98,14 +99,15 @@ export async function reconcileLearners(tx: Db, learnerIds: readonly string[], n
 /**
  * When a BSN replaces an onderwijsnummer (WPO art 40b.5), every other school with an enrollment
  * delivered under the onderwijsnummer is told, on its latest such enrollment: its administration
- * still knows the learner by the old number. The school that replaced it knows.
+ * still knows the learner by the old number. The school that replaced it (`by`: the vestiging or whole
+ * school its vendor acts for) knows.
  */
 export async function signalPgnReplaced(tx: Db, change: { learnerId: string; from: string; to: string; by: string }, now = new Date()): Promise<SignalRow[]> {
   const rows = await tx
     .select({ enrollmentId: delivery.enrollmentId, brin6: delivery.brin6, startDate: enrollment.startDate })
     .from(delivery)
     .innerJoin(enrollment, eq(enrollment.id, delivery.enrollmentId))
-    .where(and(eq(delivery.learnerId, change.learnerId), eq(delivery.pgn, change.from), ne(delivery.brin6, change.by)));
+    .where(and(eq(delivery.learnerId, change.learnerId), eq(delivery.pgn, change.from), not(coveredBy(delivery.brin6, change.by))));
   const latest = new Map<string, (typeof rows)[number]>();
   for (const row of rows) if ((latest.get(row.brin6)?.startDate ?? '') < row.startDate) latest.set(row.brin6, row);
   const issued: SignalRow[] = [...latest.values()].map((row) => ({
@@ -127,13 +129,13 @@ export async function signalPgnReplaced(tx: Db, change: { learnerId: string; fro
 }
 
 /** The school acknowledges a signal: it has seen it, and what it delivered stands (or is being dealt with). */
-export function acknowledgeSignal(db: Db, school: { brin6: string; sender: string }, input: { documentId: string; signalId: string }) {
+export function acknowledgeSignal(db: Db, school: School, input: { documentId: string; signalId: string }) {
   return once(db, document, school.sender, 'acknowledgeSignal', input, async (tx) => {
     const id = parseUuid(input.signalId, 'signalId', 'a signal id');
     const [row] = await tx
       .select()
       .from(signal)
-      .where(and(eq(signal.id, id), eq(signal.brin6, school.brin6)))
+      .where(and(eq(signal.id, id), coveredBy(signal.brin6, school.school)))
       .for('update');
     if (!row) throw notFound(`signal ${id}`);
     if (row.status !== 'OPEN') throw new RegisterError('CONFLICT', `Signal ${id} is ${row.status.toLowerCase()} already`, 'signalId');

@@ -137,6 +137,9 @@ export const transferNotice = learners.table('transfer_notice', {
   newLocationCode: text('new_location_code').notNull(),
   newStartDate: date('new_start_date').notNull(),
   proposedEndDate: date('proposed_end_date').notNull(),
+  /** Whether the old school must end its enrollment on `proposedEndDate` (art 10.2), and why (rules.ts, `transfersFor`). */
+  endRequired: boolean('end_required').notNull(),
+  endRequiredReason: text('end_required_reason').notNull(),
   status: text('status', { enum: ['OPEN', 'HANDLED'] }).notNull(),
   issuedAt: moment('issued_at').notNull().defaultNow(),
   handledAt: moment('handled_at'),

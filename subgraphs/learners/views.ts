@@ -1,3 +1,4 @@
+import { covers } from '../../kernel/ids/index.ts';
 import type { SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, readReach, type LearnersReach } from './access.ts';
 import type { LearnerLoaders } from './loaders.ts';
@@ -49,7 +50,7 @@ export async function residenceOfEnrollment(context: Context, row: EnrollmentRow
 export async function visibleLearner(context: Context, reach: LearnersReach, row: LearnerRow | null): Promise<LearnerRow | null> {
   if (!row) return null;
   if (reach.kind === 'all') return row;
-  if (reach.kind === 'school') return (await context.loaders.learnerVisibleTo.load(`${row.id}/${reach.brin6}`)) ? row : null;
+  if (reach.kind === 'school') return (await context.loaders.learnerVisibleTo.load(`${row.id}/${reach.school}`)) ? row : null;
   const registered = await personOf(context, row);
   if (registered?.municipalityCode) return registered.municipalityCode === reach.code ? row : null;
   return (await context.loaders.deliveriesOfLearner.load(row.id)).some((each) => each.municipalityCode === reach.code) ? row : null;
@@ -78,7 +79,7 @@ export async function learnerView(context: Context, row: LearnerRow): Promise<Le
   const latest = (rows: readonly DeliveryRow[]) =>
     rows.reduce<DeliveryRow | null>((last, each) => (!last || each.deliveredAt >= last.deliveredAt ? each : last), null);
   const registered = await personOf(context, row);
-  if (reach.kind === 'school') return { delivery: latest(deliveries.filter((each) => each.brin6 === reach.brin6)), person: registered, own: true };
+  if (reach.kind === 'school') return { delivery: latest(deliveries.filter((each) => covers(reach.school, each.brin6))), person: registered, own: true };
   if (reach.kind === 'municipality' && !registered?.municipalityCode) {
     return { delivery: latest(deliveries.filter((each) => each.municipalityCode === reach.code)), person: registered, own: false };
   }
