@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { insertRows } from '../../kernel/bulk.ts';
 import { isDay } from '../../kernel/calendar.ts';
 import { projectRoot } from '../../kernel/config.ts';
 import type { Db } from '../../kernel/db.ts';
-import { readYourWrites, type StoredEvent } from '../../kernel/events.ts';
-import { latestRioStates } from '../../contracts/institutions.ts';
+import { readYourWrites } from '../../kernel/events.ts';
+import { rioConsumer } from './copy.ts';
 import { holidayRegions, schoolCalendar, type Holiday, type HolidayRegion, type RegionalHolidays, type SchoolCalendar } from './schoolCalendar.ts';
 import { branch, location, schoolHoliday } from './tables.ts';
 
@@ -76,33 +75,6 @@ export function bundledHolidays(): Promise<RecommendedHolidays> {
   bundled ??= readFile(bundledHolidaysFile, 'utf8').then((text) => recommendedHolidays(holidaysFile.parse(JSON.parse(text))));
   return bundled;
 }
-
-/** Absence's copy of RIO's branches and locations, from the institutions stream: each object's last state. */
-export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
-  const states = latestRioStates(events);
-  const branches = states.filter((state) => state.kind === 'BRANCH' && state.locationCode !== null);
-  const locations = states.filter((state) => state.kind === 'LOCATION');
-  await insertRows(
-    tx,
-    branch,
-    branches.map((state) => ({ brin6: state.code, locationCode: state.locationCode! })),
-    sql`ON CONFLICT (brin6) DO UPDATE SET location_code = excluded.location_code`,
-  );
-  await insertRows(
-    tx,
-    location,
-    locations.map((state) => ({ code: state.code, municipalityCode: state.municipalityCode, postcode: state.postcode })),
-    sql`ON CONFLICT (code) DO UPDATE SET municipality_code = excluded.municipality_code, postcode = excluded.postcode`,
-  );
-}
-
-export const rioConsumer = {
-  stream: 'institutions',
-  consumer: 'absence.rio',
-  cursorSchema: 'absence',
-  types: ['BranchChanged', 'LocationChanged'],
-  handle: applyRioEvents,
-};
 
 /** Where the branch is, or null for a branch the copy does not hold (after taking in what the stream has). */
 async function placeOf(db: Db, brin6: string): Promise<{ municipalityCode: string | null; postcode: string | null } | null> {

@@ -13,11 +13,12 @@ import {
   personEventTypes,
   type Merge,
 } from '../../contracts/learners.ts';
+import { latestRioStates } from '../../contracts/institutions.ts';
 import { leerplichtChannel, noteCandidates, noteResidents } from './absoluteAbsence.ts';
 import { exemptEnrollmentNoticed } from './events.ts';
 import { noticedKinds } from './leerplicht.ts';
 import { overlaps } from './rules.ts';
-import { enrollment, exemption, exemptionNotice, learner, resident, type ExemptionNoticeRow } from './tables.ts';
+import { branch, enrollment, exemption, exemptionNotice, learner, location, resident, type ExemptionNoticeRow } from './tables.ts';
 
 /*
  * Absence's own copy of the learners stream (docs/architecture.md, "Ownership"): where each learner
@@ -208,4 +209,31 @@ export const learnersConsumer = {
   types: [...enrollmentEventTypes, 'LearnerIdentified', 'PgnReplaced', ...personEventTypes],
   handle: applyLearnerEvents,
   bulk: applyLearnerEventsInBulk,
+};
+
+/** Absence's copy of RIO's branches and locations, from the institutions stream: each object's last state. */
+export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
+  const states = latestRioStates(events);
+  const branches = states.filter((state) => state.kind === 'BRANCH' && state.locationCode !== null);
+  const locations = states.filter((state) => state.kind === 'LOCATION');
+  await insertRows(
+    tx,
+    branch,
+    branches.map((state) => ({ brin6: state.code, locationCode: state.locationCode! })),
+    sql`ON CONFLICT (brin6) DO UPDATE SET location_code = excluded.location_code`,
+  );
+  await insertRows(
+    tx,
+    location,
+    locations.map((state) => ({ code: state.code, municipalityCode: state.municipalityCode, postcode: state.postcode })),
+    sql`ON CONFLICT (code) DO UPDATE SET municipality_code = excluded.municipality_code, postcode = excluded.postcode`,
+  );
+}
+
+export const rioConsumer = {
+  stream: 'institutions',
+  consumer: 'absence.rio',
+  cursorSchema: 'absence',
+  types: ['BranchChanged', 'LocationChanged'],
+  handle: applyRioEvents,
 };

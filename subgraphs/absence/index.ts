@@ -1,9 +1,8 @@
 import type { Subgraph } from '../../kernel/subgraph.ts';
 import { mandateCopy } from '../../contracts/mandates.ts';
-import { rioConsumer } from './calendars.ts';
 import { leerplichtChannel, settlePending, sweep } from './absoluteAbsence.ts';
 import { absenceLoaders, type AbsenceLoaders } from './loaders.ts';
-import { learnersConsumer } from './copy.ts';
+import { learnersConsumer, rioConsumer } from './copy.ts';
 import { resolvers } from './resolvers.ts';
 
 // A vendor acts here for a school with a VERZUIM mandate only (OSR, docs/domain.md §8).
