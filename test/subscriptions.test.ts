@@ -91,7 +91,12 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
   });
   afterEach(async () => {
     await Promise.all(followers.splice(0).map((follower) => follower.stop()));
-    await eventually("the last test's subscribers to leave", () => system.system.stats().gateway?.subscribers === 0, { deadline: 5000 });
+    // At the subgraphs too: a case counts the live upstreams it opens.
+    await eventually(
+      "the last test's subscribers to leave",
+      () => system.system.stats().gateway?.subscribers === 0 && Object.values(system.system.stats().feeds).every((feed) => feed.subscriptions === 0),
+      { deadline: 5000 },
+    );
   });
   afterAll(() => system?.close());
 
