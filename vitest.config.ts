@@ -15,10 +15,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Files run in a random order, so no file leans on what another left behind. The run prints its
-    // seed; `--sequence.seed <seed>` repeats that order (README, Commands). The cases inside a file
-    // keep their order for now: `--sequence.shuffle.tests` still finds cases that lean on an earlier
-    // one (in merge, subscriptions and metrics among others), to be made to stand alone first.
-    sequence: { shuffle: { files: true, tests: false } },
+    // Files, and the cases inside each file, run in a random order, so that no file leans on what
+    // another left behind and no case on an earlier one. The run prints its seed; `--sequence.seed
+    // <seed>` repeats that order (README, Commands).
+    sequence: { shuffle: true },
   },
 });

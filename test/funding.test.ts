@@ -30,9 +30,7 @@ interface Status {
 
 type Enrolled = { enrollLearner: { enrollment: { id: string; fundingStatus: Status | null } } };
 
-// Held in order (issue 18, not done yet): the cases are one story whose counts add up over them
-// (`fundable`, the board's counted and not counted), so a case does not yet make the state it asserts on.
-describe('funding through the gateway', { shuffle: false }, () => {
+describe('funding through the gateway', () => {
   let system: TestSystem;
   let a: School;
   let b: School;
@@ -89,12 +87,8 @@ describe('funding through the gateway', { shuffle: false }, () => {
 
   const expectRefused = (response: GraphQLResponse<unknown>, code: string) => expect(response.errors?.[0]?.extensions?.code).toBe(code);
 
-  // The enrollments each school has at the end of every test, for the counts.
-  const fundable: string[] = [];
-
   it('answers enrollLearner with the provisional status on the current count date', async () => {
     const enrollment = await enroll(a);
-    fundable.push(enrollment.id);
     expect(enrollment.fundingStatus).toEqual({
       countDate,
       fundingYear: Number(countDate.slice(0, 4)) + 1,
@@ -117,13 +111,14 @@ describe('funding through the gateway', { shuffle: false }, () => {
     expect(later.fundingStatus).toMatchObject({ outcome: 'FUNDABLE', reasons: [] });
     expect(await statusOf(a, old.id)).toMatchObject({ outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] });
 
-    const notices = await system.query<{ transferNotices: { edges: { node: { id: string } }[] } }>(
-      '{ transferNotices(status: OPEN) { edges { node { id } } } }',
+    const notices = await system.query<{ transferNotices: { edges: { node: { id: string; enrollment: { id: string } } }[] } }>(
+      '{ transferNotices(status: OPEN, first: 100) { edges { node { id enrollment { id } } } } }',
       { token: a.token },
     );
+    const notice = notices.data!.transferNotices.edges.find((edge) => edge.node.enrollment.id === old.id)!.node;
     const acknowledged = await system.query('mutation($input: AcknowledgeTransferInput!) { acknowledgeTransfer(input: $input) { enrollment { endDate } } }', {
       token: a.token,
-      variables: { input: { documentId: `ack-${serial}`, noticeId: notices.data!.transferNotices.edges[0]!.node.id } },
+      variables: { input: { documentId: `ack-${serial}`, noticeId: notice.id } },
     });
     expect(acknowledged.errors).toBeUndefined();
     expect(await statusOf(a, old.id)).toMatchObject({ reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] });
@@ -160,7 +155,7 @@ describe('funding through the gateway', { shuffle: false }, () => {
     let enrollmentId: string;
     let direct: Listening;
     beforeAll(async () => {
-      enrollmentId = fundable[0]!;
+      enrollmentId = (await enroll(a)).id;
       const funding = subgraphs.find((subgraph) => subgraph.name === 'funding')!;
       const server = await createSubgraphServer(funding, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
       direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
@@ -200,12 +195,18 @@ describe('funding through the gateway', { shuffle: false }, () => {
     });
 
     it('counts per branch for the school, per board for the board, and refuses what is not theirs', async () => {
-      const own = await counts(a.token, { groupBy: 'BRANCH' });
+      // A school of this case's own, of A's board: one enrollment counted, one that starts after the
+      // count date and one that ends before it.
+      const school = await schoolAt(system, '16BX00');
+      await enroll(school);
+      await enroll(school, { startDate: addDays(countDate, 1) });
+      await enroll(school, { endDate: addDays(countDate, -21) });
+      const own = await counts(school.token, { groupBy: 'BRANCH' });
       expect(own.data!.fundingCounts).toEqual([
-        { code: a.brin6, phase: 'PROVISIONAL', counted: 1, notCounted: 2, byReason: [{ reason: 'NOT_ENROLLED_ON_COUNT_DATE', enrollments: 2 }] },
+        { code: school.brin6, phase: 'PROVISIONAL', counted: 1, notCounted: 2, byReason: [{ reason: 'NOT_ENROLLED_ON_COUNT_DATE', enrollments: 2 }] },
       ]);
-      expectRefused(await counts(a.token, { groupBy: 'BOARD' }), 'FORBIDDEN');
-      expect((await counts(a.token, { groupBy: 'BRANCH', code: b.brin6 })).data!.fundingCounts).toEqual([]);
+      expectRefused(await counts(school.token, { groupBy: 'BOARD' }), 'FORBIDDEN');
+      expect((await counts(school.token, { groupBy: 'BRANCH', code: b.brin6 })).data!.fundingCounts).toEqual([]);
 
       const board = await counts(await system.token({ role: 'BOARD', board: '042B830' }), { groupBy: 'BOARD' });
       expect(board.data!.fundingCounts.map((count) => count.code)).toEqual(['042B830']);
@@ -229,6 +230,23 @@ describe('funding through the gateway', { shuffle: false }, () => {
           variables: { day },
         },
       );
+    // The run of last year's count date, once, over two enrollments at a school whose board no other
+    // case enrolls at: each case below reads its part.
+    let school: School;
+    let board: string;
+    let enrolled: string;
+    let ran: Awaited<ReturnType<typeof run>>;
+    beforeAll(async () => {
+      school = await schoolAt(system, '06RG00');
+      const branch = await system.query<{ branch: { provider: { board: { code: string } } } }>(
+        'query($brin6: ID!) { branch(brin6: $brin6) { provider { board { code } } } }',
+        { variables: { brin6: school.brin6 } },
+      );
+      board = branch.data!.branch.provider.board.code;
+      enrolled = (await enroll(school)).id;
+      await enroll(school);
+      ran = await run(undefined, past);
+    });
 
     it('is for the operator only, and only once the registration window has closed', async () => {
       expectRefused(await run(a.token, past), 'FORBIDDEN');
@@ -239,14 +257,13 @@ describe('funding through the gateway', { shuffle: false }, () => {
     });
 
     it('makes the statuses of a past count date FINAL and fixes the overview per board', async () => {
-      const response = await run(undefined, past);
-      expect(response.errors).toBeUndefined();
-      expect(response.data!.runCountDate).toMatchObject({ countDate: past, phase: 'FINAL' });
+      expect(ran.errors).toBeUndefined();
+      expect(ran.data!.runCountDate).toMatchObject({ countDate: past, phase: 'FINAL' });
       // Every enrollment here reached the register today, long after the window of last year's count date.
-      expect(await statusOf(a, fundable[0]!, past)).toMatchObject({ phase: 'FINAL', outcome: 'NOT_FUNDABLE', reasons: ['LATE_REGISTRATION'] });
-      const overview = await counts(await system.token({ role: 'BOARD', board: '042B830' }), { groupBy: 'BOARD', day: past });
+      expect(await statusOf(school, enrolled, past)).toMatchObject({ phase: 'FINAL', outcome: 'NOT_FUNDABLE', reasons: ['LATE_REGISTRATION'] });
+      const overview = await counts(await system.token({ role: 'BOARD', board }), { groupBy: 'BOARD', day: past });
       expect(overview.data!.fundingCounts).toEqual([
-        { code: '042B830', phase: 'FINAL', counted: 0, notCounted: 2, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 2 }] },
+        { code: board, phase: 'FINAL', counted: 0, notCounted: 2, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 2 }] },
       ]);
       const events = await readEvents(system.system.database!.db, 'funding', null, 1000);
       expect(events.filter((event) => event.type === 'CountDateFinalised').map((event) => event.payload)).toEqual([
@@ -256,16 +273,19 @@ describe('funding through the gateway', { shuffle: false }, () => {
 
     it('refuses to run a count date twice, and later changes leave it as it was', async () => {
       expectRefused(await run(undefined, past), 'CONFLICT');
-      const late = await enroll(a, { startDate: '2025-08-01' });
-      expect(await statusOf(a, late.id, past)).toBeNull();
-      expect((await counts(a.token, { groupBy: 'BRANCH', day: past })).data!.fundingCounts).toEqual([
-        { code: a.brin6, phase: 'FINAL', counted: 0, notCounted: 2, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 2 }] },
+      const late = await enroll(school, { startDate: '2025-08-01' });
+      expect(await statusOf(school, late.id, past)).toBeNull();
+      expect((await counts(school.token, { groupBy: 'BRANCH', day: past })).data!.fundingCounts).toEqual([
+        { code: school.brin6, phase: 'FINAL', counted: 0, notCounted: 2, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 2 }] },
       ]);
     });
   });
 
   describe('one query over three subgraphs', () => {
     it("returns a school's enrollments with learner, location and funding status in one request per subgraph", async () => {
+      // Two enrollments of this case's own, on the count date.
+      await enroll(a);
+      await enroll(a);
       const requests = new Map<string, number>();
       const listening: Listening[] = [];
       const sources = new Map<string, SubgraphSource>();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -8,9 +8,11 @@ import { WebSocket } from 'ws';
 import { startSystem, type RunningSystem, type SystemOptions } from '../system/start.ts';
 import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
+import { kernelMigrations, migrate } from '../kernel/migrations.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
 import { today } from '../kernel/scalars.ts';
+import { subgraphs } from '../subgraphs/index.ts';
 import { importPersons } from '../subgraphs/learners/persons.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 
@@ -51,6 +53,42 @@ export async function testDatabase(): Promise<Database & { drop(): Promise<void>
       await fresh.drop();
     },
   };
+}
+
+/**
+ * A fresh database and DATA_DIR of their own for commands run in processes of their own, as a user
+ * runs them (test/cli.test.ts): `env` holds both, with `extra`; `drop` removes both again. Given
+ * `migrated` (migratedDataDir), the embedded database in DATA_DIR starts as a copy of it.
+ */
+export async function commandEnvironment(
+  extra: Record<string, string> = {},
+  migrated?: string,
+): Promise<{ env: Record<string, string | undefined>; drop(): Promise<void> }> {
+  const fresh = await freshDatabaseUrl();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'register-graph-'));
+  if (migrated && !fresh.url) await cp(migrated, dataDir, { recursive: true });
+  return {
+    env: { DATA_DIR: dataDir, DATABASE_URL: fresh.url, ...extra },
+    drop: async () => {
+      await fresh.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An embedded database with every migration applied and nothing in it, for commandEnvironment to
+ * copy: a process that opens a new one first creates it and applies the migrations, seconds each time.
+ */
+export async function migratedDataDir(): Promise<{ dir: string; drop(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'register-graph-migrated-'));
+  const database = await openDatabase({ databaseUrl: undefined, dataDir: dir });
+  try {
+    for (const name of [...kernelMigrations, ...subgraphs.map((subgraph) => subgraph.name)]) await migrate(database, name);
+  } finally {
+    await database.close();
+  }
+  return { dir, drop: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export interface TestSystem {
