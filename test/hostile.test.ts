@@ -168,6 +168,41 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       tokens.board,
     );
     fixture.mandate = granted.grantMandate.id;
+    // Expulsions at each step, each of its own enrollment (one under way per enrollment): the valid
+    // input of each step finds its expulsion in the state that step takes.
+    fixture.expellable = (await enroll(a, 4)).enrollLearner.enrollment.id;
+    const intend = async (n: number) =>
+      (
+        await ok<{ intendExpulsion: { expulsion: { id: string } } }>(
+          'mutation($input: IntendExpulsionInput!) { intendExpulsion(input: $input) { expulsion { id } } }',
+          { input: { documentId: `fixture-intend-${n}`, enrollmentId: (await enroll(a, n)).enrollLearner.enrollment.id, grounds: 'Herhaald geweld' } },
+          a.token,
+        )
+      ).intendExpulsion.expulsion.id;
+    const decided = async (n: number) => {
+      const expulsionId = await intend(n);
+      for (const heard of ['GROUP_TEACHER', 'PARENTS']) {
+        await ok(
+          'mutation($input: RecordExpulsionHearingInput!) { recordExpulsionHearing(input: $input) { expulsion { id } } }',
+          { input: { documentId: `fixture-hear-${n}-${heard}`, expulsionId, heard, heardOn: addDays(today(), -10) } },
+          a.token,
+        );
+      }
+      return expulsionId;
+    };
+    fixture.intendedExpulsion = await intend(5);
+    fixture.heardExpulsion = await decided(6);
+    for (const [n, name] of [
+      [7, 'executableExpulsion'],
+      [8, 'decidedExpulsion'],
+    ] as const) {
+      fixture[name] = await decided(n);
+      await ok(
+        'mutation($input: DecideExpulsionInput!) { decideExpulsion(input: $input) { expulsion { id } } }',
+        { input: { documentId: `fixture-decide-${n}`, expulsionId: fixture[name], decidedOn: addDays(today(), -5) } },
+        a.token,
+      );
+    }
     // A child in the person source that no school enrolls: Emmen gets an absolute-absence signal of it.
     await importPersonLines(system, [personLine(bsnFor(95_001), { birthDate: '2019-03-01' })]);
     await eventually('the absolute-absence signal of a child never enrolled', async () => {
@@ -198,6 +233,7 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'learners.result',
       'learners.transfer_notice',
       'learners.signal',
+      'learners.expulsion',
       'learners.document',
       '(SELECT count(*) FROM learners.outbox)',
     ],
@@ -208,12 +244,15 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       'absence.absence_hours',
       'absence.exemption',
       'absence.absolute_absence_signal',
+      'absence.school_holiday',
       'absence.document',
     ],
     funding: [
       'funding.count_overview',
       "(SELECT * FROM funding.count_date WHERE phase = 'FINAL')",
       "(SELECT * FROM funding.outbox WHERE type = 'CountDateFinalised')",
+      'funding.registration_extension',
+      'funding.document',
     ],
   };
   const snapshot = async (subgraph: string) =>
@@ -466,12 +505,100 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       inputs: () => inputs({ documentId: freshDocument, signalId: fixture.signal! }, { documentId: text, signalId: id }),
     },
     {
+      mutation: 'intendExpulsion',
+      subgraph: 'learners',
+      argument: 'input',
+      type: 'IntendExpulsionInput!',
+      viewer: 'school',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, enrollmentId: fixture.expellable!, grounds: 'Herhaald ernstig geweld tegen medeleerlingen' },
+          { documentId: text, enrollmentId: id, grounds: text },
+        ),
+    },
+    {
+      mutation: 'recordExpulsionHearing',
+      subgraph: 'learners',
+      argument: 'input',
+      type: 'RecordExpulsionHearingInput!',
+      viewer: 'school',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, expulsionId: fixture.intendedExpulsion!, heard: 'PARENTS', heardOn: addDays(today(), -7) },
+          { documentId: text, expulsionId: id, heard: text, heardOn: day },
+        ),
+    },
+    {
+      mutation: 'decideExpulsion',
+      subgraph: 'learners',
+      argument: 'input',
+      type: 'DecideExpulsionInput!',
+      viewer: 'school',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, expulsionId: fixture.heardExpulsion!, decidedOn: addDays(today(), -5) },
+          { documentId: text, expulsionId: id, decidedOn: day },
+        ),
+    },
+    {
+      mutation: 'executeExpulsion',
+      subgraph: 'learners',
+      argument: 'input',
+      type: 'ExecuteExpulsionInput!',
+      viewer: 'school',
+      inputs: () =>
+        inputs(
+          {
+            documentId: freshDocument,
+            expulsionId: fixture.executableExpulsion!,
+            endDate: addDays(today(), -1),
+            receivingSchool: { destination: 'SPECIAL_EDUCATION', school: '00AA00 De Boei (so)', willingOn: addDays(today(), -3) },
+          },
+          {
+            documentId: text,
+            expulsionId: id,
+            endDate: day,
+            receivingSchool: wrongKind,
+            'receivingSchool.destination': text,
+            'receivingSchool.school': text,
+            'receivingSchool.willingOn': day,
+          },
+        ),
+    },
+    {
+      mutation: 'withdrawExpulsion',
+      subgraph: 'learners',
+      argument: 'input',
+      type: 'WithdrawExpulsionInput!',
+      viewer: 'school',
+      inputs: () => inputs({ documentId: freshDocument, expulsionId: fixture.decidedExpulsion! }, { documentId: text, expulsionId: id }),
+    },
+    {
       mutation: 'runCountDate',
       subgraph: 'funding',
       argument: 'countDate',
       type: 'Date!',
       viewer: 'operator',
       inputs: () => fc.oneof(fc.constant('2026-02-01'), day),
+    },
+    {
+      mutation: 'grantRegistrationExtension',
+      subgraph: 'funding',
+      argument: 'input',
+      type: 'GrantRegistrationExtensionInput!',
+      viewer: 'operator',
+      // 1 February 2027: the count date the runCountDate case runs (2026) is final, and takes no extension.
+      inputs: () =>
+        inputs(
+          {
+            documentId: freshDocument,
+            school: '16AH',
+            countDate: '2027-02-01',
+            until: '2027-03-12',
+            reason: 'Storing bij de leverancier, besluit van de minister',
+          },
+          { documentId: text, school: id, countDate: day, until: day, reason: text },
+        ),
     },
     {
       mutation: 'reportAbsence',
@@ -541,6 +668,37 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
         inputs(
           { documentId: freshDocument, pgn: fixture.pgn!, kind: 'UNFIT', startDate: '2026-09-01', endDate: '2027-07-31', noticedOn: '2026-08-15' },
           { documentId: text, pgn: id, kind: text, startDate: day, endDate: day, noticedOn: day },
+        ),
+    },
+    {
+      mutation: 'setSchoolCalendar',
+      subgraph: 'absence',
+      argument: 'input',
+      type: 'SetSchoolCalendarInput!',
+      viewer: 'school',
+      inputs: () =>
+        inputs(
+          {
+            documentId: freshDocument,
+            brin6: '16AH00',
+            schoolYear: '2025-2026',
+            holidays: [
+              { name: 'Zomervakantie', startDate: '2025-08-01', endDate: '2025-08-24' },
+              { name: 'Kerstvakantie', startDate: '2025-12-20', endDate: '2026-01-04' },
+              { name: 'Zomervakantie', startDate: '2026-07-18', endDate: '2026-07-31' },
+            ],
+          },
+          {
+            documentId: text,
+            brin6: id,
+            schoolYear: text,
+            holidays: fc.array(inputs({ name: 'Studiedag', startDate: '2026-02-16', endDate: '2026-02-16' }, { name: text, startDate: day, endDate: day }), {
+              maxLength: 4,
+            }),
+            'holidays.1.name': text,
+            'holidays.1.startDate': day,
+            'holidays.1.endDate': day,
+          },
         ),
     },
     {
