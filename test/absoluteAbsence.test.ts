@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rowsOf } from '../kernel/db.ts';
 import { readEvents } from '../kernel/events.ts';
 import { migrate } from '../kernel/migrations.ts';
@@ -10,7 +10,8 @@ import { bsnFor, testDatabase } from './harness.ts';
  * The absolute-absence sweep (subgraphs/absence/absoluteAbsence.ts) on absence's own tables, as its
  * copy of the learners stream fills them: which residents its one-statement preselection notes and
  * `dutyOn` signals, that a day passing is enough to make a signal due, and that sweeping again issues
- * nothing twice. Runs on PGlite, and on PostgreSQL with DATABASE_URL.
+ * nothing twice. Runs on PGlite, and on PostgreSQL with DATABASE_URL. Each case starts from a database
+ * of its own with the same residents, and sweeps the days it asserts on itself.
  */
 
 let serial = 0;
@@ -53,7 +54,7 @@ describe('the absolute-absence sweep', () => {
       sql`SELECT bsn, municipality_code, reason, since::text, due_on::text, status, resolution FROM absence.absolute_absence_signal ORDER BY bsn, issued_at`,
     );
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await testDatabase();
     await migrate(database, 'absence');
     for (const bsn of Object.values(child)) await resident(bsn, bsn === child.leftPrimary ? '2013-01-01' : '2019-01-15');
@@ -68,8 +69,8 @@ describe('the absolute-absence sweep', () => {
     await enrollment(child.transferred, '2026-10-02', 'TRANSFER');
     await exemption(child.exempt, '2026-01-01', null);
     await exemption(child.exemptionEnded, '2025-08-01', '2026-11-06');
-  }, 120_000);
-  afterAll(() => database?.drop());
+  });
+  afterEach(() => database?.drop());
 
   it('signals the residents of compulsory school age without school or exemption, and only those', async () => {
     await sweep(database.db, { schoolDays: 20, day: '2026-12-04' });
@@ -86,6 +87,7 @@ describe('the absolute-absence sweep', () => {
 
   it('signals an exemption that ended once a day passing has made it due, and issues nothing twice', async () => {
     // Without an exemption since Saturday 7 November 2026: the 21st school day after it is Monday 7 December.
+    await sweep(database.db, { schoolDays: 20, day: '2026-12-04' });
     await sweep(database.db, { schoolDays: 20, day: '2026-12-07' });
     await sweep(database.db, { schoolDays: 20, day: '2026-12-07' });
     const all = await signals();
@@ -96,6 +98,7 @@ describe('the absolute-absence sweep', () => {
   });
 
   it('resolves a signal when the child moves, and signals the municipality moved to', async () => {
+    await sweep(database.db, { schoolDays: 20, day: '2026-12-04' });
     await database.db.execute(sql`UPDATE absence.resident SET municipality_code = '0363' WHERE bsn = ${child.never}`);
     await enrollment(child.lost, null, null);
     await sweep(database.db, { schoolDays: 20, day: '2026-12-07' });
