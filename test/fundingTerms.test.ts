@@ -21,7 +21,7 @@ import { bsnFor, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, t
  * with the moment it happened, as the national population does (subgraphs/learners/population.ts).
  * Funding's own consumer takes them in; every question goes to the running system.
  */
-describe('the registration term of a count date, through the gateway', { shuffle: false }, () => {
+describe('the registration term of a count date, through the gateway', () => {
   let system: TestSystem;
   let a: School;
   let b: School;
@@ -177,7 +177,7 @@ describe('the registration term of a count date, through the gateway', { shuffle
 
     it('does not count a start moved before the count date by a change registered after the deadline (art 7.2), and says why', async () => {
       const status = await statusOf(a, movedForward, countDate);
-      expect(status).toMatchObject({ phase: 'PROVISIONAL', outcome: 'NOT_FUNDABLE', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] });
+      expect(status).toMatchObject({ outcome: 'NOT_FUNDABLE', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] });
       expect(status!.explanation).toContain('as the register held it at the end of 2026-03-02 and as it holds it now');
     });
 
@@ -185,7 +185,10 @@ describe('the registration term of a count date, through the gateway', { shuffle
       expect(await statusOf(a, endedLater, countDate)).toMatchObject({ outcome: 'NOT_FUNDABLE', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] });
     });
 
-    it('records an extension under art 7.3 for the operator only, and refuses bad input with a code, recording nothing', async () => {
+    // One case, in steps: the count date is PROVISIONAL until its run, which every later step depends on.
+    it('records an extension under art 7.3 for the operator only (bad input refused with a code, recording nothing), lets the school read it, counts by it, runs FINAL on the same facts and then refuses another', async () => {
+      // Before the run: PROVISIONAL.
+      expect(await statusOf(a, movedForward, countDate)).toMatchObject({ phase: 'PROVISIONAL' });
       const input = {
         documentId: 'atw-extension-1',
         school: '03WU',
@@ -199,7 +202,7 @@ describe('the registration term of a count date, through the gateway', { shuffle
       expect(refusedWith(await grant({ ...input, school: '03WU00' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'school' });
       expect(refusedWith(await grant({ ...input, reason: '  ' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
       expect(refusedWith(await grant({ ...input, countDate: '2026-02-02' }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'countDate' });
-      expect((await extensions()).data!.registrationExtensions).toEqual([]);
+      expect((await extensions(undefined, countDate)).data!.registrationExtensions).toEqual([]);
       expect(await statusOf(b, extendedLate, countDate)).toMatchObject({ reasons: ['LATE_REGISTRATION'] });
 
       const granted = await grant(input);
@@ -207,25 +210,22 @@ describe('the registration term of a count date, through the gateway', { shuffle
       expect(granted.data!.grantRegistrationExtension).toMatchObject({ countDate, fundingYear: 2027, school: '03WU', until: '2026-03-13', inForce: true });
       expect((await grant(input)).data!.grantRegistrationExtension).toEqual(granted.data!.grantRegistrationExtension);
       expect(refusedWith(await grant({ ...input, until: '2026-03-14' }))).toMatchObject({ code: 'CONFLICT', field: 'documentId' });
-    });
 
-    it('lets the operator and the school read the extension, and no other school or a municipality', async () => {
-      const [only] = (await extensions()).data!.registrationExtensions;
+      // Lets the operator and the school read the extension, and no other school or a municipality.
+      const [only] = (await extensions(undefined, countDate)).data!.registrationExtensions;
       expect(only).toMatchObject({ school: '03WU', until: '2026-03-13', documentId: 'atw-extension-1' });
       expect((await extensions(b.token, countDate)).data!.registrationExtensions).toEqual([only]);
-      expect((await extensions(a.token)).data!.registrationExtensions).toEqual([]);
+      expect((await extensions(a.token, countDate)).data!.registrationExtensions).toEqual([]);
       expect(refusedWith(await extensions(await system.token({ role: 'MUNICIPALITY', municipality: '0114' })))).toMatchObject({ code: 'FORBIDDEN' });
-    });
 
-    it("counts the extended school's enrollments by the facts registered by its new deadline, and no other school's", async () => {
+      // Counts the extended school's enrollments by the facts registered by its new deadline, and no other school's.
       expect(await statusOf(b, extendedLate, countDate)).toMatchObject({ outcome: 'FUNDABLE', reasons: [] });
       expect(await statusOf(b, extendedMoved, countDate)).toMatchObject({ outcome: 'FUNDABLE', reasons: [] });
       const lateHere = await statusOf(c, late, countDate);
       expect(lateHere).toMatchObject({ reasons: ['LATE_REGISTRATION'] });
       expect(lateHere!.explanation).toContain('after 2026-03-02');
-    });
 
-    it('runs the count date on the same facts, FINAL', async () => {
+      // Runs the count date on the same facts, FINAL.
       expect((await run(countDate)).errors).toBeUndefined();
       expect(await counts(a, countDate)).toEqual([
         { code: a.brin6, phase: 'FINAL', counted: 1, notCounted: 2, byReason: [{ reason: 'NOT_ENROLLED_ON_COUNT_DATE', enrollments: 2 }] },
@@ -236,9 +236,8 @@ describe('the registration term of a count date, through the gateway', { shuffle
       ]);
       expect(await statusOf(a, movedForward, countDate)).toMatchObject({ phase: 'FINAL', reasons: ['NOT_ENROLLED_ON_COUNT_DATE'] });
       expect(await statusOf(b, extendedLate, countDate)).toMatchObject({ phase: 'FINAL', reasons: [] });
-    });
 
-    it('refuses an extension once the count date has run', async () => {
+      // Refuses an extension once the count date has run.
       const response = await grant({ documentId: 'atw-extension-2', school: '04LY', countDate, until: '2026-03-20', reason: 'te laat' });
       expect(refusedWith(response)).toMatchObject({ code: 'CONFLICT', field: 'countDate' });
     });
