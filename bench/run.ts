@@ -8,7 +8,8 @@
  *     subgraphs: the register's, plain @apollo/gateway with default settings, and Hive Gateway with
  *     and without its Rust query planner (bench/peers, installed here on first use).
  *  3. The same mix against each gateway in alternating runs (bench/mix.ts); then a whole school's
- *     enrollments at 20 concurrent clients; bulk enrollments; subscription fan-out; the count-date run.
+ *     enrollments at 20 concurrent clients; the floor, the same whole schools straight from PostgreSQL
+ *     (bench/floor.ts); bulk enrollments; subscription fan-out; the count-date run.
  *
  * Writes bench/results/latest.json and bench/results/latest.md, and prints the table. Ratios are the headline;
  * absolute figures hold for this machine only. Short mode fits in about 5 minutes once the population
@@ -29,6 +30,7 @@ import type { LoadResult, LoadRun } from './peers/loadRun.ts';
 import { mixFor, requestsFor, schoolsOf, wholeSchoolFor, type Identity, type Operation, type School } from './mix.ts';
 import { cpuSecondsOf, freePort, postgresCpuSeconds, runScript, runToEnd, serve, type Served } from './processes.ts';
 import { describe, summariseProcess } from './profile.ts';
+import type { FloorResult } from './floor.ts';
 import { resultsFolder, writeResults } from './results.ts';
 
 const { values } = parseArgs({ options: { full: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
@@ -42,8 +44,18 @@ const settings = {
     connections: 20,
     enrollCalls: 5,
     subscriptions: ['--counts', '1,100,1000', '--events', '20', '--modes', 'shared,schools'],
+    floorRequests: 2000,
   },
-  full: { seconds: 30, warmup: 10, rounds: 3, schools: 400, connections: 20, enrollCalls: 20, subscriptions: ['--counts', '1,100,5000', '--events', '50'] },
+  full: {
+    seconds: 30,
+    warmup: 10,
+    rounds: 3,
+    schools: 400,
+    connections: 20,
+    enrollCalls: 20,
+    subscriptions: ['--counts', '1,100,5000', '--events', '50'],
+    floorRequests: 10000,
+  },
 }[mode];
 /** A whole school of about this many enrollments, at this many concurrent clients: p99 at most 50 ms (the target). */
 const wholeSchool = { enrollments: 220, connections: 20, p99TargetMs: 50 };
@@ -239,6 +251,35 @@ async function wholeSchools(gateway: Served, subgraphs: Served[], schools: Schoo
   return { ...result, schools: schools.length, enrollments: mean };
 }
 
+/**
+ * The floor (bench/floor.ts): the same whole schools straight from PostgreSQL in one statement, on the
+ * bench's population with nothing else running. Always measured, as it takes seconds: every
+ * whole-school figure is also given as a multiple of it (issue 20).
+ */
+async function floor(databaseUrl: string): Promise<FloorResult> {
+  say('the floor: whole schools straight from PostgreSQL (bench/floor.ts)');
+  const args = [
+    '--requests',
+    String(settings.floorRequests),
+    '--connections',
+    String(wholeSchool.connections),
+    '--enrollments',
+    String(wholeSchool.enrollments),
+  ];
+  await runScript('floor', 'bench/floor.ts', args, { DATABASE_URL: databaseUrl }, say);
+  return JSON.parse(await readFile(path.join(resultsFolder, 'floor.json'), 'utf8')) as FloorResult;
+}
+
+/** The whole-school figures as multiples of the floor's (p50, p99, CPU per request of all processes together). */
+function timesFloor(whole: Measured, floor: FloorResult) {
+  const times = (ours: number, theirs: number | null) => (theirs ? Math.round((10 * ours) / theirs) / 10 : null);
+  return {
+    p50: times(whole.p50, floor.p50),
+    p99: times(whole.p99, floor.p99),
+    cpuMsPerRequest: times(whole.cpuMsPerRequest.total!, floor.cpuMsPerRequest.total),
+  };
+}
+
 /** The benchmarks that make their own databases: bulk enrollments, subscriptions, the count-date run. */
 async function otherBenchmarks(server: string): Promise<{ enroll: unknown; subscriptions: unknown; countDate: unknown }> {
   const env = { DATABASE_URL: server };
@@ -256,6 +297,7 @@ interface Figures {
   seed: { seconds: number; registered: boolean };
   comparison: Comparison;
   whole: Measured & { schools: number; enrollments: number };
+  floor: FloorResult;
   enroll: unknown;
   subscriptions: unknown;
   countDate: unknown;
@@ -289,7 +331,14 @@ async function report(figures: Figures): Promise<void> {
     perSecond: ours.perSecond / comparison[other].median.perSecond,
     p99: ours.p99 / comparison[other].median.p99,
   });
-  const ratios = { toApollo: ratio('apollo'), toHive: ratio('hive'), toHiveRust: ratio('hive-rust') };
+  const ratios = {
+    toApollo: ratio('apollo'),
+    toHive: ratio('hive'),
+    toHiveRust: ratio('hive-rust'),
+    wholeSchoolToFloor: timesFloor(figures.whole, figures.floor),
+  };
+  const { floor } = figures;
+  const floorTimes = ratios.wholeSchoolToFloor;
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   await writeResults('latest', { mode, machine, settings, targets: { perSecondToApollo: 1.5, perSecondToHiveRust: 1, wholeSchool }, ratios, ...figures });
   const lines = [
@@ -303,6 +352,9 @@ async function report(figures: Figures): Promise<void> {
     '',
     `Whole school (${figures.whole.schools} schools of about ${Math.round(figures.whole.enrollments)} enrollments with funding status, ${wholeSchool.connections} clients): ` +
       `p99 ${figures.whole.p99} ms (target ${wholeSchool.p99TargetMs} ms: ${figures.whole.p99 <= wholeSchool.p99TargetMs ? 'met' : 'MISSED'}), p50 ${figures.whole.p50} ms, ${figures.whole.perSecond.toFixed(0)} req/s.`,
+    `The floor, the same answer straight from PostgreSQL in one statement (bench/floor.ts, ${floor.connections} clients): p50 ${floor.p50} ms, p99 ${floor.p99} ms, ` +
+      `CPU ${floor.cpuMsPerRequest.total ?? floor.cpuMsPerRequest.client} ms per request; the whole school is ${floorTimes.p50}× its p50, ${floorTimes.p99}× its p99, ` +
+      `${floorTimes.cpuMsPerRequest ?? '(PostgreSQL not measured)'}× its CPU.`,
     `Targets: ${ratios.toApollo.perSecond.toFixed(2)}× plain @apollo/gateway's req/s (at least 1.5: ${ratios.toApollo.perSecond >= 1.5 ? 'met' : 'MISSED'}), ` +
       `${ratios.toHiveRust.perSecond.toFixed(2)}× Hive Gateway with its Rust planner (at least 1: ${ratios.toHiveRust.perSecond >= 1 ? 'met' : 'MISSED'}), ` +
       `p99 ${ours.p99 <= Math.min(comparison.apollo.median.p99, comparison['hive-rust'].median.p99) ? 'no worse than either (met)' : 'worse than one of them (MISSED)'}.`,
@@ -355,8 +407,9 @@ async function main(server: string): Promise<void> {
     // The other benchmarks start systems of their own: these stop first, so that nothing else runs.
     for (const served of started.splice(0).reverse()) await served.stop();
     if (values.profile) return await reportProfiles(comparison, whole);
+    const floorFigures = await floor(databaseUrl);
     const others = await otherBenchmarks(server);
-    await report({ seed, comparison, whole, ...others });
+    await report({ seed, comparison, whole, floor: floorFigures, ...others });
   } finally {
     for (const served of started.reverse()) await served.stop().catch(() => undefined);
     await database.close();
