@@ -69,11 +69,16 @@ running AS (
 ),
 page AS (SELECT * FROM running ORDER BY start_date, id LIMIT ${first + 1}),
 shown AS (SELECT * FROM page ORDER BY start_date, id LIMIT ${first}),
+-- The school's one or few locations, each read once (a join with all of RIO's would hash them all).
+locations AS (
+  SELECT loc.code, json_build_object('code', loc.code, 'address', json_build_object('street', loc.street, 'houseNumber', loc.house_number, 'city', loc.city)) AS location
+  FROM institutions.location loc WHERE loc.code IN (SELECT DISTINCT location_code FROM shown)
+),
 edges AS (
   SELECT s.start_date, s.id, json_build_object('node', json_build_object(
     'id', s.id, 'startDate', s.start_date, 'endDate', s.end_date, 'group', s.school_group,
     'learner', json_build_object('id', own.id, 'pgn', l.pgn, 'birthDate', own.birth_date),
-    'location', json_build_object('code', loc.code, 'address', json_build_object('street', loc.street, 'houseNumber', loc.house_number, 'city', loc.city)),
+    'location', loc.location,
     'fundingStatus', CASE WHEN st.enrollment_id IS NULL THEN NULL ELSE json_build_object(
       'countDate', st.count_date, 'phase', cd.phase, 'outcome', CASE WHEN cardinality(st.reasons) = 0 THEN 'FUNDABLE' ELSE 'NOT_FUNDABLE' END, 'reasons', st.reasons) END
   )) AS edge
@@ -86,8 +91,10 @@ edges AS (
         LIMIT 1), l.id) AS id,
       (SELECT d.birth_date FROM learners.delivery d WHERE d.learner_id = l.id AND d.brin6 = $1 ORDER BY d.delivered_at DESC LIMIT 1) AS birth_date
   ) own ON true
-  LEFT JOIN institutions.location loc ON loc.code = s.location_code
-  LEFT JOIN funding.status st ON st.count_date = $4::date AND st.enrollment_id = s.id AND EXISTS (SELECT 1 FROM funding.enrollment fe WHERE fe.id = s.id AND fe.brin6 = $1)
+  LEFT JOIN locations loc ON loc.code = s.location_code
+  -- Funding's status of an enrollment it places at this school (its own copy: subgraphs/funding/access.ts).
+  LEFT JOIN funding.enrollment fe ON fe.id = s.id AND fe.brin6 = $1
+  LEFT JOIN funding.status st ON st.count_date = $4::date AND st.enrollment_id = fe.id
   LEFT JOIN funding.count_date cd ON cd.count_date = $4::date
 )
 SELECT json_build_object('enrollments', json_build_object(
