@@ -43,10 +43,9 @@ export interface SchoolCalendar {
   year(schoolYear: string): CalendarYear;
 }
 
-/** The first and last day of a school year labelled `2025-2026`. */
+/** The first and last day of a school year labelled `2025-2026` (kernel/calendar.ts, `schoolYearOf` its first day). */
 export function schoolYearBounds(schoolYear: string): { start: string; end: string } {
-  const first = Number(schoolYear.slice(0, 4));
-  return { start: `${first}-08-01`, end: `${first + 1}-07-31` };
+  return schoolYearOf(`${schoolYear.slice(0, 4)}-08-01`);
 }
 
 /** The parts of `holidays` that fall in the school year, cut at its first and last day. */
