@@ -205,10 +205,7 @@ export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, sc
       `The learner is enrolled at ${school} from ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}; the report's period ${startDate} to ${last} is not within it`,
     );
   }
-  absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
-  checkDistinct(absences, 'absences');
-  const outside = absences.find((absence) => absence.date < startDate || absence.date > last);
-  if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside the report's period ${startDate} to ${last}`);
+  checkDayParts(absences, startDate, last, `the report's period ${startDate} to ${last}`);
   if (kind === 'LONG_TERM' && daysBetween(startDate, endDate!) + 1 <= windowDays) {
     throw badInput('endDate', `Long-term absence lasts more than 4 weeks; ${startDate} to ${endDate} is ${daysBetween(startDate, endDate!) + 1} days`);
   }
@@ -217,11 +214,15 @@ export function checkReport(report: ReportFacts, enrollment: EnrollmentFacts, sc
 
 /** Absence sent for the threshold signal: valid day parts, each on a day the learner is enrolled at the school. */
 export function checkRecordedAbsence(absences: readonly Absence[], enrollment: EnrollmentFacts): void {
+  checkDayParts(absences, enrollment.startDate, enrollment.endDate, `the enrollment, ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}`);
+}
+
+/** The day parts of a call (`absences`): each a valid part of a day, none given twice, none outside `first` to `last` (`period` names it). */
+function checkDayParts(absences: readonly Absence[], first: string, last: string | null, period: string): void {
   absences.forEach((absence, i) => checkAbsence(absence, `absences.${i}.hours`));
   checkDistinct(absences, 'absences');
-  const outside = absences.find((absence) => absence.date < enrollment.startDate || (enrollment.endDate !== null && absence.date > enrollment.endDate));
-  if (outside)
-    throw badInput('absences', `Absence on ${outside.date} lies outside the enrollment, ${enrollment.startDate} to ${enrollment.endDate ?? 'no end date'}`);
+  const outside = absences.find((absence) => absence.date < first || (last !== null && absence.date > last));
+  if (outside) throw badInput('absences', `Absence on ${outside.date} lies outside ${period}`);
 }
 
 /**
