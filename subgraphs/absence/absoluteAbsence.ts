@@ -12,7 +12,17 @@ import type { Viewer } from '../../kernel/viewer.ts';
 import { actorOf } from './access.ts';
 import { absoluteAbsenceSignalChanged } from './events.ts';
 import { dutyOn, resolutionOf, signalDue } from './leerplicht.ts';
-import { absoluteAbsenceSignal, document, enrollment, exemption, learner, resident, type AbsoluteAbsenceSignalRow } from './tables.ts';
+import {
+  absoluteAbsenceSignal,
+  document,
+  enrollment,
+  exemption,
+  learner,
+  resident,
+  type AbsoluteAbsenceSignalRow,
+  type EnrollmentRow,
+  type ExemptionRow,
+} from './tables.ts';
 
 /*
  * Absolute absence (absoluut verzuim, docs/domain.md §6): the register finds, without a request, each
@@ -120,17 +130,11 @@ async function factsOf(tx: Db, bsns: string[]) {
     .from(exemption)
     .where(learnerIds.length ? or(inArray(exemption.pgn, bsns), inArray(exemption.learnerId, learnerIds)) : inArray(exemption.pgn, bsns));
   const bsnOfLearner = new Map(learners.map((row) => [row.id, row.pgn]));
-  const bsnOfExemption = (row: (typeof exemptions)[number]) => (row.learnerId && bsnOfLearner.get(row.learnerId)) || row.pgn;
-  return new Map(
-    residents.map((row) => [
-      row.bsn,
-      {
-        resident: row,
-        enrollments: enrollments.filter((each) => bsnOfLearner.get(each.learnerId) === row.bsn),
-        exemptions: exemptions.filter((each) => bsnOfExemption(each) === row.bsn),
-      },
-    ]),
-  );
+  // Each row handed to its resident in one pass: filtering all rows per resident made a chunk's work quadratic.
+  const facts = new Map(residents.map((row) => [row.bsn, { resident: row, enrollments: [] as EnrollmentRow[], exemptions: [] as ExemptionRow[] }]));
+  for (const row of enrollments) facts.get(bsnOfLearner.get(row.learnerId)!)?.enrollments.push(row);
+  for (const row of exemptions) facts.get((row.learnerId && bsnOfLearner.get(row.learnerId)) || row.pgn)?.exemptions.push(row);
+  return facts;
 }
 
 /** Resolves the signals of `bsns` that no longer stand, and issues those now due. */
@@ -141,13 +145,15 @@ async function settle(tx: Db, bsns: string[], day: string, schoolDays: number): 
     .from(absoluteAbsenceSignal)
     .where(and(inArray(absoluteAbsenceSignal.bsn, bsns), ne(absoluteAbsenceSignal.status, 'RESOLVED')))
     .for('update');
+  const standingOf = new Map<string, AbsoluteAbsenceSignalRow[]>();
+  for (const row of standing) standingOf.set(row.bsn, [...(standingOf.get(row.bsn) ?? []), row]);
   const events: NewEvent[] = [];
   const now = new Date();
   for (const bsn of bsns) {
     const known = facts.get(bsn);
     if (!known) continue;
     const duty = dutyOn(day, known.resident, known.enrollments, known.exemptions);
-    for (const signal of standing.filter((row) => row.bsn === bsn)) {
+    for (const signal of standingOf.get(bsn) ?? []) {
       const resolution = resolutionOf(signal, duty, known.resident.municipalityCode);
       if (!resolution) continue;
       const [resolved] = await tx
