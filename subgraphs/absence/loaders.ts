@@ -1,17 +1,7 @@
 import DataLoader from 'dataloader';
 import { and, asc, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
-import {
-  absoluteAbsenceSignal,
-  enrollment,
-  exemption,
-  report,
-  reportDayPart,
-  reportTransition,
-  type AbsoluteAbsenceSignalRow,
-  type ExemptionRow,
-  type ReportRow,
-} from './tables.ts';
+import { absoluteAbsenceSignal, enrollment, exemption, report, reportDayPart, reportTransition } from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -19,20 +9,18 @@ function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]
   return groups;
 }
 
+/** A loader of rows by their id: `load` reads those of `ids` that exist; an id of none is null. */
+function byId<Row extends { id: string }>(load: (ids: string[]) => Promise<Row[]>) {
+  return new DataLoader(async (ids: readonly string[]) => {
+    const rows = new Map((await load([...ids])).map((row) => [row.id, row]));
+    return ids.map((id) => rows.get(id) ?? null);
+  });
+}
+
 /** Per-request loaders: every report, day part list and history in one request is one batched query. */
 export function absenceLoaders(db: Db) {
   return {
-    report: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(report)
-            .where(inArray(report.id, [...ids]))
-        ).map((row): [string, ReportRow] => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
+    report: byId((ids) => db.select().from(report).where(inArray(report.id, ids))),
     dayPartsOfReport: new DataLoader(async (ids: readonly string[]) => {
       const rows = await db
         .select()
@@ -72,28 +60,8 @@ export function absenceLoaders(db: Db) {
         .orderBy(asc(enrollment.startDate), asc(enrollment.id));
       return keys.map((key) => rows.find((row) => `${row.learnerId}/${row.brin6}` === key)?.absorbedFrom ?? null);
     }),
-    exemption: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(exemption)
-            .where(inArray(exemption.id, [...ids]))
-        ).map((row): [string, ExemptionRow] => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
-    absoluteAbsenceSignal: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(absoluteAbsenceSignal)
-            .where(inArray(absoluteAbsenceSignal.id, [...ids]))
-        ).map((row): [string, AbsoluteAbsenceSignalRow] => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
+    exemption: byId((ids) => db.select().from(exemption).where(inArray(exemption.id, ids))),
+    absoluteAbsenceSignal: byId((ids) => db.select().from(absoluteAbsenceSignal).where(inArray(absoluteAbsenceSignal.id, ids))),
   };
 }
 
