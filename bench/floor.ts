@@ -20,7 +20,6 @@
  * population and gives the whole-school figures also as multiples of it. `--check <gateway URL>`
  * (with `--token-secret`) compares the number of enrollments with the gateway's answer once.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { readConfig } from '../kernel/config.ts';
@@ -30,6 +29,7 @@ import { issueToken } from '../kernel/viewer.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 import { schoolsOf, wholeSchoolFor, type School } from './mix.ts';
+import { cpuSecondsOf } from './processes.ts';
 import { writeResults } from './results.ts';
 
 const { values } = parseArgs({
@@ -105,22 +105,9 @@ SELECT json_build_object('enrollments', json_build_object(
   'edges', coalesce((SELECT json_agg(edge ORDER BY start_date, id) FROM edges), '[]'::json)
 ))::text AS answer`;
 
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ). */
-const ticksPerSecond = 100;
-
-/** CPU seconds (user and system) of a process so far, from /proc; undefined where it cannot be read. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).map(Number);
-    return (fields[0]! + fields[1]!) / ticksPerSecond;
-  } catch {
-    return undefined;
-  }
-}
-
 /** CPU seconds of these processes together; undefined when one cannot be read (a server on another machine). */
 function sumOf(pids: number[]): number | undefined {
-  const each = pids.map(cpuSeconds);
+  const each = pids.map((pid) => cpuSecondsOf(pid));
   return each.includes(undefined) ? undefined : each.reduce((sum, seconds) => sum! + seconds!, 0);
 }
 

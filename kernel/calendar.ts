@@ -48,9 +48,12 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((utcOf(to).getTime() - utcOf(from).getTime()) / millisPerDay);
 }
 
+/** The day of the week of `day`: 0 for Sunday, 1 for Monday, up to 6 for Saturday. */
+export const weekdayOf = (day: string): number => utcOf(day).getUTCDay();
+
 /** The Monday of the calendar week `day` falls in: weeks run Monday to Sunday (ISO 8601). */
 export function mondayOf(day: string): string {
-  return addDays(day, -((utcOf(day).getUTCDay() + 6) % 7));
+  return addDays(day, -((weekdayOf(day) + 6) % 7));
 }
 
 /**

@@ -4,7 +4,7 @@
  * none of these (art 1.1). The Besluit bekostiging WPO 2022 is an AMvB, so its four-week terms (art 7
  * registration, art 10.2 transfer notice) end on a working day (docs/domain.md §14).
  */
-import { addDays } from './calendar.ts';
+import { addDays, weekdayOf } from './calendar.ts';
 
 /**
  * Easter Sunday of a Gregorian year, by the anonymous Gregorian computus (Meeus/Jones/Butcher): the
@@ -39,9 +39,8 @@ function kingsDay(year: number): string {
   return isSunday(date) ? addDays(date, -1) : date;
 }
 
-const weekdayOf = (day: string) => new Date(`${day}T00:00:00Z`).getUTCDay();
 const isSunday = (day: string) => weekdayOf(day) === 0;
-const isWeekend = (day: string) => weekdayOf(day) === 0 || weekdayOf(day) === 6;
+const isWeekend = (day: string) => weekdayOf(day) % 6 === 0;
 
 /**
  * The generally recognised holidays of a year with their names: Atw art 3.1 (New Year's Day, Easter

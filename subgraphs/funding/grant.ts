@@ -5,6 +5,7 @@ import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { lockCursor } from '../../kernel/events.ts';
 import { parseBrin4 } from '../../kernel/ids/brin.ts';
+import { coveredBy } from '../../kernel/reach.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
@@ -58,7 +59,7 @@ export async function grantRegistrationExtension(db: Db, viewer: Viewer, input: 
     await tx.insert(registrationExtension).values({ id, countDate, brin4, until, reason, documentId: input.documentId, grantedAt: new Date() });
     if (kept) {
       const learners = rowsOf<{ learner_id: string }>(
-        await tx.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE brin6 >= ${`${brin4}00`} AND brin6 <= ${`${brin4}99`}`),
+        await tx.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE ${coveredBy(sql`brin6`, brin4)}`),
       );
       await reassess(
         tx,

@@ -6,7 +6,7 @@ import type { Whereabouts } from './access.ts';
 import { assessAll, countDateFactsIn, factsOfLearners } from './assess.ts';
 import { countDateRow } from './countDates.ts';
 import { learnersConsumer } from './copy.ts';
-import { deadlineFor, type BirthDateSource, type Deadline, type NotFundableReason } from './rules.ts';
+import { deadlineOf, type BirthDateSource, type Deadline, type NotFundableReason } from './rules.ts';
 
 /** A status as the API shows it. */
 export interface FundingStatusValue {
@@ -60,7 +60,6 @@ function groupByDay(keys: readonly string[]): Map<string, string[]> {
 async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingStatusValue & { enrollmentId: string })[]> {
   const kept = await countDateRow(db, day);
   const facts = await countDateFactsIn(db, day);
-  const deadlineOf = (brin6: string) => ({ day: deadlineFor(facts, brin6), extended: facts.extensions.has(brin6.slice(0, 4)) });
   if (kept) {
     const rows = rowsOf<{ enrollment_id: string; brin6: string; reasons: NotFundableReason[]; evaluated_at: string | Date; registered: boolean }>(
       await db.execute(sql`SELECT s.enrollment_id, e.brin6, s.reasons, s.evaluated_at, l.registered_birth_date IS NOT NULL AS registered FROM funding.status s
@@ -74,7 +73,7 @@ async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingS
       reasons: row.reasons,
       evaluatedAt: new Date(row.evaluated_at),
       birthDateSource: row.registered ? 'REGISTERED' : 'DELIVERED',
-      deadline: deadlineOf(row.brin6),
+      deadline: deadlineOf(facts, row.brin6),
     }));
   }
   const learners = rowsOf<{ learner_id: string }>(
@@ -96,6 +95,6 @@ async function statusesOn(db: Db, day: string, ids: string[]): Promise<(FundingS
       reasons: outcome.reasons,
       evaluatedAt: now,
       birthDateSource: registered.has(outcome.enrollment.learnerId) ? 'REGISTERED' : 'DELIVERED',
-      deadline: deadlineOf(outcome.enrollment.brin6),
+      deadline: deadlineOf(facts, outcome.enrollment.brin6),
     }));
 }

@@ -39,7 +39,8 @@ export const resolvers: ResolverMap<Context> = {
     },
     grantRegistrationExtension: async (_, args: { input: GrantExtensionInput }, context) => {
       const { id } = await grantRegistrationExtension(context.db, context.viewer, args.input);
-      return (await extensionsFor(context.db, { kind: 'all' })).find((extension) => extension.id === id);
+      // Its count date's grants only: whether it is in force is decided among those of its school.
+      return (await extensionsFor(context.db, { kind: 'all' }, parseCountDate(args.input.countDate))).find((extension) => extension.id === id);
     },
   },
   Enrollment: {

@@ -168,10 +168,13 @@ const factsOf = (countDate: string | CountDateFacts) => (typeof countDate === 's
  * own deadline where the minister extended it (Besluit bekostiging WPO 2022 art 7.3; a school is its
  * BRIN4 with all its vestigingen, art 8.5), else the deadline of art 7.2.
  */
-export const deadlineFor = (given: string | CountDateFacts, brin6: string): string => {
-  const facts = factsOf(given);
-  return facts.extensions.get(brin6.slice(0, 4)) ?? facts.deadline;
-};
+export const deadlineFor = (given: string | CountDateFacts, brin6: string): string => deadlineOf(factsOf(given), brin6).day;
+
+/** `deadlineFor` with whether it is the school's own (art 7.3), as an explanation names it. */
+export function deadlineOf(facts: CountDateFacts, brin6: string): Deadline {
+  const extended = facts.extensions.get(brin6.slice(0, 4));
+  return extended === undefined ? { day: facts.deadline, extended: false } : { day: extended, extended: true };
+}
 
 export const notFundableReasons = [
   'NOT_ENROLLED_ON_COUNT_DATE',
