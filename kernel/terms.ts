@@ -74,10 +74,14 @@ export function isGeneralHoliday(day: string): boolean {
   return holidays.has(day);
 }
 
+/** A day that is no Saturday, Sunday or generally recognised holiday: where a term may end (Atw art 1.1). */
+export const isWorkingDay = (day: string): boolean => !isWeekend(day) && !isGeneralHoliday(day);
+
 /** The day a term that would end on `day` ends: `day` itself, or the next day that is no Saturday, Sunday or holiday (Atw art 1.1). */
+
 export function termEnd(day: string): string {
   let end = day;
-  while (isWeekend(end) || isGeneralHoliday(end)) end = addDays(end, 1);
+  while (!isWorkingDay(end)) end = addDays(end, 1);
   return end;
 }
 

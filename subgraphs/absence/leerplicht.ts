@@ -7,7 +7,7 @@
 import { addDays, schoolYearOf } from '../../kernel/calendar.ts';
 import { badInput } from '../../kernel/errors.ts';
 import { compulsorySchoolAge } from '../../kernel/leerplicht.ts';
-import { isGeneralHoliday } from '../../kernel/terms.ts';
+import { isWorkingDay } from '../../kernel/terms.ts';
 import { checkExemptionPeriod, overlaps, type ExemptionKind } from './rules.ts';
 
 /** What the register does with an exemption of a kind: its article, whether it can be registered, and its conditions and effect. */
@@ -100,10 +100,7 @@ export function checkWithinCompulsorySchoolAge(birthDate: string, startDate: str
  * not left out: the register does not know each school's calendar here, and a child without a school
  * has none; counting them makes the signal come sooner, never later.
  */
-export function isSchoolDay(day: string): boolean {
-  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
-  return weekday !== 0 && weekday !== 6 && !isGeneralHoliday(day);
-}
+export const isSchoolDay = isWorkingDay;
 
 /** The day the child has been without school for more than `schoolDays` school days counted from `since`: the (schoolDays + 1)th school day on or after it. */
 export function signalDue(since: string, schoolDays: number): string {

@@ -192,7 +192,8 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
   );
   const enrollments = sql`type = ANY(${sql.param([...enrollmentEventTypes])}::text[])`;
   const day = (moment: string) => sql.raw(`(${moment} AT TIME ZONE 'Europe/Amsterdam')::date`);
-  const at = sql.raw(`date_trunc('milliseconds', occurred_at)`);
+  const stored = `date_trunc('milliseconds', occurred_at)`;
+  const at = sql.raw(stored);
   if (upsert) {
     await tx.execute(sql`INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
       SELECT id, ${sql.raw(stateColumns)} FROM funding.enrollment WHERE id IN (SELECT (payload->>'enrollmentId')::uuid FROM bulk_event WHERE ${enrollments})
@@ -218,7 +219,7 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
       key: 'enrollmentId',
       values: sql`(payload->>'enrollmentId')::uuid, (payload->>'learnerId')::uuid, (payload->>'birthDate')::date, payload->>'brin6',
         payload->>'providerCode', payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date,
-        (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, ${at}, ${day(`date_trunc('milliseconds', occurred_at)`)}`,
+        (payload->>'endDate')::date, (payload->>'registeredAt')::timestamptz, ${day("(payload->>'registeredAt')::timestamptz")}, ${at}, ${day(stored)}`,
       where: enrollments,
     },
     upsert ? onEnrollment : undefined,
