@@ -16,6 +16,12 @@ export function classifyPgn(value: string): PgnKind | null {
   return null;
 }
 
+/** The PGN `value` names, or null when it names none: what the audit log records of a request that may be refused. */
+export function pgnOrNull(value: string): string | null {
+  const pgn = value.trim();
+  return classifyPgn(pgn) ? pgn : null;
+}
+
 export function parsePgn(value: string, field = 'pgn'): Pgn {
   const pgn = value.trim();
   const kind = classifyPgn(pgn);

@@ -1,6 +1,6 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { RegisterError } from '../../kernel/errors.ts';
-import { covers, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parseBrin6, parseUuid, pgnOrNull } from '../../kernel/ids/index.ts';
 import { newestFirst } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
@@ -181,13 +181,7 @@ export const resolvers: ResolverMap<Context> = {
     },
     registerExemption: async (_, { input }, context) => {
       // A municipality names the learner by PGN: an access the audit log records, refused or not.
-      const pgn = (() => {
-        try {
-          return parsePgn(input.pgn, 'pgn').value;
-        } catch {
-          return null;
-        }
-      })();
+      const pgn = pgnOrNull(input.pgn);
       try {
         const { exemptionId, noticeCount } = await registerExemption(context.db, context.viewer, input);
         context.audit.record('REGISTER_EXEMPTION', pgn);

@@ -1,7 +1,7 @@
 import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
-import { covers, parseBrin6, parsePgn, parseUuid } from '../../kernel/ids/index.ts';
+import { covers, parseBrin6, parsePgn, parseUuid, pgnOrNull } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
@@ -87,15 +87,6 @@ async function noticesPage(context: Context, args: { status?: 'OPEN' | 'HANDLED'
     conditions,
     args,
   );
-}
-
-/** A PGN as the audit log keys it (normalised), or null when the input is not one. */
-function pgnOrNull(value: string): string | null {
-  try {
-    return parsePgn(value, 'pgn').value;
-  } catch {
-    return null;
-  }
 }
 
 /** Enrollments, each logged with its PGN and whether it was stored; a refusal of the whole call too. */
