@@ -4,6 +4,7 @@ import { insertRows } from '../kernel/bulk.ts';
 import type { Db } from '../kernel/db.ts';
 import { RegisterError } from '../kernel/errors.ts';
 import { readYourWrites, type StoredEvent } from '../kernel/events.ts';
+import { schoolsCovering } from '../kernel/ids/index.ts';
 import { today } from '../kernel/scalars.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { asInstitutionsEvent, mandateEventTypes, type MandateState, type Service } from './institutions.ts';
@@ -69,7 +70,7 @@ export function mandateCopy(schemaName: string) {
       .where(
         and(
           eq(table.vendorOin, viewer.vendorOin),
-          inArray(table.brin6, [...new Set([viewer.school, viewer.school.slice(0, 4)])]),
+          inArray(table.brin6, schoolsCovering(viewer.school)),
           eq(table.service, service),
           lte(table.startDate, day),
           or(isNull(table.endDate), gte(table.endDate, day)),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RegisterError } from '../errors.ts';
-import { brin4Of, covers, isBrin4, isBrin6, parseBrin4, parseBrin6, parseSchool } from './brin.ts';
+import { brin4Of, covers, isBrin4, isBrin6, parseBrin4, parseBrin6, parseSchool, schoolsCovering } from './brin.ts';
 
 // Examples: docs/domain.md §2.1 (25BE, 00AV) and the schema (16AH00).
 describe('BRIN4', () => {
@@ -74,5 +74,12 @@ describe('a school: one vestiging (BRIN6) or a whole school (BRIN4)', () => {
     ['16AH00', '16AH01', false],
   ])('%s covers %s: %s', (school, brin6, covered) => {
     expect(covers(school, brin6)).toBe(covered);
+  });
+});
+
+describe('schoolsCovering', () => {
+  it('is a vestiging and its whole school, or a whole school by itself', () => {
+    expect(schoolsCovering('16AH01')).toEqual(['16AH01', '16AH']);
+    expect(schoolsCovering('16AH')).toEqual(['16AH']);
   });
 });

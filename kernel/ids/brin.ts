@@ -46,3 +46,6 @@ export function parseSchool(value: string, field = 'school'): string {
 export function covers(school: string, brin6: string): boolean {
   return school.length === 4 ? brin6.length === 6 && brin6.slice(0, 4) === school : brin6 === school;
 }
+
+/** The schools that cover `school` (see `covers`): itself and, for a vestiging, its whole school; in that order, without repeats. */
+export const schoolsCovering = (school: string): string[] => (school.length === 6 ? [school, school.slice(0, 4)] : [school]);

@@ -1,7 +1,7 @@
 export { isBsn, parseBsn } from './bsn.ts';
 export { isOnderwijsnummer, parseOnderwijsnummer } from './onderwijsnummer.ts';
 export { classifyPgn, parsePgn, pgnOrNull, type Pgn, type PgnKind } from './pgn.ts';
-export { brin4Of, covers, isBrin4, isBrin6, parseBrin4, parseBrin6, parseSchool } from './brin.ts';
+export { brin4Of, covers, isBrin4, isBrin6, parseBrin4, parseBrin6, parseSchool, schoolsCovering } from './brin.ts';
 export {
   isBoardCode,
   isCompetentAuthorityNumber,

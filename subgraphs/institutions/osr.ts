@@ -6,7 +6,7 @@ import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
-import { parseBrin4, parseBrin6, parseOin, parseUuid } from '../../kernel/ids/index.ts';
+import { parseBrin4, parseBrin6, parseOin, parseUuid, schoolsCovering } from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
@@ -28,7 +28,7 @@ export async function mandateInForce(db: Db, brin6: string, service: Service, ve
     .from(mandate)
     .where(
       and(
-        inArray(mandate.brin6, [brin6, brin6.slice(0, 4)]),
+        inArray(mandate.brin6, schoolsCovering(brin6)),
         eq(mandate.service, service),
         eq(mandate.vendorOin, vendorOin),
         lte(mandate.startDate, day),

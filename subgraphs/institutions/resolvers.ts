@@ -8,6 +8,7 @@ import {
   parseOin,
   parseProviderCode,
   parseUuid,
+  schoolsCovering,
 } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, pageSize } from '../../kernel/pages.ts';
 import { DateScalar, parseDay, today } from '../../kernel/scalars.ts';
@@ -110,7 +111,7 @@ export const resolvers: ResolverMap<Context> = {
       const conditions = [mandatesVisibleTo(viewer)];
       if (args.brin6 != null) {
         const brin6 = parseBrin6(args.brin6, 'brin6');
-        conditions.push(inArray(mandate.brin6, [brin6, brin6.slice(0, 4)]));
+        conditions.push(inArray(mandate.brin6, schoolsCovering(brin6)));
       }
       if (args.activeOn != null) {
         const day = parseDay(args.activeOn, 'activeOn');

@@ -89,6 +89,7 @@ export const vendor = institutions.table('vendor', {
 
 export const mandate = institutions.table('mandate', {
   id: uuid('id').primaryKey(),
+  /** The vestiging's BRIN6, or for a mandate for the whole school its BRIN4 (osr.ts; the column keeps its name). */
   brin6: text('brin6').notNull(),
   service: text('service', { enum: services }).notNull(),
   vendorOin: text('vendor_oin').notNull(),

@@ -1,6 +1,9 @@
+import { and, eq } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { covers } from '../../kernel/ids/index.ts';
-import { reachIn, type Reach } from '../../kernel/reach.ts';
+import { coveredBy, notFound, reachIn, type Reach } from '../../kernel/reach.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 
 /**
@@ -44,4 +47,24 @@ export function schoolOf(viewer: Viewer): School {
 /** Whether the reach sees what is at a vestiging: its school's; a municipality sees by residence, never by school. */
 export function canSee(reach: Reach, brin6: string): boolean {
   return reach.kind === 'all' || (reach.kind === 'school' && covers(reach.school, brin6));
+}
+
+/**
+ * The school's own row of a table kept per vestiging (a notice, a signal, an expulsion), locked for
+ * the change; any other id does not exist for the school (`what` names it in the NOT_FOUND).
+ */
+export async function lockOwn<T extends PgTable & { id: AnyPgColumn; brin6: AnyPgColumn }>(
+  tx: Db,
+  table: T,
+  school: School,
+  id: string,
+  what: string,
+): Promise<T['$inferSelect']> {
+  const [row] = await tx
+    .select()
+    .from(table as PgTable)
+    .where(and(eq(table.id, id), coveredBy(table.brin6, school.school)))
+    .for('update');
+  if (!row) throw notFound(`${what} ${id}`);
+  return row as T['$inferSelect'];
 }

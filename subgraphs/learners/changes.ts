@@ -9,7 +9,7 @@ import { parseUuid } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseOptionalText, textKinds } from '../../kernel/text.ts';
 import { coveredBy, notFound } from '../../kernel/reach.ts';
-import type { School } from './access.ts';
+import { lockOwn, type School } from './access.ts';
 import { deliveredMunicipality, deliveredOf, parseCorrection, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, resultRecorded } from './events.ts';
 import { destinationFor, type EndReason } from './leerplicht.ts';
@@ -211,12 +211,7 @@ export function recordResult(db: Db, school: School, input: RecordResultInput) {
 export function acknowledgeTransfer(db: Db, school: School, input: { documentId: string; noticeId: string }) {
   return once(db, document, school.sender, 'acknowledgeTransfer', input, async (tx) => {
     const id = parseUuid(input.noticeId, 'noticeId', 'a transfer notice id');
-    const [notice] = await tx
-      .select()
-      .from(transferNotice)
-      .where(and(eq(transferNotice.id, id), coveredBy(transferNotice.brin6, school.school)))
-      .for('update');
-    if (!notice) throw notFound(`transfer notice ${id}`);
+    const notice = await lockOwn(tx, transferNotice, school, id, 'transfer notice');
     if (notice.status === 'HANDLED') throw new RegisterError('CONFLICT', `Transfer notice ${id} was already handled`, 'noticeId');
     const owned = await ownEnrollment(tx, school, notice.enrollmentId);
     await tx.update(transferNotice).set({ status: 'HANDLED', handledAt: new Date() }).where(eq(transferNotice.id, id));

@@ -5,8 +5,7 @@ import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
-import { coveredBy, notFound } from '../../kernel/reach.ts';
-import type { School } from './access.ts';
+import { lockOwn, type School } from './access.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import { end, ownEnrollment, type Owned } from './changes.ts';
@@ -42,15 +41,7 @@ function pastDay(value: string, field: string): string {
 }
 
 /** The school's own expulsion, locked; any other id does not exist for the school. */
-async function ownExpulsion(tx: Db, school: School, id: string): Promise<ExpulsionRow> {
-  const [row] = await tx
-    .select()
-    .from(expulsion)
-    .where(and(eq(expulsion.id, id), coveredBy(expulsion.brin6, school.school)))
-    .for('update');
-  if (!row) throw notFound(`expulsion ${id}`);
-  return row;
-}
+const ownExpulsion = (tx: Db, school: School, id: string): Promise<ExpulsionRow> => lockOwn(tx, expulsion, school, id, 'expulsion');
 
 function conflict(message: string, field = 'expulsionId'): RegisterError {
   return new RegisterError('CONFLICT', message, field);

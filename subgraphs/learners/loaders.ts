@@ -3,22 +3,7 @@ import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { covers } from '../../kernel/ids/index.ts';
 import { coveredBy } from '../../kernel/reach.ts';
-import {
-  delivery,
-  enrollment,
-  expulsion,
-  learner,
-  learnerPgn,
-  mergedLearner,
-  person,
-  result,
-  signal,
-  transferNotice,
-  type DeliveryRow,
-  type EnrollmentRow,
-  type ExpulsionRow,
-  type ResultRow,
-} from './tables.ts';
+import { delivery, enrollment, expulsion, learner, learnerPgn, mergedLearner, person, result, signal, transferNotice } from './tables.ts';
 
 function groupBy<Row>(rows: Row[], key: (row: Row) => string): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
@@ -46,6 +31,22 @@ export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promis
   return pairs.map(([id, school]) => delivered.some((row) => row.learnerId === id && covers(school, row.brin6)));
 }
 
+/** A loader of the row whose `key` is each asked key, or null. */
+function one<Row>(rowsOf: (keys: string[]) => Promise<Row[]>, key: (row: Row) => string) {
+  return new DataLoader(async (keys: readonly string[]) => {
+    const rows = new Map((await rowsOf([...keys])).map((row) => [key(row), row]));
+    return keys.map((k) => rows.get(k) ?? null);
+  });
+}
+
+/** A loader of the rows whose `key` is each asked key, in the order `rowsOf` gives them. */
+function many<Row>(rowsOf: (keys: string[]) => Promise<Row[]>, key: (row: Row) => string) {
+  return new DataLoader(async (keys: readonly string[]) => {
+    const groups = groupBy(await rowsOf([...keys]), key);
+    return keys.map((k) => groups.get(k) ?? []);
+  });
+}
+
 /** Per-request loaders: every reference to a learner, enrollment or notice in one request is one batched query. */
 export function learnerLoaders(db: Db) {
   return {
@@ -70,126 +71,56 @@ export function learnerLoaders(db: Db) {
       }
       return ids.map((id) => rows.get(id) ?? null);
     }),
-    enrollment: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(enrollment)
-            .where(inArray(enrollment.id, [...ids]))
-        ).map((row) => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
-    transferNotice: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(transferNotice)
-            .where(inArray(transferNotice.id, [...ids]))
-        ).map((row) => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
-    enrollmentsOfLearner: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<EnrollmentRow>(
-        await db
+    enrollment: one(
+      (ids) => db.select().from(enrollment).where(inArray(enrollment.id, ids)),
+      (row) => row.id,
+    ),
+    transferNotice: one(
+      (ids) => db.select().from(transferNotice).where(inArray(transferNotice.id, ids)),
+      (row) => row.id,
+    ),
+    enrollmentsOfLearner: many(
+      (ids) => db.select().from(enrollment).where(inArray(enrollment.learnerId, ids)).orderBy(enrollment.startDate, enrollment.id),
+      (row) => row.learnerId,
+    ),
+    resultsOfEnrollment: many(
+      (ids) => db.select().from(result).where(inArray(result.enrollmentId, ids)).orderBy(result.schoolYear),
+      (row) => row.enrollmentId,
+    ),
+    formerPgnsOfLearner: many(
+      (ids) =>
+        db
           .select()
-          .from(enrollment)
-          .where(inArray(enrollment.learnerId, [...ids]))
-          .orderBy(enrollment.startDate, enrollment.id),
-        (row) => row.learnerId,
-      );
-      return ids.map((id) => groups.get(id) ?? []);
-    }),
-    resultsOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<ResultRow>(
-        await db
-          .select()
-          .from(result)
-          .where(inArray(result.enrollmentId, [...ids]))
-          .orderBy(result.schoolYear),
-        (row) => row.enrollmentId,
-      );
-      return ids.map((id) => groups.get(id) ?? []);
-    }),
-    formerPgnsOfLearner: new DataLoader(async (ids: readonly string[]) => {
-      const rows = await db
-        .select()
-        .from(learnerPgn)
-        .where(and(inArray(learnerPgn.learnerId, [...ids]), isNotNull(learnerPgn.replacedAt)))
-        .orderBy(learnerPgn.replacedAt);
-      const groups = groupBy(rows, (row) => row.learnerId);
-      return ids.map((id) => groups.get(id) ?? []);
-    }),
-    deliveriesOfLearner: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<DeliveryRow>(
-        await db
-          .select()
-          .from(delivery)
-          .where(inArray(delivery.learnerId, [...ids]))
-          .orderBy(delivery.deliveredAt),
-        (row) => row.learnerId,
-      );
-      return ids.map((id) => groups.get(id) ?? []);
-    }),
-    deliveryOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(delivery)
-            .where(inArray(delivery.enrollmentId, [...ids]))
-        ).map((row) => [row.enrollmentId!, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
+          .from(learnerPgn)
+          .where(and(inArray(learnerPgn.learnerId, ids), isNotNull(learnerPgn.replacedAt)))
+          .orderBy(learnerPgn.replacedAt),
+      (row) => row.learnerId,
+    ),
+    deliveriesOfLearner: many(
+      (ids) => db.select().from(delivery).where(inArray(delivery.learnerId, ids)).orderBy(delivery.deliveredAt),
+      (row) => row.learnerId,
+    ),
+    deliveryOfEnrollment: one(
+      (ids) => db.select().from(delivery).where(inArray(delivery.enrollmentId, ids)),
+      (row) => row.enrollmentId!,
+    ),
     /** The person source's person by BSN. */
-    person: new DataLoader(async (bsns: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(person)
-            .where(inArray(person.bsn, [...bsns]))
-        ).map((row) => [row.bsn, row]),
-      );
-      return bsns.map((bsn) => rows.get(bsn) ?? null);
-    }),
-    signal: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(signal)
-            .where(inArray(signal.id, [...ids]))
-        ).map((row) => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
-    expulsion: new DataLoader(async (ids: readonly string[]) => {
-      const rows = new Map(
-        (
-          await db
-            .select()
-            .from(expulsion)
-            .where(inArray(expulsion.id, [...ids]))
-        ).map((row) => [row.id, row]),
-      );
-      return ids.map((id) => rows.get(id) ?? null);
-    }),
-    expulsionsOfEnrollment: new DataLoader(async (ids: readonly string[]) => {
-      const groups = groupBy<ExpulsionRow>(
-        await db
-          .select()
-          .from(expulsion)
-          .where(inArray(expulsion.enrollmentId, [...ids]))
-          .orderBy(expulsion.startedAt, expulsion.id),
-        (row) => row.enrollmentId,
-      );
-      return ids.map((id) => groups.get(id) ?? []);
-    }),
+    person: one(
+      (bsns) => db.select().from(person).where(inArray(person.bsn, bsns)),
+      (row) => row.bsn,
+    ),
+    signal: one(
+      (ids) => db.select().from(signal).where(inArray(signal.id, ids)),
+      (row) => row.id,
+    ),
+    expulsion: one(
+      (ids) => db.select().from(expulsion).where(inArray(expulsion.id, ids)),
+      (row) => row.id,
+    ),
+    expulsionsOfEnrollment: many(
+      (ids) => db.select().from(expulsion).where(inArray(expulsion.enrollmentId, ids)).orderBy(expulsion.startedAt, expulsion.id),
+      (row) => row.enrollmentId,
+    ),
     /** Keyed `learnerId/brin6`: may that school see that learner? */
     learnerVisibleTo: new DataLoader((keys: readonly string[]) => learnersVisibleTo(db, keys)),
   };

@@ -301,7 +301,7 @@ export const resolvers: ResolverMap<Context> = {
     provider: (row: EnrollmentRow) => ({ code: row.providerCode }),
     location: (row: EnrollmentRow) => ({ code: row.locationCode }),
     offeredProgramme: (row: EnrollmentRow) => ({ id: row.offeredProgrammeId }),
-    // A school's other deliveries are no municipality's business (residents.ts): leerplicht needs neither.
+    // A school's results and educational concept are no municipality's business (residents.ts): leerplicht needs neither.
     results: (row: EnrollmentRow, _, context) => (forMunicipality(context) ? [] : context.loaders.resultsOfEnrollment.load(row.id)),
     educationalConcept: (row: EnrollmentRow, _, context) => (forMunicipality(context) ? null : row.educationalConcept),
     expulsions: (row: EnrollmentRow, _, context) => expulsionsOf(context, row),

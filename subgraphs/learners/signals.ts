@@ -7,8 +7,8 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { parseUuid } from '../../kernel/ids/index.ts';
 import { today } from '../../kernel/scalars.ts';
-import { coveredBy, notFound } from '../../kernel/reach.ts';
-import type { School } from './access.ts';
+import { coveredBy } from '../../kernel/reach.ts';
+import { lockOwn, type School } from './access.ts';
 import { deliveredOf, type Delivered } from './deliveries.ts';
 import { signalIssued } from './events.ts';
 import { discrepancies, sameDiscrepancy } from './reconciliation.ts';
@@ -132,12 +132,7 @@ export async function signalPgnReplaced(tx: Db, change: { learnerId: string; fro
 export function acknowledgeSignal(db: Db, school: School, input: { documentId: string; signalId: string }) {
   return once(db, document, school.sender, 'acknowledgeSignal', input, async (tx) => {
     const id = parseUuid(input.signalId, 'signalId', 'a signal id');
-    const [row] = await tx
-      .select()
-      .from(signal)
-      .where(and(eq(signal.id, id), coveredBy(signal.brin6, school.school)))
-      .for('update');
-    if (!row) throw notFound(`signal ${id}`);
+    const row = await lockOwn(tx, signal, school, id, 'signal');
     if (row.status !== 'OPEN') throw new RegisterError('CONFLICT', `Signal ${id} is ${row.status.toLowerCase()} already`, 'signalId');
     await tx.update(signal).set({ status: 'ACKNOWLEDGED', closedAt: new Date() }).where(eq(signal.id, id));
     return { signalId: id };
