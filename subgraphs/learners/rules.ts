@@ -226,8 +226,9 @@ export function transfersFor(
   receivedOn: string,
 ): Transfer[] {
   const proposedEndDate = addDays(newEnrollment.startDate, -1);
+  const school = brin4Of(newEnrollment.brin6);
   return others
-    .filter((other) => brin4Of(other.brin6) !== brin4Of(newEnrollment.brin6) && other.startDate < newEnrollment.startDate)
+    .filter((other) => brin4Of(other.brin6) !== school && other.startDate < newEnrollment.startDate)
     .flatMap((other) => {
       const endRequired = other.endDate === null || receivedOn <= fourWeeksAfter(other.endDate);
       if (!endRequired && other.endDate! < newEnrollment.startDate) return [];
