@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type SQL } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import { allowLongWork, rowsOf, type Db } from './db.ts';
+import { runRepeatedly } from './tasks.ts';
 import { RegisterError } from './errors.ts';
 
 export function outboxDdl(schema: string): string {
@@ -369,35 +370,10 @@ export async function catchUp(db: Db, options: ConsumerOptions): Promise<number>
 
 /**
  * Runs `catchUp` now, every `intervalMs` and on `wake()` (for LISTEN/NOTIFY: a wake-up only, the
- * table is the truth). One run at a time: a wake during a run queues one more run, since the run may
- * already have read past the moment of the wake. Errors are reported and the next run retries.
+ * table is the truth), one run at a time (kernel/tasks.ts, runRepeatedly). Errors are reported and the next run retries.
  */
 export function startConsumer(db: Db, options: ConsumerLoopOptions): { stop(): Promise<void>; wake(): void } {
-  const report = options.onError ?? ((error: unknown) => console.error(error));
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  const run = async () => {
-    do {
-      again = false;
-      await catchUp(db, options).catch(report);
-    } while (again && !stopped);
-  };
-  const wake = () => {
-    if (stopped) return;
-    if (running) again = true;
-    else running = run().finally(() => (running = undefined));
-  };
-  const timer = setInterval(wake, options.intervalMs ?? 1000);
-  wake();
-  return {
-    wake,
-    stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runRepeatedly(() => catchUp(db, options), options.intervalMs ?? 1000, options.onError ?? ((error: unknown) => console.error(error)));
 }
 
 interface Position {

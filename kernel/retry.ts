@@ -8,22 +8,21 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Waits that start at `firstMs` and grow by `factor` up to `maxMs`, until `reset()`. */
+/** Waits that start at `firstMs` and double up to `maxMs`, until `reset()`. */
 export class Backoff {
   private waitMs: number;
 
   constructor(
-    readonly firstMs: number,
-    readonly maxMs: number,
-    readonly factor = 2,
+    private readonly firstMs: number,
+    private readonly maxMs: number,
   ) {
     this.waitMs = firstMs;
   }
 
-  /** The wait to take now; the next one is longer, up to `maxMs`. */
+  /** The wait to take now; the next one is twice as long, up to `maxMs`. */
   next(): number {
     const wait = this.waitMs;
-    this.waitMs = Math.min(wait * this.factor, this.maxMs);
+    this.waitMs = Math.min(wait * 2, this.maxMs);
     return wait;
   }
 

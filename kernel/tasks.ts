@@ -3,7 +3,7 @@
  * due (the absence register's absolute-absence signal, subgraphs/absence/absoluteAbsence.ts). Started
  * with the subgraph's consumers (system/start.ts), it runs at once, every `everyMs`, and whenever a
  * notification on one of its channels arrives (a wake-up only: the run reads the tables), one run at
- * a time, as a consumer loop does (kernel/events.ts, startConsumer).
+ * a time, as a consumer loop does (runRepeatedly).
  */
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
@@ -18,18 +18,24 @@ export interface SubgraphTask {
   run(db: Db, config: Config): Promise<unknown>;
 }
 
-/**
- * Runs `task` now, every `everyMs` and on `wake()`: a wake during a run queues one more run, since the
- * run may have read past the moment of the wake. Errors are reported and the next run tries again.
- */
+/** Runs `task` now, every `everyMs` and on `wake()`, one run at a time (runRepeatedly). */
 export function startTask(db: Db, task: SubgraphTask, config: Config, onError: (error: unknown) => void): { stop(): Promise<void>; wake(): void } {
+  return runRepeatedly(() => task.run(db, config), task.everyMs, onError);
+}
+
+/**
+ * Runs `work` now, every `everyMs` and on `wake()`, one run at a time: a wake during a run queues one
+ * more run, since the run may already have read past the moment of the wake. Errors go to `onError`
+ * and the next run tries again. A task runs so, and a consumer loop (kernel/events.ts, startConsumer).
+ */
+export function runRepeatedly(work: () => Promise<unknown>, everyMs: number, onError: (error: unknown) => void): { stop(): Promise<void>; wake(): void } {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
   const run = async () => {
     do {
       again = false;
-      await task.run(db, config).catch(onError);
+      await work().catch(onError);
     } while (again && !stopped);
   };
   const wake = () => {
@@ -37,7 +43,7 @@ export function startTask(db: Db, task: SubgraphTask, config: Config, onError: (
     if (running) again = true;
     else running = run().finally(() => (running = undefined));
   };
-  const timer = setInterval(wake, task.everyMs);
+  const timer = setInterval(wake, everyMs);
   wake();
   return {
     wake,

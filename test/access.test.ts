@@ -2,19 +2,17 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { addDays } from '../kernel/calendar.ts';
-import { silentLogger } from '../kernel/logging.ts';
 import { today } from '../kernel/scalars.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { countDateOf, currentCountDate } from '../subgraphs/funding/rules.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
+import type { Listening } from '../kernel/http.ts';
 import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
-import { subgraphs } from '../subgraphs/index.ts';
 import {
   bsnFor,
   eventually,
   Follower,
+  listenToSubgraph,
   openVestiging,
   postGraphQL,
   schoolAt,
@@ -686,9 +684,7 @@ describe('a token for a whole school (BRIN4): every vestiging of that school, an
     const direct = new Map<string, Listening>();
     beforeAll(async () => {
       for (const name of ['learners', 'absence']) {
-        const subgraph = subgraphs.find((each) => each.name === name)!;
-        const server = await createSubgraphServer(subgraph, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-        direct.set(name, await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger));
+        direct.set(name, await listenToSubgraph(system, name));
       }
     });
     afterAll(() => Promise.all([...direct.values()].map((listening) => listening.close())));

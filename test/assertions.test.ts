@@ -7,13 +7,22 @@ import { startSystem, type RunningSystem } from '../system/start.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { appendEvents, readEvents, type NewEvent } from '../kernel/events.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import type { Listening } from '../kernel/http.ts';
 import { createLogger, silentLogger } from '../kernel/logging.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { issueToken, signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
-import { subgraphs } from '../subgraphs/index.ts';
-import { enrollmentInput, eventually, Follower, freshDatabaseUrl, postGraphQL, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import {
+  enrollmentInput,
+  eventually,
+  Follower,
+  freshDatabaseUrl,
+  listenToSubgraph,
+  postGraphQL,
+  schoolAt,
+  startTestSystem,
+  type School,
+  type TestSystem,
+} from './harness.ts';
 
 /*
  * The viewer the gateway signs for a subgraph (kernel/viewer.ts, gateway/assertions.ts): good at
@@ -27,9 +36,8 @@ const seconds = (from: number) => Math.floor(from / 1000);
 
 /** A subgraph served on its own, over HTTP and graphql-ws, as a process with SERVE=<name> serves it. */
 async function serveDirectly(system: TestSystem, name: string): Promise<Listening & { live(): number; close(): Promise<void> }> {
-  const subgraph = subgraphs.find((candidate) => candidate.name === name)!;
-  const server = await createSubgraphServer(subgraph, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-  const listening = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+  const listening = await listenToSubgraph(system, name);
+  const server = listening.subgraph;
   const sockets = serveWebSocket(listening.server, subgraphSubscriptions(server));
   return {
     ...listening,

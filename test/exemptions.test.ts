@@ -1,17 +1,15 @@
-import { silentLogger } from '../kernel/logging.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamStart } from '../kernel/events.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import type { Listening } from '../kernel/http.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { today } from '../kernel/scalars.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
-import { absence } from '../subgraphs/absence/index.ts';
 import {
   bsnFor,
   eventually,
   Follower,
   importPersonLines,
+  listenToSubgraph,
   personLine,
   postGraphQL,
   schoolAt,
@@ -78,8 +76,7 @@ describe('leerplicht through the gateway', () => {
     system = await startTestSystem();
     [a, b] = (await Promise.all(['16AH00', '03WU00'].map((brin6) => schoolAt(system, brin6)))) as [School, School];
     // The absence subgraph itself, past the gateway, as the gateway would ask it.
-    const server = await createSubgraphServer(absence, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+    direct = await listenToSubgraph(system, 'absence');
     atEmmen = await follow({ role: 'MUNICIPALITY', municipality: emmen });
     atAmsterdam = await follow({ role: 'MUNICIPALITY', municipality: amsterdam });
   });

@@ -15,7 +15,7 @@ import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer
 import { subgraphs } from '../subgraphs/index.ts';
 import { countDateOf, currentCountDate, registrationDeadline } from '../subgraphs/funding/rules.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { bsnFor, eventually, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, eventually, listenToSubgraph, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
 
@@ -156,9 +156,7 @@ describe('funding through the gateway', () => {
     let direct: Listening;
     beforeAll(async () => {
       enrollmentId = (await enroll(a)).id;
-      const funding = subgraphs.find((subgraph) => subgraph.name === 'funding')!;
-      const server = await createSubgraphServer(funding, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+      direct = await listenToSubgraph(system, 'funding');
     });
     afterAll(() => direct?.close());
 

@@ -1,15 +1,12 @@
-import { silentLogger } from '../kernel/logging.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../kernel/calendar.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import type { Listening } from '../kernel/http.ts';
 import { today } from '../kernel/scalars.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
 import { learnersEvent, type EnrollmentEventType, type EnrollmentState } from '../contracts/learners.ts';
-import { subgraphs } from '../subgraphs/index.ts';
-import { bsnFor, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import { bsnFor, listenToSubgraph, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
 /*
  * The registration term of a count date as the law reads it (issue 19, counter-examples 5 and 7):
@@ -32,9 +29,7 @@ describe('the registration term of a count date, through the gateway', () => {
   beforeAll(async () => {
     system = await startTestSystem();
     [a, b, c] = (await Promise.all(['16AH00', '03WU00', '04LY00'].map((brin6) => schoolAt(system, brin6)))) as [School, School, School];
-    const funding = subgraphs.find((subgraph) => subgraph.name === 'funding')!;
-    const server = await createSubgraphServer(funding, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+    direct = await listenToSubgraph(system, 'funding');
   });
   afterAll(async () => {
     await direct?.close();

@@ -5,11 +5,10 @@ import { documentId } from '../gateway/trusted.ts';
 import { startSystem, type RunningSystem } from '../system/start.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { readConfig } from '../kernel/config.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
-import { createSubgraphServer, schemaFolder } from '../kernel/subgraph.ts';
+import type { Listening } from '../kernel/http.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { issueToken, signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
-import { institutions } from '../subgraphs/institutions/index.ts';
-import { freshDatabaseUrl, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
+import { freshDatabaseUrl, listenToSubgraph, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
 // The registered client operations (schema/operations): the schema check keeps them valid, these
 // tests keep them answered as documented.
@@ -189,12 +188,7 @@ describe('the gateway over the institutions subgraph', () => {
   describe('a subgraph reached directly', () => {
     let subgraph: Listening;
     beforeAll(async () => {
-      const server = await createSubgraphServer(institutions, {
-        database: system.system.database!,
-        viewerSecret: system.config.viewerSecret,
-        production: false,
-      });
-      subgraph = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+      subgraph = await listenToSubgraph(system, 'institutions');
     });
     afterAll(() => subgraph?.close());
 

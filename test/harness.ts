@@ -8,7 +8,9 @@ import { WebSocket } from 'ws';
 import { startSystem, type RunningSystem, type SystemOptions } from '../system/start.ts';
 import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
+import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
 import { kernelMigrations, migrate } from '../kernel/migrations.ts';
+import { createSubgraphServer, type SubgraphServer } from '../kernel/subgraph.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
 import { today } from '../kernel/scalars.ts';
@@ -130,6 +132,17 @@ export async function startTestSystem(environment: Record<string, string> = {}, 
       await fresh.drop();
     },
   };
+}
+
+/**
+ * The subgraph `name` of a running test system served on its own port, past the gateway, over the
+ * system's database and viewer secret: as the gateway asks it, or as a caller who skips the gateway
+ * would. `subgraph` is the server it serves, for a test that also opens its subscriptions.
+ */
+export async function listenToSubgraph(system: TestSystem, name: string): Promise<Listening & { subgraph: SubgraphServer }> {
+  const subgraph = subgraphs.find((candidate) => candidate.name === name)!;
+  const server = await createSubgraphServer(subgraph, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
+  return { ...(await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger)), subgraph: server };
 }
 
 export async function postGraphQL<Data>(

@@ -1,20 +1,19 @@
-import { silentLogger } from '../kernel/logging.ts';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { compareCursors } from '../kernel/events.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
+import type { Listening } from '../kernel/http.ts';
 import { today } from '../kernel/scalars.ts';
-import { createSubgraphServer, schemaFolder } from '../kernel/subgraph.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
-import { subgraphs } from '../subgraphs/index.ts';
 import {
   bsnFor,
   enrollmentInput,
   eventually,
   Follower,
   importPersonLines,
+  listenToSubgraph,
   personLine,
   postGraphQL,
   schoolAt,
@@ -384,9 +383,7 @@ describe('leerplicht for municipalities', () => {
   describe('the learners subgraph reached directly', () => {
     let direct: Listening;
     beforeAll(async () => {
-      const learners = subgraphs.find((subgraph) => subgraph.name === 'learners')!;
-      const server = await createSubgraphServer(learners, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+      direct = await listenToSubgraph(system, 'learners');
     });
     afterAll(() => direct?.close());
 

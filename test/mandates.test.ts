@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../kernel/calendar.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
-import { silentLogger } from '../kernel/logging.ts';
+import type { Listening } from '../kernel/http.ts';
 import { today } from '../kernel/scalars.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
-import { subgraphs } from '../subgraphs/index.ts';
-import { postGraphQL, startTestSystem, type TestSystem } from './harness.ts';
+import { listenToSubgraph, postGraphQL, startTestSystem, type TestSystem } from './harness.ts';
 
 /** A registered vendor that starts without any mandate. */
 const newcomer = '00000003273255280000';
@@ -83,9 +80,7 @@ describe('OSR mandates enforced by every register', () => {
   describe('when a register is reached directly', () => {
     let direct: Listening;
     beforeAll(async () => {
-      const learners = subgraphs.find((subgraph) => subgraph.name === 'learners')!;
-      const server = await createSubgraphServer(learners, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-      direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+      direct = await listenToSubgraph(system, 'learners');
     });
     afterAll(() => direct?.close());
 

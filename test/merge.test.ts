@@ -2,20 +2,18 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../kernel/db.ts';
 import { readEvents } from '../kernel/events.ts';
-import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
-import { silentLogger } from '../kernel/logging.ts';
+import type { Listening } from '../kernel/http.ts';
 import { today } from '../kernel/scalars.ts';
-import { createSubgraphServer } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
 import { applyLearnerEvents as applyToAbsence, learnersConsumer as absenceConsumer } from '../subgraphs/absence/copy.ts';
 import { applyLearnerEvents as applyToFunding, learnersConsumer as fundingConsumer } from '../subgraphs/funding/copy.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
-import { subgraphs } from '../subgraphs/index.ts';
 import {
   bsnFor,
   enrollmentInput,
   eventually,
   importPersonLines,
+  listenToSubgraph,
   personLine,
   postGraphQL,
   schoolAt,
@@ -143,9 +141,7 @@ describe('a BSN that replaces an onderwijsnummer and is held by another learner'
   let reportedAfter: Awaited<ReturnType<typeof report>>;
 
   beforeAll(async () => {
-    const learners = subgraphs.find((subgraph) => subgraph.name === 'learners')!;
-    const server = await createSubgraphServer(learners, { database: system.system.database!, viewerSecret: system.config.viewerSecret, production: false });
-    direct = await listen(graphqlHandler(server.server, server.contextFor), '127.0.0.1', 0, silentLogger);
+    direct = await listenToSubgraph(system, 'learners');
 
     // B enrolls the child by its BSN, since 2024.
     atB = await enroll(b, { pgn: bsn, birthDate: '2019-03-01', familyName: 'Bakker', givenNames: 'Lotte' }, { startDate: '2024-08-01' });
