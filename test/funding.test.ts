@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type SubgraphSource } from '../gateway/gateway.ts';
-import { readOperations } from '../gateway/composition.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { readEvents } from '../kernel/events.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
@@ -15,9 +14,18 @@ import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer
 import { subgraphs } from '../subgraphs/index.ts';
 import { countDateOf, currentCountDate, registrationDeadline } from '../subgraphs/funding/rules.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { bsnFor, eventually, listenToSubgraph, postGraphQL, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
-
-const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
+import {
+  bsnFor,
+  eventually,
+  listenToSubgraph,
+  postGraphQL,
+  schoolAt,
+  startTestSystem,
+  type GraphQLResponse,
+  type School,
+  type TestSystem,
+  registeredOperation,
+} from './harness.ts';
 
 interface Status {
   countDate: string;
@@ -46,7 +54,7 @@ describe('funding through the gateway', () => {
   afterAll(() => system?.close());
 
   async function enroll(at: School, overrides: Record<string, unknown> = {}, pgn = bsnFor(++serial + 7000)) {
-    const response = await system.query<Enrolled>(operations.get('EnrollLearner.graphql')!, {
+    const response = await system.query<Enrolled>(registeredOperation('EnrollLearner.graphql'), {
       token: at.token,
       variables: {
         input: {
@@ -307,7 +315,7 @@ describe('funding through the gateway', () => {
             edges: { node: { learner: { pgn: string }; location: { address: { city: string } }; fundingStatus: Status | null } }[];
           };
         };
-        const response = await postGraphQL<Page>(front.url, operations.get('SchoolEnrollments.graphql')!, { activeOn: countDate, first: 50 }, a.token);
+        const response = await postGraphQL<Page>(front.url, registeredOperation('SchoolEnrollments.graphql'), { activeOn: countDate, first: 50 }, a.token);
         expect(response.errors).toBeUndefined();
         const nodes = response.data!.enrollments.edges.map((edge) => edge.node);
         expect(nodes.length).toBeGreaterThanOrEqual(2);

@@ -1,20 +1,14 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOperations } from '../gateway/composition.ts';
 import { documentId } from '../gateway/trusted.ts';
 import { startSystem, type RunningSystem } from '../system/start.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { readConfig } from '../kernel/config.ts';
 import type { Listening } from '../kernel/http.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
 import { issueToken, signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
-import { freshDatabaseUrl, listenToSubgraph, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
+import { freshDatabaseUrl, listenToSubgraph, postGraphQL, startTestSystem, type GraphQLResponse, type TestSystem, registeredOperation } from './harness.ts';
 
-// The registered client operations (schema/operations): the schema check keeps them valid, these
-// tests keep them answered as documented.
-const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
-const branchQuery = operations.get('Branch.graphql')!;
-const pageQuery = operations.get('Branches.graphql')!;
+const branchQuery = registeredOperation('Branch.graphql');
+const pageQuery = registeredOperation('Branches.graphql');
 
 type Page = {
   branches: {

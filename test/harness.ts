@@ -5,12 +5,13 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import { WebSocket } from 'ws';
+import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem, type SystemOptions } from '../system/start.ts';
 import { readConfig, type Config } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { graphqlHandler, listen, type Listening } from '../kernel/http.ts';
 import { kernelMigrations, migrate } from '../kernel/migrations.ts';
-import { createSubgraphServer, type SubgraphServer } from '../kernel/subgraph.ts';
+import { createSubgraphServer, schemaFolder, type SubgraphServer } from '../kernel/subgraph.ts';
 import { silentLogger } from '../kernel/logging.ts';
 import { issueToken, type Viewer } from '../kernel/viewer.ts';
 import { today } from '../kernel/scalars.ts';
@@ -366,4 +367,17 @@ export async function eventually(what: string, check: () => unknown, options: { 
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+let operations: Map<string, string> | undefined;
+
+/**
+ * The text of a registered client operation (schema/operations, e.g. `Branch.graphql`): the schema check
+ * keeps them valid, and tests run them as a vendor's client sends them.
+ */
+export function registeredOperation(name: string): string {
+  operations ??= new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
+  const source = operations.get(name);
+  if (source === undefined) throw new Error(`No registered operation ${name} in schema/operations`);
+  return source;
 }

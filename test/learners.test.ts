@@ -3,20 +3,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readOperations } from '../gateway/composition.ts';
 import { rowsOf } from '../kernel/db.ts';
 import { readEvents } from '../kernel/events.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
 import { today } from '../kernel/scalars.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
-import { bsnFor, eventually, openVestiging, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
+import {
+  bsnFor,
+  eventually,
+  openVestiging,
+  schoolAt,
+  startTestSystem,
+  type GraphQLResponse,
+  type School,
+  type TestSystem,
+  registeredOperation,
+} from './harness.ts';
 
-// Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
-const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
-const enrollMutation = operations.get('EnrollLearner.graphql')!;
-const noticesQuery = operations.get('TransferNotices.graphql')!;
+const enrollMutation = registeredOperation('EnrollLearner.graphql');
+const noticesQuery = registeredOperation('TransferNotices.graphql');
 
 type Enrolled = {
   enrollLearner: {

@@ -1,11 +1,8 @@
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readOperations } from '../gateway/composition.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { compareCursors } from '../kernel/events.ts';
 import type { Listening } from '../kernel/http.ts';
 import { today } from '../kernel/scalars.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader, type Viewer } from '../kernel/viewer.ts';
 import {
   bsnFor,
@@ -21,6 +18,7 @@ import {
   type GraphQLResponse,
   type School,
   type TestSystem,
+  registeredOperation,
 } from './harness.ts';
 
 /*
@@ -30,11 +28,9 @@ import {
  * Emmen is CBS 0114 (postcode 7822 HG lies in it), Amsterdam 0363.
  */
 
-// Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
-const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
-const residentEnrollments = operations.get('ResidentEnrollments.graphql')!;
-const expulsionsQuery = operations.get('Expulsions.graphql')!;
-const subscription = operations.get('ResidentEnrollmentChanged.graphql')!;
+const residentEnrollments = registeredOperation('ResidentEnrollments.graphql');
+const expulsionsQuery = registeredOperation('Expulsions.graphql');
+const subscription = registeredOperation('ResidentEnrollmentChanged.graphql');
 
 const emmen = '0114';
 const amsterdam = '0363';

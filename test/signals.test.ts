@@ -1,7 +1,4 @@
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readOperations } from '../gateway/composition.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
 import {
   bsnFor,
   enrollmentInput,
@@ -13,6 +10,7 @@ import {
   startTestSystem,
   type School,
   type TestSystem,
+  registeredOperation,
 } from './harness.ts';
 
 /*
@@ -20,11 +18,9 @@ import {
  * a change of the person or the PGN concerns its enrollment, the school is told, live and resumably.
  */
 
-// Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
-const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
-const subscription = operations.get('SignalIssued.graphql')!;
-const signalsQuery = operations.get('Signals.graphql')!;
-const acknowledge = operations.get('AcknowledgeSignal.graphql')!;
+const subscription = registeredOperation('SignalIssued.graphql');
+const signalsQuery = registeredOperation('Signals.graphql');
+const acknowledge = registeredOperation('AcknowledgeSignal.graphql');
 
 type Signal = {
   id: string;

@@ -1,13 +1,10 @@
-import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { readOperations } from '../gateway/composition.ts';
 import { startSystem, type RunningSystem } from '../system/start.ts';
 import { silentLogger } from '../kernel/logging.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
 import { readConfig } from '../kernel/config.ts';
 import { openDatabase, type Database } from '../kernel/db.ts';
 import { appendEvents, compareCursors, readEvents, streamStart, type NewEvent } from '../kernel/events.ts';
@@ -15,13 +12,21 @@ import { issueToken } from '../kernel/viewer.ts';
 import { addDays } from '../kernel/calendar.ts';
 import { today } from '../kernel/scalars.ts';
 import { sql } from 'drizzle-orm';
-import { enrollmentInput, eventually, Follower, freshDatabaseUrl, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import {
+  enrollmentInput,
+  eventually,
+  Follower,
+  freshDatabaseUrl,
+  schoolAt,
+  startTestSystem,
+  type School,
+  type TestSystem,
+  registeredOperation,
+} from './harness.ts';
 
-// Registered client operations (schema/operations): the schema check keeps them valid, these tests run them.
-const operations = new Map(readOperations(path.join(schemaFolder, 'operations')).map((operation) => [operation.name, operation.source]));
-const noticesSubscription = operations.get('TransferNoticeIssued.graphql')!;
-const fundingSubscription = operations.get('FundingStatusChanged.graphql')!;
-const absenceSubscription = operations.get('AbsenceReportUpdated.graphql')!;
+const noticesSubscription = registeredOperation('TransferNoticeIssued.graphql');
+const fundingSubscription = registeredOperation('FundingStatusChanged.graphql');
+const absenceSubscription = registeredOperation('AbsenceReportUpdated.graphql');
 
 const enrollMutation = 'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }';
 const bulkMutation = 'mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { enrollments { id } failures { message } } }';

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
 import { documentId, untrusted } from '../gateway/trusted.ts';
 import { projectRoot } from '../kernel/config.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
-import { postGraphQL, startTestSystem, type TestSystem } from './harness.ts';
+import { postGraphQL, startTestSystem, type TestSystem, registeredOperation } from './harness.ts';
 
 /**
  * Texts whose parse or validation messages would tell a stranger about the schema: the field it
@@ -23,7 +22,7 @@ const unregisteredProbes = [
 describe('trusted documents: a strict gateway runs registered operations only', () => {
   let system: TestSystem;
   let token: string;
-  const branch = readOperations(path.join(schemaFolder, 'operations')).find((operation) => operation.name === 'Branch.graphql')!.source;
+  const branch = registeredOperation('Branch.graphql');
 
   beforeAll(async () => {
     system = await startTestSystem({ TRUSTED_DOCUMENTS: 'strict', SEED: 'false' });

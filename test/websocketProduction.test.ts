@@ -1,9 +1,6 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOperations } from '../gateway/composition.ts';
 import { untrusted } from '../gateway/trusted.ts';
-import { schemaFolder } from '../kernel/subgraph.ts';
-import { startTestSystem, type TestSystem } from './harness.ts';
+import { startTestSystem, type TestSystem, registeredOperation } from './harness.ts';
 import { codeOf, Connection, fundingSubscription, operator } from './websocketClient.ts';
 
 /*
@@ -14,7 +11,7 @@ import { codeOf, Connection, fundingSubscription, operator } from './websocketCl
 describe('trusted documents over WebSocket', () => {
   let system: TestSystem;
   let connection: Connection;
-  const branch = readOperations(path.join(schemaFolder, 'operations')).find((operation) => operation.name === 'Branch.graphql')!.source;
+  const branch = registeredOperation('Branch.graphql');
   beforeAll(async () => {
     system = await startTestSystem({ TRUSTED_DOCUMENTS: 'strict', SEED: 'false' });
     connection = await Connection.open(system.url, await system.token(operator));
