@@ -13,7 +13,9 @@ import { parseViewer, verifyToken, viewerHeader, type Viewer } from '../kernel/v
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from '../kernel/logging.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { injectTraceContext } from '../kernel/tracing.ts';
+import type { Db } from '../kernel/db.ts';
 import { ViewerAssertions } from './assertions.ts';
+import { EntityCache } from './cache.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
 import { RateLimiter, rateKey } from './rateLimit.ts';
 import { trustedDocumentCache, trustedDocumentStore, trustedDocumentsPlugin } from './trusted.ts';
@@ -204,6 +206,8 @@ export async function createGateway(options: {
   subgraphTimeoutMs?: number;
   /** How long an event is held while a part of the register it needs is out. @default 60000 */
   eventHoldMs?: number;
+  /** The entity cache (gateway/cache.ts), where the gateway can read the streams; none: every entity is fetched. */
+  entityCache?: { db: Db; entries: number } | undefined;
   logger?: Logger;
   metrics?: Metrics | undefined;
 }): Promise<Gateway> {
@@ -215,10 +219,12 @@ export async function createGateway(options: {
   const unreachable = (name: string) => (error: unknown, context: Partial<GatewayContext> | undefined) =>
     logger.warn({ service: 'gateway', subgraph: name, requestId: context?.requestId, err: error }, 'subgraph unavailable');
   const queue = options.subscriberQueue ?? 1000;
+  const cache = options.entityCache && new EntityCache({ ...options.entityCache, metrics: options.metrics });
   for (const [name, source] of options.sources) {
     const fetching =
       source.kind === 'in-process' ? new InProcessDataSource(source.server) : remoteDataSource(name, source.url, options.subgraphTimeoutMs ?? 20_000);
-    dataSources[name] = new OutageAnswering(fetching, unreachable(name));
+    const answering = new OutageAnswering(fetching, unreachable(name));
+    dataSources[name] = cache ? cache.wrap(name, answering) : answering;
     if (source.kind === 'in-process') upstreams.set(name, (request, assertion) => source.server.subscribe(request, assertion));
     else {
       const remote = remoteUpstream(source.url, queue);

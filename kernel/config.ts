@@ -79,6 +79,9 @@ const environment = z
     SEED: z.enum(['true', 'false']).default('true'),
     // Requests per second per viewer at the gateway, with bursts of twice that; 0 turns it off.
     RATE_LIMIT: z.coerce.number({ error: 'must be a number of requests per second' }).min(0).default(100),
+    // The gateway's entity cache (README, "The entity cache"): entities held per class at most; 0 turns
+    // it off. A gateway in a process of its own needs DATABASE_URL for it: it follows the streams there.
+    GATEWAY_CACHE_ENTRIES: z.coerce.number({ error: 'must be a whole number of entities' }).int().min(0).default(100_000),
     // Two-sided TLS at the gateway: PEM files of its certificate and key, and of the CAs whose client
     // certificates it trusts (vendors are known by them). All three or none.
     TLS_CERT: z.string().optional(),
@@ -198,6 +201,8 @@ export interface Config {
   tokenMaxLifetime: number;
   seed: boolean;
   rateLimit: number;
+  /** Entities the gateway's cache holds per class at most; 0: no cache. */
+  gatewayCacheEntries: number;
   /** Paths of the PEM files for two-sided TLS at the gateway; undefined: plain HTTP. */
   tls: { certFile: string; keyFile: string; clientCaFile: string } | undefined;
   /** Run only registered operations (trusted documents). */
@@ -239,6 +244,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tokenMaxLifetime: value.TOKEN_MAX_LIFETIME,
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
+    gatewayCacheEntries: value.GATEWAY_CACHE_ENTRIES,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
     subscriptions: {
       perConnection: value.SUBSCRIPTIONS_PER_CONNECTION,

@@ -210,6 +210,37 @@ export async function readBatch(
 }
 
 /**
+ * For a reader that needs to know what changed rather than to handle each event once in order (the
+ * gateway's entity cache, gateway/cache.ts): every event committed after `after`, also those that
+ * `readBatch` still holds back behind an older open transaction, at most `limit`. `cursor` moves past
+ * the events `readBatch` would have returned and no further, so the held ones come again next time
+ * (they are few and short-lived); `more` when `limit` cut the list short. `after` null: from the
+ * stream's head, reading nothing before it.
+ */
+export async function readChanges(
+  db: Db,
+  stream: string,
+  after: string | null,
+  limit: number,
+): Promise<{ events: Pick<StoredEvent, 'type' | 'keys'>[]; cursor: string | null; more: boolean }> {
+  if (after === null) return { events: [], cursor: (await readBatch(db, stream, null, { limit: 1, types: [''] })).head ?? streamStart, more: false };
+  const from = decodeEventCursor(after);
+  const rows = rowsOf<{ type: string; keys: Record<string, string>; at_txid: string; at_position: string; settled: boolean }>(
+    await db.execute(sql`
+      WITH ${horizon}
+      SELECT type, keys, txid::text AS at_txid, position::text AS at_position, txid < (SELECT txid FROM horizon) AS settled
+      FROM ${table(stream, 'outbox')}
+      WHERE (txid, position) > (${from.txid}::xid8, ${from.position}::bigint)
+      ORDER BY txid, position
+      LIMIT ${limit}`),
+  );
+  // Ordered by txid, so the settled ones come first.
+  const settled = rows.filter((row) => row.settled).at(-1);
+  const cursor = settled ? encodeEventCursor({ txid: settled.at_txid, position: settled.at_position }) : after;
+  return { events: rows.map(({ type, keys }) => ({ type, keys })), cursor, more: rows.length === limit };
+}
+
+/**
  * Handles the next events in one transaction with the consumer's cursor, so the cursor moves exactly
  * when the handler's writes commit: each event takes effect once (docs/architecture.md, "Events and
  * subscriptions"). The row lock on the cursor makes replicas of one consumer take turns. Returns how

@@ -33,6 +33,9 @@ export class Metrics {
   private readonly requests: Counter<'service' | 'type'>;
   private readonly errors: Counter<'service' | 'code'>;
   private readonly duration: Histogram<'service' | 'type'>;
+  private readonly cacheLookups: Counter<'class' | 'result'>;
+  private readonly cacheDrops: Counter<'class' | 'scope'>;
+  private cacheSizes: () => { name: string; entries: number }[] = () => [];
 
   constructor() {
     const registers = [this.registry];
@@ -56,9 +59,32 @@ export class Metrics {
       buckets: durationBuckets,
       registers,
     });
+    // The gateway's entity cache (gateway/cache.ts).
+    this.cacheLookups = new Counter({
+      name: 'register_gateway_cache_lookups_total',
+      help: "Entities the gateway's cache was asked for, by class and result: hit, miss, or bypass (not known to be exact then, so fetched)",
+      labelNames: ['class', 'result'],
+      registers,
+    });
+    this.cacheDrops = new Counter({
+      name: 'register_gateway_cache_invalidations_total',
+      help: "Invalidations of the gateway's cache by an event, by class and scope: one entity, or the whole class",
+      labelNames: ['class', 'scope'],
+      registers,
+    });
     // collect() runs with the gauge as `this`; it reads this Metrics' own counts.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    new Gauge({
+      name: 'register_gateway_cache_entries',
+      help: "Entities held in the gateway's cache, by class",
+      labelNames: ['class'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { name, entries } of self.cacheSizes()) this.set({ class: name }, entries);
+      },
+    });
     new Gauge({
       name: 'register_subscriptions_open',
       help: 'Subscriptions open now: clients at the gateway, upstream subscriptions at each subgraph feed',
@@ -119,6 +145,19 @@ export class Metrics {
   async render(): Promise<{ contentType: string; text: string }> {
     this.readings = await this.read();
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+
+  countCacheLookups(name: string, result: 'hit' | 'miss' | 'bypass', entities: number): void {
+    if (entities > 0) this.cacheLookups.labels(name, result).inc(entities);
+  }
+
+  countCacheDrop(name: string, scope: 'entity' | 'class'): void {
+    this.cacheDrops.labels(name, scope).inc();
+  }
+
+  /** Where a scrape reads the cache's size per class. */
+  cacheSizesFrom(read: () => { name: string; entries: number }[]): void {
+    this.cacheSizes = read;
   }
 
   /** A request refused before it became an operation (no valid token, over its rate). */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { ConfigError, type Config } from '../kernel/config.ts';
-import { openDatabase, type Database } from '../kernel/db.ts';
+import { openDatabase, type Database, type Db } from '../kernel/db.ts';
 import { graphqlHandler, listen, route, type Handler, type Listening, type TlsOptions } from '../kernel/http.ts';
 import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { catchUpWithCommitted, consumerLag, startConsumer, type ConsumerOptions } from '../kernel/events.ts';
@@ -115,7 +115,7 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
     }
     progress.phase = 'starting the gateway';
     const sources = new Map<string, SubgraphSource>(servers.map((server) => [server.name, { kind: 'in-process', server }]));
-    const gateway = await serveGateway(config, await readSupergraph(), sources, listening, tls !== undefined, { logger, metrics });
+    const gateway = await serveGateway(config, await readSupergraph(), sources, listening, tls !== undefined, { logger, metrics }, database.db);
     Object.assign(steps, { sockets: gateway.closeSockets, gateway: gateway.close });
     progress.gateway = gateway;
     progress.serving = tracedHandler(gateway.handler);
@@ -352,7 +352,28 @@ async function startGateway(config: Config, listening: Listening, telemetry: Tel
   const missing = names.filter((name) => !config.subgraphUrls.has(name));
   if (missing.length) throw new ConfigError(`SUBGRAPH_URLS has no URL for ${missing.join(', ')}`);
   const sources = new Map<string, SubgraphSource>(names.map((name) => [name, { kind: 'remote', url: config.subgraphUrls.get(name)! }]));
-  return serveGateway(config, supergraphSdl, sources, listening, config.tls !== undefined, telemetry);
+  const streams = await streamsForCache(config, telemetry.logger);
+  const served = await serveGateway(config, supergraphSdl, sources, listening, config.tls !== undefined, telemetry, streams?.db);
+  return streams ? { ...served, close: () => closing(served.close, () => streams.close())() } : served;
+}
+
+/**
+ * A gateway in a process of its own follows the streams for its entity cache (gateway/cache.ts) on
+ * DATABASE_URL. It serves without a database too: then, or when the database cannot be reached at
+ * start, without the cache, and says so.
+ */
+async function streamsForCache(config: Config, logger: Logger): Promise<Database | undefined> {
+  if (config.gatewayCacheEntries === 0) return undefined;
+  if (!config.databaseUrl) {
+    logger.info('no DATABASE_URL: the gateway runs without its entity cache, which follows the streams there');
+    return undefined;
+  }
+  try {
+    return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.timeouts, log: (message) => logger.warn(message) });
+  } catch (error) {
+    logger.warn({ err: error }, 'the database cannot be reached: the gateway runs without its entity cache');
+    return undefined;
+  }
 }
 
 interface ServedGateway {
@@ -375,6 +396,7 @@ async function serveGateway(
   listening: Listening,
   clientCertificates: boolean,
   telemetry: Telemetry,
+  streams: Db | undefined,
 ): Promise<ServedGateway> {
   const trusted = trustedFor(config);
   const gateway = await createGateway({
@@ -386,6 +408,7 @@ async function serveGateway(
     subscriberQueue: config.subscriptions.queue,
     subgraphTimeoutMs: config.timeouts.subgraphMs,
     eventHoldMs: config.subscriptions.holdMs,
+    entityCache: streams && config.gatewayCacheEntries > 0 ? { db: streams, entries: config.gatewayCacheEntries } : undefined,
     ...telemetry,
   });
   const pages = { build: await loadWebBuild(), explorer: config.explorer };

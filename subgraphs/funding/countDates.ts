@@ -1,7 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { allowLongWork, type Db } from '../../kernel/db.ts';
+import { appendEvents } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { assessEveryone } from './assess.ts';
+import { countDateOpened } from './events.ts';
 import { currentCountDate } from './rules.ts';
 import { countDate, type CountDateRow } from './tables.ts';
 
@@ -35,7 +37,9 @@ export async function openCountDate(tx: Db, day: string): Promise<number> {
   // Every enrollment of the country at once: 8 s on the bench's machine (docs/performance.md).
   await allowLongWork(tx);
   await tx.insert(countDate).values({ countDate: day, phase: 'PROVISIONAL' });
-  return assessEveryone(tx, day);
+  const assessed = await assessEveryone(tx, day);
+  await appendEvents(tx, 'funding', [countDateOpened(day, assessed)]);
+  return assessed;
 }
 
 /** The count dates funding keeps, newest first. */

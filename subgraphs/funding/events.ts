@@ -43,3 +43,20 @@ export function countDateFinalised(countDate: string, counted: number, notCounte
     payload: { countDate, fundingYear: fundingYearOf(countDate), phase: 'FINAL', counted, notCounted },
   };
 }
+
+/**
+ * A count date began to be kept: its first statuses are assessed and kept, not announced one by one
+ * (nothing changed, a count date began). Said once, so that a reader of the stream (the gateway's
+ * entity cache) knows the statuses of that count date are now the kept ones.
+ */
+export function countDateOpened(countDate: string, assessed: number): NewEvent {
+  return { type: 'CountDateOpened', keys: { countDate }, payload: { countDate, fundingYear: fundingYearOf(countDate), assessed } };
+}
+
+/**
+ * An extension of a school's registration term was granted (art 7.3): the deadline of its
+ * enrollments' statuses moved. Statuses it changes are announced one by one as well.
+ */
+export function registrationExtensionGranted(countDate: string, brin4: string, until: string): NewEvent {
+  return { type: 'RegistrationExtensionGranted', keys: { countDate, school: brin4 }, payload: { countDate, school: brin4, until } };
+}

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
-import { lockCursor } from '../../kernel/events.ts';
+import { appendEvents, lockCursor } from '../../kernel/events.ts';
 import { parseBrin4 } from '../../kernel/ids/brin.ts';
 import { coveredBy } from '../../kernel/reach.ts';
 import { parseDay } from '../../kernel/scalars.ts';
@@ -11,6 +11,7 @@ import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
 import { mustOperate } from './access.ts';
 import { reassess } from './assess.ts';
+import { registrationExtensionGranted } from './events.ts';
 import { learnersConsumer, rioConsumer } from './copy.ts';
 import { parseCountDate, registrationDeadline } from './rules.ts';
 import { document, registrationExtension } from './tables.ts';
@@ -57,6 +58,7 @@ export async function grantRegistrationExtension(db: Db, viewer: Viewer, input: 
     if (kept?.phase === 'FINAL') throw new RegisterError('CONFLICT', `Count date ${countDate} has been run already; its statuses are final`, 'countDate');
     const id = randomUUID();
     await tx.insert(registrationExtension).values({ id, countDate, brin4, until, reason, documentId: input.documentId, grantedAt: new Date() });
+    await appendEvents(tx, 'funding', [registrationExtensionGranted(countDate, brin4, until)]);
     if (kept) {
       const learners = rowsOf<{ learner_id: string }>(
         await tx.execute(sql`SELECT DISTINCT learner_id FROM funding.enrollment WHERE ${coveredBy(sql`brin6`, brin4)}`),

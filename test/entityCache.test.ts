@@ -1,0 +1,125 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../kernel/calendar.ts';
+import { today } from '../kernel/scalars.ts';
+import { currentCountDate } from '../subgraphs/funding/rules.ts';
+import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
+import { bsnFor, enrollmentInput, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+
+/*
+ * The gateway's entity cache (gateway/cache.ts) answers an entity from memory until the event that
+ * changes it: each case first shows the cache answering (its hits counted at /metrics), then makes
+ * the change and reads at once, as a reader who saw the change's commit (the mutation's answer).
+ */
+
+interface Status {
+  countDate: string;
+  phase: string;
+  outcome: string;
+  reasons: string[];
+}
+
+type Read = { enrollment: { id: string; location: { code: string; address: { city: string } }; fundingStatus: Status | null } };
+
+describe("the gateway's entity cache", () => {
+  let system: TestSystem;
+  let a: School;
+  let b: School;
+  let serial = 0;
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    [a, b] = (await Promise.all(['16AH00', '03WU00'].map((brin6) => schoolAt(system, brin6)))) as [School, School];
+  });
+  afterAll(() => system?.close());
+
+  /** Entities the cache answered from memory so far, of a class. */
+  async function hits(name: string): Promise<number> {
+    const text = await (await fetch(new URL('/metrics', system.url))).text();
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`register_gateway_cache_lookups_total{class="${name}",result="hit"}`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
+
+  const read = (token: string, id: string) =>
+    system.query<Read>('query($id: ID!) { enrollment(id: $id) { id location { code address { city } } fundingStatus { countDate phase outcome reasons } } }', {
+      token,
+      variables: { id },
+    });
+
+  async function enroll(at: School, overrides: Record<string, unknown> = {}, pgn?: string) {
+    const n = 95_000 + ++serial;
+    const response = await system.query<{ enrollLearner: { enrollment: { id: string } } }>(
+      'mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } } }',
+      { token: at.token, variables: { input: enrollmentInput(at, n, overrides, pgn ? { pgn } : {}) } },
+    );
+    expect(response.errors).toBeUndefined();
+    return { id: response.data!.enrollLearner.enrollment.id, pgn: pgn ?? bsnFor(n) };
+  }
+
+  /** Reads twice, and returns the answer once the second read came from the cache. */
+  async function cached(token: string, id: string): Promise<Read['enrollment']> {
+    const first = await read(token, id);
+    expect(first.errors).toBeUndefined();
+    const [funding, rio] = [await hits('funding'), await hits('rio')];
+    const second = await read(token, id);
+    expect(second.data).toEqual(first.data);
+    expect(await hits('funding')).toBeGreaterThan(funding);
+    expect(await hits('rio')).toBeGreaterThan(rio);
+    return second.data!.enrollment;
+  }
+
+  it("never serves a status a learners event changed: another school's enrollment makes the cached one a double enrollment", async () => {
+    const countDate = currentCountDate(today());
+    const old = await enroll(a);
+    expect((await cached(a.token, old.id)).fundingStatus).toMatchObject({ outcome: 'FUNDABLE', reasons: [] });
+
+    // The mutation asks nothing of funding: only the events tell the cache.
+    await enroll(b, { startDate: addDays(countDate, -20) }, old.pgn);
+    const after = await read(a.token, old.id);
+    expect(after.data!.enrollment.fundingStatus).toMatchObject({ outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] });
+  });
+
+  it('never serves a RIO object the monthly school file changed: the institutions event drops it', async () => {
+    const enrolled = await enroll(a);
+    const name = (token: string) =>
+      system.query<{ enrollment: { branch: { name: string } } }>('query($id: ID!) { enrollment(id: $id) { branch { name } } }', {
+        token,
+        variables: { id: enrolled.id },
+      });
+    const before = (await name(a.token)).data!.enrollment.branch.name;
+    const rio = await hits('rio');
+    expect((await name(a.token)).data!.enrollment.branch.name).toBe(before);
+    expect(await hits('rio')).toBeGreaterThan(rio);
+
+    // The same school file with the branch renamed, as next month's would.
+    const lines = (await readFile(bundledSchoolFile)).toString('latin1').split('\r\n');
+    const renamed = lines.map((line) =>
+      line.split(';')[3] === a.brin6
+        ? line
+            .split(';')
+            .map((value, column) => (column === 4 ? `${value} (vernoemd)` : value))
+            .join(';')
+        : line,
+    );
+    const folder = await mkdtemp(path.join(tmpdir(), 'school-file-'));
+    try {
+      await writeFile(path.join(folder, 'next.csv'), Buffer.from(renamed.join('\r\n'), 'latin1'));
+      await importSchoolFile(system.system.database!.db, path.join(folder, 'next.csv'), { referenceDate: today() });
+    } finally {
+      await rm(folder, { recursive: true });
+    }
+    expect((await name(a.token)).data!.enrollment.branch.name).toBe(`${before} (vernoemd)`);
+  });
+
+  it("keeps one viewer's answers from another: the municipality the learner lives in is not given the school's cached status", async () => {
+    const enrolled = await enroll(a);
+    await cached(a.token, enrolled.id);
+    // Emmen (0114), where postcode 7822 HG lies: it may see its resident's enrollment, not its funding.
+    const municipality = await system.token({ role: 'MUNICIPALITY', municipality: '0114' });
+    const other = await read(municipality, enrolled.id);
+    expect(other.data?.enrollment).toMatchObject({ id: enrolled.id, fundingStatus: null });
+    expect(other.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+});
