@@ -143,19 +143,21 @@ export class StreamFollower {
   }
 
   private async round(): Promise<void> {
-    for (const [stream, apply] of this.streams) {
-      const known = this.cursors.get(stream) ?? null;
-      const read = await readChanges(this.db, stream, known, roundLimit);
-      // A stream never read: the cache holds nothing of it yet, so what came before does not matter.
-      if (known === null) this.dropAll(stream);
-      if (read.more) {
-        this.dropAll(stream);
-        this.cursors.set(stream, (await readChanges(this.db, stream, null, roundLimit)).cursor);
-        continue;
-      }
-      for (const event of read.events) apply(event);
-      this.cursors.set(stream, read.cursor);
+    await Promise.all([...this.streams].map(([stream, apply]) => this.follow(stream, apply)));
+  }
+
+  private async follow(stream: string, apply: (event: Change) => void): Promise<void> {
+    const known = this.cursors.get(stream) ?? null;
+    const read = await readChanges(this.db, stream, known, roundLimit);
+    // A stream never read: the cache holds nothing of it yet, so what came before does not matter.
+    if (known === null) this.dropAll(stream);
+    if (read.more) {
+      this.dropAll(stream);
+      this.cursors.set(stream, (await readChanges(this.db, stream, null, roundLimit)).cursor);
+      return;
     }
+    for (const event of read.events) apply(event);
+    this.cursors.set(stream, read.cursor);
   }
 }
 
