@@ -28,32 +28,41 @@ import type { Viewer } from '../kernel/viewer.ts';
 import type { GatewayContext } from './gateway.ts';
 
 type Change = Pick<StoredEvent, 'type' | 'keys'>;
-/** What an event changes in a class: the entity with this tag, every entity (`all`), or nothing (null). */
-type Effect = string | 'all' | null;
+/** What an event changes in a class: the entities with these tags, every entity (`all`), or nothing (null). */
+type Effect = string[] | 'all' | null;
 
 interface CacheClass {
   name: string;
   subgraph: string;
-  /** The entity's tag, by its representation: what an event names to drop it. */
+  /** The entity's own tag, by its representation; the subgraph's answer adds what else it read (kernel/subgraph.ts, `dependsOn`). */
   tagOf(representation: Record<string, unknown>): string | null;
   /** Per stream the class follows, what an event of it changes. */
   follows: Record<string, (event: Change) => Effect>;
 }
 
-/** The learners events funding copies (subgraphs/funding/copy.ts, learnersConsumer). */
-const fundingReads = new Set<string>([...enrollmentEventTypes, 'PgnReplaced', ...personEventTypes]);
+/** The learners events funding copies (subgraphs/funding/copy.ts, learnersConsumer), but for PgnReplaced. */
+const learnerEvents = new Set<string>([...enrollmentEventTypes, ...personEventTypes]);
 const enrollmentTag = (id: unknown) => (typeof id === 'string' ? `enrollment:${id}` : null);
+
+/** The enrollment and the learner an event names; `all` when it names no learner. */
+function enrollmentAndLearner(event: Change): Effect {
+  const learner = event.keys.learnerId;
+  if (!learner) return 'all';
+  const enrollment = enrollmentTag(event.keys.enrollmentId);
+  return enrollment ? [enrollment, `learner:${learner}`] : [`learner:${learner}`];
+}
 
 /**
  * The classes, from what each subgraph's answers read (docs/architecture.md, "Events and subscriptions"):
  * - `rio`: the institutions subgraph's entities (branches, locations, providers, boards), RIO and the
  *   OSR mandates, changed only by the monthly RIO file and mandates, all in the institutions stream.
- * - `funding`: the funding subgraph's fields of an enrollment (its funding status), from funding's
- *   own stream (a changed status names its enrollment; a count date opened, run, or an extension
- *   granted changes many), the learners events funding copies, and RIO and mandates (the institutions
- *   stream). A learners event drops the class whole: an enrollment's event can change the status of
- *   every enrollment of its learner (one counts, the other is a double enrollment), and the gateway
- *   does not know a learner's enrollments. Dropping by learner is the next step (docs/performance.md).
+ * - `funding`: the funding subgraph's fields of an enrollment (its funding status), which read every
+ *   enrollment of its learner and the learner (one counts, another is a double enrollment), so funding
+ *   tags each answer with its learner. From funding's own stream a changed status drops its
+ *   enrollment and learner; a count date opened, run, or an extension granted, all. Of the learners
+ *   events funding copies, one of an enrollment or a person drops the learner it names (all, when it
+ *   names none); a PGN replaced, all (a merge moves enrollments from one learner to another). Any RIO
+ *   or mandate event drops all (the institutions stream).
  */
 export const cacheClasses: readonly CacheClass[] = [
   { name: 'rio', subgraph: 'institutions', tagOf: () => null, follows: { institutions: () => 'all' } },
@@ -62,8 +71,8 @@ export const cacheClasses: readonly CacheClass[] = [
     subgraph: 'funding',
     tagOf: (representation) => (representation.__typename === 'Enrollment' ? enrollmentTag(representation.id) : null),
     follows: {
-      funding: (event) => (event.type === 'FundingStatusChanged' ? (enrollmentTag(event.keys.enrollmentId) ?? 'all') : 'all'),
-      learners: (event) => (fundingReads.has(event.type) ? 'all' : null),
+      funding: (event) => (event.type === 'FundingStatusChanged' ? enrollmentAndLearner(event) : 'all'),
+      learners: (event) => (learnerEvents.has(event.type) ? enrollmentAndLearner(event) : event.type === 'PgnReplaced' ? 'all' : null),
       institutions: () => 'all',
     },
   },
@@ -71,7 +80,7 @@ export const cacheClasses: readonly CacheClass[] = [
 
 interface Entry {
   value: unknown;
-  tag: string | null;
+  tags: string[];
 }
 
 /** One class's entries: an LRU of at most `max`, with the keys of each tag, and a version that every drop moves. */
@@ -84,23 +93,24 @@ class ClassEntries {
     this.entries = new LRUCache<string, Entry>({
       max,
       dispose: (entry, key) => {
-        if (entry.tag === null) return;
-        const keys = this.tagged.get(entry.tag);
-        keys?.delete(key);
-        if (keys?.size === 0) this.tagged.delete(entry.tag);
+        for (const tag of entry.tags) {
+          const keys = this.tagged.get(tag);
+          keys?.delete(key);
+          if (keys?.size === 0) this.tagged.delete(tag);
+        }
       },
     });
   }
 
-  put(key: string, value: unknown, tag: string | null): void {
-    this.entries.set(key, { value, tag });
-    if (tag !== null) this.tagged.set(tag, (this.tagged.get(tag) ?? new Set()).add(key));
+  put(key: string, value: unknown, tags: string[]): void {
+    this.entries.set(key, { value, tags });
+    for (const tag of tags) this.tagged.set(tag, (this.tagged.get(tag) ?? new Set()).add(key));
   }
 
-  drop(effect: string | 'all'): void {
+  drop(effect: string[] | 'all'): void {
     this.version++;
     if (effect === 'all') return this.entries.clear();
-    for (const key of [...(this.tagged.get(effect) ?? [])]) this.entries.delete(key);
+    for (const tag of effect) for (const key of [...(this.tagged.get(tag) ?? [])]) this.entries.delete(key);
   }
 }
 
@@ -190,7 +200,7 @@ export class EntityCache {
     options.metrics?.cacheSizesFrom(() => [...this.classes.values()].map(({ spec, entries }) => ({ name: spec.name, entries: entries.entries.size })));
   }
 
-  private drop(name: string, entries: ClassEntries, effect: string | 'all'): void {
+  private drop(name: string, entries: ClassEntries, effect: string[] | 'all'): void {
     entries.drop(effect);
     this.options.metrics?.countCacheDrop(name, effect === 'all' ? 'class' : 'entity');
   }
@@ -216,7 +226,11 @@ function keyPrefix(query: string, variables: Record<string, unknown>, viewer: Vi
   return `${viewer.role}:${who}\n${today()}\n${JSON.stringify(others)}\n${query}\n`;
 }
 
-type EntityResult = { data?: { _entities?: unknown[] | null } | null; errors?: readonly GraphQLFormattedError[] };
+type EntityResult = {
+  data?: { _entities?: unknown[] | null } | null;
+  errors?: readonly GraphQLFormattedError[];
+  extensions?: { dependsOn?: Record<string, string[]> } & Record<string, unknown>;
+};
 
 class CachingDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
@@ -252,17 +266,21 @@ class CachingDataSource implements GraphQLDataSource<GatewayContext> {
       ...options,
       request: { ...request, variables: { ...request.variables, representations: asked } },
     })) as EntityResult;
+    const { dependsOn, ...extensions } = response.extensions ?? {};
     const fetched = response.data?._entities;
     const errors = response.errors?.map((error) => inWholeFetch(error, missing));
-    if (!Array.isArray(fetched)) return { ...response, ...(errors ? { errors } : {}) };
+    const passed = { ...response, extensions, ...(errors ? { errors } : {}) };
+    if (!Array.isArray(fetched)) return passed;
     // An entity with an error is not kept, nor anything of an answer with an error that names no entity.
     const failed = new Set(response.errors?.map((error) => (error.path?.[0] === '_entities' ? error.path[1] : 'all')));
     const keep = !failed.has('all') && this.entries.version === version;
     missing.forEach((i, j) => {
       answers[i] = fetched[j];
-      if (keep && !failed.has(j) && fetched[j] !== undefined) this.entries.put(keys[i]!, fetched[j], this.spec.tagOf(asked[j]!));
+      if (!keep || failed.has(j) || fetched[j] === undefined) return;
+      const own = this.spec.tagOf(asked[j]!);
+      this.entries.put(keys[i]!, fetched[j], [...(own ? [own] : []), ...(dependsOn?.[j] ?? [])]);
     });
-    return { ...response, data: { ...response.data, _entities: answers }, ...(errors ? { errors } : {}) };
+    return { ...passed, data: { ...response.data, _entities: answers } };
   }
 }
 

@@ -52,6 +52,20 @@ export interface SubgraphContext<Loaders = unknown> {
   origin: string | undefined;
   /** This process's subscriptions to its streams. */
   feed: EventFeed;
+  /** Per entity of an `_entities` fetch, by its index, what its answer depends on (`dependsOn`). */
+  entityTags: Map<number, string[]>;
+}
+
+/**
+ * Says that the answer for the entity being resolved depends on what `tag` names (e.g.
+ * `learner:<id>`): the answer carries it in `extensions.dependsOn`, and the gateway's entity cache
+ * drops the entity when an event names it (gateway/cache.ts). Outside an entity fetch it says nothing.
+ */
+export function dependsOn(context: Pick<SubgraphContext, 'entityTags'>, info: GraphQLResolveInfo, tag: string): void {
+  let path: GraphQLResolveInfo['path'] | undefined = info.path;
+  while (path?.prev && path.prev.prev) path = path.prev;
+  if (path?.prev?.key !== '_entities' || typeof path.key !== 'number') return;
+  context.entityTags.set(path.key, [...(context.entityTags.get(path.key) ?? []), tag]);
 }
 
 // Parents and arguments are as the SDL gives them; each resolver declares the shape it reads.
@@ -151,6 +165,7 @@ export async function createSubgraphServer<Loaders>(
       ...(options.metrics ? [options.metrics.plugin<SubgraphContext<Loaders>>(subgraph.name)] : []),
       authorization(subgraph),
       auditing(subgraph.name),
+      entityTagging<Loaders>(),
     ],
   });
   await server.start();
@@ -175,6 +190,7 @@ export async function createSubgraphServer<Loaders>(
     traceContext,
     audit: new AuditTrail(auditKey),
     feed,
+    entityTags: new Map(),
   });
   return {
     name: subgraph.name,
@@ -379,6 +395,21 @@ function auditKeyOf(viewerSecret: string): string {
 }
 
 /** Writes each request's audit trail, in one statement, before the response goes out. */
+/** What the entities of an answer depend on (`dependsOn`), in its `extensions.dependsOn`, by entity index. */
+function entityTagging<Loaders>(): ApolloServerPlugin<SubgraphContext<Loaders>> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          if (response.body.kind !== 'single' || contextValue.entityTags.size === 0) return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, dependsOn: Object.fromEntries(contextValue.entityTags) };
+        },
+      };
+    },
+  };
+}
+
 function auditing<Loaders>(schema: string): ApolloServerPlugin<SubgraphContext<Loaders>> {
   return {
     async requestDidStart() {

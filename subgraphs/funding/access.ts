@@ -16,6 +16,8 @@ export function readReach(viewer: Viewer): FundingReach {
 
 /** Where an enrollment is, as far as access goes. */
 export interface Whereabouts {
+  /** Whose enrollment it is: a status depends on every enrollment of the learner. */
+  learnerId: string;
   brin6: string;
   boardCode: string | null;
 }

@@ -27,7 +27,7 @@ export function fundingLoaders(db: Db) {
       // Where an enrollment is, as learners committed it a moment ago (kernel/events.ts).
       await readYourWrites(db, learnersConsumer);
       const rows = rowsOf<Whereabouts & { id: string }>(
-        await db.execute(sql`SELECT e.id, e.brin6, p.board_code AS "boardCode" FROM funding.enrollment e
+        await db.execute(sql`SELECT e.id, e.learner_id AS "learnerId", e.brin6, p.board_code AS "boardCode" FROM funding.enrollment e
           LEFT JOIN funding.rio_object p ON p.kind = 'PROVIDER' AND p.code = e.provider_code
           WHERE e.id = ANY(${sql.param([...ids])}::uuid[])`),
       );

@@ -1,5 +1,5 @@
 import { DateScalar, DateTimeScalar, today } from '../../kernel/scalars.ts';
-import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
+import { dependsOn, type ResolverMap, type SubgraphContext } from '../../kernel/subgraph.ts';
 import { notFound } from '../../kernel/reach.ts';
 import { canSee, mustOperate, readReach } from './access.ts';
 import { keptCountDates } from './countDates.ts';
@@ -45,11 +45,13 @@ export const resolvers: ResolverMap<Context> = {
   },
   Enrollment: {
     __resolveReference: (ref: { id: string }) => ref,
-    fundingStatus: async (enrollment: { id: string }, args: { countDate?: string | null }, context) => {
+    fundingStatus: async (enrollment: { id: string }, args: { countDate?: string | null }, context, info) => {
       const reach = readReach(context.viewer);
       const day = countDateArgument(args.countDate);
       const place = await context.loaders.whereabouts.load(enrollment.id);
       if (!place) return null;
+      // What the status reads: every enrollment of the learner, and the learner (assess.ts).
+      dependsOn(context, info, `learner:${place.learnerId}`);
       // What a viewer may not see does not exist for it, as in the learners register.
       if (!canSee(reach, place)) throw notFound(`enrollment ${enrollment.id}`);
       return context.loaders.status.load(`${day}/${enrollment.id}`);
