@@ -6,7 +6,7 @@ import { addDays } from '../kernel/calendar.ts';
 import { today } from '../kernel/scalars.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { bsnFor, enrollmentInput, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { bsnFor, enrollmentInput, importPersonLines, personLine, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /*
  * The gateway's entity cache (gateway/cache.ts) answers an entity from memory until the event that
@@ -84,6 +84,27 @@ describe("the gateway's entity cache", () => {
     await enroll(b, { startDate: addDays(countDate, -20) }, old.pgn);
     const after = await read(a.token, old.id);
     expect(after.data!.enrollment.fundingStatus).toMatchObject({ outcome: 'NOT_FUNDABLE', reasons: ['DOUBLE_ENROLLMENT'] });
+  });
+
+  it("never serves a status a person's event changed: the person register's birth date changes its explanation, not its outcome", async () => {
+    const enrolled = await enroll(a);
+    const explained = async () =>
+      (
+        await system.query<{ enrollment: { fundingStatus: { outcome: string; explanation: string } } }>(
+          'query($id: ID!) { enrollment(id: $id) { fundingStatus { outcome explanation } } }',
+          { token: a.token, variables: { id: enrolled.id } },
+        )
+      ).data!.enrollment.fundingStatus;
+    const before = await explained();
+    const funding = await hits('funding');
+    for (let attempt = 0; attempt < 5 && (await hits('funding')) === funding; attempt++) expect(await explained()).toEqual(before);
+    expect(await hits('funding')).toBeGreaterThan(funding);
+
+    // The same birth date as delivered: the outcome stays, so funding announces no changed status.
+    await importPersonLines(system, [personLine(enrolled.pgn, { birthDate: '2019-03-01' })]);
+    const after = await explained();
+    expect(after.outcome).toBe(before.outcome);
+    expect(after.explanation).not.toBe(before.explanation);
   });
 
   it("drops exactly what an event changes: another learner's enrollment leaves a cached status in the cache", async () => {
