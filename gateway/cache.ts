@@ -117,6 +117,9 @@ class ClassEntries {
 /** Events read per stream in one round; more since the last means a load, and the class is dropped whole. */
 const roundLimit = 1000;
 
+/** How long a fetch waits for the streams to be read before it asks the subgraph instead: a slow database slows no cached read more. */
+const freshWaitMs = 1000;
+
 /**
  * Applies what the followed streams say to the cache. `fresh()` resolves once every event committed
  * before the call is applied: a round that began before the call cannot promise that, so a caller
@@ -247,7 +250,7 @@ class CachingDataSource implements GraphQLDataSource<GatewayContext> {
     const viewer = (options.context as Partial<GatewayContext> | undefined)?.viewer;
     if (!Array.isArray(representations) || !viewer || !request.query?.includes('_entities')) return this.source.process(options);
     try {
-      await this.follower.fresh();
+      await withDeadline(this.follower.fresh(), freshWaitMs);
     } catch {
       // Not known to be exact now: asked, and nothing kept.
       this.metrics?.countCacheLookups(this.spec.name, 'bypass', representations.length);
@@ -282,6 +285,12 @@ class CachingDataSource implements GraphQLDataSource<GatewayContext> {
     });
     return { ...passed, data: { ...response.data, _entities: answers } };
   }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done in ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** An error of the fetch of the missing entities, with its path in the fetch of all of them. */
