@@ -64,7 +64,7 @@ function enrollmentAndLearner(event: Change): Effect {
  *   names none); a PGN replaced, all (a merge moves enrollments from one learner to another). Any RIO
  *   or mandate event drops all (the institutions stream).
  */
-export const cacheClasses: readonly CacheClass[] = [
+const cacheClasses: readonly CacheClass[] = [
   { name: 'rio', subgraph: 'institutions', tagOf: () => null, follows: { institutions: () => 'all' } },
   {
     name: 'funding',
@@ -125,7 +125,7 @@ const freshWaitMs = 1000;
  * before the call is applied: a round that began before the call cannot promise that, so a caller
  * joins the round queued after it, and all callers arriving during one round share the next.
  */
-export class StreamFollower {
+class StreamFollower {
   private cursors = new Map<string, string | null>();
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -184,7 +184,7 @@ export interface EntityCacheOptions {
 /** The cache of every class, and the follower that keeps it exact. */
 export class EntityCache {
   private readonly classes = new Map<string, { spec: CacheClass; entries: ClassEntries }>();
-  readonly follower: StreamFollower;
+  private readonly follower: StreamFollower;
 
   constructor(private readonly options: EntityCacheOptions) {
     for (const spec of cacheClasses) this.classes.set(spec.subgraph, { spec, entries: new ClassEntries(options.entries) });
@@ -215,7 +215,13 @@ export class EntityCache {
   }
 }
 
-/** The part of a key all entities of one fetch share: selection, other variables, viewer, day. */
+/**
+ * The part of a key all entities of one fetch share (selection, other variables, viewer, day), as a
+ * short id: a fetch's text is hundreds of characters, and a key per entity need not repeat it. An id
+ * that falls out is given anew, and the entries under the old one age out unread.
+ */
+const prefixes = new LRUCache<string, string>({ max: 10_000 });
+let lastPrefix = 0;
 function keyPrefix(query: string, variables: Record<string, unknown>, viewer: Viewer): string {
   const { representations: _, ...others } = variables;
   const who =
@@ -226,7 +232,10 @@ function keyPrefix(query: string, variables: Record<string, unknown>, viewer: Vi
         : viewer.role === 'BOARD'
           ? viewer.board
           : '';
-  return `${viewer.role}:${who}\n${today()}\n${JSON.stringify(others)}\n${query}\n`;
+  const whole = `${viewer.role}:${who}\n${today()}\n${JSON.stringify(others)}\n${query}`;
+  let id = prefixes.get(whole);
+  if (id === undefined) prefixes.set(whole, (id = `${(++lastPrefix).toString(36)}:`));
+  return id;
 }
 
 type EntityResult = {
