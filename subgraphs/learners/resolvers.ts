@@ -107,7 +107,12 @@ async function enrollAudited(context: Context, items: EnrollInput[]) {
  */
 async function enrollmentsOf(context: Context, outcomes: Outcome[]): Promise<EnrollmentRow[]> {
   const resent = outcomes.flatMap((outcome) => (outcome.ok && !outcome.written ? [outcome.value.enrollmentId] : []));
-  const rows = resent.length ? await context.db.select().from(enrollment).where(sql`${enrollment.id} = ANY(${sql.param(resent)}::uuid[])`) : [];
+  const rows = resent.length
+    ? await context.db
+        .select()
+        .from(enrollment)
+        .where(sql`${enrollment.id} = ANY(${sql.param(resent)}::uuid[])`)
+    : [];
   const read = new Map(rows.map((row) => [row.id, row]));
   return outcomes.flatMap((outcome) => (outcome.ok ? [outcome.written ?? read.get(outcome.value.enrollmentId)!] : []));
 }
