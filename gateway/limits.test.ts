@@ -11,7 +11,7 @@ import { assumedListSize, checkOperationLimits, coerceVariables, defaultLimits, 
 const schema = buildSchema(`
   type Query {
     branch(id: ID!): Branch
-    branches(first: Int, after: String): BranchConnection!
+    branches(first: Int, after: String, filter: BranchFilter): BranchConnection!
     notices(first: Int = 3): NoticeConnection!
   }
   type BranchConnection { totalCount: Int! edges: [BranchEdge!]! }
@@ -20,6 +20,7 @@ const schema = buildSchema(`
   type Branch { name: String! tags: [Tag!]! address: Address }
   type Tag { label: String! }
   type Address { city: String! }
+  input BranchFilter { name: String }
 `);
 
 function measure(source: string, variables?: Record<string, unknown>): Measured {
@@ -76,6 +77,14 @@ describe('measureOperation: what an operation asks for, as it will run', () => {
     expect(() => coerceVariables(schema, operationOf('query($n: Int) { branches(first: $n) { totalCount } }'), { n: 'many' })).toThrow(
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
     );
+  });
+
+  it('coerces only the variables a page size can come from, and reads the page beside an input object it left to execution', () => {
+    const document = parse('query($n: Int, $filter: BranchFilter!) { branches(first: $n, filter: $filter) { totalCount } }');
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const variables = coerceVariables(schema, operation, { n: 7, filter: 'many' });
+    expect(variables).toEqual({ n: 7 });
+    expect(measureOperation(schema, document, operation, variables)).toEqual(measure('{ branches(first: 7) { totalCount } }'));
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { jsonb, text, timestamp, type PgSchema } from 'drizzle-orm/pg-core';
 import { insertRows } from './bulk.ts';
 import type { Db } from './db.ts';
@@ -87,7 +87,7 @@ export async function lockDocuments(tx: Db, document: DocumentTable, sender: str
   const rows = await tx
     .select()
     .from(document)
-    .where(and(eq(document.sender, sender), inArray(document.documentId, ids)));
+    .where(and(eq(document.sender, sender), sql`${document.documentId} = ANY(${sql.param(ids)}::text[])`));
   return new Map(rows.map((row) => [row.documentId, row]));
 }
 

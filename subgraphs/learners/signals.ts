@@ -40,7 +40,7 @@ export async function reconcile(tx: Db, items: readonly Reconcilable[], now = ne
   const standing = await tx
     .select()
     .from(signal)
-    .where(and(inArray(signal.enrollmentId, ids), ne(signal.status, 'RESOLVED'), ne(signal.code, 'PGN_REPLACED')));
+    .where(and(sql`${signal.enrollmentId} = ANY(${sql.param(ids)}::uuid[])`, ne(signal.status, 'RESOLVED'), ne(signal.code, 'PGN_REPLACED')));
   const issued: SignalRow[] = [];
   const resolved: string[] = [];
   for (const item of items) {
