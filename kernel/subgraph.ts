@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -374,8 +374,8 @@ function authorization<Loaders>(subgraph: Subgraph<Loaders>): ApolloServerPlugin
  * The key of the audit log's PGN hashes, derived from the viewer secret that every process of the
  * register shares, so that every subgraph hashes a PGN alike. A new viewer secret starts new hashes.
  */
-function auditKeyOf(viewerSecret: string): string {
-  return createHmac('sha256', viewerSecret).update('register-graph audit log').digest('hex');
+function auditKeyOf(viewerSecret: string): KeyObject {
+  return createSecretKey(Buffer.from(createHmac('sha256', viewerSecret).update('register-graph audit log').digest('hex'), 'utf8'));
 }
 
 /** Writes each request's audit trail, in one statement, before the response goes out. */
