@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -34,6 +34,15 @@ export async function allowLongWork(tx: Db): Promise<void> {
 /** node-postgres and PGlite answer drizzle's `execute` with different result types; both carry `rows`. */
 export function rowsOf<Row>(result: unknown): Row[] {
   return (result as { rows: Row[] }).rows;
+}
+
+/**
+ * `column = ANY(values)`: a batch of keys as one array parameter. drizzle's `inArray` binds one
+ * parameter per key, and building that statement for a whole school's 220 learners, binding and
+ * parsing it cost the learners subgraph more than the rows did (bench --profile, issue 20).
+ */
+export function anyOf(column: PgColumn, values: readonly unknown[]): SQL {
+  return sql`${column} = ANY(${sql.param(values)}::${sql.raw(column.getSQLType())}[])`;
 }
 
 /** How many rows a write changed: node-postgres says `rowCount`, PGlite `affectedRows`. */

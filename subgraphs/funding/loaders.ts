@@ -51,7 +51,9 @@ function groupByDay(keys: readonly string[]): Map<string, string[]> {
   const days = new Map<string, string[]>();
   for (const key of keys) {
     const [day, id] = key.split('/') as [string, string];
-    days.set(day, [...(days.get(day) ?? []), id]);
+    const ids = days.get(day);
+    if (ids) ids.push(id);
+    else days.set(day, [id]);
   }
   return days;
 }

@@ -16,8 +16,14 @@ type Context = SubgraphContext<FundingLoaders>;
 
 /** A count date from the API: a day, and 1 February; none is the current count date (rules.ts). */
 function countDateArgument(value: string | null | undefined): string {
-  return value == null ? currentCountDate(today()) : parseCountDate(value);
+  if (value != null) return parseCountDate(value);
+  // Every fundingStatus asks (220 times for a whole school), and the answer changes once a day.
+  const day = today();
+  if (current.day !== day) current = { day, countDate: currentCountDate(day) };
+  return current.countDate;
 }
+
+let current = { day: '', countDate: '' };
 
 export const resolvers: ResolverMap<Context> = {
   Date: DateScalar,

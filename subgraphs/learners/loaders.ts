@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
-import type { Db } from '../../kernel/db.ts';
+import { and, eq, isNotNull, or } from 'drizzle-orm';
+import { anyOf, type Db } from '../../kernel/db.ts';
 import { covers } from '../../kernel/ids/index.ts';
 import { coveredBy } from '../../kernel/reach.ts';
 import { delivery, enrollment, expulsion, learner, learnerPgn, mergedLearner, person, result, signal, transferNotice } from './tables.ts';
@@ -27,7 +27,7 @@ export async function learnersVisibleTo(db: Db, keys: readonly string[]): Promis
   const delivered = await db
     .selectDistinct({ learnerId: delivery.learnerId, brin6: delivery.brin6 })
     .from(delivery)
-    .where(and(inArray(delivery.learnerId, ids), or(...schools.map((school) => coveredBy(delivery.brin6, school)))));
+    .where(and(anyOf(delivery.learnerId, ids), or(...schools.map((school) => coveredBy(delivery.brin6, school)))));
   return pairs.map(([id, school]) => delivered.some((row) => row.learnerId === id && covers(school, row.brin6)));
 }
 
@@ -57,7 +57,7 @@ export function learnerLoaders(db: Db) {
           await db
             .select()
             .from(learner)
-            .where(inArray(learner.id, [...ids]))
+            .where(anyOf(learner.id, [...ids]))
         ).map((row) => [row.id, row]),
       );
       const folded = ids.filter((id) => !rows.has(id));
@@ -66,25 +66,25 @@ export function learnerLoaders(db: Db) {
           .select({ id: mergedLearner.id, learner })
           .from(mergedLearner)
           .innerJoin(learner, eq(learner.id, mergedLearner.intoLearnerId))
-          .where(inArray(mergedLearner.id, folded));
+          .where(anyOf(mergedLearner.id, folded));
         for (const row of merged) rows.set(row.id, row.learner);
       }
       return ids.map((id) => rows.get(id) ?? null);
     }),
     enrollment: one(
-      (ids) => db.select().from(enrollment).where(inArray(enrollment.id, ids)),
+      (ids) => db.select().from(enrollment).where(anyOf(enrollment.id, ids)),
       (row) => row.id,
     ),
     transferNotice: one(
-      (ids) => db.select().from(transferNotice).where(inArray(transferNotice.id, ids)),
+      (ids) => db.select().from(transferNotice).where(anyOf(transferNotice.id, ids)),
       (row) => row.id,
     ),
     enrollmentsOfLearner: many(
-      (ids) => db.select().from(enrollment).where(inArray(enrollment.learnerId, ids)).orderBy(enrollment.startDate, enrollment.id),
+      (ids) => db.select().from(enrollment).where(anyOf(enrollment.learnerId, ids)).orderBy(enrollment.startDate, enrollment.id),
       (row) => row.learnerId,
     ),
     resultsOfEnrollment: many(
-      (ids) => db.select().from(result).where(inArray(result.enrollmentId, ids)).orderBy(result.schoolYear),
+      (ids) => db.select().from(result).where(anyOf(result.enrollmentId, ids)).orderBy(result.schoolYear),
       (row) => row.enrollmentId,
     ),
     formerPgnsOfLearner: many(
@@ -92,33 +92,33 @@ export function learnerLoaders(db: Db) {
         db
           .select()
           .from(learnerPgn)
-          .where(and(inArray(learnerPgn.learnerId, ids), isNotNull(learnerPgn.replacedAt)))
+          .where(and(anyOf(learnerPgn.learnerId, ids), isNotNull(learnerPgn.replacedAt)))
           .orderBy(learnerPgn.replacedAt),
       (row) => row.learnerId,
     ),
     deliveriesOfLearner: many(
-      (ids) => db.select().from(delivery).where(inArray(delivery.learnerId, ids)).orderBy(delivery.deliveredAt),
+      (ids) => db.select().from(delivery).where(anyOf(delivery.learnerId, ids)).orderBy(delivery.deliveredAt),
       (row) => row.learnerId,
     ),
     deliveryOfEnrollment: one(
-      (ids) => db.select().from(delivery).where(inArray(delivery.enrollmentId, ids)),
+      (ids) => db.select().from(delivery).where(anyOf(delivery.enrollmentId, ids)),
       (row) => row.enrollmentId!,
     ),
     /** The person source's person by BSN. */
     person: one(
-      (bsns) => db.select().from(person).where(inArray(person.bsn, bsns)),
+      (bsns) => db.select().from(person).where(anyOf(person.bsn, bsns)),
       (row) => row.bsn,
     ),
     signal: one(
-      (ids) => db.select().from(signal).where(inArray(signal.id, ids)),
+      (ids) => db.select().from(signal).where(anyOf(signal.id, ids)),
       (row) => row.id,
     ),
     expulsion: one(
-      (ids) => db.select().from(expulsion).where(inArray(expulsion.id, ids)),
+      (ids) => db.select().from(expulsion).where(anyOf(expulsion.id, ids)),
       (row) => row.id,
     ),
     expulsionsOfEnrollment: many(
-      (ids) => db.select().from(expulsion).where(inArray(expulsion.enrollmentId, ids)).orderBy(expulsion.startedAt, expulsion.id),
+      (ids) => db.select().from(expulsion).where(anyOf(expulsion.enrollmentId, ids)).orderBy(expulsion.startedAt, expulsion.id),
       (row) => row.enrollmentId,
     ),
     /** Keyed `learnerId/brin6`: may that school see that learner? */

@@ -2,7 +2,7 @@ import { and, count, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } fro
 import { auditLog } from '../../kernel/audit.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { covers, parseBrin6, parsePgn, parseUuid, pgnOrNull } from '../../kernel/ids/index.ts';
-import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize } from '../../kernel/pages.ts';
+import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize, totalOf } from '../../kernel/pages.ts';
 import { DateScalar, DateTimeScalar, parseDay } from '../../kernel/scalars.ts';
 import type { ResolverMap, SubgraphContext } from '../../kernel/subgraph.ts';
 import { canSee, listReach, readReach, schoolOf } from './access.ts';
@@ -59,11 +59,14 @@ async function enrollmentsPage(context: Context, args: { filter?: EnrollmentFilt
     .where(and(...conditions, ...after))
     .orderBy(enrollment.startDate, enrollment.id)
     .limit(size + 1);
-  const [total] = await context.db
-    .select({ value: count() })
-    .from(enrollment)
-    .where(and(...conditions));
-  return connectionOf(rows, size, (row) => `${row.startDate}|${row.id}`, total?.value ?? 0);
+  const total = await totalOf(rows, size, args.after, async () => {
+    const [counted] = await context.db
+      .select({ value: count() })
+      .from(enrollment)
+      .where(and(...conditions));
+    return counted?.value ?? 0;
+  });
+  return connectionOf(rows, size, (row) => `${row.startDate}|${row.id}`, total);
 }
 
 async function signalsPage(context: Context, args: { status?: SignalRow['status'] | null; first?: number | null; after?: string | null }) {
