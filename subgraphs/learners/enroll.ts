@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../../kernel/db.ts';
+import { anyOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
 import { appendEvents, type NewEvent } from '../../kernel/events.ts';
@@ -217,27 +217,17 @@ async function loadLearners(tx: Db, pgns: string[]): Promise<Known> {
     .select({ pgn: learnerPgn.pgn, learner })
     .from(learnerPgn)
     .innerJoin(learner, eq(learner.id, learnerPgn.learnerId))
-    .where(sql`${learnerPgn.pgn} = ANY(${sql.param(pgns)}::text[])`);
+    .where(anyOf(learnerPgn.pgn, pgns));
   const learners = new Map(rows.map((row) => [row.pgn, row.learner]));
   const ids = [...new Set(rows.map((row) => row.learner.id))];
   const enrollments = new Map<string, EnrollmentRow[]>();
-  for (const row of await tx
-    .select()
-    .from(enrollment)
-    .where(sql`${enrollment.learnerId} = ANY(${sql.param(ids)}::uuid[])`)) {
+  for (const row of await tx.select().from(enrollment).where(anyOf(enrollment.learnerId, ids))) {
     const theirs = enrollments.get(row.learnerId);
     if (theirs) theirs.push(row);
     else enrollments.set(row.learnerId, [row]);
   }
   const bsns = [...new Set([...pgns, ...rows.map((row) => row.learner.pgn)])];
-  const persons = new Map(
-    (
-      await tx
-        .select()
-        .from(person)
-        .where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)
-    ).map((row) => [row.bsn, row]),
-  );
+  const persons = new Map((await tx.select().from(person).where(anyOf(person.bsn, bsns))).map((row) => [row.bsn, row]));
   return { learners, enrollments, persons };
 }
 

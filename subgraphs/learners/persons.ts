@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { writeCommandAudit, type AuditResult, type CommandActor } from '../../kernel/audit.ts';
 import { insertRows } from '../../kernel/bulk.ts';
-import { rowsOf, type Db } from '../../kernel/db.ts';
+import { anyOf, rowsOf, type Db } from '../../kernel/db.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
 import { parseBsn, parseMunicipalityCode, parsePostcode } from '../../kernel/ids/index.ts';
@@ -187,14 +187,7 @@ export async function applyPersons(tx: Db, persons: readonly PersonFacts[], now 
   for (let start = 0; start < persons.length; start += chunk) {
     const part = persons.slice(start, start + chunk);
     const bsns = part.map((facts) => facts.bsn);
-    const before = new Map(
-      (
-        await tx
-          .select()
-          .from(person)
-          .where(sql`${person.bsn} = ANY(${sql.param(bsns)}::text[])`)
-      ).map((row) => [row.bsn, row]),
-    );
+    const before = new Map((await tx.select().from(person).where(anyOf(person.bsn, bsns))).map((row) => [row.bsn, row]));
     const learners = new Map(
       rowsOf<{ id: string; pgn: string }>(await tx.execute(sql`SELECT id::text, pgn FROM learners.learner WHERE pgn = ANY(${sql.param(bsns)}::text[])`)).map(
         (row) => [row.pgn, row.id],

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../kernel/audit.ts';
+import { anyOf } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { covers, parseBrin6, parsePgn, parseUuid, pgnOrNull } from '../../kernel/ids/index.ts';
 import { connectionOf, decodeCursor, decodeDayKey, newestFirst, pageSize, totalOf } from '../../kernel/pages.ts';
@@ -110,12 +111,7 @@ async function enrollAudited(context: Context, items: EnrollInput[]) {
  */
 async function enrollmentsOf(context: Context, outcomes: Outcome[]): Promise<EnrollmentRow[]> {
   const resent = outcomes.flatMap((outcome) => (outcome.ok && !outcome.written ? [outcome.value.enrollmentId] : []));
-  const rows = resent.length
-    ? await context.db
-        .select()
-        .from(enrollment)
-        .where(sql`${enrollment.id} = ANY(${sql.param(resent)}::uuid[])`)
-    : [];
+  const rows = resent.length ? await context.db.select().from(enrollment).where(anyOf(enrollment.id, resent)) : [];
   const read = new Map(rows.map((row) => [row.id, row]));
   return outcomes.flatMap((outcome) => (outcome.ok ? [outcome.written ?? read.get(outcome.value.enrollmentId)!] : []));
 }

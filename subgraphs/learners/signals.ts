@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, ne, not, or, gte, sql } from 'drizzle-orm';
 import { insertRows } from '../../kernel/bulk.ts';
-import type { Db } from '../../kernel/db.ts';
+import { anyOf, type Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { appendEvents } from '../../kernel/events.ts';
@@ -40,7 +40,7 @@ export async function reconcile(tx: Db, items: readonly Reconcilable[], now = ne
   const standing = await tx
     .select()
     .from(signal)
-    .where(and(sql`${signal.enrollmentId} = ANY(${sql.param(ids)}::uuid[])`, ne(signal.status, 'RESOLVED'), ne(signal.code, 'PGN_REPLACED')));
+    .where(and(anyOf(signal.enrollmentId, ids), ne(signal.status, 'RESOLVED'), ne(signal.code, 'PGN_REPLACED')));
   const issued: SignalRow[] = [];
   const resolved: string[] = [];
   for (const item of items) {
