@@ -327,15 +327,26 @@ export function readYourWrites(db: Db, consumer: ConsumerOptions, waitMs = 5_000
  * minutes; a few statements take seconds. Returns how many events it took in.
  */
 /**
+ * A payload field of `bulk_event` as a key to sort and group a backlog by, compared byte by byte
+ * (`COLLATE "C"`). The keys are ids and numbers, equal under any collation; in the database's own
+ * (C.UTF-8 or a language's) PostgreSQL compares text through the C library with no abbreviated keys,
+ * and sorting 2.8 million learner ids took twice as long: 17.7 s against 8.5 s (EXPLAIN ANALYZE on
+ * the national population, docs/performance.md).
+ */
+export function payloadKey(field: string): SQL {
+  if (!/^[A-Za-z]+$/.test(field)) throw new Error(`Not a payload key: ${JSON.stringify(field)}`);
+  return sql.raw(`(payload->>'${field}' COLLATE "C")`);
+}
+
+/**
  * Inserts into `into` (a table and its columns) the last state of each `key` among the events in
  * `bulk_event` that `where` picks: of each key's events, the latest in stream order wins, as a
  * consumer taking them one batch after another would leave it. `values` selects the columns from
  * `payload`; `conflict` says what happens to a row the table holds already.
  */
 export async function insertLastStates(tx: Db, into: SQL, last: { key: string; values: SQL; where: SQL }, conflict: SQL = sql``): Promise<void> {
-  if (!/^[A-Za-z]+$/.test(last.key)) throw new Error(`Not a payload key: ${JSON.stringify(last.key)}`);
   // DISTINCT ON must name the very expression ORDER BY starts with: a parameter would be another one.
-  const key = sql.raw(`payload->>'${last.key}'`);
+  const key = payloadKey(last.key);
   await tx.execute(sql`INSERT INTO ${into} SELECT DISTINCT ON (${key}) ${last.values}
     FROM bulk_event WHERE ${last.where} ORDER BY ${key}, txid DESC, position DESC ${conflict}`);
 }

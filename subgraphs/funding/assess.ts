@@ -194,7 +194,14 @@ export async function assessEveryone(tx: Db, countDate: string): Promise<number>
   const { deadline, schoolYear, latestBirthDate } = countDateFacts(countDate);
   // Enough memory for hash joins and the sort by learner over all enrollments: with the default
   // (4 MB) the planner walks the indexes instead and the pass takes half as long again (measured).
-  await tx.execute(sql`SET LOCAL work_mem = '256MB'`);
+  // That sort holds 279 MB for 1.4 million enrollments (bench/countDate.ts): at 256 MB it went to
+  // disk and took 6.0 s, in memory 3.8 s (EXPLAIN ANALYZE, docs/performance.md).
+  await tx.execute(sql`SET LOCAL work_mem = '512MB'`);
+  // Statistics of the two small tables it joins, which the consumers fill by batches and nothing
+  // analyzes in time: without them the planner guessed 200 replaced states (32,555 on the national
+  // seed) and 36 RIO objects of a kind (6,000), joined them by nested loop, and the pass took 99 s
+  // instead of 34 s (EXPLAIN ANALYZE, docs/performance.md). Sampling them takes milliseconds.
+  await tx.execute(sql`ANALYZE funding.rio_object, funding.enrollment_version`);
   const active = (alias: string) =>
     `(${alias}.code IS NOT NULL AND (${alias}.start_date IS NULL OR ${alias}.start_date <= d.day) AND (${alias}.end_date IS NULL OR ${alias}.end_date >= d.day))`;
   // rules.ts, reasonsOfState: a reason stands when the current state (e) or the one registered by the deadline (t, where it is another) gives it.

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { insertRows, isEmpty, loadWithoutIndexes } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
-import { insertLastStates, type StoredEvent } from '../../kernel/events.ts';
+import { insertLastStates, payloadKey, type StoredEvent } from '../../kernel/events.ts';
 import { today } from '../../kernel/scalars.ts';
 import { latestRioStates, rioEventTypes } from '../../contracts/institutions.ts';
 import {
@@ -201,15 +201,16 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
   }
   // Every state but each enrollment's last; of two with one moment (one transaction), the later. A
   // moment to the millisecond, as `applyLearnerEvents` reads it from an event (kernel/events.ts).
+  const id = payloadKey('enrollmentId');
   await tx.execute(sql`WITH state AS (
-      SELECT payload, ${at} AS at, txid, position, first_value(${at}) OVER (PARTITION BY payload->>'enrollmentId' ORDER BY txid DESC, position DESC) AS last_at
+      SELECT payload, ${at} AS at, txid, position, first_value(${at}) OVER (PARTITION BY ${id} ORDER BY txid DESC, position DESC) AS last_at
       FROM bulk_event WHERE ${enrollments}
     )
     INSERT INTO funding.enrollment_version (${sql.raw(versionColumns)})
-    SELECT DISTINCT ON (payload->>'enrollmentId', at) (payload->>'enrollmentId')::uuid, at, ${day('at')}, (payload->>'birthDate')::date,
+    SELECT DISTINCT ON (${id}, at) (payload->>'enrollmentId')::uuid, at, ${day('at')}, (payload->>'birthDate')::date,
       payload->>'locationCode', (payload->>'offeredProgrammeId')::uuid, (payload->>'startDate')::date, (payload->>'endDate')::date
     FROM state WHERE at <> last_at
-    ORDER BY payload->>'enrollmentId', at, txid DESC, position DESC
+    ORDER BY ${id}, at, txid DESC, position DESC
     ON CONFLICT (enrollment_id, updated_at) DO NOTHING`);
   await insertLastStates(
     tx,
