@@ -321,12 +321,6 @@ export function readYourWrites(db: Db, consumer: ConsumerOptions, waitMs = 5_000
 }
 
 /**
- * Takes in every committed event the consumer has not read, in one transaction, through its `bulk`
- * handler, and moves the cursor as `consumeBatch` does. For a population loaded at once (npm run seed
- * -- --national: 1.4 million enrollment events): through `handle`, 5,000 at a time, they would take
- * minutes; a few statements take seconds. Returns how many events it took in.
- */
-/**
  * A payload field of `bulk_event` as a key to sort and group a backlog by, compared byte by byte
  * (`COLLATE "C"`). The keys are ids and numbers, equal under any collation; in the database's own
  * (C.UTF-8 or a language's) PostgreSQL compares text through the C library with no abbreviated keys,
@@ -351,6 +345,12 @@ export async function insertLastStates(tx: Db, into: SQL, last: { key: string; v
     FROM bulk_event WHERE ${last.where} ORDER BY ${key}, txid DESC, position DESC ${conflict}`);
 }
 
+/**
+ * Takes in every committed event the consumer has not read, in one transaction, through its `bulk`
+ * handler, and moves the cursor as `consumeBatch` does. For a population loaded at once (npm run seed
+ * -- --national: 1.4 million enrollment events): through `handle`, 5,000 at a time, they would take
+ * minutes; a few statements take seconds. Returns how many events it took in.
+ */
 export async function consumeInBulk(db: Db, options: ConsumerOptions & Required<Pick<ConsumerOptions, 'bulk'>>): Promise<number> {
   return db.transaction(async (tx) => {
     // 1.4 million events in a few statements: seconds each at the national size, longer on a slower machine.
