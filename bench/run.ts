@@ -110,6 +110,22 @@ async function seedNational(url: string): Promise<{ seconds: number; registered:
   return { seconds: (performance.now() - from) / 1000, registered };
 }
 
+/**
+ * VACUUM after the seed: a bulk load leaves no page all-visible, so until autovacuum comes by (minutes
+ * later, or during the run) every index-only scan reads the table too. Measured on a fresh national
+ * population: PostgreSQL's CPU per whole school 71 ms before, 58 ms after (short runs, one each).
+ * Seconds the first time, nothing after.
+ */
+async function vacuum(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('VACUUM');
+  } finally {
+    await client.end();
+  }
+}
+
 const quiet = { LOG_LEVEL: 'warn', NODE_ENV: 'production' };
 
 /**
@@ -432,6 +448,7 @@ async function main(server: string): Promise<void> {
   if (values.profile) await rm(profiles, { recursive: true, force: true });
   const databaseUrl = await benchDatabase(server);
   const seed = await seedNational(databaseUrl);
+  await vacuum(databaseUrl);
   const database = await openDatabase({ databaseUrl, dataDir: 'memory://' });
   const started: Served[] = [];
   try {
