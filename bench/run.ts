@@ -4,9 +4,10 @@
  *
  *  1. The national population on PostgreSQL (DATABASE_URL names the server), in a database of the
  *     bench's own that later runs reuse (`npm run seed -- --national`, resumable).
- *  2. The four subgraphs, each in a process of its own, and four gateways over the same supergraph and
- *     subgraphs: the register's, plain @apollo/gateway with default settings, and Hive Gateway with
- *     and without its Rust query planner (bench/peers, installed here on first use).
+ *  2. The four subgraphs, each in a process of its own, and five gateways over the same supergraph and
+ *     subgraphs: the register's with its entity cache and without, plain @apollo/gateway with default
+ *     settings, and Hive Gateway with and without its Rust query planner (bench/peers, installed here
+ *     on first use).
  *  3. The same mix against each gateway in alternating runs (bench/mix.ts); then a whole school's
  *     enrollments at 20 concurrent clients; the floor, the same whole schools straight from PostgreSQL
  *     (bench/floor.ts); bulk enrollments; subscription fan-out; the count-date run.
@@ -210,7 +211,7 @@ async function checkSameAnswers(gateways: Record<GatewayName, Served>, mix: Oper
     if (differs >= 0)
       throw new Error(`${labels[name]} answers ${sample[differs]!.kind} of ${sample[differs]!.school.brin6} differently from the register's gateway`);
   }
-  say(`all four gateways give the same answers to ${sample.length} requests of the mix`);
+  say(`all ${gatewayNames.length} gateways give the same answers to ${sample.length} requests of the mix`);
 }
 
 /**
