@@ -416,7 +416,6 @@ function auditKeyOf(viewerSecret: string): KeyObject {
   return createSecretKey(Buffer.from(createHmac('sha256', viewerSecret).update('register-graph audit log').digest('hex'), 'utf8'));
 }
 
-/** Writes each request's audit trail, in one statement, before the response goes out. */
 /** What the entities of an answer depend on (`dependsOn`), in its `extensions.dependsOn`, by entity index. */
 function entityTagging<Loaders>(): ApolloServerPlugin<SubgraphContext<Loaders>> {
   return {
@@ -432,6 +431,7 @@ function entityTagging<Loaders>(): ApolloServerPlugin<SubgraphContext<Loaders>> 
   };
 }
 
+/** Writes each request's audit trail, in one statement, before the response goes out. */
 function auditing<Loaders>(schema: string): ApolloServerPlugin<SubgraphContext<Loaders>> {
   return {
     async requestDidStart() {
