@@ -22,6 +22,7 @@ import { LRUCache } from 'lru-cache';
 import { enrollmentEventTypes, personEventTypes } from '../contracts/learners.ts';
 import type { Db } from '../kernel/db.ts';
 import { readChanges, type StoredEvent } from '../kernel/events.ts';
+import { withinDeadline } from '../kernel/http.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { today } from '../kernel/scalars.ts';
 import type { Viewer } from '../kernel/viewer.ts';
@@ -258,9 +259,11 @@ class CachingDataSource implements GraphQLDataSource<GatewayContext> {
     const representations = request.variables?.representations;
     const viewer = (options.context as Partial<GatewayContext> | undefined)?.viewer;
     if (!Array.isArray(representations) || !viewer || !request.query?.includes('_entities')) return this.source.process(options);
-    try {
-      await withDeadline(this.follower.fresh(), freshWaitMs);
-    } catch {
+    const fresh = await withinDeadline(
+      this.follower.fresh().then(() => true),
+      freshWaitMs,
+    ).catch(() => false);
+    if (!fresh) {
       // Not known to be exact now: asked, and nothing kept.
       this.metrics?.countCacheLookups(this.spec.name, 'bypass', representations.length);
       return this.source.process(options);
@@ -294,12 +297,6 @@ class CachingDataSource implements GraphQLDataSource<GatewayContext> {
     });
     return { ...passed, data: { ...response.data, _entities: answers } };
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done in ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** An error of the fetch of the missing entities, with its path in the fetch of all of them. */

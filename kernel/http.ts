@@ -111,7 +111,7 @@ export function graphqlHandler<Context extends BaseContext>(
 }
 
 /** What `work` resolves to, or undefined once `timeoutMs` has passed; a late failure is dropped. */
-async function withinDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+export async function withinDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, timeoutMs, undefined)));
   try {
