@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { GraphQLError } from 'graphql';
 import { Subscriber, worthHolding, worthReopening, type LetGo } from './hub.ts';
+import type { SubscriptionPlan } from './plan.ts';
 
 describe('Subscriber', () => {
   const refusal = [{ message: 'No longer allowed', extensions: { code: 'FORBIDDEN' } }];
+  const completion = { plan: {} as SubscriptionPlan, variables: {}, key: '' };
 
   it('ends, releasing what it holds, when it fails while its reader waits', async () => {
     const ends: string[] = [];
     const subscriber = new Subscriber(
       10,
+      completion,
       () => ends.push('fell behind'),
       () => ends.push('end'),
     );
@@ -24,6 +27,7 @@ describe('Subscriber', () => {
     const ends: string[] = [];
     const subscriber = new Subscriber(
       10,
+      completion,
       () => ends.push('fell behind'),
       () => ends.push('end'),
     );
@@ -39,6 +43,7 @@ describe('Subscriber', () => {
     const ends: string[] = [];
     const subscriber = new Subscriber(
       4,
+      completion,
       () => ends.push('fell behind'),
       () => ends.push('end'),
     );
@@ -61,6 +66,7 @@ describe('Subscriber', () => {
     const letGo: LetGo[] = [];
     const subscriber = new Subscriber(
       10,
+      completion,
       (why) => letGo.push(why),
       () => undefined,
     );
@@ -73,6 +79,7 @@ describe('Subscriber', () => {
 
     const waiting = new Subscriber(
       10,
+      completion,
       (why) => letGo.push(why),
       () => undefined,
     );

@@ -1,10 +1,11 @@
 /*
- * The gateway's subscriptions: one upstream subscription to the owning subgraph per identical
- * subscription (same document, variables and viewer), shared by its subscribers; each event is
- * completed once through the query plan and handed to every subscriber's bounded queue.
+ * The gateway's subscriptions: one upstream subscription to the owning subgraph per root field and
+ * viewer, shared by its subscribers whatever they select (gateway/share.ts: it selects the union of
+ * their selections, and each subscriber's answer is cut out of it); each event is completed once per
+ * document and variables through the query plan and handed to every subscriber's bounded queue.
  */
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
-import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, print, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { renderError } from '../kernel/errors.ts';
 import { channel, type ClosedBy } from '../kernel/iterators.ts';
 import { compareCursors, cursorBefore } from '../kernel/events.ts';
@@ -15,6 +16,7 @@ import { isExpiry, startOf } from '../kernel/upstream.ts';
 import type { SignedAssertion } from './assertions.ts';
 import type { GatewayContext } from './gateway.ts';
 import { eventSource, resumeVariable, type SubscriptionPlan, type SubscriptionPlanner } from './plan.ts';
+import { covers, cut, primaryOf, printShared, shared, sizeOf, union, type Primary, type Selection } from './share.ts';
 
 /**
  * Opens a subscription at a subgraph for the signed viewer: the refusal as a result with errors, or
@@ -50,11 +52,21 @@ export interface HubOptions {
 export type LetGo = { kind: 'fell-behind' } | { kind: 'unavailable'; after: string };
 
 /**
- * Upstreams are shared by position. Two subscriptions of one group (same document, variables and
- * viewer) that stand at the same place in the stream will receive exactly the same events from there
- * on, so they can share one upstream: those from now on (`live`), and those whose `after` is where an
- * upstream of the group has delivered up to and waits. An upstream that reaches the position of
- * another one of its group hands its subscribers over to it; so a thousand subscribers that resume
+ * Fields one shared upstream may select, at every depth: past it, a subscriber whose selection would
+ * widen it shares only with subscribers that select the same (a document can select a field under
+ * any number of argument values, and the shared selection must stay a query the subgraph accepts).
+ */
+const sharedFieldsBound = 200;
+
+/**
+ * Upstreams are shared by position. Two subscriptions of one group (same root field and arguments
+ * but `after`, same viewer and address) that stand at the same place in the stream will receive
+ * exactly the same events from there on, so they can share one upstream: those from now on (`live`),
+ * and those whose `after` is where an upstream of the group has delivered up to and waits. A
+ * subscriber joins the upstream standing at its place when that selects all it selects; otherwise a
+ * new upstream, selecting both, takes the place, and the old one hands its subscribers over once
+ * both reach the same position. An upstream that reaches the position of another one of its group
+ * that selects all it does hands its subscribers over to it; so a thousand subscribers that resume
  * from the same cursor cost one upstream, and replays that catch up merge.
  */
 export class SubscriptionHub {
@@ -82,15 +94,10 @@ export class SubscriptionHub {
     origin?: string,
   ): Promise<Subscriber | readonly GraphQLFormattedError[]> {
     const after = plan.afterOf(variables);
-    const upstreamVariables = Object.fromEntries(plan.upstream.variableUsages.map((name) => [name, variables[name]]));
-    const group = JSON.stringify([plan.serviceName, plan.upstream.query, upstreamVariables, viewer, origin ?? null]);
-    const place = `${group}\n${after ?? 'live'}`;
-    let upstream = this.at.get(place);
-    if (!upstream) {
-      upstream = new Upstream(this, { plan, viewer, origin, variables, upstreamVariables, after, group });
-      this.stand(place, upstream);
-    }
-    const subscriber = new Subscriber(this.options.queue, letGo, (self) => {
+    const primary = primaryOf(this.options.planner.supergraphSchema, plan.primary.document, variables);
+    const upstream = this.upstreamFor({ serviceName: plan.serviceName, viewer, origin, after, primary, operationName: plan.primary.operationName });
+    const completion = { plan, variables, key: `${plan.id}\n${JSON.stringify(variables)}` };
+    const subscriber = new Subscriber(this.options.queue, completion, letGo, (self) => {
       this.owner.get(self)?.remove(self);
       this.owner.delete(self);
     });
@@ -102,11 +109,42 @@ export class SubscriptionHub {
     return refused;
   }
 
-  /** The upstream has delivered up to `cursor` and waits: it joins another one standing there, or stands there itself. */
+  /**
+   * The upstream standing where the subscriber starts, when it selects all the subscriber does; else
+   * a new one, selecting what both do (or what the group's live one and the subscriber do), which
+   * takes that place.
+   */
+  private upstreamFor(wanted: Omit<UpstreamSpec, 'group' | 'selection'> & { primary: Primary }): Upstream {
+    const { serviceName, viewer, origin, after, primary } = wanted;
+    let group = JSON.stringify([serviceName, primary.root, primary.rootArguments.map((argument) => print(argument)), viewer, origin ?? null]);
+    const position = after ?? 'live';
+    const standing = this.at.get(`${group}\n${position}`);
+    if (standing && covers(standing.selection, primary.selection)) return standing;
+    // A replay selects what the live upstream does too, so that it can hand over to or take over from it once caught up.
+    const widen = standing ?? this.at.get(`${group}\nlive`);
+    let selection = widen ? union(widen.selection, primary.selection) : primary.selection;
+    if (sizeOf(selection) > sharedFieldsBound) {
+      selection = primary.selection;
+      group += `\n${printShared(primary, selection, 'Own', resumeVariable)}`;
+      const own = this.at.get(`${group}\n${position}`);
+      if (own) return own;
+    }
+    const upstream = new Upstream(this, { ...wanted, group, selection });
+    this.stand(`${group}\n${position}`, upstream);
+    return upstream;
+  }
+
+  /**
+   * The upstream has delivered up to `cursor` and waits: it joins another one standing there that
+   * selects all it does, takes over one that selects less, or stands there itself.
+   */
   settle(upstream: Upstream, cursor: string): void {
     const place = `${upstream.group}\n${cursor}`;
     const other = this.at.get(place);
-    if (other && other !== upstream) return this.handOver(upstream, other);
+    if (!other || other === upstream) return this.stand(place, upstream);
+    if (covers(other.selection, upstream.selection)) return this.handOver(upstream, other);
+    if (!covers(upstream.selection, other.selection)) return;
+    this.handOver(other, upstream);
     this.stand(place, upstream);
   }
 
@@ -155,16 +193,30 @@ interface Opened {
 }
 
 interface UpstreamSpec {
-  plan: SubscriptionPlan;
+  serviceName: string;
   viewer: Viewer;
   origin: string | undefined;
+  after: string | null;
+  /** The root field and its arguments, as the subscriber that opened it sent them. */
+  primary: Primary;
+  /** The name it goes by at the subgraph (in its audit lines): the opening subscriber's. */
+  operationName: string | undefined;
+  /** Same root field, arguments and viewer: the subscriptions that may share an upstream. */
+  group: string;
+  /** What it selects: at least what each of its subscribers does. */
+  selection: Selection;
+}
+
+/** What a subscriber's events are completed with: subscribers with the same key share each completion. */
+interface Completion {
+  plan: SubscriptionPlan;
   /** The client's variables, which the rest of the plan uses. */
   variables: Record<string, unknown>;
-  upstreamVariables: Record<string, unknown>;
-  after: string | null;
-  /** Same document, variables and viewer: the subscriptions that may share an upstream. */
-  group: string;
+  key: string;
 }
+
+/** Distinct completions of one event run at most this many at a time: each may fetch from other subgraphs. */
+const completionsAtOnce = 64;
 
 class Upstream {
   /** The first opening: resolves to the refusal, if the subgraph refused. */
@@ -173,6 +225,8 @@ class Upstream {
   /** Where in the hub it stands (SubscriptionHub.at). */
   readonly places = new Set<string>();
   private lastCursor: string | null;
+  /** The shared subscription's text. */
+  private readonly query: string;
   private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   private closed = false;
   /** Aborted when it closes: whatever it is trying again stops, and a wait ends at once. */
@@ -190,6 +244,7 @@ class Upstream {
     private readonly spec: UpstreamSpec,
   ) {
     this.lastCursor = spec.after;
+    this.query = printShared(spec.primary, spec.selection, spec.operationName ?? spec.primary.root, resumeVariable);
     hub.openUpstreams++;
     this.opened = this.connect().then(
       (opened) => {
@@ -209,6 +264,10 @@ class Upstream {
 
   get group(): string {
     return this.spec.group;
+  }
+
+  get selection(): Selection {
+    return this.spec.selection;
   }
 
   add(subscriber: Subscriber): void {
@@ -252,12 +311,12 @@ class Upstream {
 
   /** The subscription at the owning subgraph, from the last cursor, with a new signed viewer. */
   private async open(): Promise<readonly GraphQLFormattedError[] | Opened> {
-    const { plan, viewer, origin, upstreamVariables } = this.spec;
-    const subscribe = this.hub.options.upstreams.get(plan.serviceName);
-    if (!subscribe) throw new Error(`No upstream for subgraph ${plan.serviceName}`);
-    const assertion = await this.hub.options.assertion(viewer, plan.serviceName, origin);
+    const { serviceName, viewer, origin, operationName, primary } = this.spec;
+    const subscribe = this.hub.options.upstreams.get(serviceName);
+    if (!subscribe) throw new Error(`No upstream for subgraph ${serviceName}`);
+    const assertion = await this.hub.options.assertion(viewer, serviceName, origin);
     const opened = await subscribe(
-      { query: plan.upstream.query, operationName: plan.upstream.operationName, variables: { ...upstreamVariables, [resumeVariable]: this.lastCursor } },
+      { query: this.query, operationName: operationName ?? primary.root, variables: { [resumeVariable]: this.lastCursor } },
       assertion.text,
     );
     if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
@@ -310,7 +369,7 @@ class Upstream {
           if (this.lastCursor !== null) this.hub.settle(this, this.lastCursor);
         }
       } catch (error) {
-        if (!this.closed && !this.renewed) this.hub.options.log(`subscription to ${this.spec.plan.serviceName} lost (${(error as Error).message}); resuming`);
+        if (!this.closed && !this.renewed) this.hub.options.log(`subscription to ${this.spec.serviceName} lost (${(error as Error).message}); resuming`);
       }
       if (this.closed) return;
       // Opened afresh by a renewal: no break, nothing to wait for.
@@ -332,7 +391,7 @@ class Upstream {
         if (renewed) return renewed;
         const opened = await this.connect();
         // An outage at the subgraph (its database, say) is waited out as a lost connection is.
-        if (Array.isArray(opened) && opened.some(worthReopening)) throw new Error(`${this.spec.plan.serviceName} cannot open the subscription now`);
+        if (Array.isArray(opened) && opened.some(worthReopening)) throw new Error(`${this.spec.serviceName} cannot open the subscription now`);
         return opened;
       },
       { waits: this.reconnecting, waitFirst: true, signal: this.closing.signal },
@@ -360,7 +419,7 @@ class Upstream {
     // Before its start, an UNAUTHENTICATED is a refusal at opening (over graphql-ws it comes as a result).
     if (this.started && isExpiry(result)) throw new Error('its viewer assertion expired');
     if (!result.data) return this.ended(result.errors);
-    const cursor = (result.data[this.spec.plan.rootKey] as { cursor?: string } | null)?.cursor;
+    const cursor = (result.data[this.spec.primary.root] as { cursor?: string } | null)?.cursor;
     // A resumed upstream can repeat what came before the break: each event goes out once.
     if (cursor && this.lastCursor !== null && compareCursors(cursor, this.lastCursor) <= 0) return;
     const completed = await this.held(result, cursor);
@@ -370,8 +429,8 @@ class Upstream {
       this.lastCursor = cursor;
     }
     let delivered = 0;
-    for (const subscriber of this.subscribers) if (subscriber.push(completed)) delivered++;
-    this.hub.countDelivered(this.spec.plan.serviceName, delivered);
+    for (const subscriber of this.subscribers) if (subscriber.push(completed.get(subscriber.completion.key)!)) delivered++;
+    this.hub.countDelivered(this.spec.serviceName, delivered);
   }
 
   /**
@@ -380,11 +439,11 @@ class Upstream {
    * 5 s. After `holdMs` the subscribers are let go with 4503, to resume right before it. So it is
    * delivered complete or not yet, never skipped; a refusal (FORBIDDEN, NOT_FOUND) is part of it.
    */
-  private async held(result: FormattedExecutionResult, cursor: string | undefined): Promise<FormattedExecutionResult | undefined> {
+  private async held(result: FormattedExecutionResult, cursor: string | undefined): Promise<Map<string, FormattedExecutionResult> | undefined> {
     const { holdMs, log } = this.hub.options;
-    const stream = this.spec.plan.serviceName;
+    const stream = this.spec.serviceName;
     let since: number | undefined;
-    const tried = await retry(() => this.complete(result, cursor), {
+    const tried = await retry(() => this.completeAll(result, cursor), {
       waits: new Backoff(100, 5000),
       giveUpAfterMs: holdMs,
       signal: this.closing.signal,
@@ -405,11 +464,32 @@ class Upstream {
     return tried.value;
   }
 
-  /** Runs the rest of the plan for one event, as the subscriber's viewer: the result, or it throws what was out (`worthHolding`). */
-  private async complete(result: FormattedExecutionResult, cursor: string | undefined): Promise<FormattedExecutionResult> {
+  /**
+   * The event completed for each completion its subscribers need, by key; also for subscribers that
+   * join while it is being completed (one that resumes where this upstream stands is owed this
+   * event). Throws what was out (`worthHolding`).
+   */
+  private async completeAll(result: FormattedExecutionResult, cursor: string | undefined): Promise<Map<string, FormattedExecutionResult>> {
+    const answer = shared(result);
+    const completed = new Map<string, FormattedExecutionResult>();
+    for (;;) {
+      const needed = new Map<string, Completion>();
+      for (const { completion } of this.subscribers) if (!completed.has(completion.key)) needed.set(completion.key, completion);
+      if (needed.size === 0) return completed;
+      const pending = [...needed.values()];
+      for (let from = 0; from < pending.length; from += completionsAtOnce) {
+        const batch = pending.slice(from, from + completionsAtOnce);
+        const results = await Promise.all(batch.map((completion) => this.complete(completion, answer, cursor)));
+        batch.forEach((completion, index) => completed.set(completion.key, results[index]!));
+      }
+    }
+  }
+
+  /** Runs the rest of the plan for one event and one completion, as the viewer: the result, or it throws what was out (`worthHolding`). */
+  private async complete({ plan, variables }: Completion, answer: ReturnType<typeof shared>, cursor: string | undefined): Promise<FormattedExecutionResult> {
     const { planner, dataSources } = this.hub.options;
-    const { plan, variables } = this.spec;
-    const answer: GraphQLDataSource = { process: async () => ({ data: result.data, errors: result.errors }) };
+    const primary = cut(planner.supergraphSchema, plan.primary.document, variables, answer);
+    const event: GraphQLDataSource = { process: async () => primary };
     const requestContext = {
       request: { variables },
       context: await this.hub.options.contextOf(this.spec.viewer, this.spec.origin),
@@ -418,7 +498,7 @@ class Upstream {
     };
     const executed = await executeQueryPlan(
       plan.eventPlan,
-      { ...dataSources, [eventSource]: answer },
+      { ...dataSources, [eventSource]: event },
       requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
       plan.operationContext,
       planner.supergraphSchema,
@@ -492,6 +572,8 @@ export class Subscriber implements AsyncIterableIterator<FormattedExecutionResul
 
   constructor(
     private readonly limit: number,
+    /** What its events are completed with. */
+    readonly completion: Completion,
     private readonly letGo: (why: LetGo) => void,
     private readonly onEnd: (subscriber: Subscriber) => void,
   ) {}

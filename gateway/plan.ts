@@ -2,26 +2,15 @@
  * Subscriptions planned by the supergraph's own query planner (@apollo/query-planner's
  * SubscriptionNode; docs/architecture.md, "Library facts the code relies on"): a subscription plan is a
  * `primary` fetch to the subgraph that owns the root field and a `rest` of entity fetches. The gateway
- * runs the primary as an upstream subscription and, per event, the rest through @apollo/gateway's
- * `executeQueryPlan`, with the event standing in for the primary's answer.
+ * runs the primary within an upstream subscription it shares with other subscribers (gateway/hub.ts,
+ * gateway/share.ts) and, per event, the rest through @apollo/gateway's `executeQueryPlan`, with the
+ * subscriber's cut of the event standing in for the primary's answer.
  */
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';
 import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
 import { LRUCache } from 'lru-cache';
-import {
-  GraphQLString,
-  Kind,
-  parse,
-  print,
-  valueFromAST,
-  visit,
-  type DocumentNode,
-  type FieldNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionNode,
-} from 'graphql';
+import { GraphQLString, Kind, parse, valueFromAST, type DocumentNode, type FieldNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -32,18 +21,20 @@ export const resumeVariable = 'registerAfter';
 export const eventSource = '__event';
 
 export interface SubscriptionPlan {
+  /** Tells plans apart: subscribers of one plan and the same variables share each event's completion. */
+  id: number;
   /** The subgraph that owns the root field. */
   serviceName: string;
-  /** The owning subgraph's subscription, with `after: $registerAfter` and the root field's `cursor` selected. */
-  upstream: { query: string; operationName: string | undefined; variableUsages: readonly string[] };
-  /** The root field's response name: where an event's `cursor` is found. */
-  rootKey: string;
+  /** The fetch to the owning subgraph, which the gateway's hub sends as part of a shared subscription (gateway/share.ts). */
+  primary: { document: DocumentNode; operationName: string | undefined };
   /** The `after` the client asked for, literal or variable. */
   afterOf(variables: Record<string, unknown>): string | null;
   /** The whole operation for one event: the primary answered by `eventSource`, then the rest. */
   eventPlan: QueryPlan;
   operationContext: OperationContext;
 }
+
+let planned = 0;
 
 export class SubscriptionPlanner {
   readonly apiSchema: GraphQLSchema;
@@ -77,14 +68,13 @@ export class SubscriptionPlanner {
     const { node } = this.planner.buildQueryPlan(operation);
     if (node?.kind !== 'Subscription') throw new Error('Not a subscription plan');
     const { primary, rest } = node;
-    const upstream = resumable(primary);
     const eventFetch: FetchNode = { ...primary, serviceName: eventSource };
     const clientField = rootFieldOf(operationOf(document, operationName));
     const afterArgument = clientField.arguments?.find((argument) => argument.name.value === 'after');
     return {
+      id: ++planned,
       serviceName: primary.serviceName,
-      upstream,
-      rootKey: (clientField.alias ?? clientField.name).value,
+      primary: { document: parse(primary.operation), operationName: primary.operationName },
       afterOf: (variables) => (afterArgument ? ((valueFromAST(afterArgument.value, GraphQLString, variables) as string | null | undefined) ?? null) : null),
       eventPlan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [eventFetch, rest] } : eventFetch },
       operationContext: buildOperationContext({ schema: this.apiSchema, operationDocument: document, operationName }),
@@ -104,48 +94,4 @@ function rootFieldOf(operation: OperationDefinitionNode): FieldNode {
   const field = operation.selectionSet.selections[0];
   if (field?.kind !== Kind.FIELD) throw new Error('A subscription selects its root field directly');
   return field;
-}
-
-/**
- * The primary fetch as the gateway sends it upstream: its `after` comes from `$registerAfter`, so
- * the gateway can resume it after the subgraph went away, and it selects `cursor`, so the gateway
- * knows where it is even when the client did not ask for it (the answer is shaped to the client's
- * selection afterwards). Variables only `after` used are dropped.
- */
-function resumable(primary: FetchNode): SubscriptionPlan['upstream'] {
-  const operation = operationOf(parse(primary.operation), primary.operationName);
-  const field = rootFieldOf(operation);
-  const selectsCursor = field.selectionSet?.selections.some(
-    (selection) => selection.kind === Kind.FIELD && !selection.alias && selection.name.value === 'cursor',
-  );
-  const cursor: SelectionNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'cursor' } };
-  const rewritten: FieldNode = {
-    ...field,
-    arguments: [
-      ...(field.arguments ?? []).filter((argument) => argument.name.value !== 'after'),
-      { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'after' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: resumeVariable } } },
-    ],
-    selectionSet: { kind: Kind.SELECTION_SET, selections: [...(field.selectionSet?.selections ?? []), ...(selectsCursor ? [] : [cursor])] },
-  };
-  const used = new Set<string>();
-  visit(rewritten, { Variable: (node) => void used.add(node.name.value) });
-  const upstream: OperationDefinitionNode = {
-    ...operation,
-    variableDefinitions: [
-      ...(operation.variableDefinitions ?? []).filter(
-        (definition) => used.has(definition.variable.name.value) && definition.variable.name.value !== resumeVariable,
-      ),
-      {
-        kind: Kind.VARIABLE_DEFINITION,
-        variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: resumeVariable } },
-        type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'String' } },
-      },
-    ],
-    selectionSet: { kind: Kind.SELECTION_SET, selections: [rewritten] },
-  };
-  return {
-    query: print(upstream),
-    operationName: primary.operationName,
-    variableUsages: [...used].filter((name) => name !== resumeVariable),
-  };
 }

@@ -57,7 +57,7 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
   let b: School;
   let c: School;
   // A school of their own for the cases below that count events at one: another case's events never reach them.
-  let own: Record<'resume' | 'absence' | 'merge' | 'mandate', School>;
+  let own: Record<'resume' | 'absence' | 'merge' | 'mandate' | 'share', School>;
   let learner = 40_000;
   const followers: Follower<{ cursor: string }>[] = [];
 
@@ -91,8 +91,10 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
   beforeAll(async () => {
     system = await startTestSystem();
     [a, b, c] = (await Promise.all(['16AH00', '03WU00', '04LY00'].map((brin6) => schoolAt(system, brin6)))) as [School, School, School];
-    const [resume, absence, merge, mandate] = await Promise.all(['16BX00', '16HI00', '16DJ00', '06MY00'].map((brin6) => schoolAt(system, brin6)));
-    own = { resume: resume!, absence: absence!, merge: merge!, mandate: mandate! };
+    const [resume, absence, merge, mandate, share] = await Promise.all(
+      ['16BX00', '16HI00', '16DJ00', '06MY00', '06RG00'].map((brin6) => schoolAt(system, brin6)),
+    );
+    own = { resume: resume!, absence: absence!, merge: merge!, mandate: mandate!, share: share! };
   });
   afterEach(async () => {
     await Promise.all(followers.splice(0).map((follower) => follower.stop()));
@@ -266,6 +268,54 @@ describe('subscriptions through the gateway, over graphql-ws', () => {
       await follower.until('the event at each follower', () => follower.items.length === 1);
       expect(follower.items.map((item) => item.cursor)).toEqual([witness.items[4]!.cursor]);
     }
+  });
+
+  it("shares one upstream among a viewer's different documents, each answered in its own shape, without a gap or a repeat as a wider one joins", async () => {
+    const at = own.share;
+    const narrow = follow<{ cursor: string; y: number }>(
+      at,
+      'subscription($after: String) { fundingStatusChanged(after: $after) { cursor y: fundingYear } }',
+      'fundingStatusChanged',
+    );
+    await allLive(1);
+    const aliased = follow<{ cursor: string; year: number; countDate: string }>(
+      at,
+      'subscription($after: String) { change: fundingStatusChanged(after: $after) { cursor countDate year: fundingYear } }',
+      'change',
+    );
+    // It selects more than the live upstream does, so an upstream selecting both took the live place;
+    // standing where the other stands, the other handed its subscriber over to it.
+    const oneUpstream = () => {
+      const { gateway, feeds } = system.system.stats();
+      return gateway?.upstreams === 1 && feeds.funding?.subscriptions === 1;
+    };
+    await eventually('one upstream, one subscription at the subgraph', oneUpstream);
+    await allLive(2);
+    await enroll(at, ++learner);
+    for (const follower of [narrow, aliased]) await follower.until('the first event', () => follower.items.length === 1);
+
+    await enroll(at, ++learner);
+    for (const follower of [narrow, aliased]) await follower.until('the second event', () => follower.items.length === 2);
+
+    // A third, with fields of three subgraphs, resumes after the first event: its replay, selecting
+    // all three, hands the others' subscribers over once it stands where they do.
+    const wide = follow<FundingChange>(at, fundingSubscription, 'fundingStatusChanged', { after: narrow.items[0]!.cursor });
+    await eventually('three subscribers', () => system.system.stats().gateway?.subscribers === 3);
+    for (let i = 0; i < 3; i++) await enroll(at, ++learner);
+    for (const follower of [narrow, aliased]) await follower.until('five events', () => follower.items.length === 5);
+    await wide.until('four events', () => wide.items.length === 4);
+    await eventually('one upstream again', oneUpstream);
+
+    const cursors = narrow.items.map((item) => item.cursor);
+    expect(inStreamOrder(cursors)).toBe(true);
+    expect(aliased.items.map((item) => item.cursor)).toEqual(cursors);
+    expect(wide.items.map((item) => item.cursor)).toEqual(cursors.slice(1));
+    expect(narrow.items.map((item) => Object.keys(item).sort())).toEqual(cursors.map(() => ['cursor', 'y']));
+    expect(aliased.items.map((item) => Object.keys(item).sort())).toEqual(cursors.map(() => ['countDate', 'cursor', 'year']));
+    expect(aliased.items.map((item) => item.year)).toEqual(narrow.items.map((item) => item.y));
+    expect(new Set(wide.items.map((item) => item.enrollment.branch.brin6))).toEqual(new Set([at.brin6]));
+    expect(wide.items.every((item) => item.enrollment.learner.pgn.length > 0 && item.current?.outcome)).toBe(true);
+    expect([...narrow.errors, ...aliased.errors, ...wide.errors]).toEqual([]);
   });
 
   it('refuses a malformed cursor with BAD_USER_INPUT and opens nothing', async () => {
