@@ -7,8 +7,9 @@
  *   shared:   without `after`: the gateway holds one upstream subscription for all N (the usual case);
  *   resumed:  `after` the same cursor (the last one delivered so far): they share one upstream too,
  *             standing at that cursor (gateway/hub.ts);
- *   distinct: each selects something of its own (an alias), so each has an upstream and a reader at
- *             the funding subgraph of its own, and every event is completed N times (the worst case);
+ *   distinct: each sends a document of its own (an alias of its own): they share one upstream, which
+ *             selects the union (gateway/share.ts), and every event is completed N times, once per
+ *             document (the worst case for the gateway);
  *   schools:  the national case: N schools (the first N branches, each given a mandate of the demo
  *             vendor), each following its own events on a connection of its own, so each has an
  *             upstream of its own, and each event reaches one subscriber.
@@ -250,9 +251,9 @@ async function waitFor(server: Server, check: (stats: SubscriptionStats) => bool
   }
 }
 
-/** `subscribers` at the gateway, each (distinct, schools) or all together reading live at the subgraph. */
+/** `subscribers` at the gateway, each (schools) or all together reading live at the subgraph. */
 function untilLive(server: Server, mode: Mode, subscribers: number): Promise<SubscriptionStats> {
-  const upstreams = mode === 'distinct' || mode === 'schools' || subscribers === 0 ? subscribers : 1;
+  const upstreams = mode === 'schools' || subscribers === 0 ? subscribers : 1;
   return waitFor(
     server,
     (stats) => stats.gateway?.subscribers === subscribers && stats.gateway.upstreams === upstreams && liveOf(stats) === upstreams,

@@ -5,7 +5,7 @@ import type { SubscriptionPlan } from './plan.ts';
 
 describe('Subscriber', () => {
   const refusal = [{ message: 'No longer allowed', extensions: { code: 'FORBIDDEN' } }];
-  const completion = { plan: {} as SubscriptionPlan, variables: {}, key: '' };
+  const completion = { plan: {} as SubscriptionPlan, variables: {}, key: '', projection: undefined };
 
   it('ends, releasing what it holds, when it fails while its reader waits', async () => {
     const ends: string[] = [];

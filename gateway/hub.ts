@@ -16,7 +16,7 @@ import { isExpiry, startOf } from '../kernel/upstream.ts';
 import type { SignedAssertion } from './assertions.ts';
 import type { GatewayContext } from './gateway.ts';
 import { eventSource, resumeVariable, type SubscriptionPlan, type SubscriptionPlanner } from './plan.ts';
-import { covers, cut, primaryOf, printShared, shared, sizeOf, union, type Primary, type Selection } from './share.ts';
+import { covers, cut, primaryOf, printShared, project, projectionOf, shared, sizeOf, union, type Primary, type Projection, type Selection } from './share.ts';
 
 /**
  * Opens a subscription at a subgraph for the signed viewer: the refusal as a result with errors, or
@@ -96,7 +96,9 @@ export class SubscriptionHub {
     const after = plan.afterOf(variables);
     const primary = primaryOf(this.options.planner.supergraphSchema, plan.primary.document, variables);
     const upstream = this.upstreamFor({ serviceName: plan.serviceName, viewer, origin, after, primary, operationName: plan.primary.operationName });
-    const completion = { plan, variables, key: `${plan.id}\n${JSON.stringify(variables)}` };
+    const { client } = plan;
+    const projection = client.primaryOnly ? projectionOf(this.options.planner.apiSchema, client.document, client.operationName, variables) : undefined;
+    const completion = { plan, variables, key: `${plan.id}\n${JSON.stringify(variables)}`, projection };
     const subscriber = new Subscriber(this.options.queue, completion, letGo, (self) => {
       this.owner.get(self)?.remove(self);
       this.owner.delete(self);
@@ -213,6 +215,8 @@ interface Completion {
   /** The client's variables, which the rest of the plan uses. */
   variables: Record<string, unknown>;
   key: string;
+  /** Set when the primary fetch alone answers the document: its answer is copied out of the shared one. */
+  projection: Projection[] | undefined;
 }
 
 /** Distinct completions of one event run at most this many at a time: each may fetch from other subgraphs. */
@@ -486,7 +490,12 @@ class Upstream {
   }
 
   /** Runs the rest of the plan for one event and one completion, as the viewer: the result, or it throws what was out (`worthHolding`). */
-  private async complete({ plan, variables }: Completion, answer: ReturnType<typeof shared>, cursor: string | undefined): Promise<FormattedExecutionResult> {
+  private async complete(
+    { plan, variables, projection }: Completion,
+    answer: ReturnType<typeof shared>,
+    cursor: string | undefined,
+  ): Promise<FormattedExecutionResult> {
+    if (projection && !answer.failed) return { data: project(answer.data, projection), ...(cursor ? { extensions: { cursor } } : {}) };
     const { planner, dataSources } = this.hub.options;
     const primary = cut(planner.supergraphSchema, plan.primary.document, variables, answer);
     const event: GraphQLDataSource = { process: async () => primary };

@@ -27,6 +27,8 @@ export interface SubscriptionPlan {
   serviceName: string;
   /** The fetch to the owning subgraph, which the gateway's hub sends as part of a shared subscription (gateway/share.ts). */
   primary: { document: DocumentNode; operationName: string | undefined };
+  /** The client's operation, and whether the primary fetch alone answers it (no other subgraph is asked). */
+  client: { document: DocumentNode; operationName: string | undefined; primaryOnly: boolean };
   /** The `after` the client asked for, literal or variable. */
   afterOf(variables: Record<string, unknown>): string | null;
   /** The whole operation for one event: the primary answered by `eventSource`, then the rest. */
@@ -75,6 +77,7 @@ export class SubscriptionPlanner {
       id: ++planned,
       serviceName: primary.serviceName,
       primary: { document: parse(primary.operation), operationName: primary.operationName },
+      client: { document, operationName, primaryOnly: !rest },
       afterOf: (variables) => (afterArgument ? ((valueFromAST(afterArgument.value, GraphQLString, variables) as string | null | undefined) ?? null) : null),
       eventPlan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [eventFetch, rest] } : eventFetch },
       operationContext: buildOperationContext({ schema: this.apiSchema, operationDocument: document, operationName }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode, type FormattedExecutionResult } from 'graphql';
-import { covers, cut, keyOf, primaryOf, printShared, shared, sizeOf, union } from './share.ts';
+import { covers, cut, keyOf, primaryOf, printShared, project, projectionOf, shared, sizeOf, union } from './share.ts';
 
 // The shape of a subgraph's subscription: an event object with scalars, an argument, nesting, an enum.
 const schema = buildSchema(`
@@ -76,6 +76,21 @@ describe('a subscription shared by documents that select differently', () => {
     for (const [source, variables] of documents) {
       const document = parse(source);
       expect({ source, cut: cut(schema, document, variables, answer) }).toEqual({ source, cut: answered(document, variables) });
+    }
+  });
+
+  it('copies a document answered by the shared fetch alone straight out of an answer without errors, as execution would shape it', () => {
+    const clean = documents.filter(([source]) => !source.includes('note'));
+    const primaries = clean.map(([text, variables]) => primaryOf(schema, parse(text), variables));
+    const sharedDocument = parse(printShared(primaries[0]!, primaries.map((primary) => primary.selection).reduce(union), 'Shared', 'registerAfter'));
+    const answer = shared(answered(sharedDocument, { registerAfter: null }));
+    expect(answer.failed).toBe(false);
+    for (const [source, variables] of clean) {
+      const document = parse(source);
+      expect({ source, data: project(answer.data, projectionOf(schema, document, undefined, variables)) }).toEqual({
+        source,
+        data: answered(document, variables).data,
+      });
     }
   });
 });

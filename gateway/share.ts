@@ -16,7 +16,10 @@ import {
   astFromValue,
   execute,
   getArgumentValues,
+  getDirectiveValues,
   getNamedType,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   getVariableValues,
   GraphQLError,
   isObjectType,
@@ -62,14 +65,10 @@ export interface Primary {
  */
 export function primaryOf(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): Primary {
   const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION)!;
-  const fragments = new Map(
-    document.definitions
-      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-      .map((fragment) => [fragment.name.value, fragment]),
-  );
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) throw coerced.errors[0]!;
   const values = coerced.coerced;
+  const fragments = fragmentsOf(document);
   const subscription = schema.getSubscriptionType()!;
   const field = operation.selectionSet.selections[0] as FieldNode;
   const definition = subscription.getFields()[field.name.value]!;
@@ -77,6 +76,14 @@ export function primaryOf(schema: GraphQLSchema, document: DocumentNode, variabl
   const selection: Selection = new Map();
   collect(selection, field.selectionSet!, objectTypeOf(definition), { schema, fragments, values });
   return { root: field.name.value, rootArguments, selection };
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  return new Map(
+    document.definitions
+      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
+  );
 }
 
 interface Walk {
@@ -199,7 +206,7 @@ type WithFailures = Record<string | symbol, unknown> & { [failures]?: Map<string
  * so a subscriber that selected that field gets it at its own path. The rest (no path, or one that
  * leads nowhere in the data) go to every subscriber.
  */
-export function shared(result: FormattedExecutionResult): { data: WithFailures; unplaced: GraphQLFormattedError[] } {
+export function shared(result: FormattedExecutionResult): { data: WithFailures; unplaced: GraphQLFormattedError[]; failed: boolean } {
   const data = (result.data ?? {}) as WithFailures;
   const unplaced: GraphQLFormattedError[] = [];
   for (const error of result.errors ?? []) {
@@ -214,7 +221,7 @@ export function shared(result: FormattedExecutionResult): { data: WithFailures; 
     const holder = parent as WithFailures;
     (holder[failures] ??= new Map()).set(last, error);
   }
-  return { data, unplaced };
+  return { data, unplaced, failed: Boolean(result.errors?.length) };
 }
 
 /** Reads a field of the shared answer by its key; a field that failed there fails here too. */
@@ -225,6 +232,89 @@ const fromShared: GraphQLFieldResolver<WithFailures, unknown> = (source, args, _
   if (failure) throw new GraphQLError(failure.message, { extensions: failure.extensions ?? {} });
   return value;
 };
+
+/**
+ * A subscriber's answer straight from a shared answer without errors, for a document whose primary
+ * fetch alone answers it (no other subgraph is asked): the same as `cut` and the query plan would
+ * give, computed once per document and variables as a list of keys to copy. 5,000 subscribers with
+ * documents of their own cost 5,000 of these per event (bench/subscriptions.ts, `distinct`).
+ */
+export interface Projection {
+  /** Where the subscriber wants it. */
+  key: string;
+  /** Where the shared answer has it, or the type name (`typename`) it is. */
+  from: string;
+  typename?: string;
+  fields?: readonly Projection[];
+}
+
+/** The projection of the client's document (over the API schema) for its variables. */
+export function projectionOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): Projection[] {
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || definition.name?.value === operationName),
+  )!;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+  if (coerced.errors) throw coerced.errors[0]!;
+  const walk: Walk = { schema, fragments: fragmentsOf(document), values: coerced.coerced };
+  return projectSelection(operation.selectionSet, schema.getSubscriptionType()!, walk, true);
+}
+
+function projectSelection(selectionSet: SelectionSetNode, type: GraphQLObjectType, walk: Walk, root = false): Projection[] {
+  const fields = new Map<string, { node: FieldNode; selections: SelectionNode[] }>();
+  const gather = (set: SelectionSetNode) => {
+    for (const node of set.selections) {
+      if (!included(node, walk.values)) continue;
+      if (node.kind === Kind.INLINE_FRAGMENT) gather(node.selectionSet);
+      else if (node.kind === Kind.FRAGMENT_SPREAD) gather(walk.fragments.get(node.name.value)!.selectionSet);
+      else {
+        const key = (node.alias ?? node.name).value;
+        const had = fields.get(key);
+        if (had) had.selections.push(...(node.selectionSet?.selections ?? []));
+        else fields.set(key, { node, selections: [...(node.selectionSet?.selections ?? [])] });
+      }
+    }
+  };
+  gather(selectionSet);
+  return [...fields].map(([key, { node, selections }]) => {
+    const name = node.name.value;
+    if (name === '__typename') return { key, from: name, typename: type.name };
+    const definition = type.getFields()[name]!;
+    const from = root ? name : keyOf(name, getArgumentValues(definition, node, walk.values));
+    if (!node.selectionSet) return { key, from };
+    return { key, from, fields: projectSelection({ kind: Kind.SELECTION_SET, selections }, objectTypeOf(definition), walk) };
+  });
+}
+
+function included(node: SelectionNode, values: Record<string, unknown>): boolean {
+  if (getDirectiveValues(GraphQLSkipDirective, node, values)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, values)?.if !== false;
+}
+
+/** Copies what the projection names out of a shared answer (its data, or any object within it). */
+export function project(value: unknown, fields: readonly Projection[]): Record<string, unknown> {
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (field.typename !== undefined) {
+      out[field.key] = field.typename;
+      continue;
+    }
+    const inner = source[field.from];
+    out[field.key] = field.fields && inner !== null && inner !== undefined ? projectValue(inner, field.fields) : inner;
+  }
+  return out;
+}
+
+function projectValue(value: unknown, fields: readonly Projection[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => (item === null ? null : projectValue(item, fields)));
+  return project(value, fields);
+}
 
 /** One subscriber's primary answer, cut out of the shared one: as if its own fetch had been sent. */
 export function cut(
