@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import type { Database } from './db.ts';
+import { withinDeadline } from './http.ts';
 
 /** Resolves when all is well, rejects saying why not. */
 export type Check = () => Promise<void>;
@@ -38,15 +39,11 @@ export class Readiness {
 }
 
 async function withTimeout(check: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NotReady(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
-  });
-  try {
-    await Promise.race([check, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answered = await withinDeadline(
+    check.then(() => true),
+    checkTimeoutMs,
+  );
+  if (!answered) throw new NotReady(`no answer within ${checkTimeoutMs} ms`);
 }
 
 /**
