@@ -58,6 +58,8 @@ const settings = {
     floorRequests: 10000,
   },
 }[mode];
+/** The mix's req/s as a multiple of the peers' (issue 20's targets). */
+const mixTargets = { perSecondToApollo: 1.5, perSecondToHiveRust: 1.2 };
 /** A whole school of about this many enrollments, at this many concurrent clients: p99 at most 100 ms (issue 20's target). */
 const wholeSchool = { enrollments: 220, connections: 20, p99TargetMs: 100 };
 /**
@@ -391,7 +393,7 @@ async function report(figures: Figures): Promise<void> {
   };
   const { floor } = figures;
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  await writeResults('latest', { mode, machine, settings, targets: { perSecondToApollo: 1.5, perSecondToHiveRust: 1, wholeSchool }, ratios, ...figures });
+  await writeResults('latest', { mode, machine, settings, targets: { ...mixTargets, wholeSchool }, ratios, ...figures });
   const lines = [
     `| gateway (${settings.connections} clients, mix, median of ${settings.rounds} runs of ${settings.seconds} s) | req/s | p50 ms | p99 ms | errors | Register Graph's req/s is |`,
     '|---|--:|--:|--:|--:|--:|',
@@ -412,8 +414,8 @@ async function report(figures: Figures): Promise<void> {
     }),
     `The floor, the same answer straight from PostgreSQL in one statement (bench/floor.ts, ${floor.connections} clients): p50 ${floor.p50} ms, p99 ${floor.p99} ms, ` +
       `CPU ${floor.cpuMsPerRequest.total ?? floor.cpuMsPerRequest.client} ms per request.`,
-    `Targets: ${ratios.toApollo.perSecond.toFixed(2)}× plain @apollo/gateway's req/s (at least 1.5: ${ratios.toApollo.perSecond >= 1.5 ? 'met' : 'MISSED'}), ` +
-      `${ratios.toHiveRust.perSecond.toFixed(2)}× Hive Gateway with its Rust planner (at least 1: ${ratios.toHiveRust.perSecond >= 1 ? 'met' : 'MISSED'}), ` +
+    `Targets: ${ratios.toApollo.perSecond.toFixed(2)}× plain @apollo/gateway's req/s (at least ${mixTargets.perSecondToApollo}: ${ratios.toApollo.perSecond >= mixTargets.perSecondToApollo ? 'met' : 'MISSED'}), ` +
+      `${ratios.toHiveRust.perSecond.toFixed(2)}× Hive Gateway with its Rust planner (at least ${mixTargets.perSecondToHiveRust}: ${ratios.toHiveRust.perSecond >= mixTargets.perSecondToHiveRust ? 'met' : 'MISSED'}), ` +
       `p99 ${ours.p99 <= Math.min(comparison.apollo.median.p99, comparison['hive-rust'].median.p99) ? 'no worse than either (met)' : 'worse than one of them (MISSED)'}. ` +
       `With the entity cache off: ${ratios.uncachedToApollo.perSecond.toFixed(2)}× and ${ratios.uncachedToHiveRust.perSecond.toFixed(2)}×.`,
     figures.seed.registered
