@@ -426,14 +426,18 @@ class Upstream {
     const cursor = (result.data[this.spec.primary.root] as { cursor?: string } | null)?.cursor;
     // A resumed upstream can repeat what came before the break: each event goes out once.
     if (cursor && this.lastCursor !== null && compareCursors(cursor, this.lastCursor) <= 0) return;
+    // Moving past the last cursor: a subscriber resuming there from now on gets an upstream that
+    // replays this event, rather than joining this one while the event is completed.
+    if (cursor) this.hub.unsettle(this, this.lastCursor);
     const completed = await this.held(result, cursor);
     if (!completed) return;
-    if (cursor) {
-      this.hub.unsettle(this, this.lastCursor);
-      this.lastCursor = cursor;
-    }
+    if (cursor) this.lastCursor = cursor;
     let delivered = 0;
-    for (const subscriber of this.subscribers) if (subscriber.push(completed.get(subscriber.completion.key)!)) delivered++;
+    for (const subscriber of this.subscribers) {
+      // One that joined live as the event was being completed was not there when it happened.
+      const answer = completed.get(subscriber.completion.key);
+      if (answer && subscriber.push(answer)) delivered++;
+    }
     this.hub.countDelivered(this.spec.serviceName, delivered);
   }
 
@@ -469,9 +473,8 @@ class Upstream {
   }
 
   /**
-   * The event completed for each completion its subscribers need, by key; also for subscribers that
-   * join while it is being completed (one that resumes where this upstream stands is owed this
-   * event). Throws what was out (`worthHolding`).
+   * The event completed for each completion its subscribers need, by key, also for those that join
+   * live while it is being completed. Throws what was out (`worthHolding`).
    */
   private async completeAll(result: FormattedExecutionResult, cursor: string | undefined): Promise<Map<string, FormattedExecutionResult>> {
     const answer = shared(result);
