@@ -9,7 +9,8 @@
  * response key (`keyOf`), its arguments written out as literals, so the shared subscription has no
  * variables but its `after`. A subscriber's answer is its own primary fetch executed over the shared
  * result (graphql-js `execute`, no resolvers but `keyOf`): its aliases, fragments, @skip and
- * @include, and its errors where its own selection put them.
+ * @include, and its errors where its own selection put them. A document the shared fetch alone
+ * answers is copied out of it by a projection made once per document and variables (`project`).
  */
 import { createHash } from 'node:crypto';
 import {
