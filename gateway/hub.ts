@@ -127,7 +127,7 @@ export class SubscriptionHub {
     let selection = widen ? union(widen.selection, primary.selection) : primary.selection;
     if (sizeOf(selection) > sharedFieldsBound) {
       selection = primary.selection;
-      group += `\n${printShared(primary, selection, 'Own', resumeVariable)}`;
+      group += `\n${printShared(primary, selection, 'Own')}`;
       const own = this.at.get(`${group}\n${position}`);
       if (own) return own;
     }
@@ -229,8 +229,9 @@ class Upstream {
   /** Where in the hub it stands (SubscriptionHub.at). */
   readonly places = new Set<string>();
   private lastCursor: string | null;
-  /** The shared subscription's text. */
+  /** The shared subscription's text, and the name it goes by: the opening subscriber's operation's, or its root field's. */
   private readonly query: string;
+  private readonly operationName: string;
   private source: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   private closed = false;
   /** Aborted when it closes: whatever it is trying again stops, and a wait ends at once. */
@@ -248,7 +249,8 @@ class Upstream {
     private readonly spec: UpstreamSpec,
   ) {
     this.lastCursor = spec.after;
-    this.query = printShared(spec.primary, spec.selection, spec.operationName ?? spec.primary.root, resumeVariable);
+    this.operationName = spec.operationName ?? spec.primary.root;
+    this.query = printShared(spec.primary, spec.selection, this.operationName);
     hub.openUpstreams++;
     this.opened = this.connect().then(
       (opened) => {
@@ -315,14 +317,11 @@ class Upstream {
 
   /** The subscription at the owning subgraph, from the last cursor, with a new signed viewer. */
   private async open(): Promise<readonly GraphQLFormattedError[] | Opened> {
-    const { serviceName, viewer, origin, operationName, primary } = this.spec;
+    const { serviceName, viewer, origin } = this.spec;
     const subscribe = this.hub.options.upstreams.get(serviceName);
     if (!subscribe) throw new Error(`No upstream for subgraph ${serviceName}`);
     const assertion = await this.hub.options.assertion(viewer, serviceName, origin);
-    const opened = await subscribe(
-      { query: this.query, operationName: operationName ?? primary.root, variables: { [resumeVariable]: this.lastCursor } },
-      assertion.text,
-    );
+    const opened = await subscribe({ query: this.query, operationName: this.operationName, variables: { [resumeVariable]: this.lastCursor } }, assertion.text);
     if (!(Symbol.asyncIterator in opened)) return opened.errors ?? [{ message: 'The subscription was refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
     return { events: opened, renewAt: assertion.renewAt };
   }

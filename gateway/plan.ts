@@ -85,7 +85,7 @@ export class SubscriptionPlanner {
   }
 }
 
-function operationOf(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode {
+export function operationOf(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode {
   const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations[0];
   if (!operation) throw new Error(`No operation ${operationName ?? ''} in the document`);

@@ -68,7 +68,7 @@ describe('a subscription shared by documents that select differently', () => {
   it('sends one valid subscription selecting the union, and cuts out of its answer exactly what each document would have been answered', () => {
     const primaries = documents.map(([text, variables]) => primaryOf(schema, parse(text), variables));
     const selection = primaries.map((primary) => primary.selection).reduce(union);
-    const text = printShared(primaries[0]!, selection, 'Shared', 'registerAfter');
+    const text = printShared(primaries[0]!, selection, 'Shared');
     const sharedDocument = parse(text);
     expect(validate(schema, sharedDocument)).toEqual([]);
     expect(text).toContain('changed(after: $registerAfter)');
@@ -82,7 +82,7 @@ describe('a subscription shared by documents that select differently', () => {
   it('copies a document answered by the shared fetch alone straight out of an answer without errors, as execution would shape it', () => {
     const clean = documents.filter(([source]) => !source.includes('note'));
     const primaries = clean.map(([text, variables]) => primaryOf(schema, parse(text), variables));
-    const sharedDocument = parse(printShared(primaries[0]!, primaries.map((primary) => primary.selection).reduce(union), 'Shared', 'registerAfter'));
+    const sharedDocument = parse(printShared(primaries[0]!, primaries.map((primary) => primary.selection).reduce(union), 'Shared'));
     const answer = shared(answered(sharedDocument, { registerAfter: null }));
     expect(answer.failed).toBe(false);
     for (const [source, variables] of clean) {

@@ -40,6 +40,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { operationOf, resumeVariable } from './plan.ts';
 
 /** A selection as the shared subscription makes it: per response key, the field and what it selects. */
 export type Selection = Map<string, SelectedField>;
@@ -65,18 +66,26 @@ export interface Primary {
  * subgraphs' payloads is an interface or a union), so a fragment's type is the type it is spread in.
  */
 export function primaryOf(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): Primary {
-  const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION)!;
+  const { operation, walk } = walkOf(schema, document, undefined, variables);
+  const field = operation.selectionSet.selections[0] as FieldNode;
+  const definition = schema.getSubscriptionType()!.getFields()[field.name.value]!;
+  const rootArguments = literals(definition, getArgumentValues(definition, field, walk.values)).filter((argument) => argument.name.value !== 'after');
+  const selection: Selection = new Map();
+  collect(selection, field.selectionSet!, objectTypeOf(definition), walk);
+  return { root: field.name.value, rootArguments, selection };
+}
+
+/** The operation, and what walking it needs: its fragments and its variables, coerced. */
+function walkOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): { operation: OperationDefinitionNode; walk: Walk } {
+  const operation = operationOf(document, operationName);
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) throw coerced.errors[0]!;
-  const values = coerced.coerced;
-  const fragments = fragmentsOf(document);
-  const subscription = schema.getSubscriptionType()!;
-  const field = operation.selectionSet.selections[0] as FieldNode;
-  const definition = subscription.getFields()[field.name.value]!;
-  const rootArguments = literals(definition, getArgumentValues(definition, field, values)).filter((argument) => argument.name.value !== 'after');
-  const selection: Selection = new Map();
-  collect(selection, field.selectionSet!, objectTypeOf(definition), { schema, fragments, values });
-  return { root: field.name.value, rootArguments, selection };
+  return { operation, walk: { schema, fragments: fragmentsOf(document), values: coerced.coerced } };
 }
 
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
@@ -178,11 +187,11 @@ export function sizeOf(selection: Selection): number {
   return size;
 }
 
-/** The shared subscription's text: the root field with `after: $<afterVariable>` and `cursor`, over the selection. */
-export function printShared(primary: Primary, selection: Selection, operationName: string, afterVariable: string): string {
-  const rootArguments = [...primary.rootArguments.map((argument) => print(argument)), `after: $${afterVariable}`].join(', ');
+/** The shared subscription's text: the root field with `after: $registerAfter` and `cursor`, over the selection. */
+export function printShared(primary: Primary, selection: Selection, operationName: string): string {
+  const rootArguments = [...primary.rootArguments.map((argument) => print(argument)), `after: $${resumeVariable}`].join(', ');
   const selected = print(selectionSetOf(union(selection, new Map([['cursor', { name: 'cursor', arguments: [] }]]))));
-  return `subscription ${operationName}($${afterVariable}: String) { ${primary.root}(${rootArguments}) ${selected} }`;
+  return `subscription ${operationName}($${resumeVariable}: String) { ${primary.root}(${rootArguments}) ${selected} }`;
 }
 
 function selectionSetOf(selection: Selection): SelectionSetNode {
@@ -256,13 +265,7 @@ export function projectionOf(
   operationName: string | undefined,
   variables: Record<string, unknown>,
 ): Projection[] {
-  const operation = document.definitions.find(
-    (definition): definition is OperationDefinitionNode =>
-      definition.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || definition.name?.value === operationName),
-  )!;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-  if (coerced.errors) throw coerced.errors[0]!;
-  const walk: Walk = { schema, fragments: fragmentsOf(document), values: coerced.coerced };
+  const { operation, walk } = walkOf(schema, document, operationName, variables);
   return projectSelection(operation.selectionSet, schema.getSubscriptionType()!, walk, true);
 }
 

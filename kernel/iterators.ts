@@ -14,20 +14,6 @@ export interface Ending<T> extends AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T, undefined>>;
 }
 
-/** A queue read as an async iterator. Its bound is its owner's: each does something else when it is full (`size`). */
-export interface Channel<T> extends Ending<T> {
-  /** Hands `value` to a waiting `next()`, or queues it; false once it is ending or closed. */
-  push(value: T): boolean;
-  /** Ends it once what is queued is taken: `next()` is done then. */
-  end(): void;
-  /** Ends it once what is queued is taken, with `error`, which `next()` throws then. */
-  fail(error: unknown): void;
-  /** Values queued and not taken yet. */
-  readonly size: number;
-  /** Closed for good: by `return()`, or by `end()` or `fail()` once the queue was taken. */
-  readonly closed: boolean;
-}
-
 /** How a channel closed: its queue taken after `end()` or `fail()`, or by `return()`. */
 export type ClosedBy = 'ended' | 'failed' | 'returned';
 
@@ -36,17 +22,18 @@ export type ClosedBy = 'ended' | 'failed' | 'returned';
  * pushed before anyone reads wait in the queue.
  */
 export function channel<T>(onClose?: (by: ClosedBy) => void): Channel<T> {
-  return new Queue<T>(onClose);
+  return new Channel<T>(onClose);
 }
 
 /**
- * The channel, as a class: every subscription holds two or three of them, and methods on the
+ * A queue read as an async iterator. Its bound is its owner's: each does something else when it is
+ * full (`size`). A class: every subscription holds two or three of them, and methods on the
  * prototype cost nothing per instance, where a closure per method did (under tsx each closure also
  * carries a `name` property of its own, a heap snapshot showed). Idle subscribers of 5,000 schools,
  * each on a connection of its own (bench/subscriptions.ts `schools`): 30.1 KB of heap each with
  * closures, 27.1 KB with the class.
  */
-class Queue<T> implements Channel<T> {
+export class Channel<T> implements Ending<T> {
   private readonly queue: T[] = [];
   private waiting: { resolve(result: IteratorResult<T>): void; reject(error: unknown): void } | undefined;
   private ending: { failed: false } | { failed: true; error: unknown } | undefined;
@@ -58,14 +45,17 @@ class Queue<T> implements Channel<T> {
     return this;
   }
 
+  /** Values queued and not taken yet. */
   get size(): number {
     return this.queue.length;
   }
 
+  /** Closed for good: by `return()`, or by `end()` or `fail()` once the queue was taken. */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** Hands `value` to a waiting `next()`, or queues it; false once it is ending or closed. */
   push(value: T): boolean {
     if (this.isClosed || this.ending) return false;
     if (this.waiting) {
@@ -75,12 +65,14 @@ class Queue<T> implements Channel<T> {
     return true;
   }
 
+  /** Ends it once what is queued is taken: `next()` is done then. */
   end(): void {
     if (this.isClosed || this.ending) return;
     this.ending = { failed: false };
     this.settleEnding();
   }
 
+  /** Ends it once what is queued is taken, with `error`, which `next()` throws then. */
   fail(error: unknown): void {
     if (this.isClosed || this.ending) return;
     this.ending = { failed: true, error };
