@@ -2,12 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
   CompositionError,
   apiSchemaOf,
   checkSchema,
   composeSupergraph,
+  deprecationsWithoutDateOrReplacement,
   formatReport,
   readOperations,
   readSubgraphSdls,
@@ -148,6 +150,25 @@ describe('schema check', () => {
     const report = await checkAgainstBase('additive', false, readOperations(fixturePath('operations')));
     expect(report).toMatchObject({ ok: true, operationErrors: [] });
     expect(report.operations).toEqual(['BoardKinds.graphql', 'BoardNames.graphql']);
+  });
+
+  it('fails on a deprecation whose reason gives no date, and names it', async () => {
+    const report = await checkAgainstBase('deprecated');
+    expect(report.ok).toBe(false);
+    expect(report.deprecationErrors).toEqual(['Board.name: "Use displayName."']);
+    expect(formatReport(report)).toMatch(/Schema check failed: .*deprecations without date or replacement/);
+  });
+
+  it('accepts a deprecation that gives its date and a replacement, or says there is none', () => {
+    const schema = buildSchema(`
+      type Query {
+        board(code: ID, brin4: ID @deprecated(reason: "Since 2026-12-07. Use code.")): String @deprecated(reason: "Since 2026-12-07. Use boards.")
+        boards(filter: Filter): [String]
+      }
+      input Filter { kind: Kind @deprecated(reason: "Since 2026-12-07. Use kinds, which takes several.") kinds: [Kind] }
+      enum Kind { A B @deprecated(reason: "Since 2026-12-07. No replacement: the law has no such kind.") C @deprecated(reason: "Since 7 December. Use A.") }
+    `);
+    expect(deprecationsWithoutDateOrReplacement(schema)).toEqual(['Kind.C: "Since 7 December. Use A."']);
   });
 
   it("validates the repository's own registered operations against its schema", async () => {

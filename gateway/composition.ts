@@ -3,7 +3,7 @@ import { basename, extname, join, sep } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
-import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, isEnumType, isInputObjectType, isInterfaceType, isObjectType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 export interface SubgraphSdl {
   name: string;
@@ -42,6 +42,8 @@ export interface SchemaCheckReport {
   operations: string[];
   /** "file: message" per registered operation the new API schema no longer serves. */
   operationErrors: string[];
+  /** "Type.field: reason" per deprecation whose reason does not give its date and replacement. */
+  deprecationErrors: string[];
   /** Null when there was no baseline to diff against, or composition failed. */
   changes: ApiChanges | null;
   allowBreaking: boolean;
@@ -84,6 +86,35 @@ export function brokenOperations(apiSchema: GraphQLSchema, operations: readonly 
     }
     return validate(apiSchema, document).map((error) => `${name}: ${error.message}`);
   });
+}
+
+/**
+ * How a deprecation reason reads, so that a vendor's check (cli/check-operations.mjs) can tell a
+ * developer since when and what to use instead: "Since 2026-12-07. Use Branch.id. <why>", or, where
+ * nothing replaces it, "Since 2026-12-07. No replacement: <why>".
+ */
+export const deprecationReason = /^Since \d{4}-\d{2}-\d{2}\. (Use \S.*|No replacement: \S.*)$/s;
+
+/** Every deprecated field, argument, input field and enum value whose reason is not in that form. */
+export function deprecationsWithoutDateOrReplacement(apiSchema: GraphQLSchema): string[] {
+  const found: string[] = [];
+  const check = (path: string, reason: string | null | undefined) => {
+    if (reason != null && !deprecationReason.test(reason)) found.push(`${path}: "${reason}"`);
+  };
+  for (const type of Object.values(apiSchema.getTypeMap())) {
+    if (type.name.startsWith('__')) continue;
+    if (isObjectType(type) || isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        check(`${type.name}.${field.name}`, field.deprecationReason);
+        for (const argument of field.args) check(`${type.name}.${field.name}(${argument.name}:)`, argument.deprecationReason);
+      }
+    } else if (isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, field.deprecationReason);
+    } else if (isEnumType(type)) {
+      for (const value of type.getValues()) check(`${type.name}.${value.name}`, value.deprecationReason);
+    }
+  }
+  return found;
 }
 
 export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): { supergraphSdl: string } {
@@ -132,14 +163,16 @@ export async function checkSchema(input: {
     ({ supergraphSdl } = composeSupergraph(input.subgraphs));
   } catch (error) {
     if (!(error instanceof CompositionError)) throw error;
-    return { ...report, ok: false, compositionErrors: error.errors, stale: false, operationErrors: [], changes: null };
+    return { ...report, ok: false, compositionErrors: error.errors, stale: false, operationErrors: [], deprecationErrors: [], changes: null };
   }
   const stale = normalise(input.committedSupergraph ?? '') !== normalise(supergraphFile(supergraphSdl));
   const changes = input.baselineSupergraph === null ? null : await diffApiSchemas(input.baselineSupergraph, supergraphSdl);
   // Allowing breaking changes covers what no registered client uses; a broken registered operation always fails.
-  const operationErrors = brokenOperations(apiSchemaOf(supergraphSdl), input.operations ?? []);
-  const ok = !stale && operationErrors.length === 0 && (input.allowBreaking || !changes?.breaking.length);
-  return { ...report, ok, compositionErrors: [], stale, operationErrors, changes };
+  const apiSchema = apiSchemaOf(supergraphSdl);
+  const operationErrors = brokenOperations(apiSchema, input.operations ?? []);
+  const deprecationErrors = deprecationsWithoutDateOrReplacement(apiSchema);
+  const ok = !stale && operationErrors.length === 0 && deprecationErrors.length === 0 && (input.allowBreaking || !changes?.breaking.length);
+  return { ...report, ok, compositionErrors: [], stale, operationErrors, deprecationErrors, changes };
 }
 
 export function formatReport(report: SchemaCheckReport): string {
@@ -149,6 +182,9 @@ export function formatReport(report: SchemaCheckReport): string {
   if (report.changes) lines.push(...changeSections(report.changes));
   if (report.operationErrors.length) {
     lines.push(`Registered client operations this schema breaks (schema/operations):`, ...bullets(report.operationErrors));
+  }
+  if (report.deprecationErrors.length) {
+    lines.push('Deprecations without "Since YYYY-MM-DD. Use <replacement>." (or "No replacement: <why>"):', ...bullets(report.deprecationErrors));
   }
   lines.push(verdict(report));
   return lines.join('\n');
@@ -200,6 +236,7 @@ function verdict(report: SchemaCheckReport): string {
     report.compositionErrors.length && 'composition failed',
     report.stale && 'supergraph is stale',
     report.operationErrors.length && 'registered operations broken',
+    report.deprecationErrors.length && 'deprecations without date or replacement',
     breaking && `${breaking} breaking change(s)`,
   ].filter(Boolean);
   return `Schema check failed: ${reasons.join('; ')}.`;

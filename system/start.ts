@@ -24,6 +24,7 @@ import { defaultLimits } from '../gateway/limits.ts';
 import { gatewaySubscriptions } from '../gateway/websocket.ts';
 import { loadWebBuild, servingWebPages } from '../gateway/web.ts';
 import { trustedDocuments } from '../gateway/trusted.ts';
+import { apiSchemaFile, apiSchemaPath, servingApiSchema } from '../gateway/apiSchema.ts';
 
 export interface RunningSystem {
   /** The GraphQL URL this process serves. */
@@ -417,8 +418,9 @@ async function serveGateway(
     gatewaySubscriptions(gateway, { production: config.production, limits: defaultLimits, subscriptions: config.subscriptions, trustedDocuments: trusted }),
     config.subscriptions.keepAliveMs,
   );
+  const graphql = graphqlHandler(gateway.server, gateway.contextFor, { timeoutMs: config.timeouts.requestMs, logger: telemetry.logger });
   return {
-    handler: servingWebPages(pages, graphqlHandler(gateway.server, gateway.contextFor, { timeoutMs: config.timeouts.requestMs, logger: telemetry.logger })),
+    handler: route({ [apiSchemaPath]: servingApiSchema(apiSchemaFile(supergraphSdl), gateway) }, servingWebPages(pages, graphql)),
     delivered: gateway.subscriptions.delivered,
     stats: () => gateway.subscriptions.stats(),
     closeSockets: sockets.close,
