@@ -16,6 +16,7 @@ import {
   supergraphFile,
   type RegisteredOperation,
 } from './composition.ts';
+import { operationTypes } from './operationTypes.ts';
 
 const repositorySchemaDir = fileURLToPath(new URL('../schema', import.meta.url));
 const fixturePath = (variant: string) => fileURLToPath(new URL(`../test/fixtures/schema/${variant}`, import.meta.url));
@@ -169,6 +170,18 @@ describe('schema check', () => {
       enum Kind { A B @deprecated(reason: "Since 2026-12-07. No replacement: the law has no such kind.") C @deprecated(reason: "Since 7 December. Use A.") }
     `);
     expect(deprecationsWithoutDateOrReplacement(schema)).toEqual(['Kind.C: "Since 7 December. Use A."']);
+  });
+
+  it('detects operation types (schema/operations.ts) that are not what the schema and operations generate', async () => {
+    const input = { subgraphs: readSubgraphSdls(repositorySchemaDir), committedSupergraph: null, baselineSupergraph: null, allowBreaking: false };
+    const operations = readOperations(join(repositorySchemaDir, 'operations'));
+    const generated = await operationTypes(apiSchemaOf(composeSupergraph(input.subgraphs).supergraphSdl), operations);
+    expect(generated).toMatch(/^export type EnrollLearnerMutation = /m);
+    expect((await checkSchema({ ...input, operations, committedOperationTypes: generated })).typesStale).toBe(false);
+    const edited = generated.replace('export type EnrollLearnerMutation = {', 'export type EnrollLearnerMutation = { extra: string, ');
+    const report = await checkSchema({ ...input, operations, committedOperationTypes: edited });
+    expect(report).toMatchObject({ typesStale: true, ok: false });
+    expect(formatReport(report)).toContain('schema/operations.ts is stale: run npm run schema:compose');
   });
 
   it("validates the repository's own registered operations against its schema", async () => {

@@ -3,6 +3,7 @@ import { basename, extname, join, sep } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
+import { operationTypes } from './operationTypes.ts';
 import { GraphQLError, isEnumType, isInputObjectType, isInterfaceType, isObjectType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 export interface SubgraphSdl {
@@ -38,6 +39,8 @@ export interface SchemaCheckReport {
   /** "CODE: message" per composition error; empty when composition succeeded. */
   compositionErrors: string[];
   stale: boolean;
+  /** schema/operations.ts is not what the schema and the registered operations generate. */
+  typesStale: boolean;
   /** The registered operations checked, by file name. */
   operations: string[];
   /** "file: message" per registered operation the new API schema no longer serves. */
@@ -152,6 +155,8 @@ export async function checkSchema(input: {
   baselineSupergraph: string | null;
   allowBreaking: boolean;
   operations?: readonly RegisteredOperation[];
+  /** schema/operations.ts as committed; left out: not checked. */
+  committedOperationTypes?: string | null;
 }): Promise<SchemaCheckReport> {
   const report = {
     subgraphs: input.subgraphs.map((subgraph) => subgraph.name),
@@ -163,7 +168,16 @@ export async function checkSchema(input: {
     ({ supergraphSdl } = composeSupergraph(input.subgraphs));
   } catch (error) {
     if (!(error instanceof CompositionError)) throw error;
-    return { ...report, ok: false, compositionErrors: error.errors, stale: false, operationErrors: [], deprecationErrors: [], changes: null };
+    return {
+      ...report,
+      ok: false,
+      compositionErrors: error.errors,
+      stale: false,
+      typesStale: false,
+      operationErrors: [],
+      deprecationErrors: [],
+      changes: null,
+    };
   }
   const stale = normalise(input.committedSupergraph ?? '') !== normalise(supergraphFile(supergraphSdl));
   const changes = input.baselineSupergraph === null ? null : await diffApiSchemas(input.baselineSupergraph, supergraphSdl);
@@ -171,14 +185,19 @@ export async function checkSchema(input: {
   const apiSchema = apiSchemaOf(supergraphSdl);
   const operationErrors = brokenOperations(apiSchema, input.operations ?? []);
   const deprecationErrors = deprecationsWithoutDateOrReplacement(apiSchema);
-  const ok = !stale && operationErrors.length === 0 && deprecationErrors.length === 0 && (input.allowBreaking || !changes?.breaking.length);
-  return { ...report, ok, compositionErrors: [], stale, operationErrors, deprecationErrors, changes };
+  const typesStale =
+    input.committedOperationTypes !== undefined &&
+    operationErrors.length === 0 &&
+    normalise(input.committedOperationTypes ?? '') !== normalise(await operationTypes(apiSchema, input.operations ?? []));
+  const ok = !stale && !typesStale && operationErrors.length === 0 && deprecationErrors.length === 0 && (input.allowBreaking || !changes?.breaking.length);
+  return { ...report, ok, compositionErrors: [], stale, typesStale, operationErrors, deprecationErrors, changes };
 }
 
 export function formatReport(report: SchemaCheckReport): string {
   const lines = [`Subgraphs: ${report.subgraphs.join(', ') || '(none)'}`, `Registered client operations: ${report.operations.join(', ') || '(none)'}`];
   if (report.compositionErrors.length) lines.push('Composition failed:', ...bullets(report.compositionErrors));
   if (report.stale) lines.push('schema/supergraph.graphql is stale: run npm run schema:compose');
+  if (report.typesStale) lines.push('schema/operations.ts is stale: run npm run schema:compose');
   if (report.changes) lines.push(...changeSections(report.changes));
   if (report.operationErrors.length) {
     lines.push(`Registered client operations this schema breaks (schema/operations):`, ...bullets(report.operationErrors));
@@ -235,6 +254,7 @@ function verdict(report: SchemaCheckReport): string {
   const reasons = [
     report.compositionErrors.length && 'composition failed',
     report.stale && 'supergraph is stale',
+    report.typesStale && 'operation types are stale',
     report.operationErrors.length && 'registered operations broken',
     report.deprecationErrors.length && 'deprecations without date or replacement',
     breaking && `${breaking} breaking change(s)`,
