@@ -110,7 +110,7 @@ const nl = {
   absenceNotLive: (error: string) => `Verzuimmeldingen komen niet binnen: ${error}`,
   newAbsenceReport: (pgn: string) => `Nieuwe verzuimmelding voor leerling ${pgn}.`,
   absenceReportChanged: (pgn: string, status: string) => `Verzuimmelding voor leerling ${pgn}: ${status}.`,
-  // DUO's names for the kinds and statuses of a verzuimmelding (docs/domain.md §2, "Verzuimmelding").
+  // DUO's names for the kinds and statuses of a verzuimmelding (docs/domain.md §2.2, "Verzuimmelding").
   absenceKinds: { SIXTEEN_HOURS: '16 uur in 4 weken', LONG_TERM: 'Langdurig relatief verzuim', LUXURY: 'Luxe verzuim', OTHER: 'Overig verzuim' },
   absenceStatuses: {
     REGISTERED: 'Geregistreerd',
