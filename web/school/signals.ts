@@ -36,10 +36,11 @@ export function signalItem(signal: Signal): HTMLLIElement {
     delivered: valueText(signal, signal.deliveredValue),
     registered: valueText(signal, signal.registeredValue),
   };
+  // What to do is a paragraph per signal: folded, so that a school with many (every BSN is unknown
+  // until a persons file is imported) can read the list.
   return element(
     'li',
-    { class: 'notice' },
-    element('p', {}, element('strong', {}, texts.signalLearner(code, signal.enrollment.learner.pgn))),
-    element('p', {}, texts.signalAction(facts)),
+    { class: 'signal' },
+    element('details', {}, element('summary', {}, texts.signalLearner(code, signal.enrollment.learner.pgn)), element('p', {}, texts.signalAction(facts))),
   );
 }
