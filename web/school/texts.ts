@@ -3,7 +3,7 @@
  * the Dutch one first. `Texts` is the Dutch dictionary's type and the English one is declared as
  * `Texts`, so a key missing in either language, or added to one only, fails the type check.
  * Terms follow the registers' own Dutch (docs/domain.md): inschrijving, uitschrijving, teldatum,
- * bekostiging, verzuimmelding, terugmelding, vestiging. Values arrive formatted for the language
+ * bekostiging, verzuimmelding, terugmelding, bevoegd gezag. Values arrive formatted for the language
  * (language.ts): the dictionaries put them in sentences, and never format a date or number themselves.
  *
  * Plain data and functions, no DOM: Node's tests read it too (test/schoolTexts.test.ts).
@@ -29,7 +29,7 @@ const nl = {
   signOut: 'Afmelden',
   signInHeading: 'Inloggen',
   tokenLabel: 'Het token van uw school',
-  tokenHelp: 'Een token van uw leverancier dat namens uw school (een vestiging) handelt. In ontwikkeling:',
+  tokenHelp: 'Een token van uw leverancier dat namens uw school handelt. In ontwikkeling:',
   signInButton: 'Inloggen',
   notSchoolToken: 'Dit is geen token van een school: het moet een token van een leverancier zijn dat namens één school handelt (zie hieronder).',
   signedOut: (reason: string) => `Afgemeld: ${reason}`,
@@ -197,7 +197,7 @@ const en: Texts = {
   signOut: 'Sign out',
   signInHeading: 'Sign in',
   tokenLabel: 'Your school’s token',
-  tokenHelp: 'A vendor token acting for your school (one of its branches). In development:',
+  tokenHelp: 'A vendor token acting for your school. In development:',
   signInButton: 'Sign in',
   notSchoolToken: 'This is not a school’s token: it must be a vendor token acting for one school (see below).',
   signedOut: (reason) => `Signed out: ${reason}`,
