@@ -1,8 +1,14 @@
-/** A refusal by the API, with its code from the register's error catalogue (README, "Errors"). */
+/**
+ * A refusal by the API, with its code from the register's error catalogue (README, "Errors"). The
+ * page shows a person the code in words (language.ts, `failureText`); the message is the register's
+ * English, for developers.
+ */
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
+    /** The answer's HTTP status. */
+    readonly status: number,
   ) {
     super(message);
   }
@@ -25,7 +31,7 @@ export function apiClient(url: string, token: string): Send {
     const body = (await response.json().catch(() => ({}))) as { data?: Data | null; errors?: { message: string; extensions?: { code?: string } }[] };
     if (body.data) return body.data;
     const error = body.errors?.[0];
-    throw new ApiError(error?.message ?? `The register answered HTTP ${response.status}`, error?.extensions?.code);
+    throw new ApiError(error?.message ?? `The register answered HTTP ${response.status}`, error?.extensions?.code, response.status);
   };
 }
 

@@ -13,11 +13,11 @@ export interface Feed<Item extends { cursor: string } = { cursor: string }> {
    * cannot resume, so the list is read again instead, which also covers the first load.
    */
   reload(): void;
-  /** The register refused the subscription or ended it (FORBIDDEN: no mandate for the service). */
-  refused(message: string, code: string | undefined): void;
+  /** The register refused the subscription or ended it (FORBIDDEN: no mandate for the service), with its error code. */
+  refused(code: string | undefined): void;
 }
 
-export type LiveState = { kind: 'connecting' } | { kind: 'live' } | { kind: 'reconnecting'; inMs: number } | { kind: 'signed-out'; reason: string };
+export type LiveState = { kind: 'connecting' } | { kind: 'live' } | { kind: 'reconnecting'; inMs: number } | { kind: 'signed-out' };
 
 /** graphql-ws close code for a token that is missing, invalid or expired (kernel/websocket.ts). */
 const tokenRefused = 4403;
@@ -86,9 +86,9 @@ export class LiveConnection {
         error: (error) => {
           // An array is the register's refusal; anything else is the socket closing, handled in `dropped`.
           if (!Array.isArray(error)) return;
-          const first = error[0] as { message?: string; extensions?: { code?: string } } | undefined;
+          const first = error[0] as { extensions?: { code?: string } } | undefined;
           this.active.delete(feed);
-          feed.refused(first?.message ?? 'refused', first?.extensions?.code);
+          feed.refused(first?.extensions?.code);
         },
         complete: () => undefined,
       },
@@ -107,7 +107,7 @@ export class LiveConnection {
     if (event.code !== tokenRefused) return this.reconnect(client);
     this.client = undefined;
     dispose(client);
-    this.onState({ kind: 'signed-out', reason: event.reason || 'the register refused the token' });
+    this.onState({ kind: 'signed-out' });
   }
 
   /** Leaves `client` and connects again after a wait, each feed resuming from its cursor. */

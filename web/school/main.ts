@@ -1,10 +1,12 @@
 /*
  * The school page (/school): a school signs in with its token and follows its enrollments, transfer
- * notices and absence reports live. Plain DOM, no framework; the token stays in this tab only
- * (sessionStorage), never in a URL.
+ * notices, signals and absence reports live. Plain DOM, no framework; the token stays in this tab only
+ * (sessionStorage), never in a URL. It reads in Dutch, or in English when the browser prefers it
+ * or the user chooses it (language.ts).
  */
 import './style.css';
 import { apiClient, schoolOfToken } from './api.ts';
+import { applyTexts, otherLanguage, setLanguage, texts } from './language.ts';
 import { SchoolPage } from './page.ts';
 
 const tokenKey = 'register-graph/school-token';
@@ -18,11 +20,13 @@ const tokenField = document.getElementById('token') as HTMLTextAreaElement;
 const signInError = document.getElementById('sign-in-error')!;
 const schoolView = document.getElementById('school')!;
 const signOutButton = document.getElementById('sign-out') as HTMLButtonElement;
+const languageButton = document.getElementById('language') as HTMLButtonElement;
 let page: SchoolPage | undefined;
 
 function open(token: string): void {
   const school = schoolOfToken(token);
-  if (!school) return showSignIn('This is not a school’s token: it must be a vendor token acting for one school (see below).');
+  if (!school) return showSignIn(texts.notSchoolToken);
+  page?.close();
   sessionStorage.setItem(tokenKey, token);
   signIn.hidden = true;
   schoolView.hidden = false;
@@ -32,7 +36,7 @@ function open(token: string): void {
     socketUrl: socketUrl.href,
     token,
     school,
-    signOut: (reason) => showSignIn(`Signed out: ${reason}`),
+    signOut: (reason) => showSignIn(texts.signedOut(reason)),
   });
   document.getElementById('school-heading')!.focus();
 }
@@ -56,6 +60,18 @@ form.addEventListener('submit', (event) => {
   open(token);
 });
 signOutButton.addEventListener('click', () => showSignIn());
+// The other language, remembered for the next visit. A signed-in school's page opens anew in it (its
+// lists read again, resuming nothing, so nothing is missed); the focus stays on the button.
+languageButton.addEventListener('click', () => {
+  setLanguage(otherLanguage());
+  applyTexts();
+  signInError.textContent = '';
+  const kept = sessionStorage.getItem(tokenKey);
+  if (kept && page) open(kept);
+  languageButton.focus();
+});
 
+setLanguage();
+applyTexts();
 const kept = sessionStorage.getItem(tokenKey);
 if (kept) open(kept);

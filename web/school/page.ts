@@ -15,13 +15,16 @@ import {
   type Page,
   type TransferNotice,
 } from './operations.ts';
-import { absenceRow, absenceStatusText, dateText, element, enrollmentRow, fundingText, noticeItem, noticeSummary } from './render.ts';
+import { codeText, dateText, failureText, nameOf, numberText, texts, timeText } from './language.ts';
+import { absenceRow, absenceStatusText, element, enrollmentRow, fundingText, noticeItem, noticeSummary } from './render.ts';
 import { KeyedRows } from './rows.ts';
+import { signalIssued, signalItem, signalsQuery, type Signal } from './signals.ts';
 
 const pageSize = 100;
 const updatesKept = 10;
 
-type Section = 'notices' | 'enrollments' | 'absence';
+type Section = 'notices' | 'signals' | 'enrollments' | 'absence';
+type Paged = Exclude<Section, 'notices'>;
 
 function byId<Kind extends HTMLElement = HTMLElement>(id: string): Kind {
   return document.getElementById(id) as Kind;
@@ -32,43 +35,52 @@ export interface SchoolPageOptions {
   socketUrl: string;
   token: string;
   school: string;
-  /** The token no longer counts: back to signing in, saying why. */
+  /** The token no longer counts: back to signing in, saying why (in the page's language). */
   signOut(reason: string): void;
 }
 
 /**
- * One school's page: its open transfer notices, enrollments with funding status and absence
- * reports, read once and then kept current by the three subscriptions.
+ * One school's page: its open transfer notices and signals, enrollments with funding status and
+ * absence reports, read once and then kept current by the four subscriptions. It is written in the
+ * language set when it opened (language.ts); a change of language opens the page anew (main.ts).
  */
 export class SchoolPage {
   private readonly notices = new KeyedRows<HTMLLIElement>(byId('notices'));
+  private readonly signals = new KeyedRows<HTMLLIElement>(byId('signals'));
   private readonly enrollments = new KeyedRows<HTMLTableRowElement>(byId('enrollments'));
   private readonly reports = new KeyedRows<HTMLTableRowElement>(byId('absence-reports'));
   private readonly enrollmentData = new Map<string, Enrollment>();
-  private readonly totals = { notices: 0, enrollments: 0, absence: 0 };
-  private readonly next: Record<'enrollments' | 'absence', string | null> = { enrollments: null, absence: null };
-  private readonly paged = { enrollments: false, absence: false };
+  private readonly totals = { notices: 0, signals: 0, enrollments: 0, absence: 0 };
+  private readonly next: Record<Paged, string | null> = { signals: null, enrollments: null, absence: null };
+  private readonly paged = { signals: false, enrollments: false, absence: false };
   /** Enrollments being read again, and whether another change came in meanwhile. */
   private readonly refreshing = new Map<string, boolean>();
   private readonly live: LiveConnection;
-  private readonly moreButtons = { enrollments: byId<HTMLButtonElement>('enrollments-more'), absence: byId<HTMLButtonElement>('absence-more') };
+  private readonly moreButtons = {
+    signals: byId<HTMLButtonElement>('signals-more'),
+    enrollments: byId<HTMLButtonElement>('enrollments-more'),
+    absence: byId<HTMLButtonElement>('absence-more'),
+  };
   private readonly abort = new AbortController();
 
   /** Sends for this page only: once it is closed (signed out), nothing that was under way shows. */
   private readonly send: Send = (query, variables) => this.options.send(query, variables, this.abort.signal);
 
   constructor(private readonly options: SchoolPageOptions) {
-    for (const rows of [this.notices, this.enrollments, this.reports]) rows.clear();
+    for (const rows of [this.notices, this.signals, this.enrollments, this.reports]) rows.clear();
     byId('updates').replaceChildren();
     byId('updates-empty').hidden = false;
-    for (const section of ['notices', 'enrollments', 'absence'] as const) this.message(section, '');
+    for (const section of ['notices', 'signals', 'enrollments', 'absence'] as const) {
+      this.message(section, '');
+      if (section !== 'notices') this.moreButtons[section].hidden = true;
+    }
     byId('school-name').textContent = options.school;
     this.moreButtons.enrollments.addEventListener('click', () => void this.loadEnrollments(false), { signal: this.abort.signal });
     this.moreButtons.absence.addEventListener('click', () => void this.loadReports(false), { signal: this.abort.signal });
+    this.moreButtons.signals.addEventListener('click', () => void this.loadSignals(false), { signal: this.abort.signal });
     void this.loadName();
-    this.live = new LiveConnection(options.socketUrl, options.token, [this.fundingFeed(), this.noticeFeed(), this.absenceFeed()], (state) =>
-      this.showState(state),
-    );
+    const feeds = [this.fundingFeed(), this.noticeFeed(), this.signalFeed(), this.absenceFeed()];
+    this.live = new LiveConnection(options.socketUrl, options.token, feeds, (state) => this.showState(state));
   }
 
   close(): void {
@@ -83,7 +95,7 @@ export class SchoolPage {
       cursor: null,
       receive: (change) => this.refreshEnrollment(change.enrollment.id),
       reload: () => void this.loadEnrollments(true),
-      refused: (message) => this.message('enrollments', `Funding updates are not available: ${message}`),
+      refused: (code) => this.message('enrollments', texts.fundingNotLive(codeText(code))),
     };
   }
 
@@ -94,11 +106,26 @@ export class SchoolPage {
       cursor: null,
       receive: ({ notice }) => {
         if (notice.status !== 'OPEN') return this.removeNotice(notice.id, false);
-        if (!this.notices.has(notice.id)) this.announce(`New transfer notice: ${noticeSummary(notice)}`);
+        if (!this.notices.has(notice.id)) this.announce(texts.newNotice(noticeSummary(notice)));
         this.showNotice(notice, 'first');
       },
       reload: () => void this.loadNotices(),
-      refused: (message) => this.message('notices', `Transfer notices are not updated live: ${message}`),
+      refused: (code) => this.message('notices', texts.noticesNotLive(codeText(code))),
+    };
+  }
+
+  private signalFeed(): Feed<{ cursor: string; signal: Signal }> {
+    return {
+      query: signalIssued,
+      field: 'signalIssued',
+      cursor: null,
+      receive: ({ signal }) => {
+        if (signal.status !== 'OPEN') return this.removeSignal(signal.id);
+        if (!this.signals.has(signal.id)) this.announce(texts.newSignal(nameOf(texts.signalCodes, signal.code), signal.enrollment.learner.pgn));
+        this.showSignal(signal, 'first');
+      },
+      reload: () => void this.loadSignals(true),
+      refused: (code) => this.message('signals', texts.signalsNotLive(codeText(code))),
     };
   }
 
@@ -108,14 +135,12 @@ export class SchoolPage {
       field: 'absenceReportUpdated',
       cursor: null,
       receive: ({ change, report }) => {
-        const learner = report.learner?.pgn ?? 'unknown';
-        this.announce(
-          change === 'REPORTED' ? `New absence report for learner ${learner}.` : `Absence report for learner ${learner}: ${absenceStatusText(report.status)}.`,
-        );
+        const learner = report.learner?.pgn ?? texts.unknownLearner;
+        this.announce(change === 'REPORTED' ? texts.newAbsenceReport(learner) : texts.absenceReportChanged(learner, absenceStatusText(report.status)));
         this.showReport(report, 'first');
       },
       reload: () => void this.loadReports(true),
-      refused: (message) => this.message('absence', `Absence reports are not available: ${message}`),
+      refused: (code) => this.message('absence', texts.absenceNotLive(codeText(code))),
     };
   }
 
@@ -149,6 +174,15 @@ export class SchoolPage {
     });
   }
 
+  private loadSignals(fromStart: boolean): Promise<void> {
+    return this.guard('signals', async () => {
+      const { signals } = await this.send<{ signals: Page<Signal> }>(signalsQuery, { first: pageSize, after: fromStart ? null : this.next.signals });
+      for (const { node } of signals.edges) this.showSignal(node, 'last');
+      this.totals.signals = signals.totalCount;
+      this.pageOn('signals', fromStart, signals);
+    });
+  }
+
   private loadReports(fromStart: boolean): Promise<void> {
     return this.guard('absence', async () => {
       const { absenceReports } = await this.send<{ absenceReports: Page<AbsenceReport> }>(absenceReportsQuery, {
@@ -162,7 +196,7 @@ export class SchoolPage {
   }
 
   /** Where "Show more" goes on; reading the first page again (after a break) keeps the reader's place. */
-  private pageOn(section: 'enrollments' | 'absence', fromStart: boolean, page: Page<unknown>): void {
+  private pageOn(section: Paged, fromStart: boolean, page: Page<unknown>): void {
     if (!fromStart || !this.paged[section]) {
       this.paged[section] = !fromStart;
       this.next[section] = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
@@ -194,9 +228,9 @@ export class SchoolPage {
     this.showCount('enrollments');
     if (!live) return;
     const learner = enrollment.learner.pgn;
-    if (!before) this.announce(`New enrollment: learner ${learner} from ${dateText(enrollment.startDate)}; funding: ${fundingText(enrollment.fundingStatus)}.`);
+    if (!before) this.announce(texts.newEnrollment(learner, dateText(enrollment.startDate), fundingText(enrollment.fundingStatus)));
     else if (fundingText(before.fundingStatus) !== fundingText(enrollment.fundingStatus))
-      this.announce(`Funding status of learner ${learner}: ${fundingText(enrollment.fundingStatus)}.`);
+      this.announce(texts.fundingChanged(learner, fundingText(enrollment.fundingStatus)));
   }
 
   /** Lists come newest first: a page goes below what is shown, a notice or report that arrives live on top. */
@@ -210,6 +244,20 @@ export class SchoolPage {
       place,
     );
     this.showCount('notices');
+  }
+
+  private showSignal(signal: Signal, place: 'first' | 'last'): void {
+    if (!this.signals.has(signal.id) && place === 'first') this.totals.signals += 1;
+    this.signals.put(signal.id, signalItem(signal), place);
+    this.showCount('signals');
+  }
+
+  /** A signal that closed (resolved by the register, or acknowledged) leaves the open ones. */
+  private removeSignal(id: string): void {
+    if (!this.signals.has(id)) return;
+    this.signals.remove(id);
+    this.totals.signals = Math.max(0, this.totals.signals - 1);
+    this.showCount('signals');
   }
 
   private showReport(report: AbsenceReport, place: 'first' | 'last'): void {
@@ -228,12 +276,12 @@ export class SchoolPage {
       });
       this.removeNotice(notice.id, true);
       this.showEnrollment(acknowledgeTransfer.enrollment, false);
-      this.announce(`Handled: the enrollment of learner ${notice.learnerPgn} ends on ${dateText(notice.proposedEndDate)}.`);
+      this.announce(texts.handled(notice.learnerPgn, dateText(notice.proposedEndDate)));
     } catch (failure) {
       if (this.abort.signal.aborted) return;
       button.disabled = false;
-      if (failure instanceof ApiError && failure.code === 'UNAUTHENTICATED') return this.options.signOut(failure.message);
-      error.textContent = `Not handled: ${(failure as Error).message}`;
+      if (failure instanceof ApiError && failure.code === 'UNAUTHENTICATED') return this.options.signOut(texts.errors.UNAUTHENTICATED);
+      error.textContent = texts.notHandled(failureText(failure));
     }
   }
 
@@ -249,9 +297,9 @@ export class SchoolPage {
   }
 
   private showCount(section: Section): void {
-    const shown = { notices: this.notices, enrollments: this.enrollments, absence: this.reports }[section].size;
+    const shown = { notices: this.notices, signals: this.signals, enrollments: this.enrollments, absence: this.reports }[section].size;
     const total = Math.max(this.totals[section], shown);
-    byId(`${section}-count`).textContent = shown < total ? `(${shown} of ${total})` : `(${total})`;
+    byId(`${section}-count`).textContent = texts.count(numberText(shown), numberText(total));
     byId(`${section}-empty`).hidden = shown > 0;
   }
 
@@ -265,21 +313,16 @@ export class SchoolPage {
       await body();
     } catch (failure) {
       if (this.abort.signal.aborted) return;
-      if (failure instanceof ApiError && failure.code === 'UNAUTHENTICATED') return this.options.signOut(failure.message);
-      this.message(section, `Could not read this part: ${(failure as Error).message}`);
+      if (failure instanceof ApiError && failure.code === 'UNAUTHENTICATED') return this.options.signOut(texts.errors.UNAUTHENTICATED);
+      this.message(section, texts.couldNotRead(failureText(failure)));
     }
   }
 
   private showState(state: LiveState): void {
-    const texts: Record<LiveState['kind'], string> = {
-      connecting: 'Connecting to the register…',
-      live: 'Live: changes appear here as they happen.',
-      reconnecting: `Connection lost; trying again in ${Math.ceil(('inMs' in state ? state.inMs : 0) / 1000)} s. Nothing is missed: the page resumes where it stopped.`,
-      'signed-out': '',
-    };
-    if (state.kind === 'signed-out') return this.options.signOut(state.reason);
+    // Closed with 4403: the token is missing, invalid or expired, as UNAUTHENTICATED says over HTTP.
+    if (state.kind === 'signed-out') return this.options.signOut(texts.errors.UNAUTHENTICATED);
     const status = byId('connection');
-    status.textContent = texts[state.kind];
+    status.textContent = state.kind === 'reconnecting' ? texts.reconnecting(numberText(Math.ceil(state.inMs / 1000))) : texts[state.kind];
     status.dataset.state = state.kind;
   }
 
@@ -287,7 +330,7 @@ export class SchoolPage {
   private announce(text: string): void {
     const updates = byId('updates');
     const now = new Date();
-    updates.prepend(element('li', {}, element('time', { datetime: now.toISOString() }, now.toLocaleTimeString('en-GB')), ' ', text));
+    updates.prepend(element('li', {}, element('time', { datetime: now.toISOString() }, timeText(now)), ' ', text));
     byId('updates-empty').hidden = true;
     while (updates.children.length > updatesKept) updates.lastElementChild?.remove();
   }

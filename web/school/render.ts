@@ -1,3 +1,4 @@
+import { dateText, nameOf, numberText, texts } from './language.ts';
 import type { AbsenceReport, Enrollment, FundingStatus, TransferNotice } from './operations.ts';
 
 /** An element with attributes and children: the page's only way of making DOM. */
@@ -12,35 +13,21 @@ export function element<Tag extends keyof HTMLElementTagNameMap>(
   return made;
 }
 
-const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-
-/** A calendar date (YYYY-MM-DD) as people read it, keeping the date itself for machines. */
-export function dateText(date: string): string {
-  return dateFormat.format(new Date(`${date}T00:00:00Z`));
-}
-
+/** A calendar date as people read it, keeping the date itself for machines. */
 function time(date: string | null): Node | string {
   return date === null ? '—' : element('time', { datetime: date }, dateText(date));
 }
 
-// Besluit bekostiging WPO 2022 art 7, as schema/funding.graphql describes each reason.
-const reasonTexts: Record<string, string> = {
-  NOT_ENROLLED_ON_COUNT_DATE: 'not enrolled on the count date',
-  UNDER_FOUR: 'not 4 on the count date',
-  LATE_REGISTRATION: 'registered after the registration deadline',
-  LOCATION_NOT_ACTIVE: 'location not active in RIO',
-  OFFERED_PROGRAMME_NOT_ACTIVE: 'offered programme not active in RIO',
-  DOUBLE_ENROLLMENT: 'counts through another enrollment',
-};
-
 export function fundingText(status: FundingStatus | null): string {
-  if (!status) return 'Not assessed';
-  if (status.outcome === 'FUNDABLE') return 'Counts';
-  return `Does not count: ${status.reasons.map((reason) => reasonTexts[reason] ?? reason).join(', ')}`;
+  if (!status) return texts.notAssessed;
+  if (status.outcome === 'FUNDABLE') return texts.fundable;
+  return texts.notFundable(status.reasons.map((reason) => nameOf(texts.reasons, reason)).join(', '));
 }
 
+/** The status with why, in the page's language (the API's `explanation` is English, for developers). */
 function fundingCell(status: FundingStatus | null): HTMLTableCellElement {
   if (!status) return element('td', {}, fundingText(status));
+  const why = status.reasons.map((reason) => nameOf(texts.reasonExplanations, reason));
   return element(
     'td',
     { class: status.outcome === 'FUNDABLE' ? 'fundable' : 'not-fundable' },
@@ -48,27 +35,28 @@ function fundingCell(status: FundingStatus | null): HTMLTableCellElement {
       'details',
       {},
       element('summary', {}, fundingText(status)),
-      element('p', {}, `Count date ${dateText(status.countDate)} (funds ${status.fundingYear}). ${status.explanation}`),
+      element('p', {}, [texts.countDate(dateText(status.countDate), String(status.fundingYear)), ...why].join(' ')),
     ),
   );
 }
 
 export function enrollmentRow(enrollment: Enrollment): HTMLTableRowElement {
+  const endReason = enrollment.endReason === null ? null : ` (${nameOf(texts.endReasons, enrollment.endReason)})`;
   return element(
     'tr',
     {},
     element('th', { scope: 'row' }, enrollment.learner.pgn),
     element('td', {}, enrollment.schoolEnrollmentNumber),
-    element('td', {}, String(enrollment.group)),
+    element('td', {}, numberText(enrollment.group)),
     element('td', {}, time(enrollment.startDate)),
-    element('td', {}, time(enrollment.endDate), enrollment.endReason === 'TRANSFER' ? ' (transfer)' : null),
+    element('td', {}, time(enrollment.endDate), endReason),
     fundingCell(enrollment.fundingStatus),
   );
 }
 
 export function noticeSummary(notice: TransferNotice): string {
-  const school = notice.newLocation.branches.map((branch) => branch.name).join(' / ') || `location ${notice.newLocation.code}`;
-  return `Learner ${notice.learnerPgn} enrolls at ${school} from ${dateText(notice.newStartDate)}.`;
+  const school = notice.newLocation.branches.map((branch) => branch.name).join(' / ') || texts.noticeLocation(notice.newLocation.code);
+  return texts.noticeSummary(notice.learnerPgn, school, dateText(notice.newStartDate));
 }
 
 /**
@@ -78,28 +66,19 @@ export function noticeSummary(notice: TransferNotice): string {
 export function noticeItem(notice: TransferNotice, handle: (button: HTMLButtonElement, error: HTMLElement) => void): HTMLLIElement {
   const textId = `notice-${notice.id}-text`;
   const error = element('p', { class: 'error', role: 'alert' });
-  const button = element('button', { type: 'button', 'aria-describedby': textId }, `End enrollment on ${dateText(notice.proposedEndDate)}`);
+  const button = element('button', { type: 'button', 'aria-describedby': textId }, texts.endEnrollment(dateText(notice.proposedEndDate)));
   button.addEventListener('click', () => handle(button, error));
   return element(
     'li',
     { class: 'notice' },
-    element('p', { id: textId }, noticeSummary(notice), ' ', `Your enrollment ends the day before: ${dateText(notice.proposedEndDate)}.`),
+    element('p', { id: textId }, noticeSummary(notice), ' ', texts.noticeEnds(dateText(notice.proposedEndDate))),
     button,
     error,
   );
 }
 
-const kindTexts: Record<string, string> = { SIXTEEN_HOURS: '16 hours in 4 weeks', LONG_TERM: 'Long-term', LUXURY: 'Luxury absence', OTHER: 'Other' };
-const statusTexts: Record<string, string> = {
-  REGISTERED: 'Registered',
-  IN_TREATMENT: 'In treatment',
-  CLOSED: 'Closed',
-  ACKNOWLEDGED: 'Acknowledged',
-  WITHDRAWN: 'Withdrawn',
-};
-
 export function absenceStatusText(status: string): string {
-  return statusTexts[status] ?? status;
+  return nameOf(texts.absenceStatuses, status);
 }
 
 export function absenceRow(report: AbsenceReport): HTMLTableRowElement {
@@ -107,9 +86,9 @@ export function absenceRow(report: AbsenceReport): HTMLTableRowElement {
     'tr',
     {},
     element('th', { scope: 'row' }, report.learner?.pgn ?? '—'),
-    element('td', {}, kindTexts[report.kind] ?? report.kind),
+    element('td', {}, nameOf(texts.absenceKinds, report.kind)),
     element('td', {}, time(report.startDate), ' – ', time(report.endDate)),
-    element('td', {}, String(report.totalHours)),
+    element('td', {}, numberText(report.totalHours)),
     element('td', {}, report.municipalityCode),
     element('td', {}, absenceStatusText(report.status)),
   );
