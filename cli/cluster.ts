@@ -33,7 +33,9 @@ runCommand(async () => {
   const startedAt = performance.now();
   const folder = path.join(projectRoot, '.data', 'cluster');
   await ensureWebBuild();
-  console.log(`Register Graph as a cluster: ${replicas} replicas of the gateway and of each subgraph behind HAProxy; logs in ${path.relative(process.cwd(), folder) || '.'}/logs`);
+  console.log(
+    `Register Graph as a cluster: ${replicas} replicas of the gateway and of each subgraph behind HAProxy; logs in ${path.relative(process.cwd(), folder) || '.'}/logs`,
+  );
   let cluster: Cluster;
   try {
     cluster = await Cluster.start({

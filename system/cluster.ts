@@ -61,6 +61,8 @@ interface Running extends Member {
   child: ChildProcess | undefined;
   /** Set when the cluster means it to end, so that its end is not reported as a death. */
   stopping: boolean;
+  /** What its environment adds to the cluster's. */
+  env: Record<string, string>;
 }
 
 export class Cluster {
@@ -94,6 +96,7 @@ export class Cluster {
       log: path.join(logs, `${serve}-${n}.log`),
       child: undefined,
       stopping: false,
+      env: {},
     });
     let next = names.length;
     const members = [...names, 'gateway'].flatMap((serve) => Array.from({ length: replicas }, (_, i) => member(serve, i + 1, ports[next++]!)));
@@ -107,10 +110,10 @@ export class Cluster {
       cluster.launch(haproxy, 'haproxy', ['-db', '-f', haproxyConfig], {});
       const of = (serve: string) => members.filter((each) => each.serve === serve);
       const [first, ...others] = of('institutions');
-      await cluster.launchReplica(first!, {});
-      await Promise.all(others.map((each) => cluster.launchReplica(each, {})));
-      await Promise.all(names.filter((name) => name !== 'institutions').flatMap((name) => of(name).map((each) => cluster.launchReplica(each, {}))));
-      await Promise.all(of('gateway').map((each) => cluster.launchReplica(each, { SUBGRAPH_URLS: subgraphUrls })));
+      await cluster.launchReplica(first!);
+      await Promise.all(others.map((each) => cluster.launchReplica(each)));
+      await Promise.all(names.filter((name) => name !== 'institutions').flatMap((name) => of(name).map((each) => cluster.launchReplica(each))));
+      await Promise.all(of('gateway').map((each) => cluster.launchReplica(Object.assign(each, { env: { SUBGRAPH_URLS: subgraphUrls } }))));
       await cluster.passesOn();
       return cluster;
     } catch (error) {
@@ -129,12 +132,11 @@ export class Cluster {
     return this.members.filter((member) => member.serve === serve);
   }
 
-  /** kill -9 of one process: it ends at once, with whatever it held. */
-  kill(name: string): void {
-    const member = this.running.find((each) => each.name === name);
-    if (!member?.child) throw new Error(`${name} is not running`);
-    member.stopping = true;
-    member.child.kill('SIGKILL');
+  /** Starts a replica that died again, on its port, and waits until it is ready. */
+  async restart(name: string): Promise<void> {
+    const member = this.running.find((each) => each.name === name && each.serve !== 'haproxy');
+    if (!member || member.child) throw new Error(`${name} is not a replica that has ended`);
+    await this.launchReplica(member);
   }
 
   /** The resident memory of every running process, in bytes (Linux: /proc/<pid>/status, VmRSS). */
@@ -169,9 +171,17 @@ export class Cluster {
     }
   }
 
-  private async launchReplica(member: Running, env: Record<string, string>): Promise<void> {
+  private async launchReplica(member: Running): Promise<void> {
     const started = performance.now();
-    const replicaEnv = { ...this.options.env, DATABASE_URL: this.options.databaseUrl, REDIS_URL: this.options.redisUrl, HOST: '127.0.0.1', SERVE: member.serve, PORT: String(member.port), ...env };
+    const replicaEnv = {
+      ...this.options.env,
+      DATABASE_URL: this.options.databaseUrl,
+      REDIS_URL: this.options.redisUrl,
+      HOST: '127.0.0.1',
+      SERVE: member.serve,
+      PORT: String(member.port),
+      ...member.env,
+    };
     this.launch(member, process.execPath, ['--import', 'tsx', 'cli/start.ts'], replicaEnv);
     await this.ready(member);
     this.options.say(`${member.name} ready on port ${member.port} (pid ${member.pid}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
