@@ -56,6 +56,8 @@ export class AdvisoryLeases implements Leases {
   private readonly wanted = new Map<string, Wanted>();
   private client: pg.Client | undefined;
   private round: Promise<void> | undefined;
+  /** A lease was wanted during a round, which may have passed it: one more round follows. */
+  private again = false;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -90,14 +92,19 @@ export class AdvisoryLeases implements Leases {
 
   /** One round at a time: try for every lease not held, and check the session still stands. */
   private tryNow(): void {
-    if (this.round || this.closed) return;
+    if (this.closed) return;
+    if (this.round) return void (this.again = true);
+    this.again = false;
     this.round = this.tryAll()
       .catch((error: Error) => {
         const client = this.client;
         this.lose(`its PostgreSQL session failed (${error.message})`);
         client?.end().catch(() => undefined);
       })
-      .finally(() => (this.round = undefined));
+      .finally(() => {
+        this.round = undefined;
+        if (this.again) this.tryNow();
+      });
   }
 
   private async tryAll(): Promise<void> {
