@@ -101,7 +101,7 @@ describe.skipIf(!redisUrl)(redisUrl ? shared : `${shared} (skipped: no Redis ans
   });
 });
 
-describe('SharedRateLimiter when Redis cannot be reached: it fails open to the process\'s own bucket', () => {
+describe("SharedRateLimiter when Redis cannot be reached: it fails open to the process's own bucket", () => {
   it('still limits each viewer, by this process alone, and says so in the log once', async () => {
     // A port that refuses: taken, then let go.
     const probe = createServer();

@@ -50,7 +50,9 @@ describe.runIf(Boolean(readConfig().databaseUrl))('leases on PostgreSQL (advisor
       const heard: boolean[] = [];
       const lease = leases.take('learners/task/sweep', (now) => heard.push(now));
       await eventually('the lease to be held', () => lease.held);
-      await admin.db.execute(sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'register-graph leases %'`);
+      await admin.db.execute(
+        sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'register-graph leases %'`,
+      );
       await eventually('the lease to be lost and taken again', () => heard.length >= 3, { deadline: 10_000 });
       expect(heard.slice(0, 3)).toEqual([true, false, true]);
       expect(lease.held).toBe(true);

@@ -319,7 +319,13 @@ async function prepareSubgraphs(
       }
       for (const task of subgraph.tasks ?? []) {
         const onError = (error: unknown) => log.error({ task: task.name, err: error }, 'task failed; retrying');
-        const loop = startTask(database.db, task, config, onError, leaseFor(log, `${subgraph.name}/task/${task.name}`, () => loop.wake()));
+        const loop = startTask(
+          database.db,
+          task,
+          config,
+          onError,
+          leaseFor(log, `${subgraph.name}/task/${task.name}`, () => loop.wake()),
+        );
         loops.push(loop);
         for (const channel of task.wakeOn ?? []) unlistens.push(await database.listen(channel, loop.wake));
       }
