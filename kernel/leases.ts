@@ -125,7 +125,9 @@ export class AdvisoryLeases implements Leases {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ ...this.settings, application_name: `register-graph leases ${process.pid}` });
+    // A round that gets no answer in 10 s (a stalled network) gives the session up rather than wait on
+    // it for good: the leases go with it, and are taken again once the database answers.
+    const client = new pg.Client({ ...this.settings, query_timeout: 10_000, application_name: `register-graph leases ${process.pid}` });
     client.on('error', (error) => {
       if (this.client !== client) return;
       this.lose(`its PostgreSQL session was lost (${error.message})`);
