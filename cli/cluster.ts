@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot, readConfig } from '../kernel/config.ts';
-import { Cluster, HaproxyMissing } from '../system/cluster.ts';
+import { Cluster, haproxyInstall, haproxyInstalled } from '../system/cluster.ts';
 import { ensureWebBuild } from '../web/build.ts';
 import { runCommand, UsageError } from './command.ts';
 
@@ -28,6 +28,7 @@ runCommand(async () => {
   const missing = [
     ...(config.databaseUrl ? [] : ['DATABASE_URL, a PostgreSQL database all replicas share (postgres://user@host:5432/register)']),
     ...(config.redisUrl ? [] : ['REDIS_URL, the Redis where the gateways share the rate limit (redis://127.0.0.1:6379)']),
+    ...(haproxyInstalled() ? [] : [`HAProxy, which is not installed: ${haproxyInstall}`]),
   ];
   if (missing.length) throw new UsageError(`npm run cluster needs:\n${missing.map((line) => `  ${line}`).join('\n')}`);
   const startedAt = performance.now();
@@ -36,28 +37,27 @@ runCommand(async () => {
   console.log(
     `Register Graph as a cluster: ${replicas} replicas of the gateway and of each subgraph behind HAProxy; logs in ${path.relative(process.cwd(), folder) || '.'}/logs`,
   );
-  let cluster: Cluster;
-  try {
-    cluster = await Cluster.start({
-      databaseUrl: config.databaseUrl!,
-      redisUrl: config.redisUrl!,
-      port: port(values.port, '--port'),
-      portsFrom: port(values['ports-from'], '--ports-from'),
-      replicas,
-      folder,
-      say: (message) => console.log(`  ${message}`),
-    });
-  } catch (error) {
-    if (error instanceof HaproxyMissing) throw new UsageError(error.message);
-    throw error;
-  }
-  const memory = cluster.memory().reduce((sum, { bytes }) => sum + bytes, 0);
+  const cluster = await Cluster.start({
+    databaseUrl: config.databaseUrl!,
+    redisUrl: config.redisUrl!,
+    port: port(values.port, '--port'),
+    portsFrom: port(values['ports-from'], '--ports-from'),
+    replicas,
+    folder,
+    say: (message) => console.log(`  ${message}`),
+  });
+  const resident = new Map(cluster.memory().map(({ name, bytes }) => [name, bytes]));
+  const memory = [...resident.values()].reduce((sum, bytes) => sum + bytes, 0);
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   console.log('Processes:');
-  for (const member of cluster.members) console.log(`  ${member.name.padEnd(16)} pid ${String(member.pid).padEnd(8)} port ${member.port}`);
+  for (const member of cluster.members)
+    console.log(
+      `  ${member.name.padEnd(16)} pid ${String(member.pid).padEnd(8)} port ${String(member.port).padEnd(6)} ${mib(resident.get(member.name) ?? 0)} resident`,
+    );
   console.log(`HAProxy's configuration: ${cluster.haproxyConfig}`);
   console.log(`GraphQL: ${cluster.url}`);
   console.log(
-    `Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s, ${(memory / 2 ** 20).toFixed(0)} MiB resident over ${cluster.members.length} processes. Stop with Ctrl-C.`,
+    `Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s, ${mib(memory)} resident over ${cluster.members.length} processes. Stop with Ctrl-C.`,
   );
   const stop = (signal: string) => {
     console.log(`${signal}: stopping every process`);

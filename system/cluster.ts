@@ -42,10 +42,6 @@ export interface Member {
 /** The command that installs HAProxy, for the message when it is missing. */
 export const haproxyInstall = 'apt-get install haproxy (Debian and Ubuntu; as root)';
 
-export class HaproxyMissing extends Error {
-  override readonly name = 'HaproxyMissing';
-}
-
 /** Whether `haproxy` can be run here. */
 export function haproxyInstalled(): boolean {
   return spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
@@ -81,7 +77,7 @@ export class Cluster {
    * ready. Resolves once every replica answers /readyz with 200 and HAProxy passes requests on.
    */
   static async start(options: ClusterOptions): Promise<Cluster> {
-    if (!haproxyInstalled()) throw new HaproxyMissing(`HAProxy is not installed: ${haproxyInstall}`);
+    if (!haproxyInstalled()) throw new Error(`HAProxy is not installed: ${haproxyInstall}`);
     const replicas = options.replicas ?? 2;
     const names = subgraphs.map((subgraph) => subgraph.name);
     const ports = await portsFor(options, names.length + (names.length + 1) * replicas);
