@@ -31,7 +31,7 @@ export function apiSchemaFile(supergraphSdl: string): ApiSchemaFile {
  */
 export function servingApiSchema(
   file: ApiSchemaFile,
-  gateway: { authenticate(headers: HeadersLike, peer?: Peer): Promise<Viewer>; admit(viewer: Viewer): void },
+  gateway: { authenticate(headers: HeadersLike, peer?: Peer): Promise<Viewer>; admit(viewer: Viewer): Promise<void> },
 ): Handler {
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -39,7 +39,7 @@ export function servingApiSchema(
       return sendError(response, 405, 'BAD_REQUEST', `${apiSchemaPath} answers GET and HEAD`);
     }
     try {
-      gateway.admit(await gateway.authenticate(headersOf(request), peerOf(request)));
+      await gateway.admit(await gateway.authenticate(headersOf(request), peerOf(request)));
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       const http = error.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;

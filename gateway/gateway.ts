@@ -17,7 +17,7 @@ import type { Db } from '../kernel/db.ts';
 import { ViewerAssertions } from './assertions.ts';
 import { EntityCache } from './cache.ts';
 import { defaultLimits, operationLimitsPlugin, type OperationLimits } from './limits.ts';
-import { RateLimiter, rateKey } from './rateLimit.ts';
+import { createLimiter, rateKey } from './rateLimit.ts';
 import { trustedDocumentCache, trustedDocumentStore, trustedDocumentsPlugin } from './trusted.ts';
 import { SubscriptionHub, worthReopening, type UpstreamSubscribe } from './hub.ts';
 import { SubscriptionPlanner } from './plan.ts';
@@ -175,7 +175,7 @@ export interface Gateway {
   /** Who the request or connection comes from: a token, or a client certificate over TLS. */
   authenticate(headers: HeadersLike, peer?: Peer): Promise<Viewer>;
   /** Takes one request from the viewer's rate; RATE_LIMITED when it has none left. */
-  admit(viewer: Viewer): void;
+  admit(viewer: Viewer): Promise<void>;
   /** The context a viewer's subgraph fetches carry; a new request id unless given one. */
   contextOf(viewer: Viewer, origin?: string, requestId?: string): Promise<GatewayContext>;
   subscriptions: SubscriptionHub;
@@ -195,6 +195,8 @@ export async function createGateway(options: {
   production: boolean;
   /** Requests per second per viewer; 0: no limit. */
   rateLimit: number;
+  /** Set: the rate limit is shared through this Redis by every gateway replica (gateway/rateLimit.ts). */
+  redisUrl?: string | undefined;
   /** Served over two-sided TLS: vendors are known by their certificate, not by a token. */
   clientCertificates?: boolean;
   /** Set: run only these operations (trusted documents), by document id. */
@@ -212,10 +214,10 @@ export async function createGateway(options: {
   metrics?: Metrics | undefined;
 }): Promise<Gateway> {
   const logger = options.logger ?? silentLogger;
-  const limiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
+  const limiter = options.rateLimit > 0 ? createLimiter(options.rateLimit, options.redisUrl, logger) : undefined;
   const dataSources: ServiceMap = {};
   const upstreams = new Map<string, UpstreamSubscribe>();
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<void>)[] = limiter ? [() => limiter.close()] : [];
   const unreachable = (name: string) => (error: unknown, context: Partial<GatewayContext> | undefined) =>
     logger.warn({ service: 'gateway', subgraph: name, requestId: context?.requestId, err: error }, 'subgraph unavailable');
   const queue = options.subscriberQueue ?? 1000;
@@ -271,6 +273,7 @@ export async function createGateway(options: {
     introspection: !options.production,
   });
   await server.start();
+  await limiter?.ready();
   const authenticate = async (headers: HeadersLike, peer?: Peer) => {
     try {
       const token = { secret: options.tokenSecret, maxLifetime: options.tokenMaxLifetime };
@@ -282,8 +285,8 @@ export async function createGateway(options: {
       throw codedErrorOf(error, true);
     }
   };
-  const admit = (viewer: Viewer) => {
-    const wait = limiter?.take(rateKey(viewer)) ?? 0;
+  const admit = async (viewer: Viewer) => {
+    const wait = limiter ? await limiter.take(rateKey(viewer)) : 0;
     if (wait > 0) {
       throw refusal('RATE_LIMITED', `Too many requests: at most ${options.rateLimit} a second; try again in ${wait} s`, {}, [['retry-after', String(wait)]]);
     }
@@ -318,7 +321,7 @@ export async function createGateway(options: {
       let viewer: Viewer;
       try {
         viewer = await authenticate(headers, peer);
-        admit(viewer);
+        await admit(viewer);
       } catch (error) {
         // Refused before it became an operation, so no plugin sees it: its line and count are here.
         const extensions = (error as Partial<GraphQLError>).extensions;

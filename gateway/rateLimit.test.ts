@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, rateKey } from './rateLimit.ts';
+import { createLogger } from '../kernel/logging.ts';
+import { reachableRedisUrl } from '../test/harness.ts';
+import { RateLimiter, SharedRateLimiter, rateKey } from './rateLimit.ts';
 
 /** A limiter on a clock the test moves: `at(ms)` sets the time. */
 function limiterAt(perSecond: number, burst?: number) {
@@ -69,5 +73,52 @@ describe('rateKey: whose bucket a request takes from', () => {
     ];
     expect(new Set(keys).size).toBe(5);
     expect(rateKey({ role: 'OPERATOR' })).toBe(keys[4]);
+  });
+});
+
+/** A logger whose lines the test reads. */
+function capturedLog() {
+  const lines: { level: number; msg: string }[] = [];
+  return { lines, logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }) };
+}
+
+const redisUrl = await reachableRedisUrl();
+
+const shared = 'SharedRateLimiter: one bucket per viewer for every gateway replica, in Redis';
+describe.skipIf(!redisUrl)(redisUrl ? shared : `${shared} (skipped: no Redis answers at REDIS_URL or 127.0.0.1:6379)`, () => {
+  it('refuses at one replica a viewer that spent its burst at another', async () => {
+    const key = `test/${randomUUID()}`;
+    const [first, second] = [0, 1].map(() => new SharedRateLimiter(redisUrl!, 1, new RateLimiter(1), capturedLog().logger));
+    try {
+      await Promise.all([first!.ready(), second!.ready()]);
+      expect([await first!.take(key), await first!.take(key)]).toEqual([0, 0]);
+      expect(await second!.take(key)).toBe(1);
+      // Another viewer's bucket is its own.
+      expect(await second!.take(`${key}/other`)).toBe(0);
+    } finally {
+      await Promise.all([first!.close(), second!.close()]);
+    }
+  });
+});
+
+describe("SharedRateLimiter when Redis cannot be reached: it fails open to the process's own bucket", () => {
+  it('still limits each viewer, by this process alone, and says so in the log once', async () => {
+    // A port that refuses: taken, then let go.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const log = capturedLog();
+    const limiter = new SharedRateLimiter(`redis://127.0.0.1:${port}`, 1, new RateLimiter(1), log.logger);
+    try {
+      await limiter.ready();
+      const key = `test/${randomUUID()}`;
+      expect([await limiter.take(key), await limiter.take(key), await limiter.take(key)]).toEqual([0, 0, 1]);
+      const warnings = log.lines.filter((line) => line.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.msg).toMatch(/Redis cannot be reached .*each gateway replica limits the rate on its own/);
+    } finally {
+      await limiter.close();
+    }
   });
 });

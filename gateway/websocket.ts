@@ -63,8 +63,8 @@ export function gatewaySubscriptions(
   };
 
   /** Parses and checks the operation as HTTP does, or throws the GraphQL error that refuses it. */
-  const admitted = (viewer: Viewer, query: string, operationName: string | undefined, variables: Record<string, unknown>) => {
-    gateway.admit(viewer);
+  const admitted = async (viewer: Viewer, query: string, operationName: string | undefined, variables: Record<string, unknown>) => {
+    await gateway.admit(viewer);
     if (options.trustedDocuments && !options.trustedDocuments.has(documentId(query))) throw untrusted();
     let document: DocumentNode;
     try {
@@ -120,7 +120,7 @@ export function gatewaySubscriptions(
       const variables = payload.variables ?? {};
       const operationName = payload.operationName ?? undefined;
       try {
-        const { document, operation } = admitted(connection.viewer, payload.query, operationName, variables);
+        const { document, operation } = await admitted(connection.viewer, payload.query, operationName, variables);
         const args = { schema: planner.apiSchema, document, variableValues: variables, operationName };
         if (operation.operation !== 'subscription') {
           const contextValue = await gateway.contextOf(connection.viewer, connection.origin);

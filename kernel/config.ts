@@ -79,6 +79,12 @@ const environment = z
     SEED: z.enum(['true', 'false']).default('true'),
     // Requests per second per viewer at the gateway, with bursts of twice that; 0 turns it off.
     RATE_LIMIT: z.coerce.number({ error: 'must be a number of requests per second' }).min(0).default(100),
+    // Where the gateway replicas share the rate limit (gateway/rateLimit.ts); unset: each process its own.
+    REDIS_URL: z
+      .string()
+      .url()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
     // The gateway's entity cache (README, "The entity cache"): entities held per class at most; 0 turns
     // it off. A gateway in a process of its own needs DATABASE_URL for it: it follows the streams there.
     GATEWAY_CACHE_ENTRIES: z.coerce.number({ error: 'must be a whole number of entities' }).int().min(0).default(100_000),
@@ -201,6 +207,8 @@ export interface Config {
   tokenMaxLifetime: number;
   seed: boolean;
   rateLimit: number;
+  /** Redis, where the gateway replicas share the rate limit; undefined: each process limits on its own. */
+  redisUrl: string | undefined;
   /** Entities the gateway's cache holds per class at most; 0: no cache. */
   gatewayCacheEntries: number;
   /** Paths of the PEM files for two-sided TLS at the gateway; undefined: plain HTTP. */
@@ -244,6 +252,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tokenMaxLifetime: value.TOKEN_MAX_LIFETIME,
     seed: value.SEED === 'true',
     rateLimit: value.RATE_LIMIT,
+    redisUrl: value.REDIS_URL,
     gatewayCacheEntries: value.GATEWAY_CACHE_ENTRIES,
     trustedDocumentsOnly: value.TRUSTED_DOCUMENTS === 'strict',
     subscriptions: {

@@ -7,6 +7,7 @@ import { drizzle as drizzlePostgres, type NodePgDatabase } from 'drizzle-orm/nod
 import pg from 'pg';
 import type { Timeouts } from './config.ts';
 import { retry } from './retry.ts';
+import { AdvisoryLeases, soleProcessLeases, type Leases } from './leases.ts';
 
 /** The one database type the code sees: drizzle over PGlite or over node-postgres. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -61,6 +62,11 @@ export interface Database {
    * also looks on its own now and then.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Leases for work that runs once across the processes on this database (kernel/leases.ts): on
+   * PostgreSQL advisory locks on a connection of their own; on PGlite, one process, every lease held.
+   */
+  leases(): Leases;
   close(): Promise<void>;
 }
 
@@ -109,6 +115,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       const unlisten = await client.listen(channel, () => onNotify());
       return () => unlisten();
     },
+    leases: soleProcessLeases,
     close: async () => {
       await client.close();
       await unlock();
@@ -219,6 +226,7 @@ async function openPostgres(url: string, log: (message: string) => void, timeout
       }
     },
     listen: (channel, onNotify) => listener.add(channel, onNotify),
+    leases: () => new AdvisoryLeases(settings, log),
     close: async () => {
       await listener.close();
       // pool.end() resolves once it has asked its connections to close, not once they are closed.

@@ -30,6 +30,7 @@ import { LRUCache } from 'lru-cache';
 import { allowLongWork, rowsOf, type Db } from './db.ts';
 import { runRepeatedly } from './tasks.ts';
 import { RegisterError } from './errors.ts';
+import type { Lease } from './leases.ts';
 
 export function outboxDdl(schema: string): string {
   return `CREATE TABLE ${schema}.outbox (
@@ -91,6 +92,11 @@ export interface ConsumerOptions {
 export interface ConsumerLoopOptions extends ConsumerOptions {
   /** @default 1000 */
   intervalMs?: number;
+  /**
+   * The loop runs only while this process holds the lease (kernel/leases.ts): one replica runs a
+   * consumer, the others stand by. @default always runs
+   */
+  lease?: Lease;
   /** @default console.error */
   onError?(error: unknown): void;
 }
@@ -243,8 +249,10 @@ export async function readChanges(
 /**
  * Handles the next events in one transaction with the consumer's cursor, so the cursor moves exactly
  * when the handler's writes commit: each event takes effect once (docs/architecture.md, "Events and
- * subscriptions"). The row lock on the cursor makes replicas of one consumer take turns. Returns how
- * many events were handled.
+ * subscriptions"). The row lock on the cursor makes replicas of one consumer take turns: the loop
+ * runs at the replica that holds the consumer's lease (startConsumer), but a request's read of its
+ * own writes (readYourWrites) and a starting process catch up at any replica, and a replica that just
+ * lost its lease may be finishing a batch. Returns how many events were handled.
  */
 export async function consumeBatch(db: Db, options: ConsumerOptions): Promise<number> {
   return db.transaction(async (tx) => {
@@ -414,10 +422,16 @@ export async function catchUp(db: Db, options: ConsumerOptions): Promise<number>
 
 /**
  * Runs `catchUp` now, every `intervalMs` and on `wake()` (for LISTEN/NOTIFY: a wake-up only, the
- * table is the truth), one run at a time (kernel/tasks.ts, runRepeatedly). Errors are reported and the next run retries.
+ * table is the truth), one run at a time (kernel/tasks.ts, runRepeatedly), while the process holds
+ * `lease`. Errors are reported and the next run retries.
  */
 export function startConsumer(db: Db, options: ConsumerLoopOptions): { stop(): Promise<void>; wake(): void } {
-  return runRepeatedly(() => catchUp(db, options), options.intervalMs ?? 1000, options.onError ?? ((error: unknown) => console.error(error)));
+  const { lease } = options;
+  return runRepeatedly(
+    async () => (lease && !lease.held ? 0 : catchUp(db, options)),
+    options.intervalMs ?? 1000,
+    options.onError ?? ((error: unknown) => console.error(error)),
+  );
 }
 
 interface Position {

@@ -84,11 +84,14 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<v
 /** /healthz: the process is up and its event loop answers; nothing else is asked. */
 export const healthHandler: Handler = async (_request, response) => sendJson(response, 200, { status: 'up' });
 
-/** /readyz: 200 when every check passes, else 503 naming the failing checks; both list every check. */
-export function readinessHandler(readiness: Readiness): Handler {
+/**
+ * /readyz: 200 when every check passes, else 503 naming the failing checks; both list every check,
+ * and what `about` adds (which consumers this replica runs).
+ */
+export function readinessHandler(readiness: Readiness, about: () => Record<string, unknown> = () => ({})): Handler {
   return async (_request, response) => {
     const { ready, checks, failing } = await readiness.report();
-    sendJson(response, ready ? 200 : 503, ready ? { status: 'ready', checks } : { status: 'not ready', failing, checks });
+    sendJson(response, ready ? 200 : 503, ready ? { status: 'ready', checks, ...about() } : { status: 'not ready', failing, checks, ...about() });
   };
 }
 

@@ -18,9 +18,11 @@ export interface Readings {
   delivered: { service: string; stream: string; events: number }[];
   /** Per consumer of a stream: how far its cursor is behind the stream's head (kernel/events.ts). */
   lag: { consumer: string; stream: string; events: number; seconds: number }[];
+  /** Per consumer or task that runs at one replica: whether this one runs it (kernel/leases.ts). */
+  leases: { name: string; held: boolean }[];
 }
 
-const nothingRead: Readings = { subscriptions: [], upstreams: undefined, delivered: [], lag: [] };
+const nothingRead: Readings = { subscriptions: [], upstreams: undefined, delivered: [], lag: [], leases: [] };
 
 /** Seconds: from a cached single-subgraph read (~1 ms) to a slow count-date request. */
 const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -132,6 +134,16 @@ export class Metrics {
       collect() {
         this.reset();
         for (const { consumer, stream, seconds } of self.readings.lag) this.set({ consumer, stream }, seconds);
+      },
+    });
+    new Gauge({
+      name: 'register_lease_held',
+      help: 'Per consumer (<schema>/<consumer>/<stream>) or task (<subgraph>/task/<name>): 1 where this replica runs it, 0 where it stands by',
+      labelNames: ['lease'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { name, held } of self.readings.leases) this.set({ lease: name }, held ? 1 : 0);
       },
     });
   }

@@ -7,6 +7,7 @@
  */
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
+import type { Lease } from './leases.ts';
 
 export interface SubgraphTask {
   /** For the log. */
@@ -18,9 +19,18 @@ export interface SubgraphTask {
   run(db: Db, config: Config): Promise<unknown>;
 }
 
-/** Runs `task` now, every `everyMs` and on `wake()`, one run at a time (runRepeatedly). */
-export function startTask(db: Db, task: SubgraphTask, config: Config, onError: (error: unknown) => void): { stop(): Promise<void>; wake(): void } {
-  return runRepeatedly(() => task.run(db, config), task.everyMs, onError);
+/**
+ * Runs `task` now, every `everyMs` and on `wake()`, one run at a time (runRepeatedly), while the
+ * process holds `lease` (kernel/leases.ts): one replica runs a task, the others stand by.
+ */
+export function startTask(
+  db: Db,
+  task: SubgraphTask,
+  config: Config,
+  onError: (error: unknown) => void,
+  lease?: Lease,
+): { stop(): Promise<void>; wake(): void } {
+  return runRepeatedly(async () => (lease && !lease.held ? undefined : task.run(db, config)), task.everyMs, onError);
 }
 
 /**

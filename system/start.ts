@@ -7,6 +7,7 @@ import { graphqlHandler, listen, route, type Handler, type Listening, type TlsOp
 import { serveWebSocket, subgraphSubscriptions } from '../kernel/websocket.ts';
 import { catchUpWithCommitted, consumerLag, startConsumer, type ConsumerOptions } from '../kernel/events.ts';
 import { startTask } from '../kernel/tasks.ts';
+import type { Leases } from '../kernel/leases.ts';
 import { causeOf, healthHandler, NotReady, pingDatabase, pingSubgraph, Readiness, readinessHandler, startingHandler, type Check } from '../kernel/health.ts';
 import { isOutage } from '../kernel/errors.ts';
 import { auditLogExposure } from '../kernel/audit.ts';
@@ -62,6 +63,8 @@ interface Progress {
   databaseUnreachable?: string;
   servers: SubgraphServer[];
   consumers: CursorOf[];
+  /** Which consumers and tasks this replica runs now, and which it stands by for. */
+  leases?: Leases;
   gateway?: ServedGateway;
   serving: Handler | undefined;
 }
@@ -84,7 +87,11 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
   const readiness = new Readiness(checksFor(config, served, progress));
   const tls = config.serve === 'embedded' || config.serve === 'gateway' ? await readTls(config) : undefined;
   const graphql: Handler = (request, response) => (progress.serving ?? startingHandler)(request, response);
-  const probes = { '/healthz': healthHandler, '/readyz': readinessHandler(readiness), '/metrics': metricsHandler(metrics) };
+  const probes = {
+    '/healthz': healthHandler,
+    '/readyz': readinessHandler(readiness, () => leaseReport(progress)),
+    '/metrics': metricsHandler(metrics),
+  };
   const listening = await listen(route(probes, graphql), config.host, config.port, logger, tls);
   const tracing = startTracing(config.traces, options.spanExporter);
   // Shut down in this order: sockets first (their subscribers end, and with them the upstreams),
@@ -101,11 +108,12 @@ export async function startSystem(config: Config, options: SystemOptions = {}): 
       progress.serving = tracedHandler(gateway.handler);
       return { url: listening.url, serve: 'gateway', database: undefined, stats: () => ({ gateway: gateway.stats(), feeds: {} }), close };
     }
-    const { database, servers, stopConsumers, consumers } = await prepareOnceReachable(served, config, { logger, metrics }, progress);
+    const { database, servers, stopConsumers, consumers, leases } = await prepareOnceReachable(served, config, { logger, metrics }, progress);
     steps.database = () => database.close();
     steps.subgraphs.push(...servers.map((server) => async () => void (await Promise.all([server.feed.close(), server.server.stop()]))), stopConsumers);
     progress.servers = servers;
     progress.consumers = consumers;
+    progress.leases = leases;
     if (config.serve !== 'embedded') {
       const server = servers[0]!;
       // The gateway's upstream subscriptions, over graphql-ws on the same port and path.
@@ -185,6 +193,7 @@ async function readings(progress: Progress, logger: Logger): Promise<Readings> {
       ...servers.flatMap((server) => [...server.feed.delivered].map(([stream, events]) => ({ service: server.name, stream, events }))),
     ],
     lag: lag.flat(),
+    leases: progress.leases?.list() ?? [],
   };
 }
 
@@ -240,6 +249,7 @@ const startupWaitMs = 60_000;
 interface Prepared {
   servers: SubgraphServer[];
   consumers: CursorOf[];
+  leases: Leases;
   stopConsumers(): Promise<void>;
 }
 
@@ -274,7 +284,17 @@ async function prepareSubgraphs(
   const loops: { stop(): Promise<void> }[] = [];
   const unlistens: (() => Promise<void>)[] = [];
   const consumers: CursorOf[] = [];
-  const stopConsumers = async () => void (await Promise.all([...unlistens.map((unlisten) => unlisten()), ...loops.map((loop) => loop.stop())]));
+  // Each consumer's loop and each task runs at one replica: the one holding its lease (kernel/leases.ts).
+  const leases = database.leases();
+  const stopConsumers = async () => {
+    await Promise.all([...unlistens.map((unlisten) => unlisten()), ...loops.map((loop) => loop.stop())]);
+    await leases.close();
+  };
+  const leaseFor = (log: Logger, name: string, wake: () => void) =>
+    leases.take(name, (held) => {
+      log.info(held ? `${name}: this replica runs it now` : `${name}: no longer run here; another replica may take it over`);
+      if (held) wake();
+    });
   try {
     for (const subgraph of served) {
       const log = logger.child({ subgraph: subgraph.name });
@@ -293,13 +313,20 @@ async function prepareSubgraphs(
           log.warn(
             `${consumer.consumer} is still behind ${consumer.stream} after ${startupWaitMs / 1000} s (an open transaction holds events back); catching up in the background`,
           );
-        const loop = startConsumer(database.db, options);
+        const loop = startConsumer(database.db, { ...options, lease: leaseFor(log, consumerLeaseName(options), () => loop.wake()) });
         loops.push(loop);
         // appendEvents notifies `outbox_<stream>` at commit: a new event wakes the consumer at once.
         unlistens.push(await database.listen(`outbox_${consumer.stream}`, loop.wake));
       }
       for (const task of subgraph.tasks ?? []) {
-        const loop = startTask(database.db, task, config, (error) => log.error({ task: task.name, err: error }, 'task failed; retrying'));
+        const onError = (error: unknown) => log.error({ task: task.name, err: error }, 'task failed; retrying');
+        const loop = startTask(
+          database.db,
+          task,
+          config,
+          onError,
+          leaseFor(log, `${subgraph.name}/task/${task.name}`, () => loop.wake()),
+        );
         loops.push(loop);
         for (const channel of task.wakeOn ?? []) unlistens.push(await database.listen(channel, loop.wake));
       }
@@ -322,8 +349,17 @@ async function prepareSubgraphs(
       }),
     );
   }
-  return { servers, consumers, stopConsumers };
+  return { servers, consumers, leases, stopConsumers };
 }
+
+/** For /readyz: which consumers and tasks this replica runs (`active`), and which it stands by for (`standby`). */
+function leaseReport(progress: Progress): { leases?: Record<string, 'active' | 'standby'> } {
+  const leases = progress.leases?.list();
+  return leases?.length ? { leases: Object.fromEntries(leases.map(({ name, held }) => [name, held ? 'active' : 'standby'])) } : {};
+}
+
+/** A consumer's lease, as /metrics and /readyz name it: `<schema>/<consumer>/<stream>`. */
+const consumerLeaseName = (consumer: CursorOf) => `${consumer.cursorSchema}/${consumer.consumer}/${consumer.stream}`;
 
 /**
  * Migrates the kernel's tables and the subgraphs', then (with `seed`) runs each subgraph's seed, in

@@ -381,3 +381,22 @@ export function registeredOperation(name: string): string {
   if (source === undefined) throw new Error(`No registered operation ${name} in schema/operations`);
   return source;
 }
+
+/**
+ * Redis for the tests that share state through it: REDIS_URL, else the usual local server; undefined
+ * (the tests skip, saying so) when neither answers a PING within a second.
+ */
+export async function reachableRedisUrl(): Promise<string | undefined> {
+  const url = readConfig().redisUrl ?? 'redis://127.0.0.1:6379';
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG' ? url : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -38,7 +38,15 @@ describe('/healthz and /readyz of the embedded system', () => {
   it('answers /readyz with 200 once the database answers, the migrations are applied, the supergraph is loaded and it serves', async () => {
     expect(await probe(system.url, '/readyz')).toEqual({
       status: 200,
-      body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', supergraph: 'ok', started: 'ok' } },
+      body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', supergraph: 'ok', started: 'ok' }, leases: expect.any(Object) },
+    });
+  });
+
+  it('names in /readyz every consumer and task, each run by this process alone: it has no other replica', async () => {
+    await eventually('every lease to be held', async () => {
+      const { leases } = (await probe(system.url, '/readyz')).body as unknown as { leases: Record<string, string> };
+      expect(leases).toMatchObject({ 'funding/funding.enrollments/learners': 'active', 'learners/learners.rio/institutions': 'active' });
+      expect(new Set(Object.values(leases))).toEqual(new Set(['active']));
     });
   });
 

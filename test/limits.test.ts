@@ -1,7 +1,9 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { defaultLimits } from '../gateway/limits.ts';
+import { createLogger } from '../kernel/logging.ts';
 import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
 const refusedFor = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions;
@@ -177,6 +179,40 @@ describe('the rate limit per viewer', () => {
     // The same vendor acting for another school shares the bucket; another vendor has its own.
     expect((await ask(await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '03WU00' }))).status).toBe(429);
     expect((await ask(await system.token({ role: 'VENDOR', vendorOin: '00000003273255280000', school: '16AH00' }))).status).toBe(200);
+  });
+});
+
+describe('the rate limit while Redis (REDIS_URL) cannot be reached', () => {
+  let system: TestSystem;
+  const lines: { level: number; msg: string }[] = [];
+  beforeAll(async () => {
+    // A port nothing listens on: taken, then let go.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    system = await startTestSystem({ SEED: 'false', RATE_LIMIT: '2', REDIS_URL: `redis://127.0.0.1:${port}` }, { logger });
+  });
+  afterAll(() => system?.close());
+
+  it("fails open to the gateway's own bucket: it serves, still refuses a viewer over its rate, and logs the outage once", async () => {
+    const token = await system.token({ role: 'VENDOR', vendorOin: '00000001800866472000', school: '16AH00' });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(system.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ countDates { countDate } }' }),
+        }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(4);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(4);
+    const outage = lines.filter((line) => /^Redis cannot be reached/.test(line.msg));
+    expect(outage).toHaveLength(1);
+    expect(outage[0]!.msg).toMatch(/each gateway replica limits the rate on its own until it answers again/);
   });
 });
 
