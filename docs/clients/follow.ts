@@ -30,7 +30,7 @@ subscription TransferNoticeIssued($after: String) {
   transferNoticeIssued(after: $after) {
     cursor
     occurredAt
-    notice { id status learnerPgn newStartDate proposedEndDate newLocation { code branches { name } } enrollment { id fundingStatus { outcome } } }
+    notice { id status learnerPgn newStartDate proposedEndDate newLocation { id code branches { id name } } enrollment { id fundingStatus { id outcome } } }
   }
 }
 `,
@@ -42,7 +42,7 @@ subscription FundingStatusChanged($after: String) {
     countDate
     previous { outcome reasons }
     current { outcome reasons }
-    enrollment { id learner { pgn } branch { brin6 name } }
+    enrollment { id learner { id pgn } branch { id brin6 name } }
   }
 }
 `,
@@ -52,7 +52,7 @@ subscription AbsenceReportUpdated($after: String) {
     cursor
     occurredAt
     change
-    report { id status kind startDate endDate totalHours municipalityCode branch { name } learner { pgn } }
+    report { id status kind startDate endDate totalHours municipalityCode branch { id name } learner { id pgn } }
   }
 }
 `,
@@ -61,7 +61,7 @@ subscription SignalIssued($after: String) {
   signalIssued(after: $after) {
     cursor
     occurredAt
-    signal { id code field deliveredValue registeredValue action status enrollment { id learner { pgn } } }
+    signal { id code field deliveredValue registeredValue action status enrollment { id learner { id pgn } } }
   }
 }
 `,
@@ -72,9 +72,9 @@ subscription ResidentEnrollmentChanged($after: String) {
     cursor
     occurredAt
     change
-    learner { id pgn residence { municipalityCode source } enrollments { id } }
-    enrollment { id startDate endDate endReason destination branch { brin6 } }
-    expulsion { id status decidedOn receivingSchool { school destination willingOn } }
+    learner { id pgn residence { id municipalityCode source } enrollments { id } }
+    enrollment { id startDate endDate endReason destination branch { id brin6 } }
+    expulsion { id status decidedOn receivingSchool { id school destination willingOn } }
   }
 }
 `,
