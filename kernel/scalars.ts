@@ -49,7 +49,11 @@ const dateTimePattern = /^(\d{4}-\d{2}-\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5
 export function parseMoment(value: unknown, field = 'dateTime'): Date {
   const parts = typeof value === 'string' ? dateTimePattern.exec(value) : null;
   if (!parts || !isDay(parts[1]) || (parts[6] === '-' && parts[7] === '00' && parts[8] === '00'))
-    throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not a moment written as RFC 3339 with milliseconds (2026-08-01T09:30:00.000Z)`, field);
+    throw new RegisterError(
+      'BAD_USER_INPUT',
+      `${JSON.stringify(value)} is not a moment written as RFC 3339 with milliseconds (2026-08-01T09:30:00.000Z)`,
+      field,
+    );
   const [, day, hour, minute, second, millis, sign, offsetHours, offsetMinutes] = parts;
   const offset = sign ? (sign === '-' ? 1 : -1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) : 0;
   return new Date(Date.parse(`${day}T${hour}:${minute}:${second}.${millis}Z`) + offset * 60_000);

@@ -138,8 +138,18 @@ function urql(): Library & { methods: string[] } {
   };
   return {
     methods,
-    query: async (token, document, variables) => answer(await clientFor(token).query(document, variables ?? {}, { requestPolicy: 'network-only' }).toPromise()),
-    mutate: async (token, document, variables) => answer(await clientFor(token).mutation(document, variables ?? {}).toPromise()),
+    query: async (token, document, variables) =>
+      answer(
+        await clientFor(token)
+          .query(document, variables ?? {}, { requestPolicy: 'network-only' })
+          .toPromise(),
+      ),
+    mutate: async (token, document, variables) =>
+      answer(
+        await clientFor(token)
+          .mutation(document, variables ?? {})
+          .toPromise(),
+      ),
     subscribe: (token, document, variables, next) => {
       const { unsubscribe } = clientFor(token)
         .subscription(document, variables)
@@ -152,7 +162,9 @@ function urql(): Library & { methods: string[] } {
   };
 }
 
-type Enrolled = { enrollLearner: { enrollment: { id: string; branch: { id: string }; fundingStatus: { id: string; outcome: string } }; learner: { pgn: string } } };
+type Enrolled = {
+  enrollLearner: { enrollment: { id: string; branch: { id: string }; fundingStatus: { id: string; outcome: string } }; learner: { pgn: string } };
+};
 type Notice = { id: string; status: string; learnerPgn: string; proposedEndDate: string; enrollment: { id: string } };
 
 /** The journeys of docs/clients, through one library; each asserts what the journey's example prints. */
@@ -182,9 +194,7 @@ function journeys(name: string, library: () => Library & { methods?: string[] })
       const pgn = enrollmentInput(oldSchool, n).learner.pgn;
       const atOld = await enroll(oldSchool, n);
       const heard: { transferNoticeIssued: { cursor: string; notice: Notice } }[] = [];
-      const stop = client.subscribe(oldSchool.token, operation('TransferNoticeIssued'), { after: null }, (data: (typeof heard)[number]) =>
-        heard.push(data),
-      );
+      const stop = client.subscribe(oldSchool.token, operation('TransferNoticeIssued'), { after: null }, (data: (typeof heard)[number]) => heard.push(data));
       try {
         await eventually('the subscription to start', () => (system.system.stats().gateway?.subscribers ?? 0) > 0);
         await enroll(newSchool, n, '2026-12-01');
@@ -255,8 +265,12 @@ function journeys(name: string, library: () => Library & { methods?: string[] })
         municipalityToken,
         'query Inbox { absenceReports(filter: { status: REGISTERED }, first: 500) { edges { node { id kind totalHours learner { id pgn } branch { id name } } } } }',
       );
-      expect(absenceReports.edges.map((edge) => edge.node).find((node) => node.id === reportAbsence.report.id)?.learner.pgn).toBe(enrollmentInput(newSchool, n).learner.pgn);
-      const { changeAbsenceReportStatus } = await client.mutate<{ changeAbsenceReportStatus: { report: { status: string; history: { id: string; to: string }[] } } }>(
+      expect(absenceReports.edges.map((edge) => edge.node).find((node) => node.id === reportAbsence.report.id)?.learner.pgn).toBe(
+        enrollmentInput(newSchool, n).learner.pgn,
+      );
+      const { changeAbsenceReportStatus } = await client.mutate<{
+        changeAbsenceReportStatus: { report: { status: string; history: { id: string; to: string }[] } };
+      }>(
         municipalityToken,
         'mutation Treat($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { id status history { id to } } } }',
         { input: { documentId: `treat-${n}`, reportId: reportAbsence.report.id, status: 'IN_TREATMENT' } },
@@ -359,7 +373,9 @@ describe('a refused token over WebSocket, set up as the README says', () => {
     const linked = { count: 0 };
     const client = new ApolloClient({ link: new GraphQLWsLink(wsClient('not-a-token', linked)), cache: new InMemoryCache() });
     const error = await new Promise<Error>((resolve) =>
-      client.subscribe({ query: gql(operation('TransferNoticeIssued')), variables: {} }).subscribe({ next: (result) => result.error && resolve(result.error), error: resolve }),
+      client
+        .subscribe({ query: gql(operation('TransferNoticeIssued')), variables: {} })
+        .subscribe({ next: (result) => result.error && resolve(result.error), error: resolve }),
     );
     expect(String(error)).toMatch(/4403|Forbidden/);
     expect(linked.count).toBe(1);
@@ -384,6 +400,12 @@ describe("CSRF prevention (Apollo Server's csrfPrevention)", () => {
     const { errors } = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(errors[0]!.extensions.code).toBe('BAD_REQUEST');
     expect(errors[0]!.message).toMatch(/Cross-Site Request Forgery[\s\S]*authorization/);
+  });
+
+  it('refuses a mutation sent as GET, Authorization or not (405), as the README says', async () => {
+    const mutation = 'mutation { runCountDate(countDate: "2026-02-01") { id } }';
+    const response = await fetch(`${system.url}?query=${encodeURIComponent(mutation)}`, { headers: { authorization: `Bearer ${operatorToken}` } });
+    expect(response.status).toBe(405);
   });
 
   it('treats a subgraph served alone the same: a GET with the signed viewer passes, one with neither header is blocked', async () => {

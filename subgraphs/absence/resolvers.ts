@@ -106,7 +106,10 @@ const signalChanges: Record<string, 'ISSUED' | 'ACKNOWLEDGED' | 'RESOLVED'> = {
 const reachedValue = (reached: Reached | null) => reached && { startDate: reached.startDate, reachedOn: reached.reachedOn, hours: reached.hours };
 /** The proposed report's day parts are the enrollment's absence on each: that names them in a client's cache. */
 const proposalValue = (enrollmentId: string, proposal: ReportFacts | null) =>
-  proposal && { ...proposal, absences: proposal.absences.map((absence: Absence) => ({ id: `${enrollmentId}/${absence.date}/${absence.dayPart}`, ...absence })) };
+  proposal && {
+    ...proposal,
+    absences: proposal.absences.map((absence: Absence) => ({ id: `${enrollmentId}/${absence.date}/${absence.dayPart}`, ...absence })),
+  };
 
 export const resolvers: ResolverMap<Context> = {
   Date: DateScalar,

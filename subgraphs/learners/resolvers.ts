@@ -336,7 +336,9 @@ export const resolvers: ResolverMap<Context> = {
     // The school's grounds are its own record; the municipality is told of the decision (LPW art 18.1).
     grounds: (row: ExpulsionRow, _, context) => (forMunicipality(context) ? null : row.grounds),
     receivingSchool: (row: ExpulsionRow) =>
-      row.receivingSchool === null ? null : { id: row.id, school: row.receivingSchool, destination: row.receivingDestination, willingOn: row.receivingSchoolWillingOn },
+      row.receivingSchool === null
+        ? null
+        : { id: row.id, school: row.receivingSchool, destination: row.receivingDestination, willingOn: row.receivingSchoolWillingOn },
   },
   TransferNotice: {
     __resolveReference: (ref: { id: string }, context) => visibleNotice(context, ref.id),
