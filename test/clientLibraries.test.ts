@@ -3,11 +3,13 @@ import path from 'node:path';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { Client as UrqlClient, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
-import { OperationTypeNode } from 'graphql';
+import { isObjectType, OperationTypeNode } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiSchemaOf } from '../gateway/composition.ts';
 import { projectRoot } from '../kernel/config.ts';
+import { schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 import { today } from '../kernel/scalars.ts';
@@ -84,7 +86,7 @@ function apollo(): Library & { client(token: string): ApolloClient } {
   };
   return {
     client: clientFor,
-    query: async (token, document, variables) => (await clientFor(token).query({ query: gql(document), variables, fetchPolicy: 'network-only' })).data as never,
+    query: async (token, document, variables) => (await clientFor(token).query({ query: gql(document), variables })).data as never,
     mutate: async (token, document, variables) => (await clientFor(token).mutate({ mutation: gql(document), variables })).data as never,
     subscribe: (token, document, variables, next) => {
       const subscription = clientFor(token)
@@ -141,7 +143,7 @@ function urql(): Library & { methods: string[] } {
     query: async (token, document, variables) =>
       answer(
         await clientFor(token)
-          .query(document, variables ?? {}, { requestPolicy: 'network-only' })
+          .query(document, variables ?? {})
           .toPromise(),
       ),
     mutate: async (token, document, variables) =>
@@ -312,6 +314,27 @@ journeys('Apollo Client with its default InMemoryCache', apollo);
 journeys('urql with its default exchanges (queries as GET)', urql);
 
 describe("Apollo Client's default cache normalises every object by its id", () => {
+  it('finds an id on every object type but the envelopes: pages, mutation payloads and subscription events (README, Clients)', () => {
+    const schema = apiSchemaOf(readFileSync(path.join(schemaFolder, 'supergraph.graphql'), 'utf8'));
+    // Kept under their field and arguments, their mutation or their subscription, never as things of their own.
+    const payloadParts = ['BulkFailure', 'AbsenceWarning', 'ThresholdReached', 'AbsenceReportProposal'];
+    const events = [
+      'TransferNoticeIssued',
+      'SignalIssued',
+      'ResidentEnrollmentChanged',
+      'FundingStatusChange',
+      'FundingResult',
+      'AbsenceReportUpdate',
+      'AbsoluteAbsenceSignalUpdate',
+    ];
+    const envelope = (name: string) =>
+      /(Connection|Edge|Payload)$/.test(name) || ['PageInfo', 'Query', 'Mutation', 'Subscription', ...payloadParts, ...events].includes(name);
+    const withoutId = Object.values(schema.getTypeMap()).filter((type) => isObjectType(type) && !type.name.startsWith('__') && !('id' in type.getFields()));
+    expect(withoutId.map((type) => type.name).filter((name) => !envelope(name))).toEqual([]);
+    for (const type of Object.values(schema.getTypeMap()))
+      if (isObjectType(type) && 'id' in type.getFields()) expect(String(type.getFields().id!.type), type.name).toBe('ID!');
+  });
+
   it('keeps two queries for different fields of the same RIO objects complete in the cache, value objects included', async () => {
     const library = apollo();
     try {
