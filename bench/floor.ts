@@ -71,7 +71,7 @@ page AS (SELECT * FROM running ORDER BY start_date, id LIMIT ${first + 1}),
 shown AS (SELECT * FROM page ORDER BY start_date, id LIMIT ${first}),
 -- The school's one or few locations, each read once (a join with all of RIO's would hash them all).
 locations AS (
-  SELECT loc.code, json_build_object('code', loc.code, 'address', json_build_object('street', loc.street, 'houseNumber', loc.house_number, 'city', loc.city)) AS location
+  SELECT loc.code, json_build_object('id', loc.code, 'code', loc.code, 'address', json_build_object('id', loc.code, 'street', loc.street, 'houseNumber', loc.house_number, 'city', loc.city)) AS location
   FROM institutions.location loc WHERE loc.code IN (SELECT DISTINCT location_code FROM shown)
 ),
 edges AS (
@@ -80,7 +80,7 @@ edges AS (
     'learner', json_build_object('id', own.id, 'pgn', l.pgn, 'birthDate', own.birth_date),
     'location', loc.location,
     'fundingStatus', CASE WHEN st.enrollment_id IS NULL THEN NULL ELSE json_build_object(
-      'countDate', st.count_date, 'phase', cd.phase, 'outcome', CASE WHEN cardinality(st.reasons) = 0 THEN 'FUNDABLE' ELSE 'NOT_FUNDABLE' END, 'reasons', st.reasons) END
+      'id', s.id::text || '/' || to_char($4::date, 'YYYY-MM-DD'), 'countDate', st.count_date, 'phase', cd.phase, 'outcome', CASE WHEN cardinality(st.reasons) = 0 THEN 'FUNDABLE' ELSE 'NOT_FUNDABLE' END, 'reasons', st.reasons) END
   )) AS edge
   FROM shown s
   JOIN learners.learner l ON l.id = s.learner_id

@@ -6,7 +6,7 @@ import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { codedErrorOf, isOutage, refusal, RegisterError, renderError, unavailableMessage } from '../kernel/errors.ts';
 import { channel } from '../kernel/iterators.ts';
-import { outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
+import { csrfPrevention, outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
 import { parseViewer, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
@@ -250,6 +250,7 @@ export async function createGateway(options: {
     includeStacktraceInErrorResponses: false,
     // The parser stops counting at the limit, before it builds anything (GRAPHQL_PARSE_FAILED).
     parseOptions: { maxTokens: limits.tokens },
+    csrfPrevention,
     plugins: [
       // Apollo's landing page loads from its CDN, and shows nothing offline: browsers get the
       // bundled explorer instead (gateway/web.ts).

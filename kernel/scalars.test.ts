@@ -1,7 +1,7 @@
 import { Kind } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { RegisterError } from './errors.ts';
-import { DateScalar, parseDay, today } from './scalars.ts';
+import { DateScalar, DateTimeScalar, parseDay, parseMoment, today } from './scalars.ts';
 
 describe('parseDay', () => {
   it.each(['2024-02-29', '2025-01-01', '2025-12-31', '2000-02-29', '0001-01-01', '9999-12-31'])('accepts %s', (day) => {
@@ -60,5 +60,43 @@ describe('today', () => {
 
   it('gives a day parseDay accepts', () => {
     expect(parseDay(today())).toBe(today());
+  });
+});
+
+// The examples of the DateTime specification (https://scalars.graphql.org/andimarek/date-time.html).
+describe('parseMoment', () => {
+  it.each([
+    ['2011-08-30T13:22:53.108Z', '2011-08-30T13:22:53.108Z'],
+    ['2011-08-30T13:22:53.108+00:00', '2011-08-30T13:22:53.108Z'],
+    ['2011-08-30t13:22:53.108z', '2011-08-30T13:22:53.108Z'],
+    ['2011-08-30T13:22:53.108-03:00', '2011-08-30T16:22:53.108Z'],
+    ['2011-08-30T13:22:53.108+03:30', '2011-08-30T09:52:53.108Z'],
+    ['2011-08-30T00:10:00.000+01:00', '2011-08-29T23:10:00.000Z'],
+  ])('accepts %s as %s, and the scalar writes it so', (text, moment) => {
+    expect(parseMoment(text).toISOString()).toBe(moment);
+    expect(DateTimeScalar.serialize(DateTimeScalar.parseValue(text))).toBe(moment);
+    expect(DateTimeScalar.serialize(DateTimeScalar.parseLiteral({ kind: Kind.STRING, value: text }))).toBe(moment);
+  });
+
+  it.each([
+    '2011-08-30T13:22:53.108-03',
+    '2011-08-30T13:22:53.108912Z',
+    '2011-08-30T24:22:53Z',
+    '2011-08-30T13:22:53Z',
+    '2011-08-30T13:22:53.108',
+    '2011-08-30',
+    '2011-08-30T13:22:53.108-00:00',
+    '2011-08-30T13:22:53.108+03:30:15',
+    '2011-08-30T24:22:53.108Z',
+    '2010-02-30T21:22:53.108Z',
+    '2010-02-11T21:22:53.108Z+25:11',
+    '2010-02-11T21:22:53.108+24:00',
+    '2016-12-31T23:59:60.000Z',
+    '0000-01-01T00:00:00.000Z',
+    'March 7, 2025',
+    1_700_000_000_000,
+  ])('refuses %s with BAD_USER_INPUT', (text) => {
+    expect(() => parseMoment(text)).toThrow(RegisterError);
+    expect(() => DateTimeScalar.parseValue(text)).toThrow(/RFC 3339/);
   });
 });

@@ -8,7 +8,11 @@ export function parseDay(value: unknown, field = 'date'): string {
   throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not a date written YYYY-MM-DD`, field);
 }
 
-/** The `Date` scalar every subgraph declares: a calendar day, no time, no zone. */
+/**
+ * The `Date` scalar every subgraph declares: a calendar day, no time, no zone, as the GraphQL Scalars
+ * project's LocalDate specifies it (https://scalars.graphql.org/andimarek/local-date.html); year 0000
+ * is refused (parseDay; docs/scalars.md).
+ */
 export const DateScalar = new GraphQLScalarType({
   name: 'Date',
   description: 'A calendar date, written YYYY-MM-DD.',
@@ -31,19 +35,42 @@ let lastMinute = { minute: Number.NaN, day: '' };
 // Built once: a formatter costs far more to build than to use, and copies call `today` per event.
 const amsterdam = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' });
 
-/** The `DateTime` scalar: a moment, written ISO 8601 in UTC. */
+/**
+ * A moment as the GraphQL Scalars project's DateTime specifies it
+ * (https://scalars.graphql.org/andimarek/date-time.html, a profile of RFC 3339 §5.6): date, `T`,
+ * time with exactly three digits of fractional second, and `Z` or an offset `±hh:mm` (`t` and `z`
+ * may be lower case; `-00:00`, RFC 3339 §4.3's unknown offset, is refused). The one refinement of
+ * the register's own: a leap second (`:60`) is refused, as JavaScript's clock has none
+ * (docs/scalars.md).
+ */
+const dateTimePattern = /^(\d{4}-\d{2}-\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)\.(\d{3})(?:[Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))$/;
+
+/** Parses a moment written as the DateTime scalar's specification says, or refuses it. */
+export function parseMoment(value: unknown, field = 'dateTime'): Date {
+  const parts = typeof value === 'string' ? dateTimePattern.exec(value) : null;
+  if (!parts || !isDay(parts[1]) || (parts[6] === '-' && parts[7] === '00' && parts[8] === '00'))
+    throw new RegisterError(
+      'BAD_USER_INPUT',
+      `${JSON.stringify(value)} is not a moment written as RFC 3339 with milliseconds (2026-08-01T09:30:00.000Z)`,
+      field,
+    );
+  const [, day, hour, minute, second, millis, sign, offsetHours, offsetMinutes] = parts;
+  const offset = sign ? (sign === '-' ? 1 : -1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) : 0;
+  return new Date(Date.parse(`${day}T${hour}:${minute}:${second}.${millis}Z`) + offset * 60_000);
+}
+
+/**
+ * The `DateTime` scalar: a moment, written in UTC with `Z` and milliseconds (`toISOString`), as the
+ * specification's result rule asks; taken with any offset (parseMoment).
+ */
 export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
-  description: 'A moment in time, written as ISO 8601 in UTC.',
+  description: 'A moment in time, written as RFC 3339 with milliseconds, in UTC.',
   serialize: (value) => {
     const date = value instanceof Date ? value : new Date(String(value));
     if (Number.isNaN(date.getTime())) throw new TypeError(`${String(value)} is not a moment in time`);
     return date.toISOString();
   },
-  parseValue: (value) => {
-    const date = new Date(String(value));
-    if (typeof value !== 'string' || Number.isNaN(date.getTime()))
-      throw new RegisterError('BAD_USER_INPUT', `${JSON.stringify(value)} is not an ISO 8601 moment`, 'dateTime');
-    return date;
-  },
+  parseValue: (value) => parseMoment(value),
+  parseLiteral: (ast) => parseMoment(ast.kind === Kind.STRING ? ast.value : undefined),
 });

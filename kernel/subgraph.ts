@@ -38,6 +38,7 @@ import { verifyViewerAssertion, viewerHeader, type Viewer } from './viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from './logging.ts';
 import type { Metrics } from './metrics.ts';
 import { extractTraceContext, subgraphSpans } from './tracing.ts';
+import { csrfPrevention } from './http.ts';
 
 /** What every resolver of a subgraph receives: who asks, the database, and this request's loaders. */
 export interface SubgraphContext<Loaders = unknown> {
@@ -159,6 +160,8 @@ export async function createSubgraphServer<Loaders>(
     // end the process before the database is closed.
     stopOnTerminationSignals: false,
     introspection: !options.production,
+    // As at the gateway: a subgraph served alone (SERVE=<name>) takes a GET carrying the signed viewer.
+    csrfPrevention,
     // Inline traces feed Apollo's hosted studio, which this register does not report to; its landing
     // page loads from a CDN (a subgraph is for the gateway, not for browsers).
     plugins: [

@@ -152,8 +152,8 @@ describe('the curl examples (docs/clients/*.sh)', () => {
           learnerPgn: '345678011',
           newStartDate: '2026-12-01',
           proposedEndDate: '2026-11-30',
-          newProvider: { code: '002A620', name: 'Kindcentrum De Wegwijzer' },
-          newLocation: { code: '909X705', branches: [{ brin6: '03WU00', name: 'Kindcentrum De Wegwijzer' }] },
+          newProvider: { id: '002A620', code: '002A620', name: 'Kindcentrum De Wegwijzer' },
+          newLocation: { id: '909X705', code: '909X705', branches: [{ id: '03WU00', brin6: '03WU00', name: 'Kindcentrum De Wegwijzer' }] },
           enrollment: { id: oldEnrollment, startDate: '2024-08-01' },
         },
       },
@@ -175,16 +175,26 @@ describe('the curl examples (docs/clients/*.sh)', () => {
       SCHOOL_TOKEN: await system.token({ role: 'VENDOR', vendorOin: vendor, school: '06MY00' }),
     });
     const fundingYear = Number(countDate.slice(0, 4)) + 1;
-    expect(enrolled!.data!.enrollLearner.enrollment.fundingStatus).toEqual({ countDate, fundingYear, phase: 'PROVISIONAL', outcome: 'FUNDABLE', reasons: [] });
+    const enrollmentId = enrolled!.data!.enrollLearner.enrollment.id as string;
+    // Each object carries the id a client's cache knows it by (README, Clients).
+    expect(enrolled!.data!.enrollLearner.enrollment.fundingStatus).toEqual({
+      id: `${enrollmentId}/${countDate}`,
+      countDate,
+      fundingYear,
+      phase: 'PROVISIONAL',
+      outcome: 'FUNDABLE',
+      reasons: [],
+    });
     expect(enrollments!.data!.enrollments).toEqual({
       totalCount: 1,
       edges: [
         {
           node: {
-            id: enrolled!.data!.enrollLearner.enrollment.id,
-            learner: { pgn: '567890004' },
-            current: { countDate, outcome: 'FUNDABLE', reasons: [] },
+            id: enrollmentId,
+            learner: { id: expect.any(String), pgn: '567890004' },
+            current: { id: `${enrollmentId}/${countDate}`, countDate, outcome: 'FUNDABLE', reasons: [] },
             past: {
+              id: `${enrollmentId}/2026-02-01`,
               countDate: '2026-02-01',
               phase: 'PROVISIONAL',
               outcome: 'NOT_FUNDABLE',
@@ -195,12 +205,15 @@ describe('the curl examples (docs/clients/*.sh)', () => {
         },
       ],
     });
-    expect(schoolCounts!.data!.fundingCounts).toEqual([{ countDate, phase: 'PROVISIONAL', code: '06MY00', counted: 1, notCounted: 0, byReason: [] }]);
+    expect(schoolCounts!.data!.fundingCounts).toEqual([
+      { id: `${countDate}/BRANCH/06MY00`, countDate, phase: 'PROVISIONAL', code: '06MY00', counted: 1, notCounted: 0, byReason: [] },
+    ]);
     expect(boardCounts!.data).toEqual({
-      board: [{ code: '041B624', phase: 'PROVISIONAL', counted: 1, notCounted: 0 }],
-      branches: [{ code: '06MY00', counted: 1, notCounted: 0 }],
+      board: [{ id: `${countDate}/BOARD/041B624`, code: '041B624', phase: 'PROVISIONAL', counted: 1, notCounted: 0 }],
+      branches: [{ id: `${countDate}/BRANCH/06MY00`, code: '06MY00', counted: 1, notCounted: 0 }],
     });
     expect(finalised!.data!.runCountDate).toEqual({
+      id: '2026-02-01',
       countDate: '2026-02-01',
       fundingYear: 2027,
       phase: 'FINAL',
@@ -208,13 +221,20 @@ describe('the curl examples (docs/clients/*.sh)', () => {
       finalisedAt: expect.any(String),
     });
     expect(overview!.data!.fundingCounts).toEqual([
-      { code: '041B624', phase: 'FINAL', counted: 0, notCounted: 1, byReason: [{ reason: 'LATE_REGISTRATION', enrollments: 1 }] },
+      {
+        id: '2026-02-01/BOARD/041B624',
+        code: '041B624',
+        phase: 'FINAL',
+        counted: 0,
+        notCounted: 1,
+        byReason: [{ id: '2026-02-01/BOARD/041B624/LATE_REGISTRATION', reason: 'LATE_REGISTRATION', enrollments: 1 }],
+      },
     ]);
   });
 
   it('absence.sh files a 16-hour report that reaches the municipality of residence, which takes it in treatment and closes it, and the school reads every step', async () => {
     const [enrolled, recorded, reported, inbox, treated, closed, read] = await run('absence.sh');
-    expect(enrolled!.data!.enrollLearner.learner.residence).toEqual({ municipalityCode: '0114' });
+    expect(enrolled!.data!.enrollLearner.learner.residence).toEqual({ id: enrolled!.data!.enrollLearner.learner.id, municipalityCode: '0114' });
     expect(recorded!.data!.recordAbsence).toEqual({
       countedFrom: null,
       reached: { startDate: '2026-10-05', reachedOn: '2026-10-08', hours: 16 },
@@ -229,17 +249,17 @@ describe('the curl examples (docs/clients/*.sh)', () => {
         totalHours: 16,
         suspectedReason: 'Says he feels ill on Monday mornings',
         municipalityActionWanted: true,
-        contact: { name: 'J. de Vries', email: 'ib@example.org' },
-        branch: { brin6: '16AH00', name: "Openbare Basisschool 't Eenspan" },
-        learner: { pgn: '678901004', birthDate: '2017-11-02' },
+        contact: { id: report.id, name: 'J. de Vries', email: 'ib@example.org' },
+        branch: { id: '16AH00', brin6: '16AH00', name: "Openbare Basisschool 't Eenspan" },
+        learner: { id: enrolled!.data!.enrollLearner.learner.id, pgn: '678901004', birthDate: '2017-11-02' },
       },
     ]);
     expect(treated!.data!.changeAbsenceReportStatus.report).toEqual({ id: report.id, status: 'IN_TREATMENT' });
     expect(closed!.data!.changeAbsenceReportStatus.report).toEqual({ id: report.id, status: 'CLOSED' });
     expect(read!.data!.absenceReport.history).toEqual([
-      { from: null, to: 'REGISTERED', byRole: 'VENDOR', by: `${vendor}/16AH00`, note: null },
-      { from: 'REGISTERED', to: 'IN_TREATMENT', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Home visit planned' },
-      { from: 'IN_TREATMENT', to: 'CLOSED', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Back at school every morning' },
+      { id: `${report.id}/0`, from: null, to: 'REGISTERED', byRole: 'VENDOR', by: `${vendor}/16AH00`, note: null },
+      { id: `${report.id}/1`, from: 'REGISTERED', to: 'IN_TREATMENT', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Home visit planned' },
+      { id: `${report.id}/2`, from: 'IN_TREATMENT', to: 'CLOSED', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Back at school every morning' },
     ]);
   });
 
@@ -253,9 +273,9 @@ describe('the curl examples (docs/clients/*.sh)', () => {
       offeredProgrammes: [{ id: '5cbfc5b3-130a-52b4-b91b-6764dbc69471', kind: 'BASISONDERWIJS', name: 'Basisonderwijs' }],
     });
     expect(objects!.data).toMatchObject({
-      location: { code: '646X831', branches: [{ brin6: '16AH00' }] },
-      provider: { code: '010A823', branches: [{ brin6: '16AH00' }] },
-      board: { code: '042B830', providers: expect.arrayContaining([{ code: '010A823' }]) },
+      location: { id: '646X831', code: '646X831', branches: [{ id: '16AH00', brin6: '16AH00' }] },
+      provider: { id: '010A823', code: '010A823', branches: [{ id: '16AH00', brin6: '16AH00' }] },
+      board: { id: '042B830', code: '042B830', providers: expect.arrayContaining([{ id: '010A823', code: '010A823' }]) },
     });
     const check = rest.pop()!;
     expect(check.data).toEqual({ mandateCheck: 'OK' });
@@ -292,10 +312,11 @@ describe("the README's curl examples", () => {
     const [branch, enrolled] = answers;
     expect(branch!.data).toEqual({
       branch: {
+        id: '16AH00',
         name: "Openbare Basisschool 't Eenspan",
-        address: { city: 'EMMEN' },
-        provider: { code: '010A823', board: { code: '042B830' } },
-        location: { code: '646X831' },
+        address: { id: '646X831', city: 'EMMEN' },
+        provider: { id: '010A823', code: '010A823', board: { id: '042B830', code: '042B830' } },
+        location: { id: '646X831', code: '646X831' },
       },
     });
     expect(enrolled!.data.enrollLearner).toMatchObject({
@@ -425,16 +446,29 @@ describe('the TypeScript client that resumes from its cursor (docs/clients/follo
     // Started again with a token that expires while it is connected; its cursor file says where it was.
     await writeFile(tokenFile, await issueToken({ role: 'VENDOR', vendorOin: vendor, school: a.brin6 }, system.config.tokenSecret, '8s'));
     const second = follow({ TOKEN_FILE: tokenFile });
+    await live();
+    // The renewal comes before the expiry, as a token renewer's does: the close then finds a new token.
+    await writeFile(tokenFile, a.token);
     const beforeExpiry = await transfers(1);
     await eventually('the close at expiry', () => second.stderr.includes('closed: 4403'), { deadline: 30_000, state: () => `stderr: ${second.stderr}` });
-    const whileRefused = await transfers(2);
-    await writeFile(tokenFile, a.token);
-    await untilPrinted(second, whileRefused.at(-1)!);
+    const afterExpiry = await transfers(2);
+    await untilPrinted(second, afterExpiry.at(-1)!);
 
     expect(second.stderr).toMatch(/closed: 4403 Forbidden: the token has expired/);
-    expect(printed(second).map((event) => event.notice.learnerPgn)).toEqual([...beforeExpiry, ...whileRefused]);
+    expect(printed(second).map((event) => event.notice.learnerPgn)).toEqual([...beforeExpiry, ...afterExpiry]);
     expect(inStreamOrder([...printed(first), ...printed(second)])).toBe(true);
   }, 120_000);
+
+  it('stops with exit code 3 and says so when the gateway refuses its token (4403) and the token file holds no other: one connection, no retries', async () => {
+    const tokenFile = path.join(folder, 'token');
+    await writeFile(tokenFile, 'not-a-token');
+    const client = follow({ TOKEN_FILE: tokenFile });
+
+    expect(await client.exited).toBe(3);
+    expect(client.stderr.match(/closed: 4403/g)).toHaveLength(1);
+    expect(client.stderr).toMatch(/the token was refused \(4403 Forbidden: .*\); put a new one in TOKEN_FILE and start again/);
+    expect(client.stdout).toBe('');
+  }, 60_000);
 
   it('follows the absence reports routed to a municipality with FOLLOW=absenceReportUpdated: the report, then each step', async () => {
     const client = follow({ TOKEN: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }), FOLLOW: 'absenceReportUpdated' });

@@ -98,6 +98,8 @@ describe('funding through the gateway', () => {
   it('answers enrollLearner with the provisional status on the current count date', async () => {
     const enrollment = await enroll(a);
     expect(enrollment.fundingStatus).toEqual({
+      // An enrollment's status on a count date, by the id a client's cache knows it by (README, Clients).
+      id: `${enrollment.id}/${countDate}`,
       countDate,
       fundingYear: Number(countDate.slice(0, 4)) + 1,
       phase: 'PROVISIONAL',

@@ -42,15 +42,30 @@ describe('the gateway over the institutions subgraph', () => {
   it("returns branch 16AH00, 't Eenspan in Emmen, with its provider, board and location codes", async () => {
     const { data, errors } = await system.query(branchQuery, { variables: { brin6: '16AH00' } });
     expect(errors).toBeUndefined();
+    // Each object with the id a client's cache knows it by (README, Clients): its code, or its location's for an address.
     expect(data!.branch).toEqual({
+      id: '16AH00',
       brin6: '16AH00',
       name: "Openbare Basisschool 't Eenspan",
       isMainBranch: true,
       startDate: null,
       endDate: null,
-      address: { street: 'Oosterstraat', houseNumber: '58', postcode: '7822HG', city: 'EMMEN', municipality: { code: '0114', name: 'EMMEN' } },
-      provider: { code: '010A823', brin4: '16AH', name: "Openbare Basisschool 't Eenspan", board: { code: '042B830', competentAuthorityNumber: '42830' } },
-      location: { code: expect.stringMatching(/^\d{3}X\d{3}$/), address: { postcode: '7822HG' } },
+      address: {
+        id: '646X831',
+        street: 'Oosterstraat',
+        houseNumber: '58',
+        postcode: '7822HG',
+        city: 'EMMEN',
+        municipality: { id: '0114', code: '0114', name: 'EMMEN' },
+      },
+      provider: {
+        id: '010A823',
+        code: '010A823',
+        brin4: '16AH',
+        name: "Openbare Basisschool 't Eenspan",
+        board: { id: '042B830', code: '042B830', competentAuthorityNumber: '42830' },
+      },
+      location: { id: '646X831', code: '646X831', address: { id: '646X831', postcode: '7822HG' } },
       offeredProgrammes: [{ id: expect.stringMatching(/^[0-9a-f-]{36}$/), kind: 'BASISONDERWIJS', name: 'Basisonderwijs' }],
     });
   });

@@ -247,7 +247,7 @@ describe('the learners register through the gateway', () => {
           // A's enrollment is open: art 10.2 requires its end, whenever the notice arrives.
           endRequired: true,
           endRequiredReason: 'The enrollment is open: the school ends it on 2025-01-05, the day before the new start (Besluit bekostiging WPO 2022 art 10.2).',
-          newProvider: { code: b.providerCode },
+          newProvider: { id: b.providerCode, code: b.providerCode },
         }),
       ]);
     });

@@ -41,7 +41,7 @@ type Listed = {
   endReason: string | null;
   destination: string | null;
   branch: { brin6: string };
-  learner: { pgn: string; residence: { municipalityCode: string; source: string } };
+  learner: { id: string; pgn: string; residence: { municipalityCode: string; source: string } };
   expulsions: { id: string; status: string; decidedOn: string | null }[];
 };
 type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { cursor: string; node: Listed }[] };
@@ -143,7 +143,8 @@ describe('leerplicht for municipalities', () => {
     expect(pages).toBe(3);
     expect(ids.sort()).toEqual([...byPostcode, placed].map((each) => each.id).sort());
     const emmens = await list(emmen, { filter: { brin6: c.brin6 } });
-    expect(emmens.edges.find((edge) => edge.node.id === placed.id)!.node.learner.residence).toEqual({ municipalityCode: emmen, source: 'REGISTERED' });
+    const { learner } = emmens.edges.find((edge) => edge.node.id === placed.id)!.node;
+    expect(learner.residence).toEqual({ id: learner.id, municipalityCode: emmen, source: 'REGISTERED' });
 
     const amsterdams = await list(amsterdam, { filter: { brin6: c.brin6 } });
     expect(amsterdams.edges.map((edge) => edge.node.id)).toEqual([elsewhere.id]);

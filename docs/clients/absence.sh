@@ -23,7 +23,7 @@ graphql() {
 json() { node -e "const answer = JSON.parse(require('fs').readFileSync(0, 'utf8')); console.log(answer$1)"; }
 
 echo '# The school enrolls the learner'
-enrolled=$(graphql "$SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } learner { residence { municipalityCode } } } }",
+enrolled=$(graphql "$SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id } learner { id residence { id municipalityCode } } } }",
   "variables": {"input": {"documentId": "absence-example-enroll",
     "learner": {"pgn": "678901004", "birthDate": "2017-11-02", "gender": "MALE", "postcode": "7822 HG"},
     "providerCode": "010A823", "locationCode": "646X831", "offeredProgrammeId": "5cbfc5b3-130a-52b4-b91b-6764dbc69471",
@@ -49,7 +49,7 @@ REPORT_ID=$(echo "$reported" | json .data.reportAbsence.report.id)
 
 # A municipality reads the learners who live in it through their reports, and nothing more.
 echo "# The municipality reads its inbox"
-graphql "$MUNICIPALITY_TOKEN" '{"query": "{ absenceReports(filter: { status: REGISTERED }) { totalCount edges { node { id kind totalHours suspectedReason municipalityActionWanted contact { name email } branch { brin6 name } learner { pgn birthDate } } } } }"}'
+graphql "$MUNICIPALITY_TOKEN" '{"query": "{ absenceReports(filter: { status: REGISTERED }) { totalCount edges { node { id kind totalHours suspectedReason municipalityActionWanted contact { id name email } branch { id brin6 name } learner { id pgn birthDate } } } } }"}'
 
 echo '# The municipality takes it in treatment'
 graphql "$MUNICIPALITY_TOKEN" '{"query": "mutation($input: ChangeAbsenceReportStatusInput!) { changeAbsenceReportStatus(input: $input) { report { id status } } }",
@@ -60,5 +60,5 @@ graphql "$MUNICIPALITY_TOKEN" '{"query": "mutation($input: ChangeAbsenceReportSt
   "variables": {"input": {"documentId": "absence-example-close", "reportId": "'"$REPORT_ID"'", "status": "CLOSED", "note": "Back at school every morning"}}}'
 
 echo '# The school reads its report, with every step'
-graphql "$SCHOOL_TOKEN" '{"query": "query($id: ID!) { absenceReport(id: $id) { id status history { from to byRole by note } } }",
+graphql "$SCHOOL_TOKEN" '{"query": "query($id: ID!) { absenceReport(id: $id) { id status history { id from to byRole by note } } }",
   "variables": {"id": "'"$REPORT_ID"'"}}'

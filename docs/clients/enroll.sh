@@ -21,7 +21,7 @@ graphql() {
 
 # The school names itself by its RIO codes (provider, location, offered programme: rio.sh finds
 # them), and the message by a documentId of its own.
-ENROLL='{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id startDate group branch { brin6 name } fundingStatus { countDate phase outcome reasons explanation } } learner { pgn pgnKind residence { municipalityCode source } } transferNoticeCount } }",
+ENROLL='{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id startDate group branch { id brin6 name } fundingStatus { id countDate phase outcome reasons explanation } } learner { id pgn pgnKind residence { id municipalityCode source } } transferNoticeCount } }",
   "variables": {"input": {"documentId": "enroll-example-1",
     "learner": {"pgn": "234567004", "birthDate": "2019-03-01", "gender": "FEMALE", "postcode": "7822 HG", "familyName": "Jansen", "givenNames": "Sanne"},
     "providerCode": "010A823", "locationCode": "646X831", "offeredProgrammeId": "5cbfc5b3-130a-52b4-b91b-6764dbc69471",

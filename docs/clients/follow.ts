@@ -3,9 +3,11 @@
  * cursor of the last event it handled in a file, and every time it subscribes it passes that cursor
  * as `after`, so the register first sends every event it missed, in order, then live ones (README,
  * Real-time subscriptions). That holds across a dropped connection, a gateway restart, the close
- * codes 4403 (the token expired: put a new one in TOKEN_FILE), 4008 (it fell behind) and 4503 (an
- * event could not be completed in time: it resumes from the cursor the close names), and restarts
- * of this process. It never passes over a result: one without an event is a break, resumed from.
+ * codes 4008 (it fell behind) and 4503 (an event could not be completed in time: it resumes from the
+ * cursor the close names), and restarts of this process. A token the register refuses (4403: not
+ * valid, or expired) is fatal unless TOKEN_FILE holds a new one by then: it resumes with that, and
+ * otherwise stops with exit code 3 rather than knock again with the same token. It never passes over
+ * a result: one without an event is a break, resumed from.
  *
  *   TOKEN=$(npm run -s token -- --role VENDOR --vendor 00000001800866472000 --school 16AH00) \
  *     node --import tsx docs/clients/follow.ts
@@ -16,6 +18,7 @@
  *   CURSOR_FILE  where the last cursor is kept (default <FOLLOW>.cursor)
  *
  * It prints each event as one line of JSON on stdout, and what happens to the connection on stderr.
+ * Exit codes: 1 a refusal (FORBIDDEN, BAD_USER_INPUT), 2 a wrong FOLLOW, 3 a token refused and not renewed.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,7 +33,7 @@ subscription TransferNoticeIssued($after: String) {
   transferNoticeIssued(after: $after) {
     cursor
     occurredAt
-    notice { id status learnerPgn newStartDate proposedEndDate newLocation { code branches { name } } enrollment { id fundingStatus { outcome } } }
+    notice { id status learnerPgn newStartDate proposedEndDate newLocation { id code branches { id name } } enrollment { id fundingStatus { id outcome } } }
   }
 }
 `,
@@ -42,7 +45,7 @@ subscription FundingStatusChanged($after: String) {
     countDate
     previous { outcome reasons }
     current { outcome reasons }
-    enrollment { id learner { pgn } branch { brin6 name } }
+    enrollment { id learner { id pgn } branch { id brin6 name } }
   }
 }
 `,
@@ -52,7 +55,7 @@ subscription AbsenceReportUpdated($after: String) {
     cursor
     occurredAt
     change
-    report { id status kind startDate endDate totalHours municipalityCode branch { name } learner { pgn } }
+    report { id status kind startDate endDate totalHours municipalityCode branch { id name } learner { id pgn } }
   }
 }
 `,
@@ -61,7 +64,7 @@ subscription SignalIssued($after: String) {
   signalIssued(after: $after) {
     cursor
     occurredAt
-    signal { id code field deliveredValue registeredValue action status enrollment { id learner { pgn } } }
+    signal { id code field deliveredValue registeredValue action status enrollment { id learner { id pgn } } }
   }
 }
 `,
@@ -72,9 +75,9 @@ subscription ResidentEnrollmentChanged($after: String) {
     cursor
     occurredAt
     change
-    learner { id pgn residence { municipalityCode source } enrollments { id } }
-    enrollment { id startDate endDate endReason destination branch { brin6 } }
-    expulsion { id status decidedOn receivingSchool { school destination willingOn } }
+    learner { id pgn residence { id municipalityCode source } enrollments { id } }
+    enrollment { id startDate endDate endReason destination branch { id brin6 } }
+    expulsion { id status decidedOn receivingSchool { id school destination willingOn } }
   }
 }
 `,
@@ -105,6 +108,9 @@ const cursorFile = process.env.CURSOR_FILE ?? `${field}.cursor`;
 function token(): string {
   return (process.env.TOKEN_FILE ? readFileSync(process.env.TOKEN_FILE, 'utf8') : (process.env.TOKEN ?? '')).trim();
 }
+
+/** The token the last connection was made with: a refusal of it is final unless TOKEN_FILE has changed since. */
+let connectedWith: string | undefined;
 
 /** The cursor of the last event handled; null the first time, to follow from now on. */
 function lastCursor(): string | null {
@@ -138,6 +144,14 @@ class Incomplete extends Error {}
 const unavailable = 4503;
 
 /**
+ * The token was refused: 4403 is the register's close for a token that is not valid or has expired
+ * (README, Real-time subscriptions), 4401 graphql-ws's own when a connection was not accepted. Neither
+ * gets better by connecting again with the same token; graphql-ws retries 4403 by itself (it leaves
+ * room for a renewed token), which here would knock five times with a token known to be refused.
+ */
+const tokenRefused = [4401, 4403];
+
+/**
  * A refusal that subscribing again would meet again (FORBIDDEN: no mandate, or it ended;
  * BAD_USER_INPUT: a cursor file that holds no cursor); an outage (UNAVAILABLE, an internal error) passes.
  */
@@ -148,7 +162,7 @@ let retries = 0;
 const client = createClient({
   url,
   webSocketImpl: WebSocket,
-  connectionParams: () => ({ authorization: `Bearer ${token()}` }),
+  connectionParams: () => ({ authorization: `Bearer ${(connectedWith = token())}` }),
   // graphql-ws would resubscribe by itself, but with the variables it was first given: from an old
   // cursor. The loop below subscribes again itself, after the last event handled.
   retryAttempts: 0,
@@ -185,6 +199,10 @@ for (;;) {
     // from the cursor. After 4503 that is the cursor the close names, right before the held event: the
     // events before it were all handled by now, so it is never behind the one kept.
     const { code, reason } = error as { code?: number; reason?: string };
+    if (code !== undefined && tokenRefused.includes(code) && token() === connectedWith) {
+      console.error(`the token was refused (${code} ${reason}); put a new one in TOKEN_FILE and start again`);
+      process.exit(3);
+    }
     const named = code === unavailable ? /after: (\S+)$/.exec(reason ?? '')?.[1] : undefined;
     if (named) keepCursor(named);
     if (error instanceof Incomplete) console.error(error.message);

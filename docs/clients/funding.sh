@@ -22,7 +22,7 @@ graphql() {
 }
 
 echo '# The school enrolls a learner; the answer carries the status on the current count date'
-graphql "$SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id fundingStatus { countDate fundingYear phase outcome reasons } } } }",
+graphql "$SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id fundingStatus { id countDate fundingYear phase outcome reasons } } } }",
   "variables": {"input": {"documentId": "funding-example-1",
     "learner": {"pgn": "567890004", "birthDate": "2019-09-30", "gender": "FEMALE", "postcode": "7821 AB"},
     "providerCode": "004A392", "locationCode": "406X321", "offeredProgrammeId": "eb93f439-389b-57e3-8821-efec81f5bd54",
@@ -31,22 +31,22 @@ graphql "$SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enro
 # Without countDate a status is for the current count date (the earliest whose window is open);
 # for another count date, name it. The explanation says why, with the rules.
 echo "# The school's enrollments with their status, now and on $PAST_COUNT_DATE"
-graphql "$SCHOOL_TOKEN" '{"query": "query($past: Date) { enrollments(first: 50) { totalCount edges { node { id learner { pgn } current: fundingStatus { countDate outcome reasons } past: fundingStatus(countDate: $past) { countDate phase outcome reasons explanation } } } } }",
+graphql "$SCHOOL_TOKEN" '{"query": "query($past: Date) { enrollments(first: 50) { totalCount edges { node { id learner { id pgn } current: fundingStatus { id countDate outcome reasons } past: fundingStatus(countDate: $past) { id countDate phase outcome reasons explanation } } } } }",
   "variables": {"past": "'"$PAST_COUNT_DATE"'"}}'
 
 echo "# The school's counts on the current count date"
-graphql "$SCHOOL_TOKEN" '{"query": "{ fundingCounts(groupBy: BRANCH) { countDate phase code counted notCounted byReason { reason enrollments } } }"}'
+graphql "$SCHOOL_TOKEN" '{"query": "{ fundingCounts(groupBy: BRANCH) { id countDate phase code counted notCounted byReason { id reason enrollments } } }"}'
 
 echo "# The board's counts, per board and per branch"
-graphql "$BOARD_TOKEN" '{"query": "{ board: fundingCounts(groupBy: BOARD) { code phase counted notCounted } branches: fundingCounts(groupBy: BRANCH) { code counted notCounted } }"}'
+graphql "$BOARD_TOKEN" '{"query": "{ board: fundingCounts(groupBy: BOARD) { id code phase counted notCounted } branches: fundingCounts(groupBy: BRANCH) { id code counted notCounted } }"}'
 
 # The run makes every status of that count date FINAL and fixes the overview per board; it runs
 # once (a second run is CONFLICT), and only after the window has closed.
 echo "# The operator runs count date $PAST_COUNT_DATE"
-graphql "$OPERATOR_TOKEN" '{"query": "mutation($day: Date!) { runCountDate(countDate: $day) { countDate fundingYear phase registrationDeadline finalisedAt } }",
+graphql "$OPERATOR_TOKEN" '{"query": "mutation($day: Date!) { runCountDate(countDate: $day) { id countDate fundingYear phase registrationDeadline finalisedAt } }",
   "variables": {"day": "'"$PAST_COUNT_DATE"'"}}'
 
 # Registered today, the enrollment came long after that count date's window: LATE_REGISTRATION.
 echo "# The board's final overview of $PAST_COUNT_DATE"
-graphql "$BOARD_TOKEN" '{"query": "query($day: Date) { fundingCounts(countDate: $day, groupBy: BOARD) { code phase counted notCounted byReason { reason enrollments } } }",
+graphql "$BOARD_TOKEN" '{"query": "query($day: Date) { fundingCounts(countDate: $day, groupBy: BOARD) { id code phase counted notCounted byReason { id reason enrollments } } }",
   "variables": {"day": "'"$PAST_COUNT_DATE"'"}}'

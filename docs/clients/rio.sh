@@ -21,15 +21,15 @@ json() { node -e "const answer = JSON.parse(require('fs').readFileSync(0, 'utf8'
 
 # provider.code, location.code and an offeredProgrammes id are what enrollLearner asks for.
 echo '# A branch by its BRIN6'
-graphql "$SCHOOL_TOKEN" '{"query": "{ branch(brin6: \"16AH00\") { brin6 name isMainBranch startDate endDate address { street houseNumber postcode city municipality { code name } } provider { code brin4 name board { code competentAuthorityNumber } } location { code } offeredProgrammes { id kind name } } }"}'
+graphql "$SCHOOL_TOKEN" '{"query": "{ branch(brin6: \"16AH00\") { id brin6 name isMainBranch startDate endDate address { id street houseNumber postcode city municipality { id code name } } provider { id code brin4 name board { id code competentAuthorityNumber } } location { id code } offeredProgrammes { id kind name } } }"}'
 
 # RIO codes are derived from DUO's BRIN codes, the same on every machine (README, RIO codes).
 echo '# The location, provider and board behind those codes'
-graphql "$SCHOOL_TOKEN" '{"query": "{ location(code: \"646X831\") { code address { postcode city } branches { brin6 } } provider(code: \"010A823\") { code brin4 name branches { brin6 } offeredProgrammes { id kind } } board(code: \"042B830\") { code competentAuthorityNumber providers { code } } }"}'
+graphql "$SCHOOL_TOKEN" '{"query": "{ location(code: \"646X831\") { id code address { id postcode city } branches { id brin6 } } provider(code: \"010A823\") { id code brin4 name branches { id brin6 } offeredProgrammes { id kind } } board(code: \"042B830\") { id code competentAuthorityNumber providers { id code } } }"}'
 
 # Pages follow BRIN6 order; each page's endCursor, passed as after, gives the next (first: at most
 # 200). The filter: the branches in Emmen (CBS code 0114) that are open today.
-PAGE='query($filter: BranchFilter, $after: String) { branches(filter: $filter, first: 20, after: $after) { totalCount edges { node { brin6 name } } pageInfo { hasNextPage endCursor } } }'
+PAGE='query($filter: BranchFilter, $after: String) { branches(filter: $filter, first: 20, after: $after) { totalCount edges { node { id brin6 name } } pageInfo { hasNextPage endCursor } } }'
 FILTER='{"municipalityCode": "0114", "activeOn": "'"$(date +%F)"'"}'
 AFTER=null
 for ((n = 1; ; n++)); do

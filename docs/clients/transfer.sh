@@ -22,7 +22,7 @@ graphql() {
 json() { node -e "const answer = JSON.parse(require('fs').readFileSync(0, 'utf8')); console.log(answer$1)"; }
 
 echo '# School A enrolls the learner'
-graphql "$OLD_SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id branch { brin6 } } transferNoticeCount } }",
+graphql "$OLD_SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id branch { id brin6 } } transferNoticeCount } }",
   "variables": {"input": {"documentId": "transfer-example-a",
     "learner": {"pgn": "'"$PGN"'", "birthDate": "2018-05-14", "gender": "MALE", "postcode": "7822 HG"},
     "providerCode": "010A823", "locationCode": "646X831", "offeredProgrammeId": "5cbfc5b3-130a-52b4-b91b-6764dbc69471",
@@ -30,7 +30,7 @@ graphql "$OLD_SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { 
 
 # The learner has moved: B enrolls them from 1 December while A's enrollment is still open.
 echo '# School B enrolls the same learner: A gets a notice, B only the count'
-graphql "$NEW_SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id branch { brin6 } } transferNoticeCount } }",
+graphql "$NEW_SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { enrollLearner(input: $input) { enrollment { id branch { id brin6 } } transferNoticeCount } }",
   "variables": {"input": {"documentId": "transfer-example-b",
     "learner": {"pgn": "'"$PGN"'", "birthDate": "2018-05-14", "gender": "MALE", "postcode": "7881 AB"},
     "providerCode": "002A620", "locationCode": "909X705", "offeredProgrammeId": "09260344-615a-55cf-9ed5-766de322055d",
@@ -39,7 +39,7 @@ graphql "$NEW_SCHOOL_TOKEN" '{"query": "mutation($input: EnrollLearnerInput!) { 
 # A sees what the law lets it know: the PGN, where the learner goes, and from when; nothing else (README, Transfers).
 # (A school's system would ask for the OPEN ones; this one asks for all, so that it can run again.)
 echo "# School A reads its notices, newest first"
-notices=$(graphql "$OLD_SCHOOL_TOKEN" '{"query": "{ transferNotices(first: 10) { totalCount edges { node { id status learnerPgn newStartDate proposedEndDate newProvider { code name } newLocation { code branches { brin6 name } } enrollment { id startDate } } } } }"}')
+notices=$(graphql "$OLD_SCHOOL_TOKEN" '{"query": "{ transferNotices(first: 10) { totalCount edges { node { id status learnerPgn newStartDate proposedEndDate newProvider { id code name } newLocation { id code branches { id brin6 name } } enrollment { id startDate } } } } }"}')
 echo "$notices"
 NOTICE_ID=$(echo "$notices" | json ".data.transferNotices.edges.find((edge) => edge.node.learnerPgn === '$PGN').node.id")
 

@@ -69,12 +69,15 @@ async function schoolCalendarOf(context: Context, brin6Input: string, schoolYear
   const { known, calendar } = await calendarOf(context.db, brin6, schoolYear);
   if (!known) throw notFound(`school ${brin6}`);
   const year = calendar.year(schoolYear);
+  const id = `${brin6}/${schoolYear}`;
   return {
+    id,
     branch: { brin6 },
     schoolYear,
     source: year.source,
     region: year.region?.toUpperCase() ?? null,
-    holidays: year.holidays,
+    // In order, so a holiday's place in it names it while the calendar stands (README, Clients).
+    holidays: year.holidays.map((holiday, i) => ({ id: `${id}/${i}`, ...holiday })),
     holidayWeeks: holidayWeeks(calendar, schoolYear),
   };
 }
@@ -101,7 +104,12 @@ const signalChanges: Record<string, 'ISSUED' | 'ACKNOWLEDGED' | 'RESOLVED'> = {
 };
 
 const reachedValue = (reached: Reached | null) => reached && { startDate: reached.startDate, reachedOn: reached.reachedOn, hours: reached.hours };
-const proposalValue = (proposal: ReportFacts | null) => proposal && { ...proposal, absences: proposal.absences.map((absence: Absence) => ({ ...absence })) };
+/** The proposed report's day parts are the enrollment's absence on each: that names them in a client's cache. */
+const proposalValue = (enrollmentId: string, proposal: ReportFacts | null) =>
+  proposal && {
+    ...proposal,
+    absences: proposal.absences.map((absence: Absence) => ({ id: `${enrollmentId}/${absence.date}/${absence.dayPart}`, ...absence })),
+  };
 
 export const resolvers: ResolverMap<Context> = {
   Date: DateScalar,
@@ -176,7 +184,7 @@ export const resolvers: ResolverMap<Context> = {
         enrollment: { id: signal.enrollmentId },
         countedFrom: signal.countedFrom,
         reached: reachedValue(signal.reached),
-        proposal: proposalValue(signal.proposal),
+        proposal: proposalValue(signal.enrollmentId, signal.proposal),
       };
     },
     registerExemption: async (_, { input }, context) => {
@@ -205,10 +213,18 @@ export const resolvers: ResolverMap<Context> = {
     enrollment: (row: ReportRow) => ({ id: row.enrollmentId }),
     branch: (row: ReportRow) => ({ brin6: row.brin6 }),
     absences: async (row: ReportRow, _, context) =>
-      (await context.loaders.dayPartsOfReport.load(row.id)).map((part) => ({ date: part.day, dayPart: part.dayPart, hours: part.hours })),
+      (await context.loaders.dayPartsOfReport.load(row.id)).map((part) => ({
+        id: `${row.id}/${part.day}/${part.dayPart}`,
+        date: part.day,
+        dayPart: part.dayPart,
+        hours: part.hours,
+      })),
+    // A report's contact, day parts and steps are the report's: their ids in a client's cache say so (README, Clients).
+    contact: (row: ReportRow) => ({ id: row.id, ...row.contact }),
     totalHours: async (row: ReportRow, _, context) => (await context.loaders.dayPartsOfReport.load(row.id)).reduce((sum, part) => sum + part.hours, 0),
     history: async (row: ReportRow, _, context) =>
-      (await context.loaders.historyOfReport.load(row.id)).map((step) => ({
+      (await context.loaders.historyOfReport.load(row.id)).map((step, i) => ({
+        id: `${row.id}/${i}`,
         from: step.fromStatus,
         to: step.toStatus,
         at: step.at,

@@ -25,6 +25,8 @@ function countDateArgument(value: string | null | undefined): string {
 
 let current = { day: '', countDate: '' };
 
+const countId = (count: FundingCount) => `${count.countDate.countDate}/${count.groupBy}/${count.code}`;
+
 export const resolvers: ResolverMap<Context> = {
   Date: DateScalar,
   DateTime: DateTimeScalar,
@@ -60,7 +62,9 @@ export const resolvers: ResolverMap<Context> = {
       dependsOn(context, info, `learner:${place.learnerId}`);
       // What a viewer may not see does not exist for it, as in the learners register.
       if (!canSee(reach, place)) throw notFound(`enrollment ${enrollment.id}`);
-      return context.loaders.status.load(`${day}/${enrollment.id}`);
+      const status = await context.loaders.status.load(`${day}/${enrollment.id}`);
+      // An enrollment's status on a count date is one object in a client's cache (README, Clients).
+      return status && { ...status, id: `${enrollment.id}/${day}` };
     },
   },
   FundingStatus: {
@@ -68,12 +72,16 @@ export const resolvers: ResolverMap<Context> = {
     outcome: (status: FundingStatusValue) => (status.reasons.length ? 'NOT_FUNDABLE' : 'FUNDABLE'),
     explanation: (status: FundingStatusValue) => explain(status.reasons, status.countDate, status.birthDateSource, status.deadline, today()),
   },
+  // The ids a client's cache knows these by (README, Clients): what picks each out.
   FundingCount: {
+    id: (count: FundingCount) => countId(count),
+    byReason: (count: FundingCount) => count.byReason.map((each) => ({ id: `${countId(count)}/${each.reason}`, ...each })),
     countDate: (count: FundingCount) => count.countDate.countDate,
     fundingYear: (count: FundingCount) => fundingYearOf(count.countDate.countDate),
     phase: (count: FundingCount) => count.countDate.phase,
   },
   CountDate: {
+    id: (row: CountDateRow) => row.countDate,
     fundingYear: (row: CountDateRow) => fundingYearOf(row.countDate),
     registrationDeadline: (row: CountDateRow) => registrationDeadline(row.countDate),
   },

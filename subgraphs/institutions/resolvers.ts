@@ -41,11 +41,13 @@ interface BranchFilter {
 
 function addressOf(row: LocationRow) {
   return {
+    // One location per address (README, RIO codes): the address is known by its location's code.
+    id: row.code,
     street: row.street,
     houseNumber: row.houseNumber,
     postcode: row.postcode,
     city: row.city,
-    municipality: { code: row.municipalityCode, name: row.municipalityName },
+    municipality: { id: row.municipalityCode, code: row.municipalityCode, name: row.municipalityName },
   };
 }
 
@@ -94,6 +96,10 @@ export const resolvers: ResolverMap<Context> = {
           .from(mandate)
           .where(eq(mandate.id, (await endMandate(db, viewer, input)).mandateId))
       )[0],
+  },
+  // The id a client's cache knows each object by (README, Clients) is its RIO code, BRIN6 or OIN.
+  Vendor: {
+    id: (row: { oin: string }) => row.oin,
   },
   Mandate: {
     // A mandate for a whole school holds its BRIN4 (osr.ts): its branch is the main vestiging, BRIN4 and 00.
@@ -157,21 +163,25 @@ export const resolvers: ResolverMap<Context> = {
   },
   Board: {
     __resolveReference: (ref: { code: string }, { loaders }) => loaders.board.load(ref.code),
+    id: (row: BoardRow) => row.code,
     providers: (row: BoardRow, _, { loaders }) => loaders.providersOfBoard.load(row.code),
   },
   Provider: {
     __resolveReference: (ref: { code: string }, { loaders }) => loaders.provider.load(ref.code),
+    id: (row: ProviderRow) => row.code,
     board: (row: ProviderRow, _, { loaders }) => loaders.board.load(row.boardCode),
     branches: (row: ProviderRow, _, { loaders }) => loaders.branchesOfProvider.load(row.code),
     offeredProgrammes: (row: ProviderRow, _, { loaders }) => loaders.programmesOfProvider.load(row.code),
   },
   Location: {
     __resolveReference: (ref: { code: string }, { loaders }) => loaders.location.load(ref.code),
+    id: (row: LocationRow) => row.code,
     address: (row: LocationRow) => addressOf(row),
     branches: (row: LocationRow, _, { loaders }) => loaders.branchesOfLocation.load(row.code),
   },
   Branch: {
     __resolveReference: (ref: { brin6: string }, { loaders }) => loaders.branch.load(ref.brin6),
+    id: (row: BranchRow) => row.brin6,
     provider: (row: BranchRow, _, { loaders }) => loaders.provider.load(row.providerCode),
     location: (row: BranchRow, _, { loaders }) => loaders.location.load(row.locationCode),
     address: async (row: BranchRow, _, { loaders }) => addressOf((await loaders.location.load(row.locationCode))!),

@@ -136,7 +136,12 @@ async function auditPage(context: Context, args: { pgn?: string | null; first?: 
     .where(and(...conditions))
     .orderBy(desc(auditLog.seq))
     .limit(size + 1);
-  return connectionOf(rows, size, (row) => String(row.seq), total?.value ?? 0);
+  return connectionOf(
+    rows.map((row) => ({ ...row, id: String(row.seq) })),
+    size,
+    (row) => row.id,
+    total?.value ?? 0,
+  );
 }
 
 /** A signal's value; a PGN it carries is read as any PGN is, into the audit log. */
@@ -151,6 +156,19 @@ const forMunicipality = (context: Context) => context.viewer.role === 'MUNICIPAL
 async function expulsionPayload(context: Context, done: { expulsionId: string }) {
   const row = (await context.loaders.expulsion.load(done.expulsionId))!;
   return { expulsion: row, enrollment: await loadEnrollment(context, row.enrollmentId) };
+}
+
+/**
+ * The id a viewer knows a learner by. A school whose learner was folded into another (merge.ts) keeps
+ * knowing it by the id it had: that two learners were one child is no news of other schools to it.
+ */
+async function learnerIdFor(context: Context, row: LearnerRow): Promise<string> {
+  const reach = readReach(context.viewer);
+  if (reach.kind !== 'school') return row.id;
+  // Its enrollments decide where it has any (as absence's copy decides, which knows only those).
+  const own = (await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => covers(reach.school, each.brin6));
+  const deciding = own.some((each) => each.enrollmentId !== null) ? own.filter((each) => each.enrollmentId !== null) : own;
+  return deciding.find((each) => each.absorbedFrom !== null)?.absorbedFrom ?? row.id;
 }
 
 const loadEnrollment = async (context: Context, id: string) => (await context.loaders.enrollment.load(id))!;
@@ -263,16 +281,7 @@ export const resolvers: ResolverMap<Context> = {
   },
   Learner: {
     __resolveReference: async (ref: { id: string }, context) => visibleLearner(context, readReach(context.viewer), await context.loaders.learner.load(ref.id)),
-    id: async (row: LearnerRow, _, context) => {
-      // A school whose learner was folded into another (merge.ts) keeps knowing it by the id it had:
-      // that two learners were one child is no news of other schools to it.
-      const reach = readReach(context.viewer);
-      if (reach.kind !== 'school') return row.id;
-      // Its enrollments decide where it has any (as absence's copy decides, which knows only those).
-      const own = (await context.loaders.deliveriesOfLearner.load(row.id)).filter((each) => covers(reach.school, each.brin6));
-      const deciding = own.some((each) => each.enrollmentId !== null) ? own.filter((each) => each.enrollmentId !== null) : own;
-      return deciding.find((each) => each.absorbedFrom !== null)?.absorbedFrom ?? row.id;
-    },
+    id: (row: LearnerRow, _, context) => learnerIdFor(context, row),
     pgn: (row: LearnerRow, _, context) => {
       context.audit.record('READ_PGN', row.pgn);
       return row.pgn;
@@ -288,7 +297,8 @@ export const resolvers: ResolverMap<Context> = {
         .filter((former) => !delivered || delivered.has(former.pgn))
         .map((former) => {
           context.audit.record('READ_PGN', former.pgn);
-          return { pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt };
+          // A former PGN is its own id in a client's cache: a PGN is never issued twice.
+          return { id: former.pgn, pgn: former.pgn, kind: former.kind, replacedAt: former.replacedAt };
         });
     },
     birthDate: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'birthDate'),
@@ -298,7 +308,9 @@ export const resolvers: ResolverMap<Context> = {
     givenNames: async (row: LearnerRow, _, context) => factOf(await learnerView(context, row), 'givenNames'),
     residence: async (row: LearnerRow, _, context) => {
       const view = await learnerView(context, row);
-      return residenceOf(view.person, view.delivery);
+      const residence = residenceOf(view.person, view.delivery);
+      // The learner's own id in a client's cache, as this viewer knows the learner.
+      return residence && { id: await learnerIdFor(context, row), ...residence };
     },
     enrollments: async (row: LearnerRow, _, context) => {
       const reach = readReach(context.viewer);
@@ -324,7 +336,9 @@ export const resolvers: ResolverMap<Context> = {
     // The school's grounds are its own record; the municipality is told of the decision (LPW art 18.1).
     grounds: (row: ExpulsionRow, _, context) => (forMunicipality(context) ? null : row.grounds),
     receivingSchool: (row: ExpulsionRow) =>
-      row.receivingSchool === null ? null : { school: row.receivingSchool, destination: row.receivingDestination, willingOn: row.receivingSchoolWillingOn },
+      row.receivingSchool === null
+        ? null
+        : { id: row.id, school: row.receivingSchool, destination: row.receivingDestination, willingOn: row.receivingSchoolWillingOn },
   },
   TransferNotice: {
     __resolveReference: (ref: { id: string }, context) => visibleNotice(context, ref.id),
