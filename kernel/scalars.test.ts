@@ -95,8 +95,32 @@ describe('parseMoment', () => {
     '0000-01-01T00:00:00.000Z',
     'March 7, 2025',
     1_700_000_000_000,
-  ])('refuses %s with BAD_USER_INPUT', (text) => {
+  ])('refuses %s with BAD_USER_INPUT, as a literal', (text) => {
     expect(() => parseMoment(text)).toThrow(RegisterError);
-    expect(() => DateTimeScalar.parseValue(text)).toThrow(/RFC 3339/);
+    expect(() => DateTimeScalar.parseLiteral(typeof text === 'string' ? { kind: Kind.STRING, value: text } : { kind: Kind.INT, value: String(text) })).toThrow(
+      /RFC 3339/,
+    );
+  });
+
+  // A variable's accepted values are the implementation's to choose (the specification's "Input
+  // Coercion"): RFC 3339's own form, fraction optional, is taken, as a client's language writes it.
+  it.each([
+    ['2011-08-30T13:22:53Z', '2011-08-30T13:22:53.000Z'],
+    ['2011-08-30T13:22:53.1+01:00', '2011-08-30T12:22:53.100Z'],
+    ['2011-08-30T13:22:53.108912Z', '2011-08-30T13:22:53.108Z'],
+    ['2011-08-30T13:22:53.123456789-03:00', '2011-08-30T16:22:53.123Z'],
+  ])('takes %s as a variable as %s', (text, moment) => {
+    expect(DateTimeScalar.serialize(DateTimeScalar.parseValue(text))).toBe(moment);
+  });
+
+  it.each([
+    '2011-08-30T13:22:53',
+    '2011-08-30T13:22:53.1234567890Z',
+    '2011-08-30T13:22:53.Z',
+    '2011-08-30T13:22:53.108-00:00',
+    '2016-12-31T23:59:60Z',
+    '2011-08-30',
+  ])('refuses %s as a variable too', (text) => {
+    expect(() => DateTimeScalar.parseValue(text)).toThrow(/RFC 3339 with an offset/);
   });
 });

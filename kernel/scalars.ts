@@ -42,26 +42,36 @@ const amsterdam = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam
  * may be lower case; `-00:00`, RFC 3339 §4.3's unknown offset, is refused). The one refinement of
  * the register's own: a leap second (`:60`) is refused, as JavaScript's clock has none
  * (docs/scalars.md).
+ *
+ * `exact` is that form, which the specification asks of a literal. A variable's accepted values
+ * the specification leaves to the implementation ("Input Coercion"): there RFC 3339's own
+ * `time-secfrac` holds, optional and of any length up to nanoseconds, so a client's clock written
+ * as its language writes it (seconds only, or microseconds) is taken; digits past the millisecond
+ * are dropped, as JavaScript's clock keeps none.
  */
-const dateTimePattern = /^(\d{4}-\d{2}-\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)\.(\d{3})(?:[Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))$/;
+const momentPattern = (fraction: string) =>
+  new RegExp(`^(\\d{4}-\\d{2}-\\d{2})[Tt]([01]\\d|2[0-3]):([0-5]\\d):([0-5]\\d)${fraction}(?:[Zz]|([+-])([01]\\d|2[0-3]):([0-5]\\d))$`);
+const momentPatterns = { exact: momentPattern('\\.(\\d{3})'), rfc3339: momentPattern('(?:\\.(\\d{1,9}))?') };
 
-/** Parses a moment written as the DateTime scalar's specification says, or refuses it. */
-export function parseMoment(value: unknown, field = 'dateTime'): Date {
-  const parts = typeof value === 'string' ? dateTimePattern.exec(value) : null;
+/** Parses a moment written in `form` (above), or refuses it. */
+export function parseMoment(value: unknown, field = 'dateTime', form: keyof typeof momentPatterns = 'exact'): Date {
+  const parts = typeof value === 'string' ? momentPatterns[form].exec(value) : null;
   if (!parts || !isDay(parts[1]) || (parts[6] === '-' && parts[7] === '00' && parts[8] === '00'))
     throw new RegisterError(
       'BAD_USER_INPUT',
-      `${JSON.stringify(value)} is not a moment written as RFC 3339 with milliseconds (2026-08-01T09:30:00.000Z)`,
+      `${JSON.stringify(value)} is not a moment written as RFC 3339 ${form === 'exact' ? 'with milliseconds' : 'with an offset'} (2026-08-01T09:30:00.000Z)`,
       field,
     );
-  const [, day, hour, minute, second, millis, sign, offsetHours, offsetMinutes] = parts;
+  const [, day, hour, minute, second, fraction, sign, offsetHours, offsetMinutes] = parts;
+  const millis = (fraction ?? '').padEnd(3, '0').slice(0, 3);
   const offset = sign ? (sign === '-' ? 1 : -1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) : 0;
   return new Date(Date.parse(`${day}T${hour}:${minute}:${second}.${millis}Z`) + offset * 60_000);
 }
 
 /**
  * The `DateTime` scalar: a moment, written in UTC with `Z` and milliseconds (`toISOString`), as the
- * specification's result rule asks; taken with any offset (parseMoment).
+ * specification's result rule asks; taken with any offset, a literal in the specification's exact
+ * form, a variable in RFC 3339's (parseMoment).
  */
 export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
@@ -71,6 +81,6 @@ export const DateTimeScalar = new GraphQLScalarType({
     if (Number.isNaN(date.getTime())) throw new TypeError(`${String(value)} is not a moment in time`);
     return date.toISOString();
   },
-  parseValue: (value) => parseMoment(value),
+  parseValue: (value) => parseMoment(value, 'dateTime', 'rfc3339'),
   parseLiteral: (ast) => parseMoment(ast.kind === Kind.STRING ? ast.value : undefined),
 });

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { Client as UrqlClient, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
-import { isObjectType, OperationTypeNode } from 'graphql';
+import { getNamedType, isObjectType, Kind, OperationTypeNode, parse, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSchemaOf } from '../gateway/composition.ts';
+import { apiSchemaOf, readOperations } from '../gateway/composition.ts';
 import { projectRoot } from '../kernel/config.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
@@ -342,6 +342,26 @@ describe("Apollo Client's default cache normalises every object by its id", () =
     expect(withoutId.map((type) => type.name).filter((name) => !envelope(name))).toEqual([]);
     for (const type of Object.values(schema.getTypeMap()))
       if (isObjectType(type) && 'id' in type.getFields()) expect(String(type.getFields().id!.type), type.name).toBe('ID!');
+  });
+
+  it('finds the id selected on every object that has one, in every registered operation (schema/operations)', () => {
+    const schema = apiSchemaOf(readFileSync(path.join(schemaFolder, 'supergraph.graphql'), 'utf8'));
+    const missing = readOperations(path.join(schemaFolder, 'operations')).flatMap(({ name, source }) => {
+      const found: string[] = [];
+      const types = new TypeInfo(schema);
+      visit(
+        parse(source),
+        visitWithTypeInfo(types, {
+          SelectionSet(node) {
+            const type = getNamedType(types.getType());
+            const selectsId = node.selections.some((selection) => selection.kind === Kind.FIELD && selection.name.value === 'id' && !selection.alias);
+            if (isObjectType(type) && 'id' in type.getFields() && !selectsId) found.push(`${name}: ${type.name}`);
+          },
+        }),
+      );
+      return found;
+    });
+    expect(missing).toEqual([]);
   });
 
   it('keeps two queries for different fields of the same RIO objects complete in the cache, value objects included', async () => {
