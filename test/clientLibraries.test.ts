@@ -8,6 +8,7 @@ import { createClient, type Client as WsClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSchemaOf, readOperations } from '../gateway/composition.ts';
+import type { AcknowledgeTransferMutation, EnrollLearnerMutation, TransferNoticeIssuedSubscription, TransferNoticesQuery } from '../schema/operations.ts';
 import { projectRoot } from '../kernel/config.ts';
 import { schemaFolder } from '../kernel/subgraph.ts';
 import { signViewerAssertion, viewerHeader } from '../kernel/viewer.ts';
@@ -164,10 +165,8 @@ function urql(): Library & { methods: string[] } {
   };
 }
 
-type Enrolled = {
-  enrollLearner: { enrollment: { id: string; branch: { id: string }; fundingStatus: { id: string; outcome: string } }; learner: { pgn: string } };
-};
-type Notice = { id: string; status: string; learnerPgn: string; proposedEndDate: string; enrollment: { id: string } };
+// The answers' types, generated from the registered operations (README, "Typed operations").
+type Enrolled = EnrollLearnerMutation;
 
 /** The journeys of docs/clients, through one library; each asserts what the journey's example prints. */
 function journeys(name: string, library: () => Library & { methods?: string[] }) {
@@ -195,7 +194,7 @@ function journeys(name: string, library: () => Library & { methods?: string[] })
       const n = ++learner;
       const pgn = enrollmentInput(oldSchool, n).learner.pgn;
       const atOld = await enroll(oldSchool, n);
-      const heard: { transferNoticeIssued: { cursor: string; notice: Notice } }[] = [];
+      const heard: TransferNoticeIssuedSubscription[] = [];
       await eventually('no subscriber of another test left', () => (system.system.stats().gateway?.subscribers ?? 0) === 0);
       const stop = client.subscribe(oldSchool.token, operation('TransferNoticeIssued'), { after: null }, (data: (typeof heard)[number]) => heard.push(data));
       try {
@@ -212,17 +211,15 @@ function journeys(name: string, library: () => Library & { methods?: string[] })
       const live = heard.find((event) => event.transferNoticeIssued.notice.learnerPgn === pgn)!.transferNoticeIssued.notice;
       expect(live).toMatchObject({ status: 'OPEN', proposedEndDate: '2026-11-30', enrollment: { id: atOld.enrollLearner.enrollment.id } });
 
-      const { transferNotices } = await client.query<{ transferNotices: { edges: { node: Notice }[] } }>(oldSchool.token, operation('TransferNotices'), {
+      const { transferNotices } = await client.query<TransferNoticesQuery>(oldSchool.token, operation('TransferNotices'), {
         status: 'OPEN',
         first: 100,
       });
       const notice = transferNotices.edges.map((edge) => edge.node).find((each) => each.learnerPgn === pgn)!;
       expect(notice.id).toBe(live.id);
-      const { acknowledgeTransfer } = await client.mutate<{ acknowledgeTransfer: { notice: Notice; enrollment: { endDate: string; endReason: string } } }>(
-        oldSchool.token,
-        operation('AcknowledgeTransfer'),
-        { input: { documentId: `acknowledge-${n}`, noticeId: notice.id } },
-      );
+      const { acknowledgeTransfer } = await client.mutate<AcknowledgeTransferMutation>(oldSchool.token, operation('AcknowledgeTransfer'), {
+        input: { documentId: `acknowledge-${n}`, noticeId: notice.id },
+      });
       expect(acknowledgeTransfer.notice.status).toBe('HANDLED');
       expect(acknowledgeTransfer.enrollment).toMatchObject({ endDate: '2026-11-30', endReason: 'TRANSFER' });
     }, 60_000);
@@ -236,7 +233,7 @@ function journeys(name: string, library: () => Library & { methods?: string[] })
         { first: 500 },
       );
       expect(enrollments.edges.map((edge) => edge.node).find((node) => node.id === enrollLearner.enrollment.id)?.fundingStatus).toMatchObject({
-        id: enrollLearner.enrollment.fundingStatus.id,
+        id: enrollLearner.enrollment.fundingStatus!.id,
         outcome: 'FUNDABLE',
       });
       const { fundingCounts } = await client.query<{ fundingCounts: { id: string; code: string; counted: number }[] }>(
@@ -398,7 +395,9 @@ describe("Apollo Client's default cache normalises every object by its id", () =
     const library = apollo();
     try {
       const client = library.client(newSchool.token);
-      const { data } = await client.mutate<Enrolled>({ mutation: gql(example.query), variables: example.variables });
+      // The README's own selection, not a registered operation's: typed by hand.
+      type ReadmeEnrolled = { enrollLearner: { enrollment: { id: string; branch: { id: string }; fundingStatus: { id: string; outcome: string } } } };
+      const { data } = await client.mutate<ReadmeEnrolled>({ mutation: gql(example.query), variables: example.variables });
       expect(data!.enrollLearner.enrollment.branch).toMatchObject({ id: '16AH00', name: "Openbare Basisschool 't Eenspan" });
       expect(data!.enrollLearner.enrollment.fundingStatus).toMatchObject({ outcome: 'FUNDABLE' });
       expect(client.cache.extract()).toMatchObject({

@@ -24,10 +24,20 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'graphql-ws';
 import { WebSocket } from 'ws'; // Node 20 has no global WebSocket
+// The types of the register's registered operations, generated from them (README, "Typed operations"):
+// copy schema/operations.ts along with this file.
+import type {
+  AbsenceReportUpdatedSubscription,
+  AbsoluteAbsenceSignalUpdatedSubscription,
+  FundingStatusChangedSubscription,
+  ResidentEnrollmentChangedSubscription,
+  SignalIssuedSubscription,
+  TransferNoticeIssuedSubscription,
+} from '../../schema/operations.ts';
 
 // The register's registered operations (schema/operations), to the letter: a gateway with
 // TRUSTED_DOCUMENTS=strict runs only registered ones. Register your own with operations:register.
-const subscriptions = {
+const subscriptions: Record<keyof Results, string> = {
   transferNoticeIssued: `# The old school hears at once that its learner enrolled elsewhere, resuming from its last cursor.
 subscription TransferNoticeIssued($after: String) {
   transferNoticeIssued(after: $after) {
@@ -93,8 +103,15 @@ subscription AbsoluteAbsenceSignalUpdated($after: String) {
 `,
 };
 
-type Field = keyof typeof subscriptions;
-type Event = { cursor: string } & Record<string, unknown>;
+/** What each subscription's result holds: one event under its field. */
+type Results = TransferNoticeIssuedSubscription &
+  FundingStatusChangedSubscription &
+  AbsenceReportUpdatedSubscription &
+  SignalIssuedSubscription &
+  ResidentEnrollmentChangedSubscription &
+  AbsoluteAbsenceSignalUpdatedSubscription;
+type Field = keyof Results;
+type Event = Results[Field];
 
 const field = (process.env.FOLLOW ?? 'transferNoticeIssued') as Field;
 if (!(field in subscriptions)) {
@@ -182,7 +199,7 @@ for (;;) {
   const after = lastCursor();
   console.error(`subscribing to ${field} ${after ? `after ${after}` : 'from now on'}`);
   try {
-    for await (const result of client.iterate<Record<Field, Event>>({ query: subscriptions[field], variables: { after } })) {
+    for await (const result of client.iterate<Pick<Results, Field>>({ query: subscriptions[field], variables: { after } })) {
       const event = result.data?.[field];
       if (!event) throw new Incomplete(`a result without an event: ${JSON.stringify(result.errors)}`);
       // Errors beside an event are part of it: a field this viewer may not see (FORBIDDEN, NOT_FOUND).
