@@ -9,7 +9,7 @@ import { channel } from '../kernel/iterators.ts';
 import { csrfPrevention, outageStatus, type HeadersLike, type Peer } from '../kernel/http.ts';
 import type { SubgraphServer } from '../kernel/subgraph.ts';
 import { isOin } from '../kernel/ids/index.ts';
-import { parseViewer, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
+import { parseViewer, schoolHeader, verifyToken, viewerHeader, type Viewer } from '../kernel/viewer.ts';
 import { requestIdHeader, requestIdOf, requestLog, silentLogger, type Logger } from '../kernel/logging.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { injectTraceContext } from '../kernel/tracing.ts';
@@ -362,9 +362,6 @@ function bearerToken(authorization: string | undefined): string {
 export function withoutSuggestions<Formatted extends { message: string }>(formatted: Formatted): Formatted {
   return { ...formatted, message: formatted.message.replace(/ Did you mean .*\?$/, '') };
 }
-
-/** The header in which a vendor with a certificate names the school it acts for. */
-export const schoolHeader = 'x-register-school';
 
 const certificateRefusals: Record<string, string> = {
   CERT_HAS_EXPIRED: 'it has expired',

@@ -6,7 +6,7 @@ import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext
 import { ConfigError } from './config.ts';
 import { retryAfterSeconds } from './errors.ts';
 import { requestIdHeader, requestIdOf, type Logger } from './logging.ts';
-import { viewerHeader } from './viewer.ts';
+import { schoolHeader, viewerHeader } from './viewer.ts';
 
 /** The path of the GraphQL endpoint, on the gateway and on every subgraph. */
 export const graphqlPath = '/graphql';
@@ -20,11 +20,11 @@ export const maxBodyBytes = 1024 * 1024;
  * these headers. None is a CORS-safelisted request header (Fetch standard, "CORS-safelisted request-header":
  * https://fetch.spec.whatwg.org/#cors-safelisted-request-header), so a browser preflights a
  * cross-site request that carries one, and no form or image can send it: `authorization`, which every
- * client's request carries (urql's default GET queries do), the viewer a gateway signs for a subgraph,
- * and Apollo's own two (https://www.apollographql.com/docs/apollo-server/security/cors#preventing-cross-site-request-forgery-csrf).
+ * client's request carries (urql's default GET queries do), the school a vendor with a certificate
+ * names instead (two-sided TLS), the viewer a gateway signs for a subgraph, and Apollo's own two (https://www.apollographql.com/docs/apollo-server/security/cors#preventing-cross-site-request-forgery-csrf).
  * A request with none of them is still refused with 400 BAD_REQUEST, naming them.
  */
-export const csrfPrevention = { requestHeaders: ['authorization', viewerHeader, 'apollo-require-preflight', 'x-apollo-operation-name'] };
+export const csrfPrevention = { requestHeaders: ['authorization', schoolHeader, viewerHeader, 'apollo-require-preflight', 'x-apollo-operation-name'] };
 
 export type HeadersLike = { get(name: string): string | undefined };
 

@@ -22,6 +22,9 @@ export const roles: readonly Role[] = ['VENDOR', 'MUNICIPALITY', 'BOARD', 'OPERA
 /** The header in which the gateway hands the viewer, signed, to a subgraph. */
 export const viewerHeader = 'x-register-viewer';
 
+/** The header in which a vendor with a certificate names the school it acts for. */
+export const schoolHeader = 'x-register-school';
+
 const issuer = 'register-graph';
 const apiAudience = 'register-graph/api';
 

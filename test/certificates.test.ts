@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { schoolHeader } from '../gateway/gateway.ts';
+import { schoolHeader } from '../kernel/viewer.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { startTestSystem, type GraphQLResponse, type TestSystem } from './harness.ts';
 
@@ -92,17 +92,20 @@ describe('vendor certificates', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  /** POSTs a query over HTTPS, presenting the named certificate (or none), as a vendor's system would. */
+  /** POSTs a query over HTTPS (or GETs it), presenting the named certificate (or none), as a vendor's system would. */
   async function ask(
     certificate: string | null,
     headers: Record<string, string> = { [schoolHeader]: '16AH00' },
+    method: 'POST' | 'GET' = 'POST',
   ): Promise<GraphQLResponse<{ enrollments: { totalCount: number } }>> {
     const client = certificate ? { cert: await readFile(file(`${certificate}.crt`)), key: await readFile(file(`${certificate}.key`)) } : {};
-    const body = JSON.stringify({ query: '{ enrollments(first: 1) { totalCount } }' });
+    const query = '{ enrollments(first: 1) { totalCount } }';
+    const body = method === 'POST' ? JSON.stringify({ query }) : undefined;
+    const url = method === 'POST' ? system.url : `${system.url}?query=${encodeURIComponent(query)}`;
     return new Promise((resolve, reject) => {
       const sent = request(
-        system.url,
-        { method: 'POST', ca: trustedCa, ...client, headers: { 'content-type': 'application/json', ...headers } },
+        url,
+        { method, ca: trustedCa, ...client, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers } },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -130,6 +133,12 @@ describe('vendor certificates', () => {
     expect(response.status).toBe(401);
     expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(response.errors![0]!.message).toContain(says);
+  });
+
+  it('takes a GET query from a vendor whose certificate and school header identify it, with no token (CSRF prevention)', async () => {
+    const response = await ask('vendor', { [schoolHeader]: '16AH00' }, 'GET');
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.enrollments.totalCount).toBe(0);
   });
 
   it('refuses a vendor certificate without the school it acts for', async () => {
