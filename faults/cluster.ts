@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../kernel/config.ts';
+import { freePort, stopChild } from '../system/cluster.ts';
 import { FaultProxy } from './proxy.ts';
 
 export const subgraphNames = ['institutions', 'learners', 'funding', 'absence'] as const;
@@ -131,25 +131,10 @@ export class Cluster {
     await Promise.all(
       [...this.members.values()].map(async (member) => {
         member.stopping = true;
-        const child = member.child;
-        if (!child) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const forced = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(forced);
+        if (member.child) await stopChild(member.child);
       }),
     );
     this.database.close();
     for (const proxy of this.subgraphs.values()) proxy.close();
   }
-}
-
-/** A port nobody listens on now, kept by its member across restarts. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }

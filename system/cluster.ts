@@ -155,13 +155,7 @@ export class Cluster {
           .filter((member) => member.serve === serve)
           .map(async (member) => {
             member.stopping = true;
-            const child = member.child;
-            if (!child) return;
-            const exited = new Promise((resolve) => child.once('exit', resolve));
-            child.kill('SIGTERM');
-            const forced = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            await exited;
-            clearTimeout(forced);
+            if (member.child) await stopChild(member.child);
           }),
       );
     }
@@ -291,8 +285,18 @@ async function portsFor(options: ClusterOptions, count: number): Promise<number[
   return ports;
 }
 
+/** Stops a child process as a process manager would: SIGTERM, and SIGKILL if it has not exited within 10 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const forced = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(forced);
+}
+
 /** A port nobody listens on now. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as AddressInfo;
