@@ -7,9 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../kernel/config.ts';
-import { freePort, stopChild } from '../system/cluster.ts';
+import { freePort, stopChild, untilOk } from '../system/cluster.ts';
 import { FaultProxy } from './proxy.ts';
 
 export const subgraphNames = ['institutions', 'learners', 'funding', 'absence'] as const;
@@ -106,17 +105,11 @@ export class Cluster {
   /** Waits until the member's /readyz answers 200. */
   async ready(name: MemberName, withinMs = 180_000): Promise<void> {
     const member = this.members.get(name)!;
-    const deadline = Date.now() + withinMs;
-    for (;;) {
-      const status = await fetch(`http://127.0.0.1:${member.port}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
-        (response) => (void response.body?.cancel(), response.status),
-        () => 0,
-      );
-      if (status === 200) return;
-      if (!member.child) throw new Error(`${name} exited before it was ready (see ${path.join(this.logFolder, `${name}.log`)})`);
-      if (Date.now() > deadline) throw new Error(`${name} not ready within ${withinMs / 1000} s (see ${path.join(this.logFolder, `${name}.log`)})`);
-      await sleep(200);
-    }
+    const log = path.join(this.logFolder, `${name}.log`);
+    await untilOk(`http://127.0.0.1:${member.port}/readyz`, withinMs, (late) => {
+      if (!member.child) return `${name} exited before it was ready (see ${log})`;
+      if (late) return `${name} not ready within ${withinMs / 1000} s (see ${log})`;
+    });
   }
 
   /** Waits until every member is ready, restarting any that crashed. */

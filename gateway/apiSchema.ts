@@ -2,25 +2,25 @@
  * The API schema as SDL at /schema.graphql, for a vendor's own schema check (cli/check-operations.mjs,
  * README "A vendor's schema check"): the schema clients see, without the federation directives.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, printSchema } from 'graphql';
 import { apiSchemaOf } from './composition.ts';
+import { etagOf, notModified } from './web.ts';
 import type { HeadersLike, Handler, Peer } from '../kernel/http.ts';
 import { peerOf } from '../kernel/http.ts';
 import type { Viewer } from '../kernel/viewer.ts';
 
 export const apiSchemaPath = '/schema.graphql';
 
-export interface ApiSchemaFile {
+interface ApiSchemaFile {
   sdl: string;
-  /** A strong validator (RFC 9110 §8.8.3): the SDL's digest, so every replica of one supergraph gives the same one. */
+  /** The SDL's digest (etagOf): every replica of one supergraph gives the same one. */
   etag: string;
 }
 
-export function apiSchemaFile(supergraphSdl: string): ApiSchemaFile {
+function apiSchemaFile(supergraphSdl: string): ApiSchemaFile {
   const sdl = `${printSchema(apiSchemaOf(supergraphSdl)).trimEnd()}\n`;
-  return { sdl, etag: `"${createHash('sha256').update(sdl).digest('base64url').slice(0, 27)}"` };
+  return { sdl, etag: etagOf(sdl) };
 }
 
 /**
@@ -30,9 +30,12 @@ export function apiSchemaFile(supergraphSdl: string): ApiSchemaFile {
  * holds in If-None-Match gets 304 without a body when the schema is unchanged (RFC 9110 §13.1.2).
  */
 export function servingApiSchema(
-  file: ApiSchemaFile,
+  supergraphSdl: string,
   gateway: { authenticate(headers: HeadersLike, peer?: Peer): Promise<Viewer>; admit(viewer: Viewer): Promise<void> },
 ): Handler {
+  // Printed at the first request, not at start: building and printing the API schema takes some 200 ms,
+  // which every gateway start (and every test's) would pay for a file few ask for.
+  let file: ApiSchemaFile | undefined;
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
@@ -46,19 +49,14 @@ export function servingApiSchema(
       for (const [name, value] of http?.headers ?? []) response.setHeader(name, value);
       return sendError(response, http?.status ?? 401, String(error.extensions.code), error.message);
     }
+    file ??= apiSchemaFile(supergraphSdl);
     response.setHeader('etag', file.etag);
     // Private: it is served only with credentials, so no shared cache may keep it; revalidated every time.
     response.setHeader('cache-control', 'private, no-cache');
-    if (matches(request.headers['if-none-match'], file.etag)) return void response.writeHead(304).end();
+    if (notModified(request, file.etag)) return void response.writeHead(304).end();
     response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(file.sdl) });
     response.end(request.method === 'HEAD' ? undefined : file.sdl);
   };
-}
-
-/** If-None-Match holds a list of entity tags, or `*` (RFC 9110 §13.1.2); weak comparison is what it asks. */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 function headersOf(request: IncomingMessage): HeadersLike {

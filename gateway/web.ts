@@ -50,9 +50,21 @@ export async function loadWebBuild(folder = webDist): Promise<WebBuild> {
     if (!(await stat(full)).isFile()) continue;
     const body = await readFile(full);
     const type = contentTypes[path.extname(name)] ?? 'application/octet-stream';
-    files.set(name.split(path.sep).join('/'), { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
+    files.set(name.split(path.sep).join('/'), { body, type, etag: etagOf(body) });
   }
   return files;
+}
+
+/** A strong validator (RFC 9110 §8.8.3): a digest of the body, so every replica gives the same one. */
+export function etagOf(body: string | Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/** If-None-Match holds a list of entity tags, or `*`, compared weakly (RFC 9110 §13.1.2). */
+export function notModified(request: IncomingMessage, etag: string): boolean {
+  const tags = request.headers['if-none-match'];
+  if (tags === undefined) return false;
+  return tags.trim() === '*' || tags.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 /**
@@ -106,7 +118,7 @@ function sendFile(request: IncomingMessage, response: ServerResponse, file: File
     response.setHeader('content-security-policy', contentSecurityPolicy);
     response.setHeader('referrer-policy', 'no-referrer');
   }
-  if (request.headers['if-none-match'] === file.etag) return void response.writeHead(304).end();
+  if (notModified(request, file.etag)) return void response.writeHead(304).end();
   const body = acceptsGzip(request) ? gzipped(file) : undefined;
   if (body) response.setHeader('content-encoding', 'gzip');
   response.setHeader('content-length', (body ?? file.body).length);

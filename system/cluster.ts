@@ -194,32 +194,34 @@ export class Cluster {
 
   /** Waits until the replica's /readyz answers 200; a replica that ends first, or is not ready in 3 minutes, fails the start. */
   private async ready(member: Running, withinMs = 180_000): Promise<void> {
-    const deadline = Date.now() + withinMs;
-    for (;;) {
-      const status = await fetch(`http://127.0.0.1:${member.port}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
-        (response) => (void response.body?.cancel(), response.status),
-        () => 0,
-      );
-      if (status === 200) return;
-      if (!member.child) throw new Error(`${member.name} ended before it was ready (its log: ${member.log})`);
-      if (Date.now() > deadline) throw new Error(`${member.name} was not ready within ${withinMs / 1000} s (its log: ${member.log})`);
-      await sleep(250);
-    }
+    await untilOk(`http://127.0.0.1:${member.port}/readyz`, withinMs, (late) => {
+      if (!member.child) return `${member.name} ended before it was ready (its log: ${member.log})`;
+      if (late) return `${member.name} was not ready within ${withinMs / 1000} s (its log: ${member.log})`;
+    });
   }
 
   /** Waits until HAProxy has seen a gateway up (its checks run every second) and passes a request on. */
   private async passesOn(withinMs = 30_000): Promise<void> {
-    const deadline = Date.now() + withinMs;
     const healthz = new URL('/healthz', this.url);
-    for (;;) {
-      const status = await fetch(healthz, { signal: AbortSignal.timeout(5000) }).then(
-        (response) => (void response.body?.cancel(), response.status),
-        () => 0,
-      );
-      if (status === 200) return;
-      if (Date.now() > deadline) throw new Error(`HAProxy passes nothing on at ${healthz} (its log: ${this.running[0]!.log})`);
-      await sleep(250);
-    }
+    await untilOk(healthz, withinMs, (late) => (late ? `HAProxy passes nothing on at ${healthz} (its log: ${this.running[0]!.log})` : undefined));
+  }
+}
+
+/**
+ * Asks `url` every 250 ms until it answers 200. `stop` says why to give up, or nothing to go on; it
+ * is told whether `withinMs` has passed.
+ */
+export async function untilOk(url: string | URL, withinMs: number, stop: (late: boolean) => string | undefined): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+      (response) => (void response.body?.cancel(), response.status),
+      () => 0,
+    );
+    if (status === 200) return;
+    const why = stop(Date.now() > deadline);
+    if (why) throw new Error(why);
+    await sleep(250);
   }
 }
 

@@ -25,7 +25,7 @@ import { defaultLimits } from '../gateway/limits.ts';
 import { gatewaySubscriptions } from '../gateway/websocket.ts';
 import { loadWebBuild, servingWebPages } from '../gateway/web.ts';
 import { trustedDocuments } from '../gateway/trusted.ts';
-import { apiSchemaFile, apiSchemaPath, servingApiSchema } from '../gateway/apiSchema.ts';
+import { apiSchemaPath, servingApiSchema } from '../gateway/apiSchema.ts';
 
 export interface RunningSystem {
   /** The GraphQL URL this process serves. */
@@ -456,7 +456,7 @@ async function serveGateway(
   );
   const graphql = graphqlHandler(gateway.server, gateway.contextFor, { timeoutMs: config.timeouts.requestMs, logger: telemetry.logger });
   return {
-    handler: route({ [apiSchemaPath]: servingApiSchema(apiSchemaFile(supergraphSdl), gateway) }, servingWebPages(pages, graphql)),
+    handler: route({ [apiSchemaPath]: servingApiSchema(supergraphSdl, gateway) }, servingWebPages(pages, graphql)),
     delivered: gateway.subscriptions.delivered,
     stats: () => gateway.subscriptions.stats(),
     closeSockets: sockets.close,

@@ -93,6 +93,47 @@ function isLocal(url: string): boolean {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 }
 
+type Sent = { type: string; payload?: { query?: string; variables?: { after?: string | null } } };
+type Received = { id?: string; type: string; payload?: { data?: { transferNoticeIssued?: { cursor: string } } } };
+
+/**
+ * Stands between the page and the gateway's WebSocket and passes every message on. It keeps the
+ * sockets, what the page sent on each connection, and the cursor of the last notice the page got.
+ * `admit` may refuse a connection (false), `replace` may send something else in place of a message
+ * from the gateway (true when it did).
+ */
+async function relay(page: Page, hooks: { admit?(socket: WebSocketRoute): boolean; replace?(message: Received, socket: WebSocketRoute): boolean } = {}) {
+  const line = {
+    sockets: [] as WebSocketRoute[],
+    sent: [] as { connection: number; message: Sent }[],
+    lastNoticeCursor: undefined as string | undefined,
+    /** The `after` of each transfer-notice subscription the page made after its first connection. */
+    resubscribedAfter: () =>
+      line.sent
+        .filter(({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'))
+        .map(({ message }) => message.payload?.variables?.after),
+  };
+  await page.routeWebSocket(
+    (url) => url.pathname === '/graphql',
+    (socket) => {
+      if (hooks.admit && !hooks.admit(socket)) return;
+      const connection = line.sockets.push(socket);
+      const server = socket.connectToServer();
+      socket.onMessage((message) => {
+        line.sent.push({ connection, message: JSON.parse(String(message)) });
+        server.send(message);
+      });
+      server.onMessage((message) => {
+        const received = JSON.parse(String(message)) as Received;
+        if (hooks.replace?.(received, socket)) return;
+        line.lastNoticeCursor = received.payload?.data?.transferNoticeIssued?.cursor ?? line.lastNoticeCursor;
+        socket.send(message);
+      });
+    },
+  );
+  return line;
+}
+
 describe.skipIf(!executablePath)(executablePath ? 'the school page and the explorer in Chromium' : `browser tests SKIPPED: ${skipReason}`, () => {
   let system: TestSystem;
   let a: School;
@@ -305,99 +346,57 @@ describe.skipIf(!executablePath)(executablePath ? 'the school page and the explo
 
     it('resumes after a dropped connection from the cursor of the last notice, so that a notice issued meanwhile is not lost', async () => {
       const page = await newPage(context);
-      const sockets: WebSocketRoute[] = [];
-      const sent: { connection: number; message: { type: string; payload?: { query?: string; variables?: { after?: string | null } } } }[] = [];
-      let lastNoticeCursor: string | undefined;
       let down = false;
       // Between the page and the gateway: passes every message on, and can cut the line.
-      await page.routeWebSocket(
-        (url) => url.pathname === '/graphql',
-        (socket) => {
-          if (down) return void socket.close({ code: 1012, reason: 'the test keeps the line down' });
-          const connection = sockets.push(socket);
-          const server = socket.connectToServer();
-          socket.onMessage((message) => {
-            sent.push({ connection, message: JSON.parse(String(message)) });
-            server.send(message);
-          });
-          server.onMessage((message) => {
-            const cursor = (JSON.parse(String(message)) as { payload?: { data?: { transferNoticeIssued?: { cursor: string } } } }).payload?.data
-              ?.transferNoticeIssued?.cursor;
-            if (cursor) lastNoticeCursor = cursor;
-            socket.send(message);
-          });
+      const line = await relay(page, {
+        admit: (socket) => {
+          if (down) void socket.close({ code: 1012, reason: 'the test keeps the line down' });
+          return !down;
         },
-      );
+      });
       await signIn(page, reading);
       const before = await transfer(++learner);
       await notice(page, before.pgn, reading).waitFor();
-      const resumeFrom = lastNoticeCursor;
+      const resumeFrom = line.lastNoticeCursor;
       expect(resumeFrom).toBeDefined();
 
       down = true;
-      await Promise.all(sockets.map((socket) => socket.close({ code: 1012, reason: 'dropped by the test' })));
+      await Promise.all(line.sockets.map((socket) => socket.close({ code: 1012, reason: 'dropped by the test' })));
       await page.getByRole('status').filter({ hasText: reading.connectionLost }).waitFor();
       await eventually('the dropped subscriptions to end', () => subscribers() === 0, { deadline: 10_000 });
       const during = await transfer(++learner);
       down = false;
 
       await notice(page, during.pgn, reading).waitFor();
-      const resubscribed = sent.filter(
-        ({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'),
-      );
-      expect(resubscribed.map(({ message }) => message.payload?.variables?.after)).toContain(resumeFrom);
+      expect(line.resubscribedAfter()).toContain(resumeFrom);
       expect(await notice(page, before.pgn, reading).count()).toBe(1);
       await screenshot(page, `school-page-resumed-${locale}`);
     });
 
     it('takes a result without an event for a break, never passing over it: it connects again and resumes from the cursor of the last notice', async () => {
       const page = await newPage(context);
-      const sent: { connection: number; message: { type: string; payload?: { query?: string; variables?: { after?: string | null } } } }[] = [];
-      let lastNoticeCursor: string | undefined;
-      let connections = 0;
       let spoil = false;
       // Between the page and the gateway: passes every message on, but once in place of a notice an
       // incomplete result (the gateway never sends one; a client must not count on that).
-      await page.routeWebSocket(
-        (url) => url.pathname === '/graphql',
-        (socket) => {
-          const connection = ++connections;
-          const server = socket.connectToServer();
-          socket.onMessage((message) => {
-            sent.push({ connection, message: JSON.parse(String(message)) });
-            server.send(message);
-          });
-          server.onMessage((message) => {
-            const parsed = JSON.parse(String(message)) as { id?: string; type: string; payload?: { data?: { transferNoticeIssued?: { cursor: string } } } };
-            const cursor = parsed.payload?.data?.transferNoticeIssued?.cursor;
-            if (cursor && spoil) {
-              spoil = false;
-              return socket.send(
-                JSON.stringify({
-                  id: parsed.id,
-                  type: 'next',
-                  payload: { data: null, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },
-                }),
-              );
-            }
-            if (cursor) lastNoticeCursor = cursor;
-            socket.send(message);
-          });
+      const line = await relay(page, {
+        replace: (message, socket) => {
+          if (!spoil || !message.payload?.data?.transferNoticeIssued) return false;
+          spoil = false;
+          const incomplete = { data: null, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+          socket.send(JSON.stringify({ id: message.id, type: 'next', payload: incomplete }));
+          return true;
         },
-      );
+      });
       await signIn(page, reading);
       const before = await transfer(++learner);
       await notice(page, before.pgn, reading).waitFor();
-      const resumeFrom = lastNoticeCursor;
+      const resumeFrom = line.lastNoticeCursor;
       expect(resumeFrom).toBeDefined();
 
       spoil = true;
       const spoilt = await transfer(++learner);
       await notice(page, spoilt.pgn, reading).waitFor();
-      const resubscribed = sent.filter(
-        ({ connection, message }) => connection > 1 && message.type === 'subscribe' && message.payload?.query?.includes('transferNoticeIssued'),
-      );
-      expect(resubscribed.map(({ message }) => message.payload?.variables?.after)).toEqual([resumeFrom]);
+      expect(line.resubscribedAfter()).toEqual([resumeFrom]);
       expect(await notice(page, spoilt.pgn, reading).count()).toBe(1);
       expect(await notice(page, before.pgn, reading).count()).toBe(1);
     });
