@@ -16,6 +16,8 @@ export interface InstitutionsPayloads {
   LocationChanged: { code: string; postcode: string | null; municipalityCode: string | null; startDate: string | null; endDate: string | null };
   BranchChanged: { brin6: string; providerCode: string; locationCode: string; startDate: string | null; endDate: string | null };
   OfferedProgrammeChanged: { id: string; providerCode: string; locationCode: string; kind: string; startDate: string | null; endDate: string | null };
+  /** Onderwijslocatiegebruik: a vestiging teaching at a location a board registered for it (docs/domain.md §2.1 [S:11]). */
+  LocationUseChanged: { id: string; brin6: string; locationCode: string; startDate: string; endDate: string | null };
   MandateGranted: MandateState;
   MandateEnded: MandateState;
 }
@@ -53,17 +55,20 @@ export const rioEventTypes = [
   'LocationChanged',
   'BranchChanged',
   'OfferedProgrammeChanged',
+  'LocationUseChanged',
 ] as const satisfies readonly InstitutionsEventType[];
 
 /** An object's state as a copy of RIO keeps it, whatever its kind. */
 export interface RioState {
-  kind: 'PROVIDER' | 'LOCATION' | 'BRANCH' | 'OFFERED_PROGRAMME';
+  kind: 'PROVIDER' | 'LOCATION' | 'BRANCH' | 'OFFERED_PROGRAMME' | 'LOCATION_USE';
   code: string;
   providerCode: string | null;
   locationCode: string | null;
   boardCode: string | null;
   /** A provider's BRIN4 (its school); null for the other kinds. */
   brin4: string | null;
+  /** A location use's vestiging; null for the other kinds. */
+  brin6: string | null;
   postcode: string | null;
   municipalityCode: string | null;
   startDate: string | null;
@@ -72,7 +77,7 @@ export interface RioState {
 
 /** The state an RIO object's event gives, narrowed by the event's type; undefined for other types. */
 function rioStateOf(event: InstitutionsEvent): RioState | undefined {
-  const none = { providerCode: null, locationCode: null, boardCode: null, brin4: null, postcode: null, municipalityCode: null };
+  const none = { providerCode: null, locationCode: null, boardCode: null, brin4: null, brin6: null, postcode: null, municipalityCode: null };
   switch (event.type) {
     case 'ProviderChanged': {
       const { code, brin4, boardCode, startDate, endDate } = event.payload;
@@ -90,6 +95,10 @@ function rioStateOf(event: InstitutionsEvent): RioState | undefined {
     case 'OfferedProgrammeChanged': {
       const { id, providerCode, locationCode, startDate, endDate } = event.payload;
       return { ...none, kind: 'OFFERED_PROGRAMME', code: id, providerCode, locationCode, startDate, endDate };
+    }
+    case 'LocationUseChanged': {
+      const { id, brin6, locationCode, startDate, endDate } = event.payload;
+      return { ...none, kind: 'LOCATION_USE', code: id, brin6, locationCode, startDate, endDate };
     }
     default:
       return undefined;

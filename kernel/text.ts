@@ -33,6 +33,7 @@ export const textKinds = {
   label: { max: 100, why: "a job title or an educational concept is a few words; 100 characters is the register's own bound" },
   organisationName: { max: 200, why: "an organisation's name; 200 characters is the register's own bound, as for a person's name" },
   remark: { max: 2000, why: "a reason, an action or a note is a paragraph; 2,000 characters is the register's own bound", lines: true },
+  placeName: { max: 80, why: 'a street (openbare ruimte) or a town (woonplaats) in the BAG has a name of at most 80 characters (BAG catalogus 2018)' },
   searchTerm: { max: 200, why: 'a name searched for is no longer than a name' },
   documentId: {
     max: 100,

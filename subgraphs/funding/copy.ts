@@ -228,7 +228,8 @@ async function writeLastStates(tx: Db, upsert: boolean): Promise<void> {
 }
 
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
-  const states = latestRioStates(events).filter((state) => state.kind !== 'BRANCH');
+  // Funding evaluates providers, locations and programmes; which vestiging teaches where is the learners register's.
+  const states = latestRioStates(events).filter((state) => state.kind !== 'BRANCH' && state.kind !== 'LOCATION_USE');
   if (states.length === 0) return;
   await insertRows(
     tx,

@@ -8,7 +8,7 @@ import { RegisterError } from '../../kernel/errors.ts';
 import { migrate } from '../../kernel/migrations.ts';
 import { testDatabase } from '../../test/harness.ts';
 import { bundledSchoolFile, importSchoolFile } from './import.ts';
-import { board, branch, importChange, importRun, location, offeredProgramme, provider } from './tables.ts';
+import { board, branch, change, importRun, location, offeredProgramme, provider } from './tables.ts';
 
 // Edits the real file line by line, keeping its Windows-1252 bytes (latin1 maps bytes one to one).
 async function editedCopy(edit: (lines: string[]) => string[]): Promise<string> {
@@ -98,9 +98,17 @@ describe('importing the DUO school file', () => {
 
     const history = await database.db
       .select()
-      .from(importChange)
-      .where(and(eq(importChange.key, '03GR01'), eq(importChange.runId, result.runId!)));
-    expect(history).toEqual([expect.objectContaining({ change: 'renamed', before: { name: 'Het Mozaiek' }, after: { name: 'Het Mozaiek Hollandscheveld' } })]);
+      .from(change)
+      .where(and(eq(change.key, '03GR01'), eq(change.runId, result.runId!)));
+    expect(history).toEqual([
+      expect.objectContaining({
+        change: 'renamed',
+        before: { name: 'Het Mozaiek' },
+        after: { name: 'Het Mozaiek Hollandscheveld' },
+        actor: 'file/next-month.csv',
+        effectiveOn: '2026-10-01',
+      }),
+    ]);
   });
 
   it('refuses a file for an earlier date than one already applied, changing nothing', async () => {

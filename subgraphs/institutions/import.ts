@@ -10,7 +10,8 @@ import { appendEvents } from '../../kernel/events.ts';
 import { eventsOf } from './events.ts';
 import { planImport, type ImportPlan, type RegisterState } from './rules.ts';
 import { parseSchoolFile } from './schoolFile.ts';
-import { board, branch, importChange, importRun, location, offeredProgramme, provider } from './tables.ts';
+import { recordChanges } from './history.ts';
+import { board, branch, importRun, location, offeredProgramme, provider } from './tables.ts';
 
 /** The DUO school list that ships with the repository and seeds an empty register. */
 export const bundledSchoolFile = path.join(projectRoot, 'data', 'duo-open-onderwijsdata', '02.-alle-schoolvestigingen-basisonderwijs.csv');
@@ -30,7 +31,7 @@ export interface ImportResult {
 
 /**
  * Applies a school file to the register in one transaction: either every change lands, with its
- * history in import_change and its events in the outbox, or none does. A file that changes nothing
+ * history in `change` and its events in the outbox, or none does. A file that changes nothing
  * records nothing.
  */
 export async function importSchoolFile(db: Db, file: string, options: ImportOptions): Promise<ImportResult> {
@@ -39,8 +40,8 @@ export async function importSchoolFile(db: Db, file: string, options: ImportOpti
   const rows = parseSchoolFile(bytes);
   progress(`read ${rows.length} branches from ${path.basename(file)}`);
   return db.transaction(async (tx) => {
-    // Imports take turns, so two operators cannot apply files over each other.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('institutions school file import'))`);
+    // Imports and board changes take turns, so that a file is planned against what boards changed.
+    await lockRio(tx);
     const [last] = await tx.select().from(importRun).orderBy(desc(importRun.id)).limit(1);
     if (last && last.referenceDate > options.referenceDate) {
       throw new RegisterError(
@@ -62,15 +63,24 @@ export async function importSchoolFile(db: Db, file: string, options: ImportOpti
         counts: plan.counts,
       })
       .returning({ id: importRun.id });
-    for (const batch of batches(plan.changes)) {
-      await tx.insert(importChange).values(batch.map((change) => ({ runId: run!.id, ...change, before: change.before ?? null, after: change.after ?? null })));
-    }
+    // The first load's objects existed before the register knew them: its changes hold for every day.
+    const effectiveOn = last ? options.referenceDate : null;
+    await recordChanges(
+      tx,
+      { actor: `file/${path.basename(file)}`, runId: run!.id },
+      plan.changes.map((change) => ({ ...change, effectiveOn })),
+    );
     progress(`applied ${plan.changes.length} changes`);
     return { runId: run!.id, counts: plan.counts, rows: rows.length };
   });
 }
 
 // One query after another: inside a transaction they share one connection, which runs one at a time.
+/** Every write to RIO takes this lock first: imports and board changes one at a time (and issued codes unique). */
+export async function lockRio(tx: Db): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('institutions rio'))`);
+}
+
 async function readState(db: Db): Promise<RegisterState> {
   return {
     boards: await db.select().from(board),

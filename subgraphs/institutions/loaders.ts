@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../kernel/db.ts';
-import { board, branch, location, offeredProgramme, provider, vendor } from './tables.ts';
+import { historyLoader } from './history.ts';
+import { board, branch, location, locationUse, offeredProgramme, provider, vendor } from './tables.ts';
 
 type RowOf<T extends PgTable> = T['$inferSelect'];
 
@@ -49,6 +50,11 @@ export function institutionLoaders(db: Db) {
     branchesOfLocation: many(db, branch, branch.locationCode, 'locationCode', branch.brin6),
     programmesOfProvider: many(db, offeredProgramme, offeredProgramme.providerCode, 'providerCode', offeredProgramme.id),
     programmesOfLocation: many(db, offeredProgramme, offeredProgramme.locationCode, 'locationCode', offeredProgramme.id),
+    locationUse: one(db, locationUse, locationUse.id, 'id'),
+    usesOfLocation: many(db, locationUse, locationUse.locationCode, 'locationCode', locationUse.startDate),
+    usesOfBranch: many(db, locationUse, locationUse.brin6, 'brin6', locationUse.startDate),
+    /** Changes per object, keyed `<entity>/<key>` (history.ts). */
+    history: historyLoader(db),
   };
 }
 

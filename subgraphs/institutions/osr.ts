@@ -79,7 +79,7 @@ export async function registerVendor(db: Db, viewer: Viewer, input: { documentId
 }
 
 /** The board of a vestiging (a BRIN6) or a whole school (a BRIN4), for the check that a board grants only for its own schools. */
-async function boardOf(tx: Db, school: string): Promise<string | undefined> {
+export async function boardOf(tx: Db, school: string): Promise<string | undefined> {
   if (school.length === 4) {
     const [row] = await tx.select({ board: provider.boardCode }).from(provider).where(eq(provider.brin4, school));
     return row?.board;

@@ -23,7 +23,11 @@ export interface RegisterState {
 }
 
 export type Entity = keyof RegisterState;
-export type ChangeKind = 'created' | 'closed' | 'reopened' | 'renamed' | 'moved' | 'readdressed' | 'updated';
+/**
+ * What a change did. `differs`: the school file says otherwise about an object a board maintains,
+ * recorded and not applied; `corrected`: the operator's correction (changes.ts).
+ */
+export type ChangeKind = 'created' | 'closed' | 'reopened' | 'renamed' | 'moved' | 'readdressed' | 'updated' | 'differs' | 'corrected';
 
 export interface Change {
   entity: Entity;
@@ -51,6 +55,12 @@ export const massClosureShare = 0.1;
  * new objects are created, objects missing from the file are closed with the day before the file's
  * reference date as their last day (never deleted), and returning ones are reopened. `initial` marks
  * the first load, whose objects existed before the register knew them: they get no start date.
+ *
+ * One source of truth (README, "RIO changes by boards"): the file creates and corrects every object no
+ * board maintains. Once a board changed an object (its `maintainer` is set), the file no longer
+ * writes it: where the file says otherwise (other fields, listed while ended, missing while open), the
+ * plan records a `differs` change for the operator, who may hand the object back to the file.
+ * Branches (BRIN6 recognitions) and boards stay the file's.
  */
 export function planImport(state: RegisterState, rows: SchoolFileRow[], referenceDate: string, initial: boolean, allowMassClosure = false): ImportPlan {
   const span = { startDate: initial ? null : referenceDate, lastDay: dayBefore(referenceDate) };
@@ -110,7 +120,7 @@ export function planImport(state: RegisterState, rows: SchoolFileRow[], referenc
   return plan;
 }
 
-type Desired = { [K in Entity]: Omit<RegisterState[K][number], 'startDate' | 'endDate'>[] };
+type Desired = { [K in Entity]: Omit<RegisterState[K][number], 'startDate' | 'endDate' | 'maintainer' | 'nameInUse'>[] };
 
 function desiredState(state: RegisterState, rows: SchoolFileRow[]): Desired {
   const byBrin6 = [...rows].sort((a, b) => a.brin6.localeCompare(b.brin6));
@@ -139,10 +149,17 @@ function desiredState(state: RegisterState, rows: SchoolFileRow[]): Desired {
     phone: row.phone,
     website: row.website,
   }));
+  // A programme a board registered at a place is the one the file means there, whatever its id.
+  const maintainedAt = new Map(
+    state.programmes
+      .filter((row) => row.maintainer !== null)
+      .sort((a, b) => ((a.startDate ?? '') < (b.startDate ?? '') ? -1 : 1))
+      .map((row) => [`${row.providerCode}/${row.locationCode}/${row.kind}`, row.id]),
+  );
   const programmes = new Map<string, Desired['programmes'][number]>();
   for (const { providerCode, locationCode } of branches) {
     // The file lists basisonderwijs only; speciaal basisonderwijs is published in another DUO file.
-    const id = offeredProgrammeIdFor(providerCode, locationCode, 'BASISONDERWIJS');
+    const id = maintainedAt.get(`${providerCode}/${locationCode}/BASISONDERWIJS`) ?? offeredProgrammeIdFor(providerCode, locationCode, 'BASISONDERWIJS');
     programmes.set(id, { id, providerCode, locationCode, kind: 'BASISONDERWIJS', name: 'Basisonderwijs' });
   }
   return { boards: [...boards.values()], locations, providers: [...providers.values()], branches, programmes: [...programmes.values()] };
@@ -177,6 +194,9 @@ function desiredLocations(known: LocationRow[], byBrin6: SchoolFileRow[]): Desir
 
 type Validity = { startDate: string | null; endDate: string | null };
 
+/** Whether a board maintains the row, so that the file only reports on it (`planImport`). */
+const maintained = (row: object) => (row as { maintainer?: string | null }).maintainer != null;
+
 function reconcile<K extends Entity>(
   plan: ImportPlan,
   entity: K,
@@ -205,7 +225,13 @@ function reconcile<K extends Entity>(
     }
     const changed = watched.filter(([field]) => before[field] !== next[field]);
     if (before.endDate === null && changed.length === 0) continue;
-    writes.push({ ...next, startDate: before.startDate, endDate: null } as Row);
+    if (maintained(before)) {
+      const fields = changed.map(([field]) => field as string);
+      const ended = before.endDate !== null ? { endDate: null } : {};
+      record(key, 'differs', pick(before, before.endDate !== null ? [...fields, 'endDate'] : fields), { ...pick(next, fields), ...ended });
+      continue;
+    }
+    writes.push({ ...before, ...next, startDate: before.startDate, endDate: null } as Row);
     if (before.endDate !== null) record(key, 'reopened', { endDate: before.endDate }, { endDate: null });
     for (const change of new Set(changed.map(([, kind]) => kind))) {
       const fields = changed.filter(([, kind]) => kind === change).map(([field]) => field);
@@ -214,6 +240,10 @@ function reconcile<K extends Entity>(
   }
   for (const [key, before] of current) {
     if (wanted.has(key) || before.endDate !== null) continue;
+    if (maintained(before)) {
+      record(key, 'differs', { endDate: null }, { endDate: span.lastDay });
+      continue;
+    }
     writes.push({ ...before, endDate: span.lastDay });
     record(key, 'closed', { endDate: null }, { endDate: span.lastDay });
   }
@@ -226,6 +256,7 @@ function pick(row: Record<string, unknown>, fields: string[]): Record<string, un
 function countBoardMoves(state: RegisterState, desired: Desired): number {
   const boardBefore = new Map(state.providers.map((row) => [row.code, row.boardCode]));
   const boardAfter = new Map(desired.providers.map((row) => [row.code, row.boardCode]));
+  for (const row of state.providers) if (maintained(row)) boardAfter.set(row.code, row.boardCode);
   const providerBefore = new Map(state.branches.filter((row) => row.endDate === null).map((row) => [row.brin6, row.providerCode]));
   return desired.branches.filter((row) => {
     const previous = providerBefore.get(row.brin6);

@@ -1,4 +1,4 @@
-import { date, integer, jsonb, pgSchema, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, date, integer, jsonb, pgSchema, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { documentTable } from '../../kernel/documents.ts';
 import { services } from '../../contracts/institutions.ts';
 
@@ -17,12 +17,17 @@ export const board = institutions.table('board', {
   ...validity,
 });
 
+/** Who maintains an object (migration 0004): null for the school file, else `board/<code>`. */
+const maintained = { maintainer: text('maintainer') };
+
 export const provider = institutions.table('provider', {
   code: text('code').primaryKey(),
   brin4: text('brin4').notNull(),
   name: text('name').notNull(),
+  nameInUse: text('name_in_use'),
   boardCode: text('board_code').notNull(),
   ...validity,
+  ...maintained,
 });
 
 export const location = institutions.table('location', {
@@ -35,6 +40,7 @@ export const location = institutions.table('location', {
   municipalityCode: text('municipality_code').notNull(),
   municipalityName: text('municipality_name'),
   ...validity,
+  ...maintained,
 });
 
 export const branch = institutions.table('branch', {
@@ -55,6 +61,17 @@ export const offeredProgramme = institutions.table('offered_programme', {
   kind: text('kind', { enum: ['BASISONDERWIJS', 'SPECIAAL_BASISONDERWIJS'] }).notNull(),
   name: text('name').notNull(),
   ...validity,
+  ...maintained,
+});
+
+/** Onderwijslocatiegebruik: a vestiging teaching at a location besides its address in the school file. */
+export const locationUse = institutions.table('location_use', {
+  id: uuid('id').primaryKey(),
+  brin6: text('brin6').notNull(),
+  locationCode: text('location_code').notNull(),
+  startDate: date('start_date').notNull(),
+  endDate: date('end_date'),
+  maintainer: text('maintainer').notNull(),
 });
 
 export const importRun = institutions.table('import_run', {
@@ -66,13 +83,20 @@ export const importRun = institutions.table('import_run', {
   counts: jsonb('counts').notNull(),
 });
 
-export const importChange = institutions.table('import_change', {
-  runId: integer('run_id').notNull(),
+/** Every change to an RIO object, by the school file, a board or the operator (history.ts). */
+export const change = institutions.table('change', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
   entity: text('entity').notNull(),
   key: text('key').notNull(),
   change: text('change').notNull(),
   before: jsonb('before'),
   after: jsonb('after'),
+  effectiveOn: date('effective_on'),
+  runId: integer('run_id'),
+  actor: text('actor').notNull(),
+  vendorOin: text('vendor_oin'),
+  reason: text('reason'),
+  recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
 export type BoardRow = typeof board.$inferSelect;
@@ -80,6 +104,8 @@ export type ProviderRow = typeof provider.$inferSelect;
 export type LocationRow = typeof location.$inferSelect;
 export type BranchRow = typeof branch.$inferSelect;
 export type OfferedProgrammeRow = typeof offeredProgramme.$inferSelect;
+export type LocationUseRow = typeof locationUse.$inferSelect;
+export type ChangeRow = typeof change.$inferSelect;
 
 export const vendor = institutions.table('vendor', {
   oin: text('oin').primaryKey(),

@@ -8,6 +8,7 @@ const row = (kind: RioObjectRow['kind'], code: string, extra: Partial<RioObjectR
   code,
   providerCode: null,
   locationCode: null,
+  brin6: null,
   postcode: null,
   municipalityCode: null,
   startDate: null,
@@ -39,6 +40,22 @@ describe('resolveBranch', () => {
   it('finds the branch active on the start date at the provider and location', () => {
     expect(resolveBranch(rio, reference, '2024-08-01')).toBe('16AH00');
     expect(resolveBranch(rio, reference, '2025-08-01')).toBe('16AH01');
+  });
+
+  it('finds the vestiging by a use of the location a board registered, while both the use and the vestiging are active', () => {
+    const elsewhere = { providerCode: '010A823', locationCode: '999X001', offeredProgrammeId: '6f1c0f2e-0000-4000-8000-000000000001' };
+    const objects = [
+      ...rio,
+      row('LOCATION', '999X001', { locationCode: '999X001' }),
+      row('OFFERED_PROGRAMME', elsewhere.offeredProgrammeId, { providerCode: '010A823', locationCode: '999X001' }),
+      row('LOCATION_USE', 'use-1', { brin6: '16AH00', locationCode: '999X001', startDate: '2024-01-01', endDate: '2024-12-31' }),
+    ];
+    expect(resolveBranch(objects, elsewhere, '2024-08-01')).toBe('16AH00');
+    expect(refusal(() => resolveBranch(objects, elsewhere, '2023-08-01')).message).toMatch(/No recognised branch/);
+    // 16AH00 ends on 2025-07-31, its use at the end of 2024: neither holds in 2025.
+    expect(refusal(() => resolveBranch(objects, elsewhere, '2025-01-06')).message).toMatch(/No recognised branch/);
+    // Another provider's vestiging using the location is not this provider's.
+    expect(refusal(() => resolveBranch(objects, { ...elsewhere, providerCode: '010A824' }, '2024-08-01')).message).toMatch(/RIO knows no provider/);
   });
 
   it.each([

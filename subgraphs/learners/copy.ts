@@ -12,12 +12,12 @@ import { rioObject, type RioObjectRow } from './tables.ts';
  * enrollment exchanges from January 2022 [S:20]), and this subgraph may not read institutions' tables.
  */
 export async function applyRioEvents(tx: Db, events: StoredEvent[]): Promise<void> {
-  const rows = latestRioStates(events).map(({ boardCode: _board, ...state }) => state);
+  const rows = latestRioStates(events).map(({ boardCode: _board, brin4: _brin4, ...state }) => state);
   await insertRows(
     tx,
     rioObject,
     rows,
-    sql`ON CONFLICT (kind, code) DO UPDATE SET provider_code = excluded.provider_code, location_code = excluded.location_code, postcode = excluded.postcode,
+    sql`ON CONFLICT (kind, code) DO UPDATE SET provider_code = excluded.provider_code, location_code = excluded.location_code, brin6 = excluded.brin6, postcode = excluded.postcode,
       municipality_code = excluded.municipality_code, start_date = excluded.start_date, end_date = excluded.end_date`,
   );
 }
@@ -31,7 +31,10 @@ export interface RioReference {
   offeredProgrammeId: string;
 }
 
-/** The RIO objects a set of enrollments refers to, and the branches at their provider and location, in one query. */
+/**
+ * The RIO objects a set of enrollments refers to, the branches at their provider and location, and the
+ * uses of their locations by vestigingen (a location a board registered) with those vestigingen, in one query.
+ */
 export async function loadRio(db: Db, references: RioReference[]): Promise<RioObjectRow[]> {
   if (references.length === 0) return [];
   const providers = [...new Set(references.map((reference) => reference.providerCode))];
@@ -46,6 +49,17 @@ export async function loadRio(db: Db, references: RioReference[]): Promise<RioOb
         and(eq(rioObject.kind, 'LOCATION'), inArray(rioObject.code, locations)),
         and(eq(rioObject.kind, 'OFFERED_PROGRAMME'), inArray(rioObject.code, programmes)),
         and(eq(rioObject.kind, 'BRANCH'), inArray(rioObject.providerCode, providers), inArray(rioObject.locationCode, locations)),
+        and(eq(rioObject.kind, 'LOCATION_USE'), inArray(rioObject.locationCode, locations)),
+        and(
+          eq(rioObject.kind, 'BRANCH'),
+          inArray(
+            rioObject.code,
+            db
+              .select({ brin6: sql<string>`${rioObject.brin6}` })
+              .from(rioObject)
+              .where(and(eq(rioObject.kind, 'LOCATION_USE'), inArray(rioObject.locationCode, locations))),
+          ),
+        ),
       ),
     );
 }
@@ -78,9 +92,7 @@ export function resolveBranch(rio: RioObjectRow[], reference: RioReference, star
       'offeredProgrammeId',
     );
   }
-  const branch = rio.find(
-    (row) => row.kind === 'BRANCH' && row.providerCode === reference.providerCode && row.locationCode === reference.locationCode && activeOn(row, startDate),
-  );
+  const branch = branchAt(rio, reference, startDate);
   if (!branch)
     throw new RegisterError(
       'BAD_USER_INPUT',
@@ -88,6 +100,15 @@ export function resolveBranch(rio: RioObjectRow[], reference: RioReference, star
       'locationCode',
     );
   return branch.code;
+}
+
+/** The vestiging of the provider active at the location on the day: by its address, or by a use of the location a board registered. */
+function branchAt(rio: RioObjectRow[], reference: RioReference, day: string): RioObjectRow | undefined {
+  const active = (row: RioObjectRow) => row.kind === 'BRANCH' && row.providerCode === reference.providerCode && activeOn(row, day);
+  const byAddress = rio.find((row) => active(row) && row.locationCode === reference.locationCode);
+  if (byAddress) return byAddress;
+  const uses = rio.filter((row) => row.kind === 'LOCATION_USE' && row.locationCode === reference.locationCode && activeOn(row, day));
+  return rio.find((row) => active(row) && uses.some((use) => use.brin6 === row.code));
 }
 
 /** The school postcodes and their municipalities: what a learner's residence is derived from. */

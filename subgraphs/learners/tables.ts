@@ -7,10 +7,12 @@ export const learners = pgSchema('learners');
 const moment = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const rioObject = learners.table('rio_object', {
-  kind: text('kind', { enum: ['PROVIDER', 'LOCATION', 'BRANCH', 'OFFERED_PROGRAMME'] }).notNull(),
+  kind: text('kind', { enum: ['PROVIDER', 'LOCATION', 'BRANCH', 'OFFERED_PROGRAMME', 'LOCATION_USE'] }).notNull(),
   code: text('code').notNull(),
   providerCode: text('provider_code'),
   locationCode: text('location_code'),
+  /** A location use's vestiging (migration 0010). */
+  brin6: text('brin6'),
   postcode: text('postcode'),
   municipalityCode: text('municipality_code'),
   startDate: date('start_date'),
