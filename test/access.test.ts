@@ -60,6 +60,8 @@ interface Fixtures {
   /** Expulsions at each step (WPO art 40.11): intended, intended with both hearings, decided, and one to withdraw. */
   expulsions: { intended: string; heard: string; decided: string; withdrawable: string };
   school: School;
+  /** A location the board registered for 16AH00, and a programme of 16AH's provider at its own address. */
+  rio: { locationCode: string; programmeId: string };
 }
 
 type Request = (f: Fixtures, n: number) => { query: string; variables?: Record<string, unknown> };
@@ -74,6 +76,8 @@ const enrollInput = (f: Fixtures, n: number) => ({
   group: 3,
   schoolEnrollmentNumber: `ACC${n}`,
 });
+
+const rioAddress = (houseNumber: string) => ({ street: 'Oosterstraat', houseNumber, postcode: '7822 HG', city: 'EMMEN', municipalityCode: '0114' });
 
 //                      vendor unmandated expired municipality other  board operator anonymous
 const matrix: [string, Request, Outcome[]][] = [
@@ -126,6 +130,75 @@ const matrix: [string, Request, Outcome[]][] = [
       variables: { input: { documentId: `access-${n}`, mandateId: f.mandateId, endDate: '2030-12-31' } },
     }),
     [F, F, F, F, F, ok, F, U],
+  ],
+  [
+    'registerLocation',
+    (_, n) => ({
+      query: 'mutation($input: RegisterLocationInput!) { registerLocation(input: $input) { id } }',
+      variables: { input: { documentId: `access-${n}`, brin6: '16AH00', address: rioAddress(`${100 + n}`), startDate: '2026-01-01' } },
+    }),
+    [ok, F, F, F, F, ok, F, U],
+  ],
+  [
+    'endLocation',
+    (f, n) => ({
+      query: 'mutation($input: EndLocationInput!) { endLocation(input: $input) { id } }',
+      variables: { input: { documentId: `access-${n}`, brin6: '16AH00', locationCode: f.rio.locationCode, endDate: addDays('2030-12-31', -n) } },
+    }),
+    [ok, F, F, F, F, ok, F, U],
+  ],
+  [
+    'registerOfferedProgramme',
+    (f, n) => ({
+      query: 'mutation($input: RegisterOfferedProgrammeInput!) { registerOfferedProgramme(input: $input) { id } }',
+      // One day each, so that no two overlap.
+      variables: {
+        input: {
+          documentId: `access-${n}`,
+          locationCode: f.rio.locationCode,
+          providerCode: f.school.providerCode,
+          kind: 'SPECIAAL_BASISONDERWIJS',
+          startDate: addDays('2027-01-01', n),
+          endDate: addDays('2027-01-01', n),
+        },
+      },
+    }),
+    [ok, F, F, F, F, ok, F, U],
+  ],
+  [
+    'endOfferedProgramme',
+    (f, n) => ({
+      query: 'mutation($input: EndOfferedProgrammeInput!) { endOfferedProgramme(input: $input) { id } }',
+      variables: { input: { documentId: `access-${n}`, offeredProgrammeId: f.rio.programmeId, endDate: addDays('2030-12-31', -n) } },
+    }),
+    [ok, F, F, F, F, ok, F, U],
+  ],
+  [
+    'renameProvider',
+    (f, n) => ({
+      query: 'mutation($input: RenameProviderInput!) { renameProvider(input: $input) { id } }',
+      variables: { input: { documentId: `access-${n}`, providerCode: f.school.providerCode, name: `OBS 't Eenspan ${n}`, startDate: today() } },
+    }),
+    [ok, F, F, F, F, ok, F, U],
+  ],
+  [
+    // To a board RIO does not know: those who may move the provider reach that check; nobody moves it.
+    'linkProviderToBoard',
+    (f, n) => ({
+      query: 'mutation($input: LinkProviderToBoardInput!) { linkProviderToBoard(input: $input) { id } }',
+      variables: { input: { documentId: `access-${n}`, providerCode: f.school.providerCode, boardCode: '099B998', startDate: today() } },
+    }),
+    [NF, F, F, F, F, NF, F, U],
+  ],
+  [
+    'correctRio',
+    (f, n) => ({
+      query: 'mutation($input: CorrectRioInput!) { correctRio(input: $input) { change { id } } }',
+      variables: {
+        input: { documentId: `access-${n}`, reason: 'Naam volgens het bestuur', offeredProgramme: { id: f.rio.programmeId, name: `Speciaal ${n}` } },
+      },
+    }),
+    [F, F, F, F, F, F, ok, U],
   ],
   [
     'identifyLearner',
@@ -400,6 +473,18 @@ describe('who may use which root field: the access matrix', () => {
       },
     });
     const expulsions = await expulsionFixtures(school, enroll);
+    const use = await call('board', 'mutation($input: RegisterLocationInput!) { registerLocation(input: $input) { location { code } } }', {
+      input: { documentId: 'fixture-location', brin6: '16AH00', address: rioAddress('99'), startDate: '2026-01-01' },
+    });
+    const programme = await call('board', 'mutation($input: RegisterOfferedProgrammeInput!) { registerOfferedProgramme(input: $input) { id } }', {
+      input: {
+        documentId: 'fixture-programme',
+        providerCode: school.providerCode,
+        locationCode: school.locationCode,
+        kind: 'SPECIAAL_BASISONDERWIJS',
+        startDate: '2026-01-01',
+      },
+    });
     fixtures = {
       pgn: main.pgn,
       enrollmentId: main.enrollmentId,
@@ -411,6 +496,7 @@ describe('who may use which root field: the access matrix', () => {
       signalId: signals.signals.edges[0].node.id,
       expulsions,
       school,
+      rio: { locationCode: use.registerLocation.location.code, programmeId: programme.registerOfferedProgramme.id },
     };
   });
   afterAll(() => system?.close());
