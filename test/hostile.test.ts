@@ -89,6 +89,9 @@ function inputs(valid: Record<string, unknown>, fields: Record<string, fc.Arbitr
   );
 }
 
+const rioAddress = (houseNumber: string) => ({ street: 'Oosterstraat', houseNumber, postcode: '7822 HG', city: 'EMMEN', municipalityCode: '0114' });
+const addressFields = { 'address.street': text, 'address.houseNumber': text, 'address.postcode': text, 'address.city': text, 'address.municipalityCode': text };
+
 /** Stands for a document id not used before: each run gets one of its own, unless a hostile one replaced it. */
 const freshDocument = 'fresh document';
 
@@ -168,6 +171,26 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       tokens.board,
     );
     fixture.mandate = granted.grantMandate.id;
+    const use = await ok<{ registerLocation: { location: { code: string } } }>(
+      'mutation($input: RegisterLocationInput!) { registerLocation(input: $input) { location { code } } }',
+      { input: { documentId: 'fixture-location', brin6: '16AH00', address: rioAddress('200'), startDate: '2026-01-01' } },
+      tokens.board,
+    );
+    fixture.location = use.registerLocation.location.code;
+    const programme = await ok<{ registerOfferedProgramme: { id: string } }>(
+      'mutation($input: RegisterOfferedProgrammeInput!) { registerOfferedProgramme(input: $input) { id } }',
+      {
+        input: {
+          documentId: 'fixture-programme',
+          providerCode: a.providerCode,
+          locationCode: a.locationCode,
+          kind: 'SPECIAAL_BASISONDERWIJS',
+          startDate: '2026-01-01',
+        },
+      },
+      tokens.board,
+    );
+    fixture.programme = programme.registerOfferedProgramme.id;
     // Expulsions at each step, each of its own enrollment (one under way per enrollment): the valid
     // input of each step finds its expulsion in the state that step takes.
     fixture.expellable = (await enroll(a, 4)).enrollLearner.enrollment.id;
@@ -224,7 +247,17 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
    * two compare what only their mutations write).
    */
   const written: Record<string, string[]> = {
-    institutions: ['institutions.vendor', 'institutions.mandate', 'institutions.document', '(SELECT count(*) FROM institutions.outbox)'],
+    institutions: [
+      'institutions.vendor',
+      'institutions.mandate',
+      'institutions.provider',
+      'institutions.location',
+      'institutions.location_use',
+      'institutions.offered_programme',
+      '(SELECT count(*) FROM institutions.change)',
+      'institutions.document',
+      '(SELECT count(*) FROM institutions.outbox)',
+    ],
     learners: [
       'learners.learner',
       'learners.learner_pgn',
@@ -382,6 +415,110 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
       viewer: 'board',
       inputs: () =>
         inputs({ documentId: freshDocument, mandateId: fixture.mandate!, endDate: '2026-12-31' }, { documentId: text, mandateId: id, endDate: day }),
+    },
+    {
+      mutation: 'registerLocation',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'RegisterLocationInput!',
+      viewer: 'board',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, brin6: '16AH00', address: rioAddress('300'), startDate: '2026-01-01', endDate: '2026-12-31' },
+          { documentId: text, brin6: id, ...addressFields, startDate: day, endDate: day },
+        ),
+    },
+    {
+      mutation: 'endLocation',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'EndLocationInput!',
+      viewer: 'board',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, brin6: '16AH00', locationCode: fixture.location!, endDate: '2030-01-01' },
+          { documentId: text, brin6: id, locationCode: id, endDate: day },
+        ),
+    },
+    {
+      mutation: 'registerOfferedProgramme',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'RegisterOfferedProgrammeInput!',
+      viewer: 'board',
+      inputs: () =>
+        inputs(
+          {
+            documentId: freshDocument,
+            providerCode: a.providerCode,
+            locationCode: fixture.location!,
+            kind: 'SPECIAAL_BASISONDERWIJS',
+            name: 'Speciaal basisonderwijs De Brug',
+            startDate: '2027-01-01',
+            endDate: '2027-06-30',
+          },
+          { documentId: text, providerCode: id, locationCode: id, kind: text, name: text, startDate: day, endDate: day },
+        ),
+    },
+    {
+      mutation: 'endOfferedProgramme',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'EndOfferedProgrammeInput!',
+      viewer: 'board',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, offeredProgrammeId: fixture.programme!, endDate: '2030-01-01' },
+          { documentId: text, offeredProgrammeId: id, endDate: day },
+        ),
+    },
+    {
+      mutation: 'renameProvider',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'RenameProviderInput!',
+      viewer: 'board',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, providerCode: a.providerCode, name: "OBS 't Eenspan", nameInUse: 'Het Eenspan', startDate: today() },
+          { documentId: text, providerCode: id, name: text, nameInUse: text, startDate: day },
+        ),
+    },
+    {
+      // To a board RIO does not know, so that no run moves the school away from the board the other cases act as.
+      mutation: 'linkProviderToBoard',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'LinkProviderToBoardInput!',
+      viewer: 'board',
+      inputs: () =>
+        inputs(
+          { documentId: freshDocument, providerCode: a.providerCode, boardCode: '099B998', startDate: today() },
+          { documentId: text, providerCode: id, boardCode: id, startDate: day },
+        ),
+    },
+    {
+      mutation: 'correctRio',
+      subgraph: 'institutions',
+      argument: 'input',
+      type: 'CorrectRioInput!',
+      viewer: 'operator',
+      inputs: () =>
+        inputs(
+          {
+            documentId: freshDocument,
+            reason: 'Naam volgens het bestuur',
+            offeredProgramme: { id: fixture.programme!, name: 'Speciaal', endDate: '2031-01-01' },
+          },
+          {
+            documentId: text,
+            reason: text,
+            'offeredProgramme.id': id,
+            'offeredProgramme.name': text,
+            'offeredProgramme.startDate': day,
+            'offeredProgramme.endDate': day,
+          },
+        ),
     },
     {
       mutation: 'identifyLearner',
