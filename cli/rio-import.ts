@@ -44,6 +44,13 @@ runCommand(async () => {
       const parts = Object.entries(counts).map(([change, n]) => `${change} ${n}`);
       if (parts.length) console.log(`  ${entity}: ${parts.join(', ')}`);
     }
+    const differing = Object.values(result.counts).reduce<number>((sum, counts) => sum + (typeof counts === 'number' ? 0 : (counts.differs ?? 0)), 0);
+    if (differing > 0) {
+      console.log(
+        `${differing} objects that boards maintain differ from the file and were left as the boards keep them (README, "RIO changes by boards"): ` +
+          `each object's history shows them as DIFFERS, and institutions.change holds them with run_id ${result.runId}. The operator corrects an object, or hands it back to the file (correctRio, returnToFile).`,
+      );
+    }
   } finally {
     await database.close();
   }

@@ -56,7 +56,9 @@ function enrollmentAndLearner(event: Change): Effect {
 /**
  * The classes, from what each subgraph's answers read (docs/architecture.md, "Events and subscriptions"):
  * - `rio`: the institutions subgraph's entities (branches, locations, providers, boards), RIO and the
- *   OSR mandates, changed only by the monthly RIO file and mandates, all in the institutions stream.
+ *   OSR mandates, changed only by the monthly RIO file, boards' changes, the operator's corrections
+ *   and mandates, all in the institutions stream (an import that only records where the file differs
+ *   writes the objects' events too: subgraphs/institutions/rules.ts).
  * - `funding`: the funding subgraph's fields of an enrollment (its funding status), which read every
  *   enrollment of its learner and the learner (one counts, another is a double enrollment), so funding
  *   tags each answer with its learner. From funding's own stream a changed status drops its

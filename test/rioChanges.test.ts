@@ -84,6 +84,13 @@ describe('a board keeps its part of RIO through the gateway', () => {
     expect(programme.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(programme).toMatchObject({ kind: 'BASISONDERWIJS', name: 'Basisonderwijs' });
 
+    // What a vendor's system reads to enroll there: the vestiging lists the location and the programme.
+    const listed = await system.query<{ branch: { locationUses: { location: { code: string } }[]; offeredProgrammes: { id: string }[] } }>(
+      '{ branch(brin6: "16AH00") { locationUses { location { code } } offeredProgrammes { id } } }',
+      { token: school.token },
+    );
+    expect(listed.data!.branch.locationUses.map((each) => each.location.code)).toContain(use.location.code);
+    expect(listed.data!.branch.offeredProgrammes.map((each) => each.id)).toEqual(expect.arrayContaining([school.offeredProgrammeId, programme.id]));
     const there = { ...school, locationCode: use.location.code, offeredProgrammeId: programme.id };
     // The learners register takes the change from the institutions stream a moment later.
     let enrolled: Awaited<ReturnType<typeof enroll>> | undefined;

@@ -296,7 +296,7 @@ export async function endLocation(
       .for('update');
     const use = uses.filter((row) => row.startDate <= endDate).sort((a, b) => (a.startDate < b.startDate ? 1 : -1))[0];
     if (!use) throw new RegisterError('NOT_FOUND', `Vestiging ${vestiging.brin6} has no use of location ${code} begun by ${endDate}`, 'locationCode');
-    if (use.endDate !== null && endDate > use.endDate) {
+    if (use.endDate !== null && endDate >= use.endDate) {
       throw new RegisterError('CONFLICT', `The use of location ${code} ends on ${use.endDate} already; register the location again to extend it`, 'endDate');
     }
     const ended = { ...use, endDate };

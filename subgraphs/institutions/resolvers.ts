@@ -287,8 +287,13 @@ export const resolvers: ResolverMap<Context> = {
     isMainBranch: (row: BranchRow) => row.brin6.endsWith('00'),
     locationUses: (row: BranchRow, _, { loaders }) => loaders.usesOfBranch.load(row.brin6),
     history: (row: BranchRow, _, context) => historyOf('branches', row.brin6, context),
-    offeredProgrammes: async (row: BranchRow, _, { loaders }) =>
-      (await loaders.programmesOfLocation.load(row.locationCode)).filter((programme) => programme.providerCode === row.providerCode),
+    // Its provider's programmes at its address, then at the locations it uses besides (README, "RIO changes by boards").
+    offeredProgrammes: async (row: BranchRow, _, { loaders }) => {
+      const uses = await loaders.usesOfBranch.load(row.brin6);
+      const places = [...new Set([row.locationCode, ...uses.map((use) => use.locationCode)])];
+      const programmes = await Promise.all(places.map((place) => loaders.programmesOfLocation.load(place)));
+      return programmes.flat().filter((programme) => programme.providerCode === row.providerCode);
+    },
   },
   OfferedProgramme: {
     __resolveReference: (ref: { id: string }, { loaders }) => loaders.offeredProgramme.load(ref.id),

@@ -229,6 +229,8 @@ function reconcile<K extends Entity>(
       const fields = changed.map(([field]) => field as string);
       const ended = before.endDate !== null ? { endDate: null } : {};
       record(key, 'differs', pick(before, before.endDate !== null ? [...fields, 'endDate'] : fields), { ...pick(next, fields), ...ended });
+      // Written again as it is, so that its event tells readers of its history (the gateway's cache) that it changed.
+      writes.push(before);
       continue;
     }
     writes.push({ ...before, ...next, startDate: before.startDate, endDate: null } as Row);
@@ -242,6 +244,7 @@ function reconcile<K extends Entity>(
     if (wanted.has(key) || before.endDate !== null) continue;
     if (maintained(before)) {
       record(key, 'differs', { endDate: null }, { endDate: span.lastDay });
+      writes.push(before);
       continue;
     }
     writes.push({ ...before, endDate: span.lastDay });
