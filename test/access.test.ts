@@ -179,16 +179,17 @@ const matrix: [string, Request, Outcome[]][] = [
       query: 'mutation($input: RenameProviderInput!) { renameProvider(input: $input) { id } }',
       variables: { input: { documentId: `access-${n}`, providerCode: f.school.providerCode, name: `OBS 't Eenspan ${n}`, startDate: today() } },
     }),
-    [ok, F, F, F, F, ok, F, U],
+    // The vendor acts for one vestiging; a provider's names are its whole school's (test/rioChanges.test.ts has the whole-school token).
+    [F, F, F, F, F, ok, F, U],
   ],
   [
-    // To a board RIO does not know: those who may move the provider reach that check; nobody moves it.
+    // To a board RIO does not know: the board, who may move the provider, reaches that check; nobody moves it.
     'linkProviderToBoard',
     (f, n) => ({
       query: 'mutation($input: LinkProviderToBoardInput!) { linkProviderToBoard(input: $input) { id } }',
       variables: { input: { documentId: `access-${n}`, providerCode: f.school.providerCode, boardCode: '099B998', startDate: today() } },
     }),
-    [NF, F, F, F, F, NF, F, U],
+    [F, F, F, F, F, NF, F, U],
   ],
   [
     'correctRio',

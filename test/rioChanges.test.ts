@@ -182,14 +182,32 @@ describe('a board keeps its part of RIO through the gateway', () => {
         codeOf(await mutate('linkProviderToBoard', { providerCode: school.providerCode, boardCode: otherBoard.board, startDate: today() }, token, '{ id }')),
       ).toBe('FORBIDDEN');
     }
-    // Nothing of it landed: the location has its one use, and the provider its board and name.
+    // A provider's names are its whole school's: not for a vendor acting for one vestiging, but with a whole-school token and mandate.
+    expect(
+      codeOf(await mutate('renameProvider', { providerCode: school.providerCode, name: 'Per vestiging', startDate: today() }, vendorToken, '{ id }')),
+    ).toBe('FORBIDDEN');
+    const wholeSchool = await system.query(
+      `mutation { grantMandate(input: { documentId: "rio-whole", brin4: "16AH", service: RIO, vendorOin: "${demoVendor.oin}", startDate: "2020-01-01" }) { id } }`,
+      { token: boardToken },
+    );
+    expect(wholeSchool.errors).toBeUndefined();
+    const schoolToken = await system.token({ role: 'VENDOR', vendorOin: demoVendor.oin, school: '16AH' });
+    const renamed = await mutate<{ renameProvider: { nameInUse: string } }>(
+      'renameProvider',
+      { providerCode: school.providerCode, name: "Openbare Basisschool 't Eenspan", nameInUse: "'t Eenspan", startDate: today() },
+      schoolToken,
+      '{ nameInUse }',
+    );
+    expect(renamed.errors).toBeUndefined();
+    expect(renamed.data?.renameProvider.nameInUse).toBe("'t Eenspan");
+    // Nothing of the refused changes landed: the location has its one use, and the provider its board and name.
     const after = await system.query<{ location: { uses: unknown[] }; provider: { name: string; board: { code: string } } }>(
       'query($code: ID!, $provider: ID!) { location(code: $code) { uses { id } } provider(code: $provider) { name board { code } } }',
       { variables: { code: use.location.code, provider: school.providerCode } },
     );
     expect(after.data!.location.uses).toHaveLength(1);
     expect(after.data!.provider.board.code).toBe(board);
-    expect(after.data!.provider.name).not.toBe('Overgenomen');
+    expect(after.data!.provider.name).toBe("Openbare Basisschool 't Eenspan");
   });
 
   it('refuses a change that does not fit, naming the field, and changes nothing', async () => {

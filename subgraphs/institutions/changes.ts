@@ -5,7 +5,6 @@ import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
 import {
-  brin4Of,
   covers,
   parseBoardCode,
   parseBrin6,
@@ -79,12 +78,29 @@ const maintainerOf = (acting: Acting) => `board/${acting.board}`;
 
 /** A board changes its own providers only; a vendor those of the school it acts for. */
 function checkProvider(acting: Acting, row: ProviderRow): void {
-  const own = acting.school === null ? row.boardCode === acting.board : row.brin4 === brin4Of(acting.school);
+  // A school is a vestiging (BRIN6) or a whole school (BRIN4): either way its first four characters are its BRIN4.
+  const own = acting.school === null ? row.boardCode === acting.board : row.brin4 === acting.school.slice(0, 4);
   if (!own) {
     const who = acting.school === null ? `board ${acting.board}` : `a vendor acting for ${acting.school}`;
     throw new RegisterError('FORBIDDEN', `Provider ${row.code} (${row.brin4}) is of board ${row.boardCode}; ${who} changes its own only`);
   }
 }
+
+/**
+ * A provider's names and board are its whole school's: a vendor changes them only when it acts for the
+ * whole school (a BRIN4 token, with a mandate for the whole school), not for one vestiging.
+ */
+function checkWholeSchool(acting: Acting): void {
+  if (acting.school !== null && acting.school.length !== 4) {
+    throw new RegisterError(
+      'FORBIDDEN',
+      `A provider's names and board are the whole school's; a vendor acting for vestiging ${acting.school} changes that vestiging's locations and programmes only`,
+    );
+  }
+}
+
+/** Whether the acting party may act at a place a vestiging teaches at: a vendor acting for one vestiging, at that vestiging's only. */
+const actsFor = (acting: Acting, parent: Parent) => acting.school === null || covers(acting.school, parent.brin6);
 
 async function ownProvider(tx: Db, acting: Acting, code: string, field: string): Promise<ProviderRow> {
   const [row] = await tx.select().from(provider).where(eq(provider.code, code)).for('update');
@@ -327,11 +343,15 @@ export async function endLocation(
   });
 }
 
-/** What holds a location besides one use: the other uses of it, and the vestigingen whose address it is, each with its provider and period. */
-async function parentsAt(tx: Db, code: string, except: string | null): Promise<(Period & { providerCode: string })[]> {
+/** A vestiging teaching at a location, by its address or a use of it, over the period both hold. */
+type Parent = Period & { providerCode: string; brin6: string };
+
+/** What holds a location besides one use: the other uses of it, and the vestigingen whose address it is. */
+async function parentsAt(tx: Db, code: string, except: string | null): Promise<Parent[]> {
   const uses = await tx
     .select({
       providerCode: branch.providerCode,
+      brin6: branch.brin6,
       startDate: locationUse.startDate,
       endDate: locationUse.endDate,
       id: locationUse.id,
@@ -342,7 +362,7 @@ async function parentsAt(tx: Db, code: string, except: string | null): Promise<(
     .innerJoin(branch, eq(branch.brin6, locationUse.brin6))
     .where(eq(locationUse.locationCode, code));
   const addresses = await tx
-    .select({ providerCode: branch.providerCode, startDate: branch.startDate, endDate: branch.endDate })
+    .select({ providerCode: branch.providerCode, brin6: branch.brin6, startDate: branch.startDate, endDate: branch.endDate })
     .from(branch)
     .where(eq(branch.locationCode, code));
   return [
@@ -350,6 +370,7 @@ async function parentsAt(tx: Db, code: string, except: string | null): Promise<(
       .filter((use) => use.id !== except)
       .map((use) => ({
         providerCode: use.providerCode,
+        brin6: use.brin6,
         startDate: use.branchStart !== null && use.branchStart > use.startDate ? use.branchStart : use.startDate,
         endDate: use.endDate === null ? use.branchEnd : use.branchEnd === null || use.endDate < use.branchEnd ? use.endDate : use.branchEnd,
       })),
@@ -357,13 +378,7 @@ async function parentsAt(tx: Db, code: string, except: string | null): Promise<(
   ];
 }
 
-async function refuseOrphanedProgrammes(
-  tx: Db,
-  providerCode: string,
-  code: string,
-  endDate: string,
-  others: (Period & { providerCode: string })[],
-): Promise<void> {
+async function refuseOrphanedProgrammes(tx: Db, providerCode: string, code: string, endDate: string, others: Parent[]): Promise<void> {
   const programmes = await tx
     .select()
     .from(offeredProgramme)
@@ -413,7 +428,7 @@ export async function registerOfferedProgramme(db: Db, viewer: Viewer, input: Re
     const period = periodOf(input);
     if (!within(period, owner)) throw badInput('startDate', `Provider ${owner.code} is active from ${describe(owner)}; the programme must fall within it`);
     if (!within(period, place)) throw badInput('startDate', `Location ${code} is active from ${describe(place)}; the programme must fall within it`);
-    const parents = (await parentsAt(tx, code, null)).filter((parent) => parent.providerCode === owner.code);
+    const parents = (await parentsAt(tx, code, null)).filter((parent) => parent.providerCode === owner.code && actsFor(acting, parent));
     if (!parents.some((parent) => within(period, parent))) {
       throw new RegisterError(
         'CONFLICT',
@@ -463,6 +478,10 @@ export async function endOfferedProgramme(
     const [row] = await tx.select().from(offeredProgramme).where(eq(offeredProgramme.id, id)).for('update');
     if (!row) throw new RegisterError('NOT_FOUND', `RIO knows no offered programme ${id}`, 'offeredProgrammeId');
     await ownProvider(tx, acting, row.providerCode, 'offeredProgrammeId');
+    const parents = await parentsAt(tx, row.locationCode, null);
+    if (acting.school !== null && !parents.some((parent) => parent.providerCode === row.providerCode && actsFor(acting, parent))) {
+      throw new RegisterError('FORBIDDEN', `Offered programme ${id} is at a location where vestiging ${acting.school} does not teach`, 'offeredProgrammeId');
+    }
     if (row.startDate !== null && endDate < row.startDate) throw badInput('endDate', `The programme starts on ${row.startDate}; it cannot end before that`);
     if (row.endDate !== null && endDate >= row.endDate) {
       throw new RegisterError('CONFLICT', `The programme ends on ${row.endDate} already; register it again to offer it longer`, 'endDate');
@@ -485,6 +504,7 @@ export async function renameProvider(
   return once(db, document, senderOf(viewer), 'renameProvider', input, async (tx) => {
     await lockRio(tx);
     const acting = await actingIn(tx, viewer);
+    checkWholeSchool(acting);
     const row = await ownProvider(tx, acting, parseProviderCode(input.providerCode, 'providerCode'), 'providerCode');
     const name = parseText(input.name, 'name', textKinds.organisationName);
     if (!name) throw badInput('name', 'A provider needs a name');
@@ -519,6 +539,7 @@ export async function linkProviderToBoard(
   return once(db, document, senderOf(viewer), 'linkProviderToBoard', input, async (tx) => {
     await lockRio(tx);
     const acting = await actingIn(tx, viewer);
+    checkWholeSchool(acting);
     const row = await ownProvider(tx, acting, parseProviderCode(input.providerCode, 'providerCode'), 'providerCode');
     const target = parseBoardCode(input.boardCode, 'boardCode');
     const day = await effectiveDay(tx, row, input.startDate);
