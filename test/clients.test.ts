@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readOperations } from '../gateway/composition.ts';
+import { addDays } from '../kernel/calendar.ts';
 import { startSystem, type RunningSystem } from '../system/start.ts';
 import { projectRoot, readConfig, type Config } from '../kernel/config.ts';
 import { silentLogger } from '../kernel/logging.ts';
@@ -99,6 +100,8 @@ describe('the curl examples (docs/clients/*.sh)', () => {
       NEW_SCHOOL_TOKEN: await school('03WU00'),
       MUNICIPALITY_TOKEN: await system.token({ role: 'MUNICIPALITY', municipality: '0114' }),
       BOARD_TOKEN: await system.token({ role: 'BOARD', board: '041B624' }),
+      RIO_BOARD_TOKEN: await system.token({ role: 'BOARD', board: '042B554' }),
+      RIO_SCHOOL_TOKEN: await school('12LU00'),
       OPERATOR_TOKEN: await system.token({ role: 'OPERATOR' }),
     });
   });
@@ -261,6 +264,37 @@ describe('the curl examples (docs/clients/*.sh)', () => {
       { id: `${report.id}/1`, from: 'REGISTERED', to: 'IN_TREATMENT', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Home visit planned' },
       { id: `${report.id}/2`, from: 'IN_TREATMENT', to: 'CLOSED', byRole: 'MUNICIPALITY', by: 'municipality/0114', note: 'Back at school every morning' },
     ]);
+  });
+
+  it('rio-board.sh opens a location with a programme that the school enrolls at, fundable; once the board ends the programme the status changes and a later start is refused; run again, the same answers', async () => {
+    const [opened, offered, enrolled, ended, status, late, place] = await run('rio-board.sh');
+    const use = opened!.data!.registerLocation;
+    expect(use).toMatchObject({ startDate: '2024-08-01', endDate: null, branch: { brin6: '12LU00' }, location: { maintainedBy: 'board/042B554' } });
+    expect(use.location.code).toMatch(/^\d{3}X\d{3}$/);
+    expect(offered!.data!.registerOfferedProgramme).toMatchObject({
+      kind: 'BASISONDERWIJS',
+      name: 'Basisonderwijs',
+      endDate: null,
+      maintainedBy: 'board/042B554',
+    });
+    expect(enrolled!.errors).toBeUndefined();
+    expect(enrolled!.data!.enrollLearner.enrollment).toMatchObject({
+      branch: { brin6: '12LU00' },
+      location: { code: use.location.code },
+      fundingStatus: { countDate, outcome: 'FUNDABLE', reasons: [] },
+    });
+    expect(ended!.data!.endOfferedProgramme.endDate).toBe(addDays(today(), -1));
+    expect(status!.data!.enrollment.fundingStatus).toMatchObject({ countDate, outcome: 'NOT_FUNDABLE' });
+    expect(late!.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'offeredProgrammeId' });
+    expect(place!.data!.location.uses).toEqual([expect.objectContaining({ branch: { id: '12LU00', brin6: '12LU00' }, endDate: null })]);
+    expect(place!.data!.location.history.map((change: { kind: string; by: string }) => [change.kind, change.by])).toEqual([['CREATED', 'board/042B554']]);
+
+    // Each change is a document received once: the same location, programme and enrollment, the programme ended already.
+    const [openedAgain, offeredAgain, enrolledAgain, endedAgain] = await run('rio-board.sh');
+    expect(openedAgain!.data).toEqual(opened!.data);
+    expect(offeredAgain!.data!.registerOfferedProgramme).toMatchObject({ id: offered!.data!.registerOfferedProgramme.id, endDate: addDays(today(), -1) });
+    expect(enrolledAgain!.data!.enrollLearner.enrollment.id).toBe(enrolled!.data!.enrollLearner.enrollment.id);
+    expect(endedAgain!.data).toEqual(ended!.data);
   });
 
   it("rio.sh looks up a branch and the RIO objects behind its codes, pages through Emmen's open schools each once in BRIN6 order, and gets OK for the demo vendor's mandate", async () => {

@@ -119,20 +119,20 @@ async function ownBranch(tx: Db, acting: Acting, brin6: string): Promise<{ branc
   return row;
 }
 
-export interface Period {
+interface Period {
   startDate: string | null;
   endDate: string | null;
 }
 
 /** Whether `inner` lies within `outer`; a null start is "since before the register knew", a null end "open". */
-export const within = (inner: Period, outer: Period) =>
+const within = (inner: Period, outer: Period) =>
   (outer.startDate === null || (inner.startDate !== null && inner.startDate >= outer.startDate)) &&
   (outer.endDate === null || (inner.endDate !== null && inner.endDate <= outer.endDate));
 
-export const overlaps = (a: Period, b: Period) =>
+const overlaps = (a: Period, b: Period) =>
   (a.endDate === null || b.startDate === null || a.endDate >= b.startDate) && (b.endDate === null || a.startDate === null || b.endDate >= a.startDate);
 
-const describe = (period: Period) => `${period.startDate ?? 'the start'} to ${period.endDate ?? 'open end'}`;
+const spanOf = (period: Period) => `${period.startDate ?? 'the start'} to ${period.endDate ?? 'open end'}`;
 
 function periodOf(input: { startDate: string; endDate?: string | null }): { startDate: string; endDate: string | null } {
   const startDate = parseDay(input.startDate, 'startDate');
@@ -214,7 +214,7 @@ export async function registerLocation(db: Db, viewer: Viewer, input: RegisterLo
     const period = periodOf(input);
     const address = parseAddress(input.address);
     if (!within(period, vestiging))
-      throw badInput('startDate', `Vestiging ${vestiging.brin6} is recognised from ${describe(vestiging)}; the use must fall within it`);
+      throw badInput('startDate', `Vestiging ${vestiging.brin6} is recognised from ${spanOf(vestiging)}; the use must fall within it`);
     const addressKey = addressKeyOf(address.postcode, address.houseNumber);
     const [known] = await tx.select().from(location).where(eq(location.addressKey, addressKey)).for('update');
     if (known?.code === vestiging.locationCode) {
@@ -232,7 +232,7 @@ export async function registerLocation(db: Db, viewer: Viewer, input: RegisterLo
       .where(and(eq(locationUse.brin6, vestiging.brin6), eq(locationUse.locationCode, place.code)));
     const overlapping = uses.find((use) => overlaps(use, period));
     if (overlapping)
-      throw new RegisterError('CONFLICT', `Vestiging ${vestiging.brin6} uses location ${place.code} from ${describe(overlapping)} already`, 'startDate');
+      throw new RegisterError('CONFLICT', `Vestiging ${vestiging.brin6} uses location ${place.code} from ${spanOf(overlapping)} already`, 'startDate');
     const use: LocationUseRow = { id: randomUUID(), brin6: vestiging.brin6, locationCode: place.code, ...period, maintainer: maintainerOf(acting) };
     await tx.insert(locationUse).values(use);
     changes.push({ entity: 'locationUses', key: use.id, change: 'created', before: null, after: use, effectiveOn: use.startDate });
@@ -426,8 +426,8 @@ export async function registerOfferedProgramme(db: Db, viewer: Viewer, input: Re
     const kind = input.kind as OfferedProgrammeRow['kind'];
     const name = parseOptionalText(input.name, 'name', textKinds.organisationName) || programmeNames[kind];
     const period = periodOf(input);
-    if (!within(period, owner)) throw badInput('startDate', `Provider ${owner.code} is active from ${describe(owner)}; the programme must fall within it`);
-    if (!within(period, place)) throw badInput('startDate', `Location ${code} is active from ${describe(place)}; the programme must fall within it`);
+    if (!within(period, owner)) throw badInput('startDate', `Provider ${owner.code} is active from ${spanOf(owner)}; the programme must fall within it`);
+    if (!within(period, place)) throw badInput('startDate', `Location ${code} is active from ${spanOf(place)}; the programme must fall within it`);
     const parents = (await parentsAt(tx, code, null)).filter((parent) => parent.providerCode === owner.code && actsFor(acting, parent));
     if (!parents.some((parent) => within(period, parent))) {
       throw new RegisterError(
@@ -444,7 +444,7 @@ export async function registerOfferedProgramme(db: Db, viewer: Viewer, input: Re
     if (overlapping)
       throw new RegisterError(
         'CONFLICT',
-        `Provider ${owner.code} offers ${kind} at ${code} from ${describe(overlapping)} already (${overlapping.id})`,
+        `Provider ${owner.code} offers ${kind} at ${code} from ${spanOf(overlapping)} already (${overlapping.id})`,
         'startDate',
       );
     const row: OfferedProgrammeRow = {

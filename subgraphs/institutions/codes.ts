@@ -6,6 +6,12 @@ import { createHash } from 'node:crypto';
  * the register derives them: the same input gives the same code on every machine, and the BRIN key
  * stays beside each code. Formats: board `\d{3}B\d{3}`, provider `\d{3}A\d{3}`, location
  * `\d{3}X\d{3}`, offered programme a UUID.
+ *
+ * The register issues codes for what a board's change makes (changes.ts): a new location the code its
+ * address hashes to, passing over every code any location ever had (rows are never deleted), so no code
+ * is given twice and a later file that lists the address takes this location by its address; an
+ * offered programme or a location use a random (version 4) UUID, never one of the name-based (version
+ * 5) ids below.
  */
 
 const sixDigits = (value: number) => String(value).padStart(6, '0');
