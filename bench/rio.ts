@@ -41,24 +41,30 @@ try {
   const figures = { registerLocation: [] as number[], registerOfferedProgramme: [] as number[], enrollableAfter: [] as number[], tries: [] as number[] };
   for (let n = 0; n < changes; n++) {
     const [opened, openMs] = await timed(() =>
-      system.query<{ registerLocation: { location: { code: string } } }>('mutation($input: RegisterLocationInput!) { registerLocation(input: $input) { location { code } } }', {
-        token: board,
-        variables: {
-          input: {
-            documentId: `bench-location-${n}`,
-            brin6: '16AH00',
-            address: { street: 'Benchstraat', houseNumber: String(n + 1), postcode: '7822 HH', city: 'EMMEN', municipalityCode: '0114' },
-            startDate: '2024-08-01',
+      system.query<{ registerLocation: { location: { code: string } } }>(
+        'mutation($input: RegisterLocationInput!) { registerLocation(input: $input) { location { code } } }',
+        {
+          token: board,
+          variables: {
+            input: {
+              documentId: `bench-location-${n}`,
+              brin6: '16AH00',
+              address: { street: 'Benchstraat', houseNumber: String(n + 1), postcode: '7822 HH', city: 'EMMEN', municipalityCode: '0114' },
+              startDate: '2024-08-01',
+            },
           },
         },
-      }),
+      ),
     );
     const locationCode = opened.data!.registerLocation.location.code;
     const [offered, offerMs] = await timed(() =>
-      system.query<{ registerOfferedProgramme: { id: string } }>('mutation($input: RegisterOfferedProgrammeInput!) { registerOfferedProgramme(input: $input) { id } }', {
-        token: board,
-        variables: { input: { documentId: `bench-programme-${n}`, providerCode: '010A823', locationCode, kind: 'BASISONDERWIJS', startDate: '2024-08-01' } },
-      }),
+      system.query<{ registerOfferedProgramme: { id: string } }>(
+        'mutation($input: RegisterOfferedProgrammeInput!) { registerOfferedProgramme(input: $input) { id } }',
+        {
+          token: board,
+          variables: { input: { documentId: `bench-programme-${n}`, providerCode: '010A823', locationCode, kind: 'BASISONDERWIJS', startDate: '2024-08-01' } },
+        },
+      ),
     );
     const start = performance.now();
     let tries = 0;
