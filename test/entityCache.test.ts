@@ -6,7 +6,7 @@ import { addDays } from '../kernel/calendar.ts';
 import { today } from '../kernel/scalars.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
 import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
-import { bsnFor, enrollmentInput, importPersonLines, personLine, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
+import { bsnFor, enrollmentInput, eventually, importPersonLines, personLine, schoolAt, startTestSystem, type School, type TestSystem } from './harness.ts';
 
 /*
  * The gateway's entity cache (gateway/cache.ts) answers an entity from memory until the event that
@@ -146,6 +146,55 @@ describe("the gateway's entity cache", () => {
       await rm(folder, { recursive: true });
     }
     expect((await name(a.token)).data!.enrollment.branch.name).toBe(`${before} (vernoemd)`);
+  });
+
+  it("drops a location whose history an import changed though it wrote nothing else: a board's location the file does not list", async () => {
+    const board = await system.token({ role: 'BOARD', board: '042B830' });
+    const opened = await system.query<{ registerLocation: { location: { code: string } } }>(
+      'mutation($input: RegisterLocationInput!) { registerLocation(input: $input) { location { code } } }',
+      {
+        token: board,
+        variables: {
+          input: {
+            documentId: 'cache-location',
+            brin6: a.brin6,
+            address: { street: 'Cachestraat', houseNumber: '1', postcode: '7822 HH', city: 'EMMEN', municipalityCode: '0114' },
+            startDate: '2024-08-01',
+          },
+        },
+      },
+    );
+    const locationCode = opened.data!.registerLocation.location.code;
+    const offered = await system.query<{ registerOfferedProgramme: { id: string } }>(
+      'mutation($input: RegisterOfferedProgrammeInput!) { registerOfferedProgramme(input: $input) { id } }',
+      {
+        token: board,
+        variables: { input: { documentId: 'cache-programme', providerCode: a.providerCode, locationCode, kind: 'BASISONDERWIJS', startDate: '2024-08-01' } },
+      },
+    );
+    const there = { ...a, locationCode, offeredProgrammeId: offered.data!.registerOfferedProgramme.id };
+    let id = '';
+    await eventually('the learners register to take the enrollment at the new location', async () => {
+      id = (await enroll(there)).id;
+    });
+    const kinds = async () =>
+      (
+        await system.query<{ enrollment: { location: { history: { kind: string }[] } } }>(
+          'query($id: ID!) { enrollment(id: $id) { location { history { kind } } } }',
+          {
+            token: a.token,
+            variables: { id },
+          },
+        )
+      ).data!.enrollment.location.history.map((change) => change.kind);
+    expect(await kinds()).toEqual(['CREATED']);
+    const rio = await hits('rio');
+    expect(await kinds()).toEqual(['CREATED']);
+    expect(await hits('rio')).toBeGreaterThan(rio);
+
+    // The file does not list the board's location: the import records the difference, and writes nothing else.
+    await importSchoolFile(system.system.database!.db, bundledSchoolFile, { referenceDate: today() });
+    expect(await kinds()).toEqual(['CREATED', 'DIFFERS']);
   });
 
   it("keeps one viewer's answers from another: the municipality the learner lives in is not given the school's cached status", async () => {
