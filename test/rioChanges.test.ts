@@ -418,5 +418,16 @@ describe('a board keeps its part of RIO through the gateway', () => {
       },
     });
     expect(codeOf(both)).toBe('BAD_USER_INPUT');
+
+    // A location: its town corrected; its address refused where another location has that address (one per address).
+    const other = (await schoolAt(system, '03WU00')).locationCode;
+    const correctLocation = (documentId: string, location: Record<string, unknown>) =>
+      system.query<{ correctRio: { location: { address: { city: string } } } }>(
+        'mutation($input: CorrectRioInput!) { correctRio(input: $input) { location { address { city } } } }',
+        { variables: { input: { documentId, reason: 'Plaatsnaam volgens de BAG', location: { code: other, ...location } } } },
+      );
+    expect((await correctLocation('town', { city: '2e Exloërmond' })).data!.correctRio.location.address.city).toBe('2e Exloërmond');
+    const taken = await correctLocation('taken', { postcode: '7822 HG', houseNumber: '58' });
+    expect({ code: codeOf(taken), field: taken.errors?.[0]?.extensions?.field }).toEqual({ code: 'CONFLICT', field: 'location.postcode' });
   });
 });

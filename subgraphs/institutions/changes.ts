@@ -175,10 +175,14 @@ export interface AddressInput {
 // BAG: a house number of 1 to 99999, then an optional letter and an addition of up to four letters or digits.
 const houseNumberPattern = /^[1-9][0-9]{0,4}(?:[ -]?[A-Za-z])?(?:[ -]?[A-Za-z0-9]{1,4})?$/;
 
+export function parseHouseNumber(value: string, field: string): string {
+  const houseNumber = value.trim();
+  if (!houseNumberPattern.test(houseNumber)) throw badInput(field, 'A house number is 1 to 99999 with an optional letter and addition, e.g. 3, 3A or 3-2');
+  return houseNumber;
+}
+
 export function parseAddress(input: AddressInput, prefix = 'address') {
-  const houseNumber = input.houseNumber.trim();
-  if (!houseNumberPattern.test(houseNumber))
-    throw badInput(`${prefix}.houseNumber`, 'A house number is 1 to 99999 with an optional letter and addition, e.g. 3, 3A or 3-2');
+  const houseNumber = parseHouseNumber(input.houseNumber, `${prefix}.houseNumber`);
   const street = parseText(input.street, `${prefix}.street`, textKinds.placeName);
   const city = parseText(input.city, `${prefix}.city`, textKinds.placeName);
   if (!street) throw badInput(`${prefix}.street`, 'An address needs a street');

@@ -7,7 +7,7 @@ import { parseBoardCode, parseLocationCode, parseMunicipalityCode, parseOfferedP
 import { parseDay } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
-import { commit, parseAddress } from './changes.ts';
+import { commit, parseHouseNumber } from './changes.ts';
 import { addressKeyOf } from './codes.ts';
 import type { Writes } from './events.ts';
 import type { HistoryEntity } from './history.ts';
@@ -63,10 +63,9 @@ const targets = {
     key: location.code,
     parseKey: parseLocationCode,
     keyField: 'code',
-    // The address as a whole is checked again after the correction (`checkCorrected`).
     fields: {
       street: place,
-      houseNumber: (value: string) => value,
+      houseNumber: parseHouseNumber,
       postcode: parsePostcode,
       city: place,
       municipalityCode: parseMunicipalityCode,
@@ -145,8 +144,8 @@ async function checkCorrected(tx: Db, target: CorrectionTarget, row: Record<stri
     if (!known) throw new RegisterError('NOT_FOUND', `RIO knows no board ${String(next.boardCode)}`, 'provider.boardCode');
   }
   if (target === 'location') {
-    const address = parseAddress(next as never, 'location');
-    Object.assign(next, address, { addressKey: addressKeyOf(address.postcode, address.houseNumber) });
+    // Only the fields given were parsed: an address the file wrote in a form of its own (3-A/B) stays as it is.
+    next.addressKey = addressKeyOf(next.postcode as string, next.houseNumber as string);
     if (next.addressKey !== row.addressKey) {
       const [other] = await tx
         .select({ code: location.code })
