@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../kernel/calendar.ts';
 import { today } from '../kernel/scalars.ts';
 import { currentCountDate } from '../subgraphs/funding/rules.ts';
+import { bundledSchoolFile, importSchoolFile } from '../subgraphs/institutions/import.ts';
 import { demoVendor } from '../subgraphs/institutions/osr.ts';
 import { enrollmentInput, eventually, schoolAt, startTestSystem, type GraphQLResponse, type School, type TestSystem } from './harness.ts';
 
@@ -418,6 +419,21 @@ describe('a board keeps its part of RIO through the gateway', () => {
       },
     });
     expect(codeOf(both)).toBe('BAD_USER_INPUT');
+
+    // A board, which the school file names not at all, is named; its name stays through the next file.
+    const named = await system.query<{ correctRio: { board: { name: string; history: { kind: string; reason: string }[] } } }>(
+      'mutation($input: CorrectRioInput!) { correctRio(input: $input) { board { name history { kind reason } } } }',
+      {
+        variables: {
+          input: { documentId: 'board-name', reason: 'Naam uit het handelsregister', board: { code: board, name: 'Stichting Openbaar Onderwijs Emmen' } },
+        },
+      },
+    );
+    expect(named.data!.correctRio.board.name).toBe('Stichting Openbaar Onderwijs Emmen');
+    expect(named.data!.correctRio.board.history.at(-1)).toEqual({ kind: 'CORRECTED', reason: 'Naam uit het handelsregister' });
+    await importSchoolFile(system.system.database!.db, bundledSchoolFile, { referenceDate: today() });
+    const kept = await system.query<{ board: { name: string } }>('query($code: ID!) { board(code: $code) { name } }', { variables: { code: board } });
+    expect(kept.data!.board.name).toBe('Stichting Openbaar Onderwijs Emmen');
 
     // A location: its town corrected; its address refused where another location has that address (one per address).
     const other = (await schoolAt(system, '03WU00')).locationCode;

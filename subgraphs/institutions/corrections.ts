@@ -3,7 +3,16 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../kernel/db.ts';
 import { once } from '../../kernel/documents.ts';
 import { badInput, RegisterError } from '../../kernel/errors.ts';
-import { parseBoardCode, parseLocationCode, parseMunicipalityCode, parseOfferedProgrammeId, parsePostcode, parseProviderCode } from '../../kernel/ids/index.ts';
+import {
+  parseBoardCode,
+  parseBrin6,
+  parseUuid,
+  parseLocationCode,
+  parseMunicipalityCode,
+  parseOfferedProgrammeId,
+  parsePostcode,
+  parseProviderCode,
+} from '../../kernel/ids/index.ts';
 import { parseDay } from '../../kernel/scalars.ts';
 import { parseText, textKinds } from '../../kernel/text.ts';
 import type { Viewer } from '../../kernel/viewer.ts';
@@ -12,7 +21,7 @@ import { addressKeyOf } from './codes.ts';
 import type { Writes } from './events.ts';
 import type { HistoryEntity } from './history.ts';
 import { lockRio } from './import.ts';
-import { board, document, location, offeredProgramme, provider } from './tables.ts';
+import { board, branch, document, location, locationUse, offeredProgramme, provider } from './tables.ts';
 
 /*
  * The operator's corrections of RIO (README, "RIO changes by boards"): any field of a provider, a
@@ -30,6 +39,7 @@ const name = (value: string, field: string) => {
   if (!text) throw badInput(field, 'A name cannot be empty');
   return text;
 };
+const label = (value: string, field: string) => parseText(value, field, textKinds.label);
 const place = (value: string, field: string) => {
   const text = parseText(value, field, textKinds.placeName);
   if (!text) throw badInput(field, 'Cannot be empty');
@@ -42,8 +52,10 @@ interface Target {
   key: PgColumn;
   parseKey: (value: string, field: string) => string;
   keyField: string;
-  /** The fields that may be corrected, each with its parser; `endDate` and `nameInUse` may also be set to null. */
+  /** The fields that may be corrected, each with its parser. */
   fields: Parsers;
+  /** Those of them that may also be set to null. */
+  nullable: readonly string[];
   writes: (row: never) => Writes;
 }
 
@@ -55,6 +67,7 @@ const targets = {
     parseKey: parseProviderCode,
     keyField: 'code',
     fields: { name, nameInUse: name, boardCode: parseBoardCode, startDate: day, endDate: day },
+    nullable: ['nameInUse', 'startDate', 'endDate'],
     writes: (row: InferSelectModel<typeof provider>) => ({ providers: [row] }),
   },
   location: {
@@ -72,6 +85,7 @@ const targets = {
       startDate: day,
       endDate: day,
     },
+    nullable: ['startDate', 'endDate'],
     writes: (row: InferSelectModel<typeof location>) => ({ locations: [row] }),
   },
   offeredProgramme: {
@@ -81,7 +95,48 @@ const targets = {
     parseKey: parseOfferedProgrammeId,
     keyField: 'id',
     fields: { name, startDate: day, endDate: day },
+    nullable: ['startDate', 'endDate'],
     writes: (row: InferSelectModel<typeof offeredProgramme>) => ({ programmes: [row] }),
+  },
+  // The file carries no board names (README, Institutions): a correction names a board, and the file keeps the name.
+  board: {
+    entity: 'boards',
+    table: board,
+    key: board.code,
+    parseKey: parseBoardCode,
+    keyField: 'code',
+    fields: { name, startDate: day, endDate: day },
+    nullable: ['name', 'startDate', 'endDate'],
+    // Boards have no event: no reader copies them (events.ts).
+    writes: () => ({}),
+  },
+  // A recognition is the file's: the next file that says otherwise writes it again (rules.ts).
+  branch: {
+    entity: 'branches',
+    table: branch,
+    key: branch.brin6,
+    parseKey: parseBrin6,
+    keyField: 'brin6',
+    fields: {
+      name,
+      denomination: label,
+      phone: (value: string, field: string) => parseText(value, field, textKinds.phone),
+      website: name,
+      startDate: day,
+      endDate: day,
+    },
+    nullable: ['denomination', 'phone', 'website', 'startDate', 'endDate'],
+    writes: (row: InferSelectModel<typeof branch>) => ({ branches: [row] }),
+  },
+  locationUse: {
+    entity: 'locationUses',
+    table: locationUse,
+    key: locationUse.id,
+    parseKey: (value: string, field: string) => parseUuid(value, field, 'a location use id'),
+    keyField: 'id',
+    fields: { startDate: day, endDate: day },
+    nullable: ['endDate'],
+    writes: (row: InferSelectModel<typeof locationUse>) => ({ locationUses: [row] }),
   },
 } as const;
 
@@ -93,15 +148,16 @@ export interface CorrectRioInput {
   provider?: Record<string, unknown> | null;
   location?: Record<string, unknown> | null;
   offeredProgramme?: Record<string, unknown> | null;
+  board?: Record<string, unknown> | null;
+  branch?: Record<string, unknown> | null;
+  locationUse?: Record<string, unknown> | null;
 }
-
-const nullable = new Set(['endDate', 'nameInUse']);
 
 export async function correctRio(db: Db, viewer: Viewer, input: CorrectRioInput): Promise<{ target: CorrectionTarget; key: string; changeId: number }> {
   if (viewer.role !== 'OPERATOR') throw new RegisterError('FORBIDDEN', 'Only the register operator corrects RIO; a board changes its own objects');
   return once(db, document, 'operator', 'correctRio', input, async (tx) => {
     const given = (Object.keys(targets) as CorrectionTarget[]).filter((target) => input[target] != null);
-    if (given.length !== 1) throw badInput('provider', 'Give exactly one of provider, location and offeredProgramme');
+    if (given.length !== 1) throw badInput('provider', `Give exactly one of ${Object.keys(targets).join(', ')}`);
     const targetName = given[0]!;
     const target = targets[targetName] as unknown as Target;
     const correction = input[targetName]!;
@@ -115,7 +171,7 @@ export async function correctRio(db: Db, viewer: Viewer, input: CorrectRioInput)
     for (const [field, parse] of Object.entries(target.fields)) {
       if (!(field in correction) || correction[field] === undefined) continue;
       const value = correction[field];
-      if (value === null && !nullable.has(field)) throw badInput(`${targetName}.${field}`, `${field} cannot be emptied`);
+      if (value === null && !target.nullable.includes(field)) throw badInput(`${targetName}.${field}`, `${field} cannot be emptied`);
       next[field] = value === null ? null : parse(String(value), `${targetName}.${field}`);
     }
     await checkCorrected(tx, targetName, row, next);

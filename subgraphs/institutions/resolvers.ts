@@ -155,9 +155,15 @@ export const resolvers: ResolverMap<Context> = {
     correctRio: async (_, { input }: { input: CorrectRioInput }, { db, viewer, loaders }) => {
       const { target, key, changeId } = await correctRio(db, viewer, input);
       const [recorded] = await db.select().from(change).where(eq(change.id, changeId));
-      const object =
-        target === 'provider' ? loaders.provider.load(key) : target === 'location' ? loaders.location.load(key) : loaders.offeredProgramme.load(key);
-      return { change: recorded, [target]: await object };
+      const loader = {
+        provider: loaders.provider,
+        location: loaders.location,
+        offeredProgramme: loaders.offeredProgramme,
+        board: loaders.board,
+        branch: loaders.branch,
+        locationUse: loaders.locationUse,
+      }[target];
+      return { change: recorded, [target]: await loader.load(key) };
     },
   },
   RioChange: {
