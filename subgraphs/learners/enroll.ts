@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { anyOf, type Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
 import { insertRows } from '../../kernel/bulk.ts';
-import { appendEvents, type NewEvent } from '../../kernel/events.ts';
+import { appendEvents, readYourWrites, type NewEvent } from '../../kernel/events.ts';
 import { covers, parseLocationCode, parseOfferedProgrammeId, parsePgn, parseProviderCode } from '../../kernel/ids/index.ts';
 import { parseDay, today } from '../../kernel/scalars.ts';
 import { checkDocumentId, checkResend, documentFingerprint, lockDocuments, storeDocuments } from '../../kernel/documents.ts';
@@ -12,7 +12,7 @@ import type { School } from './access.ts';
 import { deliveryRow, parseDelivered, type Delivered, type DeliveredInput } from './deliveries.ts';
 import { enrollmentEvent, transferNoticeIssued } from './events.ts';
 import { lockPersons } from './persons.ts';
-import { loadRio, resolveBranch } from './copy.ts';
+import { loadRio, resolveBranch, rioConsumer } from './copy.ts';
 import {
   checkAdmissionAge,
   checkEndDate,
@@ -99,6 +99,10 @@ type Parsed = {
 export async function enroll(db: Db, school: School, items: EnrollInput[], areas: PostcodeAreas): Promise<Outcome[]> {
   if (items.length > maxBulkSize)
     throw new RegisterError('BAD_USER_INPUT', `At most ${maxBulkSize} enrollments per call; split the rest over more calls`, 'items');
+  // A location or programme a board registered a moment ago is known here at once: the copy of RIO
+  // takes in what the institutions stream committed before the references are checked (one statement
+  // when it has; README, "RIO changes by boards").
+  await readYourWrites(db, rioConsumer, 2_000);
   return db.transaction(async (tx) => {
     const outcomes: (Outcome | undefined)[] = new Array(items.length);
     const pending = await sortOutResends(tx, school.sender, items, outcomes);
