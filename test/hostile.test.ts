@@ -292,7 +292,8 @@ describe('hostile input to every mutation, through the gateway', { timeout: 60_0
     rowsOf<{ rows: string }>(
       await system.system.database!.db.execute(
         sql.raw(
-          written[subgraph]!.map((table) => `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS rows FROM ${table} t`).join(' UNION ALL '),
+          // Numbered and ordered: PostgreSQL may run the parts of a UNION ALL in parallel and return them in any order.
+          `${written[subgraph]!.map((table, n) => `SELECT ${n} AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS rows FROM ${table} t`).join(' UNION ALL ')} ORDER BY n`,
         ),
       ),
     ).map((row) => row.rows);
