@@ -90,3 +90,8 @@ function qualified(table: string): string {
   if (!/^[a-z_]+\.[a-z_]+$/.test(table)) throw new Error(`Not a schema-qualified table name: ${JSON.stringify(table)}`);
   return table;
 }
+
+/** Rows in slices of `size`: for statements that bind a parameter per value, well under PostgreSQL's 65,535. */
+export function* batches<T>(rows: readonly T[], size = 1000): Generator<T[]> {
+  for (let start = 0; start < rows.length; start += size) yield rows.slice(start, start + size);
+}

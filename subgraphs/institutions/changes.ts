@@ -73,6 +73,17 @@ async function actingIn(tx: Db, viewer: Viewer): Promise<Acting> {
   return { board: schoolBoard, vendorOin: viewer.vendorOin, school: viewer.school };
 }
 
+/**
+ * One board's change as one business document: received once, after every other RIO write (the
+ * import's lock, so that issued codes stay unique), by the board or the vendor acting for it.
+ */
+function asActing<Result>(db: Db, viewer: Viewer, mutation: string, input: { documentId: string }, work: (tx: Db, acting: Acting) => Promise<Result>) {
+  return once(db, document, senderOf(viewer), mutation, input, async (tx) => {
+    await lockRio(tx);
+    return work(tx, await actingIn(tx, viewer));
+  });
+}
+
 const authorOf = (acting: Acting): Author => ({ actor: `board/${acting.board}`, vendorOin: acting.vendorOin });
 const maintainerOf = (acting: Acting) => `board/${acting.board}`;
 
@@ -211,9 +222,7 @@ export interface RegisterLocationInput {
  * (codes.ts), never one that any location had.
  */
 export async function registerLocation(db: Db, viewer: Viewer, input: RegisterLocationInput): Promise<{ locationUseId: string }> {
-  return once(db, document, senderOf(viewer), 'registerLocation', input, async (tx) => {
-    await lockRio(tx);
-    const acting = await actingIn(tx, viewer);
+  return asActing(db, viewer, 'registerLocation', input, async (tx, acting) => {
     const { branch: vestiging } = await ownBranch(tx, acting, parseBrin6(input.brin6, 'brin6'));
     const period = periodOf(input);
     const address = parseAddress(input.address);
@@ -296,9 +305,7 @@ export async function endLocation(
   viewer: Viewer,
   input: { documentId: string; brin6: string; locationCode: string; endDate: string },
 ): Promise<{ locationUseId: string }> {
-  return once(db, document, senderOf(viewer), 'endLocation', input, async (tx) => {
-    await lockRio(tx);
-    const acting = await actingIn(tx, viewer);
+  return asActing(db, viewer, 'endLocation', input, async (tx, acting) => {
     const { branch: vestiging } = await ownBranch(tx, acting, parseBrin6(input.brin6, 'brin6'));
     const code = parseLocationCode(input.locationCode, 'locationCode');
     const endDate = parseDay(input.endDate, 'endDate');
@@ -418,9 +425,7 @@ const programmeNames: Record<OfferedProgrammeRow['kind'], string> = { BASISONDER
  * (the file's are name-based, codes.ts), so that it can never be one the file derives.
  */
 export async function registerOfferedProgramme(db: Db, viewer: Viewer, input: RegisterOfferedProgrammeInput): Promise<{ offeredProgrammeId: string }> {
-  return once(db, document, senderOf(viewer), 'registerOfferedProgramme', input, async (tx) => {
-    await lockRio(tx);
-    const acting = await actingIn(tx, viewer);
+  return asActing(db, viewer, 'registerOfferedProgramme', input, async (tx, acting) => {
     const owner = await ownProvider(tx, acting, parseProviderCode(input.providerCode, 'providerCode'), 'providerCode');
     const code = parseLocationCode(input.locationCode, 'locationCode');
     const [place] = await tx.select().from(location).where(eq(location.code, code));
@@ -474,9 +479,7 @@ export async function endOfferedProgramme(
   viewer: Viewer,
   input: { documentId: string; offeredProgrammeId: string; endDate: string },
 ): Promise<{ offeredProgrammeId: string }> {
-  return once(db, document, senderOf(viewer), 'endOfferedProgramme', input, async (tx) => {
-    await lockRio(tx);
-    const acting = await actingIn(tx, viewer);
+  return asActing(db, viewer, 'endOfferedProgramme', input, async (tx, acting) => {
     const id = parseOfferedProgrammeId(input.offeredProgrammeId, 'offeredProgrammeId');
     const endDate = parseDay(input.endDate, 'endDate');
     const [row] = await tx.select().from(offeredProgramme).where(eq(offeredProgramme.id, id)).for('update');
@@ -505,9 +508,7 @@ export async function renameProvider(
   viewer: Viewer,
   input: { documentId: string; providerCode: string; name: string; nameInUse?: string | null; startDate: string },
 ): Promise<{ providerCode: string }> {
-  return once(db, document, senderOf(viewer), 'renameProvider', input, async (tx) => {
-    await lockRio(tx);
-    const acting = await actingIn(tx, viewer);
+  return asActing(db, viewer, 'renameProvider', input, async (tx, acting) => {
     checkWholeSchool(acting);
     const row = await ownProvider(tx, acting, parseProviderCode(input.providerCode, 'providerCode'), 'providerCode');
     const name = parseText(input.name, 'name', textKinds.organisationName);
@@ -540,9 +541,7 @@ export async function linkProviderToBoard(
   viewer: Viewer,
   input: { documentId: string; providerCode: string; boardCode: string; startDate: string },
 ): Promise<{ providerCode: string }> {
-  return once(db, document, senderOf(viewer), 'linkProviderToBoard', input, async (tx) => {
-    await lockRio(tx);
-    const acting = await actingIn(tx, viewer);
+  return asActing(db, viewer, 'linkProviderToBoard', input, async (tx, acting) => {
     checkWholeSchool(acting);
     const row = await ownProvider(tx, acting, parseProviderCode(input.providerCode, 'providerCode'), 'providerCode');
     const target = parseBoardCode(input.boardCode, 'boardCode');

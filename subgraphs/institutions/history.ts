@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { batches } from '../../kernel/bulk.ts';
 import { rowsOf, type Db } from '../../kernel/db.ts';
 import type { ChangeKind, Entity } from './rules.ts';
 import { change, type ChangeRow } from './tables.ts';
@@ -34,11 +35,10 @@ export interface NewChange {
 export async function recordChanges(tx: Db, author: Author, changes: NewChange[]): Promise<number[]> {
   const fixed = { actor: author.actor, vendorOin: author.vendorOin ?? null, reason: author.reason ?? null, runId: author.runId ?? null };
   const ids: number[] = [];
-  // Keeps each statement well under PostgreSQL's 65,535 bind parameters.
-  for (let start = 0; start < changes.length; start += 1000) {
+  for (const batch of batches(changes)) {
     const rows = await tx
       .insert(change)
-      .values(changes.slice(start, start + 1000).map((item) => ({ ...fixed, ...item, before: item.before ?? null, after: item.after ?? null })))
+      .values(batch.map((item) => ({ ...fixed, ...item, before: item.before ?? null, after: item.after ?? null })))
       .returning({ id: change.id });
     ids.push(...rows.map((row) => row.id));
   }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { desc, getTableColumns, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { batches } from '../../kernel/bulk.ts';
 import { projectRoot } from '../../kernel/config.ts';
 import type { Db } from '../../kernel/db.ts';
 import { RegisterError } from '../../kernel/errors.ts';
@@ -114,9 +115,4 @@ async function upsert<T extends PgTable>(db: Db, table: T, key: PgColumn, rows: 
       .values(batch)
       .onConflictDoUpdate({ target: key, set: set as never });
   }
-}
-
-// Keeps each statement well under PostgreSQL's 65,535 bind parameters.
-function* batches<T>(rows: T[], size = 1000): Generator<T[]> {
-  for (let start = 0; start < rows.length; start += size) yield rows.slice(start, start + size);
 }
