@@ -24,9 +24,9 @@ import { lockRio } from './import.ts';
 import { board, branch, document, location, locationUse, offeredProgramme, provider } from './tables.ts';
 
 /*
- * The operator's corrections of RIO (README, "RIO changes by boards"): any field of a provider, a
- * location or an offered programme, with a reason, recorded in the history as `corrected` by the
- * operator and written to the outbox. A correction holds for every day (history.ts). It leaves who
+ * The operator's corrections of RIO (README, "RIO changes by boards"): any field of a board, provider,
+ * location, branch, offered programme or location use, with a reason, recorded in the history as
+ * `corrected` by the operator and written to the outbox (boards have no event). A correction holds for every day (history.ts). It leaves who
  * maintains the object as it is, unless it hands the object back to the school file
  * (`returnToFile`), which then writes it again from the next file on (rules.ts).
  */
